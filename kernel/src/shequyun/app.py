@@ -1,0 +1,167 @@
+"""The web application: the kernel's and every plugin's routes assembled into one Starlette app.
+
+``create_app()`` is the app factory uvicorn serves (``shequyun serve``). Plugin routes are
+mounted under the plugin's mount point and wrapped in a guard that answers 404 once the plugin is
+no longer active and charges unhandled errors to the plugin in the logs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Router
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from shequyun_sdk.types import NavEntry
+
+from .errors import UnhandledErrorMiddleware, exception_handlers
+from .kernel import Kernel
+from .limits import BodySizeLimitMiddleware
+from .plugin_host import API_PREFIX, PluginRecord
+from .request_context import RequestIdMiddleware
+from .settings import Settings
+from .templating import Renderer
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("shequyun.app")
+
+KERNEL_STATIC = Path(__file__).parent / "static"
+
+
+class PluginGuard:
+    """Wraps one plugin's routes: 404 when the plugin is not active, errors charged to it."""
+
+    def __init__(self, kernel: Kernel, record: PluginRecord, app: ASGIApp) -> None:
+        self.kernel = kernel
+        self.record = record
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.record.active:
+            raise HTTPException(status_code=404)
+        scope["shequyun.plugin"] = self.record.context
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    plugins: Iterable[Any] = (),
+    discover: bool = True,
+    kernel: Kernel | None = None,
+) -> Starlette:
+    """Build the platform's ASGI app.
+
+    ``plugins`` are extra plugin objects to load besides the installed ones (tests use this);
+    ``discover=False`` loads only the kernel's defaults and ``plugins``.
+    """
+    kernel = kernel or Kernel(settings, plugins=plugins, discover=discover)
+    routes = _assemble_routes(kernel)
+    nav = _collect_nav(kernel)
+    renderer = Renderer(kernel.host, nav)
+    kernel.platform.bind_renderer(renderer)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        kernel.start()
+        worker = asyncio.create_task(_inline_worker(kernel)) if kernel.settings.inline_worker else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            kernel.stop()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(UnhandledErrorMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=kernel.settings.max_body_bytes),
+        ],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.kernel = kernel
+    app.state.platform = kernel.platform
+    app.state.renderer = renderer
+    return app
+
+
+def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
+    """Plugin mounts first (they are the most specific), then the kernel's own routes."""
+    routes: list[BaseRoute] = []
+    kernel_api: list[BaseRoute] = []
+    kernel_pages: list[BaseRoute] = []
+    host = kernel.host
+    for hook in ("register_api_routes", "register_routes"):
+        for record, contributed in host.collect(hook):
+            checked = _checked_routes(kernel, record, hook, contributed)
+            if checked is None or record.context is None:
+                continue
+            is_api = hook == "register_api_routes"
+            if record.builtin:
+                # The kernel's own routes keep their paths (API ones under /api/v1).
+                for route in checked:
+                    route.app = PluginGuard(kernel, record, route.app)  # type: ignore[attr-defined]
+                (kernel_api if is_api else kernel_pages).extend(checked)
+            else:
+                prefix = record.context.api_mount if is_api else record.context.mount
+                routes.append(Mount(prefix, app=PluginGuard(kernel, record, Router(routes=checked))))
+    routes.append(Mount(API_PREFIX, app=Router(routes=kernel_api)))
+    routes.extend(kernel_pages)
+    routes.append(Mount("/static/kernel", app=StaticFiles(directory=KERNEL_STATIC), name="static"))
+    for record, directory in host.collect("register_static"):
+        path = Path(directory)
+        if not path.is_dir():
+            host.fail(record.name, f"register_static returned {path}, which is not a directory")
+            continue
+        routes.append(
+            Mount(
+                f"/static/plugins/{record.name}",
+                app=PluginGuard(kernel, record, StaticFiles(directory=path)),
+            )
+        )
+    return routes
+
+
+def _checked_routes(
+    kernel: Kernel, record: PluginRecord, hook: str, contributed: Any
+) -> list[BaseRoute] | None:
+    if not isinstance(contributed, Sequence) or not all(
+        isinstance(r, BaseRoute) for r in contributed
+    ):
+        kernel.host.fail(record.name, f"{hook} must return a list of Starlette routes")
+        return None
+    return list(contributed)
+
+
+def _collect_nav(kernel: Kernel) -> list[tuple[str, NavEntry]]:
+    nav: list[tuple[str, NavEntry]] = []
+    for record, entries in kernel.host.collect("register_nav"):
+        if not isinstance(entries, Sequence) or not all(isinstance(e, NavEntry) for e in entries):
+            kernel.host.fail(record.name, "register_nav must return a list of NavEntry")
+            continue
+        nav.extend((record.name, entry) for entry in entries)
+    return nav
+
+
+async def _inline_worker(kernel: Kernel, interval: float = 1.0) -> None:
+    """Deliver due events from inside the web process (the embedded default)."""
+    while True:
+        try:
+            await asyncio.to_thread(kernel.events.deliver_due)
+        except Exception:  # the database may be briefly unavailable; try again next round
+            log.exception("event delivery round failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,13 @@
+"""The kernel's own features, written as ordinary plugins and loaded before any other.
+
+Each module here has a MANIFEST and hook implementations like any plugin; the only privilege
+they have is their mount point (the site root and ``/api/v1``).
+"""
+
+from __future__ import annotations
+
+from . import core, health, home
+
+DEFAULT_PLUGINS = (core, health, home)
+
+__all__ = ["DEFAULT_PLUGINS"]

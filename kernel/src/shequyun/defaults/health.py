@@ -1,0 +1,59 @@
+"""Default plugin ``health``: liveness (``/healthz``) and readiness (``/readyz``) probes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shequyun_sdk import PluginContext, hookimpl
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..errors import error_response
+from ..i18n import gettext
+
+MANIFEST = {
+    "name": "health",
+    "version": "0.1.0",
+    "title": {"zh": "健康检查", "en": "Health checks"},
+    "description": {"zh": "供负载均衡与运维探测", "en": "Probes for load balancers and operators"},
+    "sdk": ">=0.1,<0.2",
+}
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return [Route("/healthz", healthz), Route("/readyz", readyz)]
+
+
+async def healthz(request: Request) -> Response:
+    """The process is up and serving."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """The database answers and every migration of the kernel and active plugins is applied."""
+    kernel = request.app.state.kernel
+
+    def check() -> list[str]:
+        with kernel.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        pending: list[str] = kernel.migrations.pending(kernel.engine)
+        return pending
+
+    try:
+        pending = await run_in_threadpool(check)
+    except Exception:
+        return error_response(
+            request.scope, 503, "database_unreachable", gettext("Database unreachable")
+        )
+    if pending:
+        return error_response(
+            request.scope,
+            503,
+            "migrations_pending",
+            gettext("Database migrations pending: {pending}", pending=", ".join(pending)),
+        )
+    return JSONResponse({"status": "ready"})

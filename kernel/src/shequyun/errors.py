@@ -1,0 +1,144 @@
+"""One error shape for the whole platform.
+
+API requests (paths under ``/api/``, or clients asking for JSON) get
+``{"error": {"code", "message", "field"?}}``; portal pages get the Chinese error page. Every
+error, from a plugin's :class:`~shequyun_sdk.ApiError` to an unhandled exception, leaves here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shequyun_sdk.errors import ApiError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .i18n import gettext
+from .request_context import current_request_id
+
+__all__ = ["UnhandledErrorMiddleware", "error_response", "exception_handlers", "wants_json"]
+
+log = logging.getLogger("shequyun.errors")
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("not_authenticated", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    413: ("too_large", "The request body is too large"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+def wants_json(scope: Scope) -> bool:
+    """Whether the client should get the JSON error shape rather than an HTML page."""
+    if str(scope.get("path", "")).startswith("/api/"):
+        return True
+    accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_response(
+    scope: Scope,
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    details: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render an error as JSON or as the portal's error page, whichever the client wants."""
+    if wants_json(scope):
+        body: dict[str, object] = {"code": code, "message": message}
+        if field is not None:
+            body["field"] = field
+        if details:
+            body["details"] = details
+        return JSONResponse({"error": body}, status_code=status_code, headers=headers)
+    return HTMLResponse(
+        _error_page(status_code, message), status_code=status_code, headers=headers
+    )
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(
+        request.scope, exc.status_code, exc.code, exc.message, field=exc.field, details=exc.details
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code, default_message = _STATUS_CODES.get(exc.status_code, ("error", "Error"))
+    message = gettext(default_message)
+    if exc.detail and isinstance(exc.detail, str) and exc.detail not in _http_phrases():
+        message = exc.detail
+    return error_response(
+        request.scope, exc.status_code, code, message, headers=dict(exc.headers or {})
+    )
+
+
+def _http_phrases() -> set[str]:
+    from http import HTTPStatus
+
+    return {s.phrase for s in HTTPStatus}
+
+
+exception_handlers = {ApiError: _api_error, HTTPException: _http_error}
+
+
+class UnhandledErrorMiddleware:
+    """Turn an unhandled exception into a 500 in the error shape, with the request id.
+
+    It sits inside the request-id middleware so the id is still known when the error is
+    rendered (Starlette's own ServerErrorMiddleware is outside every middleware).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            plugin = scope.get("shequyun.plugin")
+            where = f" in plugin {plugin.name}" if plugin is not None else ""
+            log.exception("unhandled error%s on %s %s", where, scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            message = gettext(
+                "Internal error; the incident was logged with request id {request_id}",
+                request_id=current_request_id(),
+            )
+            response = error_response(scope, 500, "internal_error", message)
+            await response(scope, receive, send)
+
+
+def _error_page(status_code: int, message: str) -> str:
+    from html import escape
+
+    title = gettext("Error")
+    return (
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{status_code} {escape(title)} · {escape(gettext('Community Cloud'))}</title>"
+        "<link rel=\"stylesheet\" href=\"/static/kernel/shell.css\"></head><body class=\"error-page\">"
+        f"<main><h1>{status_code} {escape(title)}</h1><p>{escape(message)}</p>"
+        f"<p class=\"muted\">{escape(gettext('Request id'))}: {escape(current_request_id())}</p>"
+        f"<p><a href=\"/\">{escape(gettext('Back to home'))}</a></p></main></body></html>"
+    )

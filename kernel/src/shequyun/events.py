@@ -1,0 +1,171 @@
+"""Durable events: an outbox written in the publisher's transaction, delivered per subscriber.
+
+``publish`` inserts the event and one delivery row per matching subscriber in the caller's
+session, so an event exists exactly when the change it describes was committed. Deliveries are
+attempted one by one, each in its own transaction: a subscriber that raises is retried later with
+exponential backoff and never holds up another subscriber's deliveries. On PostgreSQL, several
+workers share the table safely through ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+from shequyun_sdk.types import Event, Subscriber
+
+__all__ = ["DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
+
+log = logging.getLogger("shequyun.events")
+
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class DeliveryStatus:
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "kernel_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=120, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EventDelivery(SQLModel, table=True):
+    __tablename__ = "kernel_event_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscriber", name="uq_kernel_event_delivery"),
+        Index("ix_kernel_event_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="kernel_event.id")
+    subscriber: str = Field(max_length=200)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+
+class EventBus:
+    """Routes published events to the subscribers the active plugins registered."""
+
+    def __init__(self, engine: Engine, subscribers: Sequence[Subscriber] = ()) -> None:
+        self.engine = engine
+        self.subscribers: dict[str, Subscriber] = {}
+        for sub in subscribers:
+            self.add(sub)
+
+    def add(self, subscriber: Subscriber) -> None:
+        name = subscriber.name or _qualname(subscriber.handler)
+        if name in self.subscribers:
+            raise ValueError(f"two event subscribers are named {name!r}")
+        self.subscribers[name] = subscriber
+
+    def remove_prefix(self, prefix: str) -> None:
+        """Withdraw the subscribers whose names start with ``prefix`` (a failed plugin's)."""
+        for name in [n for n in self.subscribers if n.startswith(prefix)]:
+            del self.subscribers[name]
+
+    def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
+        """Add the event and its deliveries to ``session``; they commit with the caller's change."""
+        event = OutboxEvent(type=event_type, payload=dict(payload))
+        session.add(event)
+        session.flush()
+        assert event.id is not None
+        for name, sub in self.subscribers.items():
+            if sub.matches(event_type):
+                session.add(EventDelivery(event_id=event.id, subscriber=name))
+
+    def deliver_due(self, *, limit: int = 100, now: Callable[[], datetime] = utcnow) -> int:
+        """Attempt up to ``limit`` due deliveries; return how many were attempted."""
+        attempted = 0
+        while attempted < limit:
+            if not self._deliver_one(now()):
+                break
+            attempted += 1
+        return attempted
+
+    def drain(self, *, max_rounds: int = 100) -> None:
+        """Deliver everything now, retries included, ignoring backoff (for tests and the CLI).
+
+        Stops when nothing is pending or after ``max_rounds`` passes over the pending rows.
+        """
+        far_future = utcnow() + timedelta(days=3650)
+        for _ in range(max_rounds):
+            if not self.deliver_due(limit=10_000, now=lambda: far_future):
+                return
+
+    def _deliver_one(self, now: datetime) -> bool:
+        with Session(self.engine) as session:
+            query = (
+                select(EventDelivery)
+                .where(EventDelivery.status == DeliveryStatus.PENDING)
+                .where(EventDelivery.next_attempt_at <= now)
+                .order_by(EventDelivery.id)  # type: ignore[arg-type]
+                .limit(1)
+            )
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            delivery = session.exec(query).first()
+            if delivery is None:
+                return False
+            event_row = session.get(OutboxEvent, delivery.event_id)
+            assert event_row is not None and event_row.id is not None
+            sub = self.subscribers.get(delivery.subscriber)
+            delivery.attempts += 1
+            if sub is None:
+                # The plugin is gone or failed; keep the row for when it comes back.
+                delivery.next_attempt_at = now + MAX_BACKOFF
+                delivery.last_error = "subscriber is not active"
+            else:
+                event = Event(
+                    id=event_row.id,
+                    type=event_row.type,
+                    payload=event_row.payload,
+                    occurred_at=event_row.created_at,
+                )
+                try:
+                    sub.handler(event)
+                except Exception as exc:
+                    log.warning(
+                        "subscriber %s failed on event %s (%s), attempt %d: %r",
+                        delivery.subscriber, event.id, event.type, delivery.attempts, exc,
+                    )
+                    delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if delivery.attempts >= MAX_ATTEMPTS:
+                        delivery.status = DeliveryStatus.DEAD
+                    else:
+                        delivery.next_attempt_at = utcnow() + _backoff(delivery.attempts)
+                else:
+                    delivery.status = DeliveryStatus.DONE
+                    delivery.delivered_at = utcnow()
+                    delivery.last_error = None
+            session.add(delivery)
+            session.commit()
+            return True
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
+
+
+def _qualname(handler: Callable[..., Any]) -> str:
+    module = getattr(handler, "__module__", "?")
+    return f"{module}.{getattr(handler, '__qualname__', repr(handler))}"

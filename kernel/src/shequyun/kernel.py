@@ -1,0 +1,146 @@
+"""The kernel object: settings, plugins, database, events and their start-up sequence.
+
+The web app, the CLI and the test harness all build a :class:`Kernel` and differ only in what
+they do with it. Start-up order: load plugins (each in its guard) → collect migrations → check
+the database is current → collect subscribers → call each plugin's ``on_startup``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from shequyun_sdk.types import PluginContext, Subscriber
+
+from .db import make_engine, session_scope
+from .events import EventBus
+from .migrate import MigrationSet, migration_set
+from .plugin_host import (
+    Candidate,
+    PluginHost,
+    PluginRecord,
+    builtin_candidates,
+    entry_point_candidates,
+    object_candidates,
+)
+from .settings import Settings, load_settings
+
+__all__ = ["Kernel", "KernelPlatform"]
+
+log = logging.getLogger("shequyun.kernel")
+
+
+def default_plugin_modules() -> list[Any]:
+    """The kernel's own features, registered through the same hooks as any plugin."""
+    from .defaults import DEFAULT_PLUGINS
+
+    return list(DEFAULT_PLUGINS)
+
+
+class KernelPlatform:
+    """The kernel's implementation of :class:`shequyun_sdk.Platform`."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+        self._renderer: Any = None
+
+    def bind_renderer(self, renderer: Any) -> None:
+        """Attach the web app's renderer (the CLI runs kernels without one)."""
+        self._renderer = renderer
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+    ) -> Response:
+        if self._renderer is None:
+            raise RuntimeError("this kernel is not serving pages")
+        response: Response = self._renderer.render(
+            request, template, context, status_code=status_code
+        )
+        return response
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self._kernel.engine) as session:
+            yield session
+
+    def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
+        self._kernel.events.publish(session, event_type, payload)
+
+    def plugin(self, name: str) -> PluginContext | None:
+        record = self._kernel.host.records.get(name)
+        return record.context if record is not None and record.active else None
+
+
+class Kernel:
+    """One running shequyun: build it, :meth:`start` it, use it, :meth:`stop` it."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        plugins: Iterable[Any] = (),
+        discover: bool = True,
+        engine: Engine | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.engine = engine or make_engine(self.settings.effective_database_url)
+        self.host = PluginHost(self.settings)
+        candidates: list[Candidate] = builtin_candidates(default_plugin_modules())
+        if discover:
+            candidates += entry_point_candidates()
+        candidates += object_candidates(plugins)
+        self.host.load(candidates)
+        self.migrations: MigrationSet = migration_set(self.host)
+        self.events = EventBus(self.engine)
+        self.platform = KernelPlatform(self)
+        self.started = False
+
+    def upgrade_database(self) -> None:
+        """Apply the kernel's and every active plugin's pending migrations."""
+        self.migrations.upgrade(self.engine)
+
+    def start(self, *, check_migrations: bool | None = None) -> None:
+        """Check the database, register subscribers and run every plugin's ``on_startup``."""
+        if check_migrations is None:
+            check_migrations = self.settings.check_migrations
+        if check_migrations:
+            self.migrations.check(self.engine)
+        for record, subscribers in self.host.collect("register_event_subscribers"):
+            self._add_subscribers(record, subscribers)
+        for record in self.host.active_records():
+            self.host.call(record, "on_startup", platform=self.platform)
+            if not record.active:
+                self.events.remove_prefix(f"{record.name}:")
+        self.started = True
+
+    def stop(self) -> None:
+        """Run every plugin's ``on_shutdown``; errors are logged, never raised."""
+        if not self.started:
+            return
+        for record in reversed(self.host.active_records()):
+            self.host.call(record, "on_shutdown", platform=self.platform, fail_plugin=False)
+        self.started = False
+
+    def close(self) -> None:
+        self.stop()
+        self.engine.dispose()
+
+    def _add_subscribers(self, record: PluginRecord, subscribers: Iterable[Subscriber]) -> None:
+        try:
+            for sub in subscribers:
+                local = sub.name or f"{sub.handler.__module__}.{sub.handler.__qualname__}"
+                self.events.add(Subscriber(sub.event, sub.handler, f"{record.name}:{local}"))
+        except Exception as exc:
+            self.events.remove_prefix(f"{record.name}:")
+            self.host.fail(record.name, f"register_event_subscribers returned a bad value: {exc}", exc)

@@ -1,0 +1,99 @@
+"""Alembic migrations: one branch for the kernel, one per plugin, applied together.
+
+``shequyun db upgrade`` applies the kernel's branch and the branch of every active plugin (the
+directory each returns from ``register_migrations``). The app refuses to start while any of
+those revisions is not applied, and says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from .plugin_host import PluginHost
+
+__all__ = ["MigrationSet", "PendingMigrations", "migration_set"]
+
+KERNEL_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class PendingMigrations(RuntimeError):
+    """The database lacks revisions that the kernel or an active plugin needs."""
+
+    def __init__(self, pending: list[str]) -> None:
+        self.pending = pending
+        super().__init__(
+            "the database needs migrations before shequyun can serve; run `shequyun db upgrade`."
+            " Pending: " + ", ".join(pending)
+        )
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """The revision directories in force: the kernel's and those of active plugins."""
+
+    locations: tuple[tuple[str, Path], ...]
+
+    def config(self, engine: Engine) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(KERNEL_MIGRATIONS))
+        cfg.set_main_option("path_separator", "os")
+        cfg.set_main_option(
+            "version_locations", ":".join(str(path) for _, path in self.locations)
+        )
+        cfg.attributes["engine"] = engine
+        return cfg
+
+    def upgrade(self, engine: Engine) -> None:
+        """Apply every pending revision of every branch."""
+        with engine.begin() as connection:
+            cfg = self.config(engine)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "heads")
+
+    def pending(self, engine: Engine) -> list[str]:
+        """Revisions known to the code but not applied, as ``branch:revision (message)``."""
+        script = ScriptDirectory.from_config(self.config(engine))
+        with engine.connect() as connection:
+            applied = set(MigrationContext.configure(connection).get_current_heads())
+        applied_all: set[str] = set()
+        for head in applied:
+            for rev in script.iterate_revisions(head, "base"):
+                applied_all.add(rev.revision)
+        missing = []
+        for rev in script.walk_revisions():
+            if rev.revision not in applied_all:
+                label = ",".join(sorted(rev.branch_labels)) or _branch_of(script, rev.revision)
+                missing.append(f"{label}:{rev.revision} ({rev.doc})")
+        return list(reversed(missing))
+
+    def check(self, engine: Engine) -> None:
+        """Raise :class:`PendingMigrations` when the database is not current."""
+        pending = self.pending(engine)
+        if pending:
+            raise PendingMigrations(pending)
+
+
+def _branch_of(script: ScriptDirectory, revision: str) -> str:
+    for rev in script.iterate_revisions(revision, "base"):
+        if rev.branch_labels:
+            return ",".join(sorted(rev.branch_labels))
+    return "?"
+
+
+def migration_set(host: PluginHost) -> MigrationSet:
+    """The kernel's revisions plus those of every active plugin."""
+    locations: list[tuple[str, Path]] = []
+    for record, result in host.collect("register_migrations"):
+        path = Path(result)
+        if not path.is_dir():
+            host.fail(record.name, f"register_migrations returned {path}, which is not a directory")
+            continue
+        locations.append((record.name, path))
+    return MigrationSet(tuple(locations))

@@ -1,0 +1,186 @@
+"""One typed settings object, read from ``SHEQUYUN_*`` environment variables and a TOML file.
+
+Precedence, lowest first: built-in defaults, the TOML file (``SHEQUYUN_CONFIG`` or
+``./shequyun.toml`` when present), environment variables, then explicit keyword overrides.
+A string value ``"$env:NAME"`` in the TOML file is read from the environment variable ``NAME``,
+so secrets never have to be written into the file.
+
+Secrets (the secret key, the database password) are never shown: ``repr`` and
+:meth:`Settings.public_dict` mask them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from sqlalchemy.engine import make_url
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+ENV_PREFIX = "SHEQUYUN_"
+DEFAULT_CONFIG_FILE = "shequyun.toml"
+
+# Settings that hold lists are written as comma-separated values in the environment.
+_LIST_FIELDS = {"plugins_disabled", "plugins_allowed"}
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the platform cannot use; the message names it."""
+
+
+class Settings(BaseModel):
+    """Everything the kernel can be configured with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded database lives.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    secret_key: SecretStr = Field(default=SecretStr(""), description="Signs sessions; keep it secret.")
+    plugins_disabled: tuple[str, ...] = ()
+    plugins_allowed: tuple[str, ...] | None = None
+    plugin_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    trace_hooks: bool = False
+    check_migrations: bool = True
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    https: bool = False
+    language: str = "zh_CN"
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    inline_worker: bool = Field(
+        default=True, description="Deliver events inside the web process (embedded default)."
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        if value:
+            try:
+                make_url(value)
+            except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in it
+                raise ValueError("is not a database URL such as postgresql+psycopg://host/db") from exc
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one, or the SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shequyun.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def redacted_database_url(self) -> str:
+        """The database URL with its password masked, safe for logs."""
+        return make_url(self.effective_database_url).render_as_string(hide_password=True)
+
+    def settings_for_plugin(self, name: str) -> dict[str, Any]:
+        """The configured settings of one plugin (empty when none are configured)."""
+        return dict(self.plugin_settings.get(name, {}))
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings as a dict with every secret masked."""
+        data = self.model_dump()
+        data["secret_key"] = "********" if self.secret_key.get_secret_value() else ""
+        data["database_url"] = self.redacted_database_url()
+        data["data_dir"] = str(self.data_dir)
+        return data
+
+    def __repr__(self) -> str:
+        return f"Settings({self.public_dict()!r})"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build :class:`Settings` from defaults, the TOML file, the environment and ``overrides``."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path is None and Path(DEFAULT_CONFIG_FILE).is_file():
+        path = DEFAULT_CONFIG_FILE
+    if path is not None:
+        values.update(_read_toml(Path(path), environ))
+    values.update(_read_environ(environ))
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except Exception as exc:
+        raise SettingsError(_explain(exc)) from None
+
+
+def _read_toml(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    section = raw.get("shequyun", raw)
+    values = {k: v for k, v in section.items() if k != "plugins"}
+    plugins = section.get("plugins", {})
+    values["plugin_settings"] = {name: dict(conf) for name, conf in plugins.items()}
+    return _resolve_env_refs(values, environ)
+
+
+def _resolve_env_refs(value: Any, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _resolve_env_refs(v, environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env_refs(v, environ) for v in value]
+    if isinstance(value, str) and value.startswith("$env:"):
+        name = value[5:]
+        if name not in environ:
+            raise SettingsError(f"config refers to environment variable {name}, which is not set")
+        return environ[name]
+    return value
+
+
+def _read_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field_name, field in Settings.model_fields.items():
+        key = ENV_PREFIX + field_name.upper()
+        if key not in environ or field_name == "plugin_settings":
+            continue
+        raw = environ[key]
+        if field_name in _LIST_FIELDS:
+            values[field_name] = tuple(p.strip() for p in raw.split(",") if p.strip())
+        elif field.annotation is bool:
+            lowered = raw.strip().lower()
+            if lowered not in _BOOL_TRUE | _BOOL_FALSE:
+                raise SettingsError(f"{key} must be true or false, not {raw!r}")
+            values[field_name] = lowered in _BOOL_TRUE
+        else:
+            values[field_name] = raw
+    return values
+
+
+def _explain(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    parts = []
+    for error in errors():
+        where = ".".join(str(p) for p in error["loc"])
+        # Never echo the offending value: it may be a secret.
+        parts.append(f"{where}: {error['msg']}")
+    return "invalid settings: " + "; ".join(parts)

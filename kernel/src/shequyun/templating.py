@@ -1,0 +1,69 @@
+"""Jinja2 rendering for the portal: the kernel's templates plus each plugin's, namespaced.
+
+A plugin's templates are addressed as ``<plugin>/<file>``. Every render gets the navigation,
+the translation function ``_`` and whatever the plugins add through ``extra_template_vars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from shequyun_sdk.types import NavEntry
+
+from .i18n import gettext
+from .plugin_host import PluginHost
+
+__all__ = ["Renderer"]
+
+KERNEL_TEMPLATES = Path(__file__).parent / "templates"
+
+
+class Renderer:
+    """Renders portal pages for the kernel and for plugins."""
+
+    def __init__(self, host: PluginHost, nav: list[tuple[str, NavEntry]]) -> None:
+        self.host = host
+        self.nav = nav
+        prefixed: dict[str, jinja2.BaseLoader] = {}
+        for record, directory in host.collect("register_templates"):
+            path = Path(directory)
+            if not path.is_dir():
+                host.fail(record.name, f"register_templates returned {path}, which is not a directory")
+                continue
+            prefixed[record.name] = jinja2.FileSystemLoader(path)
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(
+                [jinja2.FileSystemLoader(KERNEL_TEMPLATES), jinja2.PrefixLoader(prefixed)]
+            ),
+            autoescape=jinja2.select_autoescape(default=True),
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.globals["_"] = gettext
+
+    def visible_nav(self, request: Request) -> list[NavEntry]:
+        """Navigation entries of active plugins, sorted by order then label."""
+        entries = [entry for name, entry in self.nav if self.host.is_active(name)]
+        return sorted(entries, key=lambda e: (e.order, e.label))
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+    ) -> HTMLResponse:
+        values: dict[str, Any] = {"request": request, "nav": self.visible_nav(request)}
+        for _record, extra in self.host.collect(
+            "extra_template_vars", fail_plugin=False, request=request, template=template
+        ):
+            if isinstance(extra, Mapping):
+                values.update(extra)
+        values.update(context or {})
+        html = self.env.get_template(template).render(values)
+        return HTMLResponse(html, status_code=status_code)

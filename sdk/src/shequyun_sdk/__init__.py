@@ -1,0 +1,48 @@
+"""shequyun SDK: build plugins for the shequyun (社区云) community-governance platform.
+
+Everything a plugin needs is importable from here::
+
+    from shequyun_sdk import hookimpl, NavEntry, PluginContext
+
+See ``docs/plugins/`` for the tutorial and the hook reference.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
+from .platform import Platform, platform_from_request, plugin_from_request
+from .types import Event, NavEntry, Permission, PluginContext, Role, Subscriber
+
+__version__ = "0.1.0"
+
+#: Decorate your hook implementations with this.
+hookimpl = pluggy.HookimplMarker("shequyun")
+
+#: The entry-point group under which plugin distributions register their module.
+ENTRY_POINT_GROUP = "shequyun.plugins"
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "MANIFEST_SCHEMA",
+    "ApiError",
+    "Conflict",
+    "Event",
+    "Forbidden",
+    "ManifestError",
+    "NavEntry",
+    "NotFound",
+    "Permission",
+    "Platform",
+    "PluginContext",
+    "Role",
+    "Subscriber",
+    "ValidationFailed",
+    "__version__",
+    "check_manifest",
+    "hookimpl",
+    "platform_from_request",
+    "plugin_from_request",
+]

@@ -1,0 +1,177 @@
+"""Every hook a shequyun plugin can implement: the whole plugin contract in one module.
+
+Implement a hook by writing a function of the same name decorated with
+:data:`shequyun_sdk.hookimpl` in your plugin module. You may accept any subset of the arguments a
+hook offers, so hooks can gain arguments later without breaking you.
+
+Arguments mean the same thing in every hook:
+
+``plugin``
+    The :class:`~shequyun_sdk.types.PluginContext` of the plugin being called (its name, settings
+    and mount points). The kernel calls each plugin's implementation separately, so ``plugin`` is
+    always *your* context.
+``platform``
+    The :class:`~shequyun_sdk.platform.Platform`: database sessions, events.
+``request``
+    The Starlette request being handled.
+
+Hooks named ``register_*`` return lists (or a single path) that the kernel collects once at
+start-up; ``extra_*`` hooks run for each request; ``on_*`` hooks are notifications.
+
+Ordering: the kernel's own default plugins are called first, then installed plugins in an order
+where every plugin comes after the plugins it ``requires``, ties broken by name. Within that, the
+kernel sorts what needs sorting (navigation by ``order``), so do not rely on call order.
+
+A hook that raises at start-up marks its plugin failed (with the reason shown in
+``shequyun plugins list``); one that raises while a request is handled is logged and only that
+plugin's contribution is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+
+from .platform import Platform
+from .types import NavEntry, Permission, PluginContext, Role, Subscriber
+
+PROJECT_NAME = "shequyun"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    """Return the plugin's page routes (Starlette ``Route`` or ``Mount`` objects).
+
+    Called once at start-up. The routes are mounted under ``plugin.mount``
+    (``/plugins/<name>``), so a route with path ``/`` answers at ``/plugins/<name>/``. Errors in
+    these routes are shown as the portal's error page.
+    """
+
+
+@hookspec
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    """Return the plugin's API routes, mounted under ``plugin.api_mount``
+    (``/api/v1/plugins/<name>``).
+
+    Called once at start-up. Errors raised in these routes, including
+    :class:`~shequyun_sdk.errors.ApiError`, leave as the platform's JSON error shape.
+    """
+
+
+@hookspec
+def register_permissions(plugin: PluginContext) -> Sequence[Permission]:
+    """Return permissions the plugin defines beyond those declared in its manifest.
+
+    Called once at start-up. Use it when the set of permissions depends on settings; static
+    permissions belong in ``MANIFEST["permissions"]``. Names must start with ``<plugin>.``.
+    """
+
+
+@hookspec
+def register_roles(plugin: PluginContext) -> Sequence[Role]:
+    """Return roles the plugin defines beyond those declared in its manifest.
+
+    Called once at start-up. Names must start with ``<plugin>.``; a role may include the
+    kernel's permissions and those of any active plugin.
+    """
+
+
+@hookspec
+def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
+    """Return the plugin's entries for the portal's navigation.
+
+    Called once at start-up. Each entry is shown only to users holding its ``permission`` (when
+    set) and only where the plugin is enabled.
+    """
+
+
+@hookspec
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    """Return the plugin's SQLModel table classes.
+
+    Called once at start-up; the tables themselves are created by the plugin's migrations (see
+    ``register_migrations``), never at start-up. Name tables ``<plugin>_<thing>`` and do not
+    add foreign keys into kernel tables: refer to kernel objects by their stable ids or codes.
+    """
+
+
+@hookspec
+def register_migrations(plugin: PluginContext) -> str | Path | None:
+    """Return the directory holding the plugin's Alembic revision files, or None.
+
+    Called when migrations are applied (``shequyun db upgrade``) and when the kernel checks
+    that the database is current. The plugin's first revision carries
+    ``branch_labels = ("<plugin name>",)``; each plugin is its own Alembic branch.
+    """
+
+
+@hookspec
+def register_templates(plugin: PluginContext) -> str | Path | None:
+    """Return a directory of Jinja2 templates, or None.
+
+    Called once at start-up. Templates are addressed with the plugin's name as prefix:
+    ``hello/index.html`` is ``index.html`` in the directory returned by the ``hello`` plugin.
+    """
+
+
+@hookspec
+def register_static(plugin: PluginContext) -> str | Path | None:
+    """Return a directory of static files (scripts, styles, images), or None.
+
+    Called once at start-up. Files are served at ``/static/plugins/<name>/``; build their URLs
+    with ``plugin.static_url("app.css")``. Never link to an external CDN: the portal runs on
+    closed government networks.
+    """
+
+
+@hookspec
+def extra_template_vars(
+    plugin: PluginContext, request: Request, template: str
+) -> Mapping[str, Any] | None:
+    """Return extra variables for rendering ``template`` while handling ``request``.
+
+    Called for every page the portal renders. Return a dict (merged into the template's
+    context) or None. Keep it cheap: it runs on every page.
+    """
+
+
+@hookspec
+def register_event_subscribers(plugin: PluginContext) -> Sequence[Subscriber]:
+    """Return the plugin's event subscribers.
+
+    Called once at start-up. Events are delivered after the transaction that published them
+    commits, from the durable outbox. A subscriber that raises is retried later with backoff
+    and never delays or loses the events of other subscribers, so handlers must be idempotent
+    (use ``event.id``).
+    """
+
+
+@hookspec
+def validate_settings(plugin: PluginContext, settings: Mapping[str, Any]) -> Sequence[str] | None:
+    """Return problems with the plugin's configured settings that JSON Schema cannot express.
+
+    Called at start-up after ``settings`` passed the manifest's ``settings_schema``. Return a
+    list of messages (empty or None when all is well); any message marks the plugin failed,
+    with the messages as the reason.
+    """
+
+
+@hookspec
+def on_startup(plugin: PluginContext, platform: Platform) -> None:
+    """Called once when the platform starts serving, after all plugins are loaded.
+
+    Raising marks the plugin failed: its routes, navigation and subscribers are withdrawn and
+    the rest of the platform starts normally.
+    """
+
+
+@hookspec
+def on_shutdown(plugin: PluginContext, platform: Platform) -> None:
+    """Called once when the platform stops. Exceptions are logged and ignored."""

@@ -1,0 +1,74 @@
+"""The services the kernel offers to plugins at run time.
+
+Plugins never import the kernel. They receive a :class:`Platform` in ``on_startup`` and reach it
+from a request with :func:`platform_from_request`; everything a plugin may do to the platform is
+a method here, so that the kernel can change its internals without breaking plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, runtime_checkable
+
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .types import PluginContext
+
+__all__ = ["Platform", "plugin_from_request", "platform_from_request"]
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """What the kernel provides to plugins."""
+
+    def session(self) -> AbstractContextManager[Session]:
+        """Open a database session; it commits when the block ends without an error.
+
+        Use it as ``with platform.session() as session: ...``. The session sees the kernel's
+        tables and every table the enabled plugins registered.
+        """
+        ...
+
+    def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
+        """Record an event in ``session``; subscribers receive it after the commit.
+
+        The event is written to the durable outbox in the same transaction as the change it
+        describes, so it is delivered if and only if the change is committed.
+        """
+        ...
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+    ) -> Response:
+        """Render a template inside the portal's shell and return the HTML response.
+
+        ``template`` is ``<plugin>/<file>`` for a plugin's own templates (see
+        ``register_templates``); extend ``base.html`` to appear inside the shell. The context
+        also holds ``request``, ``nav``, ``_`` (translation) and every plugin's
+        ``extra_template_vars``.
+        """
+        ...
+
+    def plugin(self, name: str) -> PluginContext | None:
+        """The context of an active plugin, or None when it is not active."""
+        ...
+
+
+def platform_from_request(request: Request) -> Platform:
+    """The platform serving ``request``; use it inside your route handlers."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def plugin_from_request(request: Request) -> PluginContext:
+    """The context of the plugin whose route is handling ``request``."""
+    plugin: PluginContext = request.scope["shequyun.plugin"]
+    return plugin
