@@ -28,7 +28,7 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class DeliveryStatus:

@@ -15,6 +15,7 @@ from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
 from .platform import Platform, platform_from_request, plugin_from_request
 from .types import Event, NavEntry, Permission, PluginContext, Role, Subscriber
+from .web import read_json
 
 __version__ = "0.1.0"
 
@@ -45,4 +46,5 @@ __all__ = [
     "hookimpl",
     "platform_from_request",
     "plugin_from_request",
+    "read_json",
 ]

@@ -164,6 +164,16 @@ def validate_settings(plugin: PluginContext, settings: Mapping[str, Any]) -> Seq
 
 
 @hookspec
+def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
+    """Fill the database with the plugin's demonstration data; return a one-line summary.
+
+    Called by ``shequyun demo`` after the migrations, in plugin order (so the kernel's org
+    units and residents exist when yours run). It must be idempotent: running the demo twice
+    must not double anything.
+    """
+
+
+@hookspec
 def on_startup(plugin: PluginContext, platform: Platform) -> None:
     """Called once when the platform starts serving, after all plugins are loaded.
 

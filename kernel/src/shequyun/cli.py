@@ -1,0 +1,223 @@
+"""The ``shequyun`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .request_context import configure_logging
+from .settings import Settings, SettingsError, load_settings
+
+__all__ = ["main"]
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _kernel(settings: Settings):  # type: ignore[no-untyped-def]
+    from .kernel import Kernel
+
+    return Kernel(settings)
+
+
+@click.group()
+@click.version_option(package_name="shequyun")
+def main() -> None:
+    """shequyun (社区云): the community-governance platform kernel."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default from settings: 8000).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the portal and the API with uvicorn."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _refuse_pending(settings)
+    _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "shequyun.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+def _refuse_pending(settings: Settings) -> None:
+    kernel = _kernel(settings)
+    try:
+        pending = kernel.migrations.pending(kernel.engine)
+    finally:
+        kernel.engine.dispose()
+    if pending and settings.check_migrations:
+        raise click.ClickException(
+            "the database needs migrations; run `shequyun db upgrade`. Pending:\n  "
+            + "\n  ".join(pending)
+        )
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the kernel's and every active plugin's pending migrations."""
+    settings = _settings()
+    configure_logging("WARNING")
+    kernel = _kernel(settings)
+    pending = kernel.migrations.pending(kernel.engine)
+    kernel.upgrade_database()
+    kernel.engine.dispose()
+    click.echo(f"database: {settings.redacted_database_url()}")
+    if pending:
+        click.echo("applied:\n  " + "\n  ".join(pending))
+    else:
+        click.echo("already current")
+
+
+@db.command("status")
+def db_status() -> None:
+    """List migrations not yet applied; exit 1 when there are some."""
+    settings = _settings()
+    configure_logging("WARNING")
+    kernel = _kernel(settings)
+    pending = kernel.migrations.pending(kernel.engine)
+    kernel.engine.dispose()
+    if pending:
+        click.echo("pending:\n  " + "\n  ".join(pending))
+        sys.exit(1)
+    click.echo("current")
+
+
+@main.group()
+def plugins() -> None:
+    """Installed plugins."""
+
+
+@plugins.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_list(as_json: bool) -> None:
+    """Every plugin offered to the kernel: name, version, state and, when failed, why."""
+    settings = _settings()
+    configure_logging("CRITICAL")
+    kernel = _kernel(settings)
+    try:
+        kernel.start(check_migrations=False)  # start-up hooks can fail a plugin too
+    finally:
+        kernel.close()
+    records = list(kernel.host.records.values())
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": r.name,
+                        "version": r.version,
+                        "state": r.state.value,
+                        "reason": r.reason,
+                        "origin": r.origin,
+                    }
+                    for r in records
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    width = max(len(r.name) for r in records)
+    for r in records:
+        line = f"{r.name:<{width}}  {r.version or '-':<8}  {r.state.value:<11}"
+        if r.reason:
+            line += f"  {r.reason}"
+        click.echo(line.rstrip())
+
+
+@main.group()
+def plugin() -> None:
+    """Write plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to create it (default: ./shequyun-NAME).",
+)
+def plugin_new(name: str, directory: Path | None) -> None:
+    """Create a plugin distribution NAME: manifest, page, API route, nav, migration, test."""
+    from .scaffold import ScaffoldError, scaffold_plugin
+
+    try:
+        target = scaffold_plugin(name, directory)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {target}")
+    click.echo(f"next: pip install -e {target} && pytest {target}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds.")
+def worker(once: bool, interval: float) -> None:
+    """Deliver events from the outbox to plugin subscribers."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _refuse_pending(settings)
+    kernel = _kernel(settings)
+    kernel.start()
+    try:
+        while True:
+            delivered = kernel.events.deliver_due(limit=500)
+            if once:
+                click.echo(f"delivered {delivered}")
+                return
+            if delivered == 0:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        kernel.close()
+
+
+@main.command()
+@click.option("--serve/--no-serve", default=True, help="Serve the portal afterwards.")
+@click.option("--host", default=None)
+@click.option("--port", type=int, default=None)
+def demo(serve: bool, host: str | None, port: int | None) -> None:
+    """Upgrade the database, load the demo data, and serve the portal."""
+    settings = _settings()
+    configure_logging("WARNING")
+    kernel = _kernel(settings)
+    kernel.upgrade_database()
+    from .demo import load_demo
+
+    summary = load_demo(kernel)
+    kernel.close()
+    for line in summary:
+        click.echo(line)
+    if serve:
+        configure_logging(settings.log_level)
+        url = f"http://{host or settings.host}:{port or settings.port}/"
+        click.echo(f"serving the portal at {url}")
+        _serve(settings, host, port, 1)

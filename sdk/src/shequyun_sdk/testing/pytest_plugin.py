@@ -1,0 +1,111 @@
+"""pytest fixtures for plugin authors (registered through the ``pytest11`` entry point).
+
+Every test gets a fresh, migrated database: a SQLite file by default, or a new PostgreSQL
+database when ``SHEQUYUN_TEST_DATABASE_URL`` names a server (``postgresql+psycopg://host/base``;
+databases ``<base>_t<random>`` are created and dropped there).
+
+Override these fixtures in your ``conftest.py`` to shape the platform under test:
+
+``shequyun_plugins``
+    Plugin objects (modules) to load besides the installed ones. Default: none.
+``shequyun_discover``
+    Whether installed plugins are discovered through their entry points. Default: True, so
+    the plugin you are developing (installed with ``pip install -e .``) is loaded exactly as
+    in production.
+``shequyun_settings``
+    Extra settings as keyword arguments, e.g. ``{"plugin_settings": {"hello": {...}}}``.
+
+The kernel is imported only when a fixture is used, so installing the SDK never imports it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TEST_DATABASE_ENV = "SHEQUYUN_TEST_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def shequyun_test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Hands out fresh migrated databases (one template per set of migrations)."""
+    from shequyun.testing import TestDatabases
+
+    databases = TestDatabases(
+        tmp_path_factory.mktemp("shequyun-db"), os.environ.get(TEST_DATABASE_ENV) or None
+    )
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def shequyun_plugins() -> list[Any]:
+    """Plugin objects to load besides installed ones; override to register yours."""
+    return []
+
+
+@pytest.fixture
+def shequyun_discover() -> bool:
+    """Whether to discover installed plugins through their entry points."""
+    return True
+
+
+@pytest.fixture
+def shequyun_settings() -> dict[str, Any]:
+    """Extra settings for the kernel under test, as keyword arguments."""
+    return {}
+
+
+@pytest.fixture
+def shequyun_kernel(
+    tmp_path: Path,
+    shequyun_test_databases: Any,
+    shequyun_plugins: list[Any],
+    shequyun_discover: bool,
+    shequyun_settings: dict[str, Any],
+) -> Iterator[Any]:
+    """A kernel with the plugins loaded, on a fresh database with every migration applied."""
+    from shequyun.kernel import Kernel
+    from shequyun.settings import load_settings
+
+    def build(database_url: str) -> Any:
+        values = {"data_dir": tmp_path / "var", "inline_worker": False, **shequyun_settings}
+        settings = load_settings(environ={}, database_url=database_url, **values)
+        return Kernel(settings, plugins=shequyun_plugins, discover=shequyun_discover)
+
+    # Load the plugins once against a throwaway URL to learn their migrations, then build the
+    # real kernel on a database migrated for exactly that set.
+    probe = build("sqlite://")
+    url = shequyun_test_databases.fresh(probe.migrations)
+    probe.engine.dispose()
+    kernel = build(url)
+    yield kernel
+    kernel.close()
+    shequyun_test_databases.drop(url)
+
+
+@pytest.fixture
+def shequyun_app(shequyun_kernel: Any) -> Any:
+    """The platform's Starlette app around ``shequyun_kernel``."""
+    from shequyun.app import create_app
+
+    return create_app(kernel=shequyun_kernel)
+
+
+@pytest.fixture
+def shequyun_client(shequyun_app: Any) -> Iterator[Any]:
+    """An in-process HTTP client (Starlette's TestClient) with the app started."""
+    from starlette.testclient import TestClient
+
+    with TestClient(shequyun_app) as client:
+        yield client
+
+
+@pytest.fixture
+def drain_events(shequyun_kernel: Any) -> Callable[[], None]:
+    """Call it to deliver every pending event now, retries included, ignoring backoff."""
+    return shequyun_kernel.events.drain  # type: ignore[no-any-return]

@@ -1,0 +1,24 @@
+"""Helpers for plugin route handlers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import ApiError
+
+__all__ = ["read_json"]
+
+
+async def read_json(request: Request) -> Any:
+    """The request's JSON body, or an :class:`ApiError` (400 ``invalid_json``) saying why not.
+
+    The kernel already bounds the body's size (``max_body_bytes``).
+    """
+    body = await request.body()
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError("请求内容不是有效的 JSON", code="invalid_json") from None
