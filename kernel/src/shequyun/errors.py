@@ -18,7 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .i18n import gettext
 from .request_context import current_request_id
 
-__all__ = ["UnhandledErrorMiddleware", "error_response", "exception_handlers", "wants_json"]
+__all__ = [
+    "UnhandledErrorMiddleware",
+    "error_response",
+    "exception_handlers",
+    "json_error",
+    "wants_json",
+]
 
 log = logging.getLogger("shequyun.errors")
 
@@ -39,6 +45,16 @@ def wants_json(scope: Scope) -> bool:
         return True
     accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
     return "application/json" in accept and "text/html" not in accept
+
+
+def json_error(
+    status_code: int, code: str, message: str, *, field: str | None = None
+) -> JSONResponse:
+    """The platform's JSON error shape, whatever the client asked for (probes, the API)."""
+    body: dict[str, object] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status_code)
 
 
 def error_response(

@@ -191,9 +191,12 @@ class PluginHost:
                 if missing:
                     self._fail(record, f"requires plugins that are not active: {', '.join(missing)}")
                     changed = True
-        self._order = _dependency_order(
+        order, cyclic = _dependency_order(
             [self.records[n] for n in self._order if self.records[n].active]
         )
+        for name in cyclic:
+            self._fail(self.records[name], f"dependency cycle among: {', '.join(cyclic)}")
+        self._order = order
 
     def _settle_settings(self) -> None:
         for record in self.active_records():
@@ -339,22 +342,25 @@ def builtin_candidates(modules: Iterable[ModuleType]) -> list[Candidate]:
     ]
 
 
-def _dependency_order(records: list[PluginRecord]) -> list[str]:
-    """Builtins first (in given order), then plugins after their requirements, by name."""
+def _dependency_order(records: list[PluginRecord]) -> tuple[list[str], list[str]]:
+    """Builtins first (in given order), then each plugin after its requirements, by name.
+
+    Returns the order and the names caught in a requirement cycle (left out of the order).
+    """
     ordered: list[str] = [r.name for r in records if r.builtin]
     pending = sorted((r for r in records if not r.builtin), key=lambda r: r.name)
     placed = set(ordered)
     while pending:
-        for record in pending:
-            if all(req in placed for req in record.manifest.get("requires", [])):
-                ordered.append(record.name)
-                placed.add(record.name)
-                pending.remove(record)
-                break
-        else:  # a cycle: leave the rest in name order; their requirements are all active
-            ordered.extend(r.name for r in pending)
-            break
-    return ordered
+        ready = next(
+            (r for r in pending if all(req in placed for req in r.manifest.get("requires", []))),
+            None,
+        )
+        if ready is None:
+            return ordered, [r.name for r in pending]
+        ordered.append(ready.name)
+        placed.add(ready.name)
+        pending.remove(ready)
+    return ordered, []
 
 
 def _with_defaults(schema: dict[str, Any], configured: dict[str, Any]) -> dict[str, Any]:

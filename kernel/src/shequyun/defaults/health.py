@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import error_response
+from ..errors import json_error
 from ..i18n import gettext
 
 MANIFEST = {
@@ -46,12 +46,9 @@ async def readyz(request: Request) -> Response:
     try:
         pending = await run_in_threadpool(check)
     except Exception:
-        return error_response(
-            request.scope, 503, "database_unreachable", gettext("Database unreachable")
-        )
+        return json_error(503, "database_unreachable", gettext("Database unreachable"))
     if pending:
-        return error_response(
-            request.scope,
+        return json_error(
             503,
             "migrations_pending",
             gettext("Database migrations pending: {pending}", pending=", ".join(pending)),

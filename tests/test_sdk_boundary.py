@@ -1,0 +1,54 @@
+"""The SDK depends on no kernel code, and plugins import only the SDK."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import REPO
+
+
+def test_importing_the_sdk_and_its_pytest_plugin_does_not_import_the_kernel():
+    code = (
+        "import sys, shequyun_sdk, shequyun_sdk.hookspecs, shequyun_sdk.testing.pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m == 'shequyun' or m.startswith('shequyun.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def imported_modules(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+PLUGIN_SOURCES = sorted(
+    p
+    for folder in ("plugins", "examples")
+    for p in (REPO / folder).rglob("*.py")
+    if "/tests/" not in str(p) and ".egg-info" not in str(p)
+)
+
+
+@pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: str(p.relative_to(REPO)))
+def test_plugins_import_the_sdk_never_the_kernel(path):
+    kernel_imports = {
+        name for name in imported_modules(path) if name == "shequyun" or name.startswith("shequyun.")
+    }
+    assert kernel_imports == set(), f"{path} reaches into the kernel"
+
+
+def test_the_sdk_does_not_depend_on_the_kernel_distribution():
+    from importlib.metadata import requires
+
+    hard = [r for r in requires("shequyun-sdk") or [] if "extra ==" not in r]
+    assert not any(r.split(">")[0].split("<")[0].strip() == "shequyun" for r in hard)
