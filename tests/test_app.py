@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 
 import pytest
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
 from shequyun.app import create_app
 from shequyun.kernel import Kernel
 from shequyun.migrate import PendingMigrations
 from shequyun.request_context import RequestIdFilter
 from shequyun.settings import load_settings
 from shequyun_sdk import hookimpl
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-from starlette.testclient import TestClient
 
 
 def test_every_response_carries_a_request_id(shequyun_client):
@@ -53,7 +54,10 @@ def test_oversized_bodies_are_refused_before_the_handler(shequyun_kernel, caplog
 
 
 def test_readiness_reports_pending_migrations(tmp_path):
-    kernel = Kernel(load_settings(environ={}, data_dir=tmp_path, check_migrations=False, inline_worker=False), discover=False)
+    kernel = Kernel(
+        load_settings(environ={}, data_dir=tmp_path, check_migrations=False, inline_worker=False),
+        discover=False,
+    )
     with TestClient(create_app(kernel=kernel)) as client:
         response = client.get("/readyz")
         assert response.status_code == 503
@@ -70,7 +74,9 @@ def test_the_app_refuses_to_start_with_pending_migrations(tmp_path):
     try:
         client.__enter__()
     except PendingMigrations as exc:
-        assert exc.pending == ["kernel:k0001_events (kernel: durable event outbox and per-subscriber deliveries)"]
+        assert exc.pending == [
+            "kernel:k0001_events (kernel: durable event outbox and per-subscriber deliveries)"
+        ]
     else:  # pragma: no cover - the assertion below explains the failure
         client.__exit__(None, None, None)
         raise AssertionError("the app started with pending migrations")
@@ -103,7 +109,9 @@ def test_log_lines_carry_the_request_id(shequyun_client, caplog):
     caplog.handler.addFilter(RequestIdFilter())
     caplog.handler.setFormatter(logging.Formatter("%(request_id)s %(name)s %(message)s"))
     with caplog.at_level(logging.INFO):
-        shequyun_client.get("/api/v1/plugins/chatty/speak", headers={"X-Request-ID": "trace-me-12345"})
+        shequyun_client.get(
+            "/api/v1/plugins/chatty/speak", headers={"X-Request-ID": "trace-me-12345"}
+        )
         logging.getLogger("shequyun.test").info("outside any request")
     assert "trace-me-12345 shequyun.plugin.chatty handling a request" in caplog.text
     assert "- shequyun.test outside any request" in caplog.text

@@ -8,11 +8,12 @@ from typing import Any
 
 import importlib_metadata
 import pytest
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from shequyun.kernel import Kernel
 from shequyun.settings import load_settings
 from shequyun_sdk import hookimpl
-from starlette.routing import Route
-from starlette.responses import JSONResponse
 
 from .conftest import manifest_source
 
@@ -50,7 +51,8 @@ class TestDiscovery:
 
     def test_hello_is_found_through_its_entry_point_not_by_path(self, shequyun_kernel):
         (entry,) = [
-            ep for ep in importlib_metadata.entry_points(group="shequyun.plugins")
+            ep
+            for ep in importlib_metadata.entry_points(group="shequyun.plugins")
             if ep.name == "hello"
         ]
         assert entry.dist.name == "shequyun-hello"
@@ -186,11 +188,10 @@ def test_a_route_that_raises_is_a_500_in_the_error_shape_and_charged_to_its_plug
     def boom(request):
         raise RuntimeError("bug in plugin")
 
-    plugin = make_plugin(
-        "buggy", register_api_routes=lambda plugin: [Route("/boom", boom)]
-    )
-    from shequyun.app import create_app
+    plugin = make_plugin("buggy", register_api_routes=lambda plugin: [Route("/boom", boom)])
     from starlette.testclient import TestClient
+
+    from shequyun.app import create_app
 
     kernel = kernel_with(tmp_path, plugin)
     kernel.upgrade_database()
@@ -219,8 +220,9 @@ def test_a_plugin_route_answers_under_its_mount(tmp_path):
         return JSONResponse({"hi": request.scope["shequyun.plugin"].name})
 
     plugin = make_plugin("greeter", register_api_routes=lambda plugin: [Route("/hi", hi)])
-    from shequyun.app import create_app
     from starlette.testclient import TestClient
+
+    from shequyun.app import create_app
 
     kernel = kernel_with(tmp_path, plugin)
     kernel.upgrade_database()

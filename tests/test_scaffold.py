@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import pytest
+
 from shequyun.scaffold import ScaffoldError, render_scaffold
 
 from .conftest import REPO, SHEQUYUN, subprocess_env
@@ -51,8 +52,18 @@ def test_a_new_plugin_installs_passes_its_tests_and_serves_its_page(tmp_path):
     source = tmp_path / "shequyun-foo"
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(source),
+        ],
         check=True,
         capture_output=True,
     )
@@ -76,15 +87,19 @@ def test_a_new_plugin_installs_passes_its_tests_and_serves_its_page(tmp_path):
 
     subprocess.run([SHEQUYUN, "db", "upgrade"], env=env, check=True, capture_output=True)
     page = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(
-            """
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
             from starlette.testclient import TestClient
             from shequyun.app import create_app
             with TestClient(create_app()) as client:
                 response = client.get("/plugins/foo/")
                 print(response.status_code, "留言板" in response.text)
             """
-        )],
+            ),
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -16,7 +16,9 @@ def test_importing_the_sdk_and_its_pytest_plugin_does_not_import_the_kernel():
         "import sys, shequyun_sdk, shequyun_sdk.hookspecs, shequyun_sdk.testing.pytest_plugin\n"
         "print(sorted(m for m in sys.modules if m == 'shequyun' or m.startswith('shequyun.')))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -42,7 +44,9 @@ PLUGIN_SOURCES = sorted(
 @pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: str(p.relative_to(REPO)))
 def test_plugins_import_the_sdk_never_the_kernel(path):
     kernel_imports = {
-        name for name in imported_modules(path) if name == "shequyun" or name.startswith("shequyun.")
+        name
+        for name in imported_modules(path)
+        if name == "shequyun" or name.startswith("shequyun.")
     }
     assert kernel_imports == set(), f"{path} reaches into the kernel"
 

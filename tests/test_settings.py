@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from shequyun.settings import SettingsError, load_settings
 
 
@@ -58,7 +59,10 @@ def test_secrets_are_never_shown():
         ({"SHEQUYUN_PORT": "eighty"}, "port: Input should be a valid integer"),
         ({"SHEQUYUN_TRACE_HOOKS": "maybe"}, "SHEQUYUN_TRACE_HOOKS must be true or false"),
         ({"SHEQUYUN_LOG_LEVEL": "loud"}, "log_level: Value error, must be DEBUG"),
-        ({"SHEQUYUN_DATABASE_URL": "not a url"}, "database_url: Value error, is not a database URL"),
+        (
+            {"SHEQUYUN_DATABASE_URL": "not a url"},
+            "database_url: Value error, is not a database URL",
+        ),
     ],
 )
 def test_bad_values_name_the_setting(environ, message):

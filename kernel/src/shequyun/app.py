@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+
 from shequyun_sdk.types import NavEntry
 
 from .errors import UnhandledErrorMiddleware, exception_handlers
@@ -73,7 +74,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         kernel.start()
-        worker = asyncio.create_task(_inline_worker(kernel)) if kernel.settings.inline_worker else None
+        worker = (
+            asyncio.create_task(_inline_worker(kernel)) if kernel.settings.inline_worker else None
+        )
         try:
             yield
         finally:
@@ -118,7 +121,9 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
                 (kernel_api if is_api else kernel_pages).extend(checked)
             else:
                 prefix = record.context.api_mount if is_api else record.context.mount
-                routes.append(Mount(prefix, app=PluginGuard(kernel, record, Router(routes=checked))))
+                routes.append(
+                    Mount(prefix, app=PluginGuard(kernel, record, Router(routes=checked)))
+                )
     routes.append(Mount(API_PREFIX, app=Router(routes=kernel_api)))
     routes.extend(kernel_pages)
     routes.append(Mount("/static/kernel", app=StaticFiles(directory=KERNEL_STATIC), name="static"))

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,7 +16,7 @@ from .settings import Settings, SettingsError, load_settings
 __all__ = ["main"]
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
@@ -178,7 +179,9 @@ def plugin_new(name: str, directory: Path | None) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds."
+)
 def worker(once: bool, interval: float) -> None:
     """Deliver events from the outbox to plugin subscribers."""
     settings = _settings()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from shequyun_sdk.errors import ApiError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shequyun_sdk.errors import ApiError
 
 from .i18n import gettext
 from .request_context import current_request_id
@@ -75,9 +76,7 @@ def error_response(
         if details:
             body["details"] = details
         return JSONResponse({"error": body}, status_code=status_code, headers=headers)
-    return HTMLResponse(
-        _error_page(status_code, message), status_code=status_code, headers=headers
-    )
+    return HTMLResponse(_error_page(status_code, message), status_code=status_code, headers=headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -134,7 +133,9 @@ class UnhandledErrorMiddleware:
         except Exception:
             plugin = scope.get("shequyun.plugin")
             where = f" in plugin {plugin.name}" if plugin is not None else ""
-            log.exception("unhandled error%s on %s %s", where, scope.get("method"), scope.get("path"))
+            log.exception(
+                "unhandled error%s on %s %s", where, scope.get("method"), scope.get("path")
+            )
             if started:
                 raise
             message = gettext(
@@ -150,11 +151,11 @@ def _error_page(status_code: int, message: str) -> str:
 
     title = gettext("Error")
     return (
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{status_code} {escape(title)} · {escape(gettext('Community Cloud'))}</title>"
-        "<link rel=\"stylesheet\" href=\"/static/kernel/shell.css\"></head><body class=\"error-page\">"
+        '<link rel="stylesheet" href="/static/kernel/shell.css"></head><body class="error-page">'
         f"<main><h1>{status_code} {escape(title)}</h1><p>{escape(message)}</p>"
-        f"<p class=\"muted\">{escape(gettext('Request id'))}: {escape(current_request_id())}</p>"
-        f"<p><a href=\"/\">{escape(gettext('Back to home'))}</a></p></main></body></html>"
+        f'<p class="muted">{escape(gettext("Request id"))}: {escape(current_request_id())}</p>'
+        f'<p><a href="/">{escape(gettext("Back to home"))}</a></p></main></body></html>'
     )

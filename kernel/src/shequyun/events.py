@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
+
 from shequyun_sdk.types import Event, Subscriber
 
 __all__ = ["DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
@@ -146,7 +147,11 @@ class EventBus:
                 except Exception as exc:
                     log.warning(
                         "subscriber %s failed on event %s (%s), attempt %d: %r",
-                        delivery.subscriber, event.id, event.type, delivery.attempts, exc,
+                        delivery.subscriber,
+                        event.id,
+                        event.type,
+                        delivery.attempts,
+                        exc,
                     )
                     delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                     if delivery.attempts >= MAX_ATTEMPTS:
@@ -163,7 +168,7 @@ class EventBus:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return min(timedelta(seconds=2 ** attempts), MAX_BACKOFF)
+    return min(timedelta(seconds=2**attempts), MAX_BACKOFF)
 
 
 def _qualname(handler: Callable[..., Any]) -> str:

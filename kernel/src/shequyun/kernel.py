@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
+
 from shequyun_sdk.types import PluginContext, Subscriber
 
 from .db import make_engine, session_scope
@@ -143,4 +144,6 @@ class Kernel:
                 self.events.add(Subscriber(sub.event, sub.handler, f"{record.name}:{local}"))
         except Exception as exc:
             self.events.remove_prefix(f"{record.name}:")
-            self.host.fail(record.name, f"register_event_subscribers returned a bad value: {exc}", exc)
+            self.host.fail(
+                record.name, f"register_event_subscribers returned a bad value: {exc}", exc
+            )

@@ -55,7 +55,5 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            scope, 413, "too_large", gettext("The request body is too large")
-        )
+        response = error_response(scope, 413, "too_large", gettext("The request body is too large"))
         await response(scope, receive, send)

@@ -44,9 +44,7 @@ class MigrationSet:
         cfg = Config()
         cfg.set_main_option("script_location", str(KERNEL_MIGRATIONS))
         cfg.set_main_option("path_separator", "os")
-        cfg.set_main_option(
-            "version_locations", ":".join(str(path) for _, path in self.locations)
-        )
+        cfg.set_main_option("version_locations", ":".join(str(path) for _, path in self.locations))
         cfg.attributes["engine"] = engine
         return cfg
 

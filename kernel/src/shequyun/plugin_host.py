@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import ModuleType
@@ -22,6 +22,7 @@ from typing import Any
 import importlib_metadata
 import jsonschema
 import pluggy
+
 import shequyun_sdk
 from shequyun_sdk import hookspecs
 from shequyun_sdk.manifest import ManifestError, check_manifest, sdk_range_allows
@@ -91,7 +92,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self._order: list[str] = []
-        self._undo_tracing = None
+        self._undo_tracing: Callable[[], None] | None = None
         if settings.trace_hooks:
             self.enable_tracing()
 
@@ -132,7 +133,7 @@ class PluginHost:
                 return
         try:
             module = candidate.load()
-        except BaseException as exc:  # noqa: BLE001 - a plugin may raise anything at import
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             self._fail(record, f"import failed: {_describe(exc)}", exc)
@@ -167,9 +168,7 @@ class PluginHost:
             self._fail(record, f"hook validation failed: {_describe(exc)}")
             return
         unknown = [
-            caller.name
-            for caller in self.pm.get_hookcallers(module) or []
-            if caller.spec is None
+            caller.name for caller in self.pm.get_hookcallers(module) or [] if caller.spec is None
         ]
         if unknown:
             self.pm.unregister(module)
@@ -189,7 +188,9 @@ class PluginHost:
                     if req not in self.records or not self.records[req].active
                 ]
                 if missing:
-                    self._fail(record, f"requires plugins that are not active: {', '.join(missing)}")
+                    self._fail(
+                        record, f"requires plugins that are not active: {', '.join(missing)}"
+                    )
                     changed = True
         order, cyclic = _dependency_order(
             [self.records[n] for n in self._order if self.records[n].active]
@@ -255,7 +256,9 @@ class PluginHost:
 
     # -- calling hooks ---------------------------------------------------------------------
 
-    def call(self, record: PluginRecord, hook_name: str, *, fail_plugin: bool = True, **kwargs: Any) -> Any:
+    def call(
+        self, record: PluginRecord, hook_name: str, *, fail_plugin: bool = True, **kwargs: Any
+    ) -> Any:
         """Call one plugin's implementation of ``hook_name`` and return its result (or None).
 
         ``plugin`` is passed automatically. When the implementation raises, the plugin is
@@ -278,7 +281,9 @@ class PluginHost:
             return None
         return results[0] if results else None
 
-    def collect(self, hook_name: str, *, fail_plugin: bool = True, **kwargs: Any) -> list[tuple[PluginRecord, Any]]:
+    def collect(
+        self, hook_name: str, *, fail_plugin: bool = True, **kwargs: Any
+    ) -> list[tuple[PluginRecord, Any]]:
         """Call ``hook_name`` on every active plugin; return ``(record, result)`` for results."""
         collected = []
         for record in self.active_records():
@@ -297,12 +302,19 @@ class PluginHost:
         """Log every hook call, its plugins and its outcome (``SHEQUYUN_TRACE_HOOKS=1``)."""
         trace_log = logging.getLogger("shequyun.hooks")
 
-        def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+        def before(
+            hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+        ) -> None:
             trace_log.info(
                 "call %s -> %s", hook_name, ", ".join(i.plugin_name for i in impls) or "(none)"
             )
 
-        def after(outcome: Any, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+        def after(
+            outcome: pluggy.Result[Any],
+            hook_name: str,
+            impls: Sequence[pluggy.HookImpl],
+            kwargs: Mapping[str, Any],
+        ) -> None:
             exc = outcome.exception
             trace_log.info("done %s%s", hook_name, f" raised {_describe(exc)}" if exc else "")
 
@@ -330,14 +342,19 @@ def object_candidates(objects: Iterable[Any], *, origin: str = "registered") -> 
     candidates = []
     for obj in objects:
         manifest = getattr(obj, "MANIFEST", None) or {}
-        name = manifest.get("name") or getattr(obj, "__name__", repr(obj))
+        name = str(manifest.get("name") or getattr(obj, "__name__", repr(obj)))
         candidates.append(Candidate(name=name, origin=origin, load=lambda obj=obj: obj))
     return candidates
 
 
 def builtin_candidates(modules: Iterable[ModuleType]) -> list[Candidate]:
     return [
-        Candidate(name=m.MANIFEST["name"], origin=f"builtin {m.__name__}", load=lambda m=m: m, builtin=True)
+        Candidate(
+            name=m.MANIFEST["name"],
+            origin=f"builtin {m.__name__}",
+            load=lambda m=m: m,
+            builtin=True,
+        )
         for m in modules
     ]
 

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["RequestIdFilter", "RequestIdMiddleware", "current_request_id", "configure_logging"]
+__all__ = ["RequestIdFilter", "RequestIdMiddleware", "configure_logging", "current_request_id"]
 
 _request_id: ContextVar[str] = ContextVar("shequyun_request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

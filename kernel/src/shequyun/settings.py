@@ -41,8 +41,12 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data_dir: Path = Field(default=Path("var"), description="Where the embedded database lives.")
-    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir.")
-    secret_key: SecretStr = Field(default=SecretStr(""), description="Signs sessions; keep it secret.")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""), description="Signs sessions; keep it secret."
+    )
     plugins_disabled: tuple[str, ...] = ()
     plugins_allowed: tuple[str, ...] | None = None
     plugin_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -73,7 +77,9 @@ class Settings(BaseModel):
             try:
                 make_url(value)
             except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in it
-                raise ValueError("is not a database URL such as postgresql+psycopg://host/db") from exc
+                raise ValueError(
+                    "is not a database URL such as postgresql+psycopg://host/db"
+                ) from exc
         return value
 
     @property
@@ -139,7 +145,8 @@ def _read_toml(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     values = {k: v for k, v in section.items() if k != "plugins"}
     plugins = section.get("plugins", {})
     values["plugin_settings"] = {name: dict(conf) for name, conf in plugins.items()}
-    return _resolve_env_refs(values, environ)
+    resolved: dict[str, Any] = _resolve_env_refs(values, environ)
+    return resolved
 
 
 def _resolve_env_refs(value: Any, environ: Mapping[str, str]) -> Any:

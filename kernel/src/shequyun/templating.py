@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+
 from shequyun_sdk.types import NavEntry
 
 from .i18n import gettext
@@ -33,7 +34,9 @@ class Renderer:
         for record, directory in host.collect("register_templates"):
             path = Path(directory)
             if not path.is_dir():
-                host.fail(record.name, f"register_templates returned {path}, which is not a directory")
+                host.fail(
+                    record.name, f"register_templates returned {path}, which is not a directory"
+                )
                 continue
             prefixed[record.name] = jinja2.FileSystemLoader(path)
         self.env = jinja2.Environment(

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from .types import PluginContext
 
-__all__ = ["Platform", "plugin_from_request", "platform_from_request"]
+__all__ = ["Platform", "platform_from_request", "plugin_from_request"]
 
 
 @runtime_checkable

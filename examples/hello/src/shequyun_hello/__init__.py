@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlmodel import col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
 from shequyun_sdk import (
     NavEntry,
     Platform,
@@ -14,11 +20,6 @@ from shequyun_sdk import (
     platform_from_request,
     read_json,
 )
-from sqlmodel import col, select
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
 
 from .models import Message
 

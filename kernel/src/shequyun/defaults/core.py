@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from shequyun_sdk import PluginContext, hookimpl
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
+
+from shequyun_sdk import PluginContext, hookimpl
 
 from ..events import EventDelivery, OutboxEvent
 
@@ -16,7 +17,10 @@ MANIFEST = {
     "name": "kernel",
     "version": "0.1.0",
     "title": {"zh": "平台内核", "en": "Platform kernel"},
-    "description": {"zh": "身份、居民数据与一键采集的基础", "en": "Identity, resident data and collection"},
+    "description": {
+        "zh": "身份、居民数据与一键采集的基础",
+        "en": "Identity, resident data and collection",
+    },
     "sdk": ">=0.1,<0.2",
 }
 
