@@ -108,6 +108,8 @@ def test_db_upgrade_applies_the_kernel_and_every_plugin_branch(tmp_path):
     assert "hello:hello_0001" in upgraded.stdout
     assert run("db", "status", env=env).stdout.strip() == "current"
     assert "already current" in run("db", "upgrade", env=env).stdout
+    checked = run("db", "check", env=env)
+    assert (checked.returncode, checked.stdout.strip()) == (0, "models match the database")
 
 
 def test_bad_settings_are_a_clear_error_not_a_traceback(tmp_path):

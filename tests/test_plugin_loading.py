@@ -8,12 +8,12 @@ from typing import Any
 
 import importlib_metadata
 import pytest
+from shequyun_sdk import hookimpl
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shequyun.kernel import Kernel
 from shequyun.settings import load_settings
-from shequyun_sdk import hookimpl
 
 from .conftest import manifest_source
 
@@ -116,7 +116,7 @@ def test_requirements_are_checked_and_order_follows_them(tmp_path):
     assert host.records["lonely"].reason == "requires plugins that are not active: ghost"
     order = [r.name for r in host.active_records()]
     assert order.index("zbase") < order.index("achild")
-    assert order[:3] == ["kernel", "health", "home"]
+    assert order[:4] == ["kernel", "identity", "health", "home"]
 
 
 def test_a_requirement_cycle_fails_both_plugins(tmp_path):

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from shequyun_sdk.types import NavEntry
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,9 +22,8 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shequyun_sdk.types import NavEntry
-
 from .errors import UnhandledErrorMiddleware, exception_handlers
+from .identity.auth import AuthMiddleware
 from .kernel import Kernel
 from .limits import BodySizeLimitMiddleware
 from .plugin_host import API_PREFIX, PluginRecord
@@ -68,7 +68,9 @@ def create_app(
     kernel = kernel or Kernel(settings, plugins=plugins, discover=discover)
     routes = _assemble_routes(kernel)
     nav = _collect_nav(kernel)
-    renderer = Renderer(kernel.host, nav)
+    renderer = Renderer(
+        kernel.host, nav, {name: role.title for name, role in kernel.permissions.roles.items()}
+    )
     kernel.platform.bind_renderer(renderer)
 
     @contextlib.asynccontextmanager
@@ -92,6 +94,12 @@ def create_app(
             Middleware(RequestIdMiddleware),
             Middleware(UnhandledErrorMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=kernel.settings.max_body_bytes),
+            Middleware(
+                AuthMiddleware,
+                authenticator=lambda: kernel.authenticator,
+                max_body_bytes=kernel.settings.max_body_bytes,
+                secure_cookies=kernel.settings.https,
+            ),
         ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,

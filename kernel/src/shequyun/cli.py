@@ -74,6 +74,17 @@ def _refuse_pending(settings: Settings) -> None:
         )
 
 
+def _add_identity_commands() -> None:
+    from .identity.cli_org import org
+    from .identity.cli_users import users
+
+    main.add_command(org)
+    main.add_command(users)
+
+
+_add_identity_commands()
+
+
 @main.group()
 def db() -> None:
     """Database migrations."""
@@ -107,6 +118,22 @@ def db_status() -> None:
         click.echo("pending:\n  " + "\n  ".join(pending))
         sys.exit(1)
     click.echo("current")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Compare every plugin's models with the database; exit 1 on any difference."""
+    from .models import model_drift
+
+    settings = _settings()
+    configure_logging("WARNING")
+    kernel = _kernel(settings)
+    drift = model_drift(kernel.engine, kernel.tables)
+    kernel.engine.dispose()
+    if drift:
+        click.echo("models differ from the database:\n  " + "\n  ".join(drift))
+        sys.exit(1)
+    click.echo("models match the database")
 
 
 @main.group()

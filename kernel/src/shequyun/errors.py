@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from shequyun_sdk.errors import ApiError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from shequyun_sdk.errors import ApiError
 
 from .i18n import gettext
 from .request_context import current_request_id

@@ -14,11 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from shequyun_sdk.types import Event, Subscriber
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
-
-from shequyun_sdk.types import Event, Subscriber
 
 __all__ = ["DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
 
@@ -60,7 +59,7 @@ class EventDelivery(SQLModel, table=True):
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
-    last_error: str | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     delivered_at: datetime | None = None
 
 

@@ -12,16 +12,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from shequyun_sdk.identity import Actor, UnitRef
+from shequyun_sdk.types import PluginContext, Subscriber
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from shequyun_sdk.types import PluginContext, Subscriber
-
 from .db import make_engine, session_scope
 from .events import EventBus
+from .identity import audit, scope
+from .identity.auth import Authenticator, unit_ref
+from .identity.models import OrgUnit
+from .identity.permissions import PermissionRegistry
 from .migrate import MigrationSet, migration_set
+from .models import collect_tables
 from .plugin_host import (
     Candidate,
     PluginHost,
@@ -30,7 +35,7 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, resolve_secret_key
 
 __all__ = ["Kernel", "KernelPlatform"]
 
@@ -50,6 +55,11 @@ class KernelPlatform:
     def __init__(self, kernel: Kernel) -> None:
         self._kernel = kernel
         self._renderer: Any = None
+
+    @property
+    def kernel(self) -> Kernel:
+        """The kernel itself, for the kernel's own default plugins (never for other plugins)."""
+        return self._kernel
 
     def bind_renderer(self, renderer: Any) -> None:
         """Attach the web app's renderer (the CLI runs kernels without one)."""
@@ -82,6 +92,47 @@ class KernelPlatform:
         record = self._kernel.host.records.get(name)
         return record.context if record is not None and record.active else None
 
+    # -- identity -------------------------------------------------------------------------
+
+    def can(self, actor: Actor | None, permission: str, unit: UnitRef) -> bool:
+        return scope.can(actor, permission, unit)
+
+    def scope_filter(self, actor: Actor | None, permission: str, unit_column: Any) -> Any:
+        return scope.scope_filter(actor, permission, unit_column)
+
+    def unit(self, session: Session, code: str) -> UnitRef | None:
+        row = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
+        return unit_ref(row) if row is not None else None
+
+    def audit(
+        self,
+        session: Session,
+        action: str,
+        *,
+        actor: Actor | None,
+        target_type: str | None = None,
+        target_id: str | int | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        audit.record(
+            session,
+            action,
+            actor=actor,
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail,
+        )
+
+    def audit_denial(self, request: Request, actor: Actor | None, permission: str) -> None:
+        audit.record_now(
+            self._kernel.engine,
+            "access.denied",
+            actor=actor,
+            outcome="denied",
+            detail={"permission": permission, "method": request.method, "path": request.url.path},
+            client_ip=request.client.host if request.client else None,
+        )
+
 
 class Kernel:
     """One running shequyun: build it, :meth:`start` it, use it, :meth:`stop` it."""
@@ -102,7 +153,12 @@ class Kernel:
             candidates += entry_point_candidates()
         candidates += object_candidates(plugins)
         self.host.load(candidates)
+        self.tables = collect_tables(self.host)
         self.migrations: MigrationSet = migration_set(self.host)
+        self.permissions = PermissionRegistry.collect(self.host)
+        self.authenticator = Authenticator(
+            self.engine, self.permissions, resolve_secret_key(self.settings)
+        )
         self.events = EventBus(self.engine)
         self.platform = KernelPlatform(self)
         self.started = False

@@ -22,7 +22,6 @@ from typing import Any
 import importlib_metadata
 import jsonschema
 import pluggy
-
 import shequyun_sdk
 from shequyun_sdk import hookspecs
 from shequyun_sdk.manifest import ManifestError, check_manifest, sdk_range_allows
@@ -102,8 +101,9 @@ class PluginHost:
         """Load every candidate inside its own guard, then settle dependencies and settings."""
         for candidate in candidates:
             self._load_one(candidate)
-        self._settle_requirements()
+        # Settings first: a plugin failing its settings must also fail those requiring it.
         self._settle_settings()
+        self._settle_requirements()
 
     def _load_one(self, candidate: Candidate) -> None:
         name = candidate.name
@@ -200,7 +200,7 @@ class PluginHost:
         self._order = order
 
     def _settle_settings(self) -> None:
-        for record in self.active_records():
+        for record in [self.records[n] for n in self._order if self.records[n].active]:
             configured = self.settings.settings_for_plugin(record.name)
             schema = record.manifest.get("settings_schema")
             values = _with_defaults(schema, configured) if schema else configured

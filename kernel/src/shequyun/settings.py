@@ -12,6 +12,7 @@ Secrets (the secret key, the database password) are never shown: ``repr`` and
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import make_url
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+__all__ = ["Settings", "SettingsError", "load_settings", "resolve_secret_key"]
 
 ENV_PREFIX = "SHEQUYUN_"
 DEFAULT_CONFIG_FILE = "shequyun.toml"
@@ -111,6 +112,27 @@ class Settings(BaseModel):
 
     def __repr__(self) -> str:
         return f"Settings({self.public_dict()!r})"
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """The configured secret key, or (embedded default) one kept in ``data_dir/secret_key``.
+
+    Several workers must share one key: set ``SHEQUYUN_SECRET_KEY`` in production.
+    """
+    configured = settings.secret_key.get_secret_value()
+    if configured:
+        return configured
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first; use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def load_settings(

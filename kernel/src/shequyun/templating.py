@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from shequyun_sdk.types import NavEntry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
-
-from shequyun_sdk.types import NavEntry
 
 from .i18n import gettext
 from .plugin_host import PluginHost
@@ -27,9 +26,15 @@ KERNEL_TEMPLATES = Path(__file__).parent / "templates"
 class Renderer:
     """Renders portal pages for the kernel and for plugins."""
 
-    def __init__(self, host: PluginHost, nav: list[tuple[str, NavEntry]]) -> None:
+    def __init__(
+        self,
+        host: PluginHost,
+        nav: list[tuple[str, NavEntry]],
+        role_titles: Mapping[str, str] | None = None,
+    ) -> None:
         self.host = host
         self.nav = nav
+        self.role_titles = dict(role_titles or {})
         prefixed: dict[str, jinja2.BaseLoader] = {}
         for record, directory in host.collect("register_templates"):
             path = Path(directory)
@@ -49,9 +54,18 @@ class Renderer:
         self.env.globals["_"] = gettext
 
     def visible_nav(self, request: Request) -> list[NavEntry]:
-        """Navigation entries of active plugins, sorted by order then label."""
-        entries = [entry for name, entry in self.nav if self.host.is_active(name)]
+        """Entries of active plugins the actor may use, sorted by order then label."""
+        actor = request.scope.get("shequyun.actor")
+        entries = [
+            entry
+            for name, entry in self.nav
+            if self.host.is_active(name)
+            and (entry.permission is None or (actor is not None and actor.has(entry.permission)))
+        ]
         return sorted(entries, key=lambda e: (e.order, e.label))
+
+    def role_title(self, role: str) -> str:
+        return self.role_titles.get(role, role)
 
     def render(
         self,
@@ -61,7 +75,14 @@ class Renderer:
         *,
         status_code: int = 200,
     ) -> HTMLResponse:
-        values: dict[str, Any] = {"request": request, "nav": self.visible_nav(request)}
+        actor = request.scope.get("shequyun.actor")
+        values: dict[str, Any] = {
+            "request": request,
+            "nav": self.visible_nav(request),
+            "actor": actor,
+            "role_title": self.role_title(actor.role) if actor and actor.role else "",
+            "csrf_token": request.scope.get("shequyun.csrf") or "",
+        }
         for _record, extra in self.host.collect(
             "extra_template_vars", fail_plugin=False, request=request, template=template
         ):

@@ -12,6 +12,7 @@ import hashlib
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
@@ -100,3 +101,148 @@ class TestDatabases:
                 connection.execute(text(statement))
         finally:
             engine.dispose()
+
+
+#: A small slice of Shanghai for tests: two districts, three streets, five committees.
+TEST_TREE: tuple[tuple[str, str, str, str | None], ...] = (
+    ("310000000000", "上海市", "city", None),
+    ("310115000000", "浦东新区", "district", "310000000000"),
+    ("310115004000", "潍坊新村街道", "street", "310115000000"),
+    ("310115004001", "潍坊一村居委会", "committee", "310115004000"),
+    ("310115004002", "潍坊二村居委会", "committee", "310115004000"),
+    ("310115005000", "陆家嘴街道", "street", "310115000000"),
+    ("310115005001", "梅园一村居委会", "committee", "310115005000"),
+    ("310104000000", "徐汇区", "district", "310000000000"),
+    ("310104003000", "天平路街道", "street", "310104000000"),
+    ("310104003001", "宛平南路居委会", "committee", "310104003000"),
+    ("310104003002", "建国西路居委会", "committee", "310104003000"),
+)
+
+TEST_PASSWORD = "Test-password-1"
+
+
+def build_test_tree(kernel: Any) -> dict[str, Any]:
+    """Create :data:`TEST_TREE` in the kernel's database; return the units by code."""
+    from sqlmodel import Session
+
+    from .identity.directory import create_unit
+
+    units: dict[str, Any] = {}
+    with Session(kernel.engine, expire_on_commit=False) as session:
+        for code, name, level, parent in TEST_TREE:
+            units[code] = create_unit(
+                session,
+                code=code,
+                name=name,
+                level=level,
+                parent=units[parent] if parent else None,
+            )
+        session.commit()
+    return units
+
+
+class TestActor:
+    """A user holding one grant, with ways to call the platform as them."""
+
+    __test__ = False
+
+    def __init__(self, app: Any, user: Any, grant: Any, unit: Any, token: str) -> None:
+        self.app = app
+        self.user = user
+        self.grant = grant
+        self.unit = unit
+        self.token = token
+        self.username: str = user.username
+        self.password = TEST_PASSWORD
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """Headers authenticating as this actor with their API token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self) -> Any:
+        """An API client sending this actor's bearer token with every request."""
+        from starlette.testclient import TestClient
+
+        return TestClient(self.app, headers=self.auth)
+
+    def portal(self) -> Any:
+        """A client logged in through the portal's login form, sending the CSRF header."""
+        from starlette.testclient import TestClient
+
+        client = TestClient(self.app)
+        page = client.get("/login")
+        token = _hidden(page.text, "csrf_token")
+        response = client.post(
+            "/login",
+            data={"username": self.username, "password": self.password, "csrf_token": token},
+            follow_redirects=False,
+        )
+        if response.status_code != 303:
+            raise AssertionError(f"login as {self.username} failed: {response.status_code}")
+        # Every portal page carries the session's CSRF token (in the logout form).
+        landing = client.get(response.headers["location"])
+        client.headers["X-CSRF-Token"] = _hidden(landing.text, "csrf_token")
+        return client
+
+
+class Actors:
+    """Factory of :class:`TestActor` on the :data:`TEST_TREE` units."""
+
+    __test__ = False
+
+    def __init__(self, kernel: Any, app: Any, units: dict[str, Any]) -> None:
+        self.kernel = kernel
+        self.app = app
+        self.units = units
+        self._count = 0
+
+    def make(self, role: str, unit_code: str, *, username: str | None = None) -> TestActor:
+        """A new user holding ``role`` on the unit ``unit_code``."""
+        from sqlmodel import Session
+
+        from .identity.directory import create_token, create_user, grant_role
+
+        self._count += 1
+        unit = self.units[unit_code]
+        with Session(self.kernel.engine, expire_on_commit=False) as session:
+            user = create_user(
+                session,
+                username=username or f"{role.split('.')[-1]}{self._count}",
+                display_name=f"测试用户{self._count}",
+                home_unit=unit,
+                password=TEST_PASSWORD,
+                must_change_password=False,
+            )
+            grant = grant_role(session, self.kernel.permissions, user=user, role=role, unit=unit)
+            _, secret = create_token(session, grant=grant, name="测试令牌", expires_at=None)
+            session.commit()
+        return TestActor(self.app, user, grant, unit, secret)
+
+    # One helper per built-in role, on the unit most tests want.
+    def platform_admin(self, unit_code: str = "310000000000") -> TestActor:
+        return self.make("identity.platform_admin", unit_code)
+
+    def bureau(self, unit_code: str = "310000000000") -> TestActor:
+        return self.make("identity.bureau", unit_code)
+
+    def district_admin(self, unit_code: str = "310115000000") -> TestActor:
+        return self.make("identity.district_admin", unit_code)
+
+    def street_admin(self, unit_code: str = "310115004000") -> TestActor:
+        return self.make("identity.street_admin", unit_code)
+
+    def cadre(self, unit_code: str = "310115004001") -> TestActor:
+        return self.make("identity.cadre", unit_code)
+
+    def social_worker(self, unit_code: str = "310115004001") -> TestActor:
+        return self.make("identity.social_worker", unit_code)
+
+
+def _hidden(html: str, name: str) -> str:
+    import re
+
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    if match is None:
+        raise AssertionError(f"the page has no hidden field {name}")
+    return match.group(1)

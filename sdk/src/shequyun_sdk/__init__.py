@@ -12,6 +12,7 @@ from __future__ import annotations
 import pluggy
 
 from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from .identity import LEVELS, Actor, NotAuthenticated, UnitRef, actor_from_request, requires
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
 from .platform import Platform, platform_from_request, plugin_from_request
 from .types import Event, NavEntry, Permission, PluginContext, Role, Subscriber
@@ -27,24 +28,30 @@ ENTRY_POINT_GROUP = "shequyun.plugins"
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "LEVELS",
     "MANIFEST_SCHEMA",
+    "Actor",
     "ApiError",
     "Conflict",
     "Event",
     "Forbidden",
     "ManifestError",
     "NavEntry",
+    "NotAuthenticated",
     "NotFound",
     "Permission",
     "Platform",
     "PluginContext",
     "Role",
     "Subscriber",
+    "UnitRef",
     "ValidationFailed",
     "__version__",
+    "actor_from_request",
     "check_manifest",
     "hookimpl",
     "platform_from_request",
     "plugin_from_request",
     "read_json",
+    "requires",
 ]

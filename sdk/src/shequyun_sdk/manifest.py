@@ -42,6 +42,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$"},
                     "title": _LOCALIZED,
+                    "roles": {"type": "array", "items": {"type": "string"}},
                 },
                 "required": ["name", "title"],
                 "additionalProperties": False,

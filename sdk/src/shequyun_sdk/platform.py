@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .identity import Actor, UnitRef
 from .types import PluginContext
 
 __all__ = ["Platform", "platform_from_request", "plugin_from_request"]
@@ -59,6 +60,53 @@ class Platform(Protocol):
 
     def plugin(self, name: str) -> PluginContext | None:
         """The context of an active plugin, or None when it is not active."""
+        ...
+
+    def can(self, actor: Actor | None, permission: str, unit: UnitRef) -> bool:
+        """Whether ``actor`` holds ``permission`` on ``unit`` (its grant covers the unit).
+
+        Uses the same rule as :meth:`scope_filter`, so a list filtered with ``scope_filter``
+        holds exactly the objects for which ``can`` is true.
+        """
+        ...
+
+    def scope_filter(self, actor: Actor | None, permission: str, unit_column: Any) -> Any:
+        """A SQL condition on ``unit_column`` (an org-unit id column) for the rows ``actor`` may
+        reach with ``permission``; false when the actor lacks the permission.
+
+        Use it on your own tables that record the unit they belong to::
+
+            select(Visit).where(platform.scope_filter(actor, "advisors.visits.read",
+                                                      Visit.unit_id))
+        """
+        ...
+
+    def unit(self, session: Session, code: str) -> UnitRef | None:
+        """The org unit with the 12-digit ``code``, or None."""
+        ...
+
+    def audit(
+        self,
+        session: Session,
+        action: str,
+        *,
+        actor: Actor | None,
+        target_type: str | None = None,
+        target_id: str | int | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Add an entry to the append-only audit log in ``session`` (commits with it).
+
+        Name actions ``<plugin>.<verb>`` (``hello.message_deleted``). Never put secrets or
+        full ID numbers in ``detail``.
+        """
+        ...
+
+    def audit_denial(self, request: Request, actor: Actor | None, permission: str) -> None:
+        """Record that ``actor`` was refused ``permission`` (in its own transaction).
+
+        :func:`~shequyun_sdk.identity.requires` calls this for you.
+        """
         ...
 
 

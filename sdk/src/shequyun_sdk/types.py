@@ -28,13 +28,15 @@ class Permission:
     """A named capability, checked against a user's grant and an org unit.
 
     ``name`` is dotted and starts with the plugin's name (``hello.greet``), so that two plugins
-    can never define the same permission by accident.
+    can never define the same permission by accident. ``roles`` names existing roles (the
+    kernel's built-in ones, such as ``identity.cadre``) that include this permission by default.
     """
 
     name: str
     title: str
     title_en: str = ""
     description: str = ""
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ they have is their mount point (the site root and ``/api/v1``).
 
 from __future__ import annotations
 
-from . import core, health, home
+from . import core, health, home, identity
 
-DEFAULT_PLUGINS = (core, health, home)
+DEFAULT_PLUGINS = (core, identity, health, home)
 
 __all__ = ["DEFAULT_PLUGINS"]

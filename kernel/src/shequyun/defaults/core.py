@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from shequyun_sdk import PluginContext, hookimpl
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
-
-from shequyun_sdk import PluginContext, hookimpl
 
 from ..events import EventDelivery, OutboxEvent
 

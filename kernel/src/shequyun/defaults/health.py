@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shequyun_sdk import PluginContext, hookimpl
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-
-from shequyun_sdk import PluginContext, hookimpl
 
 from ..errors import json_error
 from ..i18n import gettext

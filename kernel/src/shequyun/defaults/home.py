@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shequyun_sdk import NavEntry, PluginContext, hookimpl, platform_from_request
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-
-from shequyun_sdk import NavEntry, PluginContext, hookimpl, platform_from_request
 
 MANIFEST = {
     "name": "home",

@@ -109,3 +109,33 @@ def shequyun_client(shequyun_app: Any) -> Iterator[Any]:
 def drain_events(shequyun_kernel: Any) -> Callable[[], None]:
     """Call it to deliver every pending event now, retries included, ignoring backoff."""
     return shequyun_kernel.events.drain  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def shequyun_units(shequyun_kernel: Any) -> dict[str, Any]:
+    """A small slice of Shanghai (two districts, three streets, five committees) by code.
+
+    上海市 310000000000 › 浦东新区 310115000000 › 潍坊新村街道 310115004000 › 潍坊一村居委会
+    310115004001 and 潍坊二村居委会 310115004002; 陆家嘴街道 310115005000 › 梅园一村居委会
+    310115005001; 徐汇区 310104000000 › 天平路街道 310104003000 › 宛平南路居委会 310104003001 and
+    建国西路居委会 310104003002.
+    """
+    from shequyun.testing import build_test_tree
+
+    return build_test_tree(shequyun_kernel)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def shequyun_actors(
+    shequyun_client: Any, shequyun_app: Any, shequyun_kernel: Any, shequyun_units: dict[str, Any]
+) -> Any:
+    """Make users at any level: ``shequyun_actors.cadre("310115004001")``.
+
+    Each actor has ``.auth`` (bearer headers), ``.client()`` (an API client with their token)
+    and ``.portal()`` (a client logged in through the login form, CSRF header set). Helpers:
+    ``platform_admin``, ``bureau``, ``district_admin``, ``street_admin``, ``cadre``,
+    ``social_worker``, and ``make(role, unit_code)`` for any role, plugins' included.
+    """
+    from shequyun.testing import Actors
+
+    return Actors(shequyun_kernel, shequyun_app, shequyun_units)

@@ -1,0 +1,390 @@
+"""Authentication of every request: portal session cookie or API bearer token, plus CSRF.
+
+The middleware attaches an :class:`~shequyun_sdk.identity.Actor` (or nothing, for anonymous
+requests) to ``scope["shequyun.actor"]``. State-changing requests that ride on a cookie must
+carry the CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``); bearer-token
+requests are exempt because browsers never send those on their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+import anyio.to_thread
+from shequyun_sdk.identity import Actor, UnitRef
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..errors import error_response
+from . import audit
+from .models import ApiToken, Grant, OrgUnit, User, WebSession
+from .permissions import PermissionRegistry
+
+__all__ = [
+    "ANON_COOKIE",
+    "SESSION_COOKIE",
+    "AuthMiddleware",
+    "Authenticator",
+    "hash_token",
+    "new_token",
+    "unit_ref",
+]
+
+SESSION_COOKIE = "shequyun_session"
+ANON_COOKIE = "shequyun_anon"
+CSRF_HEADER = b"x-csrf-token"
+CSRF_FIELD = "csrf_token"
+TOKEN_PREFIX = "sqy_"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Paths a user who must change their password may still reach.
+PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/static/", "/healthz", "/readyz")
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """A fresh random secret for a cookie or an API token."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def unit_ref(unit: OrgUnit) -> UnitRef:
+    assert unit.id is not None
+    return UnitRef(
+        id=unit.id,
+        code=unit.code,
+        name=unit.name,
+        level=unit.level,
+        path=unit.path,
+        closed=unit.closed_on is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    actor: Actor
+    csrf_token: str | None  # None for bearer tokens: no CSRF check needed
+
+
+class Authenticator:
+    """Turns a cookie or a bearer token into an actor; creates and ends sessions."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: PermissionRegistry,
+        secret_key: str,
+        session_lifetime: timedelta = timedelta(hours=12),
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.secret_key = secret_key.encode()
+        self.session_lifetime = session_lifetime
+
+    def actor_for(self, user: User, grant: Grant | None, unit: OrgUnit | None, via: str) -> Actor:
+        assert user.id is not None
+        active_grant = grant if grant is not None and grant.revoked_at is None else None
+        return Actor(
+            user_id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            grant_id=active_grant.id if active_grant else None,
+            role=active_grant.role if active_grant else None,
+            unit=unit_ref(unit) if active_grant and unit else None,
+            permissions=self.registry.permissions_of(active_grant.role)
+            if active_grant
+            else frozenset(),
+            via=via,
+            must_change_password=user.must_change_password,
+        )
+
+    def from_session(self, cookie: str) -> Authenticated | None:
+        now = utcnow()
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(WebSession, User, Grant, OrgUnit)
+                .join(User, User.id == WebSession.user_id)  # type: ignore[arg-type]
+                .outerjoin(Grant, Grant.id == WebSession.grant_id)  # type: ignore[arg-type]
+                .outerjoin(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
+                .where(WebSession.token_hash == hash_token(cookie))
+                .where(WebSession.expires_at > now)
+                .where(User.is_active == True)  # noqa: E712 - SQL comparison
+            ).first()
+        if row is None:
+            return None
+        web_session, user, grant, unit = row
+        return Authenticated(self.actor_for(user, grant, unit, "session"), web_session.csrf_token)
+
+    def from_bearer(self, token: str) -> Actor | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        now = utcnow()
+        with Session(self.engine, expire_on_commit=False) as session:
+            row = session.exec(
+                select(ApiToken, Grant, User, OrgUnit)
+                .join(Grant, Grant.id == ApiToken.grant_id)  # type: ignore[arg-type]
+                .join(User, User.id == Grant.user_id)  # type: ignore[arg-type]
+                .join(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
+                .where(ApiToken.token_hash == hash_token(token))
+                .where(ApiToken.revoked_at == None)  # noqa: E711 - SQL comparison
+                .where(Grant.revoked_at == None)  # noqa: E711
+                .where(User.is_active == True)  # noqa: E712
+            ).first()
+            if row is None:
+                return None
+            api_token, grant, user, unit = row
+            if api_token.expires_at is not None and _aware(api_token.expires_at) <= now:
+                return None
+            last = api_token.last_used_at
+            if last is None or _aware(last) < now - LAST_USED_GRANULARITY:
+                api_token.last_used_at = now
+                session.add(api_token)
+                session.commit()
+        actor = self.actor_for(user, grant, unit, "token")
+        # Tokens are for programs: the first-password rule applies to people at the portal.
+        return Actor(**{**actor.__dict__, "must_change_password": False})
+
+    def start_session(
+        self, session: Session, user: User, grant_id: int | None, client_ip: str | None
+    ) -> str:
+        """Create a session row in ``session``; return the cookie value."""
+        assert user.id is not None
+        cookie = new_token()
+        session.add(
+            WebSession(
+                token_hash=hash_token(cookie),
+                user_id=user.id,
+                grant_id=grant_id,
+                csrf_token=new_token(),
+                expires_at=utcnow() + self.session_lifetime,
+                client_ip=client_ip,
+            )
+        )
+        return cookie
+
+    def end_session(self, cookie: str) -> None:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(WebSession).where(WebSession.token_hash == hash_token(cookie))
+            ).first()
+            if row is not None:
+                session.delete(row)
+                session.commit()
+
+    def anonymous_csrf(self, anon_cookie: str) -> str:
+        """The CSRF token for a visitor who has not logged in yet (the login form)."""
+        return hmac.new(self.secret_key, anon_cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    raw = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is treated as no cookies
+        return {}
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+class AuthMiddleware:
+    """Authenticates each request and enforces CSRF and the first-password rule."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticator: Callable[[], Authenticator],
+        max_body_bytes: int,
+        secure_cookies: bool,
+    ) -> None:
+        self.app = app
+        self._authenticator = authenticator
+        self.max_body_bytes = max_body_bytes
+        self.secure_cookies = secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        auth = self._authenticator()
+        headers = dict(scope.get("headers") or [])
+        cookies = _cookies(scope)
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        expected_csrf: str | None = None
+        new_anon: str | None = None
+        actor: Actor | None = None
+        if authorization:
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                await self._refuse_token(scope, receive, send, auth, "malformed")
+                return
+            actor = await anyio.to_thread.run_sync(auth.from_bearer, credential.strip())
+            if actor is None:
+                await self._refuse_token(scope, receive, send, auth, "invalid")
+                return
+        elif SESSION_COOKIE in cookies:
+            found = await anyio.to_thread.run_sync(auth.from_session, cookies[SESSION_COOKIE])
+            if found is not None:
+                actor, expected_csrf = found.actor, found.csrf_token
+        if actor is None and not authorization:
+            anon = cookies.get(ANON_COOKIE)
+            if anon is None or len(anon) < 20:
+                anon = new_anon = new_token()
+            expected_csrf = auth.anonymous_csrf(anon)
+        scope["shequyun.actor"] = actor
+        scope["shequyun.csrf"] = expected_csrf
+
+        # A session cookie carries authority, so every change riding on it needs the token.
+        # Anonymous portal forms (login) need it too; anonymous API calls carry no authority.
+        needs_csrf = actor is not None or not str(scope["path"]).startswith("/api/")
+        if scope["method"] in UNSAFE_METHODS and expected_csrf is not None and needs_csrf:
+            receive, presented = await self._presented_csrf(scope, receive, headers)
+            if presented is None or not hmac.compare_digest(presented, expected_csrf):
+                response = error_response(
+                    scope, 403, "csrf_failed", "页面已过期或来源不明（CSRF 校验失败），请刷新后重试"
+                )
+                await response(scope, receive, send)
+                return
+
+        if actor is not None and actor.must_change_password:
+            path = str(scope["path"])
+            if not path.startswith(PASSWORD_CHANGE_PATHS):
+                if path.startswith("/api/"):
+                    response = error_response(
+                        scope, 403, "password_change_required", "首次登录请先修改密码"
+                    )
+                else:
+                    response = RedirectResponse("/account/password", status_code=303)
+                await response(scope, receive, send)
+                return
+
+        if new_anon is None:
+            await self.app(scope, receive, send)
+            return
+
+        cookie = _cookie_header(ANON_COOKIE, new_anon, secure=self.secure_cookies)
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), cookie]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    async def _presented_csrf(
+        self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]
+    ) -> tuple[Receive, str | None]:
+        header = headers.get(CSRF_HEADER)
+        if header:
+            return receive, header.decode("latin-1")
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        if not content_type.startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            return receive, None
+        # Read the form once, then replay the same bytes to the endpoint.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.max_body_bytes:
+                return receive, None
+            chunks.append(body)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            values = parse_qs(body.decode("utf-8", "replace")).get(CSRF_FIELD)
+            return replay, values[0] if values else None
+        form_request = Request(scope, _single_message(body))
+        form = await form_request.form()
+        value = form.get(CSRF_FIELD)
+        await form.close()
+        return replay, value if isinstance(value, str) else None
+
+    async def _refuse_token(
+        self, scope: Scope, receive: Receive, send: Send, auth: Authenticator, why: str
+    ) -> None:
+        client = scope.get("client")
+        await anyio.to_thread.run_sync(
+            lambda: audit.record_now(
+                auth.engine,
+                "token.rejected",
+                outcome="denied",
+                detail={"reason": why, "path": scope.get("path")},
+                client_ip=client[0] if client else None,
+            )
+        )
+        response = error_response(scope, 401, "invalid_token", "访问令牌无效、已过期或已被撤销")
+        await response(scope, receive, send)
+
+
+def _single_message(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _cookie_header(
+    name: str, value: str, *, secure: bool, max_age: int | None = None
+) -> tuple[bytes, bytes]:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if secure:
+        parts.append("Secure")
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    return b"set-cookie", "; ".join(parts).encode("latin-1")
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def cookie_header(
+    name: str, value: str, *, secure: bool, max_age: int | None = None
+) -> tuple[bytes, bytes]:
+    """A Set-Cookie header for the portal's cookies (HttpOnly, SameSite=Lax, Secure on HTTPS)."""
+    return _cookie_header(name, value, secure=secure, max_age=max_age)
+
+
+def request_actor(request: Request) -> Actor | None:
+    actor: Any = request.scope.get("shequyun.actor")
+    return actor  # type: ignore[no-any-return]

@@ -1,0 +1,242 @@
+"""Portal pages of the identity plugin: login, logout, password change, choosing a grant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shequyun_sdk import platform_from_request
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from . import audit
+from .accounts import attempt_login
+from .auth import SESSION_COOKIE, client_ip, cookie_header, request_actor
+from .models import Grant, OrgUnit, User, WebSession
+from .passwords import check_policy, hash_password, verify_password
+
+__all__ = ["ROUTES"]
+
+
+def _kernel(request: Request) -> Any:
+    return request.app.state.kernel
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never redirect a cadre to another site after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def login_page(request: Request) -> Response:
+    platform = platform_from_request(request)
+    if request.method == "GET":
+        return platform.render(
+            request,
+            "login.html",
+            {"error": None, "username": "", "next": request.query_params.get("next", "")},
+        )
+    form = await request.form()
+    username = str(form.get("username", ""))[:64]
+    password = str(form.get("password", ""))[:256]
+    next_path = _safe_next(str(form.get("next", "")))
+    kernel = _kernel(request)
+    result = await run_in_threadpool(
+        attempt_login, kernel.engine, username, password, client_ip=client_ip(request)
+    )
+    if not result.ok:
+        messages = {
+            "bad_credentials": "用户名或密码不正确",
+            "too_soon": f"尝试过于频繁，请 {result.retry_after} 秒后再试",
+            "locked": "失败次数过多，账户已暂时锁定，"
+            f"请 {(result.retry_after + 59) // 60} 分钟后再试",
+        }
+        status = 401 if result.outcome == "bad_credentials" else 429
+        response = platform.render(
+            request,
+            "login.html",
+            {"error": messages[result.outcome], "username": username, "next": next_path},
+            status_code=status,
+        )
+        if result.retry_after:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
+    assert result.user is not None
+
+    def start() -> str:
+        with Session(kernel.engine) as session:
+            cookie: str = kernel.authenticator.start_session(
+                session, result.user, result.grant_id, client_ip(request)
+            )
+            session.commit()
+            return cookie
+
+    cookie = await run_in_threadpool(start)
+    target = "/account/password" if result.user.must_change_password else next_path
+    response = RedirectResponse(target, status_code=303)
+    name, value = cookie_header(
+        SESSION_COOKIE,
+        cookie,
+        secure=kernel.settings.https,
+        max_age=int(kernel.authenticator.session_lifetime.total_seconds()),
+    )
+    response.raw_headers.append((name, value))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    kernel = _kernel(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await run_in_threadpool(kernel.authenticator.end_session, cookie)
+    actor = request_actor(request)
+    if actor is not None:
+        await run_in_threadpool(
+            lambda: audit.record_now(
+                kernel.engine, "logout", actor=actor, client_ip=client_ip(request)
+            )
+        )
+    response = RedirectResponse("/login", status_code=303)
+    response.raw_headers.append(
+        cookie_header(SESSION_COOKIE, "", secure=kernel.settings.https, max_age=0)
+    )
+    return response
+
+
+async def password_page(request: Request) -> Response:
+    platform = platform_from_request(request)
+    actor = request_actor(request)
+    if actor is None:
+        return RedirectResponse("/login?next=/account/password", status_code=303)
+    context: dict[str, Any] = {"errors": {}, "forced": actor.must_change_password, "done": False}
+    if request.method == "GET":
+        return platform.render(request, "password.html", context)
+    form = await request.form()
+    current = str(form.get("current", ""))[:256]
+    new = str(form.get("new", ""))[:256]
+    repeat = str(form.get("repeat", ""))[:256]
+    kernel = _kernel(request)
+
+    def change() -> dict[str, str]:
+        with Session(kernel.engine) as session:
+            user = session.get(User, actor.user_id)
+            assert user is not None
+            if not verify_password(user.password_hash, current):
+                return {"current": "当前密码不正确"}
+            problem = check_policy(new, user.username)
+            if problem:
+                return {"new": problem}
+            if new != repeat:
+                return {"repeat": "两次输入的新密码不一致"}
+            if verify_password(user.password_hash, new):
+                return {"new": "新密码不能与当前密码相同"}
+            user.password_hash = hash_password(new)
+            user.must_change_password = False
+            user.version += 1
+            session.add(user)
+            # Every other session of this user ends: a changed password locks out old logins.
+            cookie = request.cookies.get(SESSION_COOKIE, "")
+            from .auth import hash_token
+
+            for other in session.exec(select(WebSession).where(WebSession.user_id == user.id)):
+                if other.token_hash != hash_token(cookie):
+                    session.delete(other)
+            audit.record(
+                session,
+                "password.changed",
+                actor=actor,
+                target_type="user",
+                target_id=user.id,
+                client_ip=client_ip(request),
+            )
+            session.commit()
+            return {}
+
+    errors = await run_in_threadpool(change)
+    if errors:
+        return platform.render(
+            request, "password.html", {**context, "errors": errors}, status_code=422
+        )
+    return RedirectResponse("/", status_code=303)
+
+
+async def grant_page(request: Request) -> Response:
+    """List the user's grants (GET) or switch the session to one of them (POST)."""
+    platform = platform_from_request(request)
+    actor = request_actor(request)
+    if actor is None:
+        return RedirectResponse("/login?next=/account/grant", status_code=303)
+    kernel = _kernel(request)
+
+    def grants() -> list[tuple[Grant, OrgUnit]]:
+        with Session(kernel.engine) as session:
+            return list(
+                session.exec(
+                    select(Grant, OrgUnit)
+                    .join(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
+                    .where(Grant.user_id == actor.user_id, Grant.revoked_at == None)  # noqa: E711
+                    .order_by(Grant.id)  # type: ignore[arg-type]
+                )
+            )
+
+    if request.method == "GET":
+        rows = await run_in_threadpool(grants)
+        roles = kernel.permissions.roles
+        choices = [
+            {
+                "id": g.id,
+                "role": roles[g.role].title if g.role in roles else g.role,
+                "unit": u.name,
+                "current": g.id == actor.grant_id,
+            }
+            for g, u in rows
+        ]
+        return platform.render(request, "grant.html", {"choices": choices})
+    form = await request.form()
+    try:
+        wanted = int(str(form.get("grant_id", "")))
+    except ValueError:
+        wanted = -1
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+
+    def switch() -> bool:
+        from .auth import hash_token
+
+        with Session(kernel.engine) as session:
+            grant = session.get(Grant, wanted)
+            if grant is None or grant.user_id != actor.user_id or grant.revoked_at is not None:
+                return False
+            web = session.exec(
+                select(WebSession).where(WebSession.token_hash == hash_token(cookie))
+            ).first()
+            if web is None:
+                return False
+            web.grant_id = grant.id
+            session.add(web)
+            audit.record(
+                session,
+                "grant.switched",
+                actor=actor,
+                target_type="grant",
+                target_id=grant.id,
+                client_ip=client_ip(request),
+            )
+            session.commit()
+            return True
+
+    if not await run_in_threadpool(switch):
+        from shequyun_sdk import NotFound
+
+        raise NotFound("找不到该授权", field="grant_id")
+    return RedirectResponse("/", status_code=303)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/login", login_page, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/account/password", password_page, methods=["GET", "POST"]),
+    Route("/account/grant", grant_page, methods=["GET", "POST"]),
+]

@@ -1,0 +1,117 @@
+"""The registry of permissions and roles, collected from every active plugin.
+
+Plugins declare permissions and roles in their manifest and may add more through the
+``register_permissions`` and ``register_roles`` hooks; the kernel's own come from its default
+plugins the same way. A role may list ``"*"`` to mean every registered permission (the platform
+administrator). A plugin whose role names an unknown permission is marked failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shequyun_sdk.types import Permission, Role
+
+from ..plugin_host import PluginHost, PluginRecord
+
+__all__ = ["ALL_PERMISSIONS", "PermissionRegistry"]
+
+ALL_PERMISSIONS = "*"
+
+
+@dataclass
+class PermissionRegistry:
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    _expanded: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls, host: PluginHost) -> PermissionRegistry:
+        registry = cls()
+        for record in host.active_records():
+            try:
+                registry._add_from(host, record)
+            except ValueError as exc:
+                host.fail(record.name, str(exc))
+        # Failing one plugin withdraws its permissions, which may break another's roles.
+        changed = True
+        while changed:
+            changed = False
+            registry._drop_inactive(host)
+            for record in host.active_records():
+                unknown = registry._unknown_permissions(record.name)
+                if unknown:
+                    host.fail(record.name, f"roles name unknown permissions: {', '.join(unknown)}")
+                    changed = True
+        return registry
+
+    def _add_from(self, host: PluginHost, record: PluginRecord) -> None:
+        manifest = record.manifest
+        permissions = [
+            Permission(
+                p["name"],
+                p["title"]["zh"],
+                p["title"].get("en", ""),
+                roles=tuple(p.get("roles", ())),
+            )
+            for p in manifest.get("permissions", [])
+        ]
+        roles = [
+            Role(
+                r["name"],
+                r["title"]["zh"],
+                tuple(r["permissions"]),
+                r["title"].get("en", ""),
+                tuple(r.get("levels", ())),
+            )
+            for r in manifest.get("roles", [])
+        ]
+        permissions += list(host.call(record, "register_permissions") or [])
+        roles += list(host.call(record, "register_roles") or [])
+        prefix = f"{record.name}."
+        for permission in permissions:
+            if not isinstance(permission, Permission) or not permission.name.startswith(prefix):
+                raise ValueError(f"permission {permission!r} must be a Permission named {prefix}*")
+            self.permissions[permission.name] = permission
+            self.owners[permission.name] = record.name
+        for role in roles:
+            if not isinstance(role, Role) or not role.name.startswith(prefix):
+                raise ValueError(f"role {role!r} must be a Role named {prefix}*")
+            self.roles[role.name] = role
+            self.owners[role.name] = record.name
+
+    def _unknown_permissions(self, plugin: str) -> list[str]:
+        unknown = []
+        for name, role in self.roles.items():
+            if self.owners[name] != plugin:
+                continue
+            unknown += [
+                p for p in role.permissions if p != ALL_PERMISSIONS and p not in self.permissions
+            ]
+        return sorted(set(unknown))
+
+    def _drop_inactive(self, host: PluginHost) -> None:
+        for table in (self.permissions, self.roles):
+            for name in [n for n in table if not host.is_active(self.owners[n])]:
+                del table[name]
+
+    def permissions_of(self, role: str) -> frozenset[str]:
+        """Every permission the role includes (empty for an unknown role)."""
+        if role not in self._expanded:
+            definition = self.roles.get(role)
+            if definition is None:
+                return frozenset()
+            granted: Iterable[str] = definition.permissions
+            if ALL_PERMISSIONS in definition.permissions:
+                granted = self.permissions.keys()
+            by_default = {n for n, p in self.permissions.items() if role in p.roles}
+            self._expanded[role] = frozenset(
+                p for p in {*granted, *by_default} if p in self.permissions
+            )
+        return self._expanded[role]
+
+    def role_allowed_at(self, role: str, level: str) -> bool:
+        definition = self.roles.get(role)
+        return definition is not None and (not definition.levels or level in definition.levels)
