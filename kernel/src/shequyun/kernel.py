@@ -153,9 +153,10 @@ class Kernel:
             candidates += entry_point_candidates()
         candidates += object_candidates(plugins)
         self.host.load(candidates)
+        # Everything that can fail a plugin at load time runs before its migrations are taken.
         self.tables = collect_tables(self.host)
-        self.migrations: MigrationSet = migration_set(self.host)
         self.permissions = PermissionRegistry.collect(self.host)
+        self.migrations: MigrationSet = migration_set(self.host)
         self.authenticator = Authenticator(
             self.engine, self.permissions, resolve_secret_key(self.settings)
         )
@@ -173,10 +174,14 @@ class Kernel:
             check_migrations = self.settings.check_migrations
         if check_migrations:
             self.migrations.check(self.engine)
-        for record, subscribers in self.host.collect("register_event_subscribers"):
+        for record, subscribers in self.host.collect(
+            "register_event_subscribers", platform=self.platform
+        ):
             self._add_subscribers(record, subscribers)
         for record in self.host.active_records():
             self.host.call(record, "on_startup", platform=self.platform)
+        # A failure at start-up also fails the plugins requiring the failed one: withdraw all.
+        for record in self.host.records.values():
             if not record.active:
                 self.events.remove_prefix(f"{record.name}:")
         self.started = True

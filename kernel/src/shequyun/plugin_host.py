@@ -91,6 +91,8 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self._order: list[str] = []
+        #: Increases whenever a plugin fails, so caches of what plugins contribute can expire.
+        self.generation = 0
         self._undo_tracing: Callable[[], None] | None = None
         if settings.trace_hooks:
             self.enable_tracing()
@@ -247,12 +249,16 @@ class PluginHost:
     def _fail(self, record: PluginRecord, reason: str, exc: BaseException | None = None) -> None:
         record.state = PluginState.FAILED
         record.reason = reason
+        self.generation += 1
         if record.module is not None and self.pm.is_registered(record.module):
             self.pm.unregister(record.module)
         if exc is not None:
             log.error("plugin %s failed: %s\n%s", record.name, reason, _traceback(exc))
         else:
             log.error("plugin %s failed: %s", record.name, reason)
+        for dependent in self.active_records():
+            if record.name in dependent.manifest.get("requires", []):
+                self._fail(dependent, f"requires plugins that are not active: {record.name}")
 
     # -- calling hooks ---------------------------------------------------------------------
 

@@ -15,7 +15,16 @@ from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from .identity import LEVELS, Actor, NotAuthenticated, UnitRef, actor_from_request, requires
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
 from .platform import Platform, platform_from_request, plugin_from_request
-from .types import Event, NavEntry, Permission, PluginContext, Role, Subscriber
+from .types import (
+    Event,
+    NavEntry,
+    Permission,
+    PluginContext,
+    ResidentAttribute,
+    Role,
+    Subscriber,
+    TagDefinition,
+)
 from .web import read_json
 
 __version__ = "0.1.0"
@@ -42,8 +51,10 @@ __all__ = [
     "Permission",
     "Platform",
     "PluginContext",
+    "ResidentAttribute",
     "Role",
     "Subscriber",
+    "TagDefinition",
     "UnitRef",
     "ValidationFailed",
     "__version__",

@@ -38,7 +38,15 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from .platform import Platform
-from .types import NavEntry, Permission, PluginContext, Role, Subscriber
+from .types import (
+    NavEntry,
+    Permission,
+    PluginContext,
+    ResidentAttribute,
+    Role,
+    Subscriber,
+    TagDefinition,
+)
 
 PROJECT_NAME = "shequyun"
 
@@ -143,10 +151,29 @@ def extra_template_vars(
 
 
 @hookspec
-def register_event_subscribers(plugin: PluginContext) -> Sequence[Subscriber]:
+def register_resident_attributes(plugin: PluginContext) -> Sequence[ResidentAttribute]:
+    """Return extra attributes this plugin adds to resident records.
+
+    Called once at start-up. Values live under the plugin's namespace, are validated against
+    each attribute's JSON Schema on every write (from the API, the portal, imports and other
+    plugins), and appear as ``<plugin>.<name>`` in the API, the portal and exports.
+    """
+
+
+@hookspec
+def register_resident_tags(plugin: PluginContext) -> Sequence[TagDefinition]:
+    """Return tags the plugin adds to the managed resident vocabulary.
+
+    Called once at start-up. A tag name already defined by another plugin marks this plugin
+    failed. Tags can only be set on residents when they are in the vocabulary.
+    """
+
+
+@hookspec
+def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Sequence[Subscriber]:
     """Return the plugin's event subscribers.
 
-    Called once at start-up. Events are delivered after the transaction that published them
+    Called once at start-up; handlers that need the database close over ``platform``. Events are delivered after the transaction that published them
     commits, from the durable outbox. A subscriber that raises is retried later with backoff
     and never delays or loses the events of other subscribers, so handlers must be idempotent
     (use ``event.id``).

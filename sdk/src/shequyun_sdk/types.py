@@ -15,6 +15,8 @@ from typing import Any
 
 __all__ = [
     "Event",
+    "ResidentAttribute",
+    "TagDefinition",
     "NavEntry",
     "Permission",
     "PluginContext",
@@ -142,3 +144,31 @@ def _join(prefix: str, path: str) -> str:
     if not path.startswith("/"):
         path = "/" + path
     return (prefix.rstrip("/") + path) or "/"
+
+
+@dataclass(frozen=True)
+class ResidentAttribute:
+    """An extra attribute a plugin adds to every resident record.
+
+    Stored under the plugin's namespace and addressed as ``<plugin>.<name>`` in the API, the
+    portal and exports. ``schema`` is a JSON Schema (draft 2020-12) every written value must
+    satisfy; ``None`` (absent) is always allowed. ``sensitive`` attributes are masked in
+    listings like the ID number.
+    """
+
+    name: str
+    title: str
+    schema: Mapping[str, Any]
+    title_en: str = ""
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class TagDefinition:
+    """A tag of the managed resident vocabulary (``独居老人``, ``低保``, ``退役军人``...).
+
+    ``name`` is what cadres see and search by; it must be unique across plugins.
+    """
+
+    name: str
+    description: str = ""

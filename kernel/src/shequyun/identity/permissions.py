@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from shequyun_sdk.types import Permission, Role
 
@@ -26,6 +27,8 @@ class PermissionRegistry:
     roles: dict[str, Role] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
     _expanded: dict[str, frozenset[str]] = field(default_factory=dict)
+    _host: PluginHost | None = None
+    _generation: int = 0
 
     @classmethod
     def collect(cls, host: PluginHost) -> PermissionRegistry:
@@ -45,6 +48,8 @@ class PermissionRegistry:
                 if unknown:
                     host.fail(record.name, f"roles name unknown permissions: {', '.join(unknown)}")
                     changed = True
+        registry._host = host
+        registry._generation = host.generation
         return registry
 
     def _add_from(self, host: PluginHost, record: PluginRecord) -> None:
@@ -93,12 +98,20 @@ class PermissionRegistry:
         return sorted(set(unknown))
 
     def _drop_inactive(self, host: PluginHost) -> None:
-        for table in (self.permissions, self.roles):
+        tables: tuple[dict[str, Any], ...] = (self.permissions, self.roles)
+        for table in tables:
             for name in [n for n in table if not host.is_active(self.owners[n])]:
                 del table[name]
 
     def permissions_of(self, role: str) -> frozenset[str]:
-        """Every permission the role includes (empty for an unknown role)."""
+        """Every permission the role includes (empty for an unknown role).
+
+        A plugin that fails after start-up takes its roles and permissions with it.
+        """
+        if self._host is not None and self._generation != self._host.generation:
+            self._drop_inactive(self._host)
+            self._expanded.clear()
+            self._generation = self._host.generation
         if role not in self._expanded:
             definition = self.roles.get(role)
             if definition is None:
@@ -113,5 +126,6 @@ class PermissionRegistry:
         return self._expanded[role]
 
     def role_allowed_at(self, role: str, level: str) -> bool:
+        self.permissions_of(role)  # drops the roles of plugins that failed since
         definition = self.roles.get(role)
         return definition is not None and (not definition.levels or level in definition.levels)

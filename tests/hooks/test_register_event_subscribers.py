@@ -1,0 +1,173 @@
+"""register_event_subscribers: handlers for events, delivered after commit from the outbox."""
+
+from __future__ import annotations
+
+import pytest
+from shequyun_sdk import Subscriber, hookimpl
+from sqlmodel import select
+
+from ._plugins import MIGRATIONS, Notice, manifest, plugin_listing
+
+
+class Noticeboard:
+    """社区公告: posts a welcome notice when a resident moves in; keeps what it was sent."""
+
+    MANIFEST = manifest("noticeboard", "社区公告")
+
+    def __init__(self):
+        self.received = []
+        self.platform = None
+
+    @hookimpl
+    def register_migrations(self):
+        return MIGRATIONS
+
+    @hookimpl
+    def register_event_subscribers(self, plugin):
+        return [
+            Subscriber("resident.moved_in", self.welcome, name="welcome"),
+            Subscriber("resident.*", self.received.append, name="audit"),
+        ]
+
+    @hookimpl
+    def on_startup(self, platform):
+        self.platform = platform
+
+    def welcome(self, event):
+        with self.platform.session() as session:
+            title = f"欢迎{event.payload['name']}入住{event.payload['building']}"
+            session.add(Notice(committee=event.payload["committee"], title=title))
+
+
+class Flaky:
+    """A subscriber that fails twice before it succeeds, like a bureau system being restarted."""
+
+    MANIFEST = manifest("bureau_sync", "委办局同步")
+
+    def __init__(self):
+        self.attempts = 0
+        self.synced = []
+
+    @hookimpl
+    def register_event_subscribers(self):
+        return [Subscriber("resident.*", self.sync, name="sync")]
+
+    def sync(self, event):
+        self.attempts += 1
+        if self.attempts <= 2:
+            raise ConnectionError("委办局接口超时")
+        self.synced.append(event.id)
+
+
+@pytest.fixture
+def noticeboard():
+    return Noticeboard()
+
+
+@pytest.fixture
+def flaky():
+    return Flaky()
+
+
+@pytest.fixture
+def shequyun_plugins(noticeboard, flaky):
+    return [noticeboard, flaky]
+
+
+@pytest.fixture
+def publish(shequyun_client, shequyun_kernel):
+    """Publish one event the way a plugin does: in a session, with the change it describes."""
+    platform = shequyun_kernel.platform
+
+    def publish(event_type, payload):
+        with platform.session() as session:
+            platform.publish(session, event_type, payload)
+
+    return publish
+
+
+MOVED_IN = {"name": "王阿姨", "building": "3号楼", "committee": "田林十二村居委会"}
+
+
+def test_events_are_delivered_after_commit(publish, drain_events, noticeboard):
+    publish("resident.moved_in", MOVED_IN)
+    assert noticeboard.received == []  # nothing happens inside the publisher's transaction
+    drain_events()
+    [event] = noticeboard.received
+    assert event.type == "resident.moved_in"
+    assert event.payload == MOVED_IN
+    assert isinstance(event.id, int)
+
+
+def test_subscribers_can_write_through_the_platform(publish, drain_events, shequyun_kernel):
+    publish("resident.moved_in", MOVED_IN)
+    drain_events()
+    with shequyun_kernel.platform.session() as session:
+        titles = [notice.title for notice in session.exec(select(Notice))]
+    assert titles == ["欢迎王阿姨入住3号楼"]
+
+
+def test_an_event_whose_transaction_rolled_back_is_never_delivered(
+    shequyun_client, shequyun_kernel, drain_events, noticeboard
+):
+    platform = shequyun_kernel.platform
+    with pytest.raises(ValueError), platform.session() as session:
+        platform.publish(session, "resident.moved_in", MOVED_IN)
+        raise ValueError("居民信息校验失败")
+    drain_events()
+    assert noticeboard.received == []
+
+
+def test_patterns_select_the_events_a_subscriber_gets(publish, drain_events, noticeboard):
+    publish("resident.moved_out", {"name": "李老伯"})
+    publish("notice.published", {"title": "停水通知"})
+    drain_events()
+    assert [event.type for event in noticeboard.received] == ["resident.moved_out"]
+
+
+def test_a_failing_subscriber_is_retried_and_holds_nobody_up(
+    publish, shequyun_kernel, drain_events, noticeboard, flaky
+):
+    publish("resident.moved_in", MOVED_IN)
+    publish("resident.moved_out", {"name": "李老伯"})
+    shequyun_kernel.events.deliver_due()  # one round of the worker, in real time
+    delivered = [event.id for event in noticeboard.received]
+    assert len(delivered) == 2  # not held up by the failures
+    assert flaky.synced == []  # both deliveries failed and wait for their backoff
+    drain_events()  # retries now, ignoring backoff
+    assert flaky.synced == delivered
+    drain_events()
+    assert flaky.synced == delivered  # each event exactly once in the end
+    assert [event.id for event in noticeboard.received] == delivered
+
+
+class TestWhenRegisterEventSubscribersFails:
+    class Broken:
+        MANIFEST = manifest("parking", "停车管理")
+
+        @hookimpl
+        def register_event_subscribers(self):
+            raise RuntimeError("订阅配置错误")
+
+    class BadValue:
+        MANIFEST = manifest("deliberation", "议事厅")
+
+        @hookimpl
+        def register_event_subscribers(self):
+            return ["resident.*"]
+
+    @pytest.fixture
+    def shequyun_plugins(self, noticeboard):
+        return [self.Broken(), self.BadValue(), noticeboard]
+
+    def test_the_plugin_is_failed_and_other_subscribers_still_get_events(
+        self, shequyun_client, publish, drain_events, noticeboard
+    ):
+        listing = plugin_listing(shequyun_client)
+        assert listing["parking"]["state"] == "failed"
+        assert "hook register_event_subscribers raised" in listing["parking"]["reason"]
+        assert listing["deliberation"]["state"] == "failed"
+        assert "register_event_subscribers" in listing["deliberation"]["reason"]
+        publish("resident.moved_in", MOVED_IN)
+        drain_events()
+        assert len(noticeboard.received) == 1
