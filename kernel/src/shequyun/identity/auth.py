@@ -246,7 +246,7 @@ class AuthMiddleware:
             found = await anyio.to_thread.run_sync(auth.from_session, cookies[SESSION_COOKIE])
             if found is not None:
                 actor, expected_csrf = found.actor, found.csrf_token
-        if actor is None and not authorization:
+        if actor is None and not authorization and _is_portal_page(str(scope["path"])):
             anon = cookies.get(ANON_COOKIE)
             if anon is None or len(anon) < 20:
                 anon = new_anon = new_token()
@@ -348,6 +348,11 @@ class AuthMiddleware:
         )
         response = error_response(scope, 401, "invalid_token", "访问令牌无效、已过期或已被撤销")
         await response(scope, receive, send)
+
+
+def _is_portal_page(path: str) -> bool:
+    """Paths where an anonymous visitor may fill a form (login): not the API, probes or assets."""
+    return not path.startswith(("/api/", "/static/", "/healthz", "/readyz"))
 
 
 def _single_message(body: bytes) -> Receive:
