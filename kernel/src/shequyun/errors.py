@@ -80,6 +80,8 @@ def error_response(
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if wants_json(request.scope):
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
     return error_response(
         request.scope, exc.status_code, exc.code, exc.message, field=exc.field, details=exc.details
     )

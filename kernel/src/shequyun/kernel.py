@@ -35,6 +35,9 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
+from .residents.crypto import FieldCipher
+from .residents.service import ResidentFilters, ResidentService
+from .residents.vocabulary import ResidentVocabulary
 from .settings import Settings, load_settings, resolve_secret_key
 
 __all__ = ["Kernel", "KernelPlatform"]
@@ -123,6 +126,58 @@ class KernelPlatform:
             detail=detail,
         )
 
+    # -- residents ------------------------------------------------------------------------
+
+    def search_residents(
+        self,
+        session: Session,
+        actor: Actor | None,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        permission: str = "residents.read",
+        **filters: Any,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        page = self._kernel.residents.search(
+            session,
+            actor,
+            ResidentFilters(**filters),
+            after=after,
+            limit=limit,
+            permission=permission,
+        )
+        return page.items, page.next_cursor
+
+    def get_resident(
+        self, session: Session, actor: Actor | None, resident_id: int
+    ) -> dict[str, Any]:
+        service = self._kernel.residents
+        view: dict[str, Any] = service.view(session, service.get(session, actor, resident_id))
+        return view
+
+    def update_resident(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_id: int,
+        changes: Mapping[str, Any],
+        *,
+        version: int,
+        source: str = "plugin",
+    ) -> dict[str, Any]:
+        service = self._kernel.residents
+        resident = service.update(
+            session,
+            actor,
+            resident_id,
+            changes,
+            version=version,
+            source=source if source.startswith("plugin") else "plugin",
+        )
+        session.flush()
+        view: dict[str, Any] = service.view(session, resident)
+        return view
+
     def audit_denial(self, request: Request, actor: Actor | None, permission: str) -> None:
         audit.record_now(
             self._kernel.engine,
@@ -156,11 +211,16 @@ class Kernel:
         # Everything that can fail a plugin at load time runs before its migrations are taken.
         self.tables = collect_tables(self.host)
         self.permissions = PermissionRegistry.collect(self.host)
+        vocabulary = ResidentVocabulary.collect(self.host)
         self.migrations: MigrationSet = migration_set(self.host)
-        self.authenticator = Authenticator(
-            self.engine, self.permissions, resolve_secret_key(self.settings)
-        )
+        secret = resolve_secret_key(self.settings)
+        self.authenticator = Authenticator(self.engine, self.permissions, secret)
         self.events = EventBus(self.engine)
+        self.residents = ResidentService(
+            FieldCipher(self.settings.data_key.get_secret_value() or secret),
+            vocabulary,
+            self.events,
+        )
         self.platform = KernelPlatform(self)
         self.started = False
 

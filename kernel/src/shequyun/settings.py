@@ -48,6 +48,10 @@ class Settings(BaseModel):
     secret_key: SecretStr = Field(
         default=SecretStr(""), description="Signs sessions; keep it secret."
     )
+    data_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Encrypts ID and phone numbers at rest; derived from secret_key when empty.",
+    )
     plugins_disabled: tuple[str, ...] = ()
     plugins_allowed: tuple[str, ...] | None = None
     plugin_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -106,6 +110,7 @@ class Settings(BaseModel):
         """The settings as a dict with every secret masked."""
         data = self.model_dump()
         data["secret_key"] = "********" if self.secret_key.get_secret_value() else ""
+        data["data_key"] = "********" if self.data_key.get_secret_value() else ""
         data["database_url"] = self.redacted_database_url()
         data["data_dir"] = str(self.data_dir)
         return data

@@ -26,10 +26,13 @@ class ApiError(Exception):
         code: str | None = None,
         status_code: int | None = None,
         details: list[dict[str, str]] | None = None,
+        extra: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        #: More members of the error object, e.g. ``{"current": {...}}`` on a stale write.
+        self.extra = dict(extra or {})
         if code is not None:
             self.code = code
         if status_code is not None:
@@ -43,6 +46,8 @@ class ApiError(Exception):
             body["field"] = self.field
         if self.details:
             body["details"] = self.details
+        for key, value in self.extra.items():
+            body.setdefault(key, value)
         return {"error": body}
 
 

@@ -173,10 +173,10 @@ def register_resident_tags(plugin: PluginContext) -> Sequence[TagDefinition]:
 def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Sequence[Subscriber]:
     """Return the plugin's event subscribers.
 
-    Called once at start-up; handlers that need the database close over ``platform``. Events are delivered after the transaction that published them
-    commits, from the durable outbox. A subscriber that raises is retried later with backoff
-    and never delays or loses the events of other subscribers, so handlers must be idempotent
-    (use ``event.id``).
+    Called once at start-up; handlers that need the database close over ``platform``.
+    Events are delivered after the transaction that published them commits, from the durable
+    outbox. A subscriber that raises is retried later with backoff and never delays or loses
+    the events of other subscribers, so handlers must be idempotent (use ``event.id``).
     """
 
 

@@ -102,6 +102,50 @@ class Platform(Protocol):
         """
         ...
 
+    def search_residents(
+        self,
+        session: Session,
+        actor: Actor | None,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        permission: str = "residents.read",
+        **filters: Any,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the residents ``actor`` may reach, and the cursor of the next page.
+
+        ``filters`` are those of ``GET /api/v1/residents``: ``q``, ``tags`` (a tuple, all must
+        match), ``age_min``, ``age_max``, ``compound``, ``building``, ``registration``
+        (``huji``/``changzhu``/``liudong``), ``unit_code``, ``id_number``, ``phone``,
+        ``status``. Items have the API's shape, sensitive fields masked. Scope is the kernel's:
+        you cannot widen it.
+        """
+        ...
+
+    def get_resident(
+        self, session: Session, actor: Actor | None, resident_id: int
+    ) -> dict[str, Any]:
+        """One resident as the API shows it; :class:`NotFound` outside the actor's scope."""
+        ...
+
+    def update_resident(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_id: int,
+        changes: Mapping[str, Any],
+        *,
+        version: int,
+        source: str = "plugin",
+    ) -> dict[str, Any]:
+        """Change a resident on behalf of ``actor`` (their grant decides), in ``session``.
+
+        Same rules as ``PATCH /api/v1/residents/{id}``: validation with every problem listed,
+        :class:`Conflict` when ``version`` is stale, one history row per changed field with
+        ``source`` recorded, and a ``resident.updated`` event after the commit.
+        """
+        ...
+
     def audit_denial(self, request: Request, actor: Actor | None, permission: str) -> None:
         """Record that ``actor`` was refused ``permission`` (in its own transaction).
 

@@ -15,13 +15,13 @@ from typing import Any
 
 __all__ = [
     "Event",
-    "ResidentAttribute",
-    "TagDefinition",
     "NavEntry",
     "Permission",
     "PluginContext",
+    "ResidentAttribute",
     "Role",
     "Subscriber",
+    "TagDefinition",
 ]
 
 

@@ -5,8 +5,18 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["IdNumberError", "birth_date_of", "check_digit", "gender_of", "mask_id", "mask_phone",
-           "normalize_id", "normalize_phone", "validate_id", "validate_phone"]
+__all__ = [
+    "IdNumberError",
+    "birth_date_of",
+    "check_digit",
+    "gender_of",
+    "mask_id",
+    "mask_phone",
+    "normalize_id",
+    "normalize_phone",
+    "validate_id",
+    "validate_phone",
+]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"

@@ -35,8 +35,9 @@ class Address(SQLModel, table=True):
 
     __tablename__ = "kernel_address"
     __table_args__ = (
-        UniqueConstraint("unit_id", "compound", "building", "entrance", "room",
-                         name="uq_kernel_address"),
+        UniqueConstraint(
+            "unit_id", "compound", "building", "entrance", "room", name="uq_kernel_address"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -72,10 +73,11 @@ class Household(SQLModel, table=True):
 class Resident(SQLModel, table=True):
     """One person in the resident information base.
 
-    The ID number and phone are stored encrypted (``*_enc``) with a keyed hash (``*_hash``) for
-    exact lookup and the last four characters (``*_tail``) for masked display. ``unit_id`` is the
-    committee that currently holds the record; ``extra`` holds plugin attributes, namespaced by
-    plugin name. ``version`` increases with every change (optimistic concurrency).
+    The ID number and phone are stored encrypted (``*_enc``) with a keyed hash (``*_hash``)
+    for exact lookup and their masked form (``*_masked``, e.g. ``310***********1234``) for
+    display. ``unit_id`` is the committee that currently holds the record; ``extra`` holds
+    plugin attributes, namespaced by plugin name. ``version`` increases with every change
+    (optimistic concurrency).
     """
 
     __tablename__ = "kernel_resident"
@@ -93,10 +95,10 @@ class Resident(SQLModel, table=True):
     birth_date: date
     id_number_enc: str = Field(sa_column=Column(Text, nullable=False))
     id_number_hash: str = Field(max_length=64)
-    id_number_tail: str = Field(max_length=8)
+    id_number_masked: str = Field(max_length=24)
     phone_enc: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     phone_hash: str | None = Field(default=None, max_length=64)
-    phone_tail: str | None = Field(default=None, max_length=8)
+    phone_masked: str | None = Field(default=None, max_length=24)
     registration: str = Field(max_length=12)
     address_id: int | None = Field(default=None, foreign_key="kernel_address.id")
     household_id: int | None = Field(default=None, foreign_key="kernel_household.id")

@@ -1,0 +1,308 @@
+"""``/api/v1/residents``: the resident information base over HTTP, scoped by the kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shequyun_sdk import ValidationFailed, read_json
+from shequyun_sdk.identity import requires
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..identity import scope
+from ..identity.auth import request_actor
+from ..identity.models import OrgUnit
+from .models import REGISTRATIONS, Resident, ResidentTransfer
+from .service import READ, TRANSFER, WRITE, ResidentFilters
+
+__all__ = ["ROUTES"]
+
+SOURCE = "api"
+
+
+def _kernel(request: Request) -> Any:
+    return request.app.state.kernel
+
+
+async def _in_session(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
+    engine = _kernel(request).engine
+
+    def run() -> Any:
+        with Session(engine, expire_on_commit=False) as session:
+            result = work(session)
+            if commit:
+                session.commit()
+            return result
+
+    return await run_in_threadpool(run)
+
+
+def _int_param(request: Request, name: str, *, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationFailed(f"{name} 应为 {low} 到 {high} 之间的整数", field=name)
+    return int(raw)
+
+
+def filters_from(request: Request) -> ResidentFilters:
+    """Search filters from the query string, each checked (shared with export)."""
+    params = request.query_params
+    registration = params.get("registration") or None
+    if registration is not None and registration not in REGISTRATIONS:
+        raise ValidationFailed("registration 应为 huji、changzhu 或 liudong", field="registration")
+    status = params.get("status") or "active"
+    if status not in {"active", "removed", "any"}:
+        raise ValidationFailed("status 应为 active、removed 或 any", field="status")
+    for name in ("q", "compound", "building", "unit", "id_number", "phone"):
+        if len(params.get(name) or "") > 60:
+            raise ValidationFailed(f"{name} 过长", field=name)
+    tags = tuple(t for t in params.getlist("tag") if t)
+    if len(tags) > 10:
+        raise ValidationFailed("一次最多按 10 个标签筛选", field="tag")
+    return ResidentFilters(
+        q=params.get("q") or None,
+        tags=tags,
+        age_min=_int_param(request, "age_min", low=0, high=150),
+        age_max=_int_param(request, "age_max", low=0, high=150),
+        compound=params.get("compound") or None,
+        building=params.get("building") or None,
+        registration=registration,
+        unit_code=params.get("unit") or None,
+        id_number=(params.get("id_number") or "").strip().upper() or None,
+        phone=params.get("phone") or None,
+        status=status,
+    )
+
+
+def _resident_id(request: Request) -> int:
+    raw = request.path_params["resident_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise ValidationFailed("居民编号无效", field="resident_id")
+    return int(raw)
+
+
+@requires(READ)
+async def list_residents(request: Request) -> Response:
+    """Search the residents you may see; keyset pagination with ``after`` and ``limit``."""
+    filters = filters_from(request)
+    limit = _int_param(request, "limit", low=1, high=500) or 50
+    after = request.query_params.get("after") or None
+    actor = request_actor(request)
+    service = _kernel(request).residents
+    page = await _in_session(
+        request, lambda s: service.search(s, actor, filters, after=after, limit=limit), commit=False
+    )
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@requires(WRITE)
+async def create_resident(request: Request) -> Response:
+    """Register a resident in a committee within your grant."""
+    body = await read_json(request)
+    actor = request_actor(request)
+    service = _kernel(request).residents
+
+    def work(session: Session) -> dict[str, Any]:
+        resident = service.create(
+            session, actor, body if isinstance(body, dict) else {}, source=SOURCE
+        )
+        session.flush()
+        return service.view(session, resident)  # type: ignore[no-any-return]
+
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    return JSONResponse(await _in_session(request, work, commit=True), status_code=201)
+
+
+@requires(READ)
+async def get_resident(request: Request) -> Response:
+    """One resident, sensitive fields masked."""
+    resident_id = _resident_id(request)
+    actor = request_actor(request)
+    service = _kernel(request).residents
+    view = await _in_session(
+        request, lambda s: service.view(s, service.get(s, actor, resident_id)), commit=False
+    )
+    return JSONResponse(view)
+
+
+@requires(WRITE)
+async def update_resident(request: Request) -> Response:
+    """Change fields of a resident; send the ``version`` you read (409 with current values)."""
+    resident_id = _resident_id(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    changes = {k: v for k, v in body.items() if k != "version"}
+    actor = request_actor(request)
+    service = _kernel(request).residents
+
+    def work(session: Session) -> dict[str, Any]:
+        resident = service.update(
+            session, actor, resident_id, changes, version=body.get("version"), source=SOURCE
+        )
+        session.flush()
+        return service.view(session, resident)  # type: ignore[no-any-return]
+
+    return JSONResponse(await _in_session(request, work, commit=True))
+
+
+@requires(WRITE)
+async def remove_resident(request: Request) -> Response:
+    """Mark a resident removed (注销); the record and its history stay."""
+    resident_id = _resident_id(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    actor = request_actor(request)
+    service = _kernel(request).residents
+
+    def work(session: Session) -> dict[str, Any]:
+        resident = service.remove(
+            session,
+            actor,
+            resident_id,
+            version=body.get("version"),
+            reason=body.get("reason"),
+            source=SOURCE,
+        )
+        session.flush()
+        return service.view(session, resident)  # type: ignore[no-any-return]
+
+    return JSONResponse(await _in_session(request, work, commit=True))
+
+
+@requires(READ)
+async def resident_history(request: Request) -> Response:
+    """Every change to the record: who, when, under which grant, field, old and new value."""
+    resident_id = _resident_id(request)
+    actor = request_actor(request)
+    service = _kernel(request).residents
+    changes = await _in_session(
+        request, lambda s: service.history(s, actor, resident_id), commit=False
+    )
+    return JSONResponse({"changes": changes})
+
+
+@requires(TRANSFER)
+async def transfer_resident(request: Request) -> Response:
+    """Move the record to another committee from a date (迁移)."""
+    resident_id = _resident_id(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    actor = request_actor(request)
+    service = _kernel(request).residents
+
+    def work(session: Session) -> dict[str, Any]:
+        resident = service.transfer(
+            session,
+            actor,
+            resident_id,
+            to_unit_code=body.get("to_unit_code"),
+            effective_on=body.get("effective_on"),
+            reason=body.get("reason"),
+            version=body.get("version"),
+        )
+        return {
+            "id": resident.id,
+            "unit_code": body.get("to_unit_code"),
+            "version": resident.version,
+        }
+
+    return JSONResponse(await _in_session(request, work, commit=True))
+
+
+@requires("residents.reveal")
+async def reveal_resident(request: Request) -> Response:
+    """Show the full ID number or phone; needs a stated reason and is audited."""
+    resident_id = _resident_id(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    actor = request_actor(request)
+    service = _kernel(request).residents
+    shown = await _in_session(
+        request,
+        lambda s: service.reveal(
+            s, actor, resident_id, fields=body.get("fields"), reason=body.get("reason")
+        ),
+        commit=True,
+    )
+    return JSONResponse(shown)
+
+
+@requires(READ)
+async def moved_out(request: Request) -> Response:
+    """Residents whose records left committees you may see: the old committee's history."""
+    actor = request_actor(request)
+    limit = _int_param(request, "limit", low=1, high=500) or 100
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        origin = OrgUnit.__table__.alias("origin")  # type: ignore[attr-defined]
+        rows = session.exec(
+            select(ResidentTransfer, Resident.name, OrgUnit.name, origin.c.name)
+            .join(Resident, col(Resident.id) == ResidentTransfer.resident_id)
+            .join(OrgUnit, col(OrgUnit.id) == ResidentTransfer.to_unit_id)
+            .join(origin, origin.c.id == ResidentTransfer.from_unit_id)
+            .where(scope.scope_filter(actor, READ, ResidentTransfer.from_unit_id))
+            .order_by(col(ResidentTransfer.id).desc())
+            .limit(limit)
+        )
+        return [
+            {
+                "resident_id": t.resident_id,
+                "name": name,
+                "from": origin_name,
+                "to": to_name,
+                "effective_on": t.effective_on.isoformat(),
+                "reason": t.reason,
+            }
+            for t, name, to_name, origin_name in rows
+        ]
+
+    return JSONResponse({"items": await _in_session(request, work, commit=False)})
+
+
+@requires(READ)
+async def vocabulary(request: Request) -> Response:
+    """The tag vocabulary and the plugins' extra attributes."""
+    vocab = _kernel(request).residents.vocabulary
+    return JSONResponse(
+        {
+            "tags": [
+                {"name": t.name, "description": t.description}
+                for n, t in vocab.tags.items()
+                if vocab.known_tag(n)
+            ],
+            "attributes": [
+                {
+                    "key": spec.key,
+                    "title": spec.attribute.title,
+                    "schema": dict(spec.attribute.schema),
+                    "sensitive": spec.attribute.sensitive,
+                }
+                for spec in vocab.active_attributes()
+            ],
+        }
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/residents", list_residents, methods=["GET"]),
+    Route("/residents", create_resident, methods=["POST"]),
+    Route("/residents/vocabulary", vocabulary, methods=["GET"]),
+    Route("/residents/moved-out", moved_out, methods=["GET"]),
+    Route("/residents/{resident_id}", get_resident, methods=["GET"]),
+    Route("/residents/{resident_id}", update_resident, methods=["PATCH"]),
+    Route("/residents/{resident_id}", remove_resident, methods=["DELETE"]),
+    Route("/residents/{resident_id}/history", resident_history, methods=["GET"]),
+    Route("/residents/{resident_id}/transfer", transfer_resident, methods=["POST"]),
+    Route("/residents/{resident_id}/reveal", reveal_resident, methods=["POST"]),
+]

@@ -1,0 +1,799 @@
+"""The resident information base: every read and write of residents goes through here.
+
+Scope is applied here, not by callers: lists are filtered with the kernel's scope filter and
+single records are checked with the same rule (``scope.can``), answering "not found" for
+records outside the actor's reach so that their existence does not leak. Every change bumps the
+record's version (a stale version is refused with the current values), writes one history row
+per field and publishes an event to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
+from shequyun_sdk.identity import Actor
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from ..events import EventBus
+from ..identity import audit, scope
+from ..identity.auth import unit_ref
+from ..identity.models import OrgUnit
+from .crypto import FieldCipher
+from .idnumber import mask_id, mask_phone
+from .models import (
+    GENDERS,
+    REGISTRATIONS,
+    Address,
+    Household,
+    Resident,
+    ResidentChange,
+    ResidentTag,
+    ResidentTransfer,
+)
+from .validation import Cleaned, clean_resident
+from .vocabulary import ResidentVocabulary
+
+__all__ = ["READ", "REVEAL", "TRANSFER", "WRITE", "ResidentFilters", "ResidentService"]
+
+READ = "residents.read"
+WRITE = "residents.write"
+TRANSFER = "residents.transfer"
+REVEAL = "residents.reveal"
+EXPORT = "residents.export"
+SOURCES = {"portal", "api", "import", "plugin"}
+MAX_PAGE = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ResidentFilters:
+    """What a search may ask for; every field optional."""
+
+    q: str | None = None
+    tags: tuple[str, ...] = ()
+    age_min: int | None = None
+    age_max: int | None = None
+    compound: str | None = None
+    building: str | None = None
+    registration: str | None = None
+    unit_code: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class ResidentService:
+    """Reads and writes residents on behalf of an actor."""
+
+    def __init__(
+        self, cipher: FieldCipher, vocabulary: ResidentVocabulary, events: EventBus
+    ) -> None:
+        self.cipher = cipher
+        self.vocabulary = vocabulary
+        self.events = events
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        session: Session,
+        actor: Actor | None,
+        filters: ResidentFilters,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        permission: str = READ,
+    ) -> Page:
+        """One page of the residents ``actor`` may see matching ``filters`` (keyset by id)."""
+        limit = max(1, min(limit, MAX_PAGE))
+        query = self.scoped_query(actor, filters, permission)
+        if after is not None:
+            query = query.where(col(Resident.id) > _decode_cursor(after))
+        rows = list(session.exec(query.order_by(col(Resident.id)).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = self.views(session, rows)
+        next_cursor = _encode_cursor(rows[-1].id) if more and rows and rows[-1].id else None
+        return Page(items, next_cursor)
+
+    def scoped_query(
+        self, actor: Actor | None, filters: ResidentFilters, permission: str = READ
+    ) -> Any:
+        """The filtered query (unordered) restricted to what ``actor`` may reach."""
+        query = select(Resident).where(scope.scope_filter(actor, permission, Resident.unit_id))
+        return self._apply_filters(query, filters)
+
+    def _apply_filters(self, query: Any, f: ResidentFilters) -> Any:
+        if f.status != "any":
+            query = query.where(Resident.status == f.status)
+        if f.q:
+            query = query.where(col(Resident.name).contains(f.q.strip()))
+        for tag in f.tags:
+            query = query.where(
+                col(Resident.id).in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag))
+            )
+        today = date.today()
+        if f.age_min is not None:
+            query = query.where(col(Resident.birth_date) <= _years_before(today, f.age_min))
+        if f.age_max is not None:
+            query = query.where(col(Resident.birth_date) > _years_before(today, f.age_max + 1))
+        if f.compound or f.building:
+            addresses = select(Address.id)
+            if f.compound:
+                addresses = addresses.where(Address.compound == f.compound)
+            if f.building:
+                addresses = addresses.where(Address.building == f.building)
+            query = query.where(col(Resident.address_id).in_(addresses))
+        if f.registration:
+            query = query.where(Resident.registration == f.registration)
+        if f.unit_code:
+            query = query.where(
+                col(Resident.unit_id).in_(select(OrgUnit.id).where(OrgUnit.code == f.unit_code))
+            )
+        if f.id_number:
+            query = query.where(Resident.id_number_hash == self.cipher.lookup_hash(f.id_number))
+        if f.phone:
+            query = query.where(Resident.phone_hash == self.cipher.lookup_hash(f.phone))
+        return query
+
+    def get(
+        self, session: Session, actor: Actor | None, resident_id: int, permission: str = READ
+    ) -> Resident:
+        """The resident, if ``actor`` holds ``permission`` on its committee; else NotFound."""
+        resident = session.get(Resident, resident_id)
+        if resident is None:
+            raise NotFound("找不到该居民")
+        unit = session.get(OrgUnit, resident.unit_id)
+        assert unit is not None
+        if not scope.can(actor, permission, unit_ref(unit)):
+            if scope.can(actor, READ, unit_ref(unit)):
+                raise Forbidden("您没有权限对该居民执行此操作")
+            raise NotFound("找不到该居民")
+        return resident
+
+    def views(self, session: Session, residents: Sequence[Resident]) -> list[dict[str, Any]]:
+        """API views (sensitive fields masked) of ``residents``, in the same order."""
+        if not residents:
+            return []
+        ids = [r.id for r in residents]
+        tags: dict[int, list[str]] = {}
+        for resident_id, tag in session.exec(
+            select(ResidentTag.resident_id, ResidentTag.tag).where(
+                col(ResidentTag.resident_id).in_(ids)
+            )
+        ):
+            tags.setdefault(resident_id, []).append(tag)
+        unit_ids = {r.unit_id for r in residents}
+        units = {
+            u.id: u for u in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(unit_ids)))
+        }
+        address_ids = {r.address_id for r in residents if r.address_id}
+        addresses = (
+            {a.id: a for a in session.exec(select(Address).where(col(Address.id).in_(address_ids)))}
+            if address_ids
+            else {}
+        )
+        household_ids = {r.household_id for r in residents if r.household_id}
+        households = (
+            {
+                h.id: h
+                for h in session.exec(select(Household).where(col(Household.id).in_(household_ids)))
+            }
+            if household_ids
+            else {}
+        )
+        return [
+            self._view(
+                r,
+                units[r.unit_id],
+                addresses.get(r.address_id),
+                households.get(r.household_id),
+                sorted(tags.get(r.id or 0, [])),
+            )
+            for r in residents
+        ]
+
+    def _view(
+        self,
+        r: Resident,
+        unit: OrgUnit,
+        address: Address | None,
+        household: Household | None,
+        tags: list[str],
+    ) -> dict[str, Any]:
+        attributes: dict[str, Any] = {}
+        for spec in self.vocabulary.active_attributes():
+            value = r.extra.get(spec.plugin, {}).get(spec.attribute.name)
+            if spec.attribute.sensitive and value is not None:
+                value = "******"
+            attributes[spec.key] = value
+        return {
+            "id": r.id,
+            "name": r.name,
+            "gender": r.gender,
+            "gender_label": GENDERS.get(r.gender, r.gender),
+            "birth_date": r.birth_date.isoformat(),
+            "age": _age(r.birth_date),
+            "id_number": r.id_number_masked,
+            "phone": r.phone_masked,
+            "registration": r.registration,
+            "registration_label": REGISTRATIONS.get(r.registration, r.registration),
+            "unit": {"code": unit.code, "name": unit.name},
+            "address": None
+            if address is None
+            else {
+                "compound": address.compound,
+                "building": address.building,
+                "entrance": address.entrance,
+                "room": address.room,
+                "label": address.label(),
+            },
+            "household": None
+            if household is None
+            else {"id": household.id, "number": household.number},
+            "tags": tags,
+            "attributes": attributes,
+            "status": r.status,
+            "version": r.version,
+            "updated_at": r.updated_at.isoformat(),
+        }
+
+    def view(self, session: Session, resident: Resident) -> dict[str, Any]:
+        return self.views(session, [resident])[0]
+
+    def history(
+        self, session: Session, actor: Actor | None, resident_id: int
+    ) -> list[dict[str, Any]]:
+        self.get(session, actor, resident_id)
+        rows = session.exec(
+            select(ResidentChange)
+            .where(ResidentChange.resident_id == resident_id)
+            .order_by(col(ResidentChange.id))
+        )
+        return [
+            {
+                "version": c.version,
+                "at": c.at.isoformat(),
+                "actor": c.actor_username,
+                "grant_id": c.grant_id,
+                "source": c.source,
+                "field": c.field,
+                "old": c.old_value,
+                "new": c.new_value,
+            }
+            for c in rows
+        ]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def create(
+        self, session: Session, actor: Actor | None, data: Mapping[str, Any], *, source: str
+    ) -> Resident:
+        cleaned = clean_resident(data, self.vocabulary, partial=False)
+        unit = self._target_unit(session, actor, cleaned)
+        _raise_if_invalid(cleaned)
+        values = cleaned.values
+        id_hash = self.cipher.lookup_hash(values["id_number"])
+        self._refuse_duplicate(session, actor, id_hash)
+        assert unit.id is not None
+        resident = Resident(
+            unit_id=unit.id,
+            name=values["name"],
+            gender=values["gender"],
+            birth_date=values["birth_date"],
+            id_number_enc=self.cipher.encrypt(values["id_number"]),
+            id_number_hash=id_hash,
+            id_number_masked=mask_id(values["id_number"]),
+            registration=values["registration"],
+        )
+        self._set_phone(resident, values.get("phone"))
+        session.add(resident)
+        session.flush()
+        assert resident.id is not None
+        if "address" in values or "household_number" in values:
+            self._place(session, resident, unit, values)
+        if "tags" in values:
+            self._set_tags(session, resident.id, values["tags"])
+        if "attributes" in values:
+            resident.extra = self._merged_extra({}, values["attributes"])
+        session.add(resident)
+        self._record(session, actor, resident, source, [("(created)", None, resident.name)])
+        self.events.publish(
+            session,
+            "resident.created",
+            {"resident_id": resident.id, "unit_code": unit.code, "version": 1},
+        )
+        return resident
+
+    def update(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_id: int,
+        changes: Mapping[str, Any],
+        *,
+        version: Any,
+        source: str,
+    ) -> Resident:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValidationFailed("请提供记录的版本号 version", field="version")
+        resident = self.get(session, actor, resident_id, WRITE)
+        if "unit_code" in changes:
+            raise ValidationFailed("更换所属居委请使用迁移（transfer）", field="unit_code")
+        cleaned = clean_resident(changes, self.vocabulary, partial=True)
+        _raise_if_invalid(cleaned)
+        if resident.version != version:
+            raise self._stale(session, resident)
+        unit = session.get(OrgUnit, resident.unit_id)
+        assert unit is not None and resident.id is not None
+        diffs = self._apply(session, resident, unit, cleaned.values)
+        if not diffs:
+            return resident
+        # The version check and the write are one statement, so of two concurrent writers
+        # exactly one wins, on SQLite and PostgreSQL alike.
+        new_version = version + 1
+        bumped = session.execute(
+            update(Resident)
+            .where(col(Resident.id) == resident.id, col(Resident.version) == version)
+            .values(version=new_version)
+            .execution_options(synchronize_session=False)
+        )
+        if bumped.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            fresh = session.get(Resident, resident_id)
+            assert fresh is not None
+            raise self._stale(session, fresh)
+        resident.version = new_version
+        resident.updated_at = utcnow()
+        session.add(resident)
+        self._record(session, actor, resident, source, diffs)
+        self.events.publish(
+            session,
+            "resident.updated",
+            {
+                "resident_id": resident.id,
+                "unit_code": unit.code,
+                "version": new_version,
+                "fields": sorted({field for field, _, _ in diffs}),
+            },
+        )
+        return resident
+
+    def transfer(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_id: int,
+        *,
+        to_unit_code: Any,
+        effective_on: Any,
+        reason: Any,
+        version: Any,
+    ) -> Resident:
+        """Move the record to another committee; the old one keeps the transfer in its history."""
+        errors: list[dict[str, str]] = []
+        if not isinstance(version, int) or isinstance(version, bool):
+            errors.append({"field": "version", "message": "请提供记录的版本号"})
+        when = _parse_date(effective_on)
+        if when is None:
+            errors.append({"field": "effective_on", "message": "应为日期，如 2026-11-01"})
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+            errors.append({"field": "reason", "message": "迁移原因不能超过 200 个字"})
+        if not isinstance(to_unit_code, str):
+            errors.append({"field": "to_unit_code", "message": "请提供迁入居委的编码"})
+        if errors:
+            raise ValidationFailed(errors[0]["message"], field=errors[0]["field"], details=errors)
+        resident = self.get(session, actor, resident_id, TRANSFER)
+        destination = session.exec(select(OrgUnit).where(OrgUnit.code == to_unit_code)).first()
+        if destination is None or destination.level != "committee" or destination.closed_on:
+            raise ValidationFailed("迁入单位应为现有的居委会或村委会", field="to_unit_code")
+        if destination.id == resident.unit_id:
+            raise ValidationFailed("迁入单位与当前所属居委相同", field="to_unit_code")
+        if resident.version != version:
+            raise self._stale(session, resident)
+        origin = session.get(OrgUnit, resident.unit_id)
+        assert origin is not None and resident.id is not None and destination.id is not None
+        assert when is not None
+        session.add(
+            ResidentTransfer(
+                resident_id=resident.id,
+                from_unit_id=resident.unit_id,
+                to_unit_id=destination.id,
+                effective_on=when,
+                reason=(reason or "").strip(),
+                actor_user_id=actor.user_id if actor else None,
+            )
+        )
+        diffs: list[tuple[str, str | None, str | None]] = [("unit", origin.name, destination.name)]
+        if resident.address_id is not None:
+            diffs.append(("address", self._address_label(session, resident.address_id), None))
+        resident.unit_id = destination.id
+        resident.address_id = None
+        resident.household_id = None
+        resident.version += 1
+        resident.updated_at = utcnow()
+        session.add(resident)
+        self._record(session, actor, resident, "api", diffs, unit_id=origin.id)
+        self.events.publish(
+            session,
+            "resident.moved",
+            {
+                "resident_id": resident.id,
+                "from_unit_code": origin.code,
+                "to_unit_code": destination.code,
+                "effective_on": when.isoformat(),
+                "version": resident.version,
+            },
+        )
+        return resident
+
+    def remove(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_id: int,
+        *,
+        version: Any,
+        reason: Any,
+        source: str,
+    ) -> Resident:
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
+            raise ValidationFailed("请说明注销原因（不超过 200 个字）", field="reason")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValidationFailed("请提供记录的版本号 version", field="version")
+        resident = self.get(session, actor, resident_id, WRITE)
+        if resident.version != version:
+            raise self._stale(session, resident)
+        if resident.status == "removed":
+            raise Conflict("该居民已注销", field="status")
+        unit = session.get(OrgUnit, resident.unit_id)
+        assert unit is not None
+        resident.status = "removed"
+        resident.version += 1
+        resident.updated_at = utcnow()
+        session.add(resident)
+        self._record(
+            session,
+            actor,
+            resident,
+            source,
+            [("status", "active", "removed"), ("(reason)", None, reason.strip())],
+        )
+        self.events.publish(
+            session,
+            "resident.removed",
+            {"resident_id": resident.id, "unit_code": unit.code, "version": resident.version},
+        )
+        return resident
+
+    def reveal(
+        self, session: Session, actor: Actor | None, resident_id: int, *, fields: Any, reason: Any
+    ) -> dict[str, str | None]:
+        """Decrypt sensitive fields for an actor allowed to see them; audited."""
+        allowed = {"id_number", "phone"}
+        if not isinstance(fields, list) or not fields or not set(fields) <= allowed:
+            raise ValidationFailed("fields 应为 id_number、phone 中的一个或多个", field="fields")
+        if not isinstance(reason, str) or len(reason.strip()) < 2 or len(reason) > 200:
+            raise ValidationFailed("请说明查看原因（2-200 个字）", field="reason")
+        resident = self.get(session, actor, resident_id, REVEAL)
+        shown: dict[str, str | None] = {}
+        if "id_number" in fields:
+            shown["id_number"] = self.cipher.decrypt(resident.id_number_enc)
+        if "phone" in fields:
+            shown["phone"] = self.cipher.decrypt(resident.phone_enc) if resident.phone_enc else None
+        audit.record(
+            session,
+            "resident.revealed",
+            actor=actor,
+            target_type="resident",
+            target_id=resident.id,
+            unit_id=resident.unit_id,
+            detail={"fields": sorted(fields), "reason": reason.strip()},
+        )
+        return shown
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _target_unit(self, session: Session, actor: Actor | None, cleaned: Cleaned) -> OrgUnit:
+        code = cleaned.values.get("unit_code")
+        if (
+            code is None
+            and actor is not None
+            and actor.unit is not None
+            and actor.unit.level == "committee"
+        ):
+            code = actor.unit.code
+        if code is None:
+            cleaned.error("unit_code", "请指定所属居委（12 位编码）")
+            _raise_if_invalid(cleaned)
+        unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
+        if unit is None or not scope.can(actor, WRITE, unit_ref(unit)):
+            cleaned.error("unit_code", "找不到该居委，或您无权在此登记居民")
+            _raise_if_invalid(cleaned)
+        assert unit is not None
+        if unit.level != "committee" or unit.closed_on is not None:
+            cleaned.error("unit_code", "居民只能登记在现有的居委会或村委会")
+            _raise_if_invalid(cleaned)
+        return unit
+
+    def _refuse_duplicate(
+        self, session: Session, actor: Actor | None, id_hash: str, exclude: int | None = None
+    ) -> None:
+        query = select(Resident.id, Resident.unit_id).where(
+            Resident.id_number_hash == id_hash, Resident.status == "active"
+        )
+        if exclude is not None:
+            query = query.where(col(Resident.id) != exclude)
+        found = session.exec(query).first()
+        if found is None:
+            return
+        unit = session.get(OrgUnit, found[1])
+        where = f"（{unit.name}）" if unit and scope.can(actor, READ, unit_ref(unit)) else ""
+        raise Conflict(
+            f"该身份证号已登记{where}，请勿重复登记",
+            field="id_number",
+            details=[{"field": "id_number", "message": "重复", "resident_id": str(found[0])}]
+            if where
+            else None,
+        )
+
+    def _stale(self, session: Session, resident: Resident) -> Conflict:
+        return Conflict(
+            "该记录已被他人修改，请查看最新内容后重试",
+            field="version",
+            code="stale_version",
+            extra={"current": self.view(session, resident)},
+        )
+
+    def _apply(
+        self, session: Session, resident: Resident, unit: OrgUnit, values: Mapping[str, Any]
+    ) -> list[tuple[str, str | None, str | None]]:
+        diffs: list[tuple[str, str | None, str | None]] = []
+        for name in ("name", "gender", "birth_date", "registration"):
+            if name in values and getattr(resident, name) != values[name]:
+                diffs.append((name, _str(getattr(resident, name)), _str(values[name])))
+                setattr(resident, name, values[name])
+        if "id_number" in values:
+            new_hash = self.cipher.lookup_hash(values["id_number"])
+            if new_hash != resident.id_number_hash:
+                self._refuse_duplicate(session, None, new_hash, exclude=resident.id)
+                diffs.append(("id_number", resident.id_number_masked, mask_id(values["id_number"])))
+                resident.id_number_enc = self.cipher.encrypt(values["id_number"])
+                resident.id_number_hash = new_hash
+                resident.id_number_masked = mask_id(values["id_number"])
+        if "phone" in values:
+            new_phone = values["phone"]
+            phone_hash = self.cipher.lookup_hash(new_phone) if new_phone else None
+            if phone_hash != resident.phone_hash:
+                diffs.append(
+                    ("phone", resident.phone_masked, mask_phone(new_phone) if new_phone else None)
+                )
+                self._set_phone(resident, new_phone)
+        if "address" in values or "household_number" in values:
+            before_address = self._address_label(session, resident.address_id)
+            before_household = self._household_number(session, resident.household_id)
+            self._place(session, resident, unit, values)
+            after_address = self._address_label(session, resident.address_id)
+            after_household = self._household_number(session, resident.household_id)
+            if before_address != after_address:
+                diffs.append(("address", before_address, after_address))
+            if before_household != after_household:
+                diffs.append(("household_number", before_household, after_household))
+        if "tags" in values:
+            assert resident.id is not None
+            before = sorted(
+                session.exec(select(ResidentTag.tag).where(ResidentTag.resident_id == resident.id))
+            )
+            if before != values["tags"]:
+                diffs.append(("tags", "、".join(before) or None, "、".join(values["tags"]) or None))
+                self._set_tags(session, resident.id, values["tags"])
+        if "attributes" in values:
+            for key, value in values["attributes"].items():
+                plugin, name = key.split(".", 1)
+                old = resident.extra.get(plugin, {}).get(name)
+                if old != value:
+                    spec = self.vocabulary.attributes[key]
+                    shown = _masked if spec.attribute.sensitive else _json
+                    diffs.append((f"attributes.{key}", shown(old), shown(value)))
+            resident.extra = self._merged_extra(resident.extra, values["attributes"])
+        return diffs
+
+    def _merged_extra(self, extra: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+        merged = {plugin: dict(attrs) for plugin, attrs in extra.items()}
+        for key, value in values.items():
+            plugin, name = key.split(".", 1)
+            if value is None:
+                merged.get(plugin, {}).pop(name, None)
+            else:
+                merged.setdefault(plugin, {})[name] = value
+        return {plugin: attrs for plugin, attrs in merged.items() if attrs}
+
+    def _set_phone(self, resident: Resident, phone: str | None) -> None:
+        if phone:
+            resident.phone_enc = self.cipher.encrypt(phone)
+            resident.phone_hash = self.cipher.lookup_hash(phone)
+            resident.phone_masked = mask_phone(phone)
+        else:
+            resident.phone_enc = resident.phone_hash = resident.phone_masked = None
+
+    def _set_tags(self, session: Session, resident_id: int, tags: Iterable[str]) -> None:
+        for row in session.exec(select(ResidentTag).where(ResidentTag.resident_id == resident_id)):
+            session.delete(row)
+        session.flush()
+        for tag in tags:
+            session.add(ResidentTag(resident_id=resident_id, tag=tag))
+
+    def _place(
+        self, session: Session, resident: Resident, unit: OrgUnit, values: Mapping[str, Any]
+    ) -> None:
+        assert unit.id is not None
+        if "address" in values:
+            address = values["address"]
+            if address is None:
+                resident.address_id = None
+            else:
+                found = session.exec(
+                    select(Address).where(
+                        Address.unit_id == unit.id,
+                        Address.compound == address["compound"],
+                        Address.building == address["building"],
+                        Address.entrance == address["entrance"],
+                        Address.room == address["room"],
+                    )
+                ).first()
+                if found is None:
+                    found = Address(unit_id=unit.id, **address)
+                    session.add(found)
+                    session.flush()
+                resident.address_id = found.id
+        if "household_number" in values:
+            number = values["household_number"]
+            if not number:
+                resident.household_id = None
+            else:
+                household = session.exec(
+                    select(Household).where(
+                        Household.unit_id == unit.id, Household.number == number
+                    )
+                ).first()
+                if household is None:
+                    household = Household(
+                        unit_id=unit.id, number=number, address_id=resident.address_id
+                    )
+                    session.add(household)
+                    session.flush()
+                resident.household_id = household.id
+
+    def _address_label(self, session: Session, address_id: int | None) -> str | None:
+        if address_id is None:
+            return None
+        address = session.get(Address, address_id)
+        return address.label() if address else None
+
+    def _household_number(self, session: Session, household_id: int | None) -> str | None:
+        if household_id is None:
+            return None
+        household = session.get(Household, household_id)
+        return household.number if household else None
+
+    def _record(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident: Resident,
+        source: str,
+        diffs: Sequence[tuple[str, str | None, str | None]],
+        unit_id: int | None = None,
+    ) -> None:
+        assert resident.id is not None
+        for field_name, old, new in diffs:
+            session.add(
+                ResidentChange(
+                    resident_id=resident.id,
+                    version=resident.version,
+                    actor_user_id=actor.user_id if actor else None,
+                    actor_username=actor.username if actor else None,
+                    grant_id=actor.grant_id if actor else None,
+                    unit_id=unit_id if unit_id is not None else resident.unit_id,
+                    source=source if source in SOURCES or source.startswith("plugin:") else "api",
+                    field=field_name,
+                    old_value=old,
+                    new_value=new,
+                )
+            )
+
+
+def _raise_if_invalid(cleaned: Cleaned) -> None:
+    if cleaned.errors:
+        first = cleaned.errors[0]
+        raise ValidationFailed(
+            f"{_field_title(first['field'])}：{first['message']}"
+            + (f"（共 {len(cleaned.errors)} 处问题）" if len(cleaned.errors) > 1 else ""),
+            field=first["field"],
+            details=cleaned.errors,
+        )
+
+
+FIELD_TITLES = {
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "id_number": "身份证号",
+    "phone": "电话",
+    "registration": "户籍类型",
+    "unit_code": "所属居委",
+    "address": "地址",
+    "household_number": "户号",
+    "tags": "标签",
+    "attributes": "扩展属性",
+    "version": "版本号",
+}
+
+
+def _field_title(field_name: str) -> str:
+    return FIELD_TITLES.get(field_name.split(".")[0], field_name)
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _masked(value: Any) -> str | None:
+    return None if value is None else "******"
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _age(born: date, today: date | None = None) -> int:
+    today = today or date.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _parse_date(raw: Any) -> date | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _encode_cursor(resident_id: int) -> str:
+    return base64.urlsafe_b64encode(f"r{resident_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if raw.startswith("r") and raw[1:].isdigit():
+            return int(raw[1:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ValidationFailed("分页游标无效", field="after")

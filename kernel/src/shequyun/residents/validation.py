@@ -1,0 +1,220 @@
+"""Checking resident input from every source (API, portal, import, plugins) the same way.
+
+:func:`clean_resident` turns raw values into typed ones and collects every problem as
+``{"field", "message"}`` with a Chinese message, so a client learns all that is wrong at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .idnumber import IdNumberError, birth_date_of, gender_of, validate_id, validate_phone
+from .models import GENDERS, REGISTRATIONS
+from .vocabulary import ResidentVocabulary
+
+__all__ = ["ADDRESS_FIELDS", "Cleaned", "clean_resident"]
+
+ADDRESS_FIELDS = ("compound", "building", "entrance", "room")
+WRITABLE = {
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "registration",
+    "unit_code",
+    "address",
+    "household_number",
+    "tags",
+    "attributes",
+}
+_GENDER_WORDS = {**{v: k for k, v in GENDERS.items()}, **{k: k for k in GENDERS}}
+_REGISTRATION_WORDS = {**{v: k for k, v in REGISTRATIONS.items()}, **{k: k for k in REGISTRATIONS}}
+MAX_TAGS = 30
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def error(self, field_name: str, message: str) -> None:
+        self.errors.append({"field": field_name, "message": message})
+
+
+def _text(
+    raw: Any, field_name: str, cleaned: Cleaned, *, max_length: int, required: bool
+) -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            cleaned.error(field_name, "不能为空")
+        return None
+    if not isinstance(raw, str | int):
+        cleaned.error(field_name, "应为文字")
+        return None
+    value = str(raw).strip()
+    if len(value) > max_length:
+        cleaned.error(field_name, f"不能超过 {max_length} 个字")
+        return None
+    return value
+
+
+def clean_resident(
+    data: Mapping[str, Any], vocabulary: ResidentVocabulary, *, partial: bool
+) -> Cleaned:
+    """Validate ``data``; with ``partial`` only the given fields are checked (an update)."""
+    cleaned = Cleaned()
+    if not isinstance(data, Mapping):
+        cleaned.error("(body)", "应为 JSON 对象")
+        return cleaned
+    for unknown in sorted(set(data) - WRITABLE - {"version"}):
+        cleaned.error(unknown, "不是可以填写的字段")
+
+    def given(name: str) -> bool:
+        return name in data or not partial
+
+    if given("name"):
+        name = _text(data.get("name"), "name", cleaned, max_length=50, required=True)
+        if name is not None:
+            cleaned.values["name"] = name
+    id_number: str | None = None
+    if given("id_number"):
+        raw = _text(data.get("id_number"), "id_number", cleaned, max_length=30, required=True)
+        if raw is not None:
+            try:
+                id_number = validate_id(raw)
+                cleaned.values["id_number"] = id_number
+            except IdNumberError as exc:
+                cleaned.error("id_number", str(exc))
+    if given("gender"):
+        raw_gender = data.get("gender")
+        id_given = bool(data.get("id_number"))  # when it is invalid, say so once, not thrice
+        if raw_gender in (None, ""):
+            if id_number:
+                cleaned.values["gender"] = gender_of(id_number)
+            elif not partial and not id_given:
+                cleaned.error("gender", "不能为空")
+        elif raw_gender not in _GENDER_WORDS:
+            cleaned.error("gender", "应为 男 或 女")
+        else:
+            cleaned.values["gender"] = _GENDER_WORDS[raw_gender]
+            if id_number and gender_of(id_number) != cleaned.values["gender"]:
+                cleaned.error("gender", "与身份证号中的性别不一致")
+    if given("birth_date"):
+        raw_birth = data.get("birth_date")
+        if raw_birth in (None, ""):
+            if id_number:
+                cleaned.values["birth_date"] = birth_date_of(id_number)
+            elif not partial and not data.get("id_number"):
+                cleaned.error("birth_date", "不能为空")
+        else:
+            born = _date(raw_birth)
+            if born is None or born > date.today():
+                cleaned.error("birth_date", "应为有效日期，如 1950-03-08")
+            else:
+                cleaned.values["birth_date"] = born
+                if id_number and birth_date_of(id_number) != born:
+                    cleaned.error("birth_date", "与身份证号中的出生日期不一致")
+    if given("phone"):
+        raw_phone = data.get("phone")
+        if raw_phone in (None, ""):
+            cleaned.values["phone"] = None
+        elif not isinstance(raw_phone, str | int):
+            cleaned.error("phone", "应为文字")
+        else:
+            try:
+                cleaned.values["phone"] = validate_phone(str(raw_phone))
+            except ValueError as exc:
+                cleaned.error("phone", str(exc))
+    if given("registration"):
+        raw_reg = data.get("registration")
+        if raw_reg not in _REGISTRATION_WORDS:
+            cleaned.error("registration", "应为 户籍、常住 或 流动")
+        else:
+            cleaned.values["registration"] = _REGISTRATION_WORDS[raw_reg]
+    if "unit_code" in data:
+        code = _text(data.get("unit_code"), "unit_code", cleaned, max_length=12, required=True)
+        if code is not None:
+            cleaned.values["unit_code"] = code
+    if "address" in data:
+        _clean_address(data.get("address"), cleaned)
+    if "household_number" in data:
+        number = _text(
+            data.get("household_number"), "household_number", cleaned, max_length=40, required=False
+        )
+        cleaned.values["household_number"] = number
+    if "tags" in data:
+        _clean_tags(data.get("tags"), vocabulary, cleaned)
+    if "attributes" in data:
+        _clean_attributes(data.get("attributes"), vocabulary, cleaned)
+    return cleaned
+
+
+def _date(raw: Any) -> date | None:
+    if isinstance(raw, date):
+        return raw
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip().replace("/", "-").replace(".", "-")
+    for candidate in (text, text.replace("年", "-").replace("月", "-").rstrip("日")):
+        try:
+            return date.fromisoformat(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def _clean_address(raw: Any, cleaned: Cleaned) -> None:
+    if raw is None:
+        cleaned.values["address"] = None
+        return
+    if not isinstance(raw, Mapping):
+        cleaned.error("address", "应为包含 compound、building、entrance、room 的对象")
+        return
+    for unknown in sorted(set(raw) - set(ADDRESS_FIELDS)):
+        cleaned.error(f"address.{unknown}", "不是地址字段")
+    address: dict[str, str] = {}
+    for key, limit in zip(ADDRESS_FIELDS, (60, 20, 20, 20), strict=True):
+        value = _text(
+            raw.get(key), f"address.{key}", cleaned, max_length=limit, required=key == "compound"
+        )
+        address[key] = value or ""
+    cleaned.values["address"] = address
+
+
+def _clean_tags(raw: Any, vocabulary: ResidentVocabulary, cleaned: Cleaned) -> None:
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        cleaned.error("tags", "应为标签名称的列表")
+        return
+    if len(raw) > MAX_TAGS:
+        cleaned.error("tags", f"标签不能超过 {MAX_TAGS} 个")
+        return
+    tags = sorted({t.strip() for t in raw if t.strip()})
+    unknown = [t for t in tags if not vocabulary.known_tag(t)]
+    if unknown:
+        cleaned.error("tags", f"不在标签目录中：{'、'.join(unknown)}")
+        return
+    cleaned.values["tags"] = tags
+
+
+def _clean_attributes(raw: Any, vocabulary: ResidentVocabulary, cleaned: Cleaned) -> None:
+    if not isinstance(raw, Mapping):
+        cleaned.error("attributes", "应为对象，键为“插件.属性”")
+        return
+    known = {spec.key: spec for spec in vocabulary.active_attributes()}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = known.get(key)
+        if spec is None:
+            cleaned.error(f"attributes.{key}", "没有这个扩展属性")
+            continue
+        if value is not None:
+            problems = sorted(spec.validator.iter_errors(value), key=lambda e: list(e.path))
+            if problems:
+                cleaned.error(f"attributes.{key}", f"{spec.attribute.title}：{problems[0].message}")
+                continue
+        values[key] = value
+    cleaned.values["attributes"] = values

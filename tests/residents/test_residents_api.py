@@ -1,0 +1,301 @@
+"""The resident information base through /api/v1/residents."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlmodel import Session, select
+
+from shequyun.identity.models import AuditEntry
+
+from ._data import id_number, resident
+
+
+def create(client, actor, **overrides):
+    response = client.post("/api/v1/residents", json=resident(**overrides), headers=actor.auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_cadre_registers_a_resident_and_sees_it_masked(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre("310115004001")
+    created = create(shequyun_client, cadre)
+    assert created["unit"] == {"code": "310115004001", "name": "潍坊一村居委会"}
+    assert created["gender"] == "female" and created["birth_date"] == "1945-03-12"
+    assert created["id_number"] == "310***********" + id_number()[-4:]
+    assert created["phone"] == "138****5678"
+    assert created["address"]["label"] == "潍坊一村12号楼3单元402室"
+    assert created["tags"] == ["独居老人"]
+    assert created["version"] == 1
+    fetched = shequyun_client.get(f"/api/v1/residents/{created['id']}", headers=cadre.auth).json()
+    assert fetched == created
+
+
+def test_every_problem_is_reported_at_once_and_nothing_is_written(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    bad = resident(
+        name="",
+        id_number="310115194503121230",
+        phone="12",
+        registration="外星",
+        tags=["不存在的标签"],
+        colour="red",
+    )
+    response = shequyun_client.post("/api/v1/residents", json=bad, headers=cadre.auth)
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["error"]["details"]}
+    assert fields == {"name", "id_number", "phone", "registration", "tags", "colour"}
+    checksum = next(d for d in response.json()["error"]["details"] if d["field"] == "id_number")
+    assert checksum["message"] == "身份证号校验位不正确"
+    assert shequyun_client.get("/api/v1/residents", headers=cadre.auth).json()["items"] == []
+
+
+def test_the_same_id_number_is_never_registered_twice(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    create(shequyun_client, cadre)
+    again = shequyun_client.post(
+        "/api/v1/residents", json=resident(name="王秀英2"), headers=cadre.auth
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["field"] == "id_number"
+    elsewhere = shequyun_actors.cadre("310104003001")
+    other = shequyun_client.post(
+        "/api/v1/residents",
+        json=resident(address=None, household_number=None),
+        headers=elsewhere.auth,
+    )
+    assert other.status_code == 409
+    assert "潍坊" not in other.text  # the other committee's name does not leak
+
+
+def test_a_cadre_sees_only_their_committee_and_a_street_sees_its_subtree(
+    shequyun_client, shequyun_actors
+):
+    one = shequyun_actors.cadre("310115004001")
+    two = shequyun_actors.cadre("310115004002")
+    a = create(shequyun_client, one)
+    b = create(
+        shequyun_client,
+        two,
+        id_number=id_number(serial="456"),
+        name="李建国",
+        address=None,
+        household_number=None,
+    )
+    ids = lambda actor: [
+        r["id"]
+        for r in shequyun_client.get("/api/v1/residents", headers=actor.auth).json()["items"]
+    ]  # noqa: E731
+    assert ids(one) == [a["id"]]
+    assert ids(two) == [b["id"]]
+    street = shequyun_actors.street_admin("310115004000")
+    assert sorted(ids(street)) == sorted([a["id"], b["id"]])
+    assert ids(shequyun_actors.street_admin("310115005000")) == []
+    for path in (f"/api/v1/residents/{a['id']}", f"/api/v1/residents/{a['id']}/history"):
+        assert shequyun_client.get(path, headers=two.auth).status_code == 404
+    patch = shequyun_client.patch(
+        f"/api/v1/residents/{a['id']}", json={"version": 1, "name": "x"}, headers=two.auth
+    )
+    assert patch.status_code == 404
+
+
+def test_updates_keep_history_and_a_stale_version_gets_the_current_values(
+    shequyun_client, shequyun_actors
+):
+    cadre = shequyun_actors.cadre()
+    created = create(shequyun_client, cadre)
+    url = f"/api/v1/residents/{created['id']}"
+    updated = shequyun_client.patch(
+        url,
+        json={"version": 1, "phone": "13900001111", "tags": ["独居老人", "低保"]},
+        headers=cadre.auth,
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["version"] == 2
+    stale = shequyun_client.patch(url, json={"version": 1, "name": "王秀华"}, headers=cadre.auth)
+    assert stale.status_code == 409
+    error = stale.json()["error"]
+    assert error["code"] == "stale_version"
+    assert error["current"]["version"] == 2 and error["current"]["tags"] == ["低保", "独居老人"]
+    history = shequyun_client.get(f"{url}/history", headers=cadre.auth).json()["changes"]
+    changes = [(c["field"], c["old"], c["new"], c["source"]) for c in history if c["version"] == 2]
+    assert ("phone", "138****5678", "139****1111", "api") in changes
+    assert ("tags", "独居老人", "低保、独居老人", "api") in changes
+    assert all(c["actor"] == cadre.username for c in history)
+
+
+def test_two_concurrent_writers_one_wins_one_gets_409_and_history_has_one_change(
+    shequyun_client, shequyun_actors
+):
+    cadre = shequyun_actors.cadre()
+    created = create(shequyun_client, cadre)
+    url = f"/api/v1/residents/{created['id']}"
+    barrier = threading.Barrier(2)
+    results = []
+
+    def write(name):
+        client = cadre.client()
+        barrier.wait()
+        results.append(client.patch(url, json={"version": 1, "name": name}).status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in ("王秀华", "王秀兰")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 409]
+    history = shequyun_client.get(f"{url}/history", headers=cadre.auth).json()["changes"]
+    assert [c["field"] for c in history if c["version"] == 2] == ["name"]
+
+
+def test_a_transfer_moves_the_record_and_the_old_committee_keeps_the_trace(
+    shequyun_client, shequyun_actors
+):
+    one = shequyun_actors.cadre("310115004001")
+    created = create(shequyun_client, one)
+    moved = shequyun_client.post(
+        f"/api/v1/residents/{created['id']}/transfer",
+        json={
+            "to_unit_code": "310104003001",
+            "effective_on": "2026-11-01",
+            "reason": "搬家",
+            "version": 1,
+        },
+        headers=one.auth,
+    )
+    assert moved.status_code == 200, moved.text
+    assert (
+        shequyun_client.get(f"/api/v1/residents/{created['id']}", headers=one.auth).status_code
+        == 404
+    )
+    out = shequyun_client.get("/api/v1/residents/moved-out", headers=one.auth).json()["items"]
+    assert out[0]["name"] == "王秀英" and out[0]["to"] == "宛平南路居委会"
+    new = shequyun_actors.cadre("310104003001")
+    record = shequyun_client.get(f"/api/v1/residents/{created['id']}", headers=new.auth).json()
+    assert record["unit"]["code"] == "310104003001" and record["address"] is None
+    history = shequyun_client.get(
+        f"/api/v1/residents/{created['id']}/history", headers=new.auth
+    ).json()
+    assert ("unit", "潍坊一村居委会", "宛平南路居委会") in [
+        (c["field"], c["old"], c["new"]) for c in history["changes"]
+    ]
+
+
+def test_revealing_needs_the_permission_and_a_reason_and_is_audited(
+    shequyun_client, shequyun_actors, shequyun_kernel
+):
+    cadre = shequyun_actors.cadre()
+    created = create(shequyun_client, cadre)
+    url = f"/api/v1/residents/{created['id']}/reveal"
+    no_reason = shequyun_client.post(url, json={"fields": ["id_number"]}, headers=cadre.auth)
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["field"] == "reason"
+    shown = shequyun_client.post(
+        url, json={"fields": ["id_number", "phone"], "reason": "上门核实"}, headers=cadre.auth
+    )
+    assert shown.json() == {"id_number": id_number(), "phone": "13812345678"}
+    worker = shequyun_actors.social_worker("310115004001")
+    assert (
+        shequyun_client.get(f"/api/v1/residents/{created['id']}", headers=worker.auth).status_code
+        == 200
+    )
+    assert (
+        shequyun_client.post(
+            url, json={"fields": ["phone"], "reason": "想看"}, headers=worker.auth
+        ).status_code
+        == 403
+    )
+    with Session(shequyun_kernel.engine) as session:
+        actions = [(e.action, e.outcome) for e in session.exec(select(AuditEntry))]
+    assert ("resident.revealed", "ok") in actions
+    assert ("access.denied", "denied") in actions
+
+
+def test_id_numbers_are_encrypted_at_rest(shequyun_client, shequyun_actors, shequyun_kernel):
+    create(shequyun_client, shequyun_actors.cadre())
+    with shequyun_kernel.engine.connect() as connection:
+        dump = " ".join(
+            str(row) for row in connection.exec_driver_sql("SELECT * FROM kernel_resident")
+        )
+    assert id_number() not in dump and "13812345678" not in dump
+
+
+def test_search_by_tag_age_building_and_exact_id(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    old = create(shequyun_client, cadre)
+    young = create(
+        shequyun_client,
+        cadre,
+        name="张伟",
+        id_number=id_number(born="19900101", serial="111"),
+        tags=[],
+        address={"compound": "潍坊一村", "building": "7"},
+    )
+
+    def find(**params):
+        response = shequyun_client.get("/api/v1/residents", params=params, headers=cadre.auth)
+        assert response.status_code == 200, response.text
+        return [r["id"] for r in response.json()["items"]]
+
+    assert find(tag="独居老人") == [old["id"]]
+    assert find(age_min="80") == [old["id"]]
+    assert find(age_max="40") == [young["id"]]
+    assert find(building="7") == [young["id"]]
+    assert find(q="张") == [young["id"]]
+    assert find(id_number=id_number()) == [old["id"]]
+    assert (
+        shequyun_client.get(
+            "/api/v1/residents", params={"age_min": "old"}, headers=cadre.auth
+        ).json()["error"]["field"]
+        == "age_min"
+    )
+
+
+def test_pagination_walks_every_record_without_truncation(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    made = [
+        create(
+            shequyun_client,
+            cadre,
+            name=f"居民{i}",
+            id_number=id_number(serial=f"{i:03d}"),
+            tags=[],
+            address=None,
+            household_number=None,
+        )["id"]
+        for i in range(7)
+    ]
+    seen, after = [], None
+    while True:
+        params = {"limit": 3, **({"after": after} if after else {})}
+        page = shequyun_client.get("/api/v1/residents", params=params, headers=cadre.auth).json()
+        seen += [r["id"] for r in page["items"]]
+        after = page["next_cursor"]
+        if after is None:
+            break
+    assert seen == made
+
+
+def test_events_reach_subscribers_after_the_commit(
+    shequyun_client, shequyun_actors, shequyun_kernel, drain_events
+):
+    from shequyun_sdk import Subscriber
+
+    received = []
+    shequyun_kernel.events.add(
+        Subscriber("resident.*", lambda e: received.append((e.type, dict(e.payload))), "probe")
+    )
+    cadre = shequyun_actors.cadre()
+    created = create(shequyun_client, cadre)
+    shequyun_client.patch(
+        f"/api/v1/residents/{created['id']}",
+        json={"version": 1, "name": "王秀华"},
+        headers=cadre.auth,
+    )
+    failed = shequyun_client.patch(
+        f"/api/v1/residents/{created['id']}", json={"version": 1, "name": "x"}, headers=cadre.auth
+    )
+    assert failed.status_code == 409
+    drain_events()
+    assert [t for t, _ in received] == ["resident.created", "resident.updated"]
+    assert received[1][1]["fields"] == ["name"]
+    assert "id_number" not in str(received)
