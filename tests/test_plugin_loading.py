@@ -35,8 +35,7 @@ def make_plugin(name: str, *, sdk: str = ">=0.1,<0.2", **hooks: Any) -> types.Mo
 
 
 def states(client) -> dict[str, tuple[str, str]]:
-    plugins = client.get("/api/v1/plugins").json()["plugins"]
-    return {p["name"]: (p["state"], p["reason"]) for p in plugins}
+    return {name: (r.state.value, r.reason) for name, r in client.app.state.kernel.host.records.items()}
 
 
 def kernel_with(tmp_path, *plugins, **settings) -> Kernel:
@@ -116,7 +115,10 @@ def test_requirements_are_checked_and_order_follows_them(tmp_path):
     assert host.records["lonely"].reason == "requires plugins that are not active: ghost"
     order = [r.name for r in host.active_records()]
     assert order.index("zbase") < order.index("achild")
-    assert order[:4] == ["kernel", "identity", "health", "home"]
+    from shequyun.defaults import DEFAULT_PLUGINS
+
+    builtins = [m.MANIFEST["name"] for m in DEFAULT_PLUGINS]
+    assert order[: len(builtins)] == builtins
 
 
 def test_a_requirement_cycle_fails_both_plugins(tmp_path):

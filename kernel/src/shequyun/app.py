@@ -49,6 +49,11 @@ class PluginGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.record.active:
             raise HTTPException(status_code=404)
+        if not self.record.builtin and not self.kernel.enablement.allows(
+            self.record.name, scope.get("shequyun.actor")
+        ):
+            # Not switched on where this actor works: as if it were not installed.
+            raise HTTPException(status_code=404)
         scope["shequyun.plugin"] = self.record.context
         await self.app(scope, receive, send)
 
@@ -69,7 +74,10 @@ def create_app(
     routes = _assemble_routes(kernel)
     nav = _collect_nav(kernel)
     renderer = Renderer(
-        kernel.host, nav, {name: role.title for name, role in kernel.permissions.roles.items()}
+        kernel.host,
+        nav,
+        {name: role.title for name, role in kernel.permissions.roles.items()},
+        allowed=kernel.enablement.allows,
     )
     kernel.platform.bind_renderer(renderer)
 

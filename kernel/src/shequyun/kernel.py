@@ -35,6 +35,8 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
+from .collection.service import CollectionService
+from .enablement import Enablement
 from .residents.crypto import FieldCipher
 from .residents.service import ResidentFilters, ResidentService
 from .residents.vocabulary import ResidentVocabulary
@@ -221,6 +223,8 @@ class Kernel:
             vocabulary,
             self.events,
         )
+        self.collection = CollectionService.build(self.residents, self.events)
+        self.enablement = Enablement(self.engine, self.host)
         self.platform = KernelPlatform(self)
         self.started = False
 

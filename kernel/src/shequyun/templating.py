@@ -6,7 +6,7 @@ the translation function ``_`` and whatever the plugins add through ``extra_temp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,12 @@ class Renderer:
         host: PluginHost,
         nav: list[tuple[str, NavEntry]],
         role_titles: Mapping[str, str] | None = None,
+        allowed: Callable[[str, Any], bool] | None = None,
     ) -> None:
         self.host = host
         self.nav = nav
         self.role_titles = dict(role_titles or {})
+        self.allowed = allowed or (lambda plugin, actor: True)
         prefixed: dict[str, jinja2.BaseLoader] = {}
         for record, directory in host.collect("register_templates"):
             path = Path(directory)
@@ -60,6 +62,7 @@ class Renderer:
             entry
             for name, entry in self.nav
             if self.host.is_active(name)
+            and self.allowed(name, actor)
             and (entry.permission is None or (actor is not None and actor.has(entry.permission)))
         ]
         return sorted(entries, key=lambda e: (e.order, e.label))

@@ -67,6 +67,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         },
         "settings_schema": {"type": "object"},
         "requires": {"type": "array", "items": _NAME, "uniqueItems": True},
+        "enabled_by_default": {"type": "boolean"},
     },
     "required": ["name", "version", "title", "description", "sdk"],
     "additionalProperties": False,

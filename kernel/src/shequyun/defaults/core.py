@@ -1,32 +1,39 @@
-"""Default plugin ``kernel``: the kernel's tables, migrations and the plugin listing API."""
+"""Default plugin ``kernel``: the kernel's tables and migrations, and the plugins API."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from shequyun_sdk import PluginContext, hookimpl
+from shequyun_sdk import NotFound, PluginContext, ValidationFailed, hookimpl, read_json
+from shequyun_sdk.identity import requires
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from ..enablement import PluginEnablement
 from ..events import EventDelivery, OutboxEvent
+from ..identity import audit, scope
+from ..identity.auth import request_actor, unit_ref
+from ..identity.models import OrgUnit
 
 MANIFEST = {
     "name": "kernel",
     "version": "0.1.0",
     "title": {"zh": "平台内核", "en": "Platform kernel"},
-    "description": {
-        "zh": "身份、居民数据与一键采集的基础",
-        "en": "Identity, resident data and collection",
-    },
+    "description": {"zh": "身份、居民数据与一键采集的基础", "en": "Identity, resident data and collection"},
     "sdk": ">=0.1,<0.2",
 }
+
+MANAGE = "identity.plugins.manage"
 
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [OutboxEvent, EventDelivery]
+    return [OutboxEvent, EventDelivery, PluginEnablement]
 
 
 @hookimpl
@@ -36,25 +43,90 @@ def register_migrations(plugin: PluginContext) -> Path:
 
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return [Route("/plugins", list_plugins, methods=["GET"])]
+    return [
+        Route("/plugins", list_plugins, methods=["GET"]),
+        Route("/plugins/{name}/enablement", set_enablement, methods=["PUT"]),
+    ]
 
 
 async def list_plugins(request: Request) -> JSONResponse:
-    """Every plugin the kernel was offered, with its state and, when failed, the reason."""
+    """Every plugin offered to the kernel and its state.
+
+    Administrators (``identity.plugins.manage``) also see why a plugin failed, where it came
+    from, and where it is switched on.
+    """
     kernel = request.app.state.kernel
-    return JSONResponse(
-        {
-            "plugins": [
-                {
-                    "name": record.name,
-                    "version": record.version,
-                    "title": record.title,
-                    "state": record.state.value,
-                    "reason": record.reason,
-                    "origin": record.origin,
-                    "builtin": record.builtin,
-                }
-                for record in kernel.host.records.values()
-            ]
+    actor = request_actor(request)
+    admin = actor is not None and actor.has(MANAGE)
+
+    def rules() -> dict[str, list[dict[str, Any]]]:
+        with Session(kernel.engine) as session:
+            rows = session.exec(
+                select(PluginEnablement, OrgUnit).join(OrgUnit, OrgUnit.id == PluginEnablement.unit_id)  # type: ignore[arg-type]
+            )
+            found: dict[str, list[dict[str, Any]]] = {}
+            for rule, unit in rows:
+                found.setdefault(rule.plugin, []).append(
+                    {"unit": {"code": unit.code, "name": unit.name}, "enabled": rule.enabled}
+                )
+            return found
+
+    enabled = await run_in_threadpool(rules) if admin else {}
+    plugins = []
+    for record in kernel.host.records.values():
+        entry: dict[str, Any] = {
+            "name": record.name,
+            "version": record.version,
+            "title": record.title,
+            "state": record.state.value,
+            "builtin": record.builtin,
+            "available": kernel.enablement.allows(record.name, actor),
         }
-    )
+        if admin:
+            entry.update(
+                reason=record.reason,
+                origin=record.origin,
+                enabled_by_default=kernel.enablement.default(record.name),
+                enablement=enabled.get(record.name, []),
+            )
+        plugins.append(entry)
+    return JSONResponse({"plugins": plugins})
+
+
+@requires(MANAGE)
+async def set_enablement(request: Request) -> JSONResponse:
+    """Switch a plugin on or off for a unit's subtree, or remove that rule (``enabled: null``).
+
+    Body: ``{"unit_code": "310104000000", "enabled": true}``. Only units within your grant.
+    """
+    kernel = request.app.state.kernel
+    name = request.path_params["name"]
+    record = kernel.host.records.get(name)
+    if record is None or record.builtin:
+        raise NotFound("找不到该插件", field="name")
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    code, enabled = body.get("unit_code"), body.get("enabled")
+    if not isinstance(code, str):
+        raise ValidationFailed("请指定单位编码 unit_code", field="unit_code")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise ValidationFailed("enabled 应为 true、false 或 null（删除该规则）", field="enabled")
+    actor = request_actor(request)
+
+    def work() -> None:
+        with Session(kernel.engine) as session:
+            unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
+            if unit is None or not scope.can(actor, MANAGE, unit_ref(unit)):
+                raise ValidationFailed("找不到该单位，或不在您的管理范围内", field="unit_code")
+            assert unit.id is not None
+            kernel.enablement.set_rule(session, name, unit.id, unit.path, enabled,
+                                       actor.user_id if actor else None)
+            audit.record(session, "plugin.enablement_changed", actor=actor, target_type="plugin",
+                         target_id=name, unit_id=unit.id,
+                         detail={"unit": code, "enabled": enabled})
+            session.commit()
+        kernel.enablement.invalidate()
+
+    await run_in_threadpool(work)
+    return JSONResponse({"plugin": name, "unit_code": code, "enabled": enabled})

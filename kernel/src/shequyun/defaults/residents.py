@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from shequyun_sdk import PluginContext, TagDefinition, hookimpl
 from starlette.routing import BaseRoute
 
-from ..residents import api
+from ..residents import api, api_io
 from ..residents.models import (
     Address,
     Household,
@@ -76,7 +76,7 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
 
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return api.ROUTES
+    return [*api_io.ROUTES, *api.ROUTES]
 
 
 @hookimpl

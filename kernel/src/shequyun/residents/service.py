@@ -47,7 +47,7 @@ WRITE = "residents.write"
 TRANSFER = "residents.transfer"
 REVEAL = "residents.reveal"
 EXPORT = "residents.export"
-SOURCES = {"portal", "api", "import", "plugin"}
+SOURCES = {"portal", "api", "import", "plugin", "collection"}
 MAX_PAGE = 500
 
 

@@ -1,0 +1,310 @@
+"""Progress, aggregated results, exports and the cursor API of a campaign.
+
+Everything here counts only the tasks the actor may see (the kernel's scope filter), so a
+district looking at a city-wide campaign sees its own district, and excludes withdrawn tasks
+(committees closed after the campaign opened) so completeness never exceeds 100%. Results and
+exports use submitted answers only: a returned submission is left out until resubmitted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from shequyun_sdk import ValidationFailed
+from shequyun_sdk.identity import Actor
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from ..identity import scope
+from ..identity.models import OrgUnit
+from .campaigns import RESULTS, _aware
+from .models import Campaign, FormVersion, Task, utcnow
+
+__all__ = ["LEVEL_COLUMNS", "ExportColumns", "aggregate", "export_rows", "progress"]
+
+LEVEL_COLUMNS = {"district": Task.district_id, "street": Task.street_id, "committee": Task.unit_id}
+
+
+def _base(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) -> Any:
+    conditions = [
+        Task.campaign_id == campaign.id,
+        Task.withdrawn == False,  # noqa: E712
+        scope.scope_filter(actor, RESULTS, Task.unit_id),
+    ]
+    if within is not None:
+        conditions.append(
+            col(Task.unit_id).in_(select(OrgUnit.id).where(col(OrgUnit.path).startswith(within.path)))
+        )
+    return conditions
+
+
+def progress(session: Session, actor: Actor | None, campaign: Campaign, level: str,
+             within: OrgUnit | None) -> dict[str, Any]:
+    """Completion by district, street or committee, plus the total (one GROUP BY)."""
+    if level not in LEVEL_COLUMNS:
+        raise ValidationFailed("level 应为 district、street 或 committee", field="level")
+    group = LEVEL_COLUMNS[level]
+    submitted = Task.status == "submitted"
+    query = (
+        select(
+            group,
+            func.count(),
+            func.sum(case((Task.status == "not_started", 1), else_=0)),
+            func.sum(case((Task.status == "draft", 1), else_=0)),
+            func.sum(case((submitted, 1), else_=0)),
+            func.sum(case((Task.status == "returned", 1), else_=0)),
+            func.sum(case((submitted & (Task.on_time == True), 1), else_=0)),  # noqa: E712
+        )
+        .where(*_base(actor, campaign, within))
+        .group_by(group)
+    )
+    rows = list(session.exec(query))
+    names = _names(session, [r[0] for r in rows if r[0] is not None])
+    past_deadline = utcnow() > _aware(campaign.deadline)
+    groups = []
+    total: Counter[str] = Counter()
+    for group_id, expected, not_started, draft, done, returned, on_time in rows:
+        counts = {
+            "expected": int(expected), "not_started": int(not_started or 0),
+            "draft": int(draft or 0), "submitted": int(done or 0), "returned": int(returned or 0),
+            "on_time": int(on_time or 0), "late": int(done or 0) - int(on_time or 0),
+        }
+        counts["overdue"] = counts["expected"] - counts["submitted"] if past_deadline else 0
+        total.update(counts)
+        unit = names.get(group_id)
+        groups.append({
+            "unit": None if unit is None else {"code": unit[0], "name": unit[1]},
+            **counts, "completion": _ratio(counts["submitted"], counts["expected"]),
+        })
+    groups.sort(key=lambda g: g["unit"]["code"] if g["unit"] else "")
+    totals = {k: int(total.get(k, 0)) for k in
+              ("expected", "not_started", "draft", "submitted", "returned", "on_time", "late", "overdue")}
+    totals["completion"] = _ratio(totals["submitted"], totals["expected"])
+    return {"level": level, "deadline": _aware(campaign.deadline).isoformat(), "groups": groups,
+            "total": totals}
+
+
+def overdue(session: Session, actor: Actor | None, campaign: Campaign, within: OrgUnit | None,
+            limit: int = 1000) -> list[dict[str, Any]]:
+    """Committees that have not submitted; after the deadline these are overdue."""
+    rows = session.exec(
+        select(Task, OrgUnit)
+        .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+        .where(*_base(actor, campaign, within))
+        .where(Task.status != "submitted")
+        .order_by(col(OrgUnit.path))
+        .limit(limit)
+    )
+    return [{"task_id": t.id, "unit": {"code": u.code, "name": u.name}, "status": t.status}
+            for t, u in rows]
+
+
+@dataclass
+class _FieldStats:
+    answered: int = 0
+    values: Counter[str] = field(default_factory=Counter)
+    total: float = 0.0
+    minimum: float | None = None
+    maximum: float | None = None
+    numeric: int = 0
+
+    def add(self, value: Any) -> None:
+        if value is None or value == "" or value == []:
+            return
+        self.answered += 1
+        if isinstance(value, bool):
+            self.values["是" if value else "否"] += 1
+        elif isinstance(value, int | float):
+            self.numeric += 1
+            self.total += value
+            self.minimum = value if self.minimum is None else min(self.minimum, value)
+            self.maximum = value if self.maximum is None else max(self.maximum, value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str | int | float | bool):
+                    self.values[str(item)] += 1
+        elif isinstance(value, str):
+            self.values[value] += 1
+
+    def view(self, kind: str) -> dict[str, Any]:
+        view: dict[str, Any] = {"answered": self.answered}
+        if kind == "number":
+            view.update(sum=self.total, average=(self.total / self.numeric) if self.numeric else None,
+                        min=self.minimum, max=self.maximum)
+        elif kind == "choice":
+            view["distribution"] = dict(self.values.most_common())
+        return view
+
+
+class ExportColumns:
+    """The stable columns of a campaign's form across every version used in its answers."""
+
+    def __init__(self, session: Session, campaign: Campaign) -> None:
+        current = session.get(FormVersion, campaign.form_version_id)
+        assert current is not None
+        versions = list(session.exec(
+            select(FormVersion).where(FormVersion.form_id == current.form_id,
+                                      FormVersion.status == "published")
+            .order_by(col(FormVersion.number).desc())
+        ))
+        self.by_version = {v.id: v.columns for v in versions}
+        self.labels: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}
+        self.order: list[str] = []
+        for version in versions:  # newest first: its labels and order win
+            ui_fields = (version.ui or {}).get("fields", {})
+            properties = version.schema_.get("properties") or {}
+            for name in (version.ui or {}).get("order") or list(properties):
+                column = version.columns.get(name)
+                if column is None or column in self.labels:
+                    continue
+                self.order.append(column)
+                self.labels[column] = (ui_fields.get(name) or {}).get("label") or name
+                self.kinds[column] = _kind(properties.get(name) or {})
+
+    def row(self, task: Task, answers: dict[str, Any]) -> dict[str, Any]:
+        mapping = self.by_version.get(task.form_version_id) or {}
+        return {mapping.get(name, name): value for name, value in answers.items()}
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    if schema.get("type") in ("number", "integer"):
+        return "number"
+    if "enum" in schema or schema.get("type") == "boolean":
+        return "choice"
+    items = schema.get("items") or {}
+    if schema.get("type") == "array" and isinstance(items, dict) and "enum" in items:
+        return "choice"
+    return "text"
+
+
+def _answers(campaign: Campaign, task: Task) -> Iterator[dict[str, Any]]:
+    if campaign.mode == "roster":
+        for row in task.data.get("rows", []):
+            yield {k: v for k, v in row.items() if k != "resident_id"}
+    else:
+        yield task.data
+
+
+def aggregate(session: Session, actor: Actor | None, campaign: Campaign, level: str,
+              within: OrgUnit | None) -> dict[str, Any]:
+    """Per question and per unit of ``level``: counts, sums, averages and distributions."""
+    if level not in LEVEL_COLUMNS:
+        raise ValidationFailed("level 应为 district、street 或 committee", field="level")
+    columns = ExportColumns(session, campaign)
+    group = LEVEL_COLUMNS[level]
+    stats: dict[Any, dict[str, _FieldStats]] = defaultdict(lambda: defaultdict(_FieldStats))
+    totals: dict[str, _FieldStats] = defaultdict(_FieldStats)
+    submissions: Counter[Any] = Counter()
+    query = (
+        select(group, Task)
+        .where(*_base(actor, campaign, within))
+        .where(Task.status == "submitted")
+        .execution_options(yield_per=500)
+    )
+    for group_id, task in session.exec(query):
+        submissions[group_id] += 1
+        for answers in _answers(campaign, task):
+            for column, value in columns.row(task, answers).items():
+                stats[group_id][column].add(value)
+                totals[column].add(value)
+    names = _names(session, [g for g in stats if g is not None])
+
+    def questions(per: dict[str, _FieldStats]) -> list[dict[str, Any]]:
+        return [
+            {"column": c, "label": columns.labels[c], "kind": columns.kinds[c],
+             **per.get(c, _FieldStats()).view(columns.kinds[c])}
+            for c in columns.order
+        ]
+
+    return {
+        "level": level,
+        "groups": [
+            {"unit": {"code": names[g][0], "name": names[g][1]} if g in names else None,
+             "submissions": submissions[g], "questions": questions(stats[g])}
+            for g in sorted(stats, key=lambda g: names.get(g, ("",))[0])
+        ],
+        "total": {"submissions": sum(submissions.values()), "questions": questions(totals)},
+    }
+
+
+def export_rows(session: Session, actor: Actor | None, campaign: Campaign,
+                within: OrgUnit | None) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of every submitted answer (one row per committee, or per resident)."""
+    columns = ExportColumns(session, campaign)
+    header = ["区", "街镇", "居村委编码", "居村委", "提交时间", "是否按时"]
+    if campaign.mode == "roster":
+        header += ["居民编号"]
+    header += [columns.labels[c] for c in columns.order]
+
+    def rows() -> Iterator[list[Any]]:
+        units: dict[int, tuple[str, str]] = {}
+        query = (
+            select(Task)
+            .where(*_base(actor, campaign, within))
+            .where(Task.status == "submitted")
+            .order_by(col(Task.id))
+            .execution_options(yield_per=500)
+        )
+        for task in session.exec(query):
+            needed = [i for i in (task.district_id, task.street_id, task.unit_id) if i and i not in units]
+            if needed:
+                units.update(_names(session, needed))
+            prefix = [
+                units.get(task.district_id or 0, ("", ""))[1],
+                units.get(task.street_id or 0, ("", ""))[1],
+                units[task.unit_id][0], units[task.unit_id][1],
+                task.submitted_at.isoformat() if task.submitted_at else "",
+                "是" if task.on_time else "否",
+            ]
+            raw_rows = task.data.get("rows", []) if campaign.mode == "roster" else [task.data]
+            for answers in raw_rows:
+                mapped = columns.row(task, {k: v for k, v in answers.items() if k != "resident_id"})
+                extra = [answers.get("resident_id")] if campaign.mode == "roster" else []
+                yield prefix + extra + [_cell(mapped.get(c)) for c in columns.order]
+
+    return header, rows()
+
+
+def csv_chunks(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
+    """UTF-8 CSV with a BOM (so Excel shows Chinese), in chunks of about 64 KB."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 65536:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v)
+    return value
+
+
+def _names(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    return {
+        u.id: (u.code, u.name)
+        for u in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(ids)))
+        if u.id is not None
+    }
+
+
+def _ratio(done: int, expected: int) -> float:
+    return round(done / expected, 4) if expected else 0.0
