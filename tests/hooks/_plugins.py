@@ -43,9 +43,10 @@ def plugin_listing(client: Any) -> dict[str, dict[str, Any]]:
 
 def nav_links(html: str) -> list[tuple[str, str]]:
     """The portal navigation of a rendered page as ``[(label, href), ...]`` in page order."""
-    nav = re.search(r'<nav aria-label="主导航">(.*?)</nav>', html, re.S)
+    nav = re.search(r'<nav aria-label="主导航"[^>]*>(.*?)</nav>', html, re.S)
     assert nav is not None, "the page has no portal navigation"
-    return [(label, href) for href, label in re.findall(r'<a href="([^"]*)">([^<]*)</a>', nav[1])]
+    links = re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', nav[1])
+    return [(label, href) for href, label in links]
 
 
 def _now() -> datetime:

@@ -1,7 +1,9 @@
-"""The translation layer: gettext catalogs, Chinese (zh_CN) first, English as the source text.
+"""The translation layer: gettext catalogs, Chinese (zh_CN) first, English to follow.
 
-Message ids in the code are English; ``locale/<lang>/LC_MESSAGES/shequyun.po`` holds the
-translations. Catalogs are read once per process with Babel, so there is no compile step.
+Kernel messages (errors) use English ids translated by the zh_CN catalog; portal templates
+write Chinese ids inside ``_()`` and the ``en`` catalog translates them. Either way the text
+goes through ``locale/<lang>/LC_MESSAGES/shequyun.po``; catalogs are read once per process with
+Babel, so there is no compile step.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-__all__ = ["DEFAULT_LANGUAGE", "gettext", "translations"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "gettext", "translations"]
 
 DEFAULT_LANGUAGE = "zh_CN"
+#: Languages the portal offers. Message ids are English in kernel code and Chinese in portal
+#: templates; each catalog maps whichever id it meets to its language.
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 

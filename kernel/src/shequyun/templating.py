@@ -6,6 +6,7 @@ the translation function ``_`` and whatever the plugins add through ``extra_temp
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,22 @@ from shequyun_sdk.types import NavEntry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .i18n import gettext
+from .i18n import LANGUAGES, gettext
 from .plugin_host import PluginHost
+from .portal.common import cn_date, cn_datetime
 
 __all__ = ["Renderer"]
 
 KERNEL_TEMPLATES = Path(__file__).parent / "templates"
+
+
+LANGUAGE_COOKIE = "shequyun_lang"
+
+
+def language_of(request: Request) -> str:
+    """The visitor's chosen language (cookie), Chinese unless they chose otherwise."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    return chosen if chosen in LANGUAGES else "zh_CN"
 
 
 class Renderer:
@@ -54,6 +65,8 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
         )
         self.env.globals["_"] = gettext
+        self.env.filters["cn_date"] = cn_date
+        self.env.filters["cn_datetime"] = cn_datetime
 
     def visible_nav(self, request: Request) -> list[NavEntry]:
         """Entries of active plugins the actor may use, sorted by order then label."""
@@ -79,7 +92,10 @@ class Renderer:
         status_code: int = 200,
     ) -> HTMLResponse:
         actor = request.scope.get("shequyun.actor")
+        language = language_of(request)
         values: dict[str, Any] = {
+            "_": functools.partial(gettext, language=language),
+            "language": language,
             "request": request,
             "nav": self.visible_nav(request),
             "actor": actor,

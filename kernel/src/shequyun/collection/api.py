@@ -77,7 +77,10 @@ async def list_forms(request: Request) -> Response:
     svc = _kernel(request).collection
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return [form_view(f, svc.forms.versions(session, f.id or 0)) for f in svc.forms.list(session, actor)]
+        return [
+            form_view(f, svc.forms.versions(session, f.id or 0))
+            for f in svc.forms.list(session, actor)
+        ]
 
     return JSONResponse({"items": await _run(request, work, commit=False)})
 
@@ -144,9 +147,13 @@ async def publish_version(request: Request) -> Response:
     form_id, number = _id(request, "form_id"), _id(request, "number")
     actor = request_actor(request)
     svc = _kernel(request).collection
-    return JSONResponse(await _run(
-        request, lambda s: version_view(svc.forms.publish(s, actor, form_id, number)), commit=True
-    ))
+    return JSONResponse(
+        await _run(
+            request,
+            lambda s: version_view(svc.forms.publish(s, actor, form_id, number)),
+            commit=True,
+        )
+    )
 
 
 # -- campaigns ---------------------------------------------------------------------------
@@ -158,10 +165,14 @@ def campaign_view(session: Session, campaign: Campaign) -> dict[str, Any]:
     form = session.get(Form, version.form_id)
     assert form is not None
     return {
-        "id": campaign.id, "title": campaign.title, "instructions": campaign.instructions,
+        "id": campaign.id,
+        "title": campaign.title,
+        "instructions": campaign.instructions,
         "form": {"id": form.id, "title": form.title, "version": version.number},
-        "mode": campaign.mode, "roster_filter": campaign.roster_filter,
-        "writeback": campaign.writeback, "status": campaign.status,
+        "mode": campaign.mode,
+        "roster_filter": campaign.roster_filter,
+        "writeback": campaign.writeback,
+        "status": campaign.status,
         "starts_at": _aware(campaign.starts_at).isoformat(),
         "deadline": _aware(campaign.deadline).isoformat(),
     }
@@ -178,7 +189,9 @@ async def open_campaign(request: Request) -> Response:
         campaign = svc.campaigns.open(session, actor, body)
         session.flush()
         view = campaign_view(session, campaign)
-        view["tasks"] = len(list(session.exec(select(Task.id).where(Task.campaign_id == campaign.id))))
+        view["tasks"] = len(
+            list(session.exec(select(Task.id).where(Task.campaign_id == campaign.id)))
+        )
         return view
 
     return JSONResponse(await _run(request, work, commit=True), status_code=201)
@@ -207,9 +220,13 @@ async def get_campaign(request: Request) -> Response:
     campaign_id = _id(request, "campaign_id")
     actor = request_actor(request)
     svc = _kernel(request).collection
-    return JSONResponse(await _run(
-        request, lambda s: campaign_view(s, svc.campaigns.get(s, actor, campaign_id)), commit=False
-    ))
+    return JSONResponse(
+        await _run(
+            request,
+            lambda s: campaign_view(s, svc.campaigns.get(s, actor, campaign_id)),
+            commit=False,
+        )
+    )
 
 
 @requires(RESULTS)
@@ -254,14 +271,29 @@ async def remind(request: Request) -> Response:
 
     def work(session: Session) -> int:
         campaign = svc.campaigns.get(session, actor, campaign_id)
-        pending = overdue(session, actor, campaign, _within(session, actor, request, REVIEW), limit=10000)
+        pending = overdue(
+            session, actor, campaign, _within(session, actor, request, REVIEW), limit=10000
+        )
         for item in pending:
-            kernel.events.publish(session, "collection.reminder", {
-                "campaign_id": campaign.id, "title": campaign.title, "task_id": item["task_id"],
-                "unit_code": item["unit"]["code"], "deadline": _aware(campaign.deadline).isoformat(),
-            })
-        audit.record(session, "collection.reminded", actor=actor, target_type="campaign",
-                     target_id=campaign.id, detail={"units": len(pending)})
+            kernel.events.publish(
+                session,
+                "collection.reminder",
+                {
+                    "campaign_id": campaign.id,
+                    "title": campaign.title,
+                    "task_id": item["task_id"],
+                    "unit_code": item["unit"]["code"],
+                    "deadline": _aware(campaign.deadline).isoformat(),
+                },
+            )
+        audit.record(
+            session,
+            "collection.reminded",
+            actor=actor,
+            target_type="campaign",
+            target_id=campaign.id,
+            detail={"units": len(pending)},
+        )
         return len(pending)
 
     return JSONResponse({"reminded": await _run(request, work, commit=True)})
@@ -298,9 +330,14 @@ async def campaign_export(request: Request) -> Response:
         header, rows = export_rows(session, actor, campaign, within)
 
         def log() -> None:
-            audit.record_now(kernel.engine, "collection.exported", actor=actor,
-                             target_type="campaign", target_id=campaign.id,
-                             detail={"format": "csv", "within": within.code if within else None})
+            audit.record_now(
+                kernel.engine,
+                "collection.exported",
+                actor=actor,
+                target_type="campaign",
+                target_id=campaign.id,
+                detail={"format": "csv", "within": within.code if within else None},
+            )
 
         await run_in_threadpool(log)
     except BaseException:
@@ -315,7 +352,8 @@ async def campaign_export(request: Request) -> Response:
 
     name = urllib.parse.quote(f"{campaign.title}_{date.today().isoformat()}.csv")
     return StreamingResponse(
-        chunks(), media_type="text/csv; charset=utf-8",
+        chunks(),
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
     )
 
@@ -338,22 +376,42 @@ async def campaign_submissions(request: Request) -> Response:
 
         campaign = svc.campaigns.get(session, actor, campaign_id)
         columns = ExportColumns(session, campaign)
-        tasks = list(session.exec(
-            select(Task, OrgUnit).join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
-            .where(*_base(actor, campaign, None))
-            .where(Task.status == "submitted", col(Task.id) > int(raw_after))
-            .order_by(col(Task.id)).limit(int(raw_limit))
-        ))
+        tasks = list(
+            session.exec(
+                select(Task, OrgUnit)
+                .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+                .where(*_base(actor, campaign, None))
+                .where(Task.status == "submitted", col(Task.id) > int(raw_after))
+                .order_by(col(Task.id))
+                .limit(int(raw_limit))
+            )
+        )
         items = []
         for task, unit in tasks:
-            data = ({"rows": [{**columns.row(task, r), "resident_id": r.get("resident_id")}
-                              for r in task.data.get("rows", [])]}
-                    if campaign.mode == "roster" else columns.row(task, task.data))
-            items.append({"task_id": task.id, "unit": {"code": unit.code, "name": unit.name},
-                          "submitted_at": task.submitted_at.isoformat() if task.submitted_at else None,
-                          "on_time": task.on_time, "version": task.version, "data": data})
-        return {"items": items,
-                "next_after": items[-1]["task_id"] if len(items) == int(raw_limit) else None}
+            data = (
+                {
+                    "rows": [
+                        {**columns.row(task, r), "resident_id": r.get("resident_id")}
+                        for r in task.data.get("rows", [])
+                    ]
+                }
+                if campaign.mode == "roster"
+                else columns.row(task, task.data)
+            )
+            items.append(
+                {
+                    "task_id": task.id,
+                    "unit": {"code": unit.code, "name": unit.name},
+                    "submitted_at": task.submitted_at.isoformat() if task.submitted_at else None,
+                    "on_time": task.on_time,
+                    "version": task.version,
+                    "data": data,
+                }
+            )
+        return {
+            "items": items,
+            "next_after": items[-1]["task_id"] if len(items) == int(raw_limit) else None,
+        }
 
     return JSONResponse(await _run(request, work, commit=False))
 
@@ -369,8 +427,10 @@ async def my_tasks(request: Request) -> Response:
     svc = _kernel(request).collection
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return [svc.campaigns.task_view(session, t, c) | {"data": None}
-                for t, c, _u in svc.campaigns.my_tasks(session, actor, status=status)]
+        return [
+            svc.campaigns.task_view(session, t, c) | {"data": None}
+            for t, c, _u in svc.campaigns.my_tasks(session, actor, status=status)
+        ]
 
     return JSONResponse({"items": await _run(request, work, commit=False)})
 
@@ -384,15 +444,15 @@ async def get_task(request: Request) -> Response:
 
     def work(session: Session) -> dict[str, Any]:
         permission = next(
-            (p for p in (FILL, REVIEW, RESULTS)
-             if actor is not None and actor.has(p)), FILL,
+            (p for p in (FILL, REVIEW, RESULTS) if actor is not None and actor.has(p)),
+            FILL,
         )
         task = svc.campaigns.task(session, actor, task_id, permission)
         campaign = session.get(Campaign, task.campaign_id)
         assert campaign is not None
         version = session.get(FormVersion, campaign.form_version_id)
         assert version is not None
-        view = svc.campaigns.task_view(session, task, campaign)
+        view: dict[str, Any] = svc.campaigns.task_view(session, task, campaign)
         view["form"] = version_view(version)
         view["instructions"] = campaign.instructions
         view["history"] = svc.campaigns.history(session, task_id)
@@ -412,7 +472,9 @@ async def save_task_draft(request: Request) -> Response:
     svc = _kernel(request).collection
 
     def work(session: Session) -> dict[str, Any]:
-        task = svc.campaigns.save_draft(session, actor, task_id, body.get("data"), body.get("version"))
+        task = svc.campaigns.save_draft(
+            session, actor, task_id, body.get("data"), body.get("version")
+        )
         campaign = session.get(Campaign, task.campaign_id)
         return svc.campaigns.task_view(session, task, campaign)  # type: ignore[no-any-return]
 
@@ -434,8 +496,11 @@ async def submit_task(request: Request) -> Response:
         return svc.campaigns.task_view(session, result.task, campaign), result.replayed
 
     view, replayed = await _run(request, work, commit=True)
-    return JSONResponse(view, status_code=200 if replayed else 201,
-                        headers={"Idempotent-Replayed": "true"} if replayed else None)
+    return JSONResponse(
+        view,
+        status_code=200 if replayed else 201,
+        headers={"Idempotent-Replayed": "true"} if replayed else None,
+    )
 
 
 @requires(REVIEW)

@@ -92,62 +92,103 @@ class CampaignService:
         starts_at = _datetime(body.get("starts_at")) if body.get("starts_at") else utcnow()
         deadline = _datetime(body.get("deadline"))
         if starts_at is None:
-            errors.append({"field": "starts_at", "message": "应为时间，如 2026-12-01T09:00:00+08:00"})
+            errors.append(
+                {"field": "starts_at", "message": "应为时间，如 2026-12-01T09:00:00+08:00"}
+            )
         if deadline is None:
-            errors.append({"field": "deadline", "message": "请给出截止时间，如 2026-12-15T17:00:00+08:00"})
+            errors.append(
+                {"field": "deadline", "message": "请给出截止时间，如 2026-12-15T17:00:00+08:00"}
+            )
         elif starts_at is not None and deadline <= max(starts_at, utcnow()):
             errors.append({"field": "deadline", "message": "截止时间应晚于开始时间和当前时间"})
         mode = body.get("mode", "unit")
         if mode not in ("unit", "roster"):
-            errors.append({"field": "mode", "message": "mode 应为 unit（每个居委一份）或 roster（按居民名单）"})
+            errors.append(
+                {
+                    "field": "mode",
+                    "message": "mode 应为 unit（每个居委一份）或 roster（按居民名单）",
+                }
+            )
         roster_filter = body.get("roster_filter") or {}
         writeback = body.get("writeback") or {}
         if mode == "roster":
             errors += _check_roster(roster_filter, writeback, version)
         elif roster_filter or writeback:
-            errors.append({"field": "roster_filter", "message": "只有按居民名单填报时才能设置筛选与回写"})
+            errors.append(
+                {"field": "roster_filter", "message": "只有按居民名单填报时才能设置筛选与回写"}
+            )
         targets = self._targets(session, actor, body.get("targets"), errors)
         _raise(errors)
         assert actor is not None and actor.unit is not None and version.id is not None
         assert starts_at is not None and deadline is not None and isinstance(title, str)
         campaign = Campaign(
-            form_version_id=version.id, title=title.strip(), instructions=instructions,
-            mode=mode, roster_filter=roster_filter, writeback=writeback,
-            publisher_user_id=actor.user_id, publisher_unit_id=actor.unit.id,
-            starts_at=starts_at, deadline=deadline,
+            form_version_id=version.id,
+            title=title.strip(),
+            instructions=instructions,
+            mode=mode,
+            roster_filter=roster_filter,
+            writeback=writeback,
+            publisher_user_id=actor.user_id,
+            publisher_unit_id=actor.unit.id,
+            starts_at=starts_at,
+            deadline=deadline,
         )
         session.add(campaign)
         session.flush()
         assert campaign.id is not None
         for unit in targets:
+            assert unit.id is not None
             session.add(CampaignTarget(campaign_id=campaign.id, unit_id=unit.id))
         committees = self._expected_committees(session, targets)
         if not committees:
             raise ValidationFailed("所选范围内没有正在运行的居村委会", field="targets")
         now = utcnow()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for unit in committees:
             ids = [int(p) for p in unit.path.strip("/").split("/")]
-            rows.append({
-                "campaign_id": campaign.id, "unit_id": unit.id,
-                "district_id": ids[1] if len(ids) > 1 else None,
-                "street_id": ids[2] if len(ids) > 2 else None,
-                "status": "not_started", "withdrawn": False, "data": {}, "version": 1,
-                "updated_at": now,
-            })
+            rows.append(
+                {
+                    "campaign_id": campaign.id,
+                    "unit_id": unit.id,
+                    "district_id": ids[1] if len(ids) > 1 else None,
+                    "street_id": ids[2] if len(ids) > 2 else None,
+                    "status": "not_started",
+                    "withdrawn": False,
+                    "data": {},
+                    "version": 1,
+                    "updated_at": now,
+                }
+            )
         for start in range(0, len(rows), 1000):
-            session.execute(insert(Task), rows[start:start + 1000])
-        audit.record(session, "collection.campaign_opened", actor=actor, target_type="campaign",
-                     target_id=campaign.id,
-                     detail={"tasks": len(rows), "targets": [u.code for u in targets]})
-        self.events.publish(session, "collection.campaign.opened", {
-            "campaign_id": campaign.id, "tasks": len(rows), "deadline": deadline.isoformat(),
-        })
+            session.execute(insert(Task), rows[start : start + 1000])
+        audit.record(
+            session,
+            "collection.campaign_opened",
+            actor=actor,
+            target_type="campaign",
+            target_id=campaign.id,
+            detail={"tasks": len(rows), "targets": [u.code for u in targets]},
+        )
+        self.events.publish(
+            session,
+            "collection.campaign.opened",
+            {
+                "campaign_id": campaign.id,
+                "tasks": len(rows),
+                "deadline": deadline.isoformat(),
+            },
+        )
         return campaign
 
-    def _targets(self, session: Session, actor: Actor | None, raw: Any,
-                 errors: list[dict[str, str]]) -> list[OrgUnit]:
-        if not isinstance(raw, list) or not raw or len(raw) > 500 or not all(isinstance(c, str) for c in raw):
+    def _targets(
+        self, session: Session, actor: Actor | None, raw: Any, errors: list[dict[str, str]]
+    ) -> list[OrgUnit]:
+        if (
+            not isinstance(raw, list)
+            or not raw
+            or len(raw) > 500
+            or not all(isinstance(c, str) for c in raw)
+        ):
             errors.append({"field": "targets", "message": "请列出下发范围（1-500 个组织编码）"})
             return []
         units = list(session.exec(select(OrgUnit).where(col(OrgUnit.code).in_(raw))))
@@ -156,24 +197,32 @@ class CampaignService:
         for code in dict.fromkeys(raw):
             unit = by_code.get(code)
             if unit is None or not scope.can(actor, PUBLISH, unit_ref(unit)):
-                errors.append({"field": "targets", "message": f"{code}：不存在或不在您的发布范围内"})
+                errors.append(
+                    {"field": "targets", "message": f"{code}：不存在或不在您的发布范围内"}
+                )
             elif unit.closed_on is not None:
                 errors.append({"field": "targets", "message": f"{unit.name} 已撤销"})
             else:
                 chosen.append(unit)
         # A target inside another target adds nothing.
-        return [u for u in chosen if not any(o is not u and u.path.startswith(o.path) for o in chosen)]
+        return [
+            u for u in chosen if not any(o is not u and u.path.startswith(o.path) for o in chosen)
+        ]
 
     def _expected_committees(self, session: Session, targets: list[OrgUnit]) -> list[OrgUnit]:
         today = date.today()
         if not targets:
             return []
-        query = select(OrgUnit).where(
-            OrgUnit.level == "committee",
-            or_(*[col(OrgUnit.path).startswith(t.path) for t in targets]),
-            or_(col(OrgUnit.closed_on).is_(None), col(OrgUnit.closed_on) > today),
-            or_(col(OrgUnit.opened_on).is_(None), col(OrgUnit.opened_on) <= today),
-        ).order_by(col(OrgUnit.path))
+        query = (
+            select(OrgUnit)
+            .where(
+                OrgUnit.level == "committee",
+                or_(*[col(OrgUnit.path).startswith(t.path) for t in targets]),
+                or_(col(OrgUnit.closed_on).is_(None), col(OrgUnit.closed_on) > today),
+                or_(col(OrgUnit.opened_on).is_(None), col(OrgUnit.opened_on) <= today),
+            )
+            .order_by(col(OrgUnit.path))
+        )
         return list(session.exec(query))
 
     # -- seeing ----------------------------------------------------------------------------
@@ -210,8 +259,9 @@ class CampaignService:
             raise NotFound("找不到该填报任务")
         return task
 
-    def my_tasks(self, session: Session, actor: Actor | None, *, status: str | None = None,
-                 limit: int = 200) -> list[tuple[Task, Campaign, OrgUnit]]:
+    def my_tasks(
+        self, session: Session, actor: Actor | None, *, status: str | None = None, limit: int = 200
+    ) -> list[tuple[Task, Campaign, OrgUnit]]:
         query = (
             select(Task, Campaign, OrgUnit)
             .join(Campaign, col(Campaign.id) == Task.campaign_id)
@@ -227,27 +277,39 @@ class CampaignService:
 
     def history(self, session: Session, task_id: int) -> list[dict[str, Any]]:
         return [
-            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_username, "comment": e.comment}
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "actor": e.actor_username,
+                "comment": e.comment,
+            }
             for e in session.exec(
                 select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(col(TaskEvent.id))
             )
         ]
 
-    def roster(self, session: Session, actor: Actor | None, task: Task, campaign: Campaign) -> list[dict[str, Any]]:
+    def roster(
+        self, session: Session, actor: Actor | None, task: Task, campaign: Campaign
+    ) -> list[dict[str, Any]]:
         """Prefilled rows for a roster task: the matching residents of the task's committee."""
         unit = session.get(OrgUnit, task.unit_id)
         assert unit is not None
         spec = campaign.roster_filter
         filters = ResidentFilters(
-            tags=tuple(spec.get("tags", ())), age_min=spec.get("age_min"), age_max=spec.get("age_max"),
-            registration=spec.get("registration"), compound=spec.get("compound"),
-            building=spec.get("building"), unit_code=unit.code,
+            tags=tuple(spec.get("tags", ())),
+            age_min=spec.get("age_min"),
+            age_max=spec.get("age_max"),
+            registration=spec.get("registration"),
+            compound=spec.get("compound"),
+            building=spec.get("building"),
+            unit_code=unit.code,
         )
         items: list[dict[str, Any]] = []
         after = None
         while True:
-            page = self.residents.search(session, actor, filters, after=after, limit=500,
-                                         permission=RESIDENTS_READ)
+            page = self.residents.search(
+                session, actor, filters, after=after, limit=500, permission=RESIDENTS_READ
+            )
             items += page.items
             if page.next_cursor is None:
                 return items
@@ -255,25 +317,33 @@ class CampaignService:
 
     # -- filling ---------------------------------------------------------------------------
 
-    def save_draft(self, session: Session, actor: Actor | None, task_id: int, data: Any,
-                   version: Any) -> Task:
+    def save_draft(
+        self, session: Session, actor: Actor | None, task_id: int, data: Any, version: Any
+    ) -> Task:
         task = self.task(session, actor, task_id, FILL)
         campaign = self._open_campaign(session, task)
         _check_data_shape(data)
         if task.status == "submitted":
             raise Conflict("已提交的填报不能再保存草稿；如需修改请联系发布方退回", field="status")
         if version != task.version:
-            raise Conflict("该填报已被他人修改，请刷新后重试", field="version", code="stale_version",
-                           extra={"current": self.task_view(session, task, campaign)})
+            raise Conflict(
+                "该填报已被他人修改，请刷新后重试",
+                field="version",
+                code="stale_version",
+                extra={"current": self.task_view(session, task, campaign)},
+            )
         task.data = data
         task.status = "draft"
         self._bump(session, task, actor, "draft_saved", None)
         return task
 
-    def submit(self, session: Session, actor: Actor | None, task_id: int, data: Any,
-               client_key: Any) -> Submitted:
+    def submit(
+        self, session: Session, actor: Actor | None, task_id: int, data: Any, client_key: Any
+    ) -> Submitted:
         if not isinstance(client_key, str) or not 8 <= len(client_key) <= 80:
-            raise ValidationFailed("请提供 8-80 位的提交编号 client_key（重复提交时不变）", field="client_key")
+            raise ValidationFailed(
+                "请提供 8-80 位的提交编号 client_key（重复提交时不变）", field="client_key"
+            )
         task = self.task(session, actor, task_id, FILL)
         replay = session.get(SubmissionKey, (task_id, client_key))
         if replay is not None:
@@ -289,10 +359,13 @@ class CampaignService:
             raise ValidationFailed(
                 f"{errors[0]['field']}：{errors[0]['message']}"
                 + (f"（共 {len(errors)} 处问题）" if len(errors) > 1 else ""),
-                field=errors[0]["field"], details=errors,
+                field=errors[0]["field"],
+                details=errors,
             )
         # The key goes in first: a concurrent duplicate waits on it and then replays.
-        session.add(SubmissionKey(task_id=task_id, client_key=client_key, task_version=task.version + 1))
+        session.add(
+            SubmissionKey(task_id=task_id, client_key=client_key, task_version=task.version + 1)
+        )
         try:
             session.flush()
         except IntegrityError:
@@ -309,11 +382,16 @@ class CampaignService:
         self._bump(session, task, actor, "resubmitted" if resubmission else "submitted", None)
         if campaign.mode == "roster" and campaign.writeback:
             self._write_back(session, actor, campaign, data)
-        self.events.publish(session, "collection.submission.changed" if resubmission
-                            else "collection.submission.created", self._event(task, campaign))
+        self.events.publish(
+            session,
+            "collection.submission.changed" if resubmission else "collection.submission.created",
+            self._event(task, campaign),
+        )
         return Submitted(task, False)
 
-    def return_task(self, session: Session, actor: Actor | None, task_id: int, comment: Any) -> Task:
+    def return_task(
+        self, session: Session, actor: Actor | None, task_id: int, comment: Any
+    ) -> Task:
         if not isinstance(comment, str) or not 2 <= len(comment.strip()) <= 1000:
             raise ValidationFailed("请写明退回原因（2-1000 个字）", field="comment")
         task = self.task(session, actor, task_id, REVIEW)
@@ -322,18 +400,26 @@ class CampaignService:
             raise Conflict("只能退回已提交的填报", field="status")
         task.status = "returned"
         self._bump(session, task, actor, "returned", comment.strip())
-        self.events.publish(session, "collection.submission.returned",
-                            {**self._event(task, campaign), "comment": comment.strip()})
+        self.events.publish(
+            session,
+            "collection.submission.returned",
+            {**self._event(task, campaign), "comment": comment.strip()},
+        )
         return task
 
     def task_view(self, session: Session, task: Task, campaign: Campaign) -> dict[str, Any]:
         unit = session.get(OrgUnit, task.unit_id)
         assert unit is not None
         return {
-            "id": task.id, "campaign_id": campaign.id, "campaign": campaign.title,
-            "deadline": _aware(campaign.deadline).isoformat(), "mode": campaign.mode,
-            "unit": {"code": unit.code, "name": unit.name}, "status": task.status,
-            "data": task.data, "version": task.version,
+            "id": task.id,
+            "campaign_id": campaign.id,
+            "campaign": campaign.title,
+            "deadline": _aware(campaign.deadline).isoformat(),
+            "mode": campaign.mode,
+            "unit": {"code": unit.code, "name": unit.name},
+            "status": task.status,
+            "data": task.data,
+            "version": task.version,
             "submitted_at": task.submitted_at.isoformat() if task.submitted_at else None,
             "on_time": task.on_time,
             "overdue": task.status != "submitted" and utcnow() > _aware(campaign.deadline),
@@ -350,8 +436,9 @@ class CampaignService:
             raise Conflict("该采集任务尚未开始", field="campaign")
         return campaign
 
-    def _bump(self, session: Session, task: Task, actor: Actor | None, action: str,
-              comment: str | None) -> None:
+    def _bump(
+        self, session: Session, task: Task, actor: Actor | None, action: str, comment: str | None
+    ) -> None:
         """Advance the task's version in one conditional UPDATE: of two concurrent changes
         (two cadres, two client keys) exactly one goes through, the other gets 409."""
         assert task.id is not None
@@ -364,16 +451,31 @@ class CampaignService:
         )
         if bumped.rowcount != 1:  # type: ignore[attr-defined]
             session.rollback()
-            raise Conflict("该填报刚被他人修改，请刷新后重试", field="version", code="stale_version")
+            raise Conflict(
+                "该填报刚被他人修改，请刷新后重试", field="version", code="stale_version"
+            )
         task.version = old + 1
         task.updated_at = utcnow()
         session.add(task)
-        session.add(TaskEvent(task_id=task.id, action=action, comment=comment,
-                              actor_user_id=actor.user_id if actor else None,
-                              actor_username=actor.username if actor else None))
+        session.add(
+            TaskEvent(
+                task_id=task.id,
+                action=action,
+                comment=comment,
+                actor_user_id=actor.user_id if actor else None,
+                actor_username=actor.username if actor else None,
+            )
+        )
 
-    def _validate(self, session: Session, actor: Actor | None, task: Task, campaign: Campaign,
-                  version: FormVersion, data: dict[str, Any]) -> list[dict[str, str]]:
+    def _validate(
+        self,
+        session: Session,
+        actor: Actor | None,
+        task: Task,
+        campaign: Campaign,
+        version: FormVersion,
+        data: dict[str, Any],
+    ) -> list[dict[str, str]]:
         validator = self.validator(version)
         if campaign.mode == "unit":
             return [{"field": e.path, "message": e.message} for e in validator.errors(data)]
@@ -400,35 +502,55 @@ class CampaignService:
             ]
         return errors
 
-    def _write_back(self, session: Session, actor: Actor | None, campaign: Campaign,
-                    data: dict[str, Any]) -> None:
+    def _write_back(
+        self, session: Session, actor: Actor | None, campaign: Campaign, data: dict[str, Any]
+    ) -> None:
         for row in data["rows"]:
-            changes = {target: row[field] for field, target in campaign.writeback.items()
-                       if field in row and row[field] not in (None, "")}
+            changes = {
+                target: row[field]
+                for field, target in campaign.writeback.items()
+                if field in row and row[field] not in (None, "")
+            }
             if not changes:
                 continue
             resident = self.residents.get(session, actor, row["resident_id"])
-            self.residents.update(session, actor, row["resident_id"], changes,
-                                  version=resident.version, source="collection")
+            self.residents.update(
+                session,
+                actor,
+                row["resident_id"],
+                changes,
+                version=resident.version,
+                source="collection",
+            )
 
     def _event(self, task: Task, campaign: Campaign) -> dict[str, Any]:
-        return {"campaign_id": campaign.id, "task_id": task.id, "unit_id": task.unit_id,
-                "status": task.status, "version": task.version}
+        return {
+            "campaign_id": campaign.id,
+            "task_id": task.id,
+            "unit_id": task.unit_id,
+            "status": task.status,
+            "version": task.version,
+        }
 
 
 def _check_roster(spec: Any, writeback: Any, version: FormVersion) -> list[dict[str, str]]:
     errors: list[dict[str, str]] = []
     if not isinstance(spec, dict) or not set(spec) <= ROSTER_FILTER_KEYS:
-        errors.append({"field": "roster_filter",
-                       "message": f"名单筛选只能使用：{'、'.join(sorted(ROSTER_FILTER_KEYS))}"})
+        errors.append(
+            {
+                "field": "roster_filter",
+                "message": f"名单筛选只能使用：{'、'.join(sorted(ROSTER_FILTER_KEYS))}",
+            }
+        )
     else:
         for key in ("age_min", "age_max"):
             if key in spec and (not isinstance(spec[key], int) or not 0 <= spec[key] <= 150):
                 errors.append({"field": f"roster_filter.{key}", "message": "应为 0-150 的整数"})
-        if "tags" in spec and (not isinstance(spec["tags"], list)
-                               or not all(isinstance(t, str) for t in spec["tags"])):
+        if "tags" in spec and (
+            not isinstance(spec["tags"], list) or not all(isinstance(t, str) for t in spec["tags"])
+        ):
             errors.append({"field": "roster_filter.tags", "message": "应为标签名称的列表"})
-    fields = set((version.schema_.get("properties") or {}))
+    fields = set(version.schema_.get("properties") or {})
     if not isinstance(writeback, dict):
         errors.append({"field": "writeback", "message": "应为 {表单字段: 居民字段} 对象"})
     else:
@@ -436,8 +558,12 @@ def _check_roster(spec: Any, writeback: Any, version: FormVersion) -> list[dict[
             if field not in fields:
                 errors.append({"field": f"writeback.{field}", "message": "表单中没有这个字段"})
             if target not in WRITEBACK_TARGETS and not str(target).startswith("attributes."):
-                errors.append({"field": f"writeback.{field}",
-                               "message": f"只能回写到：{'、'.join(sorted(WRITEBACK_TARGETS))} 或扩展属性"})
+                errors.append(
+                    {
+                        "field": f"writeback.{field}",
+                        "message": f"只能回写到：{'、'.join(sorted(WRITEBACK_TARGETS))} 或扩展属性",
+                    }
+                )
     return errors
 
 

@@ -105,36 +105,60 @@ class FormService:
         errors += _problems(body.get("schema"), body.get("ui", {}))
         _raise(errors)
         assert isinstance(title, str) and isinstance(description, str)
-        form = Form(title=title.strip(), description=description, owner_unit_id=actor.unit.id,
-                    created_by=actor.user_id)
+        form = Form(
+            title=title.strip(),
+            description=description,
+            owner_unit_id=actor.unit.id,
+            created_by=actor.user_id,
+        )
         session.add(form)
         session.flush()
         assert form.id is not None
-        session.add(FormVersion(form_id=form.id, number=1, schema_=body["schema"],
-                                ui=body.get("ui") or {}))
-        audit.record(session, "collection.form_created", actor=actor, target_type="form",
-                     target_id=form.id, detail={"title": form.title})
+        session.add(
+            FormVersion(form_id=form.id, number=1, schema_=body["schema"], ui=body.get("ui") or {})
+        )
+        audit.record(
+            session,
+            "collection.form_created",
+            actor=actor,
+            target_type="form",
+            target_id=form.id,
+            detail={"title": form.title},
+        )
         return form
 
-    def save_draft(self, session: Session, actor: Actor | None, form_id: int,
-                   body: Mapping[str, Any]) -> FormVersion:
+    def save_draft(
+        self, session: Session, actor: Actor | None, form_id: int, body: Mapping[str, Any]
+    ) -> FormVersion:
         """Create the next draft version, or replace the current draft's schema and UI."""
         form = self.get(session, actor, form_id)
         _raise(_problems(body.get("schema"), body.get("ui", {})))
         versions = self.versions(session, form_id)
         draft = next((v for v in versions if v.status == "draft"), None)
         if draft is None:
-            draft = FormVersion(form_id=form_id, number=(versions[-1].number + 1) if versions else 1,
-                                schema_={}, ui={})
+            draft = FormVersion(
+                form_id=form_id,
+                number=(versions[-1].number + 1) if versions else 1,
+                schema_={},
+                ui={},
+            )
         draft.schema_ = dict(body["schema"])
         draft.ui = dict(body.get("ui") or {})
         session.add(draft)
         session.flush()
-        audit.record(session, "collection.form_draft_saved", actor=actor, target_type="form",
-                     target_id=form.id, detail={"version": draft.number})
+        audit.record(
+            session,
+            "collection.form_draft_saved",
+            actor=actor,
+            target_type="form",
+            target_id=form.id,
+            detail={"version": draft.number},
+        )
         return draft
 
-    def publish(self, session: Session, actor: Actor | None, form_id: int, number: int) -> FormVersion:
+    def publish(
+        self, session: Session, actor: Actor | None, form_id: int, number: int
+    ) -> FormVersion:
         form = self.get(session, actor, form_id)
         version = self.version(session, form_id, number)
         if version.status == "published":
@@ -150,8 +174,14 @@ class FormService:
         version.status = "published"
         version.published_at = utcnow()
         session.add(version)
-        audit.record(session, "collection.form_published", actor=actor, target_type="form",
-                     target_id=form.id, detail={"version": number})
+        audit.record(
+            session,
+            "collection.form_published",
+            actor=actor,
+            target_type="form",
+            target_id=form.id,
+            detail={"version": number},
+        )
         return version
 
     def next_number(self, session: Session, form_id: int) -> int:
@@ -166,7 +196,7 @@ def stable_columns(version: FormVersion, previous: FormVersion | None) -> dict[s
     earlier = previous.columns if previous is not None else {}
     fields_ui = (version.ui or {}).get("fields", {})
     columns: dict[str, str] = {}
-    for name in (version.schema_.get("properties") or {}):
+    for name in version.schema_.get("properties") or {}:
         renamed_from = (fields_ui.get(name) or {}).get("renamed_from")
         if renamed_from and renamed_from in earlier:
             columns[name] = earlier[renamed_from]

@@ -77,7 +77,9 @@ class Campaign(SQLModel, table=True):
     title: str = Field(max_length=120)
     instructions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     mode: str = Field(default="unit", max_length=12)
-    roster_filter: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    roster_filter: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     writeback: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     publisher_user_id: int | None = None
     publisher_unit_id: int = Field(foreign_key="kernel_org_unit.id", index=True)

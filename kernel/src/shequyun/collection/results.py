@@ -38,27 +38,35 @@ def _base(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) -> An
     ]
     if within is not None:
         conditions.append(
-            col(Task.unit_id).in_(select(OrgUnit.id).where(col(OrgUnit.path).startswith(within.path)))
+            col(Task.unit_id).in_(
+                select(OrgUnit.id).where(col(OrgUnit.path).startswith(within.path))
+            )
         )
     return conditions
 
 
-def progress(session: Session, actor: Actor | None, campaign: Campaign, level: str,
-             within: OrgUnit | None) -> dict[str, Any]:
+def progress(
+    session: Session, actor: Actor | None, campaign: Campaign, level: str, within: OrgUnit | None
+) -> dict[str, Any]:
     """Completion by district, street or committee, plus the total (one GROUP BY)."""
     if level not in LEVEL_COLUMNS:
         raise ValidationFailed("level 应为 district、street 或 committee", field="level")
-    group = LEVEL_COLUMNS[level]
-    submitted = Task.status == "submitted"
+    group = col(LEVEL_COLUMNS[level])
+    status = col(Task.status)
+    submitted = status == "submitted"
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
     query = (
-        select(
+        select(  # type: ignore[call-overload]
             group,
             func.count(),
-            func.sum(case((Task.status == "not_started", 1), else_=0)),
-            func.sum(case((Task.status == "draft", 1), else_=0)),
-            func.sum(case((submitted, 1), else_=0)),
-            func.sum(case((Task.status == "returned", 1), else_=0)),
-            func.sum(case((submitted & (Task.on_time == True), 1), else_=0)),  # noqa: E712
+            count(status == "not_started"),
+            count(status == "draft"),
+            count(submitted),
+            count(status == "returned"),
+            count(submitted & (col(Task.on_time) == True)),  # noqa: E712
         )
         .where(*_base(actor, campaign, within))
         .group_by(group)
@@ -66,31 +74,58 @@ def progress(session: Session, actor: Actor | None, campaign: Campaign, level: s
     rows = list(session.exec(query))
     names = _names(session, [r[0] for r in rows if r[0] is not None])
     past_deadline = utcnow() > _aware(campaign.deadline)
-    groups = []
+    groups: list[dict[str, Any]] = []
     total: Counter[str] = Counter()
     for group_id, expected, not_started, draft, done, returned, on_time in rows:
         counts = {
-            "expected": int(expected), "not_started": int(not_started or 0),
-            "draft": int(draft or 0), "submitted": int(done or 0), "returned": int(returned or 0),
-            "on_time": int(on_time or 0), "late": int(done or 0) - int(on_time or 0),
+            "expected": int(expected),
+            "not_started": int(not_started or 0),
+            "draft": int(draft or 0),
+            "submitted": int(done or 0),
+            "returned": int(returned or 0),
+            "on_time": int(on_time or 0),
+            "late": int(done or 0) - int(on_time or 0),
         }
         counts["overdue"] = counts["expected"] - counts["submitted"] if past_deadline else 0
         total.update(counts)
         unit = names.get(group_id)
-        groups.append({
-            "unit": None if unit is None else {"code": unit[0], "name": unit[1]},
-            **counts, "completion": _ratio(counts["submitted"], counts["expected"]),
-        })
+        groups.append(
+            {
+                "unit": None if unit is None else {"code": unit[0], "name": unit[1]},
+                **counts,
+                "completion": _ratio(counts["submitted"], counts["expected"]),
+            }
+        )
     groups.sort(key=lambda g: g["unit"]["code"] if g["unit"] else "")
-    totals = {k: int(total.get(k, 0)) for k in
-              ("expected", "not_started", "draft", "submitted", "returned", "on_time", "late", "overdue")}
+    totals: dict[str, float] = {
+        k: int(total.get(k, 0))
+        for k in (
+            "expected",
+            "not_started",
+            "draft",
+            "submitted",
+            "returned",
+            "on_time",
+            "late",
+            "overdue",
+        )
+    }
     totals["completion"] = _ratio(totals["submitted"], totals["expected"])
-    return {"level": level, "deadline": _aware(campaign.deadline).isoformat(), "groups": groups,
-            "total": totals}
+    return {
+        "level": level,
+        "deadline": _aware(campaign.deadline).isoformat(),
+        "groups": groups,
+        "total": totals,
+    }
 
 
-def overdue(session: Session, actor: Actor | None, campaign: Campaign, within: OrgUnit | None,
-            limit: int = 1000) -> list[dict[str, Any]]:
+def overdue(
+    session: Session,
+    actor: Actor | None,
+    campaign: Campaign,
+    within: OrgUnit | None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
     """Committees that have not submitted; after the deadline these are overdue."""
     rows = session.exec(
         select(Task, OrgUnit)
@@ -100,15 +135,17 @@ def overdue(session: Session, actor: Actor | None, campaign: Campaign, within: O
         .order_by(col(OrgUnit.path))
         .limit(limit)
     )
-    return [{"task_id": t.id, "unit": {"code": u.code, "name": u.name}, "status": t.status}
-            for t, u in rows]
+    return [
+        {"task_id": t.id, "unit": {"code": u.code, "name": u.name}, "status": t.status}
+        for t, u in rows
+    ]
 
 
 @dataclass
 class _FieldStats:
     answered: int = 0
     values: Counter[str] = field(default_factory=Counter)
-    total: float = 0.0
+    total: float = 0
     minimum: float | None = None
     maximum: float | None = None
     numeric: int = 0
@@ -134,8 +171,12 @@ class _FieldStats:
     def view(self, kind: str) -> dict[str, Any]:
         view: dict[str, Any] = {"answered": self.answered}
         if kind == "number":
-            view.update(sum=self.total, average=(self.total / self.numeric) if self.numeric else None,
-                        min=self.minimum, max=self.maximum)
+            view.update(
+                sum=self.total,
+                average=(self.total / self.numeric) if self.numeric else None,
+                min=self.minimum,
+                max=self.maximum,
+            )
         elif kind == "choice":
             view["distribution"] = dict(self.values.most_common())
         return view
@@ -147,11 +188,13 @@ class ExportColumns:
     def __init__(self, session: Session, campaign: Campaign) -> None:
         current = session.get(FormVersion, campaign.form_version_id)
         assert current is not None
-        versions = list(session.exec(
-            select(FormVersion).where(FormVersion.form_id == current.form_id,
-                                      FormVersion.status == "published")
-            .order_by(col(FormVersion.number).desc())
-        ))
+        versions = list(
+            session.exec(
+                select(FormVersion)
+                .where(FormVersion.form_id == current.form_id, FormVersion.status == "published")
+                .order_by(col(FormVersion.number).desc())
+            )
+        )
         self.by_version = {v.id: v.columns for v in versions}
         self.labels: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
@@ -191,8 +234,9 @@ def _answers(campaign: Campaign, task: Task) -> Iterator[dict[str, Any]]:
         yield task.data
 
 
-def aggregate(session: Session, actor: Actor | None, campaign: Campaign, level: str,
-              within: OrgUnit | None) -> dict[str, Any]:
+def aggregate(
+    session: Session, actor: Actor | None, campaign: Campaign, level: str, within: OrgUnit | None
+) -> dict[str, Any]:
     """Per question and per unit of ``level``: counts, sums, averages and distributions."""
     if level not in LEVEL_COLUMNS:
         raise ValidationFailed("level 应为 district、street 或 committee", field="level")
@@ -217,24 +261,32 @@ def aggregate(session: Session, actor: Actor | None, campaign: Campaign, level: 
 
     def questions(per: dict[str, _FieldStats]) -> list[dict[str, Any]]:
         return [
-            {"column": c, "label": columns.labels[c], "kind": columns.kinds[c],
-             **per.get(c, _FieldStats()).view(columns.kinds[c])}
+            {
+                "column": c,
+                "label": columns.labels[c],
+                "kind": columns.kinds[c],
+                **per.get(c, _FieldStats()).view(columns.kinds[c]),
+            }
             for c in columns.order
         ]
 
     return {
         "level": level,
         "groups": [
-            {"unit": {"code": names[g][0], "name": names[g][1]} if g in names else None,
-             "submissions": submissions[g], "questions": questions(stats[g])}
+            {
+                "unit": {"code": names[g][0], "name": names[g][1]} if g in names else None,
+                "submissions": submissions[g],
+                "questions": questions(stats[g]),
+            }
             for g in sorted(stats, key=lambda g: names.get(g, ("",))[0])
         ],
         "total": {"submissions": sum(submissions.values()), "questions": questions(totals)},
     }
 
 
-def export_rows(session: Session, actor: Actor | None, campaign: Campaign,
-                within: OrgUnit | None) -> tuple[list[str], Iterator[list[Any]]]:
+def export_rows(
+    session: Session, actor: Actor | None, campaign: Campaign, within: OrgUnit | None
+) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and rows of every submitted answer (one row per committee, or per resident)."""
     columns = ExportColumns(session, campaign)
     header = ["区", "街镇", "居村委编码", "居村委", "提交时间", "是否按时"]
@@ -252,13 +304,16 @@ def export_rows(session: Session, actor: Actor | None, campaign: Campaign,
             .execution_options(yield_per=500)
         )
         for task in session.exec(query):
-            needed = [i for i in (task.district_id, task.street_id, task.unit_id) if i and i not in units]
+            needed = [
+                i for i in (task.district_id, task.street_id, task.unit_id) if i and i not in units
+            ]
             if needed:
                 units.update(_names(session, needed))
             prefix = [
                 units.get(task.district_id or 0, ("", ""))[1],
                 units.get(task.street_id or 0, ("", ""))[1],
-                units[task.unit_id][0], units[task.unit_id][1],
+                units[task.unit_id][0],
+                units[task.unit_id][1],
                 task.submitted_at.isoformat() if task.submitted_at else "",
                 "是" if task.on_time else "否",
             ]
@@ -306,5 +361,5 @@ def _names(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
     }
 
 
-def _ratio(done: int, expected: int) -> float:
+def _ratio(done: float, expected: float) -> float:
     return round(done / expected, 4) if expected else 0.0

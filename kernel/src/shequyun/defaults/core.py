@@ -8,7 +8,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, PluginContext, ValidationFailed, hookimpl, read_json
 from shequyun_sdk.identity import requires
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,7 +24,10 @@ MANIFEST = {
     "name": "kernel",
     "version": "0.1.0",
     "title": {"zh": "平台内核", "en": "Platform kernel"},
-    "description": {"zh": "身份、居民数据与一键采集的基础", "en": "Identity, resident data and collection"},
+    "description": {
+        "zh": "身份、居民数据与一键采集的基础",
+        "en": "Identity, resident data and collection",
+    },
     "sdk": ">=0.1,<0.2",
 }
 
@@ -62,7 +65,9 @@ async def list_plugins(request: Request) -> JSONResponse:
     def rules() -> dict[str, list[dict[str, Any]]]:
         with Session(kernel.engine) as session:
             rows = session.exec(
-                select(PluginEnablement, OrgUnit).join(OrgUnit, OrgUnit.id == PluginEnablement.unit_id)  # type: ignore[arg-type]
+                select(PluginEnablement, OrgUnit).join(
+                    OrgUnit, col(OrgUnit.id) == PluginEnablement.unit_id
+                )
             )
             found: dict[str, list[dict[str, Any]]] = {}
             for rule, unit in rows:
@@ -120,11 +125,18 @@ async def set_enablement(request: Request) -> JSONResponse:
             if unit is None or not scope.can(actor, MANAGE, unit_ref(unit)):
                 raise ValidationFailed("找不到该单位，或不在您的管理范围内", field="unit_code")
             assert unit.id is not None
-            kernel.enablement.set_rule(session, name, unit.id, unit.path, enabled,
-                                       actor.user_id if actor else None)
-            audit.record(session, "plugin.enablement_changed", actor=actor, target_type="plugin",
-                         target_id=name, unit_id=unit.id,
-                         detail={"unit": code, "enabled": enabled})
+            kernel.enablement.set_rule(
+                session, name, unit.id, unit.path, enabled, actor.user_id if actor else None
+            )
+            audit.record(
+                session,
+                "plugin.enablement_changed",
+                actor=actor,
+                target_type="plugin",
+                target_id=name,
+                unit_id=unit.id,
+                detail={"unit": code, "enabled": enabled},
+            )
             session.commit()
         kernel.enablement.invalidate()
 

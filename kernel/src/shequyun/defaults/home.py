@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shequyun_sdk import NavEntry, PluginContext, hookimpl, platform_from_request
+from shequyun_sdk import NavEntry, NotFound, PluginContext, hookimpl, platform_from_request
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from ..i18n import LANGUAGES
+from ..templating import LANGUAGE_COOKIE
 
 MANIFEST = {
     "name": "home",
@@ -20,7 +23,7 @@ MANIFEST = {
 
 @hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return [Route("/", home)]
+    return [Route("/", home), Route("/lang/{language}", choose_language)]
 
 
 @hookimpl
@@ -30,3 +33,18 @@ def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
 
 async def home(request: Request) -> Response:
     return platform_from_request(request).render(request, "home.html")
+
+
+async def choose_language(request: Request) -> Response:
+    """Remember the visitor's language in a cookie and go back where they were."""
+    language = request.path_params["language"]
+    if language not in LANGUAGES:
+        raise NotFound("不支持该语言")
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        LANGUAGE_COOKIE, language, max_age=365 * 86400, httponly=True, samesite="lax"
+    )
+    return response

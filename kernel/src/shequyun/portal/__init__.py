@@ -1,0 +1,1 @@
+"""The assembled portal: server-rendered Chinese pages for cadres, publishers and admins."""
