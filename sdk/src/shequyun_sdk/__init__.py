@@ -24,6 +24,7 @@ from .types import (
     Role,
     Subscriber,
     TagDefinition,
+    WorkbenchCard,
 )
 from .web import read_json
 
@@ -57,6 +58,7 @@ __all__ = [
     "TagDefinition",
     "UnitRef",
     "ValidationFailed",
+    "WorkbenchCard",
     "__version__",
     "actor_from_request",
     "check_manifest",

@@ -37,6 +37,7 @@ import pluggy
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from .identity import Actor
 from .platform import Platform
 from .types import (
     NavEntry,
@@ -46,6 +47,7 @@ from .types import (
     Role,
     Subscriber,
     TagDefinition,
+    WorkbenchCard,
 )
 
 PROJECT_NAME = "shequyun"
@@ -166,6 +168,18 @@ def register_resident_tags(plugin: PluginContext) -> Sequence[TagDefinition]:
 
     Called once at start-up. A tag name already defined by another plugin marks this plugin
     failed. Tags can only be set on residents when they are in the vocabulary.
+    """
+
+
+@hookspec
+def workbench_cards(
+    plugin: PluginContext, request: Request, actor: Actor, platform: Platform
+) -> Sequence[WorkbenchCard] | None:
+    """Return cards for the workbench of ``actor`` (the logged-in cadre or admin).
+
+    Called each time a workbench is shown, only where the plugin is enabled for the actor. Keep
+    it quick (one small query): it runs while the page is rendered. A hook that raises is
+    logged and its cards are left out.
     """
 
 

@@ -68,6 +68,11 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         "settings_schema": {"type": "object"},
         "requires": {"type": "array", "items": _NAME, "uniqueItems": True},
         "enabled_by_default": {"type": "boolean"},
+        "demo_units": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{12}$"},
+            "maxItems": 50,
+        },
     },
     "required": ["name", "version", "title", "description", "sdk"],
     "additionalProperties": False,

@@ -22,6 +22,7 @@ __all__ = [
     "Role",
     "Subscriber",
     "TagDefinition",
+    "WorkbenchCard",
 ]
 
 
@@ -172,3 +173,18 @@ class TagDefinition:
 
     name: str
     description: str = ""
+
+
+@dataclass(frozen=True)
+class WorkbenchCard:
+    """A card on a cadre's workbench (工作台): a title, a few lines, a link to the full page.
+
+    ``lines`` are plain text (escaped when shown); ``value`` is an optional headline figure
+    ("12", "85%"). Cards are sorted by ``order``, then title.
+    """
+
+    title: str
+    lines: tuple[str, ...] = ()
+    href: str | None = None
+    value: str | None = None
+    order: int = 100

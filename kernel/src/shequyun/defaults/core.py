@@ -48,7 +48,7 @@ def register_migrations(plugin: PluginContext) -> Path:
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return [
         Route("/plugins", list_plugins, methods=["GET"]),
-        Route("/plugins/{name}/enablement", set_enablement, methods=["PUT"]),
+        Route("/plugin-enablement/{name}", set_enablement, methods=["PUT"]),
     ]
 
 

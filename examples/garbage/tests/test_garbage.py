@@ -1,0 +1,79 @@
+"""The district app: on for 徐汇区 only, its own table, page, API route and workbench card."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def xuhui_only(shequyun_client, shequyun_actors):
+    admin = shequyun_actors.platform_admin()
+    switched = shequyun_client.put(
+        "/api/v1/plugin-enablement/garbage",
+        headers=admin.auth,
+        json={"unit_code": "310104000000", "enabled": True},
+    )
+    assert switched.status_code == 200, switched.text
+
+
+def test_a_xuhui_cadre_checks_in_and_the_street_sees_it(
+    shequyun_client, shequyun_actors, xuhui_only
+):
+    cadre = shequyun_actors.cadre("310104003001")
+    created = shequyun_client.post(
+        "/api/v1/plugins/garbage/checkins",
+        headers=cadre.auth,
+        json={"households": 312, "correct_rate": 87},
+    )
+    assert created.status_code == 201, created.text
+    again = shequyun_client.post(
+        "/api/v1/plugins/garbage/checkins",
+        headers=cadre.auth,
+        json={"households": 1, "correct_rate": 1},
+    )
+    assert again.status_code == 409
+    street = shequyun_actors.street_admin("310104003000")
+    listed = shequyun_client.get("/api/v1/plugins/garbage/checkins", headers=street.auth).json()
+    assert [(i["unit"]["name"], i["households"]) for i in listed["items"]] == [
+        ("宛平南路居委会", 312)
+    ]
+    neighbour = shequyun_actors.cadre("310104003002")
+    assert (
+        shequyun_client.get("/api/v1/plugins/garbage/checkins", headers=neighbour.auth).json()[
+            "items"
+        ]
+        == []
+    )
+
+
+def test_bad_input_names_the_field_and_writes_nothing(shequyun_client, shequyun_actors, xuhui_only):
+    cadre = shequyun_actors.cadre("310104003001")
+    bad = shequyun_client.post(
+        "/api/v1/plugins/garbage/checkins",
+        headers=cadre.auth,
+        json={"households": "很多", "correct_rate": 140},
+    )
+    assert bad.status_code == 422
+    assert {d["field"] for d in bad.json()["error"]["details"]} == {"households", "correct_rate"}
+    listed = shequyun_client.get("/api/v1/plugins/garbage/checkins", headers=cadre.auth).json()
+    assert listed["items"] == []
+
+
+def test_outside_xuhui_the_app_does_not_exist(shequyun_client, shequyun_actors, xuhui_only):
+    pudong = shequyun_actors.cadre("310115004001")
+    assert shequyun_client.get("/plugins/garbage/", headers=pudong.auth).status_code == 404
+    assert (
+        shequyun_client.get("/api/v1/plugins/garbage/checkins", headers=pudong.auth).status_code
+        == 404
+    )
+    home = pudong.portal().get("/")
+    assert "垃圾分类" not in home.text
+    xuhui = shequyun_actors.cadre("310104003001").portal()
+    assert "垃圾分类" in xuhui.get("/").text
+    page = xuhui.get("/plugins/garbage/")
+    assert page.status_code == 200 and "今日打卡" in page.text
+
+
+def test_off_by_default(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre("310104003001")
+    assert shequyun_client.get("/plugins/garbage/", headers=cadre.auth).status_code == 404
