@@ -74,15 +74,17 @@ def _refuse_pending(settings: Settings) -> None:
         )
 
 
-def _add_identity_commands() -> None:
+def _add_feature_commands() -> None:
     from .identity.cli_org import org
     from .identity.cli_users import users
+    from .residents.cli import residents
 
     main.add_command(org)
     main.add_command(users)
+    main.add_command(residents)
 
 
-_add_identity_commands()
+_add_feature_commands()
 
 
 @main.group()

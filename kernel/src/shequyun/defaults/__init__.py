@@ -6,8 +6,8 @@ they have is their mount point (the site root and ``/api/v1``).
 
 from __future__ import annotations
 
-from . import collection, core, health, home, identity, residents
+from . import collection, core, health, home, identity, openapi_docs, residents
 
-DEFAULT_PLUGINS = (core, identity, residents, collection, health, home)
+DEFAULT_PLUGINS = (core, identity, residents, collection, openapi_docs, health, home)
 
 __all__ = ["DEFAULT_PLUGINS"]

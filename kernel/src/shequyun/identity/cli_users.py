@@ -1,10 +1,235 @@
-"""(being written) `shequyun users` commands."""
+"""``shequyun users``: the first platform administrator, and bulk import of staff accounts."""
 
 from __future__ import annotations
 
+import csv
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
 import click
+from shequyun_sdk import ApiError
+from shequyun_sdk.identity import Actor
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from ..request_context import configure_logging
+from ..settings import SettingsError, load_settings
+from . import audit
+from .directory import create_user, grant_role
+from .models import Grant, OrgUnit, User
+from .passwords import check_policy
+from .user_import import COLUMNS, MAX_IMPORT_BYTES, USERS_MANAGE, ImportReport, import_users
+
+if TYPE_CHECKING:
+    from ..kernel import Kernel
+
+__all__ = ["users"]
+
+PLATFORM_ADMIN = "identity.platform_admin"
 
 
 @click.group("users")
 def users() -> None:
-    """users commands."""
+    """Staff accounts: the first platform administrator, bulk import."""
+
+
+@contextmanager
+def _kernel() -> Iterator[Kernel]:
+    """A kernel on the configured database, which must be migrated already."""
+    from ..kernel import Kernel
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging("WARNING")
+    kernel = Kernel(settings)
+    try:
+        if kernel.migrations.pending(kernel.engine):
+            raise click.ClickException("数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`")
+        yield kernel
+    finally:
+        kernel.close()
+
+
+@users.command("create-admin")
+@click.option("--username", required=True, help="Login name (lower-case letters, digits, _.-).")
+@click.option("--display-name", required=True, help="The person's name, e.g. 张三.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+def create_admin(username: str, display_name: str, password_stdin: bool) -> None:
+    """Create the first platform administrator, on the city unit.
+
+    The org tree must exist: run `shequyun demo --no-serve` or `shequyun org import FILE` first.
+    """
+    username = username.strip().lower()
+    with _kernel() as kernel:
+        with Session(kernel.engine) as session:
+            city = _city(session)
+            taken = session.exec(
+                select(User.id).where(func.lower(User.username) == username)
+            ).first()
+        if taken is not None:
+            raise click.ClickException(f"用户名 {username} 已存在")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+        problem = check_policy(password, username)
+        if problem:
+            raise click.ClickException(problem)
+        try:
+            with Session(kernel.engine) as session:
+                user = create_user(
+                    session,
+                    username=username,
+                    display_name=display_name,
+                    home_unit=city,
+                    password=password,
+                    must_change_password=False,  # chosen by the admin themselves just now
+                )
+                grant = grant_role(
+                    session, kernel.permissions, user=user, role=PLATFORM_ADMIN, unit=city
+                )
+                audit.record(
+                    session,
+                    "user.created",
+                    target_type="user",
+                    target_id=user.id,
+                    unit_id=city.id,
+                    detail={"username": username, "via": "cli create-admin", "grant_id": grant.id},
+                )
+                session.commit()
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+    click.echo(f"已创建平台管理员 {username}（{display_name}），授权单位：{city.name}")
+
+
+def _city(session: Session) -> OrgUnit:
+    city = session.exec(
+        select(OrgUnit)
+        .where(
+            OrgUnit.level == "city",
+            col(OrgUnit.parent_id).is_(None),
+            col(OrgUnit.closed_on).is_(None),
+        )
+        .order_by(col(OrgUnit.id))
+    ).first()
+    if city is None:
+        raise click.ClickException(
+            "还没有市级单位。请先运行 `shequyun demo --no-serve` 载入演示组织架构，"
+            "或用 `shequyun org import FILE` 导入真实的组织架构"
+        )
+    return city
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "as_username", required=True, help="The admin doing the import (scoping).")
+@click.option("--grant", "grant_id", type=int, default=None, help="Which of their grants to use.")
+@click.option("--apply", is_flag=True, help="Create the users; without it, only check the file.")
+@click.option(
+    "--passwords",
+    "passwords_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the first passwords to this new CSV file instead of the screen.",
+)
+def import_command(
+    file: Path, as_username: str, grant_id: int | None, apply: bool, passwords_file: Path | None
+) -> None:
+    """Create users from a CSV or XLSX FILE (dry run unless --apply).
+
+    Columns: username, display_name, phone, home_unit_code, role, unit_code (or the Chinese
+    headers 用户名, 姓名, 手机, 所属单位编码, 角色, 授权单位编码). Every bad row is listed and
+    nothing is written until the whole file is good.
+    """
+    if file.stat().st_size > MAX_IMPORT_BYTES:
+        raise click.ClickException(f"文件不能超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    if passwords_file is not None and passwords_file.exists():
+        raise click.ClickException(f"{passwords_file} 已存在，不会覆盖")
+    with _kernel() as kernel:
+        actor = _acting_admin(kernel, as_username, grant_id)
+        try:
+            report = import_users(
+                kernel.engine,
+                kernel.permissions,
+                actor,
+                file.read_bytes(),
+                file.name,
+                apply=apply,
+            )
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+    if not report.valid:
+        _print_errors(report)
+        sys.exit(1)
+    grants = sum(1 for u in report.users if u.role)
+    if not report.applied:
+        click.echo(
+            f"检查了 {report.rows} 行，全部正确：将创建 {len(report.users)} 个用户、"
+            f"{grants} 项授权。加上 --apply 执行导入。"
+        )
+        return
+    click.echo(f"已创建 {len(report.users)} 个用户、{grants} 项授权。用户首次登录须修改密码。")
+    rows = [(u.username, u.display_name, u.password or "") for u in report.users]
+    if passwords_file is not None:
+        with _private_file(passwords_file) as out:
+            writer = csv.writer(out)
+            writer.writerow(["用户名", "姓名", "初始密码"])
+            writer.writerows(rows)
+        click.echo(f"初始密码已写入 {passwords_file}（仅此一次，请妥善转交后删除）")
+    else:
+        click.echo("初始密码（仅显示这一次）：")
+        for username, name, password in rows:
+            click.echo(f"  {username}\t{name}\t{password}")
+
+
+def _acting_admin(kernel: Kernel, username: str, grant_id: int | None) -> Actor:
+    """The actor the import is scoped to: ``username`` under a grant that manages users."""
+    with Session(kernel.engine) as session:
+        user = session.exec(
+            select(User).where(func.lower(User.username) == username.strip().lower())
+        ).first()
+        if user is None or not user.is_active:
+            raise click.ClickException(f"找不到启用中的用户 {username}")
+        rows = session.exec(
+            select(Grant, OrgUnit)
+            .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
+            .where(Grant.user_id == user.id, col(Grant.revoked_at).is_(None))
+            .order_by(col(Grant.id))
+        ).all()
+    usable = [(g, u) for g, u in rows if USERS_MANAGE in kernel.permissions.permissions_of(g.role)]
+    if grant_id is not None:
+        usable = [(g, u) for g, u in usable if g.id == grant_id]
+    if not usable:
+        raise click.ClickException(f"{username} 没有可以管理用户的授权")
+    if len(usable) > 1:
+        choices = "；".join(f"{g.id}：{u.name} {g.role}" for g, u in usable)
+        raise click.ClickException(
+            f"{username} 有多项可管理用户的授权，请用 --grant 指定：{choices}"
+        )
+    grant, unit = usable[0]
+    return kernel.authenticator.actor_for(user, grant, unit, "cli")
+
+
+def _print_errors(report: ImportReport) -> None:
+    click.echo(f"文件中有 {len(report.errors)} 处错误，未写入任何数据：", err=True)
+    for error in report.errors:
+        title = COLUMNS.get(error.field)
+        column = f"{title}（{error.field}）" if title else error.field
+        click.echo(f"  第 {error.row} 行 {column}：{error.message}", err=True)
+
+
+@contextmanager
+def _private_file(path: Path) -> Iterator[TextIO]:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(descriptor, "w", encoding="utf-8-sig", newline="") as out:
+        yield out
