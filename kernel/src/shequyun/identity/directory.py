@@ -31,7 +31,7 @@ __all__ = [
     "unit_by_code",
 ]
 
-CODE_RE = re.compile(r"^\d{12}$")
+CODE_RE = re.compile(r"[0-9]{12}")
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 
 
@@ -50,7 +50,7 @@ def create_unit(
     actor_user_id: int | None = None,
 ) -> OrgUnit:
     """Add a unit below ``parent`` (None only for the city) and record its creation."""
-    if not CODE_RE.match(code):
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code):
         raise ValidationFailed("组织编码应为 12 位数字", field="code")
     name = name.strip()
     if not name or len(name) > 80:
