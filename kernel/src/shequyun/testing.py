@@ -8,6 +8,7 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 import uuid
@@ -211,9 +212,11 @@ class Actors:
                 username=username or f"{role.split('.')[-1]}{self._count}",
                 display_name=f"测试用户{self._count}",
                 home_unit=unit,
-                password=TEST_PASSWORD,
                 must_change_password=False,
             )
+            # Hashing once per test run keeps suites with many actors fast; the hash is real.
+            user.password_hash = _test_password_hash()
+            session.add(user)
             grant = grant_role(session, self.kernel.permissions, user=user, role=role, unit=unit)
             _, secret = create_token(session, grant=grant, name="测试令牌", expires_at=None)
             session.commit()
@@ -237,6 +240,13 @@ class Actors:
 
     def social_worker(self, unit_code: str = "310115004001") -> TestActor:
         return self.make("identity.social_worker", unit_code)
+
+
+@functools.lru_cache(maxsize=1)
+def _test_password_hash() -> str:
+    from .identity.passwords import hash_password
+
+    return hash_password(TEST_PASSWORD)
 
 
 def _hidden(html: str, name: str) -> str:
