@@ -116,3 +116,15 @@ def test_log_lines_carry_the_request_id(shequyun_client, caplog):
         logging.getLogger("shequyun.test").info("outside any request")
     assert "trace-me-12345 shequyun.plugin.chatty handling a request" in caplog.text
     assert "- shequyun.test outside any request" in caplog.text
+
+
+def test_nul_characters_are_refused_at_the_door(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    for response in (
+        shequyun_client.get("/api/v1/residents?q=%00", headers=cadre.auth),
+        shequyun_client.post("/api/v1/residents", headers={**cadre.auth, "content-type": "application/json"},
+                             content='{"name": "a\\u0000b"}'),
+        shequyun_client.post("/login", data={"username": "a\x00", "password": "x"}),
+    ):
+        assert response.status_code == 400
+        assert "控制字符" in response.text

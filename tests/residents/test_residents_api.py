@@ -266,7 +266,7 @@ def test_pagination_walks_every_record_without_truncation(shequyun_client, shequ
     ]
     seen, after = [], None
     while True:
-        params = {"limit": 3, **({"after": after} if after else {})}
+        params = {"limit": 3, **({"cursor": after} if after else {})}
         page = shequyun_client.get("/api/v1/residents", params=params, headers=cadre.auth).json()
         seen += [r["id"] for r in page["items"]]
         after = page["next_cursor"]

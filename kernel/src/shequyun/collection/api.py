@@ -360,13 +360,13 @@ async def campaign_export(request: Request) -> Response:
 
 @requires(RESULTS)
 async def campaign_submissions(request: Request) -> Response:
-    """Submitted answers for bureau systems: keyset by task id (``after``), ``limit`` ≤ 500."""
+    """Submitted answers for bureau systems: keyset pages (``cursor``), ``limit`` ≤ 500."""
     campaign_id = _id(request, "campaign_id")
     actor = request_actor(request)
-    raw_after = request.query_params.get("after", "0")
+    raw_after = request.query_params.get("cursor", "0")
     raw_limit = request.query_params.get("limit", "100")
     if not raw_after.isdigit():
-        raise ValidationFailed("after 应为上一页最后一条的 task_id", field="after")
+        raise ValidationFailed("cursor 应为上一页返回的 next_cursor", field="cursor")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
         raise ValidationFailed("limit 应为 1-500", field="limit")
     svc = _kernel(request).collection
@@ -410,7 +410,7 @@ async def campaign_submissions(request: Request) -> Response:
             )
         return {
             "items": items,
-            "next_after": items[-1]["task_id"] if len(items) == int(raw_limit) else None,
+            "next_cursor": str(items[-1]["task_id"]) if len(items) == int(raw_limit) else None,
         }
 
     return JSONResponse(await _run(request, work, commit=False))

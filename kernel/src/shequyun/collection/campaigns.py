@@ -374,7 +374,7 @@ class CampaignService:
             return Submitted(task, True)
         resubmission = task.status == "returned"
         now = utcnow()
-        task.data = data
+        task.data = self._without_hidden(version, campaign, data)
         task.form_version_id = version.id
         task.status = "submitted"
         task.submitted_at = now
@@ -497,7 +497,8 @@ class CampaignService:
             seen.add(resident_id)
             answers = {k: v for k, v in row.items() if k != "resident_id"}
             errors += [
-                {"field": f"rows[{index}].{e.path}", "message": e.message}
+                {"field": f"rows[{index}].{e.path}" if e.path else f"rows[{index}]",
+                 "message": e.message}
                 for e in validator.errors(answers)
             ]
         return errors

@@ -198,17 +198,23 @@ class ExportColumns:
         self.by_version = {v.id: v.columns for v in versions}
         self.labels: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
-        self.order: list[str] = []
-        for version in versions:  # newest first: its labels and order win
+        for version in versions:  # newest first: the latest label and kind of a column win
             ui_fields = (version.ui or {}).get("fields", {})
             properties = version.schema_.get("properties") or {}
-            for name in (version.ui or {}).get("order") or list(properties):
+            for name, column in version.columns.items():
+                if column not in self.labels:
+                    self.labels[column] = (ui_fields.get(name) or {}).get("label") or name
+                    self.kinds[column] = _kind(properties.get(name) or {})
+        # Oldest first for positions: a column keeps its place, new ones are appended, so a
+        # bureau's spreadsheet does not shift when the form gets a new version.
+        self.order: list[str] = []
+        for version in reversed(versions):
+            properties = version.schema_.get("properties") or {}
+            names = (version.ui or {}).get("order") or list(properties)
+            for name in names:
                 column = version.columns.get(name)
-                if column is None or column in self.labels:
-                    continue
-                self.order.append(column)
-                self.labels[column] = (ui_fields.get(name) or {}).get("label") or name
-                self.kinds[column] = _kind(properties.get(name) or {})
+                if column is not None and column not in self.order:
+                    self.order.append(column)
 
     def row(self, task: Task, answers: dict[str, Any]) -> dict[str, Any]:
         mapping = self.by_version.get(task.form_version_id) or {}

@@ -84,6 +84,7 @@ def attempt_login(
                 username=user.username,
                 target_type="user",
                 target_id=user.id,
+                unit_id=user.home_unit_id,
                 client_ip=client_ip,
             )
             session.commit()
@@ -97,6 +98,7 @@ def attempt_login(
                 username=user.username,
                 target_type="user",
                 target_id=user.id,
+                unit_id=user.home_unit_id,
                 client_ip=client_ip,
             )
             session.commit()
@@ -121,6 +123,7 @@ def attempt_login(
                 username=user.username,
                 target_type="user",
                 target_id=user.id,
+                unit_id=user.home_unit_id,
                 detail=detail,
                 client_ip=client_ip,
             )
@@ -144,6 +147,7 @@ def attempt_login(
             username=user.username,
             target_type="user",
             target_id=user.id,
+            unit_id=user.home_unit_id,
             client_ip=client_ip,
         )
         session.commit()

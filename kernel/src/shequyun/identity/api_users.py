@@ -169,7 +169,7 @@ def _page(request: Request, id_column: Any) -> tuple[int, Any]:
     """The page size and the condition on ``id_column`` for ``limit`` and ``cursor`` (newest
     first). A limit above the maximum is an error rather than a silently shorter page."""
     limit = _query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    before = _query_int(request, "cursor", 0, 1, 2**62)
+    before = _query_int(request, "cursor", 0, 1, 2**31 - 1)
     return limit, (id_column < before) if before else true()
 
 
@@ -900,8 +900,8 @@ async def list_tokens(request: Request) -> Response:
     """
     call = _Call.of(request)
     limit, before = _page(request, col(ApiToken.id))
-    user_id = _query_int(request, "user_id", 0, 1, 2**62)
-    grant_id = _query_int(request, "grant_id", 0, 1, 2**62)
+    user_id = _query_int(request, "user_id", 0, 1, 2**31 - 1)
+    grant_id = _query_int(request, "grant_id", 0, 1, 2**31 - 1)
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:

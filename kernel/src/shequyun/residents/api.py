@@ -89,10 +89,10 @@ def _resident_id(request: Request) -> int:
 
 @requires(READ)
 async def list_residents(request: Request) -> Response:
-    """Search the residents you may see; keyset pagination with ``after`` and ``limit``."""
+    """Search the residents you may see; keyset pagination with ``cursor`` and ``limit``."""
     filters = filters_from(request)
     limit = _int_param(request, "limit", low=1, high=500) or 50
-    after = request.query_params.get("after") or None
+    after = request.query_params.get("cursor") or None
     actor = request_actor(request)
     service = _kernel(request).residents
     page = await _in_session(

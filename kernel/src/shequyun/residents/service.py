@@ -796,4 +796,4 @@ def _decode_cursor(cursor: str) -> int:
             return int(raw[1:])
     except (ValueError, UnicodeDecodeError):
         pass
-    raise ValidationFailed("分页游标无效", field="after")
+    raise ValidationFailed("分页游标无效", field="cursor")
