@@ -503,6 +503,23 @@ class CampaignService:
             ]
         return errors
 
+    def _without_hidden(
+        self, version: FormVersion, campaign: Campaign, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Answers to fields the form hid (``visible_if``) are not kept."""
+        validator = self.validator(version)
+        if campaign.mode == "unit":
+            return dict(validator.strip_hidden(data))
+        return {
+            "rows": [
+                {
+                    "resident_id": row.get("resident_id"),
+                    **validator.strip_hidden({k: v for k, v in row.items() if k != "resident_id"}),
+                }
+                for row in data["rows"]
+            ]
+        }
+
     def _write_back(
         self, session: Session, actor: Actor | None, campaign: Campaign, data: dict[str, Any]
     ) -> None:

@@ -212,9 +212,9 @@ class ExportColumns:
             properties = version.schema_.get("properties") or {}
             names = (version.ui or {}).get("order") or list(properties)
             for name in names:
-                column = version.columns.get(name)
-                if column is not None and column not in self.order:
-                    self.order.append(column)
+                position = version.columns.get(name)
+                if position is not None and position not in self.order:
+                    self.order.append(position)
 
     def row(self, task: Task, answers: dict[str, Any]) -> dict[str, Any]:
         mapping = self.by_version.get(task.form_version_id) or {}
