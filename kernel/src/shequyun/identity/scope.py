@@ -10,11 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk.identity import Actor, UnitRef
-from sqlalchemy import false
+from sqlalchemy import false, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
-from .models import OrgUnit
+from .models import LEVELS, OrgUnit
+
+# scope_filter treats a committee's subtree as the committee alone; revisit it when a level
+# (buildings, compounds) is added below committees.
+assert LEVELS[-1] == "committee"
 
 __all__ = ["can", "grant_prefix", "scope_filter", "unit_scope_filter"]
 
@@ -41,9 +45,19 @@ def unit_scope_filter(actor: Actor | None, permission: str) -> ColumnElement[boo
 
 
 def scope_filter(actor: Actor | None, permission: str, unit_column: Any) -> ColumnElement[bool]:
-    """A condition on any table with an org-unit id column: rows ``actor`` may reach."""
+    """A condition on any table with an org-unit id column: rows ``actor`` may reach.
+
+    The condition is the subtree of the grant's unit, written so the database plans it well:
+    the whole city is no condition at all, a committee (a leaf: nothing sits below committees
+    yet) is an equality the unit index answers directly, anything between is a subquery on
+    the unit paths.
+    """
     prefix = grant_prefix(actor, permission)
-    if prefix is None:
+    if prefix is None or actor is None or actor.unit is None:
         return false()
+    if actor.unit.level == "city":
+        return true()
+    if actor.unit.level == "committee":
+        return unit_column == actor.unit.id  # type: ignore[no-any-return]
     units = select(col(OrgUnit.id)).where(unit_scope_filter(actor, permission))
     return unit_column.in_(units)  # type: ignore[no-any-return]
