@@ -82,7 +82,7 @@ def test_a_first_password_must_be_changed_before_anything_else(shequyun_actors, 
         follow_redirects=False,
     )
     assert changed.status_code == 303
-    assert portal.get("/", follow_redirects=False).status_code == 200
+    assert portal.get("/workbench", follow_redirects=False).status_code == 200
 
 
 def test_a_login_burst_is_slowed_then_locked_and_audited(shequyun_actors, shequyun_kernel):

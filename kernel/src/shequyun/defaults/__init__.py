@@ -6,8 +6,26 @@ they have is their mount point (the site root and ``/api/v1``).
 
 from __future__ import annotations
 
-from . import collection, core, health, home, identity, openapi_docs, residents
+from . import (
+    collection,
+    core,
+    health,
+    home,
+    identity,
+    openapi_docs,
+    portal_residents,
+    residents,
+)
 
-DEFAULT_PLUGINS = (core, identity, residents, collection, openapi_docs, health, home)
+DEFAULT_PLUGINS = (
+    core,
+    identity,
+    residents,
+    collection,
+    portal_residents,
+    openapi_docs,
+    health,
+    home,
+)
 
 __all__ = ["DEFAULT_PLUGINS"]

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..i18n import LANGUAGES
+from ..identity.auth import request_actor
 from ..templating import LANGUAGE_COOKIE
 
 MANIFEST = {
@@ -32,6 +33,10 @@ def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
 
 
 async def home(request: Request) -> Response:
+    """Staff land on their workbench; visitors see the public home page."""
+    actor = request_actor(request)
+    if actor is not None and actor.unit is not None:
+        return RedirectResponse("/workbench", status_code=303)
     return platform_from_request(request).render(request, "home.html")
 
 
