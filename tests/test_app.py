@@ -122,8 +122,11 @@ def test_nul_characters_are_refused_at_the_door(shequyun_client, shequyun_actors
     cadre = shequyun_actors.cadre()
     for response in (
         shequyun_client.get("/api/v1/residents?q=%00", headers=cadre.auth),
-        shequyun_client.post("/api/v1/residents", headers={**cadre.auth, "content-type": "application/json"},
-                             content='{"name": "a\\u0000b"}'),
+        shequyun_client.post(
+            "/api/v1/residents",
+            headers={**cadre.auth, "content-type": "application/json"},
+            content='{"name": "a\\u0000b"}',
+        ),
         shequyun_client.post("/login", data={"username": "a\x00", "password": "x"}),
     ):
         assert response.status_code == 400

@@ -35,7 +35,9 @@ def make_plugin(name: str, *, sdk: str = ">=0.1,<0.2", **hooks: Any) -> types.Mo
 
 
 def states(client) -> dict[str, tuple[str, str]]:
-    return {name: (r.state.value, r.reason) for name, r in client.app.state.kernel.host.records.items()}
+    return {
+        name: (r.state.value, r.reason) for name, r in client.app.state.kernel.host.records.items()
+    }
 
 
 def kernel_with(tmp_path, *plugins, **settings) -> Kernel:

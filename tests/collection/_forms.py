@@ -10,8 +10,11 @@ ELDERLY_VISIT = {
         "properties": {
             "visited": {"type": "boolean"},
             "living": {"enum": ["独居", "与配偶同住", "与子女同住"]},
-            "needs": {"type": "array", "items": {"enum": ["助餐", "助浴", "助医", "助洁"]},
-                      "uniqueItems": True},
+            "needs": {
+                "type": "array",
+                "items": {"enum": ["助餐", "助浴", "助医", "助洁"]},
+                "uniqueItems": True,
+            },
             "phone": {"type": "string", "format": "phone"},
         },
         "required": ["visited", "living"],

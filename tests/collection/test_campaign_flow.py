@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shequyun.collection.models import Campaign
 from sqlmodel import Session
+
+from shequyun.collection.models import Campaign
 
 from ..residents._data import id_number, resident
 from ._forms import COMMITTEE_COUNT, ELDERLY_VISIT, deadline
 
 
 def publish(client, publisher, form, **campaign):
-    created = client.post("/api/v1/forms", json={"title": "高龄独居老人走访", **form},
-                          headers=publisher.auth)
+    created = client.post(
+        "/api/v1/forms", json={"title": "高龄独居老人走访", **form}, headers=publisher.auth
+    )
     assert created.status_code == 201, created.text
     form_id = created.json()["id"]
     published = client.post(f"/api/v1/forms/{form_id}/versions/1/publish", headers=publisher.auth)
     assert published.status_code == 200, published.text
-    opened = client.post("/api/v1/campaigns", json={"form_id": form_id, "version": 1,
-                                                     "deadline": deadline(), **campaign},
-                         headers=publisher.auth)
+    opened = client.post(
+        "/api/v1/campaigns",
+        json={"form_id": form_id, "version": 1, "deadline": deadline(), **campaign},
+        headers=publisher.auth,
+    )
     assert opened.status_code == 201, opened.text
     return form_id, opened.json()
 
@@ -28,8 +32,14 @@ def publish(client, publisher, form, **campaign):
 def register_elder(client, cadre, serial, **extra):
     response = client.post(
         "/api/v1/residents",
-        json=resident(name=f"老人{serial}", id_number=id_number(born="19360101", serial=serial),
-                      address=None, household_number=None, tags=["独居老人"], **extra),
+        json=resident(
+            name=f"老人{serial}",
+            id_number=id_number(born="19360101", serial=serial),
+            address=None,
+            household_number=None,
+            tags=["独居老人"],
+            **extra,
+        ),
         headers=cadre.auth,
     )
     assert response.status_code == 201, response.text
@@ -51,13 +61,26 @@ def test_a_roster_campaign_to_one_district(shequyun_client, shequyun_actors):
     elder_a = register_elder(client, one, "014")
     register_elder(client, two, "024")
     register_elder(client, two, "034")
-    client.post("/api/v1/residents", json=resident(name="年轻人", id_number=id_number(born="19900101", serial="044"),
-                                                   tags=[], address=None, household_number=None),
-                headers=two.auth)
+    client.post(
+        "/api/v1/residents",
+        json=resident(
+            name="年轻人",
+            id_number=id_number(born="19900101", serial="044"),
+            tags=[],
+            address=None,
+            household_number=None,
+        ),
+        headers=two.auth,
+    )
 
     _form_id, campaign = publish(
-        client, bureau, ELDERLY_VISIT, targets=["310115000000"], mode="roster",
-        roster_filter={"tags": ["独居老人"], "age_min": 80}, writeback={"phone": "phone"},
+        client,
+        bureau,
+        ELDERLY_VISIT,
+        targets=["310115000000"],
+        mode="roster",
+        roster_filter={"tags": ["独居老人"], "age_min": 80},
+        writeback={"phone": "phone"},
     )
     assert campaign["tasks"] == 3  # every committee of 浦东 in the test tree
     url = f"/api/v1/campaigns/{campaign['id']}"
@@ -65,15 +88,34 @@ def test_a_roster_campaign_to_one_district(shequyun_client, shequyun_actors):
     # Committee one: prefilled roster, one field error fixed, submitted on time.
     task = task_of(client, one)
     assert [r["id"] for r in task["roster"]] == [elder_a["id"]]
-    bad = client.post(f"/api/v1/tasks/{task['id']}/submit", headers=one.auth, json={
-        "client_key": "one-attempt-1",
-        "data": {"rows": [{"resident_id": elder_a["id"], "visited": True, "living": "独自"}]}})
+    bad = client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        headers=one.auth,
+        json={
+            "client_key": "one-attempt-1",
+            "data": {"rows": [{"resident_id": elder_a["id"], "visited": True, "living": "独自"}]},
+        },
+    )
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["field"] == "rows[0].living"
-    good = client.post(f"/api/v1/tasks/{task['id']}/submit", headers=one.auth, json={
-        "client_key": "one-attempt-2",
-        "data": {"rows": [{"resident_id": elder_a["id"], "visited": True, "living": "独居",
-                           "needs": ["助餐"], "phone": "13611112222"}]}})
+    good = client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        headers=one.auth,
+        json={
+            "client_key": "one-attempt-2",
+            "data": {
+                "rows": [
+                    {
+                        "resident_id": elder_a["id"],
+                        "visited": True,
+                        "living": "独居",
+                        "needs": ["助餐"],
+                        "phone": "13611112222",
+                    }
+                ]
+            },
+        },
+    )
     assert good.status_code == 201, good.text
     assert good.json()["on_time"] is True
     # The confirmed phone went back to the resident record, with history.
@@ -84,21 +126,35 @@ def test_a_roster_campaign_to_one_district(shequyun_client, shequyun_actors):
 
     # Committee two submits, the street returns it, it resubmits.
     task2 = task_of(client, two)
-    rows = [{"resident_id": r["id"], "visited": True, "living": "与子女同住", "needs": ["助医"]}
-            for r in task2["roster"]]
+    rows = [
+        {"resident_id": r["id"], "visited": True, "living": "与子女同住", "needs": ["助医"]}
+        for r in task2["roster"]
+    ]
     assert len(rows) == 2
-    first = client.post(f"/api/v1/tasks/{task2['id']}/submit", headers=two.auth,
-                        json={"client_key": "two-attempt-1", "data": {"rows": rows}})
+    first = client.post(
+        f"/api/v1/tasks/{task2['id']}/submit",
+        headers=two.auth,
+        json={"client_key": "two-attempt-1", "data": {"rows": rows}},
+    )
     assert first.status_code == 201
-    assert client.post(f"/api/v1/tasks/{task2['id']}/return", headers=street.auth,
-                       json={"comment": "请核实居住情况"}).json()["status"] == "returned"
+    assert (
+        client.post(
+            f"/api/v1/tasks/{task2['id']}/return",
+            headers=street.auth,
+            json={"comment": "请核实居住情况"},
+        ).json()["status"]
+        == "returned"
+    )
     progress = client.get(f"{url}/progress?level=street", headers=bureau.auth).json()
     assert progress["total"]["submitted"] == 1 and progress["total"]["returned"] == 1
     results = client.get(f"{url}/results?level=district", headers=bureau.auth).json()
     assert results["total"]["submissions"] == 1  # the returned one is left out
     rows[0]["living"] = "独居"
-    again = client.post(f"/api/v1/tasks/{task2['id']}/submit", headers=two.auth,
-                        json={"client_key": "two-attempt-2", "data": {"rows": rows}})
+    again = client.post(
+        f"/api/v1/tasks/{task2['id']}/submit",
+        headers=two.auth,
+        json={"client_key": "two-attempt-2", "data": {"rows": rows}},
+    )
     assert again.status_code == 201
     history = client.get(f"/api/v1/tasks/{task2['id']}", headers=two.auth).json()["history"]
     assert [h["action"] for h in history] == ["submitted", "returned", "resubmitted"]
@@ -106,16 +162,29 @@ def test_a_roster_campaign_to_one_district(shequyun_client, shequyun_actors):
     # Progress and results at every level.
     by_district = client.get(f"{url}/progress?level=district", headers=bureau.auth).json()
     assert by_district["total"] | {"completion": None} == {
-        "expected": 3, "not_started": 1, "draft": 0, "submitted": 2, "returned": 0,
-        "on_time": 2, "late": 0, "overdue": 0, "completion": None}
+        "expected": 3,
+        "not_started": 1,
+        "draft": 0,
+        "submitted": 2,
+        "returned": 0,
+        "on_time": 2,
+        "late": 0,
+        "overdue": 0,
+        "completion": None,
+    }
     assert [g["unit"]["name"] for g in by_district["groups"]] == ["浦东新区"]
     by_street = client.get(f"{url}/progress?level=street", headers=bureau.auth).json()
     assert {g["unit"]["name"]: g["submitted"] for g in by_street["groups"]} == {
-        "潍坊新村街道": 1, "陆家嘴街道": 1}
-    by_committee = client.get(f"{url}/progress?level=committee&within=310115004000",
-                              headers=bureau.auth).json()
+        "潍坊新村街道": 1,
+        "陆家嘴街道": 1,
+    }
+    by_committee = client.get(
+        f"{url}/progress?level=committee&within=310115004000", headers=bureau.auth
+    ).json()
     assert {g["unit"]["name"]: g["completion"] for g in by_committee["groups"]} == {
-        "潍坊一村居委会": 1.0, "潍坊二村居委会": 0.0}
+        "潍坊一村居委会": 1.0,
+        "潍坊二村居委会": 0.0,
+    }
     results = client.get(f"{url}/results?level=street", headers=bureau.auth).json()
     living = next(q for q in results["total"]["questions"] if q["column"] == "living")
     assert living["distribution"] == {"独居": 2, "与子女同住": 1}
@@ -136,7 +205,9 @@ def test_a_roster_campaign_to_one_district(shequyun_client, shequyun_actors):
     export = client.get(f"{url}/export", headers=bureau.auth)
     assert export.content.startswith("\ufeff".encode())
     lines = export.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("区,街镇,居村委编码,居村委,提交时间,是否按时,居民编号,是否已上门走访,居住情况")
+    assert lines[0].startswith(
+        "区,街镇,居村委编码,居村委,提交时间,是否按时,居民编号,是否已上门走访,居住情况"
+    )
     assert len(lines) == 1 + 3
 
 
@@ -157,8 +228,11 @@ def test_a_late_submission_counts_as_late_and_overdue_units_are_listed(
     assert {o["unit"]["name"] for o in overdue} == {"宛平南路居委会", "建国西路居委会"}
     assert client.get(f"{url}/progress", headers=bureau.auth).json()["total"]["overdue"] == 2
     task = task_of(client, cadre)
-    late = client.post(f"/api/v1/tasks/{task['id']}/submit", headers=cadre.auth,
-                       json={"client_key": "late-key-0001", "data": {"households": 812}})
+    late = client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        headers=cadre.auth,
+        json={"client_key": "late-key-0001", "data": {"households": 812}},
+    )
     assert late.json()["on_time"] is False
     total = client.get(f"{url}/progress", headers=bureau.auth).json()["total"]
     assert (total["late"], total["overdue"], total["submitted"]) == (1, 1, 1)
@@ -168,11 +242,19 @@ def test_a_late_submission_counts_as_late_and_overdue_units_are_listed(
 
 def test_publishers_cannot_target_outside_their_grant(shequyun_client, shequyun_actors):
     district = shequyun_actors.district_admin("310115000000")
-    created = shequyun_client.post("/api/v1/forms", json={"title": "户数统计", **COMMITTEE_COUNT},
-                                   headers=district.auth).json()
+    created = shequyun_client.post(
+        "/api/v1/forms", json={"title": "户数统计", **COMMITTEE_COUNT}, headers=district.auth
+    ).json()
     shequyun_client.post(f"/api/v1/forms/{created['id']}/versions/1/publish", headers=district.auth)
-    refused = shequyun_client.post("/api/v1/campaigns", headers=district.auth, json={
-        "form_id": created["id"], "version": 1, "deadline": deadline(),
-        "targets": ["310104000000"]})
+    refused = shequyun_client.post(
+        "/api/v1/campaigns",
+        headers=district.auth,
+        json={
+            "form_id": created["id"],
+            "version": 1,
+            "deadline": deadline(),
+            "targets": ["310104000000"],
+        },
+    )
     assert refused.status_code == 422
     assert refused.json()["error"]["field"] == "targets"

@@ -82,10 +82,11 @@ def test_a_cadre_sees_only_their_committee_and_a_street_sees_its_subtree(
         address=None,
         household_number=None,
     )
-    ids = lambda actor: [
-        r["id"]
-        for r in shequyun_client.get("/api/v1/residents", headers=actor.auth).json()["items"]
-    ]  # noqa: E731
+
+    def ids(actor):
+        listed = shequyun_client.get("/api/v1/residents", headers=actor.auth).json()
+        return [r["id"] for r in listed["items"]]
+
     assert ids(one) == [a["id"]]
     assert ids(two) == [b["id"]]
     street = shequyun_actors.street_admin("310115004000")

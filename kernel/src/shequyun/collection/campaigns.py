@@ -497,8 +497,10 @@ class CampaignService:
             seen.add(resident_id)
             answers = {k: v for k, v in row.items() if k != "resident_id"}
             errors += [
-                {"field": f"rows[{index}].{e.path}" if e.path else f"rows[{index}]",
-                 "message": e.message}
+                {
+                    "field": f"rows[{index}].{e.path}" if e.path else f"rows[{index}]",
+                    "message": e.message,
+                }
                 for e in validator.errors(answers)
             ]
         return errors

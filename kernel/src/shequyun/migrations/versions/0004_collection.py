@@ -24,7 +24,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("title", sa.String(120), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("owner_unit_id", sa.Integer(), sa.ForeignKey("kernel_org_unit.id"), nullable=False),
+        sa.Column(
+            "owner_unit_id", sa.Integer(), sa.ForeignKey("kernel_org_unit.id"), nullable=False
+        ),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", TZ, nullable=False),
     )
@@ -45,25 +47,31 @@ def upgrade() -> None:
     op.create_table(
         "kernel_campaign",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("form_version_id", sa.Integer(), sa.ForeignKey("kernel_form_version.id"),
-                  nullable=False),
+        sa.Column(
+            "form_version_id", sa.Integer(), sa.ForeignKey("kernel_form_version.id"), nullable=False
+        ),
         sa.Column("title", sa.String(120), nullable=False),
         sa.Column("instructions", sa.Text(), nullable=False),
         sa.Column("mode", sa.String(12), nullable=False),
         sa.Column("roster_filter", sa.JSON(), nullable=False),
         sa.Column("writeback", sa.JSON(), nullable=False),
         sa.Column("publisher_user_id", sa.Integer(), nullable=True),
-        sa.Column("publisher_unit_id", sa.Integer(), sa.ForeignKey("kernel_org_unit.id"),
-                  nullable=False),
+        sa.Column(
+            "publisher_unit_id", sa.Integer(), sa.ForeignKey("kernel_org_unit.id"), nullable=False
+        ),
         sa.Column("starts_at", TZ, nullable=False),
         sa.Column("deadline", TZ, nullable=False),
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("created_at", TZ, nullable=False),
     )
-    op.create_index("ix_kernel_campaign_publisher_unit_id", "kernel_campaign", ["publisher_unit_id"])
+    op.create_index(
+        "ix_kernel_campaign_publisher_unit_id", "kernel_campaign", ["publisher_unit_id"]
+    )
     op.create_table(
         "kernel_campaign_target",
-        sa.Column("campaign_id", sa.Integer(), sa.ForeignKey("kernel_campaign.id"), primary_key=True),
+        sa.Column(
+            "campaign_id", sa.Integer(), sa.ForeignKey("kernel_campaign.id"), primary_key=True
+        ),
         sa.Column("unit_id", sa.Integer(), sa.ForeignKey("kernel_org_unit.id"), primary_key=True),
     )
     op.create_table(
@@ -106,6 +114,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("kernel_submission_key", "kernel_task_event", "kernel_task",
-                  "kernel_campaign_target", "kernel_campaign", "kernel_form_version", "kernel_form"):
+    for table in (
+        "kernel_submission_key",
+        "kernel_task_event",
+        "kernel_task",
+        "kernel_campaign_target",
+        "kernel_campaign",
+        "kernel_form_version",
+        "kernel_form",
+    ):
         op.drop_table(table)
