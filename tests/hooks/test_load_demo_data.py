@@ -57,6 +57,15 @@ class BrokenDemo:
         raise ValueError("演示车位数据格式错误")
 
 
+@pytest.fixture(autouse=True)
+def small_resident_demo(monkeypatch):
+    """The residents demo at a size a unit test can afford (it creates ~280,000 otherwise)."""
+    from shequyun.residents import demo
+
+    monkeypatch.setattr(demo, "FULL", (2, 3))
+    monkeypatch.setattr(demo, "SMALL", (0, 1))
+
+
 @pytest.fixture
 def deliberation():
     return Deliberation()

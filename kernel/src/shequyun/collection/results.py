@@ -157,6 +157,7 @@ class _FieldStats:
         if isinstance(value, bool):
             self.values["是" if value else "否"] += 1
         elif isinstance(value, int | float):
+            self.values[str(value)] += 1  # a choice among numbers (floors 1-8) is a choice too
             self.numeric += 1
             self.total += value
             self.minimum = value if self.minimum is None else min(self.minimum, value)

@@ -13,6 +13,7 @@ from . import (
     home,
     identity,
     openapi_docs,
+    portal_collection,
     portal_residents,
     residents,
 )
@@ -23,6 +24,7 @@ DEFAULT_PLUGINS = (
     residents,
     collection,
     portal_residents,
+    portal_collection,
     openapi_docs,
     health,
     home,

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from shequyun_sdk import PluginContext, TagDefinition, hookimpl
 from starlette.routing import BaseRoute
 
-from ..residents import api, api_io
+from ..kernel import KernelPlatform
+from ..residents import api, api_io, demo
 from ..residents.models import (
     Address,
     Household,
@@ -82,3 +83,8 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 @hookimpl
 def register_resident_tags(plugin: PluginContext) -> Sequence[TagDefinition]:
     return KERNEL_TAGS
+
+
+@hookimpl
+def load_demo_data(plugin: PluginContext, platform: KernelPlatform) -> str | None:
+    return demo.load(platform.kernel)

@@ -83,6 +83,7 @@ class Resident(SQLModel, table=True):
     __tablename__ = "kernel_resident"
     __table_args__ = (
         Index("ix_kernel_resident_unit_name", "unit_id", "name"),
+        Index("ix_kernel_resident_unit_id", "unit_id", "id"),
         Index("ix_kernel_resident_unit_birth", "unit_id", "birth_date"),
         Index("ix_kernel_resident_id_hash", "id_number_hash"),
         Index("ix_kernel_resident_phone_hash", "phone_hash"),

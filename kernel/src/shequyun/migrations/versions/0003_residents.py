@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("updated_at", TZ, nullable=False),
     )
     op.create_index("ix_kernel_resident_unit_name", "kernel_resident", ["unit_id", "name"])
+    # A committee's pages walk this index in id order: no sort, whatever the page number.
+    op.create_index("ix_kernel_resident_unit_id", "kernel_resident", ["unit_id", "id"])
     op.create_index("ix_kernel_resident_unit_birth", "kernel_resident", ["unit_id", "birth_date"])
     op.create_index("ix_kernel_resident_id_hash", "kernel_resident", ["id_number_hash"])
     op.create_index("ix_kernel_resident_phone_hash", "kernel_resident", ["phone_hash"])

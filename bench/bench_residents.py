@@ -1,0 +1,761 @@
+"""Residents at a million: a committee's pages and XLSX export, and bulk import, vs bare SQL.
+
+The full run builds Shanghai's demo tree (16 districts, 215 streets, 6,077 committees, from
+``identity.demo_data.load``) and writes 1,000,000 generated residents into it with
+``residents.generate.bulk_load`` (households, addresses and tags included), one committee, the
+demo cadre's, holding 4,000 of them. Then, against baselines measured in the same run:
+
+- ``residents-page1``, ``residents-page50``: one committee's first and 50th page of 50 through
+  ``kernel.residents.search`` for that committee's cadre (scope filter, keyset cursor, the API
+  views: tags, unit, address, household), vs the bare query ``SELECT * FROM kernel_resident
+  WHERE unit_id = :unit AND status = 'active' AND id > :last ORDER BY id LIMIT 50``;
+- ``residents-page50-api``: the 50th page through ``GET /api/v1/residents`` with the cadre's
+  token, called in-process over ASGI (middleware, token lookup, JSON), vs the same bare query;
+- ``residents-export-xlsx``: the committee's 4,000 residents exported to XLSX through
+  ``residents.exporting.ResidentExport`` (scoped reads in keyset batches, an audit entry, the
+  write-only workbook), vs the csv module writing the same rows (read beforehand) to memory;
+- ``residents-import``: 1,000,000 other generated residents imported into a fresh database with
+  ``residents.importing.apply_import``, as five CSV files of 200,000 rows (the import's size
+  limit), vs ``COPY`` of the same rows, encrypted beforehand, into a scratch table shaped like
+  ``kernel_resident`` (same columns and indexes, no foreign keys). The import also checks every
+  row, matches ID numbers, and writes addresses, households, tags, history rows and outbox
+  events; the copy writes the resident rows alone. Files and copies alternate.
+
+Subject and baseline alternate within each round; medians are reported. PostgreSQL is used,
+in a temporary database created on ``SHEQUYUN_BENCH_DATABASE_URL`` or, when unset, on
+``postgresql+psycopg://postgres@127.0.0.1:5432`` (dropped afterwards); when no server answers,
+SQLite in a temporary directory (``executemany`` instead of ``COPY``), and the output says so.
+``--quick`` does the same with 20,000 residents (2,600 in the cadre's committee) and an import
+of two files of 10,000. The full run takes several minutes; the time to generate and write the
+million is in the notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import io
+import itertools
+import os
+import random
+import shlex
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _common import Figure, Result, median, reproduce, spread
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+
+DATABASE_VARIABLE = "SHEQUYUN_BENCH_DATABASE_URL"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PAGE = 50
+SEED = 2020
+IMPORT_SEED = 2021
+
+
+@dataclass(frozen=True)
+class Plan:
+    residents: int
+    committee: int  # residents of the measured committee (50 pages need 2,550)
+    import_files: int
+    import_rows: int  # per file
+    rounds: int
+    repeats: int  # page queries per round
+    export_rounds: int
+
+
+FULL = Plan(1_000_000, 4_000, 5, 200_000, rounds=7, repeats=20, export_rounds=5)
+QUICK = Plan(20_000, 2_600, 2, 10_000, rounds=1, repeats=3, export_rounds=1)
+
+
+def run(*, quick: bool = False, postgres_url: str | None = None) -> list[Result]:
+    plan = QUICK if quick else FULL
+    server = postgres_url or os.environ.get(DATABASE_VARIABLE) or DEFAULT_POSTGRES
+    command = reproduce("residents", quick=quick)
+    if os.environ.get(DATABASE_VARIABLE):
+        command = f"{DATABASE_VARIABLE}={shlex.quote(_shown(server))} {command}"
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shequyun-bench-res-")))
+        if _reachable(server):
+            first = stack.enter_context(_temporary_postgres(server))
+            second = stack.enter_context(_temporary_postgres(server))
+            fallback = ""
+        else:
+            first, second = f"sqlite:///{tmp / 'a.db'}", f"sqlite:///{tmp / 'b.db'}"
+            fallback = f"no PostgreSQL at {_shown(server)}: SQLite instead"
+        results = _reading(_kernel(first, tmp / "a"), plan, command)
+        results.append(_importing(_kernel(second, tmp / "b"), plan, command))
+    if fallback:
+        results = [
+            Result(r.name, r.title, r.baseline, r.subject, r.command, (fallback, *r.notes))
+            for r in results
+        ]
+    return results
+
+
+# -- reading: pages and the export ----------------------------------------------------------
+
+
+def _reading(kernel: Any, plan: Plan, command: str) -> list[Result]:
+    from shequyun.residents.generate import bulk_load
+
+    try:
+        database = _database_name(kernel.engine)
+        began = time.perf_counter()
+        committees = _tree(kernel)
+        tree_seconds = time.perf_counter() - began
+        cadre = _cadre(kernel)
+        sizes = _sizes(committees, plan, cadre.unit.code)
+        _say(f"writing {plan.residents:,} residents with bulk_load on {database}")
+        stats = bulk_load(kernel.engine, kernel.residents.cipher, committees, sizes, SEED)
+        kernel.start()
+        cursor, last_id = _cursor_of_page(kernel, cadre.actor, 50)
+        _say("timing pages")
+        with _Api(kernel, cadre.token) as api:
+            pages = _time_pages(kernel, cadre, api, cursor, last_id, plan)
+        _say("timing the export")
+        exports = _time_export(kernel, cadre.actor, plan)
+    finally:
+        kernel.close()
+    loaded = (
+        f"{database}; tree of 6,077 committees in {tree_seconds:.1f} s; {stats.residents:,} "
+        f"residents ({stats.households:,} households, {stats.tags:,} tags) generated, encrypted "
+        f"and written by generate.bulk_load in {stats.seconds:.1f} s "
+        f"({stats.residents / stats.seconds:,.0f}/s); the cadre's committee holds "
+        f"{plan.committee:,}"
+    )
+    measured = f"median of {plan.rounds} rounds x {plan.repeats} queries"
+    service_notes = (
+        loaded,
+        "of which the scoped query alone (no API views): first page "
+        f"{median(pages['query 1']):.0f} us, 50th page {median(pages['query 50']):.0f} us",
+    )
+    return [
+        Result(
+            name="residents-page1",
+            title=f"a committee's first page of {PAGE}: service.search vs bare SQL, {measured}",
+            baseline=_figure("bare SQL", pages["sql 1"], "us"),
+            subject=_figure("residents.search", pages["service 1"], "us"),
+            command=command,
+            notes=service_notes,
+        ),
+        Result(
+            name="residents-page50",
+            title=f"the same committee's 50th page (keyset cursor), {measured}",
+            baseline=_figure("bare SQL", pages["sql 50"], "us"),
+            subject=_figure("residents.search", pages["service 50"], "us"),
+            command=command,
+            notes=service_notes,
+        ),
+        Result(
+            name="residents-page50-api",
+            title=f"50th page through GET /api/v1/residents in-process vs bare SQL, {measured}",
+            baseline=_figure("bare SQL", pages["sql 50"], "us"),
+            subject=_figure("GET /api/v1/residents", pages["api 50"], "us"),
+            command=command,
+            notes=(
+                loaded,
+                f"first page through the API: {median(pages['api 1']):.0f} us; bearer token, "
+                "ASGI called directly (no server, no HTTP parsing)",
+            ),
+        ),
+        Result(
+            name="residents-export-xlsx",
+            title=f"export of the committee's {plan.committee:,} residents, all columns, "
+            f"median of {plan.export_rounds}",
+            baseline=_figure("csv module", exports["csv module"], "ms"),
+            subject=_figure("XLSX export", exports["xlsx export"], "ms"),
+            command=command,
+            notes=(
+                loaded,
+                f"the same export as CSV (UTF-8 with BOM): {median(exports['csv export']):.0f} ms;"
+                f" openpyxl write-only alone on the rows read beforehand: "
+                f"{median(exports['openpyxl']):.0f} ms; XLSX size "
+                f"{exports['xlsx bytes'][0] / 1e6:.1f} MB",
+                "the baseline writes the rows, read beforehand, with csv.writer to memory",
+            ),
+        ),
+    ]
+
+
+def _sizes(committees: list[Any], plan: Plan, measured: str) -> dict[str, int]:
+    """The measured committee gets ``plan.committee``; the rest is spread, some committees
+    twice as populous as others."""
+    others = [c for c in committees if c.code != measured]
+    rng = random.Random(SEED)
+    weights = [rng.uniform(0.5, 1.5) for _ in others]
+    rest = plan.residents - plan.committee
+    scale = rest / sum(weights)
+    sizes = {c.code: int(w * scale) for c, w in zip(others, weights, strict=True)}
+    for committee in others[: rest - sum(sizes.values())]:
+        sizes[committee.code] += 1
+    sizes[measured] = plan.committee
+    return sizes
+
+
+@dataclass
+class Cadre:
+    actor: Any
+    unit: Any
+    token: str
+
+
+def _cadre(kernel: Any) -> Cadre:
+    """The demo cadre's committee, and a cadre there with a token."""
+    from sqlmodel import Session, select
+
+    from shequyun.identity.directory import create_token, create_user, grant_role
+    from shequyun.identity.models import OrgUnit, User
+
+    with Session(kernel.engine, expire_on_commit=False) as session:
+        home = session.exec(select(User.home_unit_id).where(User.username == "tianping.cadre"))
+        unit = session.get(OrgUnit, home.one())
+        assert unit is not None
+        user = create_user(
+            session,
+            username="bench.cadre",
+            display_name="基准测试干部",
+            home_unit=unit,
+            must_change_password=False,
+        )
+        grant = grant_role(session, kernel.permissions, user=user, role="identity.cadre", unit=unit)
+        _, token = create_token(session, grant=grant, name="基准测试", expires_at=None)
+        session.commit()
+        actor = kernel.authenticator.actor_for(user, grant, unit, "token")
+    return Cadre(actor, unit, token)
+
+
+def _cursor_of_page(kernel: Any, actor: Any, number: int) -> tuple[str, int]:
+    """The cursor that opens page ``number``, and the id it stands for."""
+    from sqlmodel import Session
+
+    from shequyun.residents.service import ResidentFilters
+
+    cursor = None
+    last_id = 0
+    with Session(kernel.engine) as session:
+        for _ in range(number - 1):
+            page = kernel.residents.search(session, actor, ResidentFilters(), after=cursor)
+            cursor = page.next_cursor
+            last_id = page.items[-1]["id"]
+            if cursor is None:
+                raise RuntimeError(f"the committee has fewer than {number} pages")
+    assert cursor is not None
+    return cursor, last_id
+
+
+def _time_pages(
+    kernel: Any, cadre: Cadre, api: _Api, cursor: str, last_id: int, plan: Plan
+) -> dict[str, list[float]]:
+    from sqlmodel import Session, col
+
+    from shequyun.residents.models import Resident
+    from shequyun.residents.service import ResidentFilters
+
+    service, engine = kernel.residents, kernel.engine
+    bare = text(
+        "SELECT * FROM kernel_resident WHERE unit_id = :unit AND status = 'active' "
+        "AND id > :last ORDER BY id LIMIT :limit"
+    )
+    unit_id = cadre.unit.id
+
+    def sql(last: int) -> Callable[[], int]:
+        def work() -> int:
+            with engine.connect() as connection:
+                params = {"unit": unit_id, "last": last, "limit": PAGE}
+                return len(connection.execute(bare, params).all())
+
+        return work
+
+    def search(after: str | None) -> Callable[[], int]:
+        def work() -> int:
+            with Session(engine) as session:
+                return len(
+                    service.search(session, cadre.actor, ResidentFilters(), after=after).items
+                )
+
+        return work
+
+    def query(last: int) -> Callable[[], int]:
+        scoped = service.scoped_query(cadre.actor, ResidentFilters())
+
+        def work() -> int:
+            with Session(engine) as session:
+                q = scoped.where(col(Resident.id) > last).order_by(col(Resident.id)).limit(PAGE)
+                return len(list(session.exec(q)))
+
+        return work
+
+    kinds: dict[str, Callable[[], int]] = {
+        "sql 1": sql(0),
+        "service 1": search(None),
+        "query 1": query(0),
+        "api 1": api.get("/api/v1/residents?limit=50"),
+        "sql 50": sql(last_id),
+        "service 50": search(cursor),
+        "query 50": query(last_id),
+        "api 50": api.get(f"/api/v1/residents?limit=50&cursor={cursor}"),
+    }
+    for name, work in kinds.items():  # warm up, and check that every kind sees a full page
+        if work() != PAGE:
+            raise RuntimeError(f"{name} did not return a page of {PAGE}")
+    return _alternate(kinds, plan.rounds, plan.repeats, scale=1e6)
+
+
+def _alternate(
+    kinds: dict[str, Callable[[], Any]], rounds: int, repeats: int, *, scale: float
+) -> dict[str, list[float]]:
+    """Mean time per call of each kind, one figure per round; the order flips every round."""
+    timings: dict[str, list[float]] = {name: [] for name in kinds}
+    for number in range(rounds):
+        for name in kinds if number % 2 == 0 else reversed(kinds):
+            work = kinds[name]
+            began = time.perf_counter()
+            for _ in range(repeats):
+                work()
+            timings[name].append((time.perf_counter() - began) / repeats * scale)
+    return timings
+
+
+class _Api:
+    """GET requests straight into the platform app over ASGI, with a bearer token, on one
+    event loop kept for all of them."""
+
+    def __init__(self, kernel: Any, token: str) -> None:
+        from shequyun.app import create_app
+
+        self.app = create_app(kernel=kernel)
+        self.headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())]
+        self.loop = asyncio.new_event_loop()
+
+    def __enter__(self) -> _Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.close()
+
+    def get(self, target: str) -> Callable[[], int]:
+        path, _, query = target.partition("?")
+
+        def work() -> int:
+            return self.loop.run_until_complete(self._get(path, query))
+
+        return work
+
+    async def _get(self, path: str, query: str) -> int:
+        import json
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": self.headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        status, body = 0, b""
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status, body
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                body += message.get("body", b"")
+
+        await self.app(scope, receive, send)
+        if status != 200:
+            raise RuntimeError(f"GET {path}?{query} answered {status}: {body[:300]!r}")
+        return len(json.loads(body)["items"])
+
+
+def _time_export(kernel: Any, actor: Any, plan: Plan) -> dict[str, list[float]]:
+    from openpyxl import Workbook
+
+    from shequyun.residents.exporting import ResidentExport, resolve_columns
+    from shequyun.residents.service import ResidentFilters
+
+    columns = resolve_columns(kernel.residents.vocabulary, None)
+    sizes: list[float] = []
+
+    def export(file_format: str) -> ResidentExport:
+        job = ResidentExport(
+            kernel,
+            actor,
+            ResidentFilters(),
+            columns,
+            purpose="性能基准测试",
+            file_format=file_format,
+        )
+        if job.start() != plan.committee:
+            raise RuntimeError("the export does not hold the whole committee")
+        return job
+
+    rows = [row for batch in export("csv").batches() for row in batch]
+    titles = [c.title for c in columns]
+
+    def xlsx_export() -> None:
+        sizes.append(sum(len(chunk) for chunk in export("xlsx").chunks()))
+
+    def csv_export() -> None:
+        sum(len(chunk) for chunk in export("csv").chunks())
+
+    def csv_module() -> None:
+        buffer = io.StringIO()
+        buffer.write("\ufeff")
+        writer = csv.writer(buffer)
+        writer.writerow(titles)
+        writer.writerows(rows)
+        buffer.getvalue().encode("utf-8")
+
+    def openpyxl_alone() -> None:
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("居民信息")
+        sheet.append(titles)
+        for row in rows:
+            sheet.append(row)
+        workbook.save(io.BytesIO())
+
+    timings = _alternate(
+        {
+            "csv module": csv_module,
+            "xlsx export": xlsx_export,
+            "csv export": csv_export,
+            "openpyxl": openpyxl_alone,
+        },
+        plan.export_rounds,
+        1,
+        scale=1e3,
+    )
+    timings["xlsx bytes"] = sizes
+    return timings
+
+
+# -- importing ------------------------------------------------------------------------------
+
+
+def _importing(kernel: Any, plan: Plan, command: str) -> Result:
+    from shequyun.residents.importing import apply_import
+
+    try:
+        database = _database_name(kernel.engine)
+        committees = _tree(kernel)
+        actor = _importer(kernel)
+        with kernel.engine.connect() as connection:
+            raw = _scratch_table(connection)
+        rows = _import_rows(committees, plan)
+        unit_ids = {c.code: c.id for c in committees}
+        imports: list[float] = []
+        copies: list[float] = []
+        generated = encrypted = 0.0
+        next_id = 1
+        for number in range(plan.import_files):
+            began = time.perf_counter()
+            chunk = list(itertools.islice(rows, plan.import_rows))
+            generated += time.perf_counter() - began
+            data = _csv_bytes(chunk)
+            began = time.perf_counter()
+            prepared = _encrypted(kernel.residents.cipher, chunk, unit_ids, next_id)
+            encrypted += time.perf_counter() - began
+            next_id += len(chunk)
+            # Alternate which goes first, so that neither always runs on a warmer database.
+            steps: list[tuple[list[float], Callable[[], Any]]] = [
+                (imports, lambda d=data: _apply(apply_import, kernel, actor, d)),
+                (copies, lambda p=prepared: raw(p)),
+            ]
+            for timings, step in steps if number % 2 == 0 else reversed(steps):
+                began = time.perf_counter()
+                step()
+                timings.append(time.perf_counter() - began)
+            _say(f"imported file {number + 1} of {plan.import_files}")
+        with kernel.engine.connect() as connection:
+            loaded = connection.execute(text("SELECT count(*) FROM kernel_resident")).scalar()
+    finally:
+        kernel.close()
+    total = plan.import_files * plan.import_rows
+    if loaded != total:
+        raise RuntimeError(f"{loaded} residents imported, {total} expected")
+    method = "COPY" if database.startswith("PostgreSQL") else "executemany"
+    return Result(
+        name="residents-import",
+        title=f"import of {total:,} generated residents as {plan.import_files} CSV files of "
+        f"{plan.import_rows:,} vs raw {method} of the same rows, seconds per file",
+        baseline=_figure(f"raw {method}", copies, "s"),
+        subject=_figure("apply_import", imports, "s"),
+        command=command,
+        notes=(
+            f"{database}; totals: import {sum(imports):.1f} s "
+            f"({total / sum(imports):,.0f} rows/s), raw {method} {sum(copies):.1f} s",
+            f"generating the {total:,} rows (generate_rows) took {generated:.1f} s; encrypting "
+            f"them for the copy (not timed) {encrypted:.1f} s",
+            "the import also validates every row, looks ID numbers up, writes addresses, "
+            "households, tags, history and outbox events; the copy writes resident rows only, "
+            "into a table with the same indexes and no foreign keys",
+            "importer: an actor holding residents.import on the whole city (built-in roles "
+            "hold it at street level at most)",
+        ),
+    )
+
+
+def _apply(apply_import: Any, kernel: Any, actor: Any, data: bytes) -> None:
+    report = apply_import(kernel, actor, data, "居民.csv", max_rows=200_000)
+    if not report.applied:
+        raise RuntimeError(f"the import was refused: {report.to_dict()['errors'][:5]}")
+
+
+def _import_rows(committees: list[Any], plan: Plan) -> Iterator[dict[str, Any]]:
+    from shequyun.residents.generate import generate_rows
+
+    total = plan.import_files * plan.import_rows
+    per, extra = divmod(total, len(committees))
+    sizes = {c.code: per + (1 if i < extra else 0) for i, c in enumerate(committees)}
+    return generate_rows(committees, sizes, IMPORT_SEED)
+
+
+_HEADER = ("所属居委编码", "姓名", "性别", "出生日期", "身份证号", "联系电话", "户籍类型",
+           "小区", "楼栋", "单元", "室", "户号", "标签")  # fmt: skip
+
+
+def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_HEADER)
+    for r in rows:
+        a = r["address"]
+        writer.writerow(
+            (r["unit_code"], r["name"], r["gender"], r["birth_date"], r["id_number"],
+             r["phone"] or "", r["registration"], a["compound"], a["building"], a["entrance"],
+             a["room"], r["household_number"], "、".join(r["tags"]))
+        )  # fmt: skip
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+_REGISTRATIONS = {"户籍": "huji", "常住": "changzhu", "流动": "liudong"}
+_COPY_COLUMNS = (
+    "id", "unit_id", "name", "gender", "birth_date", "id_number_enc", "id_number_hash",
+    "id_number_masked", "phone_enc", "phone_hash", "phone_masked", "registration", "address_id",
+    "household_id", "extra", "status", "version", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _encrypted(
+    cipher: Any, rows: list[dict[str, Any]], unit_ids: dict[str, int], first_id: int
+) -> list[tuple[Any, ...]]:
+    """The rows as ``kernel_resident`` holds them, encrypted, hashed and masked."""
+    from datetime import UTC, date, datetime
+
+    from shequyun.residents.idnumber import mask_id, mask_phone
+
+    now = datetime.now(UTC).isoformat(sep=" ")
+    prepared = []
+    for offset, r in enumerate(rows):
+        number, phone = r["id_number"], r["phone"]
+        prepared.append(
+            (
+                first_id + offset,
+                unit_ids[r["unit_code"]],
+                r["name"],
+                "male" if r["gender"] == "男" else "female",
+                date.fromisoformat(r["birth_date"]).isoformat(),
+                cipher.encrypt(number),
+                cipher.lookup_hash(number),
+                mask_id(number),
+                cipher.encrypt(phone) if phone else None,
+                cipher.lookup_hash(phone) if phone else None,
+                mask_phone(phone) if phone else None,
+                _REGISTRATIONS[r["registration"]],
+                first_id + offset,  # address and household: the table has no foreign keys
+                first_id + offset,
+                "{}",
+                "active",
+                1,
+                now,
+                now,
+            )
+        )
+    return prepared
+
+
+def _scratch_table(connection: Any) -> Callable[[list[tuple[Any, ...]]], None]:
+    """Create ``bench_resident_copy``, shaped like ``kernel_resident`` with its indexes (no
+    foreign keys); return a function writing rows into it the raw way, each call committed."""
+    connection.execute(
+        text("CREATE TABLE bench_resident_copy AS SELECT * FROM kernel_resident WHERE 1 = 0")
+    )
+    for name, columns in (
+        ("pk", "id"),
+        ("unit_name", "unit_id, name"),
+        ("unit_birth", "unit_id, birth_date"),
+        ("id_hash", "id_number_hash"),
+        ("phone_hash", "phone_hash"),
+    ):
+        unique = "UNIQUE " if name == "pk" else ""
+        connection.execute(
+            text(f"CREATE {unique}INDEX bench_copy_{name} ON bench_resident_copy ({columns})")
+        )
+    connection.commit()
+    engine = connection.engine
+    names = ", ".join(_COPY_COLUMNS)
+
+    def write(rows: list[tuple[Any, ...]]) -> None:
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if conn.dialect.name == "postgresql":
+                statement = f"COPY bench_resident_copy ({names}) FROM STDIN"
+                with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in _COPY_COLUMNS)
+                raw.executemany(f"INSERT INTO bench_resident_copy ({names}) VALUES ({marks})", rows)
+            conn.commit()
+
+    return write
+
+
+def _importer(kernel: Any) -> Any:
+    """An actor holding residents.import (and read/write) on the whole city."""
+    from shequyun_sdk.identity import Actor
+    from sqlmodel import Session
+
+    from shequyun.identity.auth import unit_ref
+    from shequyun.identity.directory import unit_by_code
+
+    with Session(kernel.engine) as session:
+        city = unit_by_code(session, "310000000000")
+        assert city is not None
+        return Actor(
+            user_id=0,
+            username="bench.import",
+            display_name="基准测试导入",
+            grant_id=None,
+            role=None,
+            unit=unit_ref(city),
+            permissions=frozenset({"residents.import", "residents.read", "residents.write"}),
+            via="token",
+        )
+
+
+# -- shared ---------------------------------------------------------------------------------
+
+
+def _kernel(url: str, data_dir: Path) -> Any:
+    """A kernel with the default plugins on ``url``, migrated."""
+    from shequyun.kernel import Kernel
+    from shequyun.settings import load_settings
+
+    settings = load_settings(environ={}, database_url=url, data_dir=data_dir, inline_worker=False)
+    kernel = Kernel(settings, discover=False)
+    kernel.upgrade_database()
+    return kernel
+
+
+def _tree(kernel: Any) -> list[Any]:
+    """Shanghai's demo tree; its committees."""
+    from sqlmodel import Session, col, select
+
+    from shequyun.identity import demo_data
+    from shequyun.identity.models import OrgUnit
+
+    demo_data.load(kernel)
+    with Session(kernel.engine, expire_on_commit=False) as session:
+        committees = session.exec(
+            select(OrgUnit).where(OrgUnit.level == "committee").order_by(col(OrgUnit.code))
+        ).all()
+    if len(committees) != demo_data.COMMITTEES:
+        raise RuntimeError(f"the demo tree has {len(committees)} committees")
+    return list(committees)
+
+
+def _figure(label: str, values: list[float], unit: str) -> Figure:
+    return Figure(label, median(values), unit, spread(values, f" {unit}"))
+
+
+def _database_name(engine: Engine) -> str:
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            version = connection.exec_driver_sql("select sqlite_version()").scalar_one()
+            return f"SQLite {version}"
+        version = connection.exec_driver_sql("show server_version").scalar_one()
+        return f"PostgreSQL {str(version).split()[0]}"
+
+
+def _say(message: str) -> None:
+    print(f"   ... {message}", file=sys.stderr, flush=True)
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _reachable(server_url: str) -> bool:
+    from sqlalchemy import create_engine
+
+    url = make_url(server_url).set(database="postgres")
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _temporary_postgres(server_url: str) -> Iterator[str]:
+    """A fresh database on the server of ``server_url``, dropped afterwards."""
+    from shequyun.db import make_engine
+
+    server = make_url(server_url)
+    name = f"shequyun_bench_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(
+        server.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+        poolclass=NullPool,
+    )
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 residents, fewer runs")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help=f"the PostgreSQL server to create the temporary databases on ({DEFAULT_POSTGRES})",
+    )
+    args = parser.parse_args(argv)
+    for result in run(quick=args.quick, postgres_url=args.postgres):
+        print(result.report(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
