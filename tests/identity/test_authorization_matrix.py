@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from shequyun.identity.models import ApiToken, Grant
 from sqlmodel import Session
+
+from shequyun.identity.models import ApiToken, Grant
 
 from ..residents._data import id_number, resident
 

@@ -9,7 +9,6 @@ import pytest
 from shequyun_sdk import ResidentAttribute, hookimpl
 from sqlmodel import Session, select
 
-from shequyun.defaults import portal_residents
 from shequyun.identity.models import AuditEntry
 from shequyun.portal import residents_pages
 from shequyun.residents.models import Resident, ResidentChange

@@ -10,7 +10,6 @@ from shequyun_sdk import WorkbenchCard, hookimpl
 from sqlmodel import Session
 
 from shequyun.collection.models import Campaign
-from shequyun.defaults import portal_residents
 from shequyun.portal.workbench import age_bands, band_labels, tag_counts
 
 from ..collection._forms import COMMITTEE_COUNT
