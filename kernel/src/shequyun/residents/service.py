@@ -168,7 +168,11 @@ class ResidentService:
         return resident
 
     def views(self, session: Session, residents: Sequence[Resident]) -> list[dict[str, Any]]:
-        """API views (sensitive fields masked) of ``residents``, in the same order."""
+        """API views (sensitive fields masked) of ``residents``, in the same order.
+
+        Two queries whatever the page size: the committees, addresses and households of the
+        page in one joined query, the tags in another.
+        """
         if not residents:
             return []
         ids = [r.id for r in residents]
@@ -179,34 +183,18 @@ class ResidentService:
             )
         ):
             tags.setdefault(resident_id, []).append(tag)
-        unit_ids = {r.unit_id for r in residents}
-        units = {
-            u.id: u for u in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(unit_ids)))
-        }
-        address_ids = {r.address_id for r in residents if r.address_id}
-        addresses = (
-            {a.id: a for a in session.exec(select(Address).where(col(Address.id).in_(address_ids)))}
-            if address_ids
-            else {}
-        )
-        household_ids = {r.household_id for r in residents if r.household_id}
-        households = (
-            {
-                h.id: h
-                for h in session.exec(select(Household).where(col(Household.id).in_(household_ids)))
-            }
-            if household_ids
-            else {}
-        )
-        return [
-            self._view(
-                r,
-                units[r.unit_id],
-                addresses.get(r.address_id),
-                households.get(r.household_id),
-                sorted(tags.get(r.id or 0, [])),
+        placed = {
+            resident_id: (unit, address, household)
+            for resident_id, unit, address, household in session.exec(
+                select(col(Resident.id), OrgUnit, Address, Household)
+                .join(OrgUnit, col(OrgUnit.id) == Resident.unit_id)
+                .outerjoin(Address, col(Address.id) == Resident.address_id)
+                .outerjoin(Household, col(Household.id) == Resident.household_id)
+                .where(col(Resident.id).in_(ids))
             )
-            for r in residents
+        }
+        return [
+            self._view(r, *placed[r.id or 0], sorted(tags.get(r.id or 0, []))) for r in residents
         ]
 
     def _view(
