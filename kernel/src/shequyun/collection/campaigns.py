@@ -54,6 +54,7 @@ class CampaignService:
         self.residents = residents
         self.events = events
         self._validators: dict[int, Any] = {}
+        self._versions: dict[int, FormVersion] = {}
         self._lock = Lock()
 
     # -- validators ------------------------------------------------------------------------
@@ -70,6 +71,19 @@ class CampaignService:
                 if cached is None:
                     cached = compile_validator(version.schema_, ui=version.ui)
                     self._validators[version.id] = cached
+        return cached
+
+    def published_version(self, session: Session, version_id: int) -> FormVersion:
+        """A published form version, read once per process: published versions never change,
+        and decoding a 250-field schema on every submission is most of a submission's cost."""
+        cached = self._versions.get(version_id)
+        if cached is None:
+            version = session.get(FormVersion, version_id)
+            assert version is not None
+            if version.status != "published":
+                return version
+            session.expunge(version)
+            cached = self._versions.setdefault(version_id, version)
         return cached
 
     # -- opening ---------------------------------------------------------------------------
@@ -352,8 +366,7 @@ class CampaignService:
         _check_data_shape(data)
         if task.status == "submitted":
             raise Conflict("该任务已提交；如需修改请联系发布方退回", field="status")
-        version = session.get(FormVersion, campaign.form_version_id)
-        assert version is not None
+        version = self.published_version(session, campaign.form_version_id)
         errors = self._validate(session, actor, task, campaign, version, data)
         if errors:
             raise ValidationFailed(
