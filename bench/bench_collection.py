@@ -113,7 +113,7 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
     store_rate = _raw_store_rate(kernel, document, submissions)
     submit = Result(
         "collection-submit",
-        f"submissions/s of a 250-field form through the API ({engine_name}), vs storing the same JSON",
+        f"submissions/s of a 250-field form through the API ({engine_name}) vs storing the JSON",
         Figure("raw executemany", store_rate, "/s", f"{submissions} rows in one transaction"),
         Figure(
             "POST /tasks/{id}/submit",
@@ -126,7 +126,8 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
             f"ODK Central's published figure: about 41/s for a 250-question form on a 2 GB server; "
             f"here {api_rate:.0f}/s = {api_rate / 41:.1f}x that",
             "each submission is authenticated (bearer token), scope-checked, validated by the "
-            "compiled validator, idempotency-keyed, written with its history row and an outbox event",
+            "compiled validator, idempotency-keyed, written with its history row and an outbox "
+            "event",
         ),
     )
 
