@@ -42,8 +42,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
+def portal_plugins() -> list[Any]:
+    """Plugin objects to load besides the installed ones; override it in a test module."""
+    return []
+
+
+@pytest.fixture(scope="module")
 def portal(
-    shequyun_test_databases: Any, tmp_path_factory: pytest.TempPathFactory
+    shequyun_test_databases: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    portal_plugins: list[Any],
 ) -> Iterator[Portal]:
     from shequyun.app import create_app
     from shequyun.kernel import Kernel
@@ -56,7 +64,7 @@ def portal(
         settings = load_settings(
             environ={}, data_dir=data_dir, database_url=url, inline_worker=False
         )
-        return Kernel(settings, discover=True)
+        return Kernel(settings, discover=True, plugins=portal_plugins)
 
     probe = build("sqlite://")
     url = shequyun_test_databases.fresh(probe.migrations)

@@ -300,3 +300,31 @@ def test_events_reach_subscribers_after_the_commit(
     assert [t for t, _ in received] == ["resident.created", "resident.updated"]
     assert received[1][1]["fields"] == ["name"]
     assert "id_number" not in str(received)
+
+
+def test_two_cadres_registering_one_id_number_at_once_make_one_record(
+    shequyun_client, shequyun_actors
+):
+    one = shequyun_actors.cadre("310115004001")
+    two = shequyun_actors.cadre("310115004002")
+    barrier = threading.Barrier(2)
+    codes = []
+
+    def register(actor, code):
+        client = actor.client()
+        barrier.wait()
+        body = resident(unit_code=code, address=None, household_number=None)
+        codes.append(client.post("/api/v1/residents", json=body).status_code)
+
+    threads = [
+        threading.Thread(target=register, args=(one, "310115004001")),
+        threading.Thread(target=register, args=(two, "310115004002")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [201, 409]
+    street = shequyun_actors.street_admin("310115004000")
+    listed = shequyun_client.get("/api/v1/residents", headers=street.auth).json()["items"]
+    assert len(listed) == 1

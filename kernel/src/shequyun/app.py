@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
@@ -132,9 +133,12 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
             is_api = hook == "register_api_routes"
             if record.builtin:
                 # The kernel's own routes keep their paths (API ones under /api/v1).
-                for route in checked:
+                # Wrap copies: the route objects are the plugin's module-level lists, shared by
+                # every app built in this process (tests build many).
+                guarded = [copy.copy(route) for route in checked]
+                for route in guarded:
                     route.app = PluginGuard(kernel, record, route.app)  # type: ignore[attr-defined]
-                (kernel_api if is_api else kernel_pages).extend(checked)
+                (kernel_api if is_api else kernel_pages).extend(guarded)
             else:
                 prefix = record.context.api_mount if is_api else record.context.mount
                 routes.append(

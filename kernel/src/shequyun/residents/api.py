@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shequyun_sdk import ValidationFailed, read_json
+from shequyun_sdk import Conflict, ValidationFailed, read_json
 from shequyun_sdk.identity import requires
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -33,9 +34,17 @@ async def _in_session(request: Request, work: Callable[[Session], Any], *, commi
 
     def run() -> Any:
         with Session(engine, expire_on_commit=False) as session:
-            result = work(session)
-            if commit:
-                session.commit()
+            try:
+                result = work(session)
+                if commit:
+                    session.commit()
+            except IntegrityError:
+                # A concurrent writer registered the same ID number (the database's partial
+                # unique index decides) or changed the same rows first.
+                session.rollback()
+                raise Conflict(
+                    "该身份证号已被同时登记，或数据刚被他人修改，请刷新后重试", field="id_number"
+                ) from None
             return result
 
     return await run_in_threadpool(run)

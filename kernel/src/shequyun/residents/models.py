@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -85,6 +85,14 @@ class Resident(SQLModel, table=True):
         Index("ix_kernel_resident_unit_name", "unit_id", "name"),
         Index("ix_kernel_resident_unit_id", "unit_id", "id"),
         Index("ix_kernel_resident_unit_birth", "unit_id", "birth_date"),
+        # One active record per ID number, enforced by the database against concurrent writers.
+        Index(
+            "uq_kernel_resident_active_id",
+            "id_number_hash",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
         Index("ix_kernel_resident_id_hash", "id_number_hash"),
         Index("ix_kernel_resident_phone_hash", "phone_hash"),
     )

@@ -74,6 +74,15 @@ def upgrade() -> None:
     op.create_index("ix_kernel_resident_unit_id", "kernel_resident", ["unit_id", "id"])
     op.create_index("ix_kernel_resident_unit_birth", "kernel_resident", ["unit_id", "birth_date"])
     op.create_index("ix_kernel_resident_id_hash", "kernel_resident", ["id_number_hash"])
+    # One active record per ID number, whatever two concurrent writers do.
+    op.create_index(
+        "uq_kernel_resident_active_id",
+        "kernel_resident",
+        ["id_number_hash"],
+        unique=True,
+        postgresql_where=sa.text("status = 'active'"),
+        sqlite_where=sa.text("status = 'active'"),
+    )
     op.create_index("ix_kernel_resident_phone_hash", "kernel_resident", ["phone_hash"])
     op.create_table(
         "kernel_resident_tag",
