@@ -110,16 +110,30 @@ class Enablement:
         # Enabled somewhere inside the actor's own subtree: they oversee it.
         return any(r.enabled and r.unit_path.startswith(path) for r in rules)
 
-    def set_rule(self, session: Session, plugin: str, unit_id: int, unit_path: str,
-                 enabled: bool | None, user_id: int | None) -> None:
+    def set_rule(
+        self,
+        session: Session,
+        plugin: str,
+        unit_id: int,
+        unit_path: str,
+        enabled: bool | None,
+        user_id: int | None,
+    ) -> None:
         """Add, change or (``enabled=None``) remove the rule of ``plugin`` at a unit."""
         existing = session.get(PluginEnablement, (plugin, unit_id))
         if enabled is None:
             if existing is not None:
                 session.delete(existing)
         elif existing is None:
-            session.add(PluginEnablement(plugin=plugin, unit_id=unit_id, unit_path=unit_path,
-                                         enabled=enabled, changed_by=user_id))
+            session.add(
+                PluginEnablement(
+                    plugin=plugin,
+                    unit_id=unit_id,
+                    unit_path=unit_path,
+                    enabled=enabled,
+                    changed_by=user_id,
+                )
+            )
         else:
             existing.enabled = enabled
             existing.changed_by = user_id
@@ -128,7 +142,10 @@ class Enablement:
         self.invalidate()
 
     def listing(self, session: Session, plugin: str) -> list[PluginEnablement]:
-        return list(session.exec(
-            select(PluginEnablement).where(PluginEnablement.plugin == plugin)
-            .order_by(col(PluginEnablement.unit_path))
-        ))
+        return list(
+            session.exec(
+                select(PluginEnablement)
+                .where(PluginEnablement.plugin == plugin)
+                .order_by(col(PluginEnablement.unit_path))
+            )
+        )

@@ -8,18 +8,21 @@ the database is current → collect subscribers → call each plugin's ``on_star
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from shequyun_sdk.identity import Actor, UnitRef
+from shequyun_sdk.residents import Building, ResidentRef
 from shequyun_sdk.types import PluginContext, Subscriber
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .collection.service import CollectionService
 from .db import make_engine, session_scope
+from .enablement import Enablement
 from .events import EventBus
 from .identity import audit, scope
 from .identity.auth import Authenticator, unit_ref
@@ -35,8 +38,7 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
-from .collection.service import CollectionService
-from .enablement import Enablement
+from .residents import for_plugins
 from .residents.crypto import FieldCipher
 from .residents.service import ResidentFilters, ResidentService
 from .residents.vocabulary import ResidentVocabulary
@@ -188,6 +190,42 @@ class KernelPlatform:
             outcome="denied",
             detail={"permission": permission, "method": request.method, "path": request.url.path},
             client_ip=request.client.host if request.client else None,
+        )
+
+    # -- interaction needs (issue 7) --
+
+    def verify_resident(
+        self, session: Session, *, name: str, id_number: str, phone: str
+    ) -> ResidentRef | None:
+        return for_plugins.verify_resident(
+            session, self._kernel.residents.cipher, name=name, id_number=id_number, phone=phone
+        )
+
+    def resident_refs(
+        self, session: Session, resident_ids: Iterable[int]
+    ) -> dict[int, ResidentRef]:
+        return for_plugins.resident_refs(session, resident_ids)
+
+    def resident_buildings(self, session: Session, unit_id: int) -> list[Building]:
+        return for_plugins.resident_buildings(session, unit_id)
+
+    def count_electorate(
+        self,
+        session: Session,
+        unit_id: int,
+        *,
+        per: str = "resident",
+        buildings: Sequence[tuple[str, str]] = (),
+        household_numbers: Sequence[str] = (),
+        adults_only: bool = True,
+    ) -> int:
+        return for_plugins.count_electorate(
+            session,
+            unit_id,
+            per=per,
+            buildings=buildings,
+            household_numbers=household_numbers,
+            adults_only=adults_only,
         )
 
 

@@ -26,6 +26,7 @@ from .types import (
     TagDefinition,
     WorkbenchCard,
 )
+from .residents import Building, ResidentRef
 from .web import read_json
 
 __version__ = "0.1.0"
@@ -42,6 +43,7 @@ __all__ = [
     "MANIFEST_SCHEMA",
     "Actor",
     "ApiError",
+    "Building",
     "Conflict",
     "Event",
     "Forbidden",
@@ -53,6 +55,7 @@ __all__ = [
     "Platform",
     "PluginContext",
     "ResidentAttribute",
+    "ResidentRef",
     "Role",
     "Subscriber",
     "TagDefinition",

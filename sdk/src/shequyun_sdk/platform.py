@@ -7,7 +7,7 @@ a method here, so that the kernel can change its internals without breaking plug
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .identity import Actor, UnitRef
+from .residents import Building, ResidentRef
 from .types import PluginContext
 
 __all__ = ["Platform", "platform_from_request", "plugin_from_request"]
@@ -150,6 +151,56 @@ class Platform(Protocol):
         """Record that ``actor`` was refused ``permission`` (in its own transaction).
 
         :func:`~shequyun_sdk.identity.requires` calls this for you.
+        """
+        ...
+
+    # -- interaction needs (issue 7) --
+
+    def verify_resident(
+        self, session: Session, *, name: str, id_number: str, phone: str
+    ) -> ResidentRef | None:
+        """The active resident whose name, ID number and phone all match, or None.
+
+        For a resident proving who they are (居民实名核验): the ID number is looked up by its
+        keyed hash (never decrypted), then the name and the phone on record must match exactly.
+        The answer is the same None for "no such ID number" and "a field differs", so it cannot
+        be used to probe the database; throttle attempts yourself.
+        """
+        ...
+
+    def resident_refs(
+        self, session: Session, resident_ids: Iterable[int]
+    ) -> dict[int, ResidentRef]:
+        """The current placement of each resident in ``resident_ids`` that exists.
+
+        Read it each time you decide what a resident may do: a transfer (event
+        ``resident.moved``) changes their committee and clears their address and household.
+        Removed residents are included with ``active=False``. It applies no actor's scope: use it
+        only for residents who linked themselves to your plugin (or whom a cadre already reached
+        with :meth:`get_resident`).
+        """
+        ...
+
+    def resident_buildings(self, session: Session, unit_id: int) -> list[Building]:
+        """The buildings of committee ``unit_id`` with their active households and residents."""
+        ...
+
+    def count_electorate(
+        self,
+        session: Session,
+        unit_id: int,
+        *,
+        per: str = "resident",
+        buildings: Sequence[tuple[str, str]] = (),
+        household_numbers: Sequence[str] = (),
+        adults_only: bool = True,
+    ) -> int:
+        """How many active residents (``per="resident"``) or households (``per="household"``)
+        of committee ``unit_id`` there are, optionally only in ``buildings`` (``(compound,
+        building)`` pairs) or in the households numbered ``household_numbers``.
+
+        With ``adults_only`` only residents aged 18 or more count, and a household counts when
+        it has at least one of them: the denominator of a turnout or a threshold.
         """
         ...
 

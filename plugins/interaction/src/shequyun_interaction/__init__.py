@@ -1,0 +1,270 @@
+"""居社互动: the residents' side of shequyun, built only against the SDK.
+
+Resident accounts verified against the resident database, 社区公告 and 居务公开, 在线服务, the
+议事厅 (deliberation hall with one-resident-one-vote or one-household-one-vote ballots), 邻里互动
+with reporting and moderation, and notifications. See the package's README for pages and API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from shequyun_sdk import (
+    Actor,
+    Event,
+    NavEntry,
+    Platform,
+    PluginContext,
+    Subscriber,
+    WorkbenchCard,
+    hookimpl,
+)
+from sqlmodel import select
+from starlette.routing import BaseRoute
+
+from . import api, deliberation, notify, pages_cadre, pages_resident, servicedesk
+from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE, VIEW
+from .demo import load as load_demo
+from .models import (
+    Account,
+    Announcement,
+    AnnouncementRead,
+    AssistSession,
+    Ballot,
+    Digest,
+    Disclosure,
+    DisclosureRevision,
+    ModerationDecision,
+    Notification,
+    Post,
+    PostComment,
+    Report,
+    RequestReply,
+    ResidentSession,
+    ServiceRequest,
+    Topic,
+    TopicComment,
+    VerificationCode,
+)
+
+HERE = Path(__file__).parent
+CADRE, SOCIAL = "identity.cadre", "identity.social_worker"
+STREET, DISTRICT = "identity.street_admin", "identity.district_admin"
+
+
+def _perm(name: str, zh: str, en: str, roles: list[str]) -> dict[str, object]:
+    return {"name": name, "title": {"zh": zh, "en": en}, "roles": roles}
+
+
+MANIFEST = {
+    "name": "interaction",
+    "version": "0.1.0",
+    "title": {"zh": "居社互动", "en": "Resident–community interaction"},
+    "description": {
+        "zh": "居民账号与实名核验、社区公告、居务公开、在线服务、议事厅、邻里互动",
+        "en": "Resident accounts, announcements, disclosure, services, deliberation, neighbours",
+    },
+    "sdk": ">=0.1,<0.2",
+    "enabled_by_default": True,
+    "permissions": [
+        _perm(
+            VIEW,
+            "查看居社互动管理",
+            "View interaction management",
+            [CADRE, SOCIAL, STREET, DISTRICT],
+        ),
+        _perm(PUBLISH, "发布公告与居务公开", "Publish announcements", [CADRE, STREET, DISTRICT]),
+        _perm(SERVE, "办理居民在线服务", "Handle service requests", [CADRE, STREET]),
+        _perm(DELIBERATE, "发起与管理议题", "Manage deliberation topics", [CADRE]),
+        _perm(MODERATE, "审核邻里互动内容", "Moderate neighbour posts", [CADRE]),
+        _perm(ASSIST, "发放核验码与代办", "Issue codes and assist residents", [CADRE, SOCIAL]),
+        _perm(OPERATE, "运行通知汇总", "Run notification digests", []),
+    ],
+    "settings_schema": {
+        "type": "object",
+        "properties": {
+            "auto_hide_reports": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
+            "code_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14},
+            "session_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+            "request_due_days": {
+                "type": "object",
+                "properties": {
+                    key: {"type": "integer", "minimum": 1, "maximum": 60}
+                    for key in servicedesk.CATEGORIES
+                },
+                "additionalProperties": False,
+                "default": dict(servicedesk.DEFAULT_DUE_DAYS),
+            },
+        },
+        "additionalProperties": False,
+    },
+}
+
+MODELS: list[type] = [
+    Account,
+    ResidentSession,
+    VerificationCode,
+    AssistSession,
+    Announcement,
+    AnnouncementRead,
+    Disclosure,
+    DisclosureRevision,
+    ServiceRequest,
+    RequestReply,
+    Topic,
+    Ballot,
+    TopicComment,
+    Post,
+    PostComment,
+    Report,
+    ModerationDecision,
+    Notification,
+    Digest,
+]
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return MODELS
+
+
+@hookimpl
+def register_migrations(plugin: PluginContext) -> Path:
+    return HERE / "migrations"
+
+
+@hookimpl
+def register_templates(plugin: PluginContext) -> Path:
+    return HERE / "templates"
+
+
+@hookimpl
+def register_static(plugin: PluginContext) -> Path:
+    return HERE / "static"
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return [*pages_resident.ROUTES, *pages_cadre.ROUTES]
+
+
+@hookimpl
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return api.ROUTES
+
+
+@hookimpl
+def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
+    return [
+        NavEntry(label="居社互动", label_en="Residents", href=plugin.url("/"), order=20),
+        NavEntry(
+            label="互动管理",
+            label_en="Interaction",
+            href=plugin.url("/manage/"),
+            permission=VIEW,
+            order=45,
+        ),
+    ]
+
+
+@hookimpl
+def workbench_cards(
+    plugin: PluginContext, actor: Actor, platform: Platform
+) -> Sequence[WorkbenchCard]:
+    if not actor.has(SERVE):
+        return []
+    rows = servicedesk.queue(platform, actor, "open")
+    late = sum(1 for r in rows if servicedesk.overdue(r))
+    lines = (f"待办 {len(rows)} 件", f"已超期 {late} 件") if late else (f"待办 {len(rows)} 件",)
+    return [
+        WorkbenchCard(
+            "居民在线服务",
+            lines,
+            href=plugin.url("/manage/requests"),
+            value=str(len(rows)),
+            order=30,
+        )
+    ]
+
+
+@hookimpl
+def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Sequence[Subscriber]:
+    def resident_moved(event: Event) -> None:
+        """Scope follows the resident: log the move, withdraw ballots now out of scope."""
+        resident_id = int(event.payload["resident_id"])
+        with platform.session() as session:
+            linked = session.exec(select(Account).where(Account.resident_id == resident_id)).first()
+            withdrawn = deliberation.withdraw_moved(platform, session, resident_id)
+            if linked is None and not withdrawn:
+                return
+            platform.audit(
+                session,
+                "interaction.resident_moved",
+                actor=None,
+                target_type="resident",
+                target_id=resident_id,
+                detail={
+                    "event_id": event.id,
+                    "from": event.payload.get("from_unit_code"),
+                    "to": event.payload.get("to_unit_code"),
+                    "ballots_withdrawn": withdrawn,
+                },
+            )
+            notify.notify(
+                platform,
+                session,
+                resident_id,
+                kind="resident.moved",
+                title="您的居住信息已迁移，可参与的议题和服务已随之更新"
+                + ("；您在原居委未结束议题中的投票已撤回" if withdrawn else ""),
+                link="/",
+                dedupe_key=f"moved:{event.id}",
+            )
+
+    def announcement_published(event: Event) -> None:
+        # Committee announcements notify their residents; street and district ones are
+        # shown in every committee's list but would flood thousands of phones.
+        if event.payload.get("unit_level") != "committee":
+            return
+        notify.fan_out(
+            platform,
+            int(event.payload["unit_id"]),
+            kind="announcement",
+            title="居委发布了新公告",
+            link=f"/announcements/{event.payload['announcement_id']}",
+            dedupe_key=f"announcement:{event.payload['announcement_id']}",
+        )
+
+    def topic_changed(event: Event) -> None:
+        topic_id = int(event.payload["topic_id"])
+        closed = event.type.endswith("closed")
+        with platform.session() as session:
+            topic = session.get(Topic, topic_id)
+        if topic is None:
+            return
+        notify.fan_out(
+            platform,
+            topic.unit_id,
+            kind="topic.closed" if closed else "topic.opened",
+            title=f"议题「{topic.title}」" + ("已结束，结果已公布" if closed else "开始表决"),
+            link=f"/topics/{topic_id}",
+            dedupe_key=f"topic-{'closed' if closed else 'opened'}:{topic_id}",
+            inside=lambda ref: deliberation.in_scope(topic, ref),
+        )
+
+    return [
+        Subscriber("resident.moved", resident_moved, name="resident_moved"),
+        Subscriber(
+            "interaction.announcement.published",
+            announcement_published,
+            name="announcement_published",
+        ),
+        Subscriber("interaction.topic.opened", topic_changed, name="topic_opened"),
+        Subscriber("interaction.topic.closed", topic_changed, name="topic_closed"),
+    ]
+
+
+@hookimpl
+def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
+    return load_demo(platform)

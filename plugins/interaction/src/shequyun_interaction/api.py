@@ -1,0 +1,399 @@
+"""JSON API under ``/api/v1/plugins/interaction/`` for the residents' mobile app (cadres': in
+:mod:`.api_manage`).
+
+Residents authenticate with ``X-Resident-Token`` (from ``POST /auth/login``); cadres with the
+platform's bearer token, and may act for a resident by adding ``X-Assist-Resident: <id>``.
+Errors leave in the platform's shape ``{"error": {"code", "message", "field"?}}``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from shequyun_sdk import (
+    NotAuthenticated,
+    ValidationFailed,
+    platform_from_request,
+    plugin_from_request,
+)
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import accounts, api_manage, deliberation, neighbours, notices, notify, servicedesk, tally
+from .core import Viewer
+from .web import TOKEN_HEADER, json_object, run, viewer_of
+
+__all__ = ["ROUTES"]
+
+
+async def _viewer(request: Request, *, account: bool = True) -> Viewer:
+    viewer = await viewer_of(request, api=True)
+    if account and viewer.account is None and viewer.assistant is None:
+        raise NotAuthenticated("请先登录居民账号")
+    return viewer
+
+
+def _me(viewer: Viewer) -> dict[str, Any]:
+    ref = viewer.resident
+    account = viewer.account
+    return {
+        "account": None
+        if account is None
+        else {
+            "id": account.id,
+            "phone": account.phone[:3] + "****" + account.phone[-4:],
+            "verified": ref is not None,
+            "verified_via": account.verified_via or None,
+        },
+        "resident": None
+        if ref is None
+        else {
+            "id": ref.id,
+            "name": ref.name,
+            "committee": {"code": ref.committee.code, "name": ref.committee.name},
+            "address": ref.address_label,
+            "building": ref.building,
+            "household_number": ref.household_number,
+        },
+        "assisted_by": viewer.assisted_by,
+    }
+
+
+# -- account -----------------------------------------------------------------------------------
+
+
+async def signup(request: Request) -> Response:
+    body = await json_object(request)
+    account = await run(
+        accounts.sign_up, platform_from_request(request), body.get("phone"), body.get("password")
+    )
+    return JSONResponse(_me(Viewer(account)), status_code=201)
+
+
+async def login(request: Request) -> Response:
+    body = await json_object(request)
+    days = int(plugin_from_request(request).settings.get("session_days", 30))
+    _, token = await run(
+        accounts.log_in,
+        platform_from_request(request),
+        body.get("phone"),
+        body.get("password"),
+        kind="api",
+        lifetime=timedelta(days=days),
+    )
+    return JSONResponse({"token": token, "header": "X-Resident-Token"})
+
+
+async def logout(request: Request) -> Response:
+    token = request.headers.get(TOKEN_HEADER)
+    if token:
+        await run(accounts.log_out, platform_from_request(request), token)
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    return JSONResponse(_me(await _viewer(request)))
+
+
+async def verify(request: Request) -> Response:
+    viewer = await _viewer(request)
+    if viewer.account is None:
+        raise ValidationFailed("代办模式下不能核验账号", field="(account)")
+    body = await json_object(request)
+    platform = platform_from_request(request)
+    if "code" in body:
+        await run(accounts.redeem_code, platform, viewer.account.id, body.get("code"))
+    else:
+        await run(
+            accounts.verify_identity,
+            platform,
+            viewer.account.id,
+            body.get("name"),
+            body.get("id_number"),
+        )
+    return JSONResponse(_me(await _viewer(request)))
+
+
+# -- public content ----------------------------------------------------------------------------
+
+
+async def _unit(request: Request) -> Any:
+    code = request.query_params.get("unit", "").strip()
+    if not code:
+        return None
+    platform = platform_from_request(request)
+
+    def find() -> Any:
+        with platform.session() as session:
+            return platform.unit(session, code)
+
+    unit = await run(find)
+    if unit is None:
+        raise ValidationFailed("找不到该单位", field="unit")
+    return unit
+
+
+async def announcements(request: Request) -> Response:
+    viewer = await _viewer(request, account=False)
+    rows = await run(
+        notices.announcements_for, platform_from_request(request), viewer, await _unit(request)
+    )
+    return JSONResponse({"items": [notices.announcement_dict(r) for r in rows]})
+
+
+async def announcement(request: Request) -> Response:
+    viewer = await _viewer(request, account=False)
+    row, reads = await run(
+        notices.read_announcement,
+        platform_from_request(request),
+        viewer,
+        request.path_params["item_id"],
+    )
+    return JSONResponse(notices.announcement_dict(row, reads))
+
+
+async def disclosures(request: Request) -> Response:
+    viewer = await _viewer(request, account=False)
+    unit = await _unit(request) or (viewer.resident.committee if viewer.resident else None)
+    if unit is None:
+        raise ValidationFailed("请指定居委（unit=居委编码）", field="unit")
+    rows = await run(
+        notices.disclosures,
+        platform_from_request(request),
+        unit,
+        request.query_params.get("category"),
+    )
+    return JSONResponse({"items": [notices.disclosure_dict(r) for r in rows]})
+
+
+async def disclosure(request: Request) -> Response:
+    row, history = await run(
+        notices.disclosure, platform_from_request(request), request.path_params["item_id"]
+    )
+    return JSONResponse(notices.disclosure_dict(row, history))
+
+
+# -- 在线服务 ------------------------------------------------------------------------------------
+
+
+async def my_requests(request: Request) -> Response:
+    viewer = await _viewer(request)
+    rows = await run(servicedesk.mine, platform_from_request(request), viewer)
+    return JSONResponse({"items": [servicedesk.as_dict(r) for r in rows]})
+
+
+async def submit_request(request: Request) -> Response:
+    viewer = await _viewer(request)
+    due = plugin_from_request(request).settings.get("request_due_days", {})
+    row = await run(
+        servicedesk.submit, platform_from_request(request), viewer, await json_object(request), due
+    )
+    return JSONResponse(servicedesk.as_dict(row, []), status_code=201)
+
+
+async def my_request(request: Request) -> Response:
+    viewer = await _viewer(request)
+    row, replies = await run(
+        servicedesk.own, platform_from_request(request), viewer, request.path_params["item_id"]
+    )
+    return JSONResponse(servicedesk.as_dict(row, replies))
+
+
+async def add_to_request(request: Request) -> Response:
+    viewer = await _viewer(request)
+    platform = platform_from_request(request)
+    item_id = request.path_params["item_id"]
+    await run(servicedesk.resident_reply, platform, viewer, item_id, await json_object(request))
+    row, replies = await run(servicedesk.own, platform, viewer, item_id)
+    return JSONResponse(servicedesk.as_dict(row, replies), status_code=201)
+
+
+# -- 议事厅 -------------------------------------------------------------------------------------
+
+
+def _topic_view(session: Any, platform: Any, topic: Any, viewer: Viewer) -> dict[str, Any]:
+    tally.settle(platform, session, topic)
+    ballot = deliberation.ballot_of(session, topic, viewer)
+    _, ballots = tally.count_ballots(session, topic)
+    return {
+        **deliberation.summary(topic),
+        "ballots_cast": ballots,
+        "my_ballot": None if ballot is None else {"option": ballot.option},
+        "can_vote": deliberation.refusal(topic, viewer) is None,
+        "why_not": deliberation.refusal(topic, viewer),
+        "stances": deliberation.stance_counts(session, topic.id),
+    }
+
+
+async def topics(request: Request) -> Response:
+    viewer = await _viewer(request)
+    rows = await run(deliberation.for_viewer, platform_from_request(request), viewer)
+    return JSONResponse({"items": [deliberation.summary(t) for t in rows]})
+
+
+async def topic(request: Request) -> Response:
+    viewer = await _viewer(request)
+    platform = platform_from_request(request)
+
+    def load() -> dict[str, Any]:
+        with platform.session() as session:
+            row = deliberation.get_visible(session, request.path_params["item_id"], viewer)
+            data = _topic_view(session, platform, row, viewer)
+            data["comments"] = [
+                {
+                    "author": c.author,
+                    "stance": c.stance,
+                    "body": c.body,
+                    "created_at": c.created_at.isoformat(),
+                }
+                for c in deliberation.comments(session, row.id or 0)
+            ]
+            return data
+
+    return JSONResponse(await run(load))
+
+
+async def vote(request: Request) -> Response:
+    viewer = await _viewer(request)
+    body = await json_object(request)
+    ballot = await run(
+        deliberation.cast_vote,
+        platform_from_request(request),
+        request.path_params["item_id"],
+        viewer,
+        body.get("option"),
+    )
+    return JSONResponse(
+        {"topic_id": ballot.topic_id, "option": ballot.option, "changes": ballot.changes}
+    )
+
+
+async def comment_topic(request: Request) -> Response:
+    viewer = await _viewer(request)
+    await run(
+        deliberation.comment,
+        platform_from_request(request),
+        request.path_params["item_id"],
+        viewer,
+        await json_object(request),
+    )
+    return JSONResponse({"ok": True}, status_code=201)
+
+
+# -- 邻里互动 -----------------------------------------------------------------------------------
+
+
+async def posts(request: Request) -> Response:
+    viewer = await _viewer(request)
+    threads = await run(neighbours.posts_for, platform_from_request(request), viewer)
+    return JSONResponse(
+        {
+            "items": [
+                {
+                    "id": t.post.id,
+                    "author": t.post.author,
+                    "body": t.post.body,
+                    "created_at": t.post.created_at.isoformat(),
+                    "comments": [
+                        {"id": c.id, "author": c.author, "body": c.body} for c in t.comments
+                    ],
+                }
+                for t in threads
+            ]
+        }
+    )
+
+
+async def create_post(request: Request) -> Response:
+    viewer = await _viewer(request)
+    row = await run(
+        neighbours.create_post, platform_from_request(request), viewer, await json_object(request)
+    )
+    return JSONResponse({"id": row.id, "body": row.body, "author": row.author}, status_code=201)
+
+
+async def comment_post(request: Request) -> Response:
+    viewer = await _viewer(request)
+    await run(
+        neighbours.comment,
+        platform_from_request(request),
+        viewer,
+        request.path_params["item_id"],
+        await json_object(request),
+    )
+    return JSONResponse({"ok": True}, status_code=201)
+
+
+async def report(request: Request) -> Response:
+    viewer = await _viewer(request)
+    body = await json_object(request)
+    threshold = int(plugin_from_request(request).settings.get("auto_hide_reports", 3))
+    hidden = await run(
+        neighbours.report,
+        platform_from_request(request),
+        viewer,
+        body.get("target_type"),
+        body.get("target_id"),
+        body.get("reason"),
+        threshold=threshold,
+    )
+    return JSONResponse({"hidden": hidden}, status_code=201)
+
+
+async def notifications(request: Request) -> Response:
+    viewer = await _viewer(request)
+    if viewer.resident is None:
+        return JSONResponse({"items": []})
+    rows = await run(notify.for_resident, platform_from_request(request), viewer.resident.id)
+    return JSONResponse(
+        {
+            "items": [
+                {
+                    "id": n.id,
+                    "kind": n.kind,
+                    "title": n.title,
+                    "link": n.link,
+                    "read": n.read_at is not None,
+                    "created_at": n.created_at.isoformat(),
+                }
+                for n in rows
+            ]
+        }
+    )
+
+
+async def notifications_read(request: Request) -> Response:
+    viewer = await _viewer(request)
+    if viewer.resident is not None:
+        await run(notify.mark_read, platform_from_request(request), viewer.resident.id)
+    return Response(status_code=204)
+
+
+ROUTES = [
+    Route("/auth/signup", signup, methods=["POST"]),
+    Route("/auth/login", login, methods=["POST"]),
+    Route("/auth/logout", logout, methods=["POST"]),
+    Route("/me", me, methods=["GET"]),
+    Route("/me/verify", verify, methods=["POST"]),
+    Route("/announcements", announcements, methods=["GET"]),
+    Route("/announcements/{item_id:int}", announcement, methods=["GET"]),
+    Route("/disclosures", disclosures, methods=["GET"]),
+    Route("/disclosures/{item_id:int}", disclosure, methods=["GET"]),
+    Route("/requests", my_requests, methods=["GET"]),
+    Route("/requests", submit_request, methods=["POST"]),
+    Route("/requests/{item_id:int}", my_request, methods=["GET"]),
+    Route("/requests/{item_id:int}/replies", add_to_request, methods=["POST"]),
+    Route("/topics", topics, methods=["GET"]),
+    Route("/topics/{item_id:int}", topic, methods=["GET"]),
+    Route("/topics/{item_id:int}/ballot", vote, methods=["PUT"]),
+    Route("/topics/{item_id:int}/comments", comment_topic, methods=["POST"]),
+    Route("/posts", posts, methods=["GET"]),
+    Route("/posts", create_post, methods=["POST"]),
+    Route("/posts/{item_id:int}/comments", comment_post, methods=["POST"]),
+    Route("/reports", report, methods=["POST"]),
+    Route("/notifications", notifications, methods=["GET"]),
+    Route("/notifications/read", notifications_read, methods=["POST"]),
+    *api_manage.ROUTES,
+]

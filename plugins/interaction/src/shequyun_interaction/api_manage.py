@@ -1,0 +1,210 @@
+"""The cadres' JSON API under ``/api/v1/plugins/interaction/manage/``: topics, the request
+queue, moderation, verification codes, announcements and disclosures, digests.
+
+Each route is guarded by its permission (:func:`shequyun_sdk.requires`); objects are reached
+through the kernel's scope filter, so other committees' objects answer 404.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shequyun_sdk import (
+    Actor,
+    ValidationFailed,
+    actor_from_request,
+    platform_from_request,
+    plugin_from_request,
+    requires,
+)
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import accounts, deliberation, neighbours, notices, notify, servicedesk, tally
+from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE
+from .web import json_object, run
+
+__all__ = ["ROUTES"]
+
+
+def _actor(request: Request) -> Actor:
+    actor = actor_from_request(request)
+    assert actor is not None  # requires() let the request through
+    return actor
+
+
+@requires(DELIBERATE)
+async def open_topic(request: Request) -> Response:
+    row = await run(
+        deliberation.open_topic,
+        platform_from_request(request),
+        _actor(request),
+        await json_object(request),
+    )
+    return JSONResponse(deliberation.summary(row), status_code=201)
+
+
+@requires(DELIBERATE)
+async def close_topic(request: Request) -> Response:
+    row = await run(
+        tally.close_topic,
+        platform_from_request(request),
+        _actor(request),
+        request.path_params["item_id"],
+    )
+    return JSONResponse(deliberation.summary(row))
+
+
+@requires(DELIBERATE)
+async def recount(request: Request) -> Response:
+    return JSONResponse(
+        await run(
+            tally.recount,
+            platform_from_request(request),
+            _actor(request),
+            request.path_params["item_id"],
+        )
+    )
+
+
+@requires(DELIBERATE)
+async def ballots(request: Request) -> Response:
+    items = await run(
+        tally.ballots_for_cadre,
+        platform_from_request(request),
+        _actor(request),
+        request.path_params["item_id"],
+    )
+    return JSONResponse({"items": items})
+
+
+@requires(SERVE)
+async def request_queue(request: Request) -> Response:
+    rows = await run(
+        servicedesk.queue,
+        platform_from_request(request),
+        _actor(request),
+        request.query_params.get("status", "open"),
+    )
+    return JSONResponse({"items": [servicedesk.as_dict(r) for r in rows]})
+
+
+@requires(SERVE)
+async def reply_request(request: Request) -> Response:
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    item_id = request.path_params["item_id"]
+    await run(servicedesk.cadre_reply, platform, actor, item_id, await json_object(request))
+    row, replies = await run(servicedesk.for_cadre, platform, actor, item_id)
+    return JSONResponse(servicedesk.as_dict(row, replies), status_code=201)
+
+
+@requires(MODERATE)
+async def moderation_queue(request: Request) -> Response:
+    items = await run(neighbours.queue, platform_from_request(request), _actor(request))
+    return JSONResponse(
+        {
+            "items": [
+                {
+                    "target_type": i.target_type,
+                    "target_id": i.item.id,
+                    "author": i.item.author,
+                    "body": i.item.body,
+                    "status": i.item.status,
+                    "reports": i.item.report_count,
+                    "reasons": i.reasons,
+                }
+                for i in items
+            ]
+        }
+    )
+
+
+@requires(MODERATE)
+async def moderate(request: Request) -> Response:
+    row = await run(
+        neighbours.decide,
+        platform_from_request(request),
+        _actor(request),
+        request.path_params["target_type"],
+        request.path_params["item_id"],
+        await json_object(request),
+    )
+    return JSONResponse({"id": row.id, "decision": row.decision}, status_code=201)
+
+
+@requires(ASSIST)
+async def issue_code(request: Request) -> Response:
+    body = await json_object(request)
+    resident_id = body.get("resident_id")
+    if not isinstance(resident_id, int) or isinstance(resident_id, bool):
+        raise ValidationFailed("请提供居民编号 resident_id", field="resident_id")
+    days = int(plugin_from_request(request).settings.get("code_days", 14))
+    code, row = await run(
+        accounts.issue_code,
+        platform_from_request(request),
+        _actor(request),
+        resident_id,
+        timedelta(days=days),
+    )
+    return JSONResponse(
+        {"code": code, "resident_id": resident_id, "expires_at": row.expires_at.isoformat()},
+        status_code=201,
+    )
+
+
+@requires(PUBLISH)
+async def publish_announcement(request: Request) -> Response:
+    row = await run(
+        notices.publish, platform_from_request(request), _actor(request), await json_object(request)
+    )
+    return JSONResponse(notices.announcement_dict(row, 0), status_code=201)
+
+
+@requires(PUBLISH)
+async def disclose(request: Request) -> Response:
+    row = await run(
+        notices.disclose,
+        platform_from_request(request),
+        _actor(request),
+        await json_object(request),
+    )
+    return JSONResponse(notices.disclosure_dict(row), status_code=201)
+
+
+@requires(PUBLISH)
+async def revise(request: Request) -> Response:
+    platform = platform_from_request(request)
+    row = await run(
+        notices.revise,
+        platform,
+        _actor(request),
+        request.path_params["item_id"],
+        await json_object(request),
+    )
+    _, history = await run(notices.disclosure, platform, row.id)
+    return JSONResponse(notices.disclosure_dict(row, history))
+
+
+@requires(OPERATE)
+async def digests(request: Request) -> Response:
+    sent = await run(notify.run_digests, platform_from_request(request))
+    return JSONResponse({"digests": sent})
+
+
+ROUTES = [
+    Route("/manage/topics", open_topic, methods=["POST"]),
+    Route("/manage/topics/{item_id:int}/close", close_topic, methods=["POST"]),
+    Route("/manage/topics/{item_id:int}/recount", recount, methods=["GET"]),
+    Route("/manage/topics/{item_id:int}/ballots", ballots, methods=["GET"]),
+    Route("/manage/requests", request_queue, methods=["GET"]),
+    Route("/manage/requests/{item_id:int}/replies", reply_request, methods=["POST"]),
+    Route("/manage/moderation", moderation_queue, methods=["GET"]),
+    Route("/manage/moderation/{target_type}/{item_id:int}", moderate, methods=["POST"]),
+    Route("/manage/codes", issue_code, methods=["POST"]),
+    Route("/manage/announcements", publish_announcement, methods=["POST"]),
+    Route("/manage/disclosures", disclose, methods=["POST"]),
+    Route("/manage/disclosures/{item_id:int}", revise, methods=["PATCH"]),
+    Route("/manage/digests", digests, methods=["POST"]),
+]

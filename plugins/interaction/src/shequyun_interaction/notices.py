@@ -1,0 +1,359 @@
+"""社区公告 and 居务公开: public content, readable by anyone, written by cadres.
+
+An announcement belongs to the unit of the cadre who publishes it (a committee, street or
+district) and is shown to everyone living below that unit, pinned ones first, until it expires
+or is withdrawn; each reader (a resident, else an account) is counted once. A disclosure
+(居务公开) is an item of a committee's affairs in one of three categories; every change keeps the
+previous version, and the whole history is public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from shequyun_sdk import Actor, Forbidden, NotFound, Platform, UnitRef
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from .core import PUBLISH, Errors, Viewer, choice, end_of_day, flag, now, text
+from .core import upsert as upsert_row
+from .models import Announcement, AnnouncementRead, Disclosure, DisclosureRevision
+
+__all__ = ["CATEGORIES", "announcements_for", "publish", "read_announcement"]
+
+CATEGORIES = {"finance": "财务公开", "decision": "决策公开", "works": "工程公开"}
+LEVELS = ("district", "street", "committee")
+
+
+def ancestors(path: str) -> list[str]:
+    """``/1/17/230/`` → ``["/1/", "/1/17/", "/1/17/230/"]``: the unit and every unit above."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _writer_unit(platform: Platform, actor: Actor) -> UnitRef:
+    unit = actor.unit
+    if unit is None or unit.level not in LEVELS or not platform.can(actor, PUBLISH, unit):
+        raise Forbidden("只有区、街镇和居委的工作人员可以发布")
+    return unit
+
+
+# -- announcements -----------------------------------------------------------------------------
+
+
+def publish(platform: Platform, actor: Actor, raw: Mapping[str, Any]) -> Announcement:
+    unit = _writer_unit(platform, actor)
+    errors = Errors()
+    title = text(raw, "title", "标题", errors, min_length=2, max_length=120)
+    body = text(raw, "body", "正文", errors, max_length=10000)
+    expires_at = None
+    expires_on = str(raw.get("expires_on") or "").strip()
+    if expires_on:
+        try:
+            expires_at = end_of_day(date.fromisoformat(expires_on))
+        except ValueError:
+            errors.add("expires_on", "有效期应为日期，如 2026-12-31")
+        else:
+            if expires_at <= now():
+                errors.add("expires_on", "有效期应晚于今天")
+    errors.raise_if_any()
+    with platform.session() as session:
+        row = Announcement(
+            unit_id=unit.id,
+            unit_code=unit.code,
+            unit_name=unit.name,
+            unit_level=unit.level,
+            unit_path=unit.path,
+            title=title,
+            body=body,
+            pinned=flag(raw, "pinned"),
+            expires_at=expires_at,
+            author_user_id=actor.user_id,
+            author=actor.username,
+        )
+        session.add(row)
+        session.flush()
+        platform.audit(
+            session,
+            "interaction.announcement_published",
+            actor=actor,
+            target_type="interaction_announcement",
+            target_id=row.id,
+            detail={"title": title},
+        )
+        platform.publish(
+            session,
+            "interaction.announcement.published",
+            {"announcement_id": row.id, "unit_id": unit.id, "unit_level": unit.level},
+        )
+        return row
+
+
+def _current(query: Any) -> Any:
+    return query.where(
+        col(Announcement.withdrawn).is_(False),
+        or_(col(Announcement.expires_at).is_(None), col(Announcement.expires_at) > now()),
+    )
+
+
+def announcements_for(
+    platform: Platform, viewer: Viewer, unit: UnitRef | None = None, limit: int = 30
+) -> list[Announcement]:
+    """Current announcements for the viewer's committee (or ``unit``), pinned first.
+
+    Without a committee (anonymous or unverified, no unit chosen) the latest of all.
+    """
+    place = unit or (viewer.resident.committee if viewer.resident else None)
+    with platform.session() as session:
+        query = _current(select(Announcement))
+        if place is not None:
+            query = query.where(col(Announcement.unit_path).in_(ancestors(place.path)))
+        return list(
+            session.exec(
+                query.order_by(
+                    col(Announcement.pinned).desc(), col(Announcement.published_at).desc()
+                ).limit(limit)
+            )
+        )
+
+
+def read_counts(session: Session, ids: list[int | None]) -> dict[int, int]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(AnnouncementRead.announcement_id, func.count())
+        .where(col(AnnouncementRead.announcement_id).in_(wanted))
+        .group_by(col(AnnouncementRead.announcement_id))
+    ).all()
+    return {int(a): int(n) for a, n in rows}
+
+
+def read_announcement(
+    platform: Platform, viewer: Viewer, announcement_id: int
+) -> tuple[Announcement, int]:
+    """The announcement (counting this reader once) and its read count."""
+    with platform.session() as session:
+        row = session.exec(
+            _current(select(Announcement)).where(Announcement.id == announcement_id)
+        ).first()
+        if row is None:
+            raise NotFound("找不到该公告，或已过期")
+        key = viewer.reader_key
+        if key is not None:
+            upsert_row(
+                session,
+                AnnouncementRead,
+                {"announcement_id": announcement_id, "reader_key": key, "read_at": now()},
+                ("announcement_id", "reader_key"),
+                None,
+            )
+        session.flush()
+        return row, read_counts(session, [announcement_id]).get(announcement_id, 0)
+
+
+def managed_announcements(platform: Platform, actor: Actor) -> list[tuple[Announcement, int]]:
+    with platform.session() as session:
+        rows = list(
+            session.exec(
+                select(Announcement)
+                .where(platform.scope_filter(actor, PUBLISH, Announcement.unit_id))
+                .order_by(col(Announcement.id).desc())
+                .limit(100)
+            )
+        )
+        counts = read_counts(session, [r.id for r in rows])
+    return [(r, counts.get(r.id or 0, 0)) for r in rows]
+
+
+def withdraw(platform: Platform, actor: Actor, announcement_id: int) -> None:
+    with platform.session() as session:
+        row = session.exec(
+            select(Announcement)
+            .where(Announcement.id == announcement_id)
+            .where(platform.scope_filter(actor, PUBLISH, Announcement.unit_id))
+        ).first()
+        if row is None:
+            raise NotFound("找不到该公告")
+        row.withdrawn = True
+        row.updated_at = now()
+        session.add(row)
+        platform.audit(
+            session,
+            "interaction.announcement_withdrawn",
+            actor=actor,
+            target_type="interaction_announcement",
+            target_id=row.id,
+        )
+
+
+def announcement_dict(row: Announcement, reads: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": row.id,
+        "unit": {"code": row.unit_code, "name": row.unit_name, "level": row.unit_level},
+        "title": row.title,
+        "body": row.body,
+        "pinned": row.pinned,
+        "published_at": row.published_at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+    }
+    if reads is not None:
+        data["reads"] = reads
+    return data
+
+
+# -- 居务公开 ------------------------------------------------------------------------------------
+
+
+def _clean_disclosure(raw: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
+    return {
+        "category": choice(raw, "category", "公开类别", CATEGORIES, errors),
+        "title": text(raw, "title", "标题", errors, min_length=2, max_length=120),
+        "body": text(raw, "body", "内容", errors, max_length=20000),
+    }
+
+
+def disclose(platform: Platform, actor: Actor, raw: Mapping[str, Any]) -> Disclosure:
+    unit = _writer_unit(platform, actor)
+    errors = Errors()
+    values = _clean_disclosure(raw, errors)
+    errors.raise_if_any()
+    with platform.session() as session:
+        row = Disclosure(unit_id=unit.id, unit_code=unit.code, unit_name=unit.name, **values)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        session.add(
+            DisclosureRevision(
+                disclosure_id=row.id,
+                version=1,
+                changed_by=actor.username,
+                note="首次公开",
+                **values,
+            )
+        )
+        platform.audit(
+            session,
+            "interaction.disclosed",
+            actor=actor,
+            target_type="interaction_disclosure",
+            target_id=row.id,
+            detail={"category": values["category"], "title": values["title"]},
+        )
+        return row
+
+
+def revise(
+    platform: Platform, actor: Actor, disclosure_id: int, raw: Mapping[str, Any]
+) -> Disclosure:
+    errors = Errors()
+    values = _clean_disclosure(raw, errors)
+    note = text(raw, "note", "修改说明", errors, min_length=2, max_length=200)
+    errors.raise_if_any()
+    with platform.session() as session:
+        row = session.exec(
+            select(Disclosure)
+            .where(Disclosure.id == disclosure_id)
+            .where(platform.scope_filter(actor, PUBLISH, Disclosure.unit_id))
+        ).first()
+        if row is None:
+            raise NotFound("找不到该公开事项")
+        row.version += 1
+        row.updated_at = now()
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.add(row)
+        session.add(
+            DisclosureRevision(
+                disclosure_id=disclosure_id,
+                version=row.version,
+                changed_by=actor.username,
+                note=note,
+                **values,
+            )
+        )
+        platform.audit(
+            session,
+            "interaction.disclosure_revised",
+            actor=actor,
+            target_type="interaction_disclosure",
+            target_id=row.id,
+            detail={"version": row.version, "note": note},
+        )
+        return row
+
+
+def disclosures(
+    platform: Platform, unit: UnitRef | None, category: str | None = None
+) -> list[Disclosure]:
+    with platform.session() as session:
+        query = select(Disclosure)
+        if unit is not None:
+            query = query.where(Disclosure.unit_id == unit.id)
+        if category in CATEGORIES:
+            query = query.where(Disclosure.category == category)
+        return list(session.exec(query.order_by(col(Disclosure.updated_at).desc()).limit(100)))
+
+
+def disclosure(
+    platform: Platform, disclosure_id: int, actor: Actor | None = None
+) -> tuple[Disclosure, list[DisclosureRevision]]:
+    """A disclosure with its history (public; with ``actor``, only within their scope)."""
+    with platform.session() as session:
+        query = select(Disclosure).where(Disclosure.id == disclosure_id)
+        if actor is not None:
+            query = query.where(platform.scope_filter(actor, PUBLISH, Disclosure.unit_id))
+        row = session.exec(query).first()
+        if row is None:
+            raise NotFound("找不到该公开事项")
+        history = list(
+            session.exec(
+                select(DisclosureRevision)
+                .where(DisclosureRevision.disclosure_id == disclosure_id)
+                .order_by(col(DisclosureRevision.version).desc())
+            )
+        )
+        return row, history
+
+
+def managed_disclosures(platform: Platform, actor: Actor) -> list[Disclosure]:
+    with platform.session() as session:
+        return list(
+            session.exec(
+                select(Disclosure)
+                .where(platform.scope_filter(actor, PUBLISH, Disclosure.unit_id))
+                .order_by(col(Disclosure.updated_at).desc())
+                .limit(100)
+            )
+        )
+
+
+def disclosure_dict(
+    row: Disclosure, history: list[DisclosureRevision] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": row.id,
+        "unit": {"code": row.unit_code, "name": row.unit_name},
+        "category": row.category,
+        "category_label": CATEGORIES[row.category],
+        "title": row.title,
+        "body": row.body,
+        "version": row.version,
+        "updated_at": row.updated_at.isoformat(),
+    }
+    if history is not None:
+        data["history"] = [
+            {
+                "version": h.version,
+                "title": h.title,
+                "body": h.body,
+                "category": h.category,
+                "note": h.note,
+                "changed_by": h.changed_by,
+                "changed_at": h.changed_at.isoformat(),
+            }
+            for h in history
+        ]
+    return data

@@ -1,0 +1,472 @@
+"""The resident-facing pages (phone first): home, account, announcements, disclosures, services,
+the deliberation hall, neighbours and notifications.
+
+Every page works out the viewer afresh (:func:`~.web.viewer_of`); pages that need a verified
+resident say so instead of showing anything. Forms post back to the same page: on success a
+303 to a GET page, on bad input the form again with 422 and the errors next to the fields.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from shequyun_sdk import ApiError, platform_from_request, plugin_from_request
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import accounts, deliberation, neighbours, notices, notify, servicedesk, tally
+from .core import Viewer
+from .web import (
+    RESIDENT_COOKIE,
+    form_errors,
+    form_values,
+    redirect,
+    render,
+    run,
+    set_cookie,
+    viewer_of,
+)
+
+__all__ = ["ROUTES"]
+
+
+async def page(
+    request: Request,
+    template: str,
+    viewer: Viewer,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    unread = 0
+    if viewer.resident is not None:
+        platform = platform_from_request(request)
+        resident_id = viewer.resident.id
+
+        def count() -> int:
+            with platform.session() as session:
+                return notify.unread_count(session, resident_id)
+
+        unread = await run(count)
+    return render(request, template, viewer, {"unread": unread, **context}, status_code=status_code)
+
+
+def _session_days(request: Request) -> int:
+    return int(plugin_from_request(request).settings.get("session_days", 30))
+
+
+# -- home and account --------------------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    unit = None
+    code = request.query_params.get("unit", "").strip()
+    if code and viewer.resident is None:
+
+        def find() -> Any:
+            with platform.session() as session:
+                return platform.unit(session, code)
+
+        unit = await run(find)
+    items = await run(notices.announcements_for, platform, viewer, unit, 20)
+    topics = await run(deliberation.for_viewer, platform, viewer)
+    requests = await run(servicedesk.mine, platform, viewer)
+    return await page(
+        request,
+        "home.html",
+        viewer,
+        {
+            "announcements": items,
+            "chosen_unit": unit,
+            "open_topics": [t for t in topics if t.status == "open"][:5],
+            "open_requests": [r for r in requests if r.status not in servicedesk.CLOSED][:5],
+        },
+    )
+
+
+async def signup(request: Request) -> Response:
+    platform = platform_from_request(request)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = await form_values(request)
+        if values.get("password") != values.get("password2"):
+            errors["password2"] = "两次输入的密码不一致"
+        else:
+            try:
+                await run(accounts.sign_up, platform, values.get("phone"), values.get("password"))
+                _, token = await run(
+                    accounts.log_in,
+                    platform,
+                    values.get("phone"),
+                    values.get("password"),
+                    kind="cookie",
+                    lifetime=timedelta(days=_session_days(request)),
+                )
+            except ApiError as exc:
+                errors = form_errors(exc)
+            else:
+                response = redirect(request, "/verify")
+                set_cookie(
+                    request, response, RESIDENT_COOKIE, token, _session_days(request) * 86400
+                )
+                return response
+    values.pop("password", None)
+    values.pop("password2", None)
+    return render(
+        request,
+        "signup.html",
+        None,
+        {"errors": errors, "values": values},
+        status_code=422 if errors else 200,
+    )
+
+
+async def login(request: Request) -> Response:
+    platform = platform_from_request(request)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = await form_values(request)
+        try:
+            _, token = await run(
+                accounts.log_in,
+                platform,
+                values.get("phone"),
+                values.get("password"),
+                kind="cookie",
+                lifetime=timedelta(days=_session_days(request)),
+            )
+        except ApiError as exc:
+            errors = form_errors(exc)
+        else:
+            target = request.query_params.get("next", "/")
+            response = redirect(request, target if target.startswith("/") else "/")
+            set_cookie(request, response, RESIDENT_COOKIE, token, _session_days(request) * 86400)
+            return response
+    values.pop("password", None)
+    return render(
+        request,
+        "login.html",
+        None,
+        {"errors": errors, "values": values},
+        status_code=422 if errors else 200,
+    )
+
+
+async def logout(request: Request) -> Response:
+    token = request.cookies.get(RESIDENT_COOKIE)
+    if token:
+        await run(accounts.log_out, platform_from_request(request), token)
+    response = redirect(request, "/")
+    set_cookie(request, response, RESIDENT_COOKIE, None)
+    return response
+
+
+async def verify(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    if viewer.account is None:
+        return redirect(request, "/login?next=/verify")
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST" and not viewer.verified:
+        values = await form_values(request)
+        account_id = viewer.account.id
+        try:
+            if values.get("method") == "code":
+                await run(accounts.redeem_code, platform, account_id, values.get("code"))
+            else:
+                await run(
+                    accounts.verify_identity,
+                    platform,
+                    account_id,
+                    values.get("name"),
+                    values.get("id_number"),
+                )
+        except ApiError as exc:
+            errors = form_errors(exc)
+        else:
+            return redirect(request, "/?verified=1")
+    values.pop("id_number", None)
+    return await page(
+        request,
+        "verify.html",
+        viewer,
+        {"errors": errors, "values": values},
+        status_code=422 if errors else 200,
+    )
+
+
+# -- public content ------------------------------------------------------------------------------
+
+
+async def announcement(request: Request) -> Response:
+    viewer = await viewer_of(request)
+    row, reads = await run(
+        notices.read_announcement,
+        platform_from_request(request),
+        viewer,
+        int(request.path_params["item_id"]),
+    )
+    return await page(request, "announcement.html", viewer, {"item": row, "reads": reads})
+
+
+async def disclosures(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    code = request.query_params.get("unit", "").strip()
+
+    def find() -> Any:
+        if viewer.resident is not None and not code:
+            return viewer.resident.committee
+        if not code:
+            return None
+        with platform.session() as session:
+            return platform.unit(session, code)
+
+    unit = await run(find)
+    category = request.query_params.get("category") or None
+    rows = await run(notices.disclosures, platform, unit, category) if unit is not None else []
+    return await page(
+        request,
+        "disclosures.html",
+        viewer,
+        {
+            "unit": unit,
+            "rows": rows,
+            "category": category,
+            "categories": notices.CATEGORIES,
+            "code": code,
+        },
+    )
+
+
+async def disclosure(request: Request) -> Response:
+    viewer = await viewer_of(request)
+    row, history = await run(
+        notices.disclosure, platform_from_request(request), int(request.path_params["item_id"])
+    )
+    return await page(
+        request,
+        "disclosure.html",
+        viewer,
+        {"item": row, "history": history, "categories": notices.CATEGORIES},
+    )
+
+
+# -- 在线服务 ------------------------------------------------------------------------------------
+
+
+async def requests_page(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST" and viewer.verified:
+        values = await form_values(request)
+        due = plugin_from_request(request).settings.get("request_due_days", {})
+        try:
+            row = await run(servicedesk.submit, platform, viewer, values, due)
+        except ApiError as exc:
+            errors = form_errors(exc)
+        else:
+            return redirect(request, f"/requests/{row.id}")
+    rows = await run(servicedesk.mine, platform, viewer)
+    return await page(
+        request,
+        "requests.html",
+        viewer,
+        {
+            "rows": rows,
+            "errors": errors,
+            "values": values,
+            "categories": servicedesk.CATEGORIES,
+            "statuses": servicedesk.STATUSES,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+async def request_page(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    request_id = int(request.path_params["item_id"])
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            await run(
+                servicedesk.resident_reply, platform, viewer, request_id, await form_values(request)
+            )
+        except ApiError as exc:
+            errors = form_errors(exc)
+        else:
+            return redirect(request, f"/requests/{request_id}")
+    row, replies = await run(servicedesk.own, platform, viewer, request_id)
+    return await page(
+        request,
+        "request.html",
+        viewer,
+        {
+            "row": row,
+            "replies": replies,
+            "errors": errors,
+            "categories": servicedesk.CATEGORIES,
+            "statuses": servicedesk.STATUSES,
+            "closed": row.status in servicedesk.CLOSED,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+# -- 议事厅 -------------------------------------------------------------------------------------
+
+
+async def topics(request: Request) -> Response:
+    viewer = await viewer_of(request)
+    rows = await run(deliberation.for_viewer, platform_from_request(request), viewer)
+    return await page(
+        request,
+        "topics.html",
+        viewer,
+        {"rows": rows, "rules": deliberation.RULES, "in_scope": _scope_test(viewer)},
+    )
+
+
+def _scope_test(viewer: Viewer) -> Any:
+    def test(topic: Any) -> bool:
+        return viewer.resident is not None and deliberation.in_scope(topic, viewer.resident)
+
+    return test
+
+
+async def topic(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    topic_id = int(request.path_params["item_id"])
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = await form_values(request)
+        try:
+            if values.get("action") == "comment":
+                await run(deliberation.comment, platform, topic_id, viewer, values)
+            else:
+                await run(deliberation.cast_vote, platform, topic_id, viewer, values.get("option"))
+        except ApiError as exc:
+            if exc.status_code == 404:
+                raise
+            errors = form_errors(exc)
+        else:
+            return redirect(request, f"/topics/{topic_id}?done={values.get('action', 'vote')}")
+
+    def load() -> dict[str, Any]:
+        with platform.session() as session:
+            row = deliberation.get_visible(session, topic_id, viewer)
+            tally.settle(platform, session, row)
+            _, ballots = tally.count_ballots(session, row)
+            return {
+                "topic": row,
+                "ballot": deliberation.ballot_of(session, row, viewer),
+                "ballots": ballots,
+                "comments": deliberation.comments(session, topic_id),
+                "stances": deliberation.stance_counts(session, topic_id),
+                "refusal": deliberation.refusal(row, viewer),
+            }
+
+    data = await run(load)
+    return await page(
+        request,
+        "topic.html",
+        viewer,
+        {
+            **data,
+            "errors": errors,
+            "values": values,
+            "rules": deliberation.RULES,
+            "stance_labels": deliberation.STANCES,
+            "done": request.query_params.get("done"),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+# -- 邻里互动 -----------------------------------------------------------------------------------
+
+
+async def posts(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    notice = ""
+    if request.method == "POST":
+        values = await form_values(request)
+        action = values.get("action")
+        threshold = int(plugin_from_request(request).settings.get("auto_hide_reports", 3))
+        try:
+            if action == "comment":
+                await run(neighbours.comment, platform, viewer, int(values["post_id"]), values)
+            elif action == "report":
+                await run(
+                    neighbours.report,
+                    platform,
+                    viewer,
+                    values.get("target_type"),
+                    values.get("target_id"),
+                    values.get("reason"),
+                    threshold=threshold,
+                )
+                return redirect(request, "/posts?reported=1")
+            else:
+                await run(neighbours.create_post, platform, viewer, values)
+        except ApiError as exc:
+            errors = form_errors(exc)
+        except (KeyError, ValueError):
+            errors = {"_form": "请求不完整，请刷新后重试"}
+        else:
+            return redirect(request, "/posts")
+    if request.query_params.get("reported"):
+        notice = "已收到您的举报，居委会将尽快处理"
+    threads = await run(neighbours.posts_for, platform, viewer)
+    return await page(
+        request,
+        "posts.html",
+        viewer,
+        {"threads": threads, "errors": errors, "values": values, "notice": notice},
+        status_code=422 if errors else 200,
+    )
+
+
+async def notifications(request: Request) -> Response:
+    platform = platform_from_request(request)
+    viewer = await viewer_of(request)
+    if viewer.resident is None:
+        return await page(request, "notifications.html", viewer, {"rows": []})
+    if request.method == "POST":
+        await run(notify.mark_read, platform, viewer.resident.id)
+        return redirect(request, "/notifications")
+    rows = await run(notify.for_resident, platform, viewer.resident.id)
+    return await page(request, "notifications.html", viewer, {"rows": rows})
+
+
+ROUTES = [
+    Route("/", home, methods=["GET"]),
+    Route("/signup", signup, methods=["GET", "POST"]),
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/verify", verify, methods=["GET", "POST"]),
+    Route("/announcements/{item_id:int}", announcement, methods=["GET"]),
+    Route("/disclosures", disclosures, methods=["GET"]),
+    Route("/disclosures/{item_id:int}", disclosure, methods=["GET"]),
+    Route("/requests", requests_page, methods=["GET", "POST"]),
+    Route("/requests/{item_id:int}", request_page, methods=["GET", "POST"]),
+    Route("/topics", topics, methods=["GET"]),
+    Route("/topics/{item_id:int}", topic, methods=["GET", "POST"]),
+    Route("/posts", posts, methods=["GET", "POST"]),
+    Route("/notifications", notifications, methods=["GET", "POST"]),
+]

@@ -1,0 +1,254 @@
+"""在线服务: residents' requests (证明/报修/求助) in their committee's queue.
+
+A request lands in the queue of the committee the resident lives in when submitting it, with a
+due date by category (setting ``request_due_days``). The committee replies and moves it through
+已提交 → 已受理 → 办理中 → 已办结 (or 不予受理); each reply notifies the resident at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from shequyun_sdk import Actor, Conflict, Forbidden, NotFound, Platform
+from sqlmodel import Session, col, select
+
+from .core import SERVE, Errors, Viewer, choice, mask_name, now, text, today
+from .models import RequestReply, ServiceRequest
+from .notify import notify
+
+__all__ = ["CATEGORIES", "STATUSES", "cadre_reply", "mine", "queue", "submit"]
+
+CATEGORIES = {"certificate": "证明", "repair": "报修", "help": "求助"}
+STATUSES = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "done": "已办结",
+    "rejected": "不予受理",
+}
+CLOSED = {"done", "rejected"}
+DEFAULT_DUE_DAYS = {"certificate": 3, "repair": 5, "help": 3}
+
+
+def submit(
+    platform: Platform, viewer: Viewer, raw: Mapping[str, Any], due_days: Mapping[str, int]
+) -> ServiceRequest:
+    ref = viewer.resident
+    if ref is None:
+        raise Forbidden("请先完成实名核验，核验后才能办理在线服务", code="not_verified")
+    errors = Errors()
+    category = choice(raw, "category", "服务类别", CATEGORIES, errors)
+    title = text(raw, "title", "事项", errors, min_length=2, max_length=80)
+    body = text(raw, "body", "详细说明", errors, max_length=2000)
+    errors.raise_if_any()
+    days = int(due_days.get(category, DEFAULT_DUE_DAYS[category]))
+    with platform.session() as session:
+        row = ServiceRequest(
+            unit_id=ref.committee.id,
+            unit_name=ref.committee.name,
+            category=category,
+            title=title,
+            body=body,
+            resident_id=ref.id,
+            resident_name=ref.name,
+            address_label=ref.address_label or "",
+            assisted_by=viewer.assisted_by,
+            due_on=today() + timedelta(days=days),
+        )
+        session.add(row)
+        session.flush()
+        if viewer.assistant is not None:
+            platform.audit(
+                session,
+                "interaction.assisted_request",
+                actor=viewer.assistant,
+                target_type="interaction_request",
+                target_id=row.id,
+                detail={"resident_id": ref.id, "category": category},
+            )
+        platform.publish(
+            session,
+            "interaction.request.submitted",
+            {"request_id": row.id, "unit_id": row.unit_id, "category": category},
+        )
+        return row
+
+
+def mine(platform: Platform, viewer: Viewer) -> list[ServiceRequest]:
+    if viewer.resident is None:
+        return []
+    with platform.session() as session:
+        return list(
+            session.exec(
+                select(ServiceRequest)
+                .where(ServiceRequest.resident_id == viewer.resident.id)
+                .order_by(col(ServiceRequest.id).desc())
+            )
+        )
+
+
+def own(
+    platform: Platform, viewer: Viewer, request_id: int
+) -> tuple[ServiceRequest, list[RequestReply]]:
+    """A request of the viewer's own, with its replies; NotFound for anyone else's."""
+    with platform.session() as session:
+        row = session.get(ServiceRequest, request_id)
+        if row is None or viewer.resident is None or row.resident_id != viewer.resident.id:
+            raise NotFound("找不到该服务申请")
+        return row, _replies(session, request_id)
+
+
+def resident_reply(
+    platform: Platform, viewer: Viewer, request_id: int, raw: Mapping[str, Any]
+) -> None:
+    errors = Errors()
+    body = text(raw, "body", "补充说明", errors, max_length=1000)
+    errors.raise_if_any()
+    row, _ = own(platform, viewer, request_id)
+    if row.status in CLOSED:
+        raise Conflict("该申请已结束，如需继续办理请重新提交")
+    assert viewer.resident is not None
+    with platform.session() as session:
+        session.add(
+            RequestReply(
+                request_id=request_id,
+                author_kind="resident",
+                author=mask_name(viewer.resident.name),
+                body=body,
+                assisted_by=viewer.assisted_by,
+            )
+        )
+
+
+def _replies(session: Session, request_id: int) -> list[RequestReply]:
+    return list(
+        session.exec(
+            select(RequestReply)
+            .where(RequestReply.request_id == request_id)
+            .order_by(col(RequestReply.id))
+        )
+    )
+
+
+def queue(platform: Platform, actor: Actor, status: str | None = None) -> list[ServiceRequest]:
+    """The requests of the committees the cadre serves, open ones first, by due date."""
+    with platform.session() as session:
+        query = select(ServiceRequest).where(
+            platform.scope_filter(actor, SERVE, ServiceRequest.unit_id)
+        )
+        if status == "open":
+            query = query.where(col(ServiceRequest.status).not_in(CLOSED))
+        elif status in STATUSES:
+            query = query.where(ServiceRequest.status == status)
+        return list(
+            session.exec(
+                query.order_by(col(ServiceRequest.due_on), col(ServiceRequest.id)).limit(500)
+            )
+        )
+
+
+def for_cadre(
+    platform: Platform, actor: Actor, request_id: int
+) -> tuple[ServiceRequest, list[RequestReply]]:
+    with platform.session() as session:
+        row = session.exec(
+            select(ServiceRequest)
+            .where(ServiceRequest.id == request_id)
+            .where(platform.scope_filter(actor, SERVE, ServiceRequest.unit_id))
+        ).first()
+        if row is None:
+            raise NotFound("找不到该服务申请")
+        return row, _replies(session, request_id)
+
+
+def cadre_reply(
+    platform: Platform, actor: Actor, request_id: int, raw: Mapping[str, Any]
+) -> ServiceRequest:
+    errors = Errors()
+    body = text(raw, "body", "答复", errors, max_length=2000, required=False)
+    status = raw.get("status") or None
+    if status is not None and status not in STATUSES:
+        errors.add("status", "请选择办理状态")
+    if not body and status is None:
+        errors.add("body", "请填写答复或选择新的办理状态")
+    errors.raise_if_any()
+    with platform.session() as session:
+        row = session.exec(
+            select(ServiceRequest)
+            .where(ServiceRequest.id == request_id)
+            .where(platform.scope_filter(actor, SERVE, ServiceRequest.unit_id))
+        ).first()
+        if row is None:
+            raise NotFound("找不到该服务申请")
+        if row.status in CLOSED:
+            raise Conflict("该申请已结束", field="status")
+        changed = status is not None and status != row.status
+        session.add(
+            RequestReply(
+                request_id=request_id,
+                author_kind="cadre",
+                author=f"{row.unit_name}",
+                body=body or f"状态更新为「{STATUSES[str(status)]}」",
+                status_to=str(status) if changed else None,
+            )
+        )
+        if changed:
+            row.status = str(status)
+            if row.status in CLOSED:
+                row.closed_at = now()
+        row.updated_at = now()
+        session.add(row)
+        platform.audit(
+            session,
+            "interaction.request_replied",
+            actor=actor,
+            target_type="interaction_request",
+            target_id=row.id,
+            detail={"status": row.status},
+        )
+        notify(
+            platform,
+            session,
+            row.resident_id,
+            kind="request.replied",
+            title=f"您的申请「{row.title}」有新答复（{STATUSES[row.status]}）",
+            link=f"/requests/{row.id}",
+            dedupe_key=f"request-reply:{row.id}:{row.updated_at.timestamp()}",
+            immediate=True,
+        )
+        return row
+
+
+def overdue(row: ServiceRequest) -> bool:
+    return row.status not in CLOSED and row.due_on < today()
+
+
+def as_dict(row: ServiceRequest, replies: list[RequestReply] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": row.id,
+        "category": row.category,
+        "category_label": CATEGORIES[row.category],
+        "title": row.title,
+        "body": row.body,
+        "status": row.status,
+        "status_label": STATUSES[row.status],
+        "committee": row.unit_name,
+        "due_on": row.due_on.isoformat(),
+        "overdue": overdue(row),
+        "assisted_by": row.assisted_by,
+        "created_at": row.created_at.isoformat(),
+    }
+    if replies is not None:
+        data["replies"] = [
+            {
+                "author_kind": r.author_kind,
+                "author": r.author,
+                "body": r.body,
+                "status_to": r.status_to,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in replies
+        ]
+    return data

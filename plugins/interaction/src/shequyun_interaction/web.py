@@ -1,0 +1,169 @@
+"""Request glue shared by the pages and the API: who the viewer is, forms, cookies, errors.
+
+Residents sign in to the portal with their own cookie (``shequyun_resident``), distinct from the
+kernel's staff session; the mobile app sends ``X-Resident-Token`` instead (a header, so that no
+browser sends it on its own and the API needs no CSRF token). A cadre in assisted mode carries
+the ``shequyun_assist`` cookie (portal) or ``X-Assist-Resident: <resident id>`` (API) on top of
+their own staff login; assistance is re-checked against their grant on every request.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from shequyun_sdk import (
+    ApiError,
+    NotFound,
+    Platform,
+    PluginContext,
+    ValidationFailed,
+    actor_from_request,
+    platform_from_request,
+    plugin_from_request,
+    read_json,
+    requires,
+)
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from . import accounts
+from .core import Viewer
+
+__all__ = [
+    "ASSIST_COOKIE",
+    "RESIDENT_COOKIE",
+    "form_errors",
+    "form_values",
+    "redirect",
+    "set_cookie",
+    "viewer_of",
+]
+
+RESIDENT_COOKIE = "shequyun_resident"
+ASSIST_COOKIE = "shequyun_assist"
+TOKEN_HEADER = "x-resident-token"
+ASSIST_HEADER = "x-assist-resident"
+
+T = TypeVar("T")
+
+
+async def viewer_of(request: Request, *, api: bool = False) -> Viewer:
+    """The resident-side viewer of ``request``, placement read afresh."""
+    platform = platform_from_request(request)
+    actor = actor_from_request(request)
+    assist_header = request.headers.get(ASSIST_HEADER) if api else None
+    assist_cookie = None if api else request.cookies.get(ASSIST_COOKIE)
+    token = request.headers.get(TOKEN_HEADER) if api else request.cookies.get(RESIDENT_COOKIE)
+
+    def work() -> Viewer:
+        with platform.session() as session:
+            if actor is not None and (assist_header or assist_cookie):
+                if api:
+                    raw = str(assist_header)
+                    target = int(raw) if raw.isdigit() else None
+                else:
+                    target = accounts.assist_target(session, actor, assist_cookie)
+                if target is not None:
+                    ref = accounts.assisted_resident(platform, session, actor, target)
+                    if ref is not None:
+                        return Viewer(None, ref, actor)
+                if api:
+                    raise NotFound("找不到要代办的居民", field=ASSIST_HEADER)
+            account = accounts.account_for_token(session, token, "api" if api else "cookie")
+            return accounts.viewer_for(platform, session, account)
+
+    return await run_in_threadpool(work)
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Response]])
+
+
+def staff_page(permission: str) -> Callable[[Handler], Handler]:
+    """Guard a cadre page: anonymous visitors go to the login page, then :func:`requires`."""
+
+    def decorate(handler: Handler) -> Handler:
+        guarded = requires(permission)(handler)
+
+        @functools.wraps(handler)
+        async def page(request: Request) -> Response:
+            if actor_from_request(request) is None:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            return await guarded(request)
+
+        return page  # type: ignore[return-value]
+
+    return decorate
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON body, which must be an object (422 otherwise)."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    return body
+
+
+async def run(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await run_in_threadpool(work, *args, **kwargs)
+
+
+async def form_values(request: Request) -> dict[str, Any]:
+    """The posted form as a dict; repeated fields (checkboxes) become lists."""
+    form = await request.form()
+    values: dict[str, Any] = {}
+    for key in form:
+        if key == "csrf_token":
+            continue
+        items = [str(v) for v in form.getlist(key)]
+        values[key] = items if len(items) > 1 or key.endswith("[]") else items[0]
+    return {k.removesuffix("[]"): v for k, v in values.items()}
+
+
+def form_errors(exc: ApiError) -> dict[str, str]:
+    """``{field: message}`` for re-rendering a form next to its fields."""
+    errors: dict[str, str] = {}
+    for detail in exc.details:
+        errors.setdefault(detail.get("field", "_form"), detail.get("message", exc.message))
+    if not errors:
+        errors[exc.field or "_form"] = exc.message
+    return errors
+
+
+def redirect(request: Request, path: str) -> Response:
+    return RedirectResponse(plugin_from_request(request).url(path), status_code=303)
+
+
+def set_cookie(
+    request: Request, response: Response, name: str, value: str | None, max_age: int = 0
+) -> None:
+    if value is None:
+        response.delete_cookie(name, path="/", httponly=True, samesite="lax")
+        return
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    viewer: Viewer | None,
+    context: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+) -> Response:
+    platform: Platform = platform_from_request(request)
+    plugin: PluginContext = plugin_from_request(request)
+    values = {"me": viewer, "u": plugin.url, "static": plugin.static_url, "unread": 0, **context}
+    return platform.render(request, f"interaction/{template}", values, status_code=status_code)

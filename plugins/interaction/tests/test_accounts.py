@@ -1,0 +1,119 @@
+"""Resident accounts: sign up, verify against the resident database, codes from the committee."""
+
+from __future__ import annotations
+
+from .conftest import API, PASSWORD, WEIFANG1, WEIFANG2
+
+
+def test_a_resident_signs_up_and_verifies_with_name_id_number_and_phone(town):
+    wang = town.resident("王秀英", building="12")
+    app = town.account(wang.phone)
+    me = app.get("/me").json()
+    assert me["account"]["verified"] is False and me["resident"] is None
+    done = app.post("/me/verify", {"name": "王秀英", "id_number": wang.id_number})
+    assert done.status_code == 200, done.text
+    resident = done.json()["resident"]
+    assert resident["id"] == wang.id
+    assert resident["committee"] == {"code": WEIFANG1, "name": "潍坊一村居委会"}
+    assert resident["building"] == "12"
+    # Only placement comes back: no ID number, phone or birth date.
+    assert set(resident) == {"id", "name", "committee", "address", "building", "household_number"}
+
+
+def test_verification_needs_all_three_to_match_and_says_nothing_more(town):
+    wang = town.resident("王秀英")
+    app = town.account(wang.phone)
+    wrong_name = app.post("/me/verify", {"name": "王秀", "id_number": wang.id_number})
+    assert wrong_name.status_code == 422
+    other = town.resident("李建国")
+    wrong_id = app.post("/me/verify", {"name": "王秀英", "id_number": other.id_number})
+    assert wrong_id.status_code == 422
+    assert wrong_name.json()["error"]["message"] == wrong_id.json()["error"]["message"]
+    # A phone not on the record cannot verify even with the right name and ID number.
+    stranger = town.account("13999999999")
+    assert (
+        stranger.post("/me/verify", {"name": "王秀英", "id_number": wang.id_number}).status_code
+        == 422
+    )
+    assert app.get("/me").json()["resident"] is None
+
+
+def test_verification_attempts_are_throttled(town):
+    wang = town.resident("王秀英")
+    app = town.account(wang.phone)
+    for _ in range(5):
+        assert (
+            app.post("/me/verify", {"name": "错", "id_number": wang.id_number}).status_code == 422
+        )
+    locked = app.post("/me/verify", {"name": "王秀英", "id_number": wang.id_number})
+    assert locked.status_code == 403
+    assert locked.json()["error"]["code"] == "locked"
+
+
+def test_a_cadre_issues_a_one_time_code_for_a_resident_whose_phone_differs(town):
+    zhang = town.resident("张阿婆", phone="02158881234")
+    app = town.account("13700000001")  # the daughter's phone, not on the record
+    issued = town.client.post(
+        f"{API}/manage/codes", headers=town.cadre().auth, json={"resident_id": zhang.id}
+    )
+    assert issued.status_code == 201, issued.text
+    code = issued.json()["code"]
+    assert len(code) == 8
+    used = app.post("/me/verify", {"code": code})
+    assert used.status_code == 200, used.text
+    assert used.json()["resident"]["name"] == "张阿婆"
+    again = town.account("13700000002").post("/me/verify", {"code": code})
+    assert again.status_code == 422
+
+
+def test_a_cadre_cannot_issue_codes_outside_their_committee(town):
+    far = town.resident("赵先生", unit=WEIFANG2)
+    issued = town.client.post(
+        f"{API}/manage/codes", headers=town.cadre(WEIFANG1).auth, json={"resident_id": far.id}
+    )
+    assert issued.status_code == 404
+
+
+def test_one_resident_links_to_one_account(town):
+    wang = town.resident("王秀英")
+    town.verified(wang)
+    second = town.account("13700000009")
+    code = town.client.post(
+        f"{API}/manage/codes", headers=town.cadre().auth, json={"resident_id": wang.id}
+    ).json()["code"]
+    linked = second.post("/me/verify", {"code": code})
+    assert linked.status_code == 409
+
+
+def test_wrong_passwords_lock_the_account_for_a_while(town):
+    town.account("13600000001")
+    for _ in range(5):
+        bad = town.client.post(
+            f"{API}/auth/login", json={"phone": "13600000001", "password": "wrong-pass-1"}
+        )
+        assert bad.status_code == 422
+    locked = town.client.post(
+        f"{API}/auth/login", json={"phone": "13600000001", "password": PASSWORD}
+    )
+    assert locked.status_code == 403
+
+
+def test_sign_up_refuses_bad_input_and_duplicates(town):
+    bad = town.client.post(f"{API}/auth/signup", json={"phone": "123", "password": "short"})
+    assert bad.status_code == 422
+    assert {d["field"] for d in bad.json()["error"]["details"]} == {"phone", "password"}
+    town.account("13600000002")
+    again = town.client.post(
+        f"{API}/auth/signup", json={"phone": "13600000002", "password": PASSWORD}
+    )
+    assert again.status_code == 409
+
+
+def test_resident_tokens_are_not_staff_tokens(town):
+    app = town.account("13600000003")
+    # The kernel's API does not know resident tokens, and resident routes want one.
+    assert town.client.get("/api/v1/me", headers=app.headers).status_code == 401
+    assert town.client.get(f"{API}/me").status_code == 401
+    out = app.post("/auth/logout")
+    assert out.status_code == 204
+    assert app.get("/me").status_code == 401
