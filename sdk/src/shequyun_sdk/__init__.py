@@ -15,6 +15,7 @@ from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from .identity import LEVELS, Actor, NotAuthenticated, UnitRef, actor_from_request, requires
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
 from .platform import Platform, platform_from_request, plugin_from_request
+from .residents import Building, ResidentRef
 from .types import (
     Event,
     NavEntry,
@@ -26,7 +27,6 @@ from .types import (
     TagDefinition,
     WorkbenchCard,
 )
-from .residents import Building, ResidentRef
 from .web import read_json
 
 __version__ = "0.1.0"
