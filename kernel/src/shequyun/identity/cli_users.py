@@ -16,11 +16,12 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ..cli_support import acting_actor
 from ..request_context import configure_logging
 from ..settings import SettingsError, load_settings
 from . import audit
 from .directory import create_user, grant_role
-from .models import Grant, OrgUnit, User
+from .models import OrgUnit, User
 from .passwords import check_policy
 from .user_import import COLUMNS, MAX_IMPORT_BYTES, USERS_MANAGE, ImportReport, import_users
 
@@ -193,31 +194,7 @@ def import_command(
 
 
 def _acting_admin(kernel: Kernel, username: str, grant_id: int | None) -> Actor:
-    """The actor the import is scoped to: ``username`` under a grant that manages users."""
-    with Session(kernel.engine) as session:
-        user = session.exec(
-            select(User).where(func.lower(User.username) == username.strip().lower())
-        ).first()
-        if user is None or not user.is_active:
-            raise click.ClickException(f"找不到启用中的用户 {username}")
-        rows = session.exec(
-            select(Grant, OrgUnit)
-            .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
-            .where(Grant.user_id == user.id, col(Grant.revoked_at).is_(None))
-            .order_by(col(Grant.id))
-        ).all()
-    usable = [(g, u) for g, u in rows if USERS_MANAGE in kernel.permissions.permissions_of(g.role)]
-    if grant_id is not None:
-        usable = [(g, u) for g, u in usable if g.id == grant_id]
-    if not usable:
-        raise click.ClickException(f"{username} 没有可以管理用户的授权")
-    if len(usable) > 1:
-        choices = "；".join(f"{g.id}：{u.name} {g.role}" for g, u in usable)
-        raise click.ClickException(
-            f"{username} 有多项可管理用户的授权，请用 --grant 指定：{choices}"
-        )
-    grant, unit = usable[0]
-    return kernel.authenticator.actor_for(user, grant, unit, "cli")
+    return acting_actor(kernel, username, grant_id, USERS_MANAGE, "管理用户")
 
 
 def _print_errors(report: ImportReport) -> None:

@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING
 import click
 from shequyun_sdk import ApiError
 from shequyun_sdk.identity import Actor
-from sqlalchemy import func
-from sqlmodel import Session, col, select
 
-from ..identity.models import Grant, OrgUnit, User
+from ..cli_support import acting_actor
 from ..request_context import configure_logging
 from ..settings import SettingsError, load_settings
 from .importing import (
@@ -102,29 +100,7 @@ def import_command(file: Path, as_username: str, grant_id: int | None, apply: bo
 
 
 def _acting_user(kernel: Kernel, username: str, grant_id: int | None) -> Actor:
-    """``username`` acting under their grant that may import residents."""
-    with Session(kernel.engine) as session:
-        user = session.exec(
-            select(User).where(func.lower(User.username) == username.strip().lower())
-        ).first()
-        if user is None or not user.is_active:
-            raise click.ClickException(f"找不到启用中的用户 {username}")
-        rows = session.exec(
-            select(Grant, OrgUnit)
-            .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
-            .where(Grant.user_id == user.id, col(Grant.revoked_at).is_(None))
-            .order_by(col(Grant.id))
-        ).all()
-    usable = [(g, u) for g, u in rows if IMPORT in kernel.permissions.permissions_of(g.role)]
-    if grant_id is not None:
-        usable = [(g, u) for g, u in usable if g.id == grant_id]
-    if not usable:
-        raise click.ClickException(f"{username} 没有可以导入居民信息的授权")
-    if len(usable) > 1:
-        choices = "；".join(f"{g.id}：{u.name} {g.role}" for g, u in usable)
-        raise click.ClickException(f"{username} 有多项可导入的授权，请用 --grant 指定：{choices}")
-    grant, unit = usable[0]
-    return kernel.authenticator.actor_for(user, grant, unit, "cli")
+    return acting_actor(kernel, username, grant_id, IMPORT, "导入居民信息")
 
 
 def _print_errors(report: ImportReport) -> None:
