@@ -210,3 +210,33 @@ def test_version_two_with_a_renamed_and_a_removed_field_keeps_version_one_answer
         f"/api/v1/campaigns/{opened.json()['id']}/submissions", headers=bureau.auth
     ).json()["items"]
     assert v2_rows[0]["data"] == {"households": 720, "elevators_wanted": 5}
+
+
+def test_results_export_as_xlsx_keeps_the_columns(shequyun_client, shequyun_actors):
+    import io
+
+    from openpyxl import load_workbook
+
+    bureau = shequyun_actors.bureau()
+    cadre = shequyun_actors.cadre("310104003001")
+    _, campaign = open_campaign(shequyun_client, bureau, COMMITTEE_COUNT, ["310104003000"])
+    (task,) = shequyun_client.get("/api/v1/tasks", headers=cadre.auth).json()["items"]
+    shequyun_client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        headers=cadre.auth,
+        json={"client_key": "xlsx-answer-1", "data": {"households": 640, "remark": "=1+1"}},
+    )
+    response = shequyun_client.get(
+        f"/api/v1/campaigns/{campaign}/export?format=xlsx", headers=bureau.auth
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header, row = list(sheet.iter_rows(values_only=True))
+    assert header[-3:] == ("户数", "有意加装电梯的楼栋数", "备注")
+    assert row[3] == "宛平南路居委会" and row[-3] == 640
+    assert row[-1] == "=1+1"  # text, never a formula
+    refused = shequyun_client.get(
+        f"/api/v1/campaigns/{campaign}/export?format=pdf", headers=bureau.auth
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "format"

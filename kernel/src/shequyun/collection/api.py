@@ -18,10 +18,13 @@ from starlette.routing import BaseRoute, Route
 from ..identity import audit, scope
 from ..identity.auth import request_actor, unit_ref
 from ..identity.models import OrgUnit
+from ..spreadsheets import xlsx_chunks
 from .campaigns import FILL, RESULTS, REVIEW, _aware
 from .forms import PUBLISH, form_view, version_view
 from .models import Campaign, Form, FormVersion, Task
 from .results import aggregate, csv_chunks, export_rows, overdue, progress
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 __all__ = ["ROUTES"]
 
@@ -316,10 +319,11 @@ async def campaign_results(request: Request) -> Response:
 
 @requires(RESULTS)
 async def campaign_export(request: Request) -> Response:
-    """Every submitted answer as CSV (UTF-8 with BOM), streamed without a row limit."""
+    """Every submitted answer as CSV (UTF-8 with BOM) or XLSX, streamed without a row limit."""
     campaign_id = _id(request, "campaign_id")
-    if request.query_params.get("format", "csv") != "csv":
-        raise ValidationFailed("format 目前支持 csv", field="format")
+    file_format = request.query_params.get("format", "csv")
+    if file_format not in ("csv", "xlsx"):
+        raise ValidationFailed("format 应为 csv 或 xlsx", field="format")
     actor = request_actor(request)
     kernel = _kernel(request)
     svc = kernel.collection
@@ -336,7 +340,7 @@ async def campaign_export(request: Request) -> Response:
                 actor=actor,
                 target_type="campaign",
                 target_id=campaign.id,
-                detail={"format": "csv", "within": within.code if within else None},
+                detail={"format": file_format, "within": within.code if within else None},
             )
 
         await run_in_threadpool(log)
@@ -346,14 +350,17 @@ async def campaign_export(request: Request) -> Response:
 
     def chunks() -> Any:
         try:
-            yield from csv_chunks(header, rows)
+            if file_format == "xlsx":
+                yield from xlsx_chunks(campaign.title, header, rows)
+            else:
+                yield from csv_chunks(header, rows)
         finally:
             session.close()
 
-    name = urllib.parse.quote(f"{campaign.title}_{date.today().isoformat()}.csv")
+    name = urllib.parse.quote(f"{campaign.title}_{date.today().isoformat()}.{file_format}")
     return StreamingResponse(
         chunks(),
-        media_type="text/csv; charset=utf-8",
+        media_type=XLSX_TYPE if file_format == "xlsx" else "text/csv; charset=utf-8",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
     )
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -28,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from ..identity import audit
 from ..identity.models import OrgUnit
+from ..spreadsheets import xlsx_chunks
 from .idnumber import mask_id, mask_phone
 from .importing import among
 from .models import GENDERS, REGISTRATIONS, Address, Household, Resident, ResidentTag
@@ -399,33 +399,12 @@ class ResidentExport:
 
     def xlsx_chunks(self) -> Iterator[bytes]:
         """The XLSX file, built in a temporary file (write-only workbook), then sent in chunks."""
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.utils import get_column_letter
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet("居民信息")
-        for index, column in enumerate(self.columns, start=1):
-            width = 20 if column.key in {"id_number", "unit", "compound", "tags"} else 12
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.append([c.title for c in self.columns])
-        for rows in self.batches():
-            for row in rows:
-                cells: list[Any] = []
-                for value in row:
-                    if isinstance(value, str):
-                        value = _ILLEGAL.sub("", value)
-                        if value.startswith("="):  # text, never a formula
-                            cell = WriteOnlyCell(sheet, value)
-                            cell.data_type = "s"
-                            value = cell
-                    cells.append(value)
-                sheet.append(cells)
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
-            workbook.save(out)
-            out.seek(0)
-            while chunk := out.read(CHUNK_BYTES):
-                yield chunk
+        widths = [
+            20 if column.key in {"id_number", "unit", "compound", "tags"} else 12
+            for column in self.columns
+        ]
+        rows = (row for batch in self.batches() for row in batch)
+        return xlsx_chunks("居民信息", [c.title for c in self.columns], rows, widths=widths)
 
     def chunks(self) -> Iterator[bytes]:
         return self.xlsx_chunks() if self.format == "xlsx" else self.csv_chunks()
