@@ -328,3 +328,16 @@ def test_two_cadres_registering_one_id_number_at_once_make_one_record(
     street = shequyun_actors.street_admin("310115004000")
     listed = shequyun_client.get("/api/v1/residents", headers=street.auth).json()["items"]
     assert len(listed) == 1
+
+
+def test_a_body_that_is_not_an_object_is_named(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    for path in ("/api/v1/residents", "/api/v1/campaigns"):
+        response = shequyun_client.post(path, json=["not", "an", "object"], headers=cadre.auth)
+        assert response.status_code in (403, 422), path
+    refused = shequyun_client.post("/api/v1/residents", json=[1], headers=cadre.auth)
+    assert refused.json()["error"] == {
+        "code": "validation_failed",
+        "message": "请求内容应为 JSON 对象",
+        "field": "(body)",
+    }

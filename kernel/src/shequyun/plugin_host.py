@@ -93,6 +93,7 @@ class PluginHost:
         self._order: list[str] = []
         #: Increases whenever a plugin fails, so caches of what plugins contribute can expire.
         self.generation = 0
+        self._callers: dict[tuple[str, str], Any] = {}
         self._undo_tracing: Callable[[], None] | None = None
         if settings.trace_hooks:
             self.enable_tracing()
@@ -299,8 +300,16 @@ class PluginHost:
         return collected
 
     def _caller(self, record: PluginRecord, hook_name: str) -> Any:
-        others = [p for p in self.pm.get_plugins() if p is not record.module]
-        return self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+        """The hook caller reaching only ``record``'s plugin, made once (per-request hooks
+        such as ``extra_template_vars`` run on every page)."""
+        key = (record.name, hook_name)
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [p for p in self.pm.get_plugins() if p is not record.module]
+            caller = self._callers[key] = self.pm.subset_hook_caller(
+                hook_name, remove_plugins=others
+            )
+        return caller
 
     # -- tracing ---------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from .types import (
     TagDefinition,
     WorkbenchCard,
 )
-from .web import read_json
+from .web import read_json, read_json_object
 
 __version__ = "0.1.0"
 
@@ -69,5 +69,6 @@ __all__ = [
     "platform_from_request",
     "plugin_from_request",
     "read_json",
+    "read_json_object",
     "requires",
 ]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from shequyun_sdk import ValidationFailed, read_json
+from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -53,13 +53,6 @@ def _id(request: Request, name: str) -> int:
     return int(raw)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
-    return body
-
-
 def _within(session: Session, actor: Any, request: Request, permission: str) -> OrgUnit | None:
     code = request.query_params.get("within")
     if not code:
@@ -91,7 +84,7 @@ async def list_forms(request: Request) -> Response:
 @requires(PUBLISH)
 async def create_form(request: Request) -> Response:
     """Create a form with its first draft version (schema and UI are checked first)."""
-    body = await _body(request)
+    body = await read_json_object(request)
     actor = request_actor(request)
     svc = _kernel(request).collection
 
@@ -121,7 +114,7 @@ async def get_form(request: Request) -> Response:
 async def save_draft_version(request: Request) -> Response:
     """Create the next draft version or replace the current draft."""
     form_id = _id(request, "form_id")
-    body = await _body(request)
+    body = await read_json_object(request)
     actor = request_actor(request)
     svc = _kernel(request).collection
     version = await _run(
@@ -184,7 +177,7 @@ def campaign_view(session: Session, campaign: Campaign) -> dict[str, Any]:
 @requires(PUBLISH)
 async def open_campaign(request: Request) -> Response:
     """Send a published form version to units within your grant, with a deadline."""
-    body = await _body(request)
+    body = await read_json_object(request)
     actor = request_actor(request)
     svc = _kernel(request).collection
 
@@ -474,7 +467,7 @@ async def get_task(request: Request) -> Response:
 async def save_task_draft(request: Request) -> Response:
     """Save answers without submitting (send the task's ``version``)."""
     task_id = _id(request, "task_id")
-    body = await _body(request)
+    body = await read_json_object(request)
     actor = request_actor(request)
     svc = _kernel(request).collection
 
@@ -492,7 +485,7 @@ async def save_task_draft(request: Request) -> Response:
 async def submit_task(request: Request) -> Response:
     """Submit answers. Idempotent: resending the same ``client_key`` changes nothing."""
     task_id = _id(request, "task_id")
-    body = await _body(request)
+    body = await read_json_object(request)
     key = body.get("client_key") or request.headers.get("Idempotency-Key")
     actor = request_actor(request)
     svc = _kernel(request).collection
@@ -514,7 +507,7 @@ async def submit_task(request: Request) -> Response:
 async def return_task(request: Request) -> Response:
     """Send a submission back to the committee with a comment."""
     task_id = _id(request, "task_id")
-    body = await _body(request)
+    body = await read_json_object(request)
     actor = request_actor(request)
     svc = _kernel(request).collection
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shequyun_sdk import Conflict, ValidationFailed, read_json
+from shequyun_sdk import Conflict, ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -113,19 +113,15 @@ async def list_residents(request: Request) -> Response:
 @requires(WRITE)
 async def create_resident(request: Request) -> Response:
     """Register a resident in a committee within your grant."""
-    body = await read_json(request)
+    body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
 
     def work(session: Session) -> dict[str, Any]:
-        resident = service.create(
-            session, actor, body if isinstance(body, dict) else {}, source=SOURCE
-        )
+        resident = service.create(session, actor, body, source=SOURCE)
         session.flush()
         return service.view(session, resident)  # type: ignore[no-any-return]
 
-    if not isinstance(body, dict):
-        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
     return JSONResponse(await _in_session(request, work, commit=True), status_code=201)
 
 
@@ -145,9 +141,7 @@ async def get_resident(request: Request) -> Response:
 async def update_resident(request: Request) -> Response:
     """Change fields of a resident; send the ``version`` you read (409 with current values)."""
     resident_id = _resident_id(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    body = await read_json_object(request)
     changes = {k: v for k, v in body.items() if k != "version"}
     actor = request_actor(request)
     service = _kernel(request).residents
@@ -166,9 +160,7 @@ async def update_resident(request: Request) -> Response:
 async def remove_resident(request: Request) -> Response:
     """Mark a resident removed (注销); the record and its history stay."""
     resident_id = _resident_id(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
 
@@ -203,9 +195,7 @@ async def resident_history(request: Request) -> Response:
 async def transfer_resident(request: Request) -> Response:
     """Move the record to another committee from a date (迁移)."""
     resident_id = _resident_id(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
 
@@ -232,9 +222,7 @@ async def transfer_resident(request: Request) -> Response:
 async def reveal_resident(request: Request) -> Response:
     """Show the full ID number or phone; needs a stated reason and is audited."""
     resident_id = _resident_id(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
+    body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
     shown = await _in_session(
