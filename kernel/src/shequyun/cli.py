@@ -75,10 +75,12 @@ def _refuse_pending(settings: Settings) -> None:
 
 
 def _add_feature_commands() -> None:
+    from .attachments.cli import attachments
     from .identity.cli_org import org
     from .identity.cli_users import users
     from .residents.cli import residents
 
+    main.add_command(attachments)
     main.add_command(org)
     main.add_command(users)
     main.add_command(residents)

@@ -8,10 +8,12 @@ the database is current → collect subscribers → call each plugin's ``on_star
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from shequyun_sdk import NotFound
+from shequyun_sdk.attachments import AttachmentRef
 from shequyun_sdk.identity import Actor, UnitRef
 from shequyun_sdk.residents import Building, ResidentRef
 from shequyun_sdk.types import PluginContext, Subscriber
@@ -20,6 +22,8 @@ from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .attachments.service import AttachmentService, to_ref
+from .attachments.storage import BlobStore
 from .collection.service import CollectionService
 from .db import make_engine, session_scope
 from .enablement import Enablement
@@ -228,6 +232,78 @@ class KernelPlatform:
             adults_only=adults_only,
         )
 
+    # -- attachments ----------------------------------------------------------------------
+
+    def store_attachment(
+        self,
+        session: Session,
+        *,
+        data: bytes,
+        filename: str,
+        owner: str,
+        owner_ref: str | None = None,
+        unit: UnitRef | None = None,
+        actor: Actor | None = None,
+        accept: Collection[str] = ("image", "document"),
+        public: bool = False,
+        read_permissions: Sequence[str] = (),
+        field: str = "file",
+    ) -> AttachmentRef:
+        row = self._kernel.attachments.store(
+            session,
+            data=data,
+            filename=filename,
+            actor=actor,
+            owner=owner,
+            owner_ref=owner_ref,
+            unit_id=unit.id if unit is not None else None,
+            accept=accept,
+            public=public,
+            read_permissions=read_permissions,
+            field=field,
+        )
+        return to_ref(row)
+
+    def get_attachment(self, session: Session, attachment_id: str) -> AttachmentRef | None:
+        row = self._kernel.attachments.get(session, attachment_id)
+        return to_ref(row) if row is not None else None
+
+    def claim_attachments(
+        self,
+        session: Session,
+        attachment_ids: Iterable[str],
+        *,
+        actor: Actor | None,
+        owner: str,
+        owner_ref: str,
+        unit: UnitRef | None = None,
+        accept: Collection[str] = ("image", "document"),
+        public: bool = False,
+        read_permissions: Sequence[str] = (),
+        field: str = "attachments",
+    ) -> list[AttachmentRef]:
+        rows = self._kernel.attachments.claim(
+            session,
+            attachment_ids,
+            actor=actor,
+            owner=owner,
+            owner_ref=owner_ref,
+            unit_id=unit.id if unit is not None else None,
+            accept=accept,
+            public=public,
+            read_permissions=read_permissions,
+            field=field,
+        )
+        return [to_ref(row) for row in rows]
+
+    def attachment_response(
+        self, session: Session, attachment: AttachmentRef, *, download: bool = False
+    ) -> Response:
+        row = self._kernel.attachments.get(session, attachment.id)
+        if row is None or not self._kernel.attachments.blobs.exists(row.sha256):
+            raise NotFound("附件不存在", field="attachment_id")
+        return self._kernel.attachments.response(row, download=download)
+
 
 class Kernel:
     """One running shequyun: build it, :meth:`start` it, use it, :meth:`stop` it."""
@@ -260,6 +336,10 @@ class Kernel:
             FieldCipher(self.settings.data_key.get_secret_value() or secret),
             vocabulary,
             self.events,
+        )
+        self.attachments = AttachmentService(
+            BlobStore(self.settings.effective_attachments_dir),
+            self.settings.attachment_max_bytes,
         )
         self.collection = CollectionService.build(self.residents, self.events)
         self.enablement = Enablement(self.engine, self.host)

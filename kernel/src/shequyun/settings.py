@@ -63,6 +63,12 @@ class Settings(BaseModel):
     https: bool = False
     language: str = "zh_CN"
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    attachments_dir: Path | None = Field(
+        default=None,
+        description="Where attachment files are kept; data_dir/attachments when empty. "
+        "Every worker and machine must see the same directory.",
+    )
+    attachment_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     inline_worker: bool = Field(
         default=True, description="Deliver events inside the web process (embedded default)."
     )
@@ -93,6 +99,11 @@ class Settings(BaseModel):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'shequyun.db').resolve()}"
+
+    @property
+    def effective_attachments_dir(self) -> Path:
+        """The directory attachment files live in."""
+        return self.attachments_dir or self.data_dir / "attachments"
 
     @property
     def is_sqlite(self) -> bool:

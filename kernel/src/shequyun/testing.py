@@ -157,6 +157,12 @@ class TestActor:
         self.password = TEST_PASSWORD
 
     @property
+    def actor(self) -> Any:
+        """This user as the platform sees them (an SDK ``Actor``), for calling ``Platform``."""
+        kernel = self.app.state.kernel
+        return kernel.authenticator.actor_for(self.user, self.grant, self.unit, "token")
+
+    @property
     def auth(self) -> dict[str, str]:
         """Headers authenticating as this actor with their API token."""
         return {"Authorization": f"Bearer {self.token}"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pluggy
 
+from .attachments import ATTACHMENT_KINDS, AttachmentRef
 from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from .identity import LEVELS, Actor, NotAuthenticated, UnitRef, actor_from_request, requires
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
@@ -38,11 +39,13 @@ hookimpl = pluggy.HookimplMarker("shequyun")
 ENTRY_POINT_GROUP = "shequyun.plugins"
 
 __all__ = [
+    "ATTACHMENT_KINDS",
     "ENTRY_POINT_GROUP",
     "LEVELS",
     "MANIFEST_SCHEMA",
     "Actor",
     "ApiError",
+    "AttachmentRef",
     "Building",
     "Conflict",
     "Event",

@@ -7,6 +7,7 @@ they have is their mount point (the site root and ``/api/v1``).
 from __future__ import annotations
 
 from . import (
+    attachments,
     collection,
     core,
     health,
@@ -23,6 +24,7 @@ DEFAULT_PLUGINS = (
     core,
     identity,
     residents,
+    attachments,
     collection,
     portal_residents,
     portal_collection,

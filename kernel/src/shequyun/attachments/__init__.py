@@ -1,0 +1,1 @@
+"""The attachment store: files checked at the door, kept once by content, read by scope."""

@@ -1,0 +1,38 @@
+"""Default plugin ``attachments``: the file store records refer to (photos, scans, PDFs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shequyun_sdk import PluginContext, hookimpl
+from starlette.routing import BaseRoute
+
+from ..attachments import api
+from ..attachments.models import Attachment
+
+MANIFEST = {
+    "name": "attachments",
+    "version": "0.1.0",
+    "title": {"zh": "附件", "en": "Attachments"},
+    "description": {
+        "zh": "上传、检查并按权限提供照片与文档",
+        "en": "Upload, check and serve photos and documents by scope",
+    },
+    "sdk": ">=0.1,<0.2",
+    "requires": ["identity"],
+}
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return [Attachment]
+
+
+@hookimpl
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return api.API_ROUTES
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return api.PORTAL_ROUTES
