@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..openapi import describe
 from .service import AttachmentService, to_ref
 
 __all__ = ["API_ROUTES", "PORTAL_ROUTES", "read_upload"]
@@ -36,6 +37,45 @@ async def read_upload(request: Request, field: str = "file") -> tuple[str, bytes
         raise ValidationFailed(f"上传的表单无法读取：{exc.detail}", field=field) from exc
 
 
+_ATTACHMENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^att_"},
+        "filename": {"type": "string"},
+        "content_type": {"type": "string"},
+        "kind": {"type": "string", "enum": ["image", "document"]},
+        "size": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "url": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "claimed": {"type": "boolean"},
+        "public": {"type": "boolean"},
+    },
+}
+
+
+@describe(
+    requestBody={
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    },
+    responses={
+        "201": {
+            "description": "已保存（尚未被记录引用）",
+            "content": {"application/json": {"schema": _ATTACHMENT}},
+        },
+        "413": {"description": "文件太大"},
+        "415": {"description": "不支持的文件类型"},
+    },
+)
 @requires()
 async def upload(request: Request) -> Response:
     """Upload one file (multipart field ``file``); 201 with the unclaimed attachment.
@@ -57,6 +97,11 @@ async def upload(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(keep), status_code=201)
 
 
+@describe(
+    responses={
+        "200": {"description": "附件信息", "content": {"application/json": {"schema": _ATTACHMENT}}}
+    }
+)
 async def metadata(request: Request) -> Response:
     """One attachment's name, type, size and hash; 404 to those who may not read it."""
     kernel = request.app.state.kernel
@@ -74,6 +119,10 @@ async def metadata(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(read))
 
 
+@describe(
+    parameters=[{"name": "download", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+    responses={"200": {"description": "文件内容", "content": {"*/*": {}}}},
+)
 async def content(request: Request) -> Response:
     """The file itself (``?download=1`` to save it rather than show it)."""
     kernel = request.app.state.kernel
