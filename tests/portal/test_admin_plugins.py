@@ -129,6 +129,29 @@ def test_a_plugin_is_switched_on_for_one_district(shequyun_actors, shequyun_kern
     assert [c.detail["enabled"] for c in changes] == [True, False, None]
 
 
+def test_plugins_ask_where_they_are_on_for_people_the_kernel_does_not_know(
+    shequyun_actors, shequyun_kernel
+):
+    admin = shequyun_actors.platform_admin().portal()
+    platform = shequyun_kernel.platform
+    with platform.session() as session:
+        xuhui_committee = platform.unit(session, "310104003001")
+        district = platform.unit(session, "310104000000")
+        pudong_committee = platform.unit(session, "310115004001")
+    assert not platform.plugin_enabled_at("lanes", xuhui_committee)  # off by default
+    assert platform.plugin_enabled_at("residents", pudong_committee)  # the kernel's own
+    admin.post(
+        "/admin/plugins/lanes/enablement", data={"unit_code": "310104000000", "enabled": "on"}
+    )
+    admin.post(
+        "/admin/plugins/lanes/enablement", data={"unit_code": "310104003000", "enabled": "off"}
+    )
+    assert not platform.plugin_enabled_at("lanes", xuhui_committee)  # its street is off
+    assert platform.plugin_enabled_at("lanes", district)  # the district itself is on
+    assert not platform.plugin_enabled_at("lanes", pudong_committee)
+    assert not platform.plugin_enabled_at("eldercare", district)  # failed at start-up
+
+
 def test_bad_enablement_input_writes_nothing(shequyun_actors, shequyun_kernel):
     admin = shequyun_actors.platform_admin().portal()
     missing = admin.post("/admin/plugins/lanes/enablement", data={"unit_code": "", "enabled": "on"})

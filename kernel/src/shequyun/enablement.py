@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shequyun_sdk.identity import Actor
+from shequyun_sdk.identity import Actor, UnitRef
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -109,6 +109,20 @@ class Enablement:
             return True
         # Enabled somewhere inside the actor's own subtree: they oversee it.
         return any(r.enabled and r.unit_path.startswith(path) for r in rules)
+
+    def enabled_at(self, plugin: str, unit: UnitRef) -> bool:
+        """Whether ``plugin`` is switched on at ``unit``: the most specific rule on the unit's
+        path, else the manifest's default. For people the kernel does not know (residents of a
+        plugin), whose place is a unit rather than a grant."""
+        record = self.host.records.get(plugin)
+        if record is None or not record.active:
+            return False
+        if record.builtin:
+            return True
+        above = [r for r in self.rules(plugin) if unit.path.startswith(r.unit_path)]
+        if not above:
+            return self.default(plugin)
+        return max(above, key=lambda r: len(r.unit_path)).enabled
 
     def set_rule(
         self,

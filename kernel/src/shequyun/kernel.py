@@ -111,6 +111,9 @@ class KernelPlatform:
     def scope_filter(self, actor: Actor | None, permission: str, unit_column: Any) -> Any:
         return scope.scope_filter(actor, permission, unit_column)
 
+    def plugin_enabled_at(self, name: str, unit: UnitRef) -> bool:
+        return self._kernel.enablement.enabled_at(name, unit)
+
     def unit(self, session: Session, code: str) -> UnitRef | None:
         row = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
         return unit_ref(row) if row is not None else None

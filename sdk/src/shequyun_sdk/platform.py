@@ -83,6 +83,15 @@ class Platform(Protocol):
         """
         ...
 
+    def plugin_enabled_at(self, name: str, unit: UnitRef) -> bool:
+        """Whether plugin ``name`` is switched on at ``unit`` (see per-unit enablement).
+
+        The kernel already hides a plugin from staff where it is off. Check this yourself for
+        people the kernel does not know, such as residents signed in to your plugin: their place
+        is their committee, so ask for it before serving them.
+        """
+        ...
+
     def unit(self, session: Session, code: str) -> UnitRef | None:
         """The org unit with the 12-digit ``code``, or None."""
         ...
