@@ -344,7 +344,7 @@ class Kernel:
             BlobStore(self.settings.effective_attachments_dir),
             self.settings.attachment_max_bytes,
         )
-        self.collection = CollectionService.build(self.residents, self.events)
+        self.collection = CollectionService.build(self.residents, self.events, self.attachments)
         self.enablement = Enablement(self.engine, self.host)
         self.platform = KernelPlatform(self)
         self.started = False

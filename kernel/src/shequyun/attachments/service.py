@@ -239,6 +239,20 @@ class AttachmentService:
         session.flush()
         return rows
 
+    def release(
+        self, session: Session, owner: str, owner_ref: str, *, keep: Collection[str] = ()
+    ) -> list[Attachment]:
+        """Give back the files ``owner``/``owner_ref`` holds, except ``keep``: each is unclaimed
+        again (its uploader's alone) and pruned like any unclaimed upload."""
+        released = [row for row in self.owned_by(session, owner, owner_ref) if row.id not in keep]
+        for row in released:
+            row.owner = row.owner_ref = row.unit_id = row.claimed_at = None
+            row.public = False
+            row.read_permissions = []
+            session.add(row)
+        session.flush()
+        return released
+
     def owned_by(self, session: Session, owner: str, owner_ref: str) -> list[Attachment]:
         """The files a record claimed, oldest first."""
         return list(

@@ -324,7 +324,8 @@ async def campaign_export(request: Request) -> Response:
     try:
         campaign = await run_in_threadpool(svc.campaigns.get, session, actor, campaign_id)
         within = await run_in_threadpool(_within, session, actor, request, RESULTS)
-        header, rows = export_rows(session, actor, campaign, within)
+        site = str(request.base_url).rstrip("/")
+        header, rows = export_rows(session, actor, campaign, within, site=site)
 
         def log() -> None:
             audit.record_now(

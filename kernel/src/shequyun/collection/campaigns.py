@@ -23,12 +23,14 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from ..attachments.service import AttachmentService
 from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from ..residents.service import READ as RESIDENTS_READ
 from ..residents.service import ResidentFilters, ResidentService
+from .files import FileFields, claim_for_task
 from .forms import PUBLISH, FormService
 from .models import Campaign, CampaignTarget, FormVersion, SubmissionKey, Task, TaskEvent, utcnow
 
@@ -49,11 +51,19 @@ class Submitted:
 
 
 class CampaignService:
-    def __init__(self, forms: FormService, residents: ResidentService, events: EventBus) -> None:
+    def __init__(
+        self,
+        forms: FormService,
+        residents: ResidentService,
+        events: EventBus,
+        attachments: AttachmentService,
+    ) -> None:
         self.forms = forms
         self.residents = residents
         self.events = events
+        self.attachments = attachments
         self._validators: dict[int, Any] = {}
+        self._files: dict[int, FileFields] = {}
         self._versions: dict[int, FormVersion] = {}
         self._lock = Lock()
 
@@ -72,6 +82,14 @@ class CampaignService:
                     cached = compile_validator(version.schema_, ui=version.ui)
                     self._validators[version.id] = cached
         return cached
+
+    def file_fields(self, version: FormVersion) -> FileFields:
+        """The attachment questions of a version (found once per process)."""
+        assert version.id is not None
+        found = self._files.get(version.id)
+        if found is None:
+            found = self._files.setdefault(version.id, FileFields(version.schema_, version.ui))
+        return found
 
     def published_version(self, session: Session, version_id: int) -> FormVersion:
         """A published form version, read once per process: published versions never change,
@@ -349,6 +367,8 @@ class CampaignService:
         task.data = data
         task.status = "draft"
         self._bump(session, task, actor, "draft_saved", None)
+        version = self.published_version(session, campaign.form_version_id)
+        self._claim_files(session, actor, task, campaign, version)
         return task
 
     def submit(
@@ -393,6 +413,7 @@ class CampaignService:
         task.submitted_at = now
         task.on_time = now <= _aware(campaign.deadline)
         self._bump(session, task, actor, "resubmitted" if resubmission else "submitted", None)
+        self._claim_files(session, actor, task, campaign, version)
         if campaign.mode == "roster" and campaign.writeback:
             self._write_back(session, actor, campaign, data)
         self.events.publish(
@@ -479,6 +500,21 @@ class CampaignService:
                 actor_username=actor.username if actor else None,
             )
         )
+
+    def _claim_files(
+        self,
+        session: Session,
+        actor: Actor | None,
+        task: Task,
+        campaign: Campaign,
+        version: FormVersion,
+    ) -> None:
+        """Claim the files the task's answers refer to (after ``_bump``: the task's row lock
+        orders concurrent saves). Raises ValidationFailed; nothing may be committed then."""
+        files = self.file_fields(version)
+        if files:
+            found = files.answers(task.data, roster=campaign.mode == "roster")
+            claim_for_task(self.attachments, session, actor, task, found)
 
     def _validate(
         self,

@@ -155,11 +155,16 @@ def _asserting(check: Callable[[str], str | None]) -> Callable[[object], bool]:
 
 
 class Kind(NamedTuple):
-    """A kind of field as cadres know it, and how a form author writes it."""
+    """A kind of field as cadres know it, and how a form author writes it.
+
+    ``widget`` is set for the kinds the schema alone does not make, a photo question being
+    an attachment question whose UI entry says ``"widget": "photo"``.
+    """
 
     name: str
     title: str
     example: dict[str, Any]
+    widget: str | None = None
 
 
 KINDS = (
@@ -195,6 +200,13 @@ KINDS = (
         "多个附件",
         {"type": "array", "items": {"type": "string", "format": "attachment"}, "maxItems": 9},
     ),
+    Kind("photo", "照片", {"type": "string", "format": "attachment"}, widget="photo"),
+    Kind(
+        "photos",
+        "多张照片",
+        {"type": "array", "items": {"type": "string", "format": "attachment"}, "maxItems": 9},
+        widget="photo",
+    ),
     Kind(
         "table",
         "表格（重复填写的一组字段）",
@@ -226,9 +238,14 @@ WIDGETS: dict[str, frozenset[str]] = {
     "id-number": frozenset({"id_number"}),
     "address": frozenset({"address", "group"}),
     "file": frozenset({"attachment", "attachments"}),
+    "photo": frozenset({"attachment", "attachments"}),
     "table": frozenset({"table"}),
 }
-"""Each widget of the UI layer and the kinds of field it can show."""
+"""Each widget of the UI layer and the kinds of field it can show.
+
+``photo`` is ``file`` restricted to images: the portal offers the camera and photo library, and
+answers referring to anything but an image (a PDF, say) are refused (see ``collection.files``).
+"""
 
 DEFAULT_WIDGET = {
     "text": "text",

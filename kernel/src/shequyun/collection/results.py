@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +22,15 @@ from sqlmodel import Session, col, select
 
 from ..identity import scope
 from ..identity.models import OrgUnit
+from . import fields
 from .campaigns import RESULTS, _aware
 from .models import Campaign, FormVersion, Task, utcnow
 
 __all__ = ["LEVEL_COLUMNS", "ExportColumns", "aggregate", "export_rows", "progress"]
 
 LEVEL_COLUMNS = {"district": Task.district_id, "street": Task.street_id, "committee": Task.unit_id}
+#: How many files of an attachment question the results show (the export has them all).
+FILE_SAMPLES = 12
 
 
 def _base(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) -> Any:
@@ -149,6 +152,8 @@ class _FieldStats:
     minimum: float | None = None
     maximum: float | None = None
     numeric: int = 0
+    file_count: int = 0
+    files: list[str] = field(default_factory=list)
 
     def add(self, value: Any) -> None:
         if value is None or value == "" or value == []:
@@ -169,8 +174,19 @@ class _FieldStats:
         elif isinstance(value, str):
             self.values[value] += 1
 
+    def add_files(self, value: Any) -> None:
+        """An answer to an attachment question: counted, and the first few ids kept."""
+        ids = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if not ids:
+            return
+        self.answered += 1
+        self.file_count += len(ids)
+        self.files += ids[: max(FILE_SAMPLES - len(self.files), 0)]
+
     def view(self, kind: str) -> dict[str, Any]:
         view: dict[str, Any] = {"answered": self.answered}
+        if kind == "file":
+            return {**view, "files": self.file_count, "samples": self.files}
         if kind == "number":
             view.update(
                 sum=self.total,
@@ -205,7 +221,8 @@ class ExportColumns:
             for name, column in version.columns.items():
                 if column not in self.labels:
                     self.labels[column] = (ui_fields.get(name) or {}).get("label") or name
-                    self.kinds[column] = _kind(properties.get(name) or {})
+                    schema = properties.get(name) or {}
+                    self.kinds[column] = _kind(fields.resolve(schema, version.schema_))
         # Oldest first for positions: a column keeps its place, new ones are appended, so a
         # bureau's spreadsheet does not shift when the form gets a new version.
         self.order: list[str] = []
@@ -222,7 +239,9 @@ class ExportColumns:
         return {mapping.get(name, name): value for name, value in answers.items()}
 
 
-def _kind(schema: dict[str, Any]) -> str:
+def _kind(schema: Mapping[str, Any]) -> str:
+    if fields.kind_of(schema) in ("attachment", "attachments"):
+        return "file"
     if schema.get("type") in ("number", "integer"):
         return "number"
     if "enum" in schema or schema.get("type") == "boolean":
@@ -262,6 +281,10 @@ def aggregate(
         submissions[group_id] += 1
         for answers in _answers(campaign, task):
             for column, value in columns.row(task, answers).items():
+                if columns.kinds.get(column) == "file":
+                    stats[group_id][column].add_files(value)
+                    totals[column].add_files(value)
+                    continue
                 stats[group_id][column].add(value)
                 totals[column].add(value)
     names = _names(session, [g for g in stats if g is not None])
@@ -292,14 +315,27 @@ def aggregate(
 
 
 def export_rows(
-    session: Session, actor: Actor | None, campaign: Campaign, within: OrgUnit | None
+    session: Session,
+    actor: Actor | None,
+    campaign: Campaign,
+    within: OrgUnit | None,
+    *,
+    site: str = "",
 ) -> tuple[list[str], Iterator[list[Any]]]:
-    """Header and rows of every submitted answer (one row per committee, or per resident)."""
+    """Header and rows of every submitted answer (one row per committee, or per resident).
+
+    An attachment question has its ids in its column, as the API gives them, and the files'
+    addresses in the portal (``{site}/attachments/<id>``, one a line) in the column after it,
+    so a spreadsheet reader can open them (after logging in, within their scope).
+    """
     columns = ExportColumns(session, campaign)
     header = ["区", "街镇", "居村委编码", "居村委", "提交时间", "是否按时"]
     if campaign.mode == "roster":
         header += ["居民编号"]
-    header += [columns.labels[c] for c in columns.order]
+    for c in columns.order:
+        header.append(columns.labels[c])
+        if columns.kinds[c] == "file":
+            header.append(f"{columns.labels[c]}（下载地址）")
 
     def rows() -> Iterator[list[Any]]:
         units: dict[int, tuple[str, str]] = {}
@@ -328,7 +364,12 @@ def export_rows(
             for answers in raw_rows:
                 mapped = columns.row(task, {k: v for k, v in answers.items() if k != "resident_id"})
                 extra = [answers.get("resident_id")] if campaign.mode == "roster" else []
-                yield prefix + extra + [_cell(mapped.get(c)) for c in columns.order]
+                cells = []
+                for c in columns.order:
+                    cells.append(_cell(mapped.get(c)))
+                    if columns.kinds[c] == "file":
+                        cells.append(_file_links(mapped.get(c), site))
+                yield prefix + extra + cells
 
     return header, rows()
 
@@ -356,6 +397,11 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dict):
         return " ".join(str(v) for v in value.values() if v)
     return value
+
+
+def _file_links(value: Any, site: str) -> str:
+    ids = value if isinstance(value, list) else [value]
+    return "\n".join(f"{site}/attachments/{v}" for v in ids if isinstance(v, str) and v)
 
 
 def _names(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:

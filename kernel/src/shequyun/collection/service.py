@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..attachments.service import AttachmentService
 from ..events import EventBus
 from ..residents.service import ResidentService
 from .campaigns import CampaignService
@@ -18,6 +19,8 @@ class CollectionService:
     campaigns: CampaignService
 
     @classmethod
-    def build(cls, residents: ResidentService, events: EventBus) -> CollectionService:
+    def build(
+        cls, residents: ResidentService, events: EventBus, attachments: AttachmentService
+    ) -> CollectionService:
         forms = FormService()
-        return cls(forms, CampaignService(forms, residents, events))
+        return cls(forms, CampaignService(forms, residents, events, attachments))
