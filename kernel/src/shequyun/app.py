@@ -88,6 +88,8 @@ def create_app(
         worker = (
             asyncio.create_task(_inline_worker(kernel)) if kernel.settings.inline_worker else None
         )
+        if kernel.settings.inline_worker:
+            kernel.scheduler.start_background()
         try:
             yield
         finally:
@@ -95,6 +97,8 @@ def create_app(
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+            # Off the event loop: a job still running gets a moment to finish.
+            await asyncio.to_thread(kernel.scheduler.stop_background)
             kernel.stop()
 
     app = Starlette(

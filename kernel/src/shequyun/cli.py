@@ -79,8 +79,10 @@ def _add_feature_commands() -> None:
     from .identity.cli_org import org
     from .identity.cli_users import users
     from .residents.cli import residents
+    from .scheduler.cli import jobs
 
     main.add_command(attachments)
+    main.add_command(jobs)
     main.add_command(org)
     main.add_command(users)
     main.add_command(residents)
@@ -214,17 +216,20 @@ def plugin_new(name: str, directory: Path | None) -> None:
     "--interval", type=float, default=1.0, show_default=True, help="Seconds between rounds."
 )
 def worker(once: bool, interval: float) -> None:
-    """Deliver events from the outbox to plugin subscribers."""
+    """Deliver events from the outbox to plugin subscribers, and run due scheduled jobs."""
     settings = _settings()
     configure_logging(settings.log_level)
     _refuse_pending(settings)
     kernel = _kernel(settings)
     kernel.start()
+    if not once:  # in a thread of its own, so that a long job never holds up events
+        kernel.scheduler.start_background()
     try:
         while True:
             delivered = kernel.events.deliver_due(limit=500)
             if once:
                 click.echo(f"delivered {delivered}")
+                click.echo(f"ran {len(kernel.scheduler.run_due())} scheduled jobs")
                 return
             if delivered == 0:
                 time.sleep(interval)

@@ -2,7 +2,8 @@
 
 The web app, the CLI and the test harness all build a :class:`Kernel` and differ only in what
 they do with it. Start-up order: load plugins (each in its guard) → collect migrations → check
-the database is current → collect subscribers → call each plugin's ``on_startup``.
+the database is current → collect subscribers and scheduled jobs → call each plugin's
+``on_startup``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .residents import for_plugins
 from .residents.crypto import FieldCipher
 from .residents.service import ResidentFilters, ResidentService
 from .residents.vocabulary import ResidentVocabulary
+from .scheduler import Scheduler
 from .settings import Settings, load_settings, resolve_secret_key
 
 __all__ = ["Kernel", "KernelPlatform"]
@@ -346,6 +348,7 @@ class Kernel:
         )
         self.collection = CollectionService.build(self.residents, self.events, self.attachments)
         self.enablement = Enablement(self.engine, self.host)
+        self.scheduler = Scheduler(self.engine, self.host)
         self.platform = KernelPlatform(self)
         self.started = False
 
@@ -363,6 +366,7 @@ class Kernel:
             "register_event_subscribers", platform=self.platform
         ):
             self._add_subscribers(record, subscribers)
+        self.scheduler.collect(self.platform)
         for record in self.host.active_records():
             self.host.call(record, "on_startup", platform=self.platform)
         # A failure at start-up also fails the plugins requiring the failed one: withdraw all.
@@ -375,6 +379,7 @@ class Kernel:
         """Run every plugin's ``on_shutdown``; errors are logged, never raised."""
         if not self.started:
             return
+        self.scheduler.stop_background()
         for record in reversed(self.host.active_records()):
             self.host.call(record, "on_shutdown", platform=self.platform, fail_plugin=False)
         self.started = False

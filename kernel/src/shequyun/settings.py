@@ -70,7 +70,9 @@ class Settings(BaseModel):
     )
     attachment_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     inline_worker: bool = Field(
-        default=True, description="Deliver events inside the web process (embedded default)."
+        default=True,
+        description="Deliver events and run scheduled jobs inside the web process "
+        "(embedded default).",
     )
 
     @field_validator("log_level")

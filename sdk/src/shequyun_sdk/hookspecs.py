@@ -45,6 +45,7 @@ from .types import (
     PluginContext,
     ResidentAttribute,
     Role,
+    ScheduledJob,
     Subscriber,
     TagDefinition,
     WorkbenchCard,
@@ -191,6 +192,22 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
     Events are delivered after the transaction that published them commits, from the durable
     outbox. A subscriber that raises is retried later with backoff and never delays or loses
     the events of other subscribers, so handlers must be idempotent (use ``event.id``).
+    """
+
+
+@hookspec
+def register_scheduled_jobs(plugin: PluginContext, platform: Platform) -> Sequence[ScheduledJob]:
+    """Return work the platform runs on a schedule, so that no operator needs a cron for it.
+
+    Called once at start-up; handlers take no arguments and close over ``platform``. A job is
+    named ``<plugin>.<name>`` and first falls due at its first scheduled moment after it is
+    registered. Every web process (in the embedded default) and every ``shequyun worker``
+    looks for due jobs, and the one that claims a due run first runs it, under a one-hour
+    lease, so each due run happens once however many processes there are. A handler that
+    raises is logged, its error recorded (``shequyun jobs list``) and it runs again at its
+    next due time; it never stops or delays the other jobs' runs. Runs missed while nothing
+    was running are made up by one run. Jobs of a plugin that failed are not run. A run cut
+    off by a crash is run again when its lease expires, so make handlers idempotent.
     """
 
 

@@ -8,9 +8,10 @@ and English follows through the translation layer.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "PluginContext",
     "ResidentAttribute",
     "Role",
+    "ScheduledJob",
     "Subscriber",
     "TagDefinition",
     "WorkbenchCard",
@@ -105,6 +107,62 @@ class Subscriber:
         if self.event.endswith("*"):
             return event_type.startswith(self.event[:-1])
         return event_type == self.event
+
+
+JobHandler = Callable[[], object]
+
+_JOB_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
+_DAILY_AT = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Work the platform runs on a schedule: every ``every``, or daily at ``daily_at``.
+
+    Give exactly one of ``every`` (a :class:`~datetime.timedelta` of whole minutes, at least
+    one: ``timedelta(hours=1)``) and ``daily_at`` (``"HH:MM"``, Beijing time, Asia/Shanghai).
+    ``name`` (lower case letters, digits, ``_ . -``) is prefixed with the plugin's name by the
+    kernel: job ``digest`` of plugin ``interaction`` is ``interaction.digest`` in
+    ``shequyun jobs``. Keep it stable across releases: the schedule table is keyed by it.
+
+    ``handler`` takes no arguments (close over ``platform``, as event handlers do). What it
+    returns, when not None, is recorded as the run's one-line summary (``"发出 12 份汇总"``);
+    an exception is recorded as the run's error, and the job runs again at its next due time.
+    """
+
+    name: str
+    handler: JobHandler
+    every: timedelta | None = None
+    daily_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _JOB_NAME.fullmatch(self.name):
+            raise ValueError(
+                f"job name {self.name!r} must be lower case letters, digits, '_', '.' or '-'"
+            )
+        if not callable(self.handler):
+            raise ValueError(f"the handler of job {self.name!r} is not callable")
+        if (self.every is None) == (self.daily_at is None):
+            raise ValueError(f"job {self.name!r} needs exactly one of every= and daily_at=")
+        if self.every is not None and (
+            not isinstance(self.every, timedelta)
+            or self.every < timedelta(minutes=1)
+            or self.every % timedelta(minutes=1)
+        ):
+            raise ValueError(f"job {self.name!r}: every= must be whole minutes, at least one")
+        if self.daily_at is not None and (
+            not isinstance(self.daily_at, str) or not _DAILY_AT.fullmatch(self.daily_at)
+        ):
+            raise ValueError(f"job {self.name!r}: daily_at= must be 'HH:MM', such as '03:30'")
+
+    @property
+    def schedule(self) -> str:
+        """The schedule in words: ``every 15m``, ``every 2h``, ``daily 03:30``."""
+        if self.daily_at is not None:
+            return f"daily {self.daily_at}"
+        assert self.every is not None
+        minutes = int(self.every / timedelta(minutes=1))
+        return f"every {minutes // 60}h" if minutes % 60 == 0 else f"every {minutes}m"
 
 
 @dataclass(frozen=True)

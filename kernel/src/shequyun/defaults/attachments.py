@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shequyun_sdk import PluginContext, hookimpl
+from shequyun_sdk import PluginContext, ScheduledJob, hookimpl
 from starlette.routing import BaseRoute
 
 from ..attachments import api
 from ..attachments.models import Attachment
+from ..kernel import KernelPlatform
 
 MANIFEST = {
     "name": "attachments",
@@ -36,3 +37,15 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 @hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return api.PORTAL_ROUTES
+
+
+@hookimpl
+def register_scheduled_jobs(plugin: PluginContext, platform: KernelPlatform) -> list[ScheduledJob]:
+    """``kernel.attachments.prune``: unclaimed uploads and unreferenced files go, nightly."""
+
+    def prune() -> str:
+        with platform.session() as session:
+            rows, files = platform.kernel.attachments.prune(session)
+        return f"删除 {rows} 个未使用的上传和 {files} 个无引用的文件"
+
+    return [ScheduledJob("prune", prune, daily_at="03:30")]

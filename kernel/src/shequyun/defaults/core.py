@@ -19,6 +19,7 @@ from ..events import EventDelivery, OutboxEvent
 from ..identity import audit, scope
 from ..identity.auth import request_actor, unit_ref
 from ..identity.models import OrgUnit
+from ..scheduler import ScheduledJobRow
 
 MANIFEST = {
     "name": "kernel",
@@ -36,7 +37,7 @@ MANAGE = "identity.plugins.manage"
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [OutboxEvent, EventDelivery, PluginEnablement]
+    return [OutboxEvent, EventDelivery, PluginEnablement, ScheduledJobRow]
 
 
 @hookimpl

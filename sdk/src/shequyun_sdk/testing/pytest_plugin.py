@@ -112,6 +112,21 @@ def drain_events(shequyun_kernel: Any) -> Callable[[], None]:
 
 
 @pytest.fixture
+def scheduled_jobs(shequyun_client: Any, shequyun_kernel: Any) -> Any:
+    """The platform's scheduled jobs, on a clock that moves only when the test moves it.
+
+    ``scheduled_jobs.run("interaction.digest")`` runs a job now (as ``shequyun jobs run``);
+    ``scheduled_jobs.run_due(at=moment)`` runs what is due at ``moment`` (an aware datetime), as
+    a worker would then; ``.advance(hours=1)`` moves the clock on; ``.status(name)`` has the
+    schedule, ``next_due``, ``last_outcome``, ``last_summary`` and ``last_error``; ``.names``
+    lists the jobs. Each run returns ``.outcome`` (``ok``/``failed``), ``.summary``, ``.error``.
+    """
+    from shequyun.scheduler.testing import ScheduledJobs
+
+    return ScheduledJobs(shequyun_kernel.scheduler)
+
+
+@pytest.fixture
 def shequyun_units(shequyun_kernel: Any) -> dict[str, Any]:
     """A small slice of Shanghai (two districts, three streets, five committees) by code.
 
