@@ -16,6 +16,7 @@ from shequyun_sdk import (
     NavEntry,
     Platform,
     PluginContext,
+    ScheduledJob,
     Subscriber,
     WorkbenchCard,
     hookimpl,
@@ -263,6 +264,11 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
         Subscriber("interaction.topic.opened", topic_changed, name="topic_opened"),
         Subscriber("interaction.topic.closed", topic_changed, name="topic_closed"),
     ]
+
+
+@hookimpl
+def register_scheduled_jobs(plugin: PluginContext, platform: Platform) -> Sequence[ScheduledJob]:
+    return [notify.digest_job(platform)]
 
 
 @hookimpl

@@ -12,8 +12,10 @@ business: adapters are *other plugins* subscribing to two event types —
     ``{"resident_id", "day", "count", "items": [{"kind", "title", "link"}, ...]}`` (at most 20
     items; ``count`` is the full number).
 
-Digests are made by :func:`run_digests`, which an operator's cron calls once a day through
-``POST /api/v1/plugins/interaction/manage/digests`` (permission ``interaction.operate``). It is
+Digests are made by :func:`run_digests`, which the platform runs every day at 08:00 Beijing time
+as the scheduled job ``interaction.digest`` (:func:`digest_job`; ``shequyun jobs list`` shows its
+last run). Operators can also run it through ``POST /api/v1/plugins/interaction/manage/digests``
+(permission ``interaction.operate``) or ``shequyun jobs run interaction.digest``. It is
 idempotent: one digest row per resident and day, so a second run the same day sends nothing.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shequyun_sdk import Platform
+from shequyun_sdk import Platform, ScheduledJob
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,9 +32,11 @@ from .core import now, today
 from .core import upsert as upsert_row
 from .models import Account, Digest, Notification
 
-__all__ = ["fan_out", "notify", "run_digests", "unread_count"]
+__all__ = ["digest_job", "fan_out", "notify", "run_digests", "unread_count"]
 
 DIGEST_ITEMS = 20
+#: When the daily digest goes out, Beijing time: before the working day, after the night.
+DIGEST_AT = "08:00"
 
 
 def notify(
@@ -219,3 +223,12 @@ def run_digests(platform: Platform, day: date | None = None) -> int:
         except IntegrityError:
             continue
     return sent
+
+
+def digest_job(platform: Platform) -> ScheduledJob:
+    """The daily digest as the platform's scheduled job ``interaction.digest``."""
+
+    def send() -> str:
+        return f"发出 {run_digests(platform)} 份通知汇总"
+
+    return ScheduledJob("digest", send, daily_at=DIGEST_AT)
