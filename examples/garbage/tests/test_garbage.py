@@ -77,3 +77,15 @@ def test_outside_xuhui_the_app_does_not_exist(shequyun_client, shequyun_actors, 
 def test_off_by_default(shequyun_client, shequyun_actors):
     cadre = shequyun_actors.cadre("310104003001")
     assert shequyun_client.get("/plugins/garbage/", headers=cadre.auth).status_code == 404
+
+
+def test_the_page_and_card_speak_english_from_the_apps_own_catalog(shequyun_actors, xuhui_only):
+    xuhui = shequyun_actors.cadre("310104003001").portal()
+    assert "<h1>垃圾分类检查打卡</h1>" in xuhui.get("/plugins/garbage/").text
+    xuhui.cookies.set("shequyun_lang", "en")
+    page = xuhui.get("/plugins/garbage/").text
+    assert "<h1>Garbage-sorting check-in</h1>" in page
+    assert '<label for="households">Households taking part</label>' in page
+    assert '<a href="/">Home</a>' in page  # the kernel's catalog fills in
+    workbench = xuhui.get("/").text
+    assert "Garbage check-in" in workbench and "0 households today" in workbench

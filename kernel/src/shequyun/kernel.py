@@ -9,7 +9,7 @@ the database is current → collect subscribers and scheduled jobs → call each
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -92,6 +92,17 @@ class KernelPlatform:
             request, template, context, status_code=status_code
         )
         return response
+
+    def translator(
+        self, request: Request, plugin: PluginContext | None = None
+    ) -> Callable[..., str]:
+        if self._renderer is None:
+            raise RuntimeError("this kernel is not serving pages")
+        context = plugin or request.scope.get("shequyun.plugin")
+        translate: Callable[..., str] = self._renderer.translator(
+            request, context.name if context is not None else None
+        )
+        return translate
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,28 +1,46 @@
 """Jinja2 rendering for the portal: the kernel's templates plus each plugin's, namespaced.
 
 A plugin's templates are addressed as ``<plugin>/<file>``. Every render gets the navigation,
-the translation function ``_`` and whatever the plugins add through ``extra_template_vars``.
+the translation function ``_``, the visitor a plugin recognised (``visitor_from_request``) and
+whatever the plugins add through ``extra_template_vars``. ``_("…")`` in a plugin's template
+reads that plugin's catalog first (``register_translations``), then the kernel's.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from shequyun_sdk.types import NavEntry
+import jinja2.ext
+from jinja2.lexer import (
+    TOKEN_COMMA,
+    TOKEN_DOT,
+    TOKEN_LPAREN,
+    TOKEN_NAME,
+    TOKEN_STRING,
+    Token,
+    TokenStream,
+)
+from shequyun_sdk.types import NavEntry, Visitor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .i18n import LANGUAGES, gettext
+from .i18n import LANGUAGES, Catalogs, gettext
 from .plugin_host import PluginHost
 from .portal.common import cn_date, cn_datetime
 
 __all__ = ["Renderer"]
 
+log = logging.getLogger("shequyun.templating")
+
 KERNEL_TEMPLATES = Path(__file__).parent / "templates"
+#: What ``_(`` becomes in a plugin's template: ``_in_catalog("<plugin>", …)``.
+DOMAIN_GETTEXT = "_in_catalog"
 
 
 LANGUAGE_COOKIE = "shequyun_lang"
@@ -32,6 +50,46 @@ def language_of(request: Request) -> str:
     """The visitor's chosen language (cookie), Chinese unless they chose otherwise."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     return chosen if chosen in LANGUAGES else "zh_CN"
+
+
+class PluginCatalogs(jinja2.ext.Extension):
+    """Makes ``_("…")`` in a plugin's template read that plugin's catalog first.
+
+    While a template from a plugin's directory is tokenized, each call ``_(`` becomes
+    ``_in_catalog("<plugin>", `` — so the catalog is decided by the template that wrote the
+    string, also inside the kernel's ``base.html`` blocks, includes and macros. The kernel's own
+    templates are left as they are. Give the plugins' directories with
+    ``environment.extend(template_domains={directory: plugin name})``.
+    """
+
+    def filter_stream(self, stream: TokenStream) -> TokenStream | Iterator[Token]:
+        domains: Mapping[str, str] = getattr(self.environment, "template_domains", {})
+        filename = os.path.normpath(stream.filename or "")
+        for directory, domain in domains.items():
+            if filename.startswith(directory + os.sep):
+                return _with_domain(stream, domain)
+        return stream
+
+
+def _with_domain(stream: TokenStream, domain: str) -> Iterator[Token]:
+    opening = after_dot = False
+    for token in stream:
+        if opening:  # the "(" of a rewritten call: the domain becomes its first argument
+            yield token
+            yield Token(token.lineno, TOKEN_STRING, domain)
+            yield Token(token.lineno, TOKEN_COMMA, ",")
+            opening = False
+        elif (
+            token.type == TOKEN_NAME
+            and token.value == "_"
+            and not after_dot
+            and stream.current.type == TOKEN_LPAREN
+        ):
+            yield Token(token.lineno, TOKEN_NAME, DOMAIN_GETTEXT)
+            opening = True
+        else:
+            yield token
+        after_dot = token.type == TOKEN_DOT
 
 
 class Renderer:
@@ -48,7 +106,9 @@ class Renderer:
         self.nav = nav
         self.role_titles = dict(role_titles or {})
         self.allowed = allowed or (lambda plugin, actor: True)
+        self.catalogs = _collect_catalogs(host)
         prefixed: dict[str, jinja2.BaseLoader] = {}
+        domains: dict[str, str] = {}
         for record, directory in host.collect("register_templates"):
             path = Path(directory)
             if not path.is_dir():
@@ -57,14 +117,18 @@ class Renderer:
                 )
                 continue
             prefixed[record.name] = jinja2.FileSystemLoader(path)
+            domains[os.path.normpath(path)] = record.name
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
                 [jinja2.FileSystemLoader(KERNEL_TEMPLATES), jinja2.PrefixLoader(prefixed)]
             ),
             autoescape=jinja2.select_autoescape(default=True),
             undefined=jinja2.StrictUndefined,
+            extensions=[PluginCatalogs],
         )
+        self.env.extend(template_domains=domains)
         self.env.globals["_"] = gettext
+        self.env.globals[DOMAIN_GETTEXT] = self.catalogs.gettext
         self.env.filters["cn_date"] = cn_date
         self.env.filters["cn_datetime"] = cn_datetime
 
@@ -83,6 +147,27 @@ class Renderer:
     def role_title(self, role: str) -> str:
         return self.role_titles.get(role, role)
 
+    def translator(self, request: Request, domain: str | None) -> Callable[..., str]:
+        """``_(message, **params)`` for Python code: ``domain``'s catalog (a plugin's name),
+        then the kernel's, in the language of ``request``'s visitor."""
+        return functools.partial(self.catalogs.gettext, domain, language=language_of(request))
+
+    def visitor(self, request: Request) -> Visitor | None:
+        """Who an anonymous (no staff login) visitor is, by the first plugin that knows them."""
+        for record in self.host.active_records():
+            if not self.allowed(record.name, None):
+                continue
+            found = self.host.call(
+                record, "visitor_from_request", fail_plugin=False, request=request
+            )
+            if isinstance(found, Visitor):
+                return found
+            if found is not None:
+                log.error(
+                    "plugin %s: visitor_from_request returned %r, not a Visitor", record.name, found
+                )
+        return None
+
     def render(
         self,
         request: Request,
@@ -95,10 +180,12 @@ class Renderer:
         language = language_of(request)
         values: dict[str, Any] = {
             "_": functools.partial(gettext, language=language),
+            DOMAIN_GETTEXT: functools.partial(self.catalogs.gettext, language=language),
             "language": language,
             "request": request,
             "nav": self.visible_nav(request),
             "actor": actor,
+            "portal_visitor": self.visitor(request) if actor is None else None,
             "role_title": self.role_title(actor.role) if actor and actor.role else "",
             "csrf_token": request.scope.get("shequyun.csrf") or "",
         }
@@ -110,3 +197,21 @@ class Renderer:
         values.update(context or {})
         html = self.env.get_template(template).render(values)
         return HTMLResponse(html, status_code=status_code)
+
+
+def _collect_catalogs(host: PluginHost) -> Catalogs:
+    """Every active plugin's ``register_translations`` directory, read now; a plugin whose
+    directory is missing or holds a malformed ``.po`` file fails with the reason."""
+    catalogs = Catalogs()
+    for record, directory in host.collect("register_translations"):
+        path = Path(directory)
+        if not path.is_dir():
+            host.fail(
+                record.name, f"register_translations returned {path}, which is not a directory"
+            )
+            continue
+        try:
+            catalogs.add(record.name, path)
+        except Exception as exc:  # babel's PoFileError, OSError, UnicodeDecodeError
+            host.fail(record.name, f"register_translations: unreadable catalog: {exc}", exc)
+    return catalogs

@@ -27,6 +27,7 @@ from .types import (
     ScheduledJob,
     Subscriber,
     TagDefinition,
+    Visitor,
     WorkbenchCard,
 )
 from .web import read_json, read_json_object
@@ -66,6 +67,7 @@ __all__ = [
     "TagDefinition",
     "UnitRef",
     "ValidationFailed",
+    "Visitor",
     "WorkbenchCard",
     "__version__",
     "actor_from_request",

@@ -48,6 +48,7 @@ from .types import (
     ScheduledJob,
     Subscriber,
     TagDefinition,
+    Visitor,
     WorkbenchCard,
 )
 
@@ -150,6 +151,35 @@ def extra_template_vars(
 
     Called for every page the portal renders. Return a dict (merged into the template's
     context) or None. Keep it cheap: it runs on every page.
+    """
+
+
+@hookspec
+def register_translations(plugin: PluginContext) -> str | Path | None:
+    """Return a directory of gettext catalogs for the plugin's own messages, or None.
+
+    Called once at start-up. The directory holds ``<language>/LC_MESSAGES/*.po`` for the
+    portal's languages (``en``, ``zh_CN``); the files are read as they are (no ``.mo``
+    compile step), in name order. A message is looked up in the plugin's catalog first, then
+    in the kernel's, and is shown as written when neither translates it, so write the Chinese
+    text as the message id: ``{{ _("社区公告") }}`` in templates, ``_("已提交")`` with the
+    translator of :meth:`~shequyun_sdk.platform.Platform.translator` in Python code. The
+    catalog applies to the plugin's own templates and translator only: it never changes the
+    kernel's pages or another plugin's. A directory that does not exist or a malformed ``.po``
+    file marks the plugin failed.
+    """
+
+
+@hookspec
+def visitor_from_request(plugin: PluginContext, request: Request) -> Visitor | None:
+    """Return who the visitor of ``request`` is to this plugin, or None.
+
+    Called while a portal page is rendered, only when no staff user is logged in, for each
+    active plugin in order until one returns a :class:`~shequyun_sdk.types.Visitor`: the
+    portal's header then shows their name with links to the plugin's account page and logout
+    (the staff login stays beside them). For people who sign in to a plugin rather than to the
+    platform, such as residents. Keep it cheap (read a cookie, one small query): it runs on
+    every page such a visitor sees. A hook that raises is logged and skipped.
     """
 
 

@@ -7,7 +7,7 @@ a method here, so that the kernel can change its internals without breaking plug
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -57,6 +57,23 @@ class Platform(Protocol):
         ``register_templates``); extend ``base.html`` to appear inside the shell. The context
         also holds ``request``, ``nav``, ``_`` (translation) and every plugin's
         ``extra_template_vars``.
+        """
+        ...
+
+    def translator(
+        self, request: Request, plugin: PluginContext | None = None
+    ) -> Callable[..., str]:
+        """A ``_`` for Python code, in the language ``request``'s visitor chose.
+
+        ``_(message, **params)`` looks ``message`` up in ``plugin``'s catalogs (see
+        ``register_translations``; by default the plugin whose route handles ``request``),
+        then in the kernel's, and returns ``message`` itself when neither translates it; then
+        ``{placeholders}`` are filled from ``params``. In a route::
+
+            _ = platform_from_request(request).translator(request)
+            notice = _("已提交 {count} 条", count=3)
+
+        In a hook that gets the kernel's request (``workbench_cards``), pass your ``plugin``.
         """
         ...
 

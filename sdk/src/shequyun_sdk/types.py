@@ -24,6 +24,7 @@ __all__ = [
     "ScheduledJob",
     "Subscriber",
     "TagDefinition",
+    "Visitor",
     "WorkbenchCard",
 ]
 
@@ -246,3 +247,17 @@ class WorkbenchCard:
     href: str | None = None
     value: str | None = None
     order: int = 100
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is looking at the portal when no staff user is logged in, as a plugin knows them.
+
+    Returned by ``visitor_from_request``. ``name`` is shown in the portal's header (``王秀英``);
+    ``href`` links it to the plugin's account page; ``logout_href`` is where the header's
+    退出 button posts (with the page's ``csrf_token``) to sign them out of the plugin.
+    """
+
+    name: str
+    href: str | None = None
+    logout_href: str | None = None

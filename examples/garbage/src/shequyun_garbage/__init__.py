@@ -77,6 +77,11 @@ def register_static(plugin: PluginContext) -> Path:
 
 
 @hookimpl
+def register_translations(plugin: PluginContext) -> Path:
+    return HERE / "locale"  # locale/en/LC_MESSAGES/garbage.po
+
+
+@hookimpl
 def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
     return [
         NavEntry(
@@ -104,16 +109,18 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 
 @hookimpl
 def workbench_cards(
-    plugin: PluginContext, actor: Actor, platform: Platform
+    plugin: PluginContext, request: Request, actor: Actor, platform: Platform
 ) -> Sequence[WorkbenchCard]:
     if not actor.has(checkins.VIEW):
         return []
     with platform.session() as session:
         total = checkins.today_total(session, platform, actor)
+    # The workbench is the kernel's page: name the plugin whose catalog to use.
+    _ = platform.translator(request, plugin)
     return [
         WorkbenchCard(
-            "垃圾分类打卡",
-            (f"今日参与 {total} 户",),
+            _("垃圾分类打卡"),
+            (_("今日参与 {count} 户", count=total),),
             href=plugin.url("/"),
             value=str(total),
             order=40,
@@ -145,6 +152,7 @@ async def checkin_page(request: Request) -> Response:
             return RedirectResponse(plugin_from_request(request).url("/"), status_code=303)
     rows = await run_in_threadpool(checkins.recent, platform, actor)
     can_record = actor.unit is not None and platform.can(actor, checkins.RECORD, actor.unit)
+    _ = platform.translator(request)
     return platform.render(
         request,
         "garbage/index.html",
@@ -153,7 +161,7 @@ async def checkin_page(request: Request) -> Response:
             "errors": errors,
             "values": values,
             "can_record": can_record,
-            "breadcrumbs": [("首页", "/"), ("垃圾分类打卡", None)],
+            "breadcrumbs": [(_("首页"), "/"), (_("垃圾分类打卡"), None)],
         },
         status_code=422 if errors else 200,
     )
