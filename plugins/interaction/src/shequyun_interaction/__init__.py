@@ -32,6 +32,7 @@ from .models import (
     Announcement,
     AnnouncementRead,
     AssistSession,
+    AttachedFile,
     Ballot,
     Digest,
     Disclosure,
@@ -122,6 +123,7 @@ MODELS: list[type] = [
     ModerationDecision,
     Notification,
     Digest,
+    AttachedFile,
 ]
 
 

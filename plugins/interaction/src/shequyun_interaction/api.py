@@ -21,9 +21,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import accounts, api_manage, deliberation, neighbours, notices, notify, servicedesk, tally
+from . import (
+    accounts,
+    api_manage,
+    deliberation,
+    files,
+    neighbours,
+    notices,
+    notify,
+    servicedesk,
+    tally,
+)
 from .core import Viewer
-from .web import TOKEN_HEADER, json_object, run, viewer_of
+from .web import TOKEN_HEADER, form_with_files, is_multipart, json_object, run, viewer_of
 
 __all__ = ["ROUTES"]
 
@@ -145,13 +155,13 @@ async def announcements(request: Request) -> Response:
 
 async def announcement(request: Request) -> Response:
     viewer = await _viewer(request, account=False)
-    row, reads = await run(
+    row, reads, attached = await run(
         notices.read_announcement,
         platform_from_request(request),
         viewer,
         request.path_params["item_id"],
     )
-    return JSONResponse(notices.announcement_dict(row, reads))
+    return JSONResponse(notices.announcement_dict(row, reads, attached))
 
 
 async def disclosures(request: Request) -> Response:
@@ -169,10 +179,10 @@ async def disclosures(request: Request) -> Response:
 
 
 async def disclosure(request: Request) -> Response:
-    row, history = await run(
+    row, history, attached = await run(
         notices.disclosure, platform_from_request(request), request.path_params["item_id"]
     )
-    return JSONResponse(notices.disclosure_dict(row, history))
+    return JSONResponse(notices.disclosure_dict(row, history, attached))
 
 
 # -- 在线服务 ------------------------------------------------------------------------------------
@@ -185,20 +195,36 @@ async def my_requests(request: Request) -> Response:
 
 
 async def submit_request(request: Request) -> Response:
+    """JSON ``{category, title, body}``, or the same as a multipart form with ``photos``."""
     viewer = await _viewer(request)
     due = plugin_from_request(request).settings.get("request_due_days", {})
-    row = await run(
-        servicedesk.submit, platform_from_request(request), viewer, await json_object(request), due
+    if is_multipart(request):
+        body, photos = await form_with_files(request, "photos", files.MAX_REQUEST_PHOTOS)
+    else:
+        body, photos = await json_object(request), []
+    row = await run(servicedesk.submit, platform_from_request(request), viewer, body, due, photos)
+    return await _own_request(request, viewer, row.id, status_code=201)
+
+
+async def _own_request(
+    request: Request, viewer: Viewer, item_id: Any, status_code: int = 200
+) -> Response:
+    platform = platform_from_request(request)
+    plugin = plugin_from_request(request)
+    row, replies = await run(servicedesk.own, platform, viewer, item_id)
+    photos = await run(servicedesk.photos_of, platform, item_id)
+
+    def url(ref: Any) -> str:
+        return plugin.api_url(f"/requests/{item_id}/photos/{ref.id}")
+
+    return JSONResponse(
+        servicedesk.as_dict(row, replies, files.as_dicts(photos, url)), status_code=status_code
     )
-    return JSONResponse(servicedesk.as_dict(row, []), status_code=201)
 
 
 async def my_request(request: Request) -> Response:
     viewer = await _viewer(request)
-    row, replies = await run(
-        servicedesk.own, platform_from_request(request), viewer, request.path_params["item_id"]
-    )
-    return JSONResponse(servicedesk.as_dict(row, replies))
+    return await _own_request(request, viewer, request.path_params["item_id"])
 
 
 async def add_to_request(request: Request) -> Response:
@@ -206,8 +232,29 @@ async def add_to_request(request: Request) -> Response:
     platform = platform_from_request(request)
     item_id = request.path_params["item_id"]
     await run(servicedesk.resident_reply, platform, viewer, item_id, await json_object(request))
-    row, replies = await run(servicedesk.own, platform, viewer, item_id)
-    return JSONResponse(servicedesk.as_dict(row, replies), status_code=201)
+    return await _own_request(request, viewer, item_id, status_code=201)
+
+
+async def add_photos(request: Request) -> Response:
+    """Multipart ``photos`` (one or more) added to one's own open request."""
+    viewer = await _viewer(request)
+    item_id = request.path_params["item_id"]
+    _, photos = await form_with_files(request, "photos", files.MAX_REQUEST_PHOTOS)
+    await run(servicedesk.add_photos, platform_from_request(request), viewer, item_id, photos)
+    return await _own_request(request, viewer, item_id, status_code=201)
+
+
+async def photo(request: Request) -> Response:
+    """A photo of one's own request (``?download=1`` to save it)."""
+    viewer = await _viewer(request)
+    return await run(
+        servicedesk.photo_response,
+        platform_from_request(request),
+        viewer,
+        request.path_params["item_id"],
+        request.path_params["attachment_id"],
+        request.query_params.get("download") == "1",
+    )
 
 
 # -- 议事厅 -------------------------------------------------------------------------------------
@@ -385,6 +432,8 @@ ROUTES = [
     Route("/requests", submit_request, methods=["POST"]),
     Route("/requests/{item_id:int}", my_request, methods=["GET"]),
     Route("/requests/{item_id:int}/replies", add_to_request, methods=["POST"]),
+    Route("/requests/{item_id:int}/photos", add_photos, methods=["POST"]),
+    Route("/requests/{item_id:int}/photos/{attachment_id}", photo, methods=["GET"]),
     Route("/topics", topics, methods=["GET"]),
     Route("/topics/{item_id:int}", topic, methods=["GET"]),
     Route("/topics/{item_id:int}/ballot", vote, methods=["PUT"]),

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import accounts, deliberation, neighbours, notices, notify, servicedesk, tally
+from . import accounts, deliberation, files, neighbours, notices, notify, servicedesk, tally
 from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE
 from .web import json_object, run
 
@@ -90,14 +90,31 @@ async def request_queue(request: Request) -> Response:
     return JSONResponse({"items": [servicedesk.as_dict(r) for r in rows]})
 
 
+async def _request_view(request: Request, status_code: int = 200) -> Response:
+    """A request of the cadre's committees with replies and photos (served at the kernel URL,
+    which reads them to holders of ``interaction.serve`` on the committee)."""
+    platform = platform_from_request(request)
+    item_id = request.path_params["item_id"]
+    row, replies = await run(servicedesk.for_cadre, platform, _actor(request), item_id)
+    photos = await run(servicedesk.photos_of, platform, item_id)
+    return JSONResponse(
+        servicedesk.as_dict(row, replies, files.as_dicts(photos)), status_code=status_code
+    )
+
+
+@requires(SERVE)
+async def request_detail(request: Request) -> Response:
+    return await _request_view(request)
+
+
 @requires(SERVE)
 async def reply_request(request: Request) -> Response:
     platform = platform_from_request(request)
-    actor = _actor(request)
     item_id = request.path_params["item_id"]
-    await run(servicedesk.cadre_reply, platform, actor, item_id, await json_object(request))
-    row, replies = await run(servicedesk.for_cadre, platform, actor, item_id)
-    return JSONResponse(servicedesk.as_dict(row, replies), status_code=201)
+    await run(
+        servicedesk.cadre_reply, platform, _actor(request), item_id, await json_object(request)
+    )
+    return await _request_view(request, status_code=201)
 
 
 @requires(MODERATE)
@@ -156,25 +173,34 @@ async def issue_code(request: Request) -> Response:
 
 @requires(PUBLISH)
 async def publish_announcement(request: Request) -> Response:
-    row = await run(
-        notices.publish, platform_from_request(request), _actor(request), await json_object(request)
-    )
-    return JSONResponse(notices.announcement_dict(row, 0), status_code=201)
+    """``{title, body, pinned?, expires_on?, attachments?: [ids uploaded first]}``."""
+    platform = platform_from_request(request)
+    row = await run(notices.publish, platform, _actor(request), await json_object(request))
+    attached = await run(files.of, platform, "announcement", row.id)
+    return JSONResponse(notices.announcement_dict(row, 0, attached), status_code=201)
+
+
+@requires(PUBLISH)
+async def withdraw_announcement(request: Request) -> Response:
+    platform = platform_from_request(request)
+    row = await run(notices.withdraw, platform, _actor(request), request.path_params["item_id"])
+    attached = await run(files.of, platform, "announcement", row.id)
+    return JSONResponse(notices.announcement_dict(row, None, attached))
 
 
 @requires(PUBLISH)
 async def disclose(request: Request) -> Response:
-    row = await run(
-        notices.disclose,
-        platform_from_request(request),
-        _actor(request),
-        await json_object(request),
-    )
-    return JSONResponse(notices.disclosure_dict(row), status_code=201)
+    """``{category, title, body, attachments?: [ids uploaded first]}``."""
+    platform = platform_from_request(request)
+    row = await run(notices.disclose, platform, _actor(request), await json_object(request))
+    _, history, attached = await run(notices.disclosure, platform, row.id)
+    return JSONResponse(notices.disclosure_dict(row, history, attached), status_code=201)
 
 
 @requires(PUBLISH)
 async def revise(request: Request) -> Response:
+    """A new version: ``{category, title, body, note, attachments?}``; ``attachments`` lists
+    the new version's files (earlier ones to keep, new uploads), absent keeps them all."""
     platform = platform_from_request(request)
     row = await run(
         notices.revise,
@@ -183,8 +209,8 @@ async def revise(request: Request) -> Response:
         request.path_params["item_id"],
         await json_object(request),
     )
-    _, history = await run(notices.disclosure, platform, row.id)
-    return JSONResponse(notices.disclosure_dict(row, history))
+    _, history, attached = await run(notices.disclosure, platform, row.id)
+    return JSONResponse(notices.disclosure_dict(row, history, attached))
 
 
 @requires(OPERATE)
@@ -199,11 +225,13 @@ ROUTES = [
     Route("/manage/topics/{item_id:int}/recount", recount, methods=["GET"]),
     Route("/manage/topics/{item_id:int}/ballots", ballots, methods=["GET"]),
     Route("/manage/requests", request_queue, methods=["GET"]),
+    Route("/manage/requests/{item_id:int}", request_detail, methods=["GET"]),
     Route("/manage/requests/{item_id:int}/replies", reply_request, methods=["POST"]),
     Route("/manage/moderation", moderation_queue, methods=["GET"]),
     Route("/manage/moderation/{target_type}/{item_id:int}", moderate, methods=["POST"]),
     Route("/manage/codes", issue_code, methods=["POST"]),
     Route("/manage/announcements", publish_announcement, methods=["POST"]),
+    Route("/manage/announcements/{item_id:int}/withdraw", withdraw_announcement, methods=["POST"]),
     Route("/manage/disclosures", disclose, methods=["POST"]),
     Route("/manage/disclosures/{item_id:int}", revise, methods=["PATCH"]),
     Route("/manage/digests", digests, methods=["POST"]),

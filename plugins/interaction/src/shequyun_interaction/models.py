@@ -18,6 +18,7 @@ __all__ = [
     "Announcement",
     "AnnouncementRead",
     "AssistSession",
+    "AttachedFile",
     "Ballot",
     "Digest",
     "Disclosure",
@@ -180,6 +181,33 @@ class DisclosureRevision(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
     changed_by: str = Field(max_length=64)
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class AttachedFile(SQLModel, table=True):
+    """A file of the platform's attachment store shown on one of the plugin's records.
+
+    ``target_type`` is ``announcement``, ``disclosure`` or ``request``. A disclosure lists its
+    files per ``version``: a file kept in a new version gets a row for that version too, so the
+    history shows what each version had (other records use version 1). The store's own record
+    of the file (its owner, who may read it) is the kernel's; this row only places it.
+    """
+
+    __tablename__ = "interaction_attachment"
+    __table_args__ = (
+        UniqueConstraint(
+            "target_type", "target_id", "version", "attachment_id", name="uq_interaction_attachment"
+        ),
+        Index("ix_interaction_attachment_target", "target_type", "target_id", "version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target_type: str = Field(max_length=12)
+    target_id: int
+    version: int = 1
+    attachment_id: str = Field(max_length=40)
+    kind: str = Field(max_length=12)
+    position: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # -- 在线服务 ------------------------------------------------------------------------------------

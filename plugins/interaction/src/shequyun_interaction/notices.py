@@ -4,21 +4,25 @@ An announcement belongs to the unit of the cadre who publishes it (a committee, 
 district) and is shown to everyone living below that unit, pinned ones first, until it expires
 or is withdrawn; each reader (a resident, else an account) is counted once. A disclosure
 (居务公开) is an item of a committee's affairs in one of three categories; every change keeps the
-previous version, and the whole history is public.
+previous version, and the whole history is public. Both may carry files (images, PDF, DOCX,
+XLSX; :mod:`.files`), public like the text; a withdrawn announcement's files stop being public.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from shequyun_sdk import Actor, Forbidden, NotFound, Platform, UnitRef
+from shequyun_sdk.attachments import AttachmentRef
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from . import files
 from .core import PUBLISH, Errors, Viewer, choice, end_of_day, flag, now, text
 from .core import upsert as upsert_row
+from .files import Upload
 from .models import Announcement, AnnouncementRead, Disclosure, DisclosureRevision
 
 __all__ = ["CATEGORIES", "announcements_for", "publish", "read_announcement"]
@@ -43,11 +47,16 @@ def _writer_unit(platform: Platform, actor: Actor) -> UnitRef:
 # -- announcements -----------------------------------------------------------------------------
 
 
-def publish(platform: Platform, actor: Actor, raw: Mapping[str, Any]) -> Announcement:
+def publish(
+    platform: Platform, actor: Actor, raw: Mapping[str, Any], uploads: Sequence[Upload] = ()
+) -> Announcement:
+    """Publish an announcement for the actor's unit, with the files ``raw["attachments"]``
+    names (uploaded earlier) and those sent with the form (``uploads``), all public."""
     unit = _writer_unit(platform, actor)
     errors = Errors()
     title = text(raw, "title", "标题", errors, min_length=2, max_length=120)
     body = text(raw, "body", "正文", errors, max_length=10000)
+    ids = files.attachment_ids(raw, errors) or []
     expires_at = None
     expires_on = str(raw.get("expires_on") or "").strip()
     if expires_on:
@@ -75,13 +84,27 @@ def publish(platform: Platform, actor: Actor, raw: Mapping[str, Any]) -> Announc
         )
         session.add(row)
         session.flush()
+        assert row.id is not None
+        refs = files.attach(
+            platform,
+            session,
+            target_type="announcement",
+            target_id=row.id,
+            owner_ref=f"announcement:{row.id}",
+            unit=unit,
+            actor=actor,
+            ids=ids,
+            uploads=uploads,
+            public=True,
+            read_permissions=[PUBLISH],
+        )
         platform.audit(
             session,
             "interaction.announcement_published",
             actor=actor,
             target_type="interaction_announcement",
             target_id=row.id,
-            detail={"title": title},
+            detail={"title": title, "attachments": [r.id for r in refs]},
         )
         platform.publish(
             session,
@@ -133,8 +156,8 @@ def read_counts(session: Session, ids: list[int | None]) -> dict[int, int]:
 
 def read_announcement(
     platform: Platform, viewer: Viewer, announcement_id: int
-) -> tuple[Announcement, int]:
-    """The announcement (counting this reader once) and its read count."""
+) -> tuple[Announcement, int, list[AttachmentRef]]:
+    """The announcement (counting this reader once), its read count and its files."""
     with platform.session() as session:
         row = session.exec(
             _current(select(Announcement)).where(Announcement.id == announcement_id)
@@ -151,7 +174,8 @@ def read_announcement(
                 None,
             )
         session.flush()
-        return row, read_counts(session, [announcement_id]).get(announcement_id, 0)
+        reads = read_counts(session, [announcement_id]).get(announcement_id, 0)
+        return row, reads, files.listed(platform, session, "announcement", announcement_id)
 
 
 def managed_announcements(platform: Platform, actor: Actor) -> list[tuple[Announcement, int]]:
@@ -168,7 +192,8 @@ def managed_announcements(platform: Platform, actor: Actor) -> list[tuple[Announ
     return [(r, counts.get(r.id or 0, 0)) for r in rows]
 
 
-def withdraw(platform: Platform, actor: Actor, announcement_id: int) -> None:
+def withdraw(platform: Platform, actor: Actor, announcement_id: int) -> Announcement:
+    """Take an announcement down; its files are no longer served to the public."""
     with platform.session() as session:
         row = session.exec(
             select(Announcement)
@@ -177,19 +202,46 @@ def withdraw(platform: Platform, actor: Actor, announcement_id: int) -> None:
         ).first()
         if row is None:
             raise NotFound("找不到该公告")
+        if row.withdrawn:
+            return row
         row.withdrawn = True
         row.updated_at = now()
         session.add(row)
+        assert row.id is not None
+        restricted = files.restrict(
+            platform,
+            session,
+            target_type="announcement",
+            target_id=row.id,
+            owner_ref=f"announcement:{row.id}",
+            unit=_unit_of(row),
+            actor=actor,
+            read_permissions=[PUBLISH],
+        )
         platform.audit(
             session,
             "interaction.announcement_withdrawn",
             actor=actor,
             target_type="interaction_announcement",
             target_id=row.id,
+            detail={"attachments_restricted": restricted},
         )
+        return row
 
 
-def announcement_dict(row: Announcement, reads: int | None = None) -> dict[str, Any]:
+def _unit_of(row: Announcement) -> UnitRef:
+    return UnitRef(
+        id=row.unit_id,
+        code=row.unit_code,
+        name=row.unit_name,
+        level=row.unit_level,
+        path=row.unit_path,
+    )
+
+
+def announcement_dict(
+    row: Announcement, reads: int | None = None, attached: list[AttachmentRef] | None = None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": row.id,
         "unit": {"code": row.unit_code, "name": row.unit_name, "level": row.unit_level},
@@ -198,9 +250,12 @@ def announcement_dict(row: Announcement, reads: int | None = None) -> dict[str, 
         "pinned": row.pinned,
         "published_at": row.published_at.isoformat(),
         "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "withdrawn": row.withdrawn,
     }
     if reads is not None:
         data["reads"] = reads
+    if attached is not None:
+        data["attachments"] = files.as_dicts(attached)
     return data
 
 
@@ -215,10 +270,15 @@ def _clean_disclosure(raw: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
     }
 
 
-def disclose(platform: Platform, actor: Actor, raw: Mapping[str, Any]) -> Disclosure:
+def disclose(
+    platform: Platform, actor: Actor, raw: Mapping[str, Any], uploads: Sequence[Upload] = ()
+) -> Disclosure:
+    """Disclose an item of the actor's unit (version 1), with public files as for
+    :func:`publish`."""
     unit = _writer_unit(platform, actor)
     errors = Errors()
     values = _clean_disclosure(raw, errors)
+    ids = files.attachment_ids(raw, errors) or []
     errors.raise_if_any()
     with platform.session() as session:
         row = Disclosure(unit_id=unit.id, unit_code=unit.code, unit_name=unit.name, **values)
@@ -234,23 +294,48 @@ def disclose(platform: Platform, actor: Actor, raw: Mapping[str, Any]) -> Disclo
                 **values,
             )
         )
+        refs = files.attach(
+            platform,
+            session,
+            target_type="disclosure",
+            target_id=row.id,
+            owner_ref=f"disclosure:{row.id}:v1",
+            unit=unit,
+            actor=actor,
+            ids=ids,
+            uploads=uploads,
+            public=True,
+            read_permissions=[PUBLISH],
+        )
         platform.audit(
             session,
             "interaction.disclosed",
             actor=actor,
             target_type="interaction_disclosure",
             target_id=row.id,
-            detail={"category": values["category"], "title": values["title"]},
+            detail={
+                "category": values["category"],
+                "title": values["title"],
+                "attachments": [r.id for r in refs],
+            },
         )
         return row
 
 
 def revise(
-    platform: Platform, actor: Actor, disclosure_id: int, raw: Mapping[str, Any]
+    platform: Platform,
+    actor: Actor,
+    disclosure_id: int,
+    raw: Mapping[str, Any],
+    uploads: Sequence[Upload] = (),
 ) -> Disclosure:
+    """Save a new version. Its files are ``raw["attachments"]`` — files of earlier versions
+    to keep and newly uploaded ones — plus ``uploads``; without ``attachments`` the previous
+    version's files are kept. Earlier versions keep their own files."""
     errors = Errors()
     values = _clean_disclosure(raw, errors)
     note = text(raw, "note", "修改说明", errors, min_length=2, max_length=200)
+    ids = files.attachment_ids(raw, errors)
     errors.raise_if_any()
     with platform.session() as session:
         row = session.exec(
@@ -260,6 +345,13 @@ def revise(
         ).first()
         if row is None:
             raise NotFound("找不到该公开事项")
+        assert row.id is not None
+        earlier = files.by_version(platform, session, "disclosure", row.id)
+        if ids is None:
+            ids = [r.id for r in earlier.get(row.version, [])]
+        unit = platform.unit(session, row.unit_code)
+        if unit is None:
+            raise NotFound("该公开事项的单位已不存在")
         row.version += 1
         row.updated_at = now()
         for key, value in values.items():
@@ -274,13 +366,28 @@ def revise(
                 **values,
             )
         )
+        refs = files.attach(
+            platform,
+            session,
+            target_type="disclosure",
+            target_id=row.id,
+            owner_ref=f"disclosure:{row.id}:v{row.version}",
+            version=row.version,
+            unit=unit,
+            actor=actor,
+            ids=ids,
+            uploads=uploads,
+            kept={r.id for refs in earlier.values() for r in refs},
+            public=True,
+            read_permissions=[PUBLISH],
+        )
         platform.audit(
             session,
             "interaction.disclosure_revised",
             actor=actor,
             target_type="interaction_disclosure",
             target_id=row.id,
-            detail={"version": row.version, "note": note},
+            detail={"version": row.version, "note": note, "attachments": [r.id for r in refs]},
         )
         return row
 
@@ -299,8 +406,9 @@ def disclosures(
 
 def disclosure(
     platform: Platform, disclosure_id: int, actor: Actor | None = None
-) -> tuple[Disclosure, list[DisclosureRevision]]:
-    """A disclosure with its history (public; with ``actor``, only within their scope)."""
+) -> tuple[Disclosure, list[DisclosureRevision], dict[int, list[AttachmentRef]]]:
+    """A disclosure with its history and each version's files (public; with ``actor``, only
+    within their scope)."""
     with platform.session() as session:
         query = select(Disclosure).where(Disclosure.id == disclosure_id)
         if actor is not None:
@@ -315,7 +423,7 @@ def disclosure(
                 .order_by(col(DisclosureRevision.version).desc())
             )
         )
-        return row, history
+        return row, history, files.by_version(platform, session, "disclosure", disclosure_id)
 
 
 def managed_disclosures(platform: Platform, actor: Actor) -> list[Disclosure]:
@@ -331,7 +439,9 @@ def managed_disclosures(platform: Platform, actor: Actor) -> list[Disclosure]:
 
 
 def disclosure_dict(
-    row: Disclosure, history: list[DisclosureRevision] | None = None
+    row: Disclosure,
+    history: list[DisclosureRevision] | None = None,
+    attached: Mapping[int, list[AttachmentRef]] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": row.id,
@@ -343,6 +453,8 @@ def disclosure_dict(
         "version": row.version,
         "updated_at": row.updated_at.isoformat(),
     }
+    if attached is not None:
+        data["attachments"] = files.as_dicts(attached.get(row.version, []))
     if history is not None:
         data["history"] = [
             {
@@ -353,6 +465,11 @@ def disclosure_dict(
                 "note": h.note,
                 "changed_by": h.changed_by,
                 "changed_at": h.changed_at.isoformat(),
+                **(
+                    {"attachments": files.as_dicts(attached.get(h.version, []))}
+                    if attached is not None
+                    else {}
+                ),
             }
             for h in history
         ]

@@ -22,13 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, deliberation, neighbours, notices, servicedesk, tally
+from . import accounts, deliberation, files, neighbours, notices, servicedesk, tally
 from .core import ASSIST, DELIBERATE, MODERATE, PUBLISH, SERVE, VIEW
 from .models import Topic
 from .web import (
     ASSIST_COOKIE,
     form_errors,
     form_values,
+    form_with_files,
     redirect,
     render,
     run,
@@ -86,12 +87,12 @@ async def announcements(request: Request) -> Response:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
-        values = await form_values(request)
         try:
+            values, uploads = await form_with_files(request, "files", files.MAX_NOTICE_FILES)
             if values.get("action") == "withdraw":
                 await run(notices.withdraw, platform, actor, int(values.get("id", 0)))
             else:
-                await run(notices.publish, platform, actor, values)
+                await run(notices.publish, platform, actor, values, uploads)
         except ApiError as exc:
             errors = form_errors(exc)
         else:
@@ -100,7 +101,7 @@ async def announcements(request: Request) -> Response:
     return _manage(
         request,
         "announcements.html",
-        {"rows": rows, "errors": errors, "values": values},
+        {"rows": rows, "errors": errors, "values": values, "max_files": files.MAX_NOTICE_FILES},
         422 if errors else 200,
     )
 
@@ -112,9 +113,9 @@ async def disclosures(request: Request) -> Response:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
-        values = await form_values(request)
         try:
-            await run(notices.disclose, platform, actor, values)
+            values, uploads = await form_with_files(request, "files", files.MAX_NOTICE_FILES)
+            await run(notices.disclose, platform, actor, values, uploads)
         except ApiError as exc:
             errors = form_errors(exc)
         else:
@@ -123,7 +124,13 @@ async def disclosures(request: Request) -> Response:
     return _manage(
         request,
         "disclosures.html",
-        {"rows": rows, "errors": errors, "values": values, "categories": notices.CATEGORIES},
+        {
+            "rows": rows,
+            "errors": errors,
+            "values": values,
+            "categories": notices.CATEGORIES,
+            "max_files": files.MAX_NOTICE_FILES,
+        },
         422 if errors else 200,
     )
 
@@ -136,23 +143,31 @@ async def disclosure(request: Request) -> Response:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
-        values = await form_values(request)
         try:
-            await run(notices.revise, platform, actor, item_id, values)
+            values, uploads = await form_with_files(request, "files", files.MAX_NOTICE_FILES)
+            # The files of the new version: the current ones left ticked, then the uploads.
+            kept = values.get("keep", [])
+            values["attachments"] = [kept] if isinstance(kept, str) else list(kept)
+            await run(notices.revise, platform, actor, item_id, values, uploads)
         except ApiError as exc:
             errors = form_errors(exc)
         else:
             return redirect(request, f"/manage/disclosures/{item_id}")
-    row, history = await run(notices.disclosure, platform, item_id, actor)
+    row, history, attached = await run(notices.disclosure, platform, item_id, actor)
+    current = attached.get(row.version, [])
     return _manage(
         request,
         "disclosure.html",
         {
             "item": row,
             "history": history,
+            "files": attached,
+            "current": current,
+            "kept": set(values["attachments"]) if values else {f.id for f in current},
             "errors": errors,
             "values": values or {"category": row.category, "title": row.title, "body": row.body},
             "categories": notices.CATEGORIES,
+            "max_files": files.MAX_NOTICE_FILES,
         },
         422 if errors else 200,
     )
@@ -194,12 +209,14 @@ async def request_detail(request: Request) -> Response:
         else:
             return redirect(request, f"/manage/requests/{item_id}")
     row, replies = await run(servicedesk.for_cadre, platform, actor, item_id)
+    photos = await run(servicedesk.photos_of, platform, item_id)
     return _manage(
         request,
         "request.html",
         {
             "row": row,
             "replies": replies,
+            "photos": photos,
             "errors": errors,
             "values": values,
             "statuses": servicedesk.STATUSES,

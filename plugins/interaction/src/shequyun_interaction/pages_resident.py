@@ -16,12 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, deliberation, neighbours, notices, notify, servicedesk, tally
+from . import accounts, deliberation, files, neighbours, notices, notify, servicedesk, tally
 from .core import Viewer
 from .web import (
     RESIDENT_COOKIE,
     form_errors,
     form_values,
+    form_with_files,
+    is_multipart,
     redirect,
     render,
     run,
@@ -207,13 +209,15 @@ async def verify(request: Request) -> Response:
 
 async def announcement(request: Request) -> Response:
     viewer = await viewer_of(request)
-    row, reads = await run(
+    row, reads, attached = await run(
         notices.read_announcement,
         platform_from_request(request),
         viewer,
         int(request.path_params["item_id"]),
     )
-    return await page(request, "announcement.html", viewer, {"item": row, "reads": reads})
+    return await page(
+        request, "announcement.html", viewer, {"item": row, "reads": reads, "files": attached}
+    )
 
 
 async def disclosures(request: Request) -> Response:
@@ -248,14 +252,14 @@ async def disclosures(request: Request) -> Response:
 
 async def disclosure(request: Request) -> Response:
     viewer = await viewer_of(request)
-    row, history = await run(
+    row, history, attached = await run(
         notices.disclosure, platform_from_request(request), int(request.path_params["item_id"])
     )
     return await page(
         request,
         "disclosure.html",
         viewer,
-        {"item": row, "history": history, "categories": notices.CATEGORIES},
+        {"item": row, "history": history, "files": attached, "categories": notices.CATEGORIES},
     )
 
 
@@ -268,10 +272,10 @@ async def requests_page(request: Request) -> Response:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST" and viewer.verified:
-        values = await form_values(request)
         due = plugin_from_request(request).settings.get("request_due_days", {})
         try:
-            row = await run(servicedesk.submit, platform, viewer, values, due)
+            values, photos = await _with_photos(request)
+            row = await run(servicedesk.submit, platform, viewer, values, due, photos)
         except ApiError as exc:
             errors = form_errors(exc)
         else:
@@ -292,21 +296,34 @@ async def requests_page(request: Request) -> Response:
     )
 
 
+async def _with_photos(request: Request) -> tuple[dict[str, Any], list[files.Upload]]:
+    if is_multipart(request):
+        return await form_with_files(request, "photos", files.MAX_REQUEST_PHOTOS)
+    return await form_values(request), []
+
+
 async def request_page(request: Request) -> Response:
     platform = platform_from_request(request)
     viewer = await viewer_of(request)
     request_id = int(request.path_params["item_id"])
     errors: dict[str, str] = {}
+    action = None
     if request.method == "POST":
         try:
-            await run(
-                servicedesk.resident_reply, platform, viewer, request_id, await form_values(request)
-            )
+            values, uploads = await _with_photos(request)
+            action = values.get("action")
+            if action == "photos":
+                await run(servicedesk.add_photos, platform, viewer, request_id, uploads)
+            else:
+                await run(servicedesk.resident_reply, platform, viewer, request_id, values)
         except ApiError as exc:
+            if exc.status_code == 404:
+                raise
             errors = form_errors(exc)
         else:
             return redirect(request, f"/requests/{request_id}")
     row, replies = await run(servicedesk.own, platform, viewer, request_id)
+    photos = await run(servicedesk.photos_of, platform, request_id)
     return await page(
         request,
         "request.html",
@@ -314,12 +331,28 @@ async def request_page(request: Request) -> Response:
         {
             "row": row,
             "replies": replies,
+            "photos": photos,
+            "max_photos": files.MAX_REQUEST_PHOTOS,
+            "action": action,
             "errors": errors,
             "categories": servicedesk.CATEGORIES,
             "statuses": servicedesk.STATUSES,
             "closed": row.status in servicedesk.CLOSED,
         },
         status_code=422 if errors else 200,
+    )
+
+
+async def request_photo(request: Request) -> Response:
+    """A photo of the resident's own request; 404 for anyone else."""
+    viewer = await viewer_of(request)
+    return await run(
+        servicedesk.photo_response,
+        platform_from_request(request),
+        viewer,
+        int(request.path_params["item_id"]),
+        request.path_params["attachment_id"],
+        request.query_params.get("download") == "1",
     )
 
 
@@ -465,6 +498,7 @@ ROUTES = [
     Route("/disclosures/{item_id:int}", disclosure, methods=["GET"]),
     Route("/requests", requests_page, methods=["GET", "POST"]),
     Route("/requests/{item_id:int}", request_page, methods=["GET", "POST"]),
+    Route("/requests/{item_id:int}/photos/{attachment_id}", request_photo, methods=["GET"]),
     Route("/topics", topics, methods=["GET"]),
     Route("/topics/{item_id:int}", topic, methods=["GET", "POST"]),
     Route("/posts", posts, methods=["GET", "POST"]),

@@ -3,18 +3,27 @@
 A request lands in the queue of the committee the resident lives in when submitting it, with a
 due date by category (setting ``request_due_days``). The committee replies and moves it through
 已提交 → 已受理 → 办理中 → 已办结 (or 不予受理); each reply notifies the resident at once.
+
+A request may carry up to three photos (a broken lamp, a leaking pipe). Residents are not
+platform users, so the plugin stores the photos itself (``actor=None``), readable by holders of
+``interaction.serve`` on the committee at the kernel's URL, and serves them to the resident
+through its own route after checking the request is theirs (:func:`photo_response`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from shequyun_sdk import Actor, Conflict, Forbidden, NotFound, Platform
+from shequyun_sdk import Actor, Conflict, Forbidden, NotFound, Platform, UnitRef, ValidationFailed
+from shequyun_sdk.attachments import AttachmentRef
 from sqlmodel import Session, col, select
+from starlette.responses import Response
 
+from . import files
 from .core import SERVE, Errors, Viewer, choice, mask_name, now, text, today
+from .files import Upload
 from .models import RequestReply, ServiceRequest
 from .notify import notify
 
@@ -33,8 +42,13 @@ DEFAULT_DUE_DAYS = {"certificate": 3, "repair": 5, "help": 3}
 
 
 def submit(
-    platform: Platform, viewer: Viewer, raw: Mapping[str, Any], due_days: Mapping[str, int]
+    platform: Platform,
+    viewer: Viewer,
+    raw: Mapping[str, Any],
+    due_days: Mapping[str, int],
+    photos: Sequence[Upload] = (),
 ) -> ServiceRequest:
+    """File a request in the queue of the resident's committee, with up to three photos."""
     ref = viewer.resident
     if ref is None:
         raise Forbidden("请先完成实名核验，核验后才能办理在线服务", code="not_verified")
@@ -59,6 +73,8 @@ def submit(
         )
         session.add(row)
         session.flush()
+        assert row.id is not None
+        _store_photos(platform, session, row, ref.committee, photos)
         if viewer.assistant is not None:
             platform.audit(
                 session,
@@ -98,6 +114,79 @@ def own(
         if row is None or viewer.resident is None or row.resident_id != viewer.resident.id:
             raise NotFound("找不到该服务申请")
         return row, _replies(session, request_id)
+
+
+def _store_photos(
+    platform: Platform,
+    session: Session,
+    row: ServiceRequest,
+    committee: UnitRef,
+    photos: Sequence[Upload],
+) -> list[AttachmentRef]:
+    assert row.id is not None
+    return files.attach(
+        platform,
+        session,
+        target_type="request",
+        target_id=row.id,
+        owner_ref=f"request:{row.id}",
+        unit=committee,
+        actor=None,
+        uploads=photos,
+        read_permissions=[SERVE],
+        accept=files.PHOTO_KINDS,
+        limit=files.MAX_REQUEST_PHOTOS,
+        upload_field="photos",
+    )
+
+
+def add_photos(
+    platform: Platform, viewer: Viewer, request_id: int, photos: Sequence[Upload]
+) -> list[AttachmentRef]:
+    """Add photos to one's own open request (three in all at most)."""
+    if not photos:
+        raise ValidationFailed("请选择要上传的照片", field="photos")
+    with platform.session() as session:
+        row = session.get(ServiceRequest, request_id)
+        ref = viewer.resident
+        if row is None or ref is None or row.resident_id != ref.id:
+            raise NotFound("找不到该服务申请")
+        if row.status in CLOSED:
+            raise Conflict("该申请已结束，不能再添加照片")
+        _store_photos(platform, session, row, ref.committee, photos)
+        if viewer.assistant is not None:
+            platform.audit(
+                session,
+                "interaction.assisted_photos",
+                actor=viewer.assistant,
+                target_type="interaction_request",
+                target_id=row.id,
+                detail={"resident_id": ref.id, "photos": len(photos)},
+            )
+        return files.listed(platform, session, "request", request_id)
+
+
+def photos_of(platform: Platform, request_id: int) -> list[AttachmentRef]:
+    """The photos of a request; the caller has checked that its reader may see the request."""
+    return files.of(platform, "request", request_id)
+
+
+def photo_response(
+    platform: Platform, viewer: Viewer, request_id: int, attachment_id: str, download: bool
+) -> Response:
+    """A photo of one's own request; NotFound for anyone else's, or a file not on it."""
+    with platform.session() as session:
+        row = session.get(ServiceRequest, request_id)
+        if row is None or viewer.resident is None or row.resident_id != viewer.resident.id:
+            raise NotFound("找不到该服务申请")
+        found = (
+            platform.get_attachment(session, attachment_id)
+            if files.holds(session, "request", request_id, attachment_id)
+            else None
+        )
+        if found is None:
+            raise NotFound("找不到该照片", field="attachment_id")
+        return platform.attachment_response(session, found, download=download)
 
 
 def resident_reply(
@@ -225,7 +314,11 @@ def overdue(row: ServiceRequest) -> bool:
     return row.status not in CLOSED and row.due_on < today()
 
 
-def as_dict(row: ServiceRequest, replies: list[RequestReply] | None = None) -> dict[str, Any]:
+def as_dict(
+    row: ServiceRequest,
+    replies: list[RequestReply] | None = None,
+    photos: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": row.id,
         "category": row.category,
@@ -240,6 +333,8 @@ def as_dict(row: ServiceRequest, replies: list[RequestReply] | None = None) -> d
         "assisted_by": row.assisted_by,
         "created_at": row.created_at.isoformat(),
     }
+    if photos is not None:
+        data["photos"] = photos
     if replies is not None:
         data["replies"] = [
             {

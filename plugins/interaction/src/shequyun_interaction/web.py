@@ -27,17 +27,22 @@ from shequyun_sdk import (
     requires,
 )
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from . import accounts
 from .core import Viewer
+from .files import Upload
 
 __all__ = [
     "ASSIST_COOKIE",
     "RESIDENT_COOKIE",
     "form_errors",
     "form_values",
+    "form_with_files",
+    "is_multipart",
     "redirect",
     "set_cookie",
     "viewer_of",
@@ -124,13 +129,54 @@ async def form_values(request: Request) -> dict[str, Any]:
     return {k.removesuffix("[]"): v for k, v in values.items()}
 
 
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith("multipart/form-data")
+
+
+async def form_with_files(
+    request: Request, field: str, max_files: int
+) -> tuple[dict[str, Any], list[Upload]]:
+    """The posted form as :func:`form_values` gives it, and the files sent under ``field``.
+
+    File inputs left empty are skipped. More than ``max_files`` files, or a form that cannot be
+    read, are refused naming ``field`` (the platform already bounds the body's size).
+    """
+    values: dict[str, Any] = {}
+    uploads: list[Upload] = []
+    try:
+        # An empty file input still sends a part, so the parser may see a few more.
+        async with request.form(max_files=2 * max_files + 2, max_fields=200) as form:
+            for key in form:
+                if key == "csrf_token":
+                    continue
+                items = []
+                for item in form.getlist(key):
+                    if isinstance(item, UploadFile):
+                        data = await item.read() if key == field else b""
+                        if data or (key == field and item.filename):
+                            uploads.append(Upload(item.filename or "", data))
+                    else:
+                        items.append(item)
+                if items:
+                    values[key] = items if len(items) > 1 or key.endswith("[]") else items[0]
+    except HTTPException as exc:
+        raise ValidationFailed(
+            f"上传的表单无法读取（最多 {max_files} 个文件）：{exc.detail}", field=field
+        ) from exc
+    if len(uploads) > max_files:
+        raise ValidationFailed(f"最多上传 {max_files} 个文件", field=field, code="too_many_files")
+    return {k.removesuffix("[]"): v for k, v in values.items()}, uploads
+
+
 def form_errors(exc: ApiError) -> dict[str, str]:
     """``{field: message}`` for re-rendering a form next to its fields."""
     errors: dict[str, str] = {}
     for detail in exc.details:
-        errors.setdefault(detail.get("field", "_form"), detail.get("message", exc.message))
+        # ``attachments[2]`` is shown next to the form's ``attachments``.
+        field = detail.get("field", "_form").split("[", 1)[0]
+        errors.setdefault(field, detail.get("message", exc.message))
     if not errors:
-        errors[exc.field or "_form"] = exc.message
+        errors[(exc.field or "_form").split("[", 1)[0]] = exc.message
     return errors
 
 

@@ -1,9 +1,11 @@
-"""In a real browser: a resident verifies and votes on a lift; a cadre moderates a post."""
+"""In a real browser: a resident verifies and votes on a lift; a cadre moderates a post; a cadre
+publishes an announcement with files and a resident sees them."""
 
 from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from .._files import pdf, png
 from .conftest import shoot
 
 API = "/api/v1/plugins/interaction"
@@ -125,3 +127,35 @@ def test_a_cadre_moderates_a_reported_post(browser_page, portal):
     page.get_by_text("没有待审核的内容").wait_for()
     assert "商业广告" in page.locator("table.data").inner_text()
     shoot(page, "interaction-moderated")
+
+
+def test_a_cadre_publishes_files_and_a_resident_sees_the_thumbnail(browser_page, portal):
+    page = browser_page
+    cadre = portal.actors.cadre(UNIT)
+    page.goto(f"{portal.url}/login")
+    page.get_by_label("用户名").fill(cadre.username)
+    page.get_by_label("密码").fill(cadre.password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state("networkidle")
+
+    page.goto(f"{portal.url}{BASE}/manage/announcements")
+    page.get_by_label("标题").fill("小区绿化改造公示")
+    page.get_by_label("正文").fill("改造方案和效果图见附件，欢迎提出意见。")
+    page.get_by_label("附件（可不传）").set_input_files(
+        [
+            {"name": "改造方案.pdf", "mimeType": "application/pdf", "buffer": pdf("plan")},
+            {"name": "效果图.png", "mimeType": "image/png", "buffer": png(0x5A, 96)},
+        ]
+    )
+    shoot(page, "interaction-announcement-files-form")
+    page.get_by_role("button", name="发布").click()
+    page.get_by_role("cell", name="小区绿化改造公示").wait_for()
+
+    page.context.clear_cookies()  # a resident who has not signed in
+    page.goto(f"{portal.url}{BASE}/?unit={UNIT}")
+    page.get_by_role("link", name="小区绿化改造公示").click()
+    thumbnail = page.get_by_role("img", name="效果图.png")
+    thumbnail.wait_for()
+    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 96
+    assert page.get_by_role("link", name="改造方案.pdf").is_visible()
+    shoot(page, "interaction-announcement-files")
