@@ -35,6 +35,7 @@ from ..identity.auth import unit_ref
 from ..identity.models import LEVELS, OrgUnit
 from ..templating import language_of
 from . import charts
+from .collection_files import describe, read_form, readable_files, store_uploads
 from .common import SHANGHAI, actor_of, db, kernel_of, page, render
 from .form_renderer import FormLayout, Parsed
 
@@ -192,7 +193,12 @@ def _load_task(session: Session, request: Request, actor: Actor, task_id: int) -
         campaign=campaign,
         version=version,
         unit=unit,
-        layout=FormLayout(version.schema_, version.ui),
+        layout=FormLayout(
+            version.schema_,
+            version.ui,
+            max_file_bytes=kernel_of(request).settings.attachment_max_bytes,
+            max_body_bytes=kernel_of(request).settings.max_body_bytes,
+        ),
         history=svc.campaigns.history(session, task_id),
         can_fill=scope.can(actor, FILL, unit_ref(unit)),
         can_return=scope.can(actor, REVIEW, unit_ref(unit)),
@@ -211,7 +217,7 @@ def _roster_rows(state: TaskState, data: Mapping[str, Any]) -> list[dict[str, An
     ]
 
 
-def _task_page(
+async def _task_page(
     request: Request,
     state: TaskState,
     *,
@@ -230,6 +236,14 @@ def _task_page(
     raw = parsed.raw if parsed else {}
     blank = parsed.rows if parsed else {}
     editable = state.editable
+    files = await describe(
+        request,
+        actor_of(request),
+        state.task,
+        kernel_of(request).collection.campaigns.file_fields(state.version),
+        (data, state.task.data),
+        roster=state.campaign.mode == "roster",
+    )
     context: dict[str, Any] = {
         "state": state,
         "task": state.task,
@@ -265,7 +279,12 @@ def _task_page(
                 "answers": r,
                 "index": i,
                 "view": state.layout.row_view(
-                    r, {}, prefix=f"rows[{i}].", row_label=str(i + 1), readonly=True
+                    r,
+                    {},
+                    prefix=f"rows[{i}].",
+                    row_label=str(i + 1),
+                    readonly=True,
+                    files=files,
                 ),
             }
             for i, r in enumerate(data.get("rows") or [])
@@ -284,6 +303,7 @@ def _task_page(
                 row_label=str(row["resident"]["name"]),
                 raw=raw,
                 readonly=not editable,
+                files=files,
             )
             summary += view.summary
             errors = {k: v for k, v in errors.items() if not k.startswith(prefix)}
@@ -292,12 +312,14 @@ def _task_page(
         context["summary"] = summary + [(k or t("整张表"), m, "") for k, m in errors.items()]
         context["form_view"] = None
     else:
-        view = state.layout.view(data, errors, raw=raw, blank_rows=blank, readonly=not editable)
+        view = state.layout.view(
+            data, errors, raw=raw, blank_rows=blank, readonly=not editable, files=files
+        )
         context["form_view"] = view
         context["summary"] = view.summary
         context["roster_rows"] = None
     context["answers"] = (
-        state.layout.answers(state.task.data) if state.campaign.mode == "unit" else None
+        state.layout.answers(state.task.data, files) if state.campaign.mode == "unit" else None
     )
     return render(request, "collection/task.html", context, status_code=status_code)
 
@@ -307,7 +329,7 @@ async def task_page(request: Request) -> Response:
     task_id = _id(request, "task_id")
     actor = actor_of(request)
     state = await db(request, lambda s: _load_task(s, request, actor, task_id))
-    return _task_page(request, state)
+    return await _task_page(request, state)
 
 
 def _parse_answers(state: TaskState, form: FormData, remove: str | None) -> Parsed:
@@ -339,27 +361,45 @@ def _validation_errors(state: TaskState, request: Request, data: dict[str, Any])
 
 @page()
 async def task_post(request: Request) -> Response:
+    form = await read_form(request)
+    try:
+        return await _task_post(request, form)
+    finally:
+        await form.close()
+
+
+async def _task_post(request: Request, form: FormData) -> Response:
     task_id = _id(request, "task_id")
     actor = actor_of(request)
     svc = kernel_of(request).collection
-    form = await request.form()
     state = await db(request, lambda s: _load_task(s, request, actor, task_id))
     # A second click on "submit" (same client key) is answered by the service as a replay.
     resend = form.get("action") == "submit" and state.task.status == "submitted"
     if not state.editable and not resend:
-        return _task_page(
+        return await _task_page(
             request,
             state,
             notice=str(_(request)("该任务当前不能修改。")),
             status_code=409,
         )
+    refused: dict[str, str] = {}
+    if state.editable:  # files are kept first: a form shown again shows them attached
+        uploads = await store_uploads(
+            request,
+            form,
+            svc.campaigns.file_fields(state.version),
+            actor,
+            roster=state.campaign.mode == "roster",
+        )
+        form, refused = uploads.form, uploads.errors
     add, remove = str(form.get("_add") or ""), str(form.get("_remove") or "") or None
     parsed = _parse_answers(state, form, remove)
+    parsed.errors.update(refused)
     client_key = str(form.get("client_key") or "")[:80] or None
     if add or remove:  # add or remove a table row: show the form again, nothing saved
         if add:
             parsed.rows[add] = parsed.rows.get(add, 0) + 1
-        return _task_page(
+        return await _task_page(
             request,
             state,
             data=parsed.data,
@@ -373,7 +413,7 @@ async def task_post(request: Request) -> Response:
         if action == "submit":
             for path, message in _validation_errors(state, request, parsed.data).items():
                 errors.setdefault(path, message)
-        return _task_page(
+        return await _task_page(
             request,
             state,
             data=parsed.data,
@@ -400,7 +440,7 @@ async def task_post(request: Request) -> Response:
         )
         return _redirect(f"/collection/tasks/{task_id}?done=draft")
     except ValidationFailed as exc:
-        return _task_page(
+        return await _task_page(
             request,
             state,
             data=parsed.data,
@@ -411,7 +451,7 @@ async def task_post(request: Request) -> Response:
         )
     except Conflict as exc:
         fresh = await db(request, lambda s: _load_task(s, request, actor, task_id))
-        return _task_page(request, fresh, notice=exc.message, status_code=409)
+        return await _task_page(request, fresh, notice=exc.message, status_code=409)
 
 
 @page(REVIEW)
@@ -429,7 +469,7 @@ async def task_return(request: Request) -> Response:
         )
     except (ValidationFailed, Conflict) as exc:
         state = await db(request, lambda s: _load_task(s, request, actor, task_id))
-        return _task_page(
+        return await _task_page(
             request,
             state,
             comment=comment,
@@ -1034,12 +1074,15 @@ async def campaign_results(request: Request) -> Response:
         level = _level(actor, within, request.query_params.get("level", ""))
         version = session.get(FormVersion, campaign.form_version_id)
         assert version is not None
+        results = aggregate(session, actor, campaign, level, within)
+        samples = [i for q in results["total"]["questions"] for i in q.get("samples", ())]
         return {
             "options": _choice_options(version),
             "campaign": campaign,
             "within": within,
             "level": level,
-            "results": aggregate(session, actor, campaign, level, within),
+            "results": results,
+            "files": readable_files(kernel_of(request).attachments, session, actor, samples),
             "trail": _trail(session, actor, within),
         }
 
@@ -1065,7 +1108,8 @@ async def campaign_results(request: Request) -> Response:
                 ("最大", "max"),
             )
         ]
-        questions.append({**question, "chart": chart, "stats": stats})
+        shown = [context["files"][i] for i in question.get("samples", ()) if i in context["files"]]
+        questions.append({**question, "chart": chart, "stats": stats, "shown_files": shown})
     for group in results["groups"]:
         group["sums"] = {q["column"]: _figure(q.get("sum")) for q in group["questions"]}
     base = f"/collection/campaigns/{campaign_id}"

@@ -10,6 +10,11 @@ a row (``_add``) or remove one (``_remove``) that re-render the form, and fields
 a condition (``visible_if``) are all shown, then dropped from the answers when the condition is
 not met (``collection.js`` only hides them while filling in).
 
+An attachment question is a file input named by its path, beside one hidden input (same name)
+per file already attached and a ``_drop:<path>`` check box to remove it. The page handler
+stores each uploaded file and puts its id where the upload was, so :meth:`FormLayout.parse`
+reads ids only: those kept, then those just uploaded (the last wins for a single file).
+
 :meth:`FormLayout.view` decides what each input holds and which error sits next to it; the
 template ``collection/_fields.html`` draws the views.
 
@@ -32,9 +37,12 @@ from ..collection import fields
 from ..collection.fields import ADDRESS_PARTS
 
 __all__ = [
+    "DROP",
+    "FILE_KINDS",
     "Answer",
     "FieldSpec",
     "FieldView",
+    "FileInfo",
     "FormLayout",
     "FormView",
     "Parsed",
@@ -47,6 +55,10 @@ BEIJING = timezone(timedelta(hours=8))
 MAX_ROWS = 500
 #: A single choice with more options than this is a drop-down list rather than radios.
 RADIO_LIMIT = 6
+#: The renderer's kinds of attachment question (one file, or a list of files).
+FILE_KINDS = frozenset({"attachment", "attachments"})
+#: The prefix of the check boxes that remove an attached file (``_drop:photos``).
+DROP = "_drop:"
 
 
 class FormValues(Protocol):
@@ -72,6 +84,48 @@ class FieldSpec:
     children: tuple[FieldSpec, ...] = ()
     visible_if: Mapping[str, Any] | None = None
 
+    @property
+    def photo(self) -> bool:
+        """An attachment question taking photos only (``"widget": "photo"``)."""
+        return self.kind in FILE_KINDS and self.widget == "photo"
+
+    @property
+    def accept(self) -> str:
+        """The ``accept`` attribute of its file input: what the store takes."""
+        return "image/*" if self.photo else "image/*,.pdf,.docx,.xlsx"
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """An attached file as the portal shows it: a thumbnail for a photo, a link otherwise."""
+
+    id: str
+    filename: str = ""
+    content_type: str = ""
+    size: int = 0
+    #: False for an id nobody may show here (not this task's, or gone): shown as unavailable.
+    available: bool = True
+
+    @property
+    def url(self) -> str:
+        return f"/attachments/{self.id}"
+
+    @property
+    def image(self) -> bool:
+        """Whether browsers draw it (HEIC, a phone's own format, they do not)."""
+        return self.available and self.content_type in (
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+        )
+
+    @property
+    def size_text(self) -> str:
+        if self.size >= 1024 * 1024:
+            return f"{self.size / (1024 * 1024):.1f} MB"
+        return f"{max(self.size // 1024, 1)} KB"
+
 
 @dataclass
 class Parsed:
@@ -85,12 +139,17 @@ class Parsed:
 
 @dataclass
 class Answer:
-    """One answer as a person reads it; a repeating group has columns and rows instead."""
+    """One answer as a person reads it; a repeating group has columns and rows instead.
+
+    An attachment question has its ``files``; so does a table cell of one (a list of
+    :class:`FileInfo` where the other cells are text).
+    """
 
     label: str
     text: str
     columns: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    files: list[FileInfo] | None = None
 
 
 def input_id(path: str) -> str:
@@ -115,7 +174,7 @@ KINDS = {
     "address": "object",
     "group": "object",
     "attachment": "attachment",
-    "attachments": "list",
+    "attachments": "attachments",
     "table": "group",
     "list": "list",
 }
@@ -321,12 +380,41 @@ class FormLayout:
 
     ``FormLayout(schema, ui)``; then :meth:`view` for the form, :meth:`row_view` for a roster
     row, :meth:`parse` for a submitted form and :meth:`answers` for a read-only view.
+    ``max_file_bytes`` and ``max_body_bytes`` are the limits the help of a file input states.
     """
 
-    def __init__(self, schema: Mapping[str, Any], ui: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        ui: Mapping[str, Any] | None = None,
+        *,
+        max_file_bytes: int = 8 * 1024 * 1024,
+        max_body_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
         self.schema = schema
         self.ui = ui or {}
         self.fields = _subfields(fields.resolve(schema, schema), schema, self.ui, "")
+        self.max_file_bytes = max_file_bytes
+        self.max_body_bytes = max_body_bytes
+
+    @property
+    def has_files(self) -> bool:
+        """Whether any question, nested ones included, takes files (the form is multipart)."""
+        pending = list(self.fields)
+        while pending:
+            spec = pending.pop()
+            if spec.kind in FILE_KINDS:
+                return True
+            pending += spec.children
+        return False
+
+    @property
+    def file_limits(self) -> str:
+        """The limits of uploads, as the help of file inputs states them."""
+        return (
+            f"每个文件不超过 {_megabytes(self.max_file_bytes)}，"
+            f"每次保存或提交的文件合计不超过 {_megabytes(self.max_body_bytes)}"
+        )
 
     # -- reading back --------------------------------------------------------------------
 
@@ -380,6 +468,17 @@ class FormLayout:
             chosen = {str(v) for v in form.getlist(path) if str(v) != ""}
             values = [v for _label, v in spec.options if _input_value(v) in chosen]
             return bool(values), values
+        if spec.kind in FILE_KINDS:
+            dropped = {str(v) for v in form.getlist(DROP + path)}
+            ids = [
+                v.strip()
+                for v in form.getlist(path)
+                if isinstance(v, str) and v.strip() and v.strip() not in dropped
+            ]
+            ids = list(dict.fromkeys(ids))
+            if spec.kind == "attachment":
+                return bool(ids), ids[-1] if ids else None
+            return bool(ids), ids
         raw = next((str(v) for v in form.getlist(path)), "").strip()
         if spec.kind == "list":
             lines = [line.strip() for line in raw.splitlines() if line.strip()]
@@ -465,13 +564,17 @@ class FormLayout:
         raw: Mapping[str, str] | None = None,
         blank_rows: Mapping[str, int] | None = None,
         readonly: bool = False,
+        files: Mapping[str, FileInfo] | None = None,
     ) -> FormView:
         """The fields filled with ``data``, each with its error; unplaced errors in the summary.
 
         ``blank_rows`` says how many empty rows each repeating group offers (one when it has no
-        rows yet, none otherwise).
+        rows yet, none otherwise); ``files`` describes the attached files by id (an id not in
+        it is shown as unavailable).
         """
         builder = _Builder(dict(errors or {}), dict(raw or {}), dict(blank_rows or {}), readonly)
+        builder.files = dict(files or {})
+        builder.limits = self.file_limits
         fields = [builder.field(s, (data or {}).get(s.name), prefix, None) for s in self.fields]
         return FormView(fields, builder.finish())
 
@@ -484,19 +587,29 @@ class FormLayout:
         row_label: str,
         raw: Mapping[str, str] | None = None,
         readonly: bool = False,
+        files: Mapping[str, FileInfo] | None = None,
     ) -> FormView:
         """The fields of one roster row as compact table cells (labels in ``aria-label``)."""
         builder = _Builder(dict(errors or {}), dict(raw or {}), {}, readonly)
+        builder.files = dict(files or {})
+        builder.limits = self.file_limits
         fields = [
             builder.field(s, (data or {}).get(s.name), prefix, row_label) for s in self.fields
         ]
         return FormView(fields, builder.finish())
 
-    def answers(self, data: Mapping[str, Any] | None) -> list[Answer]:
-        """The answers as a person reads them (for reviewers and submitted tasks)."""
+    def answers(
+        self, data: Mapping[str, Any] | None, files: Mapping[str, FileInfo] | None = None
+    ) -> list[Answer]:
+        """The answers as a person reads them (for reviewers and submitted tasks); ``files``
+        describes the attached files by id, as for :meth:`view`."""
+        known = files or {}
         found = []
         for spec in self.fields:
             value = (data or {}).get(spec.name)
+            if spec.kind in FILE_KINDS:
+                found.append(Answer(spec.label, "", files=_files(value, known)))
+                continue
             if spec.kind != "group":
                 found.append(Answer(spec.label, display_value(spec, value)))
                 continue
@@ -506,10 +619,28 @@ class FormLayout:
                     spec.label,
                     "",
                     [c.label for c in spec.children],
-                    [[display_value(c, r.get(c.name)) for c in spec.children] for r in rows],
+                    [
+                        [
+                            _files(r.get(c.name), known)
+                            if c.kind in FILE_KINDS
+                            else display_value(c, r.get(c.name))
+                            for c in spec.children
+                        ]
+                        for r in rows
+                    ],
                 )
             )
         return found
+
+
+def _files(value: Any, known: Mapping[str, FileInfo]) -> list[FileInfo]:
+    """The files an answer refers to, described (an unknown id as unavailable)."""
+    ids = value if isinstance(value, list) else [value]
+    return [known.get(v) or FileInfo(v, available=False) for v in ids if isinstance(v, str) and v]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
 
 
 @dataclass
@@ -539,6 +670,9 @@ class FieldView:
     show_values: str | None = None
     #: A part of a compound field (an address) in a table cell: its label is a placeholder.
     in_object: bool = False
+    #: The files attached to an attachment question, and the limits its help states.
+    files: list[FileInfo] = field(default_factory=list)
+    limits: str = ""
 
     @property
     def aria_label(self) -> str | None:
@@ -549,6 +683,8 @@ class FieldView:
         ids = [f"{self.id}-error"] if self.error else []
         if self.spec.help and not self.row_label:
             ids.append(f"{self.id}-help")
+        if self.limits and not self.row_label:
+            ids.append(f"{self.id}-limits")
         return " ".join(ids) or None
 
 
@@ -578,6 +714,8 @@ class _Builder:
         self.blank = blank
         self.readonly = readonly
         self.summary: list[tuple[str, str, str]] = []
+        self.files: dict[str, FileInfo] = {}
+        self.limits = ""
 
     def take(self, path: str, label: str, *, below: bool) -> str | None:
         """The errors for ``path`` (and, for a leaf, for anything below it): shown here."""
@@ -620,6 +758,9 @@ class _Builder:
                 child.in_object = True
         elif spec.kind == "group":
             view.rows = self.rows(spec, value, path)
+        elif spec.kind in FILE_KINDS:
+            view.files = _files(value, self.files)
+            view.limits = "" if self.readonly else self.limits
         elif spec.kind in ("choice", "multiple", "boolean"):
             options = spec.options if spec.kind != "boolean" else (("是", True), ("否", False))
             chosen = (
