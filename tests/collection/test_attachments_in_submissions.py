@@ -523,3 +523,53 @@ def test_results_count_the_files_and_show_the_first_ones(shequyun_client, shequy
     page = bureau.portal().get(f"/collection/campaigns/{campaign_id}/results")
     assert "共 2 个文件" in page.text
     assert f'<img src="/attachments/{photos[1]}"' in page.text
+
+
+def test_a_roster_form_takes_a_photo_per_resident_in_the_portal(
+    shequyun_client, shequyun_actors, shequyun_kernel
+):
+    client = shequyun_client
+    cadre = shequyun_actors.cadre("310104003001")
+    for serial, name in (("014", "王阿婆"), ("024", "李老伯")):
+        client.post(
+            "/api/v1/residents",
+            headers=cadre.auth,
+            json=resident(
+                name=name,
+                id_number=id_number(born="19360101", serial=serial),
+                tags=["独居老人"],
+                address=None,
+                household_number=None,
+            ),
+        )
+    open_campaign(
+        client,
+        shequyun_actors.bureau(),
+        ROSTER_PHOTO,
+        mode="roster",
+        roster_filter={"tags": ["独居老人"]},
+    )
+    task_id = task_id_of(client, cadre)
+    portal = cadre.portal()
+    page = portal.get(f"/collection/tasks/{task_id}")
+    assert 'type="file" id="f-rows-1-photo" name="rows[1].photo" accept="image/*"' in page.text
+    assert 'aria-label="走访照片（李老伯）"' in page.text
+
+    sent = post_form(
+        portal,
+        task_id,
+        page.text,
+        {"action": "submit", "rows[0].visited": "true", "rows[1].visited": "false"},
+        files=[
+            ("rows[0].photo", ("", b"", "application/octet-stream")),
+            ("rows[1].photo", ("李老伯.png", png(), "image/png")),
+        ],
+    )
+    assert sent.status_code == 303, sent.text
+    rows = stored_task(shequyun_kernel, task_id).data["rows"]
+    assert "photo" not in rows[0] and rows[1]["photo"].startswith("att_")
+    street = shequyun_actors.street_admin("310104003000")
+    assert readable(client, street, rows[1]["photo"])
+    # The bureau, without resident records, sees the rows by number, photo included.
+    review = shequyun_actors.bureau().portal().get(f"/collection/tasks/{task_id}")
+    assert f'<img src="/attachments/{rows[1]["photo"]}"' in review.text
