@@ -290,6 +290,7 @@ async def topic(request: Request) -> Response:
             data = _topic_view(session, platform, row, viewer)
             data["comments"] = [
                 {
+                    "id": c.id,
                     "author": c.author,
                     "stance": c.stance,
                     "body": c.body,
@@ -319,14 +320,14 @@ async def vote(request: Request) -> Response:
 
 async def comment_topic(request: Request) -> Response:
     viewer = await _viewer(request)
-    await run(
+    row = await run(
         deliberation.comment,
         platform_from_request(request),
         request.path_params["item_id"],
         viewer,
         await json_object(request),
     )
-    return JSONResponse({"ok": True}, status_code=201)
+    return JSONResponse({"ok": True, "id": row.id}, status_code=201)
 
 
 # -- 邻里互动 -----------------------------------------------------------------------------------

@@ -131,6 +131,9 @@ async def moderation_queue(request: Request) -> Response:
                     "status": i.item.status,
                     "reports": i.item.report_count,
                     "reasons": i.reasons,
+                    "topic": None
+                    if i.topic is None
+                    else {"id": i.topic.id, "title": i.topic.title},
                 }
                 for i in items
             ]

@@ -302,7 +302,9 @@ def ballot_of(session: Session, topic: Topic, viewer: Viewer) -> Ballot | None:
     ).first()
 
 
-def comment(platform: Platform, topic_id: int, viewer: Viewer, raw: Mapping[str, Any]) -> None:
+def comment(
+    platform: Platform, topic_id: int, viewer: Viewer, raw: Mapping[str, Any]
+) -> TopicComment:
     errors = Errors()
     body = text(raw, "body", "意见", errors, min_length=2, max_length=1000)
     stance = choice(raw, "stance", "立场", STANCES, errors)
@@ -315,16 +317,17 @@ def comment(platform: Platform, topic_id: int, viewer: Viewer, raw: Mapping[str,
             raise Conflict("议题已结束，不能再发表意见")
         if not in_scope(topic, ref):
             raise Forbidden("您不在本议题的参与范围内")
-        session.add(
-            TopicComment(
-                topic_id=topic.id,
-                resident_id=ref.id,
-                author=_author(ref),
-                stance=stance,
-                body=body,
-                assisted_by=viewer.assisted_by,
-            )
+        row = TopicComment(
+            topic_id=topic.id,
+            unit_id=topic.unit_id,
+            resident_id=ref.id,
+            author=_author(ref),
+            stance=stance,
+            body=body,
+            assisted_by=viewer.assisted_by,
         )
+        session.add(row)
+        session.flush()
         if viewer.assistant is not None:
             platform.audit(
                 session,
@@ -334,6 +337,7 @@ def comment(platform: Platform, topic_id: int, viewer: Viewer, raw: Mapping[str,
                 target_id=topic.id,
                 detail={"resident_id": ref.id},
             )
+        return row
 
 
 def _author(ref: ResidentRef) -> str:
@@ -341,20 +345,19 @@ def _author(ref: ResidentRef) -> str:
     return f"{where}{mask_name(ref.name)}"
 
 
-def comments(session: Session, topic_id: int) -> list[TopicComment]:
-    return list(
-        session.exec(
-            select(TopicComment)
-            .where(TopicComment.topic_id == topic_id)
-            .order_by(col(TopicComment.id))
-        )
-    )
+def comments(session: Session, topic_id: int, *, everything: bool = False) -> list[TopicComment]:
+    """The topic's comments residents see; ``everything`` adds hidden and removed ones."""
+    query = select(TopicComment).where(TopicComment.topic_id == topic_id)
+    if not everything:
+        query = query.where(TopicComment.status == "visible")
+    return list(session.exec(query.order_by(col(TopicComment.id))))
 
 
 def stance_counts(session: Session, topic_id: int) -> dict[str, int]:
+    """Stances of the comments residents see (hidden and removed ones do not count)."""
     rows = session.exec(
         select(TopicComment.stance, func.count())
-        .where(TopicComment.topic_id == topic_id)
+        .where(TopicComment.topic_id == topic_id, TopicComment.status == "visible")
         .group_by(TopicComment.stance)
     ).all()
     found = dict(rows)

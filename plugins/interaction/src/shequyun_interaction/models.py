@@ -308,17 +308,25 @@ class Ballot(SQLModel, table=True):
 
 
 class TopicComment(SQLModel, table=True):
-    """A resident's comment on a topic, with a stance (支持/中立/反对)."""
+    """A resident's comment on a topic, with a stance (支持/中立/反对).
+
+    Reported and moderated like neighbours' posts (``status``, ``report_count``), within the
+    topic's committee ``unit_id``.
+    """
 
     __tablename__ = "interaction_topic_comment"
 
     id: int | None = Field(default=None, primary_key=True)
     topic_id: int = Field(index=True)
+    unit_id: int = Field(index=True)
     resident_id: int
     author: str = Field(max_length=60)
     stance: str = Field(max_length=8)
     body: str = Field(sa_column=Column(Text, nullable=False))
     assisted_by: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="visible", max_length=12)
+    hidden_reason: str | None = Field(default=None, max_length=16)
+    report_count: int = 0
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -358,7 +366,7 @@ class PostComment(SQLModel, table=True):
 
 
 class Report(SQLModel, table=True):
-    """One resident reporting one post or comment, at most once."""
+    """One resident reporting a post, a comment or a topic comment, at most once."""
 
     __tablename__ = "interaction_report"
     __table_args__ = (
@@ -366,7 +374,7 @@ class Report(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    target_type: str = Field(max_length=12)
+    target_type: str = Field(max_length=20)
     target_id: int
     unit_id: int = Field(index=True)
     reporter_id: int
@@ -376,12 +384,12 @@ class Report(SQLModel, table=True):
 
 
 class ModerationDecision(SQLModel, table=True):
-    """A moderator's decision on a reported post or comment (also in the audit log)."""
+    """A moderator's decision on a reported item (also in the audit log)."""
 
     __tablename__ = "interaction_moderation"
 
     id: int | None = Field(default=None, primary_key=True)
-    target_type: str = Field(max_length=12)
+    target_type: str = Field(max_length=20)
     target_id: int
     unit_id: int = Field(index=True)
     decision: str = Field(max_length=12)

@@ -1,9 +1,11 @@
 """邻里互动: posts and comments among the verified residents of a committee, with reporting.
 
-A post or comment is hidden automatically once it has ``auto_hide_reports`` unresolved reports
-(a setting, 3 by default), each resident reporting an item at most once (a unique constraint).
-Moderators of the committee see reported and hidden items in a queue and restore or remove
-them; every decision is kept in ``interaction_moderation`` and in the platform's audit log.
+Reporting and moderation cover three kinds of item: neighbours' posts (``post``), comments on
+them (``comment``) and comments on 议事厅 topics (``topic_comment``). An item is hidden
+automatically once it has ``auto_hide_reports`` unresolved reports (a setting, 3 by default),
+each resident reporting an item at most once (a unique constraint). Moderators of the committee
+see reported and hidden items in one queue and restore or remove them; every decision is kept
+in ``interaction_moderation`` and in the platform's audit log.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .core import MODERATE, Errors, Viewer, choice, mask_name, text
-from .models import ModerationDecision, Post, PostComment, Report
+from .models import ModerationDecision, Post, PostComment, Report, Topic, TopicComment
 from .notify import notify
 
 __all__ = ["DECISIONS", "comment", "create_post", "decide", "posts_for", "queue", "report"]
 
 DECISIONS = {"restore": "恢复显示", "remove": "删除"}
-TARGETS: dict[str, Any] = {"post": Post, "comment": PostComment}
+TARGETS: dict[str, Any] = {"post": Post, "comment": PostComment, "topic_comment": TopicComment}
+TARGET_LABELS = {"post": "帖子", "comment": "评论", "topic_comment": "议题意见"}
 
 
 def _author(viewer: Viewer) -> str:
@@ -127,11 +130,14 @@ def report(
     *,
     threshold: int,
 ) -> bool:
-    """Report a post or comment; True when this report made it hidden."""
+    """Report a post, a comment or a topic comment; True when this report made it hidden."""
     _require_verified(viewer)
     model = TARGETS.get(str(target_type))
     if model is None:
-        raise ValidationFailed("举报对象应为帖子（post）或评论（comment）", field="target_type")
+        raise ValidationFailed(
+            "举报对象应为帖子（post）、评论（comment）或议题意见（topic_comment）",
+            field="target_type",
+        )
     try:
         target_id = int(target_id)
     except (TypeError, ValueError):
@@ -190,8 +196,13 @@ def report(
 @dataclass(frozen=True)
 class QueueItem:
     target_type: str
-    item: Post | PostComment
+    item: Post | PostComment | TopicComment
     reasons: list[str]
+    topic: Topic | None = None
+
+    @property
+    def label(self) -> str:
+        return TARGET_LABELS[self.target_type]
 
 
 def queue(platform: Platform, actor: Actor, limit: int = 100) -> list[QueueItem]:
@@ -211,6 +222,7 @@ def queue(platform: Platform, actor: Actor, limit: int = 100) -> list[QueueItem]
                 .order_by(table.id)
                 .limit(limit)
             ).all()
+            topics = _topics_of(session, rows) if model is TopicComment else {}
             for row in rows:
                 reasons = list(
                     session.exec(
@@ -221,8 +233,16 @@ def queue(platform: Platform, actor: Actor, limit: int = 100) -> list[QueueItem]
                         )
                     )
                 )
-                items.append(QueueItem(target_type, row, [r for r in reasons if r]))
+                topic = topics.get(row.topic_id) if model is TopicComment else None
+                items.append(QueueItem(target_type, row, [r for r in reasons if r], topic))
         return items
+
+
+def _topics_of(session: Session, rows: Any) -> dict[int, Topic]:
+    ids = {row.topic_id for row in rows}
+    if not ids:
+        return {}
+    return {t.id: t for t in session.exec(select(Topic).where(col(Topic.id).in_(ids))) if t.id}
 
 
 def decide(
@@ -283,7 +303,7 @@ def decide(
                 item.resident_id,
                 kind="content.removed",
                 title="您发布的内容经居委审核已删除" + (f"：{note}" if note else ""),
-                link="/posts",
+                link=f"/topics/{item.topic_id}" if target_type == "topic_comment" else "/posts",
                 dedupe_key=f"removed:{target_type}:{item.id}",
                 immediate=True,
             )

@@ -303,7 +303,7 @@ async def topic(request: Request) -> Response:
         with platform.session() as session:
             return {
                 "electorate": tally.electorate(platform, session, row),
-                "comments": deliberation.comments(session, item_id),
+                "comments": deliberation.comments(session, item_id, everything=True),
                 "stances": deliberation.stance_counts(session, item_id),
             }
 
@@ -353,7 +353,13 @@ async def moderation(request: Request) -> Response:
     return _manage(
         request,
         "moderation.html",
-        {"items": items, "history": history, "errors": errors, "decisions": neighbours.DECISIONS},
+        {
+            "items": items,
+            "history": history,
+            "errors": errors,
+            "decisions": neighbours.DECISIONS,
+            "labels": neighbours.TARGET_LABELS,
+        },
         422 if errors else 200,
     )
 

@@ -385,15 +385,28 @@ async def topic(request: Request) -> Response:
     values: dict[str, Any] = {}
     if request.method == "POST":
         values = await form_values(request)
+        threshold = int(plugin_from_request(request).settings.get("auto_hide_reports", 3))
         try:
             if values.get("action") == "comment":
                 await run(deliberation.comment, platform, topic_id, viewer, values)
+            elif values.get("action") == "report":
+                await run(
+                    neighbours.report,
+                    platform,
+                    viewer,
+                    "topic_comment",
+                    values.get("target_id"),
+                    values.get("reason"),
+                    threshold=threshold,
+                )
             else:
                 await run(deliberation.cast_vote, platform, topic_id, viewer, values.get("option"))
         except ApiError as exc:
             if exc.status_code == 404:
                 raise
             errors = form_errors(exc)
+            if values.get("action") == "report":  # shown by the comments, not the ballot
+                errors = {"report": next(iter(errors.values()))}
         else:
             return redirect(request, f"/topics/{topic_id}?done={values.get('action', 'vote')}")
 
