@@ -18,10 +18,12 @@ from shequyun_sdk import (
     PluginContext,
     ScheduledJob,
     Subscriber,
+    Visitor,
     WorkbenchCard,
     hookimpl,
 )
 from sqlmodel import select
+from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from . import api, deliberation, notify, pages_cadre, pages_resident, servicedesk
@@ -49,6 +51,7 @@ from .models import (
     TopicComment,
     VerificationCode,
 )
+from .visitor import visitor_for
 
 HERE = Path(__file__).parent
 CADRE, SOCIAL = "identity.cadre", "identity.social_worker"
@@ -148,6 +151,16 @@ def register_static(plugin: PluginContext) -> Path:
 
 
 @hookimpl
+def register_translations(plugin: PluginContext) -> Path:
+    return HERE / "locale"
+
+
+@hookimpl
+def visitor_from_request(plugin: PluginContext, request: Request) -> Visitor | None:
+    return visitor_for(plugin, request)
+
+
+@hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return [*pages_resident.ROUTES, *pages_cadre.ROUTES]
 
@@ -173,16 +186,19 @@ def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
 
 @hookimpl
 def workbench_cards(
-    plugin: PluginContext, actor: Actor, platform: Platform
+    plugin: PluginContext, request: Request, actor: Actor, platform: Platform
 ) -> Sequence[WorkbenchCard]:
     if not actor.has(SERVE):
         return []
     rows = servicedesk.queue(platform, actor, "open")
     late = sum(1 for r in rows if servicedesk.overdue(r))
-    lines = (f"待办 {len(rows)} 件", f"已超期 {late} 件") if late else (f"待办 {len(rows)} 件",)
+    _ = platform.translator(request, plugin)
+    lines = (_("待办 {count} 件", count=len(rows)),)
+    if late:
+        lines += (_("已超期 {count} 件", count=late),)
     return [
         WorkbenchCard(
-            "居民在线服务",
+            _("居民在线服务"),
             lines,
             href=plugin.url("/manage/requests"),
             value=str(len(rows)),

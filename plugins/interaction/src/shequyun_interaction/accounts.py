@@ -4,8 +4,10 @@ Residents are not users of the kernel. Their accounts live here, with a password
 scrypt and sessions of their own (a cookie for the portal, a token for the mobile app). An
 account is *verified* once linked to one resident record, either by name + ID number matching
 the record that also holds the account's phone (:meth:`Platform.verify_resident`), or by a
-one-time code a cadre issued for that resident. What the account may do is then decided from
-the resident record as it is at each request (:func:`viewer_for`), so a transfer moves it.
+one-time code a cadre issued for that resident. With ``phone_proof = "sms"`` the first way needs
+the phone proven first (:mod:`.phone`). Verification into a committee where the plugin is switched
+off is refused (:mod:`.availability`). What the account may do is then decided from the resident
+record as it is at each request (:func:`viewer_for`), so a transfer moves it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from shequyun_sdk.residents import ResidentRef
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from . import phone as phone_proof
+from .availability import is_open, refuse_resident
 from .core import ASSIST, Errors, Viewer, now
 from .models import Account, AssistSession, ResidentSession, VerificationCode, aware
 
@@ -96,7 +100,11 @@ def clean_phone(raw: object, errors: Errors, field: str = "phone") -> str:
 # -- sign up, sign in ----------------------------------------------------------------------------
 
 
-def sign_up(platform: Platform, phone: object, password: object) -> Account:
+def sign_up(
+    platform: Platform, phone: object, password: object, *, prove_phone: bool = False
+) -> tuple[Account, phone_proof.Sent | None]:
+    """Create an account; with ``prove_phone`` an SMS code goes to the phone in the same
+    transaction (see :mod:`.phone`)."""
     errors = Errors()
     phone = clean_phone(phone, errors)
     problem = password_problem(password) if isinstance(password, str) else "请设置密码"
@@ -109,7 +117,8 @@ def sign_up(platform: Platform, phone: object, password: object) -> Account:
             account = Account(phone=phone, password_hash=hash_password(password))
             session.add(account)
             session.flush()
-            return account
+            sent = phone_proof.send(platform, session, account) if prove_phone else None
+            return account, sent
     except IntegrityError:
         raise Conflict("该手机号已注册，请直接登录", field="phone") from None
 
@@ -227,10 +236,24 @@ def _link(session: Session, account: Account, ref: ResidentRef, via: str) -> Non
     session.add(account)
 
 
+def _refuse_if_closed(platform: Platform, plugin_name: str, ref: ResidentRef, field: str) -> None:
+    if not is_open(platform, plugin_name, ref.committee):
+        raise refuse_resident(ref.committee, field=field, doing="暂不能核验")
+
+
 def verify_identity(
-    platform: Platform, account_id: int, name: object, id_number: object
+    platform: Platform,
+    account_id: int,
+    name: object,
+    id_number: object,
+    *,
+    plugin_name: str,
+    require_phone: bool = False,
 ) -> ResidentRef:
-    """Link the account to the resident whose name, ID number and phone (the account's) match."""
+    """Link the account to the resident whose name, ID number and phone (the account's) match.
+
+    ``require_phone``: the account must have proven its phone by SMS first (403 otherwise).
+    """
     errors = Errors()
     if not isinstance(name, str) or not name.strip():
         errors.add("name", "请填写姓名")
@@ -240,6 +263,12 @@ def verify_identity(
     assert isinstance(name, str) and isinstance(id_number, str)
     with platform.session() as session:
         account = _account(session, account_id)
+        if require_phone and account.phone_confirmed_at is None:
+            raise Forbidden(
+                "请先验证手机号：填写注册时收到的短信验证码后，才能用姓名和身份证号核验",
+                field="phone",
+                code="phone_unconfirmed",
+            )
         _refuse_if_throttled(account)
         ref = platform.verify_resident(session, name=name, id_number=id_number, phone=account.phone)
         if ref is None:
@@ -250,6 +279,7 @@ def verify_identity(
                 field="id_number",
                 code="not_verified",
             )
+        _refuse_if_closed(platform, plugin_name, ref, "id_number")
         _link(session, account, ref, "identity")
         return ref
 
@@ -292,7 +322,9 @@ def issue_code(
         return code, row
 
 
-def redeem_code(platform: Platform, account_id: int, code: object) -> ResidentRef:
+def redeem_code(
+    platform: Platform, account_id: int, code: object, *, plugin_name: str
+) -> ResidentRef:
     digits = re.sub(r"\s", "", code) if isinstance(code, str) else ""
     if not re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits):
         raise ValidationFailed(f"核验码应为 {CODE_DIGITS} 位数字", field="code")
@@ -310,6 +342,7 @@ def redeem_code(platform: Platform, account_id: int, code: object) -> ResidentRe
             _count_failure(session, account)
             raise ValidationFailed("核验码无效或已过期，请向居委会重新领取", field="code")
         assert row is not None
+        _refuse_if_closed(platform, plugin_name, ref, "code")
         _link(session, account, ref, "code")
         row.used_at = now()
         row.used_by_account_id = account_id

@@ -6,6 +6,7 @@ or is withdrawn; each reader (a resident, else an account) is counted once. A di
 (居务公开) is an item of a committee's affairs in one of three categories; every change keeps the
 previous version, and the whole history is public. Both may carry files (images, PDF, DOCX,
 XLSX; :mod:`.files`), public like the text; a withdrawn announcement's files stop being public.
+Content of a unit where the plugin is switched off is not served (:mod:`.availability`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from . import files
+from .availability import is_open, refuse_content
 from .core import PUBLISH, Errors, Viewer, choice, end_of_day, flag, now, text
 from .core import upsert as upsert_row
 from .files import Upload
@@ -122,24 +124,39 @@ def _current(query: Any) -> Any:
 
 
 def announcements_for(
-    platform: Platform, viewer: Viewer, unit: UnitRef | None = None, limit: int = 30
+    platform: Platform,
+    viewer: Viewer,
+    unit: UnitRef | None = None,
+    limit: int = 30,
+    *,
+    plugin_name: str,
 ) -> list[Announcement]:
     """Current announcements for the viewer's committee (or ``unit``), pinned first.
 
-    Without a committee (anonymous or unverified, no unit chosen) the latest of all.
+    Without a committee (anonymous or unverified, no unit chosen) the latest of all. Refused
+    (404) for a place where plugin ``plugin_name`` is off; announcements of units where it is
+    off are left out.
     """
     place = unit or (viewer.resident.committee if viewer.resident else None)
+    if place is not None and not is_open(platform, plugin_name, place):
+        raise refuse_content(field="unit")
     with platform.session() as session:
         query = _current(select(Announcement))
         if place is not None:
             query = query.where(col(Announcement.unit_path).in_(ancestors(place.path)))
-        return list(
-            session.exec(
-                query.order_by(
-                    col(Announcement.pinned).desc(), col(Announcement.published_at).desc()
-                ).limit(limit)
-            )
+        query = query.order_by(
+            col(Announcement.pinned).desc(),
+            col(Announcement.published_at).desc(),
+            col(Announcement.id).desc(),
         )
+        rows: list[Announcement] = []
+        batch = max(2 * limit, 20)
+        for offset in range(0, 10 * batch, batch):  # a bounded search past hidden units
+            chunk = list(session.exec(query.offset(offset).limit(batch)))
+            rows += [r for r in chunk if is_open(platform, plugin_name, _unit_of(r))]
+            if len(rows) >= limit or len(chunk) < batch:
+                break
+        return rows[:limit]
 
 
 def read_counts(session: Session, ids: list[int | None]) -> dict[int, int]:
@@ -155,15 +172,18 @@ def read_counts(session: Session, ids: list[int | None]) -> dict[int, int]:
 
 
 def read_announcement(
-    platform: Platform, viewer: Viewer, announcement_id: int
+    platform: Platform, viewer: Viewer, announcement_id: int, *, plugin_name: str
 ) -> tuple[Announcement, int, list[AttachmentRef]]:
-    """The announcement (counting this reader once), its read count and its files."""
+    """The announcement (counting this reader once), its read count and its files; 404 where
+    plugin ``plugin_name`` is off."""
     with platform.session() as session:
         row = session.exec(
             _current(select(Announcement)).where(Announcement.id == announcement_id)
         ).first()
         if row is None:
             raise NotFound("找不到该公告，或已过期")
+        if not is_open(platform, plugin_name, _unit_of(row)):
+            raise refuse_content()
         key = viewer.reader_key
         if key is not None:
             upsert_row(
@@ -393,22 +413,27 @@ def revise(
 
 
 def disclosures(
-    platform: Platform, unit: UnitRef | None, category: str | None = None
+    platform: Platform, unit: UnitRef, category: str | None = None, *, plugin_name: str
 ) -> list[Disclosure]:
+    """The disclosures of a committee, newest first; 404 where plugin ``plugin_name`` is off."""
+    if not is_open(platform, plugin_name, unit):
+        raise refuse_content(field="unit")
     with platform.session() as session:
-        query = select(Disclosure)
-        if unit is not None:
-            query = query.where(Disclosure.unit_id == unit.id)
+        query = select(Disclosure).where(Disclosure.unit_id == unit.id)
         if category in CATEGORIES:
             query = query.where(Disclosure.category == category)
         return list(session.exec(query.order_by(col(Disclosure.updated_at).desc()).limit(100)))
 
 
 def disclosure(
-    platform: Platform, disclosure_id: int, actor: Actor | None = None
+    platform: Platform,
+    disclosure_id: int,
+    actor: Actor | None = None,
+    *,
+    plugin_name: str | None = None,
 ) -> tuple[Disclosure, list[DisclosureRevision], dict[int, list[AttachmentRef]]]:
     """A disclosure with its history and each version's files (public; with ``actor``, only
-    within their scope)."""
+    within their scope). With ``plugin_name`` (the public pages), 404 where it is off."""
     with platform.session() as session:
         query = select(Disclosure).where(Disclosure.id == disclosure_id)
         if actor is not None:
@@ -416,6 +441,10 @@ def disclosure(
         row = session.exec(query).first()
         if row is None:
             raise NotFound("找不到该公开事项")
+        if plugin_name is not None:
+            unit = platform.unit(session, row.unit_code)
+            if unit is None or not is_open(platform, plugin_name, unit):
+                raise refuse_content()
         history = list(
             session.exec(
                 select(DisclosureRevision)

@@ -345,7 +345,7 @@ async def moderation(request: Request) -> Response:
         except ApiError as exc:
             errors = form_errors(exc)
         except ValueError:
-            errors = {"_form": "请求不完整，请刷新后重试"}
+            errors = {"_form": platform.translator(request)("请求不完整，请刷新后重试")}
         else:
             return redirect(request, "/manage/moderation")
     items = await run(neighbours.queue, platform, actor)
@@ -400,7 +400,7 @@ async def codes(request: Request) -> Response:
         except ApiError as exc:
             errors = form_errors(exc)
         except ValueError:
-            errors = {"_form": "请先选择居民"}
+            errors = {"_form": platform.translator(request)("请先选择居民")}
         else:
             issued = {"code": code, "row": row, "name": values.get("name", "")}
     q = request.query_params.get("q", "").strip()
@@ -435,7 +435,7 @@ async def assist(request: Request) -> Response:
         except ApiError as exc:
             errors = form_errors(exc)
         except ValueError:
-            errors = {"_form": "请先选择居民"}
+            errors = {"_form": platform.translator(request)("请先选择居民")}
         else:
             response = redirect(request, "/")
             set_cookie(request, response, ASSIST_COOKIE, token, 2 * 3600)

@@ -97,7 +97,7 @@ async def signup(request: Request) -> Response:
     if request.method == "POST":
         values = await form_values(request)
         if values.get("password") != values.get("password2"):
-            errors["password2"] = "两次输入的密码不一致"
+            errors["password2"] = platform.translator(request)("两次输入的密码不一致")
         else:
             try:
                 await run(accounts.sign_up, platform, values.get("phone"), values.get("password"))
@@ -473,11 +473,11 @@ async def posts(request: Request) -> Response:
         except ApiError as exc:
             errors = form_errors(exc)
         except (KeyError, ValueError):
-            errors = {"_form": "请求不完整，请刷新后重试"}
+            errors = {"_form": platform.translator(request)("请求不完整，请刷新后重试")}
         else:
             return redirect(request, "/posts")
     if request.query_params.get("reported"):
-        notice = "已收到您的举报，居委会将尽快处理"
+        notice = platform.translator(request)("已收到您的举报，居委会将尽快处理")
     threads = await run(neighbours.posts_for, platform, viewer)
     return await page(
         request,

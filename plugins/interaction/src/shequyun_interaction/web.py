@@ -5,6 +5,9 @@ kernel's staff session; the mobile app sends ``X-Resident-Token`` instead (a hea
 browser sends it on its own and the API needs no CSRF token). A cadre in assisted mode carries
 the ``shequyun_assist`` cookie (portal) or ``X-Assist-Resident: <resident id>`` (API) on top of
 their own staff login; assistance is re-checked against their grant on every request.
+
+A verified resident whose committee has the plugin switched off is refused everything but the
+public pages (:mod:`.availability`): :func:`viewer_of` checks it unless told ``public=True``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from . import accounts
+from .availability import is_open, refuse_resident
 from .core import Viewer
 from .files import Upload
 
@@ -55,10 +59,19 @@ ASSIST_HEADER = "x-assist-resident"
 
 T = TypeVar("T")
 
+#: Where a page keeps its viewer, so that the portal's header (``visitor_from_request``) does not
+#: look the resident up a second time.
+VIEWER_SCOPE_KEY = "interaction.viewer"
 
-async def viewer_of(request: Request, *, api: bool = False) -> Viewer:
-    """The resident-side viewer of ``request``, placement read afresh."""
+
+async def viewer_of(request: Request, *, api: bool = False, public: bool = False) -> Viewer:
+    """The resident-side viewer of ``request``, placement read afresh.
+
+    Unless ``public``, a verified resident (or a cadre assisting one) whose committee has the
+    plugin switched off is refused: 403 "本社区未开通居社互动".
+    """
     platform = platform_from_request(request)
+    plugin_name = plugin_from_request(request).name
     actor = actor_from_request(request)
     assist_header = request.headers.get(ASSIST_HEADER) if api else None
     assist_cookie = None if api else request.cookies.get(ASSIST_COOKIE)
@@ -81,7 +94,14 @@ async def viewer_of(request: Request, *, api: bool = False) -> Viewer:
             account = accounts.account_for_token(session, token, "api" if api else "cookie")
             return accounts.viewer_for(platform, session, account)
 
-    return await run_in_threadpool(work)
+    viewer = await run_in_threadpool(work)
+    if not api:
+        request.scope[VIEWER_SCOPE_KEY] = viewer
+    home = viewer.resident.committee if viewer.resident is not None else None
+    if not public and home is not None:
+        if not await run_in_threadpool(is_open, platform, plugin_name, home):
+            raise refuse_resident(home)
+    return viewer
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Response]])

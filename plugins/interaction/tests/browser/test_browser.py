@@ -83,6 +83,15 @@ def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, p
     assert "达到通过门槛" in result.inner_text()  # the only household of building 12 agreed
     shoot(page, "interaction-result")
 
+    # The portal's header knows her; in English the page comes from the plugin's catalog.
+    header = page.locator(".shell-header .account")
+    assert "王秀英" in header.inner_text() and "工作人员登录" in header.inner_text()
+    header.get_by_role("link", name="English").click()
+    page.locator("html[lang=en]").wait_for()
+    assert "Majority: 同意" in page.locator(".ix-result").inner_text()
+    assert "Staff login" in header.inner_text()
+    shoot(page, "interaction-result-en")
+
 
 def test_a_cadre_moderates_a_reported_post(browser_page, portal):
     page = browser_page
