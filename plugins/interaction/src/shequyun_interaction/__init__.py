@@ -26,7 +26,7 @@ from sqlmodel import select
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, deliberation, notify, pages_cadre, pages_resident, servicedesk
+from . import api, deliberation, notify, pages_cadre, pages_resident, phone, servicedesk
 from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE, VIEW
 from .demo import load as load_demo
 from .models import (
@@ -41,6 +41,7 @@ from .models import (
     DisclosureRevision,
     ModerationDecision,
     Notification,
+    PhoneCode,
     Post,
     PostComment,
     Report,
@@ -92,6 +93,9 @@ MANIFEST = {
             "auto_hide_reports": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
             "code_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14},
             "session_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+            # "sms": an account confirms an SMS code before verifying by name + ID number;
+            # "none": it need not (no SMS adapter installed). See phone.py and the README.
+            "phone_proof": {"type": "string", "enum": list(phone.MODES), "default": "none"},
             "request_due_days": {
                 "type": "object",
                 "properties": {
@@ -110,6 +114,7 @@ MODELS: list[type] = [
     Account,
     ResidentSession,
     VerificationCode,
+    PhoneCode,
     AssistSession,
     Announcement,
     AnnouncementRead,

@@ -3,7 +3,9 @@
 
 Residents authenticate with ``X-Resident-Token`` (from ``POST /auth/login``); cadres with the
 platform's bearer token, and may act for a resident by adding ``X-Assist-Resident: <id>``.
-Errors leave in the platform's shape ``{"error": {"code", "message", "field"?}}``.
+With ``phone_proof = "sms"`` a new account confirms the SMS code it was sent
+(``POST /auth/phone/confirm``) before verifying by name and ID number. Errors leave in the
+platform's shape ``{"error": {"code", "message", "field"?}}``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from shequyun_sdk import (
+    Conflict,
     NotAuthenticated,
     ValidationFailed,
     platform_from_request,
@@ -29,33 +32,40 @@ from . import (
     neighbours,
     notices,
     notify,
+    phone,
     servicedesk,
     tally,
 )
+from .availability import is_open
 from .core import Viewer
 from .web import TOKEN_HEADER, form_with_files, is_multipart, json_object, run, viewer_of
 
 __all__ = ["ROUTES"]
 
 
-async def _viewer(request: Request, *, account: bool = True) -> Viewer:
-    viewer = await viewer_of(request, api=True)
+async def _viewer(request: Request, *, account: bool = True, public: bool = False) -> Viewer:
+    viewer = await viewer_of(request, api=True, public=public)
     if account and viewer.account is None and viewer.assistant is None:
         raise NotAuthenticated("请先登录居民账号")
     return viewer
 
 
-def _me(viewer: Viewer) -> dict[str, Any]:
+def _me(viewer: Viewer, *, phone_proof: bool = False, enabled: bool = True) -> dict[str, Any]:
+    """The account and placement; ``enabled`` is false when the plugin is off in the resident's
+    committee, ``must_confirm_phone`` when an SMS code is wanted before verifying by ID number."""
     ref = viewer.resident
     account = viewer.account
+    confirmed = account is not None and account.phone_confirmed_at is not None
     return {
         "account": None
         if account is None
         else {
             "id": account.id,
-            "phone": account.phone[:3] + "****" + account.phone[-4:],
+            "phone": phone.mask(account.phone),
             "verified": ref is not None,
             "verified_via": account.verified_via or None,
+            "phone_confirmed": confirmed,
+            "must_confirm_phone": phone_proof and not confirmed and ref is None,
         },
         "resident": None
         if ref is None
@@ -68,18 +78,44 @@ def _me(viewer: Viewer) -> dict[str, Any]:
             "household_number": ref.household_number,
         },
         "assisted_by": viewer.assisted_by,
+        "enabled": enabled,
     }
+
+
+def _phone_proof(request: Request) -> bool:
+    return phone.required(plugin_from_request(request).settings)
+
+
+async def _me_response(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    viewer = await _viewer(request, public=True)
+    enabled = True
+    if viewer.resident is not None:
+        name = plugin_from_request(request).name
+        platform = platform_from_request(request)
+        enabled = await run(is_open, platform, name, viewer.resident.committee)
+    body = _me(viewer, phone_proof=_phone_proof(request), enabled=enabled)
+    return JSONResponse({**body, **extra}, status_code=status_code)
 
 
 # -- account -----------------------------------------------------------------------------------
 
 
 async def signup(request: Request) -> Response:
+    """201 with the account; with ``phone_proof = "sms"`` also ``phone_code`` (where the SMS
+    code went, how long it lives, when another may be asked for)."""
     body = await json_object(request)
-    account = await run(
-        accounts.sign_up, platform_from_request(request), body.get("phone"), body.get("password")
+    prove = _phone_proof(request)
+    account, sent = await run(
+        accounts.sign_up,
+        platform_from_request(request),
+        body.get("phone"),
+        body.get("password"),
+        prove_phone=prove,
     )
-    return JSONResponse(_me(Viewer(account)), status_code=201)
+    data = _me(Viewer(account), phone_proof=prove)
+    if sent is not None:
+        data["phone_code"] = sent.as_dict()
+    return JSONResponse(data, status_code=201)
 
 
 async def login(request: Request) -> Response:
@@ -104,7 +140,32 @@ async def logout(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
-    return JSONResponse(_me(await _viewer(request)))
+    return await _me_response(request)
+
+
+async def _own_account(request: Request) -> int:
+    """The signed-in resident's own account (not in assisted mode), for the phone routes."""
+    viewer = await _viewer(request)
+    if viewer.account is None or viewer.account.id is None:
+        raise ValidationFailed("代办模式下不能验证手机号", field="(account)")
+    if not _phone_proof(request):
+        raise Conflict("本平台未启用短信验证手机号", field="phone", code="phone_proof_off")
+    return viewer.account.id
+
+
+async def phone_confirm(request: Request) -> Response:
+    """``{code}``: the SMS code sent to the account's phone; 200 with the account."""
+    account_id = await _own_account(request)
+    body = await json_object(request)
+    await run(phone.confirm, platform_from_request(request), account_id, body.get("code"))
+    return await _me_response(request)
+
+
+async def phone_resend(request: Request) -> Response:
+    """Send a new SMS code (429 within the cool-down or past the hourly or daily limit)."""
+    account_id = await _own_account(request)
+    sent = await run(phone.resend, platform_from_request(request), account_id)
+    return JSONResponse(sent.as_dict(), status_code=202)
 
 
 async def verify(request: Request) -> Response:
@@ -113,8 +174,11 @@ async def verify(request: Request) -> Response:
         raise ValidationFailed("代办模式下不能核验账号", field="(account)")
     body = await json_object(request)
     platform = platform_from_request(request)
+    name = plugin_from_request(request).name
     if "code" in body:
-        await run(accounts.redeem_code, platform, viewer.account.id, body.get("code"))
+        await run(
+            accounts.redeem_code, platform, viewer.account.id, body.get("code"), plugin_name=name
+        )
     else:
         await run(
             accounts.verify_identity,
@@ -122,8 +186,10 @@ async def verify(request: Request) -> Response:
             viewer.account.id,
             body.get("name"),
             body.get("id_number"),
+            plugin_name=name,
+            require_phone=_phone_proof(request),
         )
-    return JSONResponse(_me(await _viewer(request)))
+    return await _me_response(request)
 
 
 # -- public content ----------------------------------------------------------------------------
@@ -146,26 +212,31 @@ async def _unit(request: Request) -> Any:
 
 
 async def announcements(request: Request) -> Response:
-    viewer = await _viewer(request, account=False)
+    viewer = await _viewer(request, account=False, public=True)
     rows = await run(
-        notices.announcements_for, platform_from_request(request), viewer, await _unit(request)
+        notices.announcements_for,
+        platform_from_request(request),
+        viewer,
+        await _unit(request),
+        plugin_name=plugin_from_request(request).name,
     )
     return JSONResponse({"items": [notices.announcement_dict(r) for r in rows]})
 
 
 async def announcement(request: Request) -> Response:
-    viewer = await _viewer(request, account=False)
+    viewer = await _viewer(request, account=False, public=True)
     row, reads, attached = await run(
         notices.read_announcement,
         platform_from_request(request),
         viewer,
         request.path_params["item_id"],
+        plugin_name=plugin_from_request(request).name,
     )
     return JSONResponse(notices.announcement_dict(row, reads, attached))
 
 
 async def disclosures(request: Request) -> Response:
-    viewer = await _viewer(request, account=False)
+    viewer = await _viewer(request, account=False, public=True)
     unit = await _unit(request) or (viewer.resident.committee if viewer.resident else None)
     if unit is None:
         raise ValidationFailed("请指定居委（unit=居委编码）", field="unit")
@@ -174,13 +245,17 @@ async def disclosures(request: Request) -> Response:
         platform_from_request(request),
         unit,
         request.query_params.get("category"),
+        plugin_name=plugin_from_request(request).name,
     )
     return JSONResponse({"items": [notices.disclosure_dict(r) for r in rows]})
 
 
 async def disclosure(request: Request) -> Response:
     row, history, attached = await run(
-        notices.disclosure, platform_from_request(request), request.path_params["item_id"]
+        notices.disclosure,
+        platform_from_request(request),
+        request.path_params["item_id"],
+        plugin_name=plugin_from_request(request).name,
     )
     return JSONResponse(notices.disclosure_dict(row, history, attached))
 
@@ -423,6 +498,8 @@ ROUTES = [
     Route("/auth/signup", signup, methods=["POST"]),
     Route("/auth/login", login, methods=["POST"]),
     Route("/auth/logout", logout, methods=["POST"]),
+    Route("/auth/phone/confirm", phone_confirm, methods=["POST"]),
+    Route("/auth/phone/resend", phone_resend, methods=["POST"]),
     Route("/me", me, methods=["GET"]),
     Route("/me/verify", verify, methods=["POST"]),
     Route("/announcements", announcements, methods=["GET"]),

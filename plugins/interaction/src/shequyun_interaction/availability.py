@@ -13,6 +13,8 @@ resident (their committee, read afresh) or of each piece of public content (its 
 
 from __future__ import annotations
 
+from typing import Any
+
 from shequyun_sdk import ApiError, Platform, UnitRef
 
 __all__ = ["NOT_OPEN", "NotOpen", "is_open", "refuse_content", "refuse_resident"]
@@ -21,10 +23,15 @@ NOT_OPEN = "本社区未开通居社互动"
 
 
 class NotOpen(ApiError):
-    """The plugin is switched off where the resident lives, or where the content belongs."""
+    """The plugin is switched off where the resident lives (``unit``), or where the content
+    belongs. The pages show it as the plugin's own page, the API as the error shape."""
 
     status_code = 403
     code = "not_enabled"
+
+    def __init__(self, message: str, *, unit: UnitRef | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.unit = unit
 
 
 def is_open(platform: Platform, plugin_name: str, unit: UnitRef) -> bool:
@@ -36,7 +43,7 @@ def refuse_resident(unit: UnitRef, *, field: str | None = None, doing: str = "")
     """403 for a resident of ``unit``: the features are not offered there."""
     detail = f"（{unit.name}）" if unit.name else ""
     tail = f"，{doing}" if doing else "，如有疑问请联系居委会"
-    return NotOpen(f"{NOT_OPEN}{detail}{tail}", field=field, extra={"unit": unit.code})
+    return NotOpen(f"{NOT_OPEN}{detail}{tail}", unit=unit, field=field, extra={"unit": unit.code})
 
 
 def refuse_content(*, field: str | None = None) -> NotOpen:

@@ -25,6 +25,7 @@ __all__ = [
     "DisclosureRevision",
     "ModerationDecision",
     "Notification",
+    "PhoneCode",
     "Post",
     "PostComment",
     "Report",
@@ -69,6 +70,10 @@ class Account(SQLModel, table=True):
     verify_window_start: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    #: When the holder proved they control ``phone`` with an SMS code (None: not proven).
+    phone_confirmed_at: datetime | None = None
+    #: When the last SMS code went out: the cool-down between sends is checked against it.
+    code_sent_at: datetime | None = None
 
 
 class ResidentSession(SQLModel, table=True):
@@ -98,6 +103,28 @@ class VerificationCode(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by_account_id: int | None = None
+
+
+class PhoneCode(SQLModel, table=True):
+    """A 6-digit code sent by SMS to prove an account's phone; only the newest one counts.
+
+    The code itself is kept only as a slow salted hash (scrypt, like passwords): a copy of the
+    database does not give away codes still valid. ``attempts`` counts tries, wrong or right;
+    rows also count the sends per phone for the hourly and daily limits.
+    """
+
+    __tablename__ = "interaction_phone_code"
+    __table_args__ = (Index("ix_interaction_phone_code_phone_created", "phone", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(index=True)
+    phone: str = Field(max_length=20)
+    purpose: str = Field(max_length=12)
+    code_hash: str = Field(max_length=200)
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class AssistSession(SQLModel, table=True):

@@ -2,12 +2,15 @@
 the deliberation hall, neighbours and notifications.
 
 Every page works out the viewer afresh (:func:`~.web.viewer_of`); pages that need a verified
-resident say so instead of showing anything. Forms post back to the same page: on success a
+resident say so instead of showing anything, and only the public pages are shown to a resident
+whose committee has the plugin switched off. Forms post back to the same page: on success a
 303 to a GET page, on bad input the form again with 422 and the errors next to the fields.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +19,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, deliberation, files, neighbours, notices, notify, servicedesk, tally
+from . import (
+    accounts,
+    deliberation,
+    files,
+    neighbours,
+    notices,
+    notify,
+    pages_phone,
+    phone,
+    servicedesk,
+    tally,
+)
+from .availability import NotOpen
 from .core import Viewer
 from .web import (
     RESIDENT_COOKIE,
@@ -59,6 +74,14 @@ def _session_days(request: Request) -> int:
     return int(plugin_from_request(request).settings.get("session_days", 30))
 
 
+def _name(request: Request) -> str:
+    return plugin_from_request(request).name
+
+
+def _phone_proof(request: Request) -> bool:
+    return phone.required(plugin_from_request(request).settings)
+
+
 # -- home and account --------------------------------------------------------------------------
 
 
@@ -74,7 +97,9 @@ async def home(request: Request) -> Response:
                 return platform.unit(session, code)
 
         unit = await run(find)
-    items = await run(notices.announcements_for, platform, viewer, unit, 20)
+    items = await run(
+        notices.announcements_for, platform, viewer, unit, 20, plugin_name=_name(request)
+    )
     topics = await run(deliberation.for_viewer, platform, viewer)
     requests = await run(servicedesk.mine, platform, viewer)
     return await page(
@@ -100,7 +125,13 @@ async def signup(request: Request) -> Response:
             errors["password2"] = platform.translator(request)("两次输入的密码不一致")
         else:
             try:
-                await run(accounts.sign_up, platform, values.get("phone"), values.get("password"))
+                await run(
+                    accounts.sign_up,
+                    platform,
+                    values.get("phone"),
+                    values.get("password"),
+                    prove_phone=_phone_proof(request),
+                )
                 _, token = await run(
                     accounts.log_in,
                     platform,
@@ -112,7 +143,7 @@ async def signup(request: Request) -> Response:
             except ApiError as exc:
                 errors = form_errors(exc)
             else:
-                response = redirect(request, "/verify")
+                response = redirect(request, "/phone" if _phone_proof(request) else "/verify")
                 set_cookie(
                     request, response, RESIDENT_COOKIE, token, _session_days(request) * 86400
                 )
@@ -181,7 +212,13 @@ async def verify(request: Request) -> Response:
         account_id = viewer.account.id
         try:
             if values.get("method") == "code":
-                await run(accounts.redeem_code, platform, account_id, values.get("code"))
+                await run(
+                    accounts.redeem_code,
+                    platform,
+                    account_id,
+                    values.get("code"),
+                    plugin_name=_name(request),
+                )
             else:
                 await run(
                     accounts.verify_identity,
@@ -189,17 +226,22 @@ async def verify(request: Request) -> Response:
                     account_id,
                     values.get("name"),
                     values.get("id_number"),
+                    plugin_name=_name(request),
+                    require_phone=_phone_proof(request),
                 )
         except ApiError as exc:
             errors = form_errors(exc)
+            if "phone" in errors:  # no such field here: say it above the forms
+                errors["_form"] = errors.pop("phone")
         else:
             return redirect(request, "/?verified=1")
     values.pop("id_number", None)
+    pending = _phone_proof(request) and viewer.account.phone_confirmed_at is None
     return await page(
         request,
         "verify.html",
         viewer,
-        {"errors": errors, "values": values},
+        {"errors": errors, "values": values, "phone_pending": pending},
         status_code=422 if errors else 200,
     )
 
@@ -208,12 +250,13 @@ async def verify(request: Request) -> Response:
 
 
 async def announcement(request: Request) -> Response:
-    viewer = await viewer_of(request)
+    viewer = await viewer_of(request, public=True)
     row, reads, attached = await run(
         notices.read_announcement,
         platform_from_request(request),
         viewer,
         int(request.path_params["item_id"]),
+        plugin_name=_name(request),
     )
     return await page(
         request, "announcement.html", viewer, {"item": row, "reads": reads, "files": attached}
@@ -222,7 +265,7 @@ async def announcement(request: Request) -> Response:
 
 async def disclosures(request: Request) -> Response:
     platform = platform_from_request(request)
-    viewer = await viewer_of(request)
+    viewer = await viewer_of(request, public=True)
     code = request.query_params.get("unit", "").strip()
 
     def find() -> Any:
@@ -235,7 +278,9 @@ async def disclosures(request: Request) -> Response:
 
     unit = await run(find)
     category = request.query_params.get("category") or None
-    rows = await run(notices.disclosures, platform, unit, category) if unit is not None else []
+    rows = []
+    if unit is not None:
+        rows = await run(notices.disclosures, platform, unit, category, plugin_name=_name(request))
     return await page(
         request,
         "disclosures.html",
@@ -251,9 +296,12 @@ async def disclosures(request: Request) -> Response:
 
 
 async def disclosure(request: Request) -> Response:
-    viewer = await viewer_of(request)
+    viewer = await viewer_of(request, public=True)
     row, history, attached = await run(
-        notices.disclosure, platform_from_request(request), int(request.path_params["item_id"])
+        notices.disclosure,
+        platform_from_request(request),
+        int(request.path_params["item_id"]),
+        plugin_name=_name(request),
     )
     return await page(
         request,
@@ -500,12 +548,29 @@ async def notifications(request: Request) -> Response:
     return await page(request, "notifications.html", viewer, {"rows": rows})
 
 
-ROUTES = [
+def _not_open_page(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """Show "本社区未开通居社互动" as the plugin's own page rather than the bare error page."""
+
+    @functools.wraps(handler)
+    async def shown(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except NotOpen as exc:
+            context = {"unit": exc.unit}
+            return render(request, "not_open.html", None, context, status_code=exc.status_code)
+
+    return shown
+
+
+_ROUTES = [
     Route("/", home, methods=["GET"]),
     Route("/signup", signup, methods=["GET", "POST"]),
     Route("/login", login, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/verify", verify, methods=["GET", "POST"]),
+    *pages_phone.ROUTES,
     Route("/announcements/{item_id:int}", announcement, methods=["GET"]),
     Route("/disclosures", disclosures, methods=["GET"]),
     Route("/disclosures/{item_id:int}", disclosure, methods=["GET"]),
@@ -517,3 +582,4 @@ ROUTES = [
     Route("/posts", posts, methods=["GET", "POST"]),
     Route("/notifications", notifications, methods=["GET", "POST"]),
 ]
+ROUTES = [Route(r.path, _not_open_page(r.endpoint), methods=r.methods) for r in _ROUTES]

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shequyun_sdk import ApiError, Conflict, NotFound, Platform, ValidationFailed
-from sqlalchemy import func, or_, update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from .core import now
@@ -80,7 +80,11 @@ class Sent:
     resend_after: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent_to": self.to, "expires_in": self.expires_in, "resend_after": self.resend_after}
+        return {
+            "sent_to": self.to,
+            "expires_in": self.expires_in,
+            "resend_after": self.resend_after,
+        }
 
 
 def required(settings: Mapping[str, Any]) -> bool:

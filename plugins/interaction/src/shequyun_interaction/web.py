@@ -98,9 +98,12 @@ async def viewer_of(request: Request, *, api: bool = False, public: bool = False
     if not api:
         request.scope[VIEWER_SCOPE_KEY] = viewer
     home = viewer.resident.committee if viewer.resident is not None else None
-    if not public and home is not None:
-        if not await run_in_threadpool(is_open, platform, plugin_name, home):
-            raise refuse_resident(home)
+    if (
+        not public
+        and home is not None
+        and not await run_in_threadpool(is_open, platform, plugin_name, home)
+    ):
+        raise refuse_resident(home)
     return viewer
 
 
