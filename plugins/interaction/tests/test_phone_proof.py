@@ -299,3 +299,22 @@ def test_in_the_portal_sign_up_leads_to_the_sms_code(town, inbox):
         follow_redirects=False,
     )
     assert verified.status_code == 303, verified.text
+
+
+def test_an_account_from_before_the_setting_asks_for_its_first_code(town, inbox, shequyun_kernel):
+    from shequyun_interaction import accounts
+
+    accounts.sign_up(shequyun_kernel.platform, "13812340006", PASSWORD)  # no code then
+    browser = TestClient(town.client.app)
+    login = submit(browser, f"{BASE}/login", {"phone": "13812340006", "password": PASSWORD})
+    assert login.status_code == 303
+    page = browser.get(f"{BASE}/phone").text
+    assert "请获取发送到 138****0006 的短信验证码" in page and "获取验证码" in page
+    asked = submit(browser, f"{BASE}/phone", {"action": "resend"})
+    assert (
+        asked.status_code == 303
+        and "新的验证码已发送" in browser.get(asked.headers["location"]).text
+    )
+    code = inbox("13812340006")
+    confirmed = submit(browser, f"{BASE}/phone", {"action": "confirm", "code": code})
+    assert confirmed.status_code == 303

@@ -56,6 +56,8 @@ async def confirm_phone(request: Request) -> Response:
             "phone": phone.mask(account.phone),
             "minutes": int(phone.LIFETIME.total_seconds() // 60),
             "sent": bool(request.query_params.get("sent")),
+            # Accounts from before phone_proof was switched on have had no code yet.
+            "never_sent": account.code_sent_at is None,
         },
         status_code=status_code,
     )
