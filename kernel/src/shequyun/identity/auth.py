@@ -4,6 +4,10 @@ The middleware attaches an :class:`~shequyun_sdk.identity.Actor` (or nothing, fo
 requests) to ``scope["shequyun.actor"]``. State-changing requests that ride on a cookie must
 carry the CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``); bearer-token
 requests are exempt because browsers never send those on their own.
+
+A credential found valid is remembered for a few seconds (:mod:`.credentials`, which also says
+how revocation still takes effect at once), so the middleware answers most requests of a busy
+client without a query or a hop to a worker thread.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import error_response
-from . import audit
+from . import audit, credentials
 from .models import ApiToken, Grant, OrgUnit, User, WebSession
 from .permissions import PermissionRegistry
 
@@ -92,11 +96,19 @@ class Authenticator:
         registry: PermissionRegistry,
         secret_key: str,
         session_lifetime: timedelta = timedelta(hours=12),
+        cache_seconds: float = credentials.AUTH_CACHE_SECONDS,
     ) -> None:
         self.engine = engine
         self.registry = registry
         self.secret_key = secret_key.encode()
         self.session_lifetime = session_lifetime
+        self.bearers: credentials.CredentialCache[Actor] = credentials.CredentialCache(
+            cache_seconds
+        )
+        self.sessions: credentials.CredentialCache[Authenticated] = credentials.CredentialCache(
+            cache_seconds
+        )
+        credentials.watch()
 
     def actor_for(self, user: User, grant: Grant | None, unit: OrgUnit | None, via: str) -> Actor:
         assert user.id is not None
@@ -115,34 +127,51 @@ class Authenticator:
             must_change_password=user.must_change_password,
         )
 
+    def cached_session(self, cookie: str) -> Authenticated | None:
+        """What ``cookie`` was found to stand for in the last few seconds, if anything."""
+        return self.sessions.get(hash_token(cookie))
+
     def from_session(self, cookie: str) -> Authenticated | None:
+        """Look the session cookie up in the database (and remember a valid one)."""
         now = utcnow()
+        key = hash_token(cookie)
+        found_under = credentials.generation.value
         with Session(self.engine) as session:
             row = session.exec(
                 select(WebSession, User, Grant, OrgUnit)
                 .join(User, User.id == WebSession.user_id)  # type: ignore[arg-type]
                 .outerjoin(Grant, Grant.id == WebSession.grant_id)  # type: ignore[arg-type]
                 .outerjoin(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
-                .where(WebSession.token_hash == hash_token(cookie))
+                .where(WebSession.token_hash == key)
                 .where(WebSession.expires_at > now)
                 .where(User.is_active == True)  # noqa: E712 - SQL comparison
             ).first()
         if row is None:
             return None
         web_session, user, grant, unit = row
-        return Authenticated(self.actor_for(user, grant, unit, "session"), web_session.csrf_token)
+        found = Authenticated(self.actor_for(user, grant, unit, "session"), web_session.csrf_token)
+        expires_in = (_aware(web_session.expires_at) - now).total_seconds()
+        self.sessions.put(key, found, found_under, expires_in)
+        return found
+
+    def cached_bearer(self, token: str) -> Actor | None:
+        """Who ``token`` was found to stand for in the last few seconds, if anyone."""
+        return self.bearers.get(hash_token(token))
 
     def from_bearer(self, token: str) -> Actor | None:
+        """Look the API token up in the database (and remember a valid one)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
         now = utcnow()
+        key = hash_token(token)
+        found_under = credentials.generation.value
         with Session(self.engine, expire_on_commit=False) as session:
             row = session.exec(
                 select(ApiToken, Grant, User, OrgUnit)
                 .join(Grant, Grant.id == ApiToken.grant_id)  # type: ignore[arg-type]
                 .join(User, User.id == Grant.user_id)  # type: ignore[arg-type]
                 .join(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
-                .where(ApiToken.token_hash == hash_token(token))
+                .where(ApiToken.token_hash == key)
                 .where(ApiToken.revoked_at == None)  # noqa: E711 - SQL comparison
                 .where(Grant.revoked_at == None)  # noqa: E711
                 .where(User.is_active == True)  # noqa: E712
@@ -159,7 +188,14 @@ class Authenticator:
                 session.commit()
         actor = self.actor_for(user, grant, unit, "token")
         # Tokens are for programs: the first-password rule applies to people at the portal.
-        return Actor(**{**actor.__dict__, "must_change_password": False})
+        actor = Actor(**{**actor.__dict__, "must_change_password": False})
+        expires_in = (
+            None
+            if api_token.expires_at is None
+            else (_aware(api_token.expires_at) - now).total_seconds()
+        )
+        self.bearers.put(key, actor, found_under, expires_in)
+        return actor
 
     def start_session(
         self, session: Session, user: User, grant_id: int | None, client_ip: str | None
@@ -180,6 +216,7 @@ class Authenticator:
         return cookie
 
     def end_session(self, cookie: str) -> None:
+        self.sessions.forget(hash_token(cookie))
         with Session(self.engine) as session:
             row = session.exec(
                 select(WebSession).where(WebSession.token_hash == hash_token(cookie))
@@ -238,12 +275,18 @@ class AuthMiddleware:
             if scheme.lower() != "bearer" or not credential.strip():
                 await self._refuse_token(scope, receive, send, auth, "malformed")
                 return
-            actor = await anyio.to_thread.run_sync(auth.from_bearer, credential.strip())
+            credential = credential.strip()
+            actor = auth.cached_bearer(credential)
+            if actor is None:
+                actor = await anyio.to_thread.run_sync(auth.from_bearer, credential)
             if actor is None:
                 await self._refuse_token(scope, receive, send, auth, "invalid")
                 return
         elif SESSION_COOKIE in cookies:
-            found = await anyio.to_thread.run_sync(auth.from_session, cookies[SESSION_COOKIE])
+            session_cookie = cookies[SESSION_COOKIE]
+            found = auth.cached_session(session_cookie)
+            if found is None:
+                found = await anyio.to_thread.run_sync(auth.from_session, session_cookie)
             if found is not None:
                 actor, expected_csrf = found.actor, found.csrf_token
         if actor is None and not authorization and _is_portal_page(str(scope["path"])):

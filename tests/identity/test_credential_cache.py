@@ -1,0 +1,124 @@
+"""Credentials found valid are remembered for a few seconds, yet revocation, logout, a
+withdrawn grant and a deactivated user take effect at once in the process that makes them;
+a change this process did not make (another worker, the CLI) within AUTH_CACHE_SECONDS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from shequyun.identity.auth import hash_token
+from shequyun.identity.credentials import AUTH_CACHE_SECONDS
+from shequyun.identity.models import ApiToken
+
+PUDONG = "310115000000"
+
+
+def me(client, token):
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def a_token(shequyun_actors, days=30):
+    admin = shequyun_actors.district_admin(PUDONG)
+    bureau = shequyun_actors.bureau(PUDONG)
+    client = admin.client()
+    made = client.post(
+        "/api/v1/tokens",
+        json={"grant_id": bureau.grant.id, "name": "同步", "expires_in_days": days},
+    ).json()
+    return client, bureau, made
+
+
+def test_a_valid_token_is_remembered_and_an_invalid_one_never(shequyun_actors, shequyun_kernel):
+    client, bureau, made = a_token(shequyun_actors)
+    auth = shequyun_kernel.authenticator
+    assert auth.cached_bearer(made["secret"]) is None
+    assert me(client, made["secret"]).status_code == 200
+    remembered = auth.cached_bearer(made["secret"])
+    assert remembered is not None and remembered.grant_id == bureau.grant.id
+    assert me(client, "sqy_not-a-token").status_code == 401
+    assert auth.cached_bearer("sqy_not-a-token") is None
+
+
+def test_a_token_revoked_through_the_api_stops_at_once(shequyun_actors):
+    client, _, made = a_token(shequyun_actors)
+    assert me(client, made["secret"]).status_code == 200  # now remembered
+    assert client.delete(f"/api/v1/tokens/{made['id']}").status_code == 200
+    answer = me(client, made["secret"])
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_withdrawn_grant_stops_its_tokens_and_sessions_at_once(shequyun_actors):
+    admin = shequyun_actors.district_admin(PUDONG)
+    cadre = shequyun_actors.cadre()
+    portal = cadre.portal()
+    api = cadre.client()
+    assert portal.get("/api/v1/me").status_code == 200
+    assert api.get("/api/v1/me").status_code == 200
+    assert admin.client().delete(f"/api/v1/grants/{cadre.grant.id}").status_code == 200
+    assert api.get("/api/v1/me").status_code == 401
+    assert portal.get("/api/v1/me").status_code == 401
+
+
+def test_a_deactivated_user_is_refused_at_once(shequyun_actors):
+    admin = shequyun_actors.district_admin(PUDONG)
+    cadre = shequyun_actors.cadre()
+    api = cadre.client()
+    assert api.get("/api/v1/me").status_code == 200
+    changed = admin.client().patch(
+        f"/api/v1/users/{cadre.user.id}", json={"version": 1, "is_active": False}
+    )
+    assert changed.status_code == 200, changed.text
+    assert api.get("/api/v1/me").status_code == 401
+
+
+def test_logging_out_ends_the_session_at_once(shequyun_actors):
+    portal = shequyun_actors.cadre().portal()
+    assert portal.get("/api/v1/me").status_code == 200
+    assert portal.post("/logout", follow_redirects=False).status_code == 303
+    assert portal.get("/api/v1/me").status_code == 401
+
+
+def test_using_a_token_does_not_forget_the_others(shequyun_actors, shequyun_kernel):
+    """Recording a token's last use changes nothing about who it stands for."""
+    first, second = shequyun_actors.cadre(), shequyun_actors.bureau(PUDONG)
+    assert first.client().get("/api/v1/me").status_code == 200
+    assert second.client().get("/api/v1/me").status_code == 200
+    auth = shequyun_kernel.authenticator
+    assert auth.cached_bearer(first.token) is not None
+    assert auth.cached_bearer(second.token) is not None
+
+
+def test_a_change_made_elsewhere_is_seen_within_the_bound(shequyun_actors, shequyun_kernel):
+    """Another process's revocation is not announced here: the entry runs out instead."""
+    client, _, made = a_token(shequyun_actors)
+    auth = shequyun_kernel.authenticator
+    now = [1000.0]
+    auth.bearers.clock = lambda: now[0]
+    assert me(client, made["secret"]).status_code == 200
+    # As another worker would: straight to the database, not through this process's sessions.
+    with shequyun_kernel.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE kernel_api_token SET revoked_at = :now WHERE id = :id"),
+            {"now": datetime.now(UTC), "id": made["id"]},
+        )
+    now[0] += AUTH_CACHE_SECONDS - 0.5
+    assert me(client, made["secret"]).status_code == 200
+    now[0] += 1
+    assert me(client, made["secret"]).status_code == 401
+
+
+def test_a_remembered_token_does_not_outlive_its_expiry(shequyun_actors, shequyun_kernel):
+    client, _, made = a_token(shequyun_actors)
+    with Session(shequyun_kernel.engine) as session:
+        row = session.get(ApiToken, made["id"])
+        row.expires_at = datetime.now(UTC) + timedelta(seconds=2)
+        session.add(row)
+        session.commit()
+    auth = shequyun_kernel.authenticator
+    assert me(client, made["secret"]).status_code == 200
+    _, until, _ = auth.bearers._entries[hash_token(made["secret"])]
+    assert until <= auth.bearers.clock() + 2
