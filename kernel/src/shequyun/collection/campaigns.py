@@ -19,8 +19,9 @@ from typing import Any
 
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import insert, update
+from sqlalchemy import insert, inspect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, or_, select
 
 from ..attachments.service import AttachmentService
@@ -30,9 +31,10 @@ from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from ..residents.service import READ as RESIDENTS_READ
 from ..residents.service import ResidentFilters, ResidentService
+from . import prepared
 from .files import FileFields, claim_for_task
 from .forms import PUBLISH, FormService
-from .models import Campaign, CampaignTarget, FormVersion, SubmissionKey, Task, TaskEvent, utcnow
+from .models import Campaign, CampaignTarget, FormVersion, Task, TaskEvent, utcnow
 
 __all__ = ["FILL", "RESULTS", "REVIEW", "CampaignService"]
 
@@ -48,6 +50,10 @@ WRITEBACK_TARGETS = {"phone", "registration", "tags"}
 class Submitted:
     task: Task
     replayed: bool
+    # The task's campaign and unit, loaded with it: while they are held, the session finds
+    # them again without a query (its identity map keeps only what someone holds).
+    campaign: Campaign | None = None
+    unit: OrgUnit | None = None
 
 
 class CampaignService:
@@ -285,10 +291,7 @@ class CampaignService:
             raise NotFound("找不到该填报任务")
         unit = session.get(OrgUnit, task.unit_id)
         assert unit is not None
-        if not scope.can(actor, permission, unit_ref(unit)):
-            if any(scope.can(actor, p, unit_ref(unit)) for p in (FILL, REVIEW, RESULTS)):
-                raise Forbidden("您没有权限对该填报任务执行此操作")
-            raise NotFound("找不到该填报任务")
+        _check_task_scope(actor, unit, permission)
         return task
 
     def my_tasks(
@@ -378,11 +381,17 @@ class CampaignService:
             raise ValidationFailed(
                 "请提供 8-80 位的提交编号 client_key（重复提交时不变）", field="client_key"
             )
-        task = self.task(session, actor, task_id, FILL)
-        replay = session.get(SubmissionKey, (task_id, client_key))
-        if replay is not None:
-            return Submitted(task, True)
-        campaign = self._open_campaign(session, task)
+        # The task, its unit and campaign, and whether this key was already used: one query.
+        row = session.exec(
+            prepared.TASK_FOR_SUBMIT, params={"task_id": task_id, "client_key": client_key}
+        ).first()
+        if row is None:
+            raise NotFound("找不到该填报任务")
+        task, unit, campaign, replayed_version = row
+        _check_task_scope(actor, unit, FILL)
+        if replayed_version is not None:
+            return Submitted(task, True, campaign, unit)
+        self._open_campaign(session, task)  # the campaign just loaded: no second query
         _check_data_shape(data)
         if task.status == "submitted":
             raise Conflict("该任务已提交；如需修改请联系发布方退回", field="status")
@@ -396,15 +405,12 @@ class CampaignService:
                 details=errors,
             )
         # The key goes in first: a concurrent duplicate waits on it and then replays.
-        session.add(
-            SubmissionKey(task_id=task_id, client_key=client_key, task_version=task.version + 1)
-        )
         try:
-            session.flush()
+            prepared.add_key(session, task_id, client_key, task.version + 1, utcnow())
         except IntegrityError:
             session.rollback()
             task = self.task(session, actor, task_id, FILL)
-            return Submitted(task, True)
+            return Submitted(task, True, session.get(Campaign, task.campaign_id))
         resubmission = task.status == "returned"
         now = utcnow()
         task.data = self._without_hidden(version, campaign, data)
@@ -421,7 +427,7 @@ class CampaignService:
             "collection.submission.changed" if resubmission else "collection.submission.created",
             self._event(task, campaign),
         )
-        return Submitted(task, False)
+        return Submitted(task, False, campaign, unit)
 
     def return_task(
         self, session: Session, actor: Actor | None, task_id: int, comment: Any
@@ -473,32 +479,29 @@ class CampaignService:
     def _bump(
         self, session: Session, task: Task, actor: Actor | None, action: str, comment: str | None
     ) -> None:
-        """Advance the task's version in one conditional UPDATE: of two concurrent changes
-        (two cadres, two client keys) exactly one goes through, the other gets 409."""
+        """Write the task's changes and advance its version in one conditional UPDATE: of two
+        concurrent changes (two cadres, two client keys) exactly one goes through, the other
+        gets 409."""
         assert task.id is not None
         old = task.version
-        bumped = session.execute(
-            update(Task)
-            .where(col(Task.id) == task.id, col(Task.version) == old)
-            .values(version=old + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if bumped.rowcount != 1:  # type: ignore[attr-defined]
+        now = utcnow()
+        changes = {a.key: a.value for a in inspect(task).attrs if a.history.has_changes()}
+        changes.update(version=old + 1, updated_at=now)
+        if not prepared.bump_task(session, task.id, old, changes):
             session.rollback()
             raise Conflict(
                 "该填报刚被他人修改，请刷新后重试", field="version", code="stale_version"
             )
-        task.version = old + 1
-        task.updated_at = utcnow()
-        session.add(task)
-        session.add(
-            TaskEvent(
-                task_id=task.id,
-                action=action,
-                comment=comment,
-                actor_user_id=actor.user_id if actor else None,
-                actor_username=actor.username if actor else None,
-            )
+        for key, value in changes.items():  # written: nothing left for the next flush
+            set_committed_value(task, key, value)
+        prepared.add_task_event(
+            session,
+            task.id,
+            action,
+            now,
+            actor.user_id if actor else None,
+            actor.username if actor else None,
+            comment,
         )
 
     def _claim_files(
@@ -655,6 +658,14 @@ def _datetime(raw: Any) -> datetime | None:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _check_task_scope(actor: Actor | None, unit: OrgUnit, permission: str) -> None:
+    """403 for a task the actor sees but may not act on this way, 404 for one out of sight."""
+    if not scope.can(actor, permission, unit_ref(unit)):
+        if any(scope.can(actor, p, unit_ref(unit)) for p in (FILL, REVIEW, RESULTS)):
+            raise Forbidden("您没有权限对该填报任务执行此操作")
+        raise NotFound("找不到该填报任务")
 
 
 def _raise(errors: list[dict[str, str]]) -> None:
