@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shequyun_sdk.types import Event, Subscriber
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -85,13 +85,21 @@ class EventBus:
 
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
-        event = OutboxEvent(type=event_type, payload=dict(payload))
-        session.add(event)
-        session.flush()
-        assert event.id is not None
-        for name, sub in self.subscribers.items():
-            if sub.matches(event_type):
-                session.add(EventDelivery(event_id=event.id, subscriber=name))
+        # Straight inserts on the session's connection (its transaction), with statements
+        # built once: events are published on hot paths (every submission).
+        connection = session.connection()
+        now = utcnow()
+        written = connection.execute(
+            _INSERT_EVENT, {"type": event_type, "payload": dict(payload), "created_at": now}
+        )
+        event_id = written.inserted_primary_key[0]  # type: ignore[index]
+        deliveries = [
+            {"event_id": event_id, "subscriber": name, "next_attempt_at": now}
+            for name, sub in self.subscribers.items()
+            if sub.matches(event_type)
+        ]
+        if deliveries:
+            connection.execute(_INSERT_DELIVERY, deliveries)
 
     def deliver_due(self, *, limit: int = 100, now: Callable[[], datetime] = utcnow) -> int:
         """Attempt up to ``limit`` due deliveries; return how many were attempted."""
@@ -164,6 +172,12 @@ class EventBus:
             session.add(delivery)
             session.commit()
             return True
+
+
+_INSERT_EVENT = insert(OutboxEvent.__table__)  # type: ignore[attr-defined]
+_INSERT_DELIVERY = insert(EventDelivery.__table__).values(  # type: ignore[attr-defined]
+    status=DeliveryStatus.PENDING, attempts=0
+)
 
 
 def _backoff(attempts: int) -> timedelta:
