@@ -13,10 +13,20 @@ from sqlmodel import Session, create_engine
 
 __all__ = ["make_engine", "session_scope"]
 
+#: Connections a process keeps open between requests, and how many more a burst may open.
+#: Requests run in a pool of up to 40 threads; with fewer kept than run at once, every
+#: request past the fifth closed its connection afterwards and the next one opened a new one
+#: (on PostgreSQL a new server process each time).
+POOL_SIZE = 10
+MAX_OVERFLOW = 10
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings shequyun relies on for each database."""
     parsed = make_url(url)
+    if "poolclass" not in kwargs and parsed.database not in (None, "", ":memory:"):
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
