@@ -1,8 +1,10 @@
-"""Helpers shared by the CLI commands that act on someone's behalf (imports)."""
+"""Helpers shared by the feature CLIs: a kernel on the migrated database, acting as a user."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 from shequyun_sdk.identity import Actor
@@ -10,8 +12,40 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .identity.models import Grant, OrgUnit, User
+from .request_context import configure_logging
+from .settings import SettingsError, load_settings
 
-__all__ = ["acting_actor"]
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+__all__ = ["acting_actor", "migrated_kernel"]
+
+
+@contextmanager
+def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
+    """A kernel on the configured database, refusing (with the pending revisions) when it is
+    not migrated; ``start`` also starts it, so plugins' event subscribers and jobs are there.
+    Closed when the block ends."""
+    from .kernel import Kernel
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging("WARNING")
+    kernel = Kernel(settings)
+    try:
+        pending = kernel.migrations.pending(kernel.engine)
+        if pending:
+            raise click.ClickException(
+                "数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`。待执行：\n  "
+                + "\n  ".join(pending)
+            )
+        if start:
+            kernel.start(check_migrations=False)
+        yield kernel
+    finally:
+        kernel.close()
 
 
 def acting_actor(

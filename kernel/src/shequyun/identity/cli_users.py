@@ -16,9 +16,7 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ..cli_support import acting_actor
-from ..request_context import configure_logging
-from ..settings import SettingsError, load_settings
+from ..cli_support import acting_actor, migrated_kernel
 from . import audit
 from .directory import create_user, grant_role
 from .models import OrgUnit, User
@@ -38,25 +36,6 @@ def users() -> None:
     """Staff accounts: the first platform administrator, bulk import."""
 
 
-@contextmanager
-def _kernel() -> Iterator[Kernel]:
-    """A kernel on the configured database, which must be migrated already."""
-    from ..kernel import Kernel
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure_logging("WARNING")
-    kernel = Kernel(settings)
-    try:
-        if kernel.migrations.pending(kernel.engine):
-            raise click.ClickException("数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`")
-        yield kernel
-    finally:
-        kernel.close()
-
-
 @users.command("create-admin")
 @click.option("--username", required=True, help="Login name (lower-case letters, digits, _.-).")
 @click.option("--display-name", required=True, help="The person's name, e.g. 张三.")
@@ -71,7 +50,7 @@ def create_admin(username: str, display_name: str, password_stdin: bool) -> None
     The org tree must exist: run `shequyun demo --no-serve` or `shequyun org import FILE` first.
     """
     username = username.strip().lower()
-    with _kernel() as kernel:
+    with migrated_kernel() as kernel:
         with Session(kernel.engine) as session:
             city = _city(session)
             taken = session.exec(
@@ -156,7 +135,7 @@ def import_command(
         raise click.ClickException(f"文件不能超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     if passwords_file is not None and passwords_file.exists():
         raise click.ClickException(f"{passwords_file} 已存在，不会覆盖")
-    with _kernel() as kernel:
+    with migrated_kernel() as kernel:
         actor = _acting_admin(kernel, as_username, grant_id)
         try:
             report = import_users(

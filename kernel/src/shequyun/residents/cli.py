@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,9 +10,7 @@ import click
 from shequyun_sdk import ApiError
 from shequyun_sdk.identity import Actor
 
-from ..cli_support import acting_actor
-from ..request_context import configure_logging
-from ..settings import SettingsError, load_settings
+from ..cli_support import acting_actor, migrated_kernel
 from .importing import (
     IMPORT,
     MAX_IMPORT_BYTES,
@@ -35,26 +31,6 @@ def residents() -> None:
     """The resident information base: bulk import."""
 
 
-@contextmanager
-def _kernel() -> Iterator[Kernel]:
-    """A started kernel (so that plugins' event subscribers get their deliveries)."""
-    from ..kernel import Kernel
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure_logging("WARNING")
-    kernel = Kernel(settings)
-    try:
-        if kernel.migrations.pending(kernel.engine):
-            raise click.ClickException("数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`")
-        kernel.start(check_migrations=False)
-        yield kernel
-    finally:
-        kernel.close()
-
-
 @residents.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "as_username", required=True, help="Whose grant scopes the import.")
@@ -70,7 +46,7 @@ def import_command(file: Path, as_username: str, grant_id: int | None, apply: bo
     if file.stat().st_size > MAX_IMPORT_BYTES:
         raise click.ClickException(f"文件不能超过 {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     data = file.read_bytes()
-    with _kernel() as kernel:
+    with migrated_kernel(start=True) as kernel:
         actor = _acting_user(kernel, as_username, grant_id)
         try:
             total = ImportTable(data, file.name).count()

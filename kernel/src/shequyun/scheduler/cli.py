@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import click
 
-from ..request_context import configure_logging
-from ..settings import SettingsError, load_settings
+from ..cli_support import migrated_kernel
 from .service import JobBusy, JobStatus, UnknownJob
 from .timing import BEIJING
-
-if TYPE_CHECKING:
-    from ..kernel import Kernel
 
 __all__ = ["jobs"]
 
@@ -25,29 +18,6 @@ __all__ = ["jobs"]
 @click.group()
 def jobs() -> None:
     """Scheduled jobs (daily digests, pruning): run by the web processes or `shequyun worker`."""
-
-
-@contextmanager
-def _started_kernel() -> Iterator[Kernel]:
-    from ..kernel import Kernel
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure_logging("WARNING")
-    kernel = Kernel(settings)
-    try:
-        pending = kernel.migrations.pending(kernel.engine)
-        if pending:
-            raise click.ClickException(
-                "the database needs migrations; run `shequyun db upgrade`. Pending:\n  "
-                + "\n  ".join(pending)
-            )
-        kernel.start(check_migrations=False)
-        yield kernel
-    finally:
-        kernel.close()
 
 
 def _when(moment: datetime | None) -> str:
@@ -68,7 +38,7 @@ def _outcome(status: JobStatus) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_jobs(as_json: bool) -> None:
     """Every job: name, schedule (Beijing time), last run, next due time, last outcome."""
-    with _started_kernel() as kernel:
+    with migrated_kernel(start=True) as kernel:
         found = kernel.scheduler.status()
     if as_json:
         click.echo(
@@ -109,7 +79,7 @@ def list_jobs(as_json: bool) -> None:
 @click.argument("name")
 def run_job(name: str) -> None:
     """Run job NAME now, here, whether or not it is due; exit 1 when it fails."""
-    with _started_kernel() as kernel:
+    with migrated_kernel(start=True) as kernel:
         try:
             run = kernel.scheduler.run_now(name)
         except UnknownJob:
