@@ -9,10 +9,11 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ..identity import audit, scope
