@@ -25,12 +25,14 @@ from shequyun_sdk import ValidationFailed
 from shequyun_sdk.attachments import ATTACHMENT_KINDS, AttachmentRef
 from shequyun_sdk.identity import Actor
 from sqlalchemy import delete, func
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 from starlette.responses import FileResponse, Response
 
 from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from . import statements
 from .models import Attachment
 from .sniff import kind_of, sniff
 from .storage import BlobStore
@@ -239,29 +241,58 @@ class AttachmentService:
         session.flush()
         return rows
 
+    def take(
+        self,
+        session: Session,
+        attachment_ids: Sequence[str],
+        *,
+        actor: Actor | None,
+        owner: str,
+        owner_ref: str,
+        unit_id: int | None,
+        public: bool = False,
+        read_permissions: Sequence[str] = (),
+    ) -> dict[str, str]:
+        """Claim what may be claimed of ``attachment_ids`` in one statement and return the
+        content type of each file claimed, by id; an id missing from the answer was refused.
+
+        Unlike :meth:`claim` this is not all or nothing: when any id is refused the caller
+        must roll back its transaction (the kernel's own records do; plugins use ``claim``).
+        """
+        ids = [i for i in dict.fromkeys(attachment_ids) if isinstance(i, str) and _ID.fullmatch(i)]
+        if not ids:
+            return {}
+        rows = session.connection().execute(
+            statements.CLAIM,
+            {
+                "ids": ids,
+                "user_id": actor.user_id if actor is not None else None,
+                "w_owner": owner,
+                "w_owner_ref": owner_ref,
+                "new_owner": owner,
+                "new_owner_ref": owner_ref,
+                "new_unit_id": unit_id,
+                "new_public": public,
+                "new_read_permissions": list(read_permissions),
+                "now": datetime.now(UTC),
+            },
+        )
+        taken = {row.id: row.content_type for row in rows}
+        _forget(session, taken)
+        return taken
+
     def release(
         self, session: Session, owner: str, owner_ref: str, *, keep: Collection[str] = ()
-    ) -> list[Attachment]:
+    ) -> list[str]:
         """Give back the files ``owner``/``owner_ref`` holds, except ``keep``: each is unclaimed
-        again (its uploader's alone) and pruned like any unclaimed upload."""
-        released = [row for row in self.owned_by(session, owner, owner_ref) if row.id not in keep]
-        for row in released:
-            row.owner = row.owner_ref = row.unit_id = row.claimed_at = None
-            row.public = False
-            row.read_permissions = []
-            session.add(row)
-        session.flush()
-        return released
-
-    def owned_by(self, session: Session, owner: str, owner_ref: str) -> list[Attachment]:
-        """The files a record claimed, oldest first."""
-        return list(
-            session.exec(
-                select(Attachment)
-                .where(Attachment.owner == owner, Attachment.owner_ref == owner_ref)
-                .order_by(col(Attachment.created_at))
-            )
+        again (its uploader's alone) and pruned like any unclaimed upload. Returns their ids."""
+        rows = session.connection().execute(
+            statements.RELEASE,
+            {"w_owner": owner, "w_owner_ref": owner_ref, "keep": list(keep), "no_permissions": []},
         )
+        released = [row.id for row in rows]
+        _forget(session, released)
+        return released
 
     def _rows(self, session: Session, ids: list[str]) -> Iterable[Attachment]:
         wanted = [i for i in ids if isinstance(i, str) and _ID.fullmatch(i)]
@@ -309,6 +340,14 @@ class AttachmentService:
             select(func.count(), func.coalesce(func.sum(Attachment.size), 0))
         ).one()
         return {"attachments": int(count), "bytes": int(total)}
+
+
+def _forget(session: Session, ids: Iterable[str]) -> None:
+    """Expire rows of ``ids`` the session holds: a statement changed them behind its back."""
+    for attachment_id in ids:
+        held = session.identity_map.get(identity_key(Attachment, attachment_id))
+        if held is not None:
+            session.expire(held)
 
 
 def to_ref(row: Attachment) -> AttachmentRef:

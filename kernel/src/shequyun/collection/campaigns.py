@@ -10,16 +10,16 @@ version.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from threading import Lock
 from typing import Any
 
+import orjson
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import insert, inspect
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, or_, select
@@ -367,11 +367,10 @@ class CampaignService:
                 code="stale_version",
                 extra={"current": self.task_view(session, task, campaign)},
             )
-        task.data = data
-        task.status = "draft"
-        self._bump(session, task, actor, "draft_saved", None)
+        previous = task.data
+        self._bump(session, task, actor, "draft_saved", None, data=data, status="draft")
         version = self.published_version(session, campaign.form_version_id)
-        self._claim_files(session, actor, task, campaign, version)
+        self._claim_files(session, actor, task, campaign, version, previous)
         return task
 
     def submit(
@@ -412,14 +411,20 @@ class CampaignService:
             task = self.task(session, actor, task_id, FILL)
             return Submitted(task, True, session.get(Campaign, task.campaign_id))
         resubmission = task.status == "returned"
-        now = utcnow()
-        task.data = self._without_hidden(version, campaign, data)
-        task.form_version_id = version.id
-        task.status = "submitted"
-        task.submitted_at = now
-        task.on_time = now <= _aware(campaign.deadline)
-        self._bump(session, task, actor, "resubmitted" if resubmission else "submitted", None)
-        self._claim_files(session, actor, task, campaign, version)
+        previous, now = task.data, utcnow()
+        self._bump(
+            session,
+            task,
+            actor,
+            "resubmitted" if resubmission else "submitted",
+            None,
+            data=self._without_hidden(version, campaign, data),
+            form_version_id=version.id,
+            status="submitted",
+            submitted_at=now,
+            on_time=now <= _aware(campaign.deadline),
+        )
+        self._claim_files(session, actor, task, campaign, version, previous)
         if campaign.mode == "roster" and campaign.writeback:
             self._write_back(session, actor, campaign, data)
         self.events.publish(
@@ -438,8 +443,7 @@ class CampaignService:
         campaign = self._open_campaign(session, task)
         if task.status != "submitted":
             raise Conflict("只能退回已提交的填报", field="status")
-        task.status = "returned"
-        self._bump(session, task, actor, "returned", comment.strip())
+        self._bump(session, task, actor, "returned", comment.strip(), status="returned")
         self.events.publish(
             session,
             "collection.submission.returned",
@@ -477,15 +481,21 @@ class CampaignService:
         return campaign
 
     def _bump(
-        self, session: Session, task: Task, actor: Actor | None, action: str, comment: str | None
+        self,
+        session: Session,
+        task: Task,
+        actor: Actor | None,
+        action: str,
+        comment: str | None,
+        **changes: Any,
     ) -> None:
-        """Write the task's changes and advance its version in one conditional UPDATE: of two
-        concurrent changes (two cadres, two client keys) exactly one goes through, the other
-        gets 409."""
+        """Write ``changes`` to the task and advance its version in one conditional UPDATE: of
+        two concurrent changes (two cadres, two client keys) exactly one goes through, the
+        other gets 409. The task object shows the written values afterwards (without being
+        marked changed: nothing is left for the session to flush)."""
         assert task.id is not None
         old = task.version
         now = utcnow()
-        changes = {a.key: a.value for a in inspect(task).attrs if a.history.has_changes()}
         changes.update(version=old + 1, updated_at=now)
         if not prepared.bump_task(session, task.id, old, changes):
             session.rollback()
@@ -511,13 +521,22 @@ class CampaignService:
         task: Task,
         campaign: Campaign,
         version: FormVersion,
+        previous: Any,
     ) -> None:
-        """Claim the files the task's answers refer to (after ``_bump``: the task's row lock
+        """Claim the files the task's answers refer to and release those only ``previous``
+        (its answers before this change) referred to (after ``_bump``: the task's row lock
         orders concurrent saves). Raises ValidationFailed; nothing may be committed then."""
         files = self.file_fields(version)
         if files:
-            found = files.answers(task.data, roster=campaign.mode == "roster")
-            claim_for_task(self.attachments, session, actor, task, found)
+            roster = campaign.mode == "roster"
+            claim_for_task(
+                self.attachments,
+                session,
+                actor,
+                task,
+                files.answers(task.data, roster=roster),
+                files.answers(previous, roster=roster),
+            )
 
     def _validate(
         self,
@@ -642,7 +661,13 @@ def _check_roster(spec: Any, writeback: Any, version: FormVersion) -> list[dict[
 def _check_data_shape(data: Any) -> None:
     if not isinstance(data, dict):
         raise ValidationFailed("填报内容应为 JSON 对象", field="data")
-    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_DATA_BYTES:
+    try:
+        size = len(orjson.dumps(data))
+    except TypeError:
+        raise ValidationFailed(
+            "填报内容无法保存：只能包含 JSON 值，且嵌套不超过 250 层", field="data"
+        ) from None
+    if size > MAX_DATA_BYTES:
         raise ValidationFailed("填报内容过大", field="data")
 
 

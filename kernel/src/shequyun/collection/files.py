@@ -82,6 +82,14 @@ class FileFields:
             if isinstance(specs.get(path), Mapping) and specs[path].get("widget") == PHOTO_WIDGET
         )
         self.containers = frozenset(p for p, i in index.items() if i.kind in _CONTAINERS)
+        # Where to look: under each container (and the top, ""), the keys that are file
+        # questions or hold one. A 250-question form with a few photos walks a few keys.
+        looked: dict[str, dict[str, None]] = {}
+        for path in self.kinds:  # in the form's order
+            parts = path.split(".")
+            for depth in range(len(parts)):
+                looked.setdefault(".".join(parts[:depth]), {})[parts[depth]] = None
+        self.looked = {parent: tuple(keys) for parent, keys in looked.items()}
 
     def __bool__(self) -> bool:
         return bool(self.kinds)
@@ -98,7 +106,7 @@ class FileFields:
         return IMAGES if field in self.photos else ANY_FILE
 
     def answers(self, data: object, *, roster: bool = False) -> list[FileAnswer]:
-        """Every file ``data`` refers to, in document order (any shape of data: drafts are not
+        """Every file ``data`` refers to, in the form's order (any shape of data: drafts are not
         validated, so what is not where the form puts files is not looked at)."""
         found: list[FileAnswer] = []
         if not self or not isinstance(data, dict):
@@ -114,8 +122,11 @@ class FileFields:
     def _walk(self, value: object, parent: str, base: str, found: list[FileAnswer]) -> None:
         if not isinstance(value, dict):
             return
-        for key, item in value.items():
-            field = f"{parent}.{key}" if parent else str(key)
+        for key in self.looked.get(parent, ()):
+            if key not in value:
+                continue
+            item = value[key]
+            field = f"{parent}.{key}" if parent else key
             path = f"{base}{key}"
             kind = self.kinds.get(field)
             if kind == "attachment":
@@ -139,8 +150,14 @@ def claim_for_task(
     actor: Actor | None,
     task: Task,
     answers: list[FileAnswer],
+    previous: list[FileAnswer],
 ) -> None:
-    """Claim the files of ``answers`` for ``task`` and release those it no longer refers to.
+    """Claim the files of ``answers`` for ``task`` and release those of ``previous`` (the
+    task's answers before) it no longer refers to.
+
+    A task holds exactly the files its saved answers refer to (every save claims and releases
+    in the transaction that writes the answers), so when no previous file is dropped there is
+    nothing to release and no statement is run for it.
 
     Raises :class:`ValidationFailed` naming each answer at fault; the caller's transaction
     must then not be committed (nothing the claim changed is kept).
@@ -149,38 +166,25 @@ def claim_for_task(
     if len(answers) > MAX_FILES:
         raise ValidationFailed(f"附件太多：一份填报最多 {MAX_FILES} 个", field="data")
     ids = sorted({answer.id for answer in answers})  # one order of row locks for everyone
-    rows = []
-    if ids:
-        try:
-            rows = service.claim(
-                session,
-                ids,
-                actor=actor,
-                owner=OWNER,
-                owner_ref=owner_ref,
-                unit_id=task.unit_id,
-                read_permissions=READ_PERMISSIONS,
-                field="attachments",
-            )
-        except ValidationFailed as exc:
-            positions = [_position(str(d.get("field", ""))) for d in exc.details]
-            refused = {ids[p] for p in positions if p < len(ids)} or set(ids)
-            _raise([{"field": a.path, "message": NOT_YOURS} for a in answers if a.id in refused])
-    kinds = {row.id: kind_of(row.content_type) for row in rows}
+    types = service.take(
+        session,
+        ids,
+        actor=actor,
+        owner=OWNER,
+        owner_ref=owner_ref,
+        unit_id=task.unit_id,
+        read_permissions=READ_PERMISSIONS,
+    )
+    _raise([{"field": a.path, "message": NOT_YOURS} for a in answers if a.id not in types])
     _raise(
         [
             {"field": a.path, "message": PHOTOS_ONLY}
             for a in answers
-            if a.photo and kinds.get(a.id) not in IMAGES
+            if a.photo and kind_of(types[a.id]) not in IMAGES
         ]
     )
-    service.release(session, OWNER, owner_ref, keep=set(ids))
-
-
-def _position(field: str) -> int:
-    """The index the store's error gives a refused id (``attachments[3]``; none for one id)."""
-    found = re.search(r"\[(\d+)\]$", field)
-    return int(found[1]) if found else 0
+    if {answer.id for answer in previous}.difference(ids):
+        service.release(session, OWNER, owner_ref, keep=ids)
 
 
 def _raise(problems: list[dict[str, str]]) -> None:

@@ -1,0 +1,61 @@
+"""The statements that claim and release files, built once per process.
+
+Claiming is on the hot path of every submission that carries files. Loading the rows, checking
+them in Python and flushing one ``UPDATE`` per row cost more than everything else a submission
+does; these do the check inside one ``UPDATE … RETURNING`` each, with bound parameters.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, and_, bindparam, func, or_, update
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from .models import Attachment
+
+__all__ = ["CLAIM", "RELEASE"]
+
+_FILES: Table = Attachment.__table__  # type: ignore[attr-defined]
+_c = _FILES.c
+
+#: Give the files ``ids`` to ``owner``/``owner_ref`` where the actor may: files ``user_id``
+#: uploaded that nobody holds, or files this owner already holds. Returns ``id`` and
+#: ``content_type`` of each file claimed; an id missing from the result was refused.
+CLAIM: ReturningUpdate[tuple[str, str]] = (
+    update(_FILES)
+    .where(
+        _c.id.in_(bindparam("ids", expanding=True)),
+        or_(
+            and_(_c.owner.is_(None), _c.uploaded_by == bindparam("user_id")),
+            and_(_c.owner == bindparam("w_owner"), _c.owner_ref == bindparam("w_owner_ref")),
+        ),
+    )
+    .values(
+        owner=bindparam("new_owner"),
+        owner_ref=bindparam("new_owner_ref"),
+        unit_id=bindparam("new_unit_id"),
+        public=bindparam("new_public"),
+        read_permissions=bindparam("new_read_permissions", type_=_c.read_permissions.type),
+        claimed_at=func.coalesce(_c.claimed_at, bindparam("now", type_=_c.claimed_at.type)),
+    )
+    .returning(_c.id, _c.content_type)
+)
+
+#: Give back what ``owner``/``owner_ref`` holds except ``keep``: unclaimed again, its
+#: uploader's alone. Returns the ids released.
+RELEASE: ReturningUpdate[tuple[str]] = (
+    update(_FILES)
+    .where(
+        _c.owner == bindparam("w_owner"),
+        _c.owner_ref == bindparam("w_owner_ref"),
+        _c.id.not_in(bindparam("keep", expanding=True)),
+    )
+    .values(
+        owner=None,
+        owner_ref=None,
+        unit_id=None,
+        claimed_at=None,
+        public=False,
+        read_permissions=bindparam("no_permissions", type_=_c.read_permissions.type),
+    )
+    .returning(_c.id)
+)
