@@ -494,10 +494,11 @@ async def submit_task(request: Request) -> Response:
 
     def work(session: Session) -> tuple[dict[str, Any], bool]:
         result = svc.campaigns.submit(session, actor, task_id, body.get("data"), key)
+        session.commit()  # before the answer is built: SQLite writers wait for this commit
         campaign = session.get(Campaign, result.task.campaign_id)
         return svc.campaigns.task_view(session, result.task, campaign), result.replayed
 
-    view, replayed = await _run(request, work, commit=True)
+    view, replayed = await _run(request, work, commit=False)
     return JSONResponse(
         view,
         status_code=200 if replayed else 201,

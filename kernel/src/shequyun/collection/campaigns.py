@@ -32,7 +32,7 @@ from ..identity.models import OrgUnit
 from ..residents.service import READ as RESIDENTS_READ
 from ..residents.service import ResidentFilters, ResidentService
 from . import prepared
-from .files import FileFields, claim_for_task
+from .files import FileAnswer, FileFields, claim_for_task
 from .forms import PUBLISH, FormService
 from .models import Campaign, CampaignTarget, FormVersion, Task, TaskEvent, utcnow
 
@@ -367,10 +367,10 @@ class CampaignService:
                 code="stale_version",
                 extra={"current": self.task_view(session, task, campaign)},
             )
-        previous = task.data
-        self._bump(session, task, actor, "draft_saved", None, data=data, status="draft")
         version = self.published_version(session, campaign.form_version_id)
-        self._claim_files(session, actor, task, campaign, version, previous)
+        files = self._file_answers(version, campaign, data, task.data)
+        self._bump(session, task, actor, "draft_saved", None, data=data, status="draft")
+        self._claim_files(session, actor, task, files)
         return task
 
     def submit(
@@ -403,6 +403,10 @@ class CampaignService:
                 field=errors[0]["field"],
                 details=errors,
             )
+        # Everything that needs no lock is done before the first write: on SQLite, writers
+        # take turns from their first write to their commit.
+        stored = self._without_hidden(version, campaign, data)
+        files = self._file_answers(version, campaign, stored, task.data)
         # The key goes in first: a concurrent duplicate waits on it and then replays.
         try:
             prepared.add_key(session, task_id, client_key, task.version + 1, utcnow())
@@ -411,20 +415,20 @@ class CampaignService:
             task = self.task(session, actor, task_id, FILL)
             return Submitted(task, True, session.get(Campaign, task.campaign_id))
         resubmission = task.status == "returned"
-        previous, now = task.data, utcnow()
+        now = utcnow()
         self._bump(
             session,
             task,
             actor,
             "resubmitted" if resubmission else "submitted",
             None,
-            data=self._without_hidden(version, campaign, data),
+            data=stored,
             form_version_id=version.id,
             status="submitted",
             submitted_at=now,
             on_time=now <= _aware(campaign.deadline),
         )
-        self._claim_files(session, actor, task, campaign, version, previous)
+        self._claim_files(session, actor, task, files)
         if campaign.mode == "roster" and campaign.writeback:
             self._write_back(session, actor, campaign, data)
         self.events.publish(
@@ -514,29 +518,29 @@ class CampaignService:
             comment,
         )
 
+    def _file_answers(
+        self, version: FormVersion, campaign: Campaign, data: Any, previous: Any
+    ) -> tuple[list[FileAnswer], list[FileAnswer]] | None:
+        """The files ``data`` refers to and those ``previous`` (the task's answers before this
+        change) referred to; None when the form has no file questions."""
+        files = self.file_fields(version)
+        if not files:
+            return None
+        roster = campaign.mode == "roster"
+        return files.answers(data, roster=roster), files.answers(previous, roster=roster)
+
     def _claim_files(
         self,
         session: Session,
         actor: Actor | None,
         task: Task,
-        campaign: Campaign,
-        version: FormVersion,
-        previous: Any,
+        files: tuple[list[FileAnswer], list[FileAnswer]] | None,
     ) -> None:
-        """Claim the files the task's answers refer to and release those only ``previous``
-        (its answers before this change) referred to (after ``_bump``: the task's row lock
-        orders concurrent saves). Raises ValidationFailed; nothing may be committed then."""
-        files = self.file_fields(version)
-        if files:
-            roster = campaign.mode == "roster"
-            claim_for_task(
-                self.attachments,
-                session,
-                actor,
-                task,
-                files.answers(task.data, roster=roster),
-                files.answers(previous, roster=roster),
-            )
+        """Claim the files the task's answers refer to and release those only its previous
+        answers referred to (after ``_bump``: the task's row lock orders concurrent saves).
+        Raises ValidationFailed; nothing may be committed then."""
+        if files is not None:
+            claim_for_task(self.attachments, session, actor, task, *files)
 
     def _validate(
         self,
