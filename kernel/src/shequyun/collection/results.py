@@ -17,7 +17,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..identity import scope
@@ -55,43 +55,33 @@ def progress(
     if level not in LEVEL_COLUMNS:
         raise ValidationFailed("level 应为 district、street 或 committee", field="level")
     group = col(LEVEL_COLUMNS[level])
-    status = col(Task.status)
-    submitted = status == "submitted"
-
-    def count(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
+    # Counted by unit, status and punctuality (a few hundred rows at most) and added up here:
+    # cheaper for the database than a CASE per status on every task.
     query = (
-        select(  # type: ignore[call-overload]
-            group,
-            func.count(),
-            count(status == "not_started"),
-            count(status == "draft"),
-            count(submitted),
-            count(status == "returned"),
-            count(submitted & (col(Task.on_time) == True)),  # noqa: E712
-        )
+        select(group, Task.status, Task.on_time, func.count())  # type: ignore[call-overload]
         .where(*_base(actor, campaign, within))
-        .group_by(group)
+        .group_by(group, Task.status, Task.on_time)
     )
-    rows = list(session.exec(query))
-    names = _names(session, [r[0] for r in rows if r[0] is not None])
+    tallies: dict[int | None, Counter[str]] = {}
+    for group_id, status, on_time, number in session.exec(query):
+        tally = tallies.setdefault(group_id, Counter())
+        tally["expected"] += number
+        tally[status] += number
+        if status == "submitted" and on_time:
+            tally["on_time"] += number
+    names = _names(session, [g for g in tallies if g is not None])
     past_deadline = utcnow() > _aware(campaign.deadline)
     groups: list[dict[str, Any]] = []
     total: Counter[str] = Counter()
-    for group_id, expected, not_started, draft, done, returned, on_time in rows:
+    for group_id, tally in tallies.items():
         counts = {
-            "expected": int(expected),
-            "not_started": int(not_started or 0),
-            "draft": int(draft or 0),
-            "submitted": int(done or 0),
-            "returned": int(returned or 0),
-            "on_time": int(on_time or 0),
-            "late": int(done or 0) - int(on_time or 0),
+            key: tally[key]
+            for key in ("expected", "not_started", "draft", "submitted", "returned", "on_time")
         }
+        counts["late"] = counts["submitted"] - counts["on_time"]
         counts["overdue"] = counts["expected"] - counts["submitted"] if past_deadline else 0
         total.update(counts)
-        unit = names.get(group_id)
+        unit = names.get(group_id) if group_id is not None else None
         groups.append(
             {
                 "unit": None if unit is None else {"code": unit[0], "name": unit[1]},
@@ -407,11 +397,10 @@ def _file_links(value: Any, site: str) -> str:
 def _names(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
-    return {
-        u.id: (u.code, u.name)
-        for u in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(ids)))
-        if u.id is not None
-    }
+    found = session.exec(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(col(OrgUnit.id).in_(ids))
+    )
+    return {unit_id: (code, name) for unit_id, code, name in found if unit_id is not None}
 
 
 def _ratio(done: float, expected: float) -> float:
