@@ -311,8 +311,9 @@ def _spent(before: float | None, after: float | None) -> float | None:
 
 
 def _postgres_cpu(url: str) -> float | None:
-    """CPU seconds of every ``postgres`` process of this machine, when the database is a
-    PostgreSQL server on this machine (it shares the cores with the platform)."""
+    """CPU seconds of every ``postgres`` process of this machine, those that exited included,
+    when the database is a PostgreSQL server on this machine (it shares the cores with the
+    platform)."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -327,7 +328,10 @@ def _postgres_cpu(url: str) -> float | None:
         except OSError:
             continue
         found = True
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # Own time, and (on the postmaster) that of backends that have exited since: a pool
+        # that closes a connection must not make the database's time go backwards.
+        own_and_reaped = sum(int(f) for f in fields[11:15])
+        total += own_and_reaped / os.sysconf("SC_CLK_TCK")
     return total if found else None
 
 
