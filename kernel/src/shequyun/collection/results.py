@@ -60,7 +60,7 @@ def progress(
     query = (
         select(group, Task.status, Task.on_time, func.count())  # type: ignore[call-overload]
         .where(*_base(actor, campaign, within))
-        .group_by(group, Task.status, Task.on_time)
+        .group_by(group, col(Task.status), col(Task.on_time))
     )
     tallies: dict[int | None, Counter[str]] = {}
     for group_id, status, on_time, number in session.exec(query):
