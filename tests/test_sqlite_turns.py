@@ -161,3 +161,30 @@ def test_other_processes_wait_for_the_turn_too(database: Path) -> None:
         writer.join()
     rows = ours.execute("SELECT body FROM note ORDER BY id").fetchall()
     assert rows == [("child",), ("parent",)]
+
+
+def test_a_turn_file_that_cannot_be_made_leaves_threads_taking_turns(
+    database: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-only directory for the turn file: writes still work, and say why once."""
+    from shequyun import sqlite_turns
+
+    monkeypatch.setattr(sqlite_turns, "_by_database", {})
+
+    def refuse(*_args: object, **_kwargs: object) -> int:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(sqlite_turns.os, "open", refuse)
+    first, second = connect(database), connect(database, timeout=0.05)
+    first.execute("INSERT INTO note (body) VALUES ('one')")
+    done = threading.Event()
+    writer = threading.Thread(
+        target=lambda: (second.execute("INSERT INTO note (body) VALUES ('two')"),
+                        second.commit(), done.set()),
+    )  # fmt: skip
+    writer.start()
+    assert not done.wait(0.2)  # the thread waits for its turn, not for SQLite
+    first.commit()
+    assert done.wait(5)
+    writer.join()
+    assert "will not take turns" in caplog.text

@@ -18,6 +18,7 @@ that already holds a turn on another connection does not wait for itself.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +31,8 @@ except ImportError:  # pragma: no cover - Windows: threads of one process still 
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["TurnTakingConnection"]
+
+log = logging.getLogger(__name__)
 
 #: How long a writer waits for its turn before leaving it to SQLite's busy timeout.
 WAIT_SECONDS = 30.0
@@ -52,9 +55,9 @@ class _Turns:
         """Wait for the turn (at most ``WAIT_SECONDS``); whether it was had."""
         if not self.lock.acquire(timeout=WAIT_SECONDS):
             return False
-        if fcntl is None:
-            return True
         fd = self._file()
+        if fd is None:
+            return True
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
@@ -67,16 +70,24 @@ class _Turns:
                 time.sleep(_POLL_SECONDS)
 
     def give_back(self) -> None:
-        if fcntl is not None and self._fd is not None:
+        if fcntl is not None and self._fd is not None and self._fd >= 0:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self.lock.release()
 
-    def _file(self) -> int:
+    def _file(self) -> int | None:
         """This process's descriptor of the turn file (a forked child opens its own: a
-        descriptor shared with the parent would share its lock)."""
+        descriptor shared with the parent would share its lock); None when there is none to
+        be had: then only this process's threads take turns, and SQLite orders the rest."""
+        if fcntl is None or (self._fd == -1 and self._pid == os.getpid()):
+            return None
         if self._fd is None or self._pid != os.getpid():
-            self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
+            try:
+                self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:
+                self._fd = -1
+                log.warning("SQLite writers of other processes will not take turns: %s", exc)
+                return None
         return self._fd
 
 
