@@ -35,23 +35,27 @@ def connect(path: Path, timeout: float = 5.0) -> TurnTakingConnection:
     return connection
 
 
+def write_in_thread(connection: sqlite3.Connection, body: str) -> threading.Event:
+    """Insert ``body`` and commit on another thread; the event is set once committed."""
+    done = threading.Event()
+
+    def write() -> None:
+        connection.execute("INSERT INTO note (body) VALUES (?)", (body,))
+        connection.commit()
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    return done
+
+
 def test_a_second_writer_waits_for_the_first_to_commit(database: Path) -> None:
     # SQLite alone would give up after 50 ms ("database is locked"): the wait is the turn's.
     first, second = connect(database), connect(database, timeout=0.05)
     first.execute("INSERT INTO note (body) VALUES ('first')")  # first holds the turn
-    done = threading.Event()
-
-    def write_second() -> None:
-        second.execute("INSERT INTO note (body) VALUES ('second')")
-        second.commit()
-        done.set()
-
-    writer = threading.Thread(target=write_second)
-    writer.start()
+    done = write_in_thread(second, "second")
     assert not done.wait(0.3), "the second writer went ahead while the first was writing"
     first.commit()
     assert done.wait(5)
-    writer.join()
     rows = first.execute("SELECT body FROM note ORDER BY id").fetchall()
     assert rows == [("first",), ("second",)]
 
@@ -83,14 +87,7 @@ def test_rollback_and_a_refused_first_write_give_the_turn_back(database: Path) -
     first.rollback()
     first.execute("INSERT INTO note (body) VALUES ('undone')")
     first.rollback()
-    finished: list[str] = []
-    writer = threading.Thread(
-        target=lambda: (second.execute("INSERT INTO note (body) VALUES ('next')"),
-                        second.commit(), finished.append("yes")),
-    )  # fmt: skip
-    writer.start()
-    writer.join(5)
-    assert finished == ["yes"]
+    assert write_in_thread(second, "next").wait(5)
 
 
 def test_autocommitted_writes_hold_no_turn(database: Path) -> None:
@@ -98,14 +95,7 @@ def test_autocommitted_writes_hold_no_turn(database: Path) -> None:
     first.isolation_level = None  # autocommit: no transaction stays open
     first.execute("INSERT INTO note (body) VALUES ('auto')")
     second = connect(database, timeout=0.2)
-    finished: list[str] = []
-    writer = threading.Thread(
-        target=lambda: (second.execute("INSERT INTO note (body) VALUES ('after')"),
-                        second.commit(), finished.append("yes")),
-    )  # fmt: skip
-    writer.start()
-    writer.join(5)
-    assert finished == ["yes"]
+    assert write_in_thread(second, "after").wait(5)
 
 
 def test_a_thread_never_waits_for_its_own_turn(database: Path) -> None:
@@ -144,21 +134,12 @@ def test_other_processes_wait_for_the_turn_too(database: Path) -> None:
     ) as child:
         assert child.stdout is not None and child.stdout.readline().strip() == "writing"
         ours = connect(database, timeout=0.05)  # SQLite alone would give up after 50 ms
-        done = threading.Event()
-
-        def write() -> None:
-            ours.execute("INSERT INTO note (body) VALUES ('parent')")
-            ours.commit()
-            done.set()
-
-        writer = threading.Thread(target=write)
-        writer.start()
+        done = write_in_thread(ours, "parent")
         assert not done.wait(0.3)
         assert child.stdin is not None
         child.stdin.write("\n")
         child.stdin.flush()
         assert done.wait(10)
-        writer.join()
     rows = ours.execute("SELECT body FROM note ORDER BY id").fetchall()
     assert rows == [("child",), ("parent",)]
 
@@ -177,14 +158,8 @@ def test_a_turn_file_that_cannot_be_made_leaves_threads_taking_turns(
     monkeypatch.setattr(sqlite_turns.os, "open", refuse)
     first, second = connect(database), connect(database, timeout=0.05)
     first.execute("INSERT INTO note (body) VALUES ('one')")
-    done = threading.Event()
-    writer = threading.Thread(
-        target=lambda: (second.execute("INSERT INTO note (body) VALUES ('two')"),
-                        second.commit(), done.set()),
-    )  # fmt: skip
-    writer.start()
+    done = write_in_thread(second, "two")
     assert not done.wait(0.2)  # the thread waits for its turn, not for SQLite
     first.commit()
     assert done.wait(5)
-    writer.join()
     assert "will not take turns" in caplog.text
