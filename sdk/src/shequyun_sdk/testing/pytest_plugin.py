@@ -2,7 +2,8 @@
 
 Every test gets a fresh, migrated database: a SQLite file by default, or a new PostgreSQL
 database when ``SHEQUYUN_TEST_DATABASE_URL`` names a server (``postgresql+psycopg://host/base``;
-databases ``<base>_t<random>`` are created and dropped there).
+databases ``<base>_t<random>`` are created and dropped there). Under pytest-xdist each worker
+uses its own prefix, ``<base>_gw0`` and so on, so workers never share a database or a template.
 
 Override these fixtures in your ``conftest.py`` to shape the platform under test:
 
@@ -28,6 +29,24 @@ from typing import Any
 import pytest
 
 TEST_DATABASE_ENV = "SHEQUYUN_TEST_DATABASE_URL"
+XDIST_WORKER_ENV = "PYTEST_XDIST_WORKER"  # set by pytest-xdist in each worker: gw0, gw1...
+
+
+def _database_server() -> str | None:
+    """``SHEQUYUN_TEST_DATABASE_URL``, with this xdist worker's name added to the database name.
+
+    The harness only uses the database name as a prefix (templates are ``<name>_tpl<hash>``, and
+    a template left by an interrupted run is dropped before it is made again), so two workers
+    with the same prefix would drop each other's templates.
+    """
+    server = os.environ.get(TEST_DATABASE_ENV) or None
+    worker = os.environ.get(XDIST_WORKER_ENV)
+    if server is None or not worker:
+        return server
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +54,7 @@ def shequyun_test_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """Hands out fresh migrated databases (one template per set of migrations)."""
     from shequyun.testing import TestDatabases
 
-    databases = TestDatabases(
-        tmp_path_factory.mktemp("shequyun-db"), os.environ.get(TEST_DATABASE_ENV) or None
-    )
+    databases = TestDatabases(tmp_path_factory.mktemp("shequyun-db"), _database_server())
     yield databases
     databases.close()
 
