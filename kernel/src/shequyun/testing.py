@@ -3,7 +3,9 @@
 Used by the SDK's pytest harness (``shequyun_sdk.testing``). Migrating a database for every
 test would dominate the suite's time, so each distinct set of migrations is applied once to a
 template and every test gets a copy: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on
-PostgreSQL.
+PostgreSQL. Copying and dropping a PostgreSQL database costs more than most tests, so a database
+given back is emptied back to its template's state and handed out again, when that is exactly
+equivalent (see :mod:`shequyun.testing_postgres`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from .db import make_engine
 from .migrate import MigrationSet
+from .testing_postgres import TemplateState
 
 __all__ = ["TestDatabases"]
 
@@ -35,6 +39,11 @@ class TestDatabases:
         self.postgres_url = make_url(postgres_url) if postgres_url else None
         self._templates: dict[str, str] = {}
         self._created: list[str] = []
+        # PostgreSQL: each template's state (None: never reuse), which template each handed-out
+        # database was copied from, and the databases emptied back to that state, ready again.
+        self._states: dict[str, TemplateState | None] = {}
+        self._origin: dict[str, str] = {}
+        self._ready: dict[str, list[str]] = {}
 
     def fresh(self, migrations: MigrationSet) -> str:
         """The URL of a new database with every revision of ``migrations`` applied."""
@@ -48,28 +57,43 @@ class TestDatabases:
             target = self.workdir / f"test-{uuid.uuid4().hex[:12]}.db"
             shutil.copyfile(template, target)
             return f"sqlite:///{target}"
-        name = f"{self.postgres_url.database}_t{uuid.uuid4().hex[:12]}"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        ready = self._ready.get(key)
+        if ready:
+            name = ready.pop()
+        else:
+            name = f"{self.postgres_url.database}_t{uuid.uuid4().hex[:12]}"
+            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self._created.append(name)
+        self._origin[name] = key
         return self._pg(name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
-        """Remove a database handed out by :meth:`fresh`."""
+        """Give back a database handed out by :meth:`fresh`: removed, or on PostgreSQL
+        emptied for the next test when that leaves it exactly as a fresh copy would be."""
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
         elif parsed.database in self._created:
-            self._admin(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-            self._created.remove(parsed.database)
+            name = parsed.database
+            self._created.remove(name)
+            key = self._origin.pop(name)
+            if self._reset(name, self._states[key]) is None:
+                self._ready.setdefault(key, []).append(name)
+            else:
+                self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
         """Drop the templates and any database a test left behind."""
         if self.postgres_url is not None:
-            for name in [*self._created, *self._templates.values()]:
+            ready = [name for names in self._ready.values() for name in names]
+            for name in [*self._created, *ready, *self._templates.values()]:
                 self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._created.clear()
+        self._ready.clear()
+        self._origin.clear()
         self._templates.clear()
+        self._states.clear()
 
     def _make_template(self, key: str, migrations: MigrationSet) -> str:
         if self.postgres_url is None:
@@ -83,9 +107,27 @@ class TestDatabases:
         engine = make_engine(url)
         try:
             migrations.upgrade(engine)
+            if self.postgres_url is not None:
+                with engine.connect() as connection:
+                    self._states[key] = TemplateState.read(connection)
         finally:
             engine.dispose()
         return str(path) if self.postgres_url is None else name
+
+    def _reset(self, name: str, state: TemplateState | None) -> str | None:
+        """Empty database ``name`` back to ``state``; None when done, else why not."""
+        if state is None:
+            return "the template cannot be restored table by table"
+        engine = make_engine(
+            self._pg(name).render_as_string(hide_password=False), poolclass=NullPool
+        )
+        try:
+            with engine.connect() as connection:
+                return state.reset(connection)
+        except DBAPIError as error:
+            return f"emptying failed: {type(error.orig).__name__}"
+        finally:
+            engine.dispose()
 
     def _pg(self, database: str) -> URL:
         assert self.postgres_url is not None

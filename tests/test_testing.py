@@ -1,0 +1,112 @@
+"""The harness's databases: every test gets one exactly as the migrations left it.
+
+On PostgreSQL a database given back is emptied and handed out again rather than copied anew
+from the template (``shequyun.testing_postgres``); these tests hold it to the promise a fresh
+copy keeps. They run on SQLite too, where every database is a fresh copy of a file.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import delete, inspect
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
+
+from shequyun.db import make_engine
+from shequyun.identity.models import AuditEntry, OrgUnit
+from shequyun.testing import build_test_tree
+
+
+@pytest.fixture
+def databases(shequyun_test_databases, shequyun_kernel):
+    """``fresh()`` a database migrated like the test kernel's, ``give_back(url)`` when done."""
+    handed: list[str] = []
+
+    def fresh() -> str:
+        url = shequyun_test_databases.fresh(shequyun_kernel.migrations)
+        handed.append(url)
+        return url
+
+    def give_back(url: str) -> None:
+        handed.remove(url)
+        shequyun_test_databases.drop(url)
+
+    yield SimpleNamespace(
+        fresh=fresh, give_back=give_back, postgres=shequyun_test_databases.postgres_url is not None
+    )
+    for url in handed:
+        shequyun_test_databases.drop(url)
+
+
+def use(url: str) -> None:
+    """Write what tests write: units (their ids move the sequences on) and an audit entry."""
+    engine = make_engine(url)
+    try:
+        build_test_tree(SimpleNamespace(engine=engine))
+        with Session(engine) as session:
+            session.add(AuditEntry(action="test.used"))
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def test_the_next_database_has_no_rows_ids_start_over_and_the_audit_log_stays_append_only(
+    databases,
+):
+    first = databases.fresh()
+    use(first)
+    databases.give_back(first)
+
+    second = databases.fresh()
+    if databases.postgres:
+        assert second == first  # emptied and handed out again
+    engine = make_engine(second)
+    try:
+        with Session(engine) as session:
+            assert session.exec(select(OrgUnit)).all() == []
+            assert session.exec(select(AuditEntry)).all() == []
+        units = build_test_tree(SimpleNamespace(engine=engine))
+        assert units["310000000000"].id == 1
+        with Session(engine) as session:
+            session.add(AuditEntry(action="test.used"))
+            session.commit()
+            with pytest.raises(DBAPIError, match="append-only"):
+                session.exec(delete(AuditEntry))
+    finally:
+        engine.dispose()
+
+
+def test_a_database_whose_schema_a_test_changed_is_not_handed_out_again(databases):
+    first = databases.fresh()
+    engine = make_engine(first)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE kernel_org_unit ADD COLUMN nickname TEXT")
+    finally:
+        engine.dispose()
+    databases.give_back(first)
+
+    second = databases.fresh()
+    assert second != first or not databases.postgres
+    engine = make_engine(second)
+    try:
+        columns = {c["name"] for c in inspect(engine).get_columns("kernel_org_unit")}
+    finally:
+        engine.dispose()
+    assert "nickname" not in columns and "code" in columns
+
+
+def test_a_database_a_connection_still_holds_is_not_handed_out_again(databases):
+    first = databases.fresh()
+    engine = make_engine(first)
+    lingering = engine.connect()
+    try:
+        databases.give_back(first)
+        second = databases.fresh()
+        assert second != first or not databases.postgres
+    finally:
+        lingering.invalidate()
+        engine.dispose()
+    use(second)  # and it is a database a test can use
