@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session
 
 from ..attachments._files import pdf, png
@@ -50,7 +51,18 @@ def task_url(portal):
 
 
 def loaded(image) -> bool:
-    return bool(image.evaluate("img => img.complete && img.naturalWidth > 0"))
+    """Whether the image loads. Thumbnails load lazily, after the page's load event: wait for
+    it (up to 10 s) rather than look once."""
+    image.scroll_into_view_if_needed()
+    try:
+        image.page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=image.element_handle(),
+            timeout=10_000,
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_a_cadre_submits_a_photo_and_sees_its_thumbnail(browser_page, portal, task_url):

@@ -165,6 +165,8 @@ def test_a_cadre_publishes_files_and_a_resident_sees_the_thumbnail(browser_page,
     page.get_by_role("link", name="小区绿化改造公示").click()
     thumbnail = page.get_by_role("img", name="效果图.png")
     thumbnail.wait_for()
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 96
+    # Thumbnails load lazily, after the page's load event: wait for the picture itself.
+    page.wait_for_function("img => img.complete", arg=thumbnail.element_handle())
+    assert thumbnail.evaluate("img => img.naturalWidth") == 96
     assert page.get_by_role("link", name="改造方案.pdf").is_visible()
     shoot(page, "interaction-announcement-files")
