@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from shequyun_sdk import ApiError, Conflict, NotFound, ValidationFailed
+from shequyun_sdk import ApiError, Conflict, NotFound, ValidationFailed, charts
 from shequyun_sdk.identity import Actor
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
@@ -34,7 +34,6 @@ from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import LEVELS, OrgUnit
 from ..templating import language_of
-from . import charts
 from .collection_files import describe, read_form, readable_files, store_uploads
 from .common import SHANGHAI, actor_of, db, kernel_of, page, render
 from .form_renderer import FormLayout, Parsed

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shequyun_sdk import charts
 from shequyun_sdk.identity import Actor
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
@@ -31,7 +32,6 @@ from ..residents.models import (
     ResidentTag,
 )
 from ..residents.service import FIELD_TITLES, READ
-from . import charts
 from .cards import collect_cards
 from .common import actor_of, db, kernel_of, page, render
 
