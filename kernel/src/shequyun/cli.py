@@ -76,12 +76,14 @@ def _refuse_pending(settings: Settings) -> None:
 
 def _add_feature_commands() -> None:
     from .attachments.cli import attachments
+    from .calendar.cli import calendar
     from .identity.cli_org import org
     from .identity.cli_users import users
     from .residents.cli import residents
     from .scheduler.cli import jobs
 
     main.add_command(attachments)
+    main.add_command(calendar)
     main.add_command(jobs)
     main.add_command(org)
     main.add_command(users)

@@ -16,8 +16,10 @@ from typing import Any
 from shequyun_sdk import NotFound
 from shequyun_sdk.attachments import AttachmentRef
 from shequyun_sdk.identity import Actor, UnitRef
+from shequyun_sdk.picking import Pick
 from shequyun_sdk.residents import Building, ResidentRef
 from shequyun_sdk.types import PluginContext, Subscriber
+from shequyun_sdk.workdays import WorkCalendar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -25,6 +27,7 @@ from starlette.responses import Response
 
 from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
+from .calendar import service as calendar_service
 from .collection.service import CollectionService
 from .db import make_engine, session_scope
 from .enablement import Enablement
@@ -43,7 +46,7 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
-from .residents import for_plugins
+from .residents import for_plugins, picking
 from .residents.crypto import FieldCipher
 from .residents.service import ResidentFilters, ResidentService
 from .residents.vocabulary import ResidentVocabulary
@@ -319,6 +322,48 @@ class KernelPlatform:
         if row is None or not self._kernel.attachments.blobs.exists(row.sha256):
             raise NotFound("附件不存在", field="attachment_id")
         return self._kernel.attachments.response(row, download=download)
+
+    # -- governance (issue 15): the working-day clock, picking in scope --------------------
+
+    def work_calendar(self, session: Session) -> WorkCalendar:
+        return calendar_service.load(session)
+
+    def pick(
+        self,
+        session: Session,
+        actor: Actor | None,
+        kind: str,
+        *,
+        q: str = "",
+        unit_code: str | None = None,
+        limit: int = 20,
+        permission: str = "residents.read",
+    ) -> list[Pick]:
+        return picking.pick(
+            session, actor, kind, q=q, unit_code=unit_code, limit=limit, permission=permission
+        )
+
+    def resolve_picks(
+        self,
+        session: Session,
+        actor: Actor | None,
+        keys: Iterable[str],
+        *,
+        permission: str = "residents.read",
+    ) -> dict[str, Pick]:
+        return picking.resolve_picks(session, actor, keys, permission=permission)
+
+    def households_by_unit(
+        self,
+        session: Session,
+        actor: Actor | None,
+        *,
+        unit_code: str | None = None,
+        permission: str = "residents.read",
+    ) -> dict[int, int]:
+        return picking.households_by_unit(
+            session, actor, unit_code=unit_code, permission=permission
+        )
 
 
 class Kernel:

@@ -17,8 +17,10 @@ from starlette.responses import Response
 
 from .attachments import AttachmentRef
 from .identity import Actor, UnitRef
+from .picking import Pick
 from .residents import Building, ResidentRef
 from .types import PluginContext
+from .workdays import WorkCalendar
 
 __all__ = ["Platform", "platform_from_request", "plugin_from_request"]
 
@@ -296,6 +298,60 @@ class Platform(Protocol):
         (``Content-Security-Policy: sandbox``, ``nosniff``) so a file can never run script in
         the portal's origin.
         """
+        ...
+
+    # -- governance (issue 15): the working-day clock, picking in scope --------------------
+
+    def work_calendar(self, session: Session) -> WorkCalendar:
+        """The working-day calendar in force: the SDK's shipped holiday and 调休 arrangement
+        with the platform administrators' edits (``PUT /api/v1/calendar/days/{day}``).
+
+        Count deadlines with it (``calendar.add_working_days(today, 5)``); read it where you
+        decide, since an administrator may enter next year's arrangement at any time.
+        """
+        ...
+
+    def pick(
+        self,
+        session: Session,
+        actor: Actor | None,
+        kind: str,
+        *,
+        q: str = "",
+        unit_code: str | None = None,
+        limit: int = 20,
+        permission: str = "residents.read",
+    ) -> list[Pick]:
+        """Residents, households or buildings (``kind``) ``actor`` may reach with
+        ``permission``, for a picker: those whose name, household number or address contains
+        ``q``, under unit ``unit_code`` when given, at most ``limit`` (1–5,000), ordered by name
+        or address. Active residents only; households and buildings with at least one.
+        """
+        ...
+
+    def resolve_picks(
+        self,
+        session: Session,
+        actor: Actor | None,
+        keys: Iterable[str],
+        *,
+        permission: str = "residents.read",
+    ) -> dict[str, Pick]:
+        """``{key: Pick}`` for the keys (``resident:12``, ``household:5``,
+        ``building:230:潍坊一村:12``) that exist and lie in ``actor``'s scope; malformed keys and
+        keys out of scope are left out, so compare the answer's keys with what you asked."""
+        ...
+
+    def households_by_unit(
+        self,
+        session: Session,
+        actor: Actor | None,
+        *,
+        unit_code: str | None = None,
+        permission: str = "residents.read",
+    ) -> dict[int, int]:
+        """``{committee id: number of active households}`` for every committee in ``actor``'s
+        scope (under ``unit_code`` when given), in one query: the denominator of a coverage."""
         ...
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import (
     attachments,
+    calendar,
     collection,
     core,
     health,
@@ -25,6 +26,7 @@ DEFAULT_PLUGINS = (
     identity,
     residents,
     attachments,
+    calendar,
     collection,
     portal_residents,
     portal_collection,
