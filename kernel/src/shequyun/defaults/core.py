@@ -20,6 +20,7 @@ from ..identity import audit, scope
 from ..identity.auth import request_actor, unit_ref
 from ..identity.models import OrgUnit
 from ..scheduler import ScheduledJobRow
+from ..throttles import ThrottleHit
 
 MANIFEST = {
     "name": "kernel",
@@ -37,7 +38,7 @@ MANAGE = "identity.plugins.manage"
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [OutboxEvent, EventDelivery, PluginEnablement, ScheduledJobRow]
+    return [OutboxEvent, EventDelivery, PluginEnablement, ScheduledJobRow, ThrottleHit]
 
 
 @hookimpl
