@@ -1,7 +1,7 @@
 """kernel: attempt counters shared by every worker process (login, verification, sign-up limits)
 
-Revision ID: k0008_throttles
-Revises: k0007_scheduled_jobs
+Revision ID: k0009_throttles
+Revises: k0008_calendar
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "k0008_throttles"
-down_revision = "k0007_scheduled_jobs"
+revision = "k0009_throttles"
+down_revision = "k0008_calendar"
 branch_labels = None
 depends_on = None
 
