@@ -17,6 +17,7 @@ from shequyun_sdk import NotFound
 from shequyun_sdk.attachments import AttachmentRef
 from shequyun_sdk.identity import Actor, UnitRef
 from shequyun_sdk.picking import Pick
+from shequyun_sdk.population import Population
 from shequyun_sdk.residents import Building, ResidentRef
 from shequyun_sdk.types import PluginContext, Subscriber
 from shequyun_sdk.workdays import WorkCalendar
@@ -46,7 +47,7 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
-from .residents import for_plugins, picking
+from .residents import for_plugins, picking, population
 from .residents.crypto import FieldCipher
 from .residents.service import ResidentFilters, ResidentService
 from .residents.vocabulary import ResidentVocabulary
@@ -364,6 +365,17 @@ class KernelPlatform:
         return picking.households_by_unit(
             session, actor, unit_code=unit_code, permission=permission
         )
+
+    # -- set-based resident queries (advisors, issue 16) ------------------------------------
+
+    def resident_population(
+        self,
+        actor: Actor | None,
+        *,
+        permission: str = "residents.read",
+        within: UnitRef | None = None,
+    ) -> Population:
+        return population.resident_population(actor, permission, within)
 
 
 class Kernel:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from .attachments import AttachmentRef
 from .identity import Actor, UnitRef
 from .picking import Pick
+from .population import Population
 from .residents import Building, ResidentRef
 from .types import PluginContext
 from .workdays import WorkCalendar
@@ -352,6 +353,25 @@ class Platform(Protocol):
     ) -> dict[int, int]:
         """``{committee id: number of active households}`` for every committee in ``actor``'s
         scope (under ``unit_code`` when given), in one query: the denominator of a coverage."""
+        ...
+
+    # -- set-based resident queries (advisors, issue 16) ------------------------------------
+
+    def resident_population(
+        self,
+        actor: Actor | None,
+        *,
+        permission: str = "residents.read",
+        within: UnitRef | None = None,
+    ) -> Population:
+        """The active residents ``actor`` reaches with ``permission``, as SQL to compose.
+
+        For questions about everyone in an area (who is eligible for a benefit and not receiving
+        it) that must run in the database, never row by row in Python. ``within`` narrows the
+        set to a unit inside the grant (a unit outside it gives an empty set, never an error).
+        See :class:`~shequyun_sdk.population.Population` for the columns and helpers; every
+        query built with :meth:`Population.select` carries the scope condition.
+        """
         ...
 
 

@@ -1,0 +1,1 @@
+"""The policy pool's engine: schema, loader, Python evaluator, SQL compiler, YAML cases."""
