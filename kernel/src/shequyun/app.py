@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .apps.calls import AppCallAudit
 from .errors import UnhandledErrorMiddleware, exception_handlers
 from .identity.auth import AuthMiddleware
 from .kernel import Kernel
@@ -113,6 +114,7 @@ def create_app(
                 max_body_bytes=kernel.settings.max_body_bytes,
                 secure_cookies=kernel.settings.https,
             ),
+            Middleware(AppCallAudit, engine=kernel.engine),
         ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,

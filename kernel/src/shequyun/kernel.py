@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .apps.runtime import Openness
 from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
 from .calendar import service as calendar_service
@@ -418,6 +419,8 @@ class Kernel:
         self.enablement = Enablement(self.engine, self.host)
         self.scheduler = Scheduler(self.engine, self.host)
         self.platform = KernelPlatform(self)
+        # External apps: OIDC provider, app credentials, webhooks, feed (apps/).
+        self.openness = Openness(self)
         self.started = False
 
     def upgrade_database(self) -> None:

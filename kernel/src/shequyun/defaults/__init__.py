@@ -7,6 +7,7 @@ they have is their mount point (the site root and ``/api/v1``).
 from __future__ import annotations
 
 from . import (
+    apps,
     attachments,
     calendar,
     collection,
@@ -34,6 +35,7 @@ DEFAULT_PLUGINS = (
     openapi_docs,
     health,
     home,
+    apps,
 )
 
 __all__ = ["DEFAULT_PLUGINS"]

@@ -32,7 +32,17 @@ MAX_ENTRIES = 10_000
 
 #: The tables whose rows decide who a credential stands for and what they may do.
 WATCHED_TABLES = frozenset(
-    {"kernel_user", "kernel_grant", "kernel_api_token", "kernel_web_session", "kernel_org_unit"}
+    {
+        "kernel_user",
+        "kernel_grant",
+        "kernel_api_token",
+        "kernel_web_session",
+        "kernel_org_unit",
+        # external apps: their units, their tokens, their state
+        "kernel_app",
+        "kernel_app_unit",
+        "kernel_oauth_token",
+    }
 )
 #: Columns that change on use or at login and decide nothing about an existing credential.
 NEUTRAL_COLUMNS = frozenset(

@@ -1,0 +1,168 @@
+"""``/api/v1/apps``: register and manage external apps; the manifest schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shequyun_sdk import NotFound, ValidationFailed
+from shequyun_sdk.identity import requires
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..identity.auth import request_actor
+from .manifest import MANIFEST_SCHEMA
+from .models import ExternalApp
+from .service import MANAGE
+
+__all__ = ["ROUTES", "app_view", "run_db"]
+
+
+async def run_db(request: Request, work: Callable[[Session], Any], *, commit: bool = False) -> Any:
+    """Run ``work(session)`` in a worker thread; commit afterwards when asked."""
+    engine = request.app.state.kernel.engine
+
+    def run() -> Any:
+        with Session(engine, expire_on_commit=False) as session:
+            result = work(session)
+            if commit:
+                session.commit()
+            return result
+
+    return await run_in_threadpool(run)
+
+
+def _openness(request: Request) -> Any:
+    return request.app.state.kernel.openness
+
+
+def app_view(app: ExternalApp, units: list[Any]) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "slug": app.slug,
+        "name": app.name,
+        "client_id": app.client_id,
+        "secret_prefix": app.secret_prefix,
+        "manifest": app.manifest,
+        "units": [{"code": u.code, "name": u.name} for u in units],
+        "webhook_state": app.webhook_state,
+        "disabled": app.disabled_at is not None,
+        "version": app.version,
+    }
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise ValidationFailed("请求体不是合法的 JSON", field="body") from None
+
+
+async def manifest_schema(request: Request) -> Response:
+    """The published JSON Schema of app manifests."""
+    return JSONResponse(MANIFEST_SCHEMA)
+
+
+@requires(MANAGE)
+async def list_apps(request: Request) -> Response:
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    rows = await run_db(
+        request,
+        lambda s: [app_view(a, apps.units(s, a.id)) for a in apps.listing(s, actor)],
+    )
+    return JSONResponse({"items": rows})
+
+
+@requires(MANAGE)
+async def register_app(request: Request) -> Response:
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    manifest = await _json(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        done = apps.register(session, actor, manifest)
+        session.flush()
+        view = app_view(done.app, apps.units(session, done.app.id))
+        return {**view, "client_secret": done.client_secret, "webhook_secret": done.webhook_secret}
+
+    return JSONResponse(await run_db(request, work, commit=True), status_code=201)
+
+
+@requires(MANAGE)
+async def get_app(request: Request) -> Response:
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+
+    def work(session: Session) -> dict[str, Any]:
+        return app_view(apps.get(session, actor, app_id), apps.units(session, app_id))
+
+    return JSONResponse(await run_db(request, work))
+
+
+@requires(MANAGE)
+async def update_app(request: Request) -> Response:
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    manifest = await _json(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        app = apps.update_manifest(session, actor, app_id, manifest)
+        return app_view(app, apps.units(session, app_id))
+
+    return JSONResponse(await run_db(request, work, commit=True))
+
+
+@requires(MANAGE)
+async def set_units(request: Request) -> Response:
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    body = await _json(request)
+    codes = body.get("units") if isinstance(body, dict) else None
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise ValidationFailed("units 必须是单位代码的列表", field="units")
+
+    def work(session: Session) -> dict[str, Any]:
+        app = apps.set_units(session, actor, app_id, codes)
+        return app_view(app, apps.units(session, app_id))
+
+    return JSONResponse(await run_db(request, work, commit=True))
+
+
+@requires(MANAGE)
+async def rotate_secret(request: Request) -> Response:
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    which = request.path_params["which"]
+    if which not in ("client-secret", "webhook-secret"):
+        raise NotFound("找不到该操作")
+
+    def work(session: Session) -> str:
+        if which == "webhook-secret":
+            return str(apps.rotate_webhook_secret(session, actor, app_id))
+        return str(apps.rotate_client_secret(session, actor, app_id))
+
+    secret = await run_db(request, work, commit=True)
+    return JSONResponse({"secret": secret})
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/apps/manifest-schema", manifest_schema, methods=["GET"]),
+    Route("/apps", list_apps, methods=["GET"]),
+    Route("/apps", register_app, methods=["POST"]),
+    Route("/apps/{app_id:int}", get_app, methods=["GET"]),
+    Route("/apps/{app_id:int}", update_app, methods=["PUT"]),
+    Route("/apps/{app_id:int}/units", set_units, methods=["PUT"]),
+    Route(
+        "/apps/{app_id:int}/{which:str}",
+        rotate_secret,
+        methods=["POST"],
+    ),
+]
