@@ -104,3 +104,27 @@ def test_bad_arguments_are_refused(shequyun_client, two_committees):
         with pytest.raises(ValidationFailed) as unit:
             platform.pick(session, one, "resident", unit_code="999999999999")
     assert limit.value.field == "limit" and unit.value.field == "unit_code"
+
+
+def test_subtree_filter_narrows_within_scope(shequyun_client, two_committees, shequyun_actors):
+    from sqlmodel import select
+
+    from shequyun.residents.models import Resident
+
+    _, _, ids = two_committees
+    platform = shequyun_client.app.state.platform
+    street = shequyun_actors.street_admin("310115004000").actor
+    with platform.session() as session:
+        weifang2 = platform.unit(session, "310115004002")
+        city = platform.unit(session, "310000000000")
+        inside = session.exec(
+            select(Resident.id).where(
+                platform.scope_filter(street, "residents.read", Resident.unit_id),
+                platform.subtree_filter(weifang2, Resident.unit_id),
+            )
+        ).all()
+        everyone = session.exec(
+            select(Resident.id).where(platform.subtree_filter(city, Resident.unit_id))
+        ).all()
+    assert inside == [ids["张伟"]]
+    assert len(everyone) == 4

@@ -355,6 +355,9 @@ class KernelPlatform:
     ) -> dict[str, Pick]:
         return picking.resolve_picks(session, actor, keys, permission=permission)
 
+    def subtree_filter(self, unit: UnitRef, unit_column: Any) -> Any:
+        return scope.subtree_filter(unit, unit_column)
+
     def households_by_unit(
         self,
         session: Session,

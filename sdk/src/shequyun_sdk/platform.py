@@ -343,6 +343,12 @@ class Platform(Protocol):
         keys out of scope are left out, so compare the answer's keys with what you asked."""
         ...
 
+    def subtree_filter(self, unit: UnitRef, unit_column: Any) -> Any:
+        """A SQL condition on ``unit_column`` (an org-unit id column): rows of ``unit`` or of a
+        unit below it. For drilling down a list or a figure to one street or committee; it
+        narrows, it never grants: combine it with :meth:`scope_filter`."""
+        ...
+
     def households_by_unit(
         self,
         session: Session,

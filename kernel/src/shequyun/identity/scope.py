@@ -20,7 +20,7 @@ from .models import LEVELS, OrgUnit
 # (buildings, compounds) is added below committees.
 assert LEVELS[-1] == "committee"
 
-__all__ = ["can", "grant_prefix", "scope_filter", "unit_scope_filter"]
+__all__ = ["can", "grant_prefix", "scope_filter", "subtree_filter", "unit_scope_filter"]
 
 
 def grant_prefix(actor: Actor | None, permission: str) -> str | None:
@@ -60,4 +60,15 @@ def scope_filter(actor: Actor | None, permission: str, unit_column: Any) -> Colu
     if actor.unit.level == "committee":
         return unit_column == actor.unit.id  # type: ignore[no-any-return]
     units = select(col(OrgUnit.id)).where(unit_scope_filter(actor, permission))
+    return unit_column.in_(units)  # type: ignore[no-any-return]
+
+
+def subtree_filter(unit: UnitRef, unit_column: Any) -> ColumnElement[bool]:
+    """A condition on an org-unit id column: ``unit`` and the units below it (no grant
+    involved: it narrows a query that :func:`scope_filter` already bounds)."""
+    if unit.level == "city":
+        return true()
+    if unit.level == "committee":
+        return unit_column == unit.id  # type: ignore[no-any-return]
+    units = select(col(OrgUnit.id)).where(col(OrgUnit.path).startswith(unit.path))
     return unit_column.in_(units)  # type: ignore[no-any-return]
