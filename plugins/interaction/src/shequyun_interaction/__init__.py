@@ -22,11 +22,21 @@ from shequyun_sdk import (
     WorkbenchCard,
     hookimpl,
 )
+from shequyun_sdk.cases import CASE_UPDATED
 from sqlmodel import select
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, deliberation, notify, pages_cadre, pages_resident, phone, servicedesk
+from . import (
+    api,
+    deliberation,
+    escalation,
+    notify,
+    pages_cadre,
+    pages_resident,
+    phone,
+    servicedesk,
+)
 from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE, VIEW
 from .demo import load as load_demo
 from .models import (
@@ -286,6 +296,11 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
         ),
         Subscriber("interaction.topic.opened", topic_changed, name="topic_opened"),
         Subscriber("interaction.topic.closed", topic_changed, name="topic_closed"),
+        Subscriber(
+            CASE_UPDATED,
+            lambda event: escalation.case_updated(platform, event),
+            name="case_updated",
+        ),
     ]
 
 

@@ -21,7 +21,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import accounts, deliberation, files, neighbours, notices, notify, servicedesk, tally
+from . import (
+    accounts,
+    deliberation,
+    escalation,
+    files,
+    neighbours,
+    notices,
+    notify,
+    servicedesk,
+    tally,
+)
 from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE
 from .web import json_object, run
 
@@ -115,6 +125,15 @@ async def reply_request(request: Request) -> Response:
         servicedesk.cadre_reply, platform, _actor(request), item_id, await json_object(request)
     )
     return await _request_view(request, status_code=201)
+
+
+@requires(SERVE)
+async def escalate_request(request: Request) -> Response:
+    """Pass a request to the 末端处置 case channel (once): body ``note`` (optional)."""
+    platform = platform_from_request(request)
+    item_id = request.path_params["item_id"]
+    await run(escalation.escalate, platform, _actor(request), item_id, await json_object(request))
+    return await _request_view(request)
 
 
 @requires(MODERATE)
@@ -230,6 +249,7 @@ ROUTES = [
     Route("/manage/requests", request_queue, methods=["GET"]),
     Route("/manage/requests/{item_id:int}", request_detail, methods=["GET"]),
     Route("/manage/requests/{item_id:int}/replies", reply_request, methods=["POST"]),
+    Route("/manage/requests/{item_id:int}/escalate", escalate_request, methods=["POST"]),
     Route("/manage/moderation", moderation_queue, methods=["GET"]),
     Route("/manage/moderation/{target_type}/{item_id:int}", moderate, methods=["POST"]),
     Route("/manage/codes", issue_code, methods=["POST"]),

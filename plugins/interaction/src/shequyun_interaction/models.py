@@ -260,6 +260,12 @@ class ServiceRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    #: Passed to the 末端处置 case channel (SDK ``case.escalation_requested``), and the case's
+    #: number and state as the channel last reported them (``case.updated``).
+    escalated_at: datetime | None = None
+    case_number: str | None = Field(default=None, max_length=24)
+    case_status: str | None = Field(default=None, max_length=12)
+    case_status_label: str | None = Field(default=None, max_length=20)
 
 
 class RequestReply(SQLModel, table=True):

@@ -22,7 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import accounts, deliberation, files, neighbours, notices, servicedesk, tally
+from . import (
+    accounts,
+    deliberation,
+    escalation,
+    files,
+    neighbours,
+    notices,
+    servicedesk,
+    tally,
+)
 from .core import ASSIST, DELIBERATE, MODERATE, PUBLISH, SERVE, VIEW
 from .models import Topic
 from .web import (
@@ -203,7 +212,10 @@ async def request_detail(request: Request) -> Response:
     if request.method == "POST":
         values = await form_values(request)
         try:
-            await run(servicedesk.cadre_reply, platform, actor, item_id, values)
+            if values.get("action") == "escalate":
+                await run(escalation.escalate, platform, actor, item_id, values)
+            else:
+                await run(servicedesk.cadre_reply, platform, actor, item_id, values)
         except ApiError as exc:
             errors = form_errors(exc)
         else:

@@ -332,6 +332,14 @@ def as_dict(
         "overdue": overdue(row),
         "assisted_by": row.assisted_by,
         "created_at": row.created_at.isoformat(),
+        "case": None
+        if row.escalated_at is None
+        else {
+            "number": row.case_number,
+            "status": row.case_status,
+            "status_label": row.case_status_label,
+            "escalated_at": row.escalated_at.isoformat(),
+        },
     }
     if photos is not None:
         data["photos"] = photos
