@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from shequyun_sdk import AttemptLimit
 from sqlmodel import Session
 
 from shequyun import throttles
@@ -129,7 +130,7 @@ def test_the_login_form_answers_429_with_retry_after_when_the_address_is_spent(
 
 
 def test_counters_are_shared_through_the_database(shequyun_kernel):
-    limit = throttles.Throttle("test.bucket", 3, timedelta(minutes=1))
+    limit = AttemptLimit("test.bucket", 3, timedelta(minutes=1))
     start = datetime.now(UTC)
     verdicts = [throttles.hit(shequyun_kernel.engine, limit, "k", now=start) for _ in range(5)]
     assert [v.allowed for v in verdicts] == [True, True, True, False, False]

@@ -80,10 +80,18 @@ def error_response(
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    retry_after = exc.extra.get("retry_after")
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
     if wants_json(request.scope):
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
     return error_response(
-        request.scope, exc.status_code, exc.code, exc.message, field=exc.field, details=exc.details
+        request.scope,
+        exc.status_code,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        details=exc.details,
+        headers=headers,
     )
 
 

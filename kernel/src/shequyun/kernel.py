@@ -15,6 +15,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound
 from shequyun_sdk.attachments import AttachmentRef
+from shequyun_sdk.attempts import AttemptLimit, AttemptVerdict
 from shequyun_sdk.identity import Actor, UnitRef
 from shequyun_sdk.picking import Pick
 from shequyun_sdk.population import Population
@@ -26,6 +27,7 @@ from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import throttles
 from .apps.runtime import Openness
 from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
@@ -380,6 +382,26 @@ class KernelPlatform:
         within: UnitRef | None = None,
     ) -> Population:
         return population.resident_population(actor, permission, within)
+
+    # -- security (issue 14): attempt limits, sealed values -------------------------------
+
+    def count_attempt(self, limit: AttemptLimit, key: str) -> AttemptVerdict:
+        return throttles.hit(self._kernel.engine, limit, key)
+
+    def forgive_attempt(self, limit: AttemptLimit, key: str) -> None:
+        throttles.forgive(self._kernel.engine, limit, key)
+
+    def reset_attempts(self, limit: AttemptLimit, key: str) -> None:
+        throttles.reset(self._kernel.engine, limit, key)
+
+    def seal(self, value: str) -> str:
+        return self._kernel.residents.cipher.encrypt(value)
+
+    def unseal(self, sealed: str) -> str:
+        return self._kernel.residents.cipher.decrypt(sealed)
+
+    def lookup_hash(self, value: str) -> str:
+        return self._kernel.residents.cipher.lookup_hash(value)
 
 
 class Kernel:

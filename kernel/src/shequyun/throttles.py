@@ -1,12 +1,13 @@
 """Counting attempts in the database, so that a limit holds across threads, processes and hosts.
 
-A limit such as "20 failed logins from one address per 15 minutes" is a row of
-``kernel_throttle`` per (bucket, key): how many hits it has taken and when its window ends.
-:func:`hit` counts one attempt and answers whether it is within the limit in **one statement**
-(``INSERT … ON CONFLICT DO UPDATE … RETURNING``), on SQLite and PostgreSQL alike: two requests
-racing for the last allowed attempt get two different counts, whichever worker process or
-machine serves them. Count *before* doing the expensive or guessable thing (checking a
-password, a code), and :func:`forgive` the hit afterwards when it turned out legitimate.
+A limit (:class:`shequyun_sdk.AttemptLimit`) such as "20 failed logins from one address per 15
+minutes" is a row of ``kernel_throttle`` per (bucket, key): how many hits it has taken and when
+its window ends. :func:`hit` counts one attempt and answers whether it is within the limit in
+**one statement** (``INSERT … ON CONFLICT DO UPDATE … RETURNING``), on SQLite and PostgreSQL
+alike: two requests racing for the last allowed attempt get two different counts, whichever
+worker process or machine serves them. Count *before* doing the expensive or guessable thing
+(checking a password, a code), and :func:`forgive` the hit afterwards when it turned out
+legitimate.
 
 The window is fixed and starts at the first hit after the previous one ended, so a key that
 took ``limit`` hits at once is refused until that window ends. Keys are stored hashed (they are
@@ -17,16 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shequyun_sdk.attempts import AttemptLimit, AttemptVerdict
 from sqlalchemy import BigInteger, Column, case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Throttle", "ThrottleHit", "Verdict", "forgive", "hit", "reset"]
+__all__ = ["ThrottleHit", "forgive", "hit", "reset"]
 
 #: One hit in this many also removes the bucket's rows whose windows ended a day ago.
 PURGE_ONE_IN = 200
@@ -49,24 +50,6 @@ class ThrottleHit(SQLModel, table=True):
 TABLE = ThrottleHit.__table__  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class Throttle:
-    """A limit: at most ``limit`` hits per ``window`` for each key of ``bucket``."""
-
-    bucket: str
-    limit: int
-    window: timedelta
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The answer to one :func:`hit`: ``allowed`` or not, and when to try again."""
-
-    allowed: bool
-    count: int
-    retry_after: int  # seconds until the window ends (0 when allowed)
-
-
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -77,11 +60,11 @@ def key_hash(bucket: str, key: str) -> str:
 
 def hit(
     engine: Engine | Connection,
-    throttle: Throttle,
+    throttle: AttemptLimit,
     key: str,
     *,
     now: datetime | None = None,
-) -> Verdict:
+) -> AttemptVerdict:
     """Count one attempt of ``key`` and say whether it is within the limit (atomically)."""
     now_ms = _millis(now or datetime.now(UTC))
     window_ms = int(throttle.window.total_seconds() * 1000)
@@ -94,12 +77,12 @@ def hit(
     hits, resets_at = int(row[0]), int(row[1])
     allowed = hits <= throttle.limit
     retry = 0 if allowed else max(1, (resets_at - now_ms + 999) // 1000)
-    return Verdict(allowed, hits, retry)
+    return AttemptVerdict(allowed, hits, retry)
 
 
 def _count(
     connection: Connection,
-    throttle: Throttle,
+    throttle: AttemptLimit,
     key: str,
     now_ms: int,
     window_ms: int,
@@ -137,7 +120,7 @@ def _count(
     return int(row[0]), int(row[1])
 
 
-def forgive(engine: Engine | Connection, throttle: Throttle, key: str) -> None:
+def forgive(engine: Engine | Connection, throttle: AttemptLimit, key: str) -> None:
     """Take one hit back: the attempt it counted turned out legitimate (a right password)."""
     statement = (
         update(TABLE)
@@ -151,7 +134,7 @@ def forgive(engine: Engine | Connection, throttle: Throttle, key: str) -> None:
     _run(engine, statement)
 
 
-def reset(engine: Engine | Connection, throttle: Throttle, key: str) -> None:
+def reset(engine: Engine | Connection, throttle: AttemptLimit, key: str) -> None:
     """Forget every hit of ``key`` (an administrator lifted the limit, or it succeeded)."""
     statement = delete(TABLE).where(
         TABLE.c.bucket == throttle.bucket, TABLE.c.key_hash == key_hash(throttle.bucket, key)

@@ -152,5 +152,12 @@ class Town:
 
 
 @pytest.fixture
+def shequyun_settings() -> dict[str, Any]:
+    """Tests sign up many accounts from the one test client: lift the per-address limit
+    (tests/test_attempt_limits.py checks it at its default)."""
+    return {"plugin_settings": {"interaction": {"signups_per_address_hour": 10000}}}
+
+
+@pytest.fixture
 def town(shequyun_client: Any, shequyun_actors: Any) -> Town:
     return Town(shequyun_client, shequyun_actors)

@@ -59,10 +59,10 @@ def test_a_cadre_issues_a_one_time_code_for_a_resident_whose_phone_differs(town)
     assert issued.status_code == 201, issued.text
     code = issued.json()["code"]
     assert len(code) == 8
-    used = app.post("/me/verify", {"code": code})
+    used = app.post("/me/verify", {"code": code, "name": "张阿婆"})
     assert used.status_code == 200, used.text
     assert used.json()["resident"]["name"] == "张阿婆"
-    again = town.account("13700000002").post("/me/verify", {"code": code})
+    again = town.account("13700000002").post("/me/verify", {"code": code, "name": "张阿婆"})
     assert again.status_code == 422
 
 
@@ -81,7 +81,7 @@ def test_one_resident_links_to_one_account(town):
     code = town.client.post(
         f"{API}/manage/codes", headers=town.cadre().auth, json={"resident_id": wang.id}
     ).json()["code"]
-    linked = second.post("/me/verify", {"code": code})
+    linked = second.post("/me/verify", {"code": code, "name": "王秀英"})
     assert linked.status_code == 409
 
 

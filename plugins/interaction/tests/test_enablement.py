@@ -142,7 +142,7 @@ def test_no_one_verifies_into_a_committee_switched_off(town, switch):
     assert "暂不能核验" in by_id.json()["error"]["message"]
     assert app.get("/me").json()["resident"] is None
     daughter = town.account("13700000005")
-    assert refused(daughter.post("/me/verify", {"code": code}))
+    assert refused(daughter.post("/me/verify", {"code": code, "name": "孙阿婆"}))
     # A neighbouring committee is unaffected.
     wang = town.resident("王秀英", unit=WEIFANG1)
     assert town.verified(wang).get("/me").json()["resident"]["id"] == wang.id
@@ -152,4 +152,4 @@ def test_no_one_verifies_into_a_committee_switched_off(town, switch):
         app.post("/me/verify", {"name": "赵先生", "id_number": zhao.id_number}).status_code == 200
     )
     # The refused code was not spent.
-    assert daughter.post("/me/verify", {"code": code}).status_code == 200
+    assert daughter.post("/me/verify", {"code": code, "name": "孙阿婆"}).status_code == 200

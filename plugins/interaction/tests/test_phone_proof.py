@@ -233,7 +233,7 @@ def test_committee_codes_need_no_sms(town):
     issued = town.client.post(
         f"{API}/manage/codes", headers=town.cadre().auth, json={"resident_id": zhang.id}
     )
-    used = app.post("/me/verify", {"code": issued.json()["code"]})
+    used = app.post("/me/verify", {"code": issued.json()["code"], "name": "张阿婆"})
     assert used.status_code == 200, used.text
     assert used.json()["resident"]["name"] == "张阿婆"
     # Verified now: no SMS is needed any more.

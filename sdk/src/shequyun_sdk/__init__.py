@@ -12,6 +12,7 @@ from __future__ import annotations
 import pluggy
 
 from .attachments import ATTACHMENT_KINDS, AttachmentRef
+from .attempts import AttemptLimit, AttemptVerdict, TooManyAttempts
 from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
 from .identity import LEVELS, Actor, NotAuthenticated, UnitRef, actor_from_request, requires
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
@@ -48,6 +49,8 @@ __all__ = [
     "Actor",
     "ApiError",
     "AttachmentRef",
+    "AttemptLimit",
+    "AttemptVerdict",
     "Building",
     "Conflict",
     "Event",
@@ -65,6 +68,7 @@ __all__ = [
     "ScheduledJob",
     "Subscriber",
     "TagDefinition",
+    "TooManyAttempts",
     "UnitRef",
     "ValidationFailed",
     "Visitor",

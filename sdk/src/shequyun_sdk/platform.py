@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .attachments import AttachmentRef
+from .attempts import AttemptLimit, AttemptVerdict
 from .identity import Actor, UnitRef
 from .picking import Pick
 from .population import Population
@@ -378,6 +379,41 @@ class Platform(Protocol):
         See :class:`~shequyun_sdk.population.Population` for the columns and helpers; every
         query built with :meth:`Population.select` carries the scope condition.
         """
+        ...
+
+    # -- security (issue 14): attempt limits, sealed values -------------------------------
+
+    def count_attempt(self, limit: AttemptLimit, key: str) -> AttemptVerdict:
+        """Count one attempt of ``key`` (an address, an account id, a phone) against ``limit``.
+
+        Call it *before* checking the password or code the attempt brings, and outside an
+        open :meth:`session`: the count is committed at once, in its own transaction, so a
+        request that fails afterwards cannot take it back. One atomic statement, shared by
+        every worker process: parallel attempts get distinct counts.
+        """
+        ...
+
+    def forgive_attempt(self, limit: AttemptLimit, key: str) -> None:
+        """Take one counted attempt back (the password was right): failures alone count."""
+        ...
+
+    def reset_attempts(self, limit: AttemptLimit, key: str) -> None:
+        """Forget every attempt of ``key`` under ``limit`` (a cadre lifted the limit)."""
+        ...
+
+    def seal(self, value: str) -> str:
+        """Encrypt ``value`` (a phone number…) for storage, as the kernel stores resident ID
+        and phone numbers: AES-GCM under the platform's data key, a new nonce each time."""
+        ...
+
+    def unseal(self, sealed: str) -> str:
+        """The value :meth:`seal` encrypted."""
+        ...
+
+    def lookup_hash(self, value: str) -> str:
+        """A keyed hash of ``value`` (HMAC-SHA256 under the data key), the same for the same
+        value: store it beside the sealed value and look rows up by it. Canonicalise first
+        (:func:`shequyun_sdk.numbers.canonical_phone`)."""
         ...
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shequyun_sdk.attempts import AttemptLimit
 from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
@@ -35,7 +36,7 @@ LOCK_AFTER = 10
 LOCK_DURATION = timedelta(minutes=30)
 MAX_DELAY = timedelta(minutes=5)
 #: Failed logins one client address may make, whatever the usernames, per window.
-ADDRESS_LIMIT = throttles.Throttle("login.address", 30, timedelta(minutes=15))
+ADDRESS_LIMIT = AttemptLimit("login.address", 30, timedelta(minutes=15))
 
 USERS = User.__table__  # type: ignore[attr-defined]
 

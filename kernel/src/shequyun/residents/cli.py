@@ -28,7 +28,7 @@ __all__ = ["residents"]
 
 @click.group("residents")
 def residents() -> None:
-    """The resident information base: bulk import."""
+    """The resident information base: bulk import, checks."""
 
 
 @residents.command("import")
@@ -88,3 +88,30 @@ def _print_errors(report: ImportReport) -> None:
         click.echo(f"  第 {error.row} 行 {column}：{error.message}", err=True)
     if report.error_count > len(report.errors):
         click.echo(f"  ……另有 {report.error_count - len(report.errors)} 处错误未列出", err=True)
+
+
+@residents.command("check-numbers")
+@click.option("--fix", is_flag=True, help="Rewrite the rows that can be fixed alone.")
+def check_numbers_command(fix: bool) -> None:
+    """Report residents whose ID number or phone is not stored in the canonical form.
+
+    Run it once after upgrading: rows written before the canonical form (full-width or other
+    scripts' digits) are invisible to exact search and to the duplicate check. Exit 1 while
+    any such row is left.
+    """
+    from .canonical_check import find_non_canonical, fix_non_canonical
+
+    with migrated_kernel() as kernel:
+        cipher = kernel.residents.cipher
+        findings = find_non_canonical(kernel.engine, cipher)
+        if fix and findings:
+            fixed = fix_non_canonical(kernel.engine, cipher, findings)
+            click.echo(f"已规范 {fixed} 处")
+            findings = find_non_canonical(kernel.engine, cipher)
+    if not findings:
+        click.echo("所有居民的身份证号和电话均为规范形式")
+        return
+    click.echo(f"发现 {len(findings)} 处未规范的身份证号或电话：", err=True)
+    for finding in findings:
+        click.echo("  " + finding.line(), err=True)
+    sys.exit(1)

@@ -1,9 +1,20 @@
-"""Chinese resident ID numbers (居民身份证号码, GB 11643-1999) and phone numbers."""
+"""Chinese resident ID numbers (居民身份证号码, GB 11643-1999) and phone numbers.
+
+Every value is first put in the one canonical form of :mod:`shequyun_sdk.numbers` (NFKC, ASCII
+digits, upper-case X), then validated; what is hashed, stored, searched and compared is always
+that form, so full-width or otherwise exotic digits can never register one person twice.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date
+
+from shequyun_sdk.numbers import (
+    canonical_id_number,
+    canonical_phone,
+    is_canonical_phone,
+)
 
 __all__ = [
     "IdNumberError",
@@ -20,8 +31,7 @@ __all__ = [
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 
 
 class IdNumberError(ValueError):
@@ -29,7 +39,8 @@ class IdNumberError(ValueError):
 
 
 def normalize_id(raw: str) -> str:
-    return raw.strip().replace(" ", "").upper()
+    """The canonical form of ``raw`` (see :func:`shequyun_sdk.numbers.canonical_id_number`)."""
+    return canonical_id_number(raw)
 
 
 def check_digit(first17: str) -> str:
@@ -41,7 +52,7 @@ def check_digit(first17: str) -> str:
 def validate_id(raw: str) -> str:
     """Return the normalized 18-character ID number or raise :class:`IdNumberError`."""
     value = normalize_id(raw)
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         raise IdNumberError("身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -64,12 +75,14 @@ def gender_of(id_number: str) -> str:
 
 
 def normalize_phone(raw: str) -> str:
-    return re.sub(r"[\s-]", "", raw.strip()) if raw.strip().startswith("1") else raw.strip()
+    """The canonical form of ``raw`` (see :func:`shequyun_sdk.numbers.canonical_phone`)."""
+    return canonical_phone(raw)
 
 
 def validate_phone(raw: str) -> str:
+    """Return the canonical phone number or raise ValueError (Chinese message)."""
     value = normalize_phone(raw)
-    if not _PHONE_RE.match(value):
+    if not is_canonical_phone(value):
         raise ValueError("电话号码应为 11 位手机号或带区号的固定电话")
     return value
 

@@ -26,7 +26,7 @@ from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from .crypto import FieldCipher
-from .idnumber import mask_id, mask_phone
+from .idnumber import mask_id, mask_phone, normalize_id, normalize_phone
 from .models import (
     GENDERS,
     REGISTRATIONS,
@@ -147,9 +147,12 @@ class ResidentService:
                 col(Resident.unit_id).in_(select(OrgUnit.id).where(OrgUnit.code == f.unit_code))
             )
         if f.id_number:
-            query = query.where(Resident.id_number_hash == self.cipher.lookup_hash(f.id_number))
+            wanted = self.cipher.lookup_hash(normalize_id(f.id_number))
+            query = query.where(Resident.id_number_hash == wanted)
         if f.phone:
-            query = query.where(Resident.phone_hash == self.cipher.lookup_hash(f.phone))
+            query = query.where(
+                Resident.phone_hash == self.cipher.lookup_hash(normalize_phone(f.phone))
+            )
         return query
 
     def get(

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from . import (
+    accounts,
     api,
     deliberation,
     escalation,
@@ -103,6 +104,14 @@ MANIFEST = {
             "auto_hide_reports": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
             "code_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 14},
             "session_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+            # Sign-ups one client address may make an hour (a committee office signing up
+            # residents at an event may need more).
+            "signups_per_address_hour": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 10000,
+                "default": accounts.SIGNUPS_PER_ADDRESS_HOUR,
+            },
             # "sms": an account confirms an SMS code before verifying by name + ID number;
             # "none": it need not (no SMS adapter installed). See phone.py and the README.
             "phone_proof": {"type": "string", "enum": list(phone.MODES), "default": "none"},

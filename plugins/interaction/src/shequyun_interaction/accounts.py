@@ -16,10 +16,21 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
-from shequyun_sdk import Actor, Conflict, Forbidden, NotFound, Platform, ValidationFailed
+from shequyun_sdk import (
+    Actor,
+    AttemptLimit,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Platform,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from shequyun_sdk.residents import ResidentRef
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -40,13 +51,25 @@ __all__ = [
     "viewer_for",
 ]
 
-PHONE = re.compile(r"^1[3-9]\d{9}$")
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 MAX_LOGIN_FAILURES = 5
 LOGIN_LOCK = timedelta(minutes=15)
 MAX_VERIFY_FAILURES = 5
 VERIFY_WINDOW = timedelta(hours=24)
 CODE_DIGITS = 8
+#: Wrong names tried with one code before it stops working, whichever accounts tried them.
+CODE_TRIES = 3
 ASSIST_LIFETIME = timedelta(hours=2)
+#: Sign-ups from one address per hour unless the setting ``signups_per_address_hour`` says.
+SIGNUPS_PER_ADDRESS_HOUR = 10
+
+# Every limit is counted in the platform's database before the guess is checked, so parallel
+# requests and several worker processes share one count (Platform.count_attempt).
+LOGIN_FROM_ADDRESS = AttemptLimit("interaction.login.address", 30, timedelta(minutes=15))
+VERIFY_BY_ACCOUNT = AttemptLimit("interaction.verify.account", MAX_VERIFY_FAILURES, VERIFY_WINDOW)
+VERIFY_FROM_ADDRESS = AttemptLimit("interaction.verify.address", 10, VERIFY_WINDOW)
+#: Failed verifications naming one ID number, across every account and address.
+VERIFY_OF_ID_NUMBER = AttemptLimit("interaction.verify.id_number", 5, VERIFY_WINDOW)
 
 # scrypt at n=2**14, r=8: about 16 MiB and tens of milliseconds per check.
 _N, _R, _P = 2**14, 8, 1
@@ -90,8 +113,18 @@ def password_problem(password: str) -> str | None:
     return "密码需包含字母、数字或符号中的至少两类" if classes < 2 else None
 
 
+def canonical_phone(raw: str) -> str:
+    """Full-width digits become ASCII (NFKC); spaces and hyphens go."""
+    return re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw))
+
+
+def canonical_id_number(raw: str) -> str:
+    """NFKC (full-width digits become ASCII), no spaces, upper-case X."""
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", raw)).upper()
+
+
 def clean_phone(raw: object, errors: Errors, field: str = "phone") -> str:
-    phone = re.sub(r"[\s-]", "", raw.strip()) if isinstance(raw, str) else ""
+    phone = canonical_phone(raw) if isinstance(raw, str) else ""
     if not PHONE.match(phone):
         errors.add(field, "请填写 11 位手机号码")
     return phone
@@ -100,11 +133,22 @@ def clean_phone(raw: object, errors: Errors, field: str = "phone") -> str:
 # -- sign up, sign in ----------------------------------------------------------------------------
 
 
+def signup_limit(per_hour: int) -> AttemptLimit:
+    return AttemptLimit("interaction.signup.address", per_hour, timedelta(hours=1))
+
+
 def sign_up(
-    platform: Platform, phone: object, password: object, *, prove_phone: bool = False
+    platform: Platform,
+    phone: object,
+    password: object,
+    *,
+    prove_phone: bool = False,
+    client: str | None = None,
+    per_address_hour: int = SIGNUPS_PER_ADDRESS_HOUR,
 ) -> tuple[Account, phone_proof.Sent | None]:
     """Create an account; with ``prove_phone`` an SMS code goes to the phone in the same
-    transaction (see :mod:`.phone`)."""
+    transaction (see :mod:`.phone`). One ``client`` address may try ``per_address_hour``
+    sign-ups an hour (each new account would bring its own verification attempts)."""
     errors = Errors()
     phone = clean_phone(phone, errors)
     problem = password_problem(password) if isinstance(password, str) else "请设置密码"
@@ -112,6 +156,12 @@ def sign_up(
         errors.add("password", problem)
     errors.raise_if_any()
     assert isinstance(password, str)
+    if client:
+        verdict = platform.count_attempt(signup_limit(per_address_hour), client)
+        if not verdict.allowed:
+            raise TooManyAttempts(
+                "注册过于频繁，请稍后再试", retry_after=verdict.retry_after, field="phone"
+            )
     try:
         with platform.session() as session:
             account = Account(phone=phone, password_hash=hash_password(password))
@@ -123,28 +173,69 @@ def sign_up(
         raise Conflict("该手机号已注册，请直接登录", field="phone") from None
 
 
+def _count_login(session: Session, account_id: int, moment: datetime) -> bool:
+    """Count a login attempt on the account before its password is checked (one conditional
+    UPDATE, so parallel attempts are counted one by one); False while the account is locked."""
+    table = Account.__table__  # type: ignore[attr-defined]
+    counted = session.execute(
+        update(table)
+        .where(
+            table.c.id == account_id,
+            or_(table.c.locked_until.is_(None), table.c.locked_until <= moment),
+        )
+        .values(failed_logins=table.c.failed_logins + 1)
+        .returning(table.c.failed_logins)
+    ).first()
+    if counted is None:
+        return False
+    if counted[0] >= MAX_LOGIN_FAILURES:
+        session.execute(
+            update(table)
+            .where(table.c.id == account_id)
+            .values(locked_until=moment + LOGIN_LOCK, failed_logins=0)
+        )
+    return True
+
+
 def log_in(
-    platform: Platform, phone: object, password: object, *, kind: str, lifetime: timedelta
+    platform: Platform,
+    phone: object,
+    password: object,
+    *,
+    kind: str,
+    lifetime: timedelta,
+    client: str | None = None,
 ) -> tuple[Account, str]:
-    """Check the password (with lock-out after repeated failures); return the new session."""
+    """Check the password (with lock-out after repeated failures); return the new session.
+
+    The attempt is counted on the account, and on the ``client`` address, before the password
+    is checked; a right password takes both counts back.
+    """
     if not isinstance(phone, str) or not isinstance(password, str) or not password:
         raise ValidationFailed("请填写手机号和密码", field="phone")
-    phone = re.sub(r"[\s-]", "", phone.strip())
+    phone = canonical_phone(phone)
     moment = now()
+    if client:
+        verdict = platform.count_attempt(LOGIN_FROM_ADDRESS, client)
+        if not verdict.allowed:
+            raise TooManyAttempts(
+                "登录尝试过于频繁，请稍后再试", retry_after=verdict.retry_after, field="password"
+            )
     with platform.session() as session:
         account = session.exec(select(Account).where(Account.phone == phone)).first()
-        if account is not None and account.locked_until and aware(account.locked_until) > moment:
-            raise Forbidden("登录失败次数过多，请 15 分钟后再试", code="locked", field="password")
+        if account is not None:
+            assert account.id is not None
+            session.commit()
+            allowed = _count_login(session, account.id, moment)
+            session.commit()  # counted before the password is checked, whatever follows
+            if not allowed:
+                raise Forbidden(
+                    "登录失败次数过多，请 15 分钟后再试", code="locked", field="password"
+                )
         if not verify_password(account.password_hash if account else None, password):
-            if account is not None:
-                account.failed_logins += 1
-                if account.failed_logins >= MAX_LOGIN_FAILURES:
-                    account.locked_until = moment + LOGIN_LOCK
-                    account.failed_logins = 0
-                session.add(account)
-                session.commit()
             raise ValidationFailed("手机号或密码不正确", field="password", code="login_failed")
         assert account is not None and account.id is not None
+        session.refresh(account)
         account.failed_logins = 0
         account.locked_until = None
         account.last_login_at = moment
@@ -158,7 +249,9 @@ def log_in(
                 expires_at=moment + lifetime,
             )
         )
-        return account, token
+    if client:
+        platform.forgive_attempt(LOGIN_FROM_ADDRESS, client)
+    return account, token
 
 
 def log_out(platform: Platform, token: str) -> None:
@@ -201,25 +294,34 @@ def viewer_for(
 # -- verification --------------------------------------------------------------------------------
 
 
-def _count_failure(session: Session, account: Account) -> None:
-    moment = now()
-    start = account.verify_window_start
-    if start is None or aware(start) < moment - VERIFY_WINDOW:
-        account.verify_window_start = moment
-        account.verify_failures = 0
-    account.verify_failures += 1
-    session.add(account)
-    session.commit()
-
-
-def _refuse_if_throttled(account: Account) -> None:
-    start = account.verify_window_start
-    if (
-        account.verify_failures >= MAX_VERIFY_FAILURES
-        and start is not None
-        and aware(start) >= now() - VERIFY_WINDOW
-    ):
+def _count_verification(
+    platform: Platform, account_id: int, client: str | None, id_number: str | None = None
+) -> None:
+    """Count a verification attempt against every limit it falls under, before checking it;
+    raise 403 ``locked`` (the account's daily tries are spent) or 429 (address, ID number)."""
+    verdict = platform.count_attempt(VERIFY_BY_ACCOUNT, str(account_id))
+    if not verdict.allowed:
         raise Forbidden("核验失败次数过多，请 24 小时后再试，或到居委会领取核验码", code="locked")
+    others = [(VERIFY_FROM_ADDRESS, client)] if client else []
+    if id_number:
+        others.append((VERIFY_OF_ID_NUMBER, id_number))
+    for limit, key in others:
+        verdict = platform.count_attempt(limit, key)
+        if not verdict.allowed:
+            raise TooManyAttempts(
+                "核验尝试过于频繁，请稍后再试，或到居委会领取核验码",
+                retry_after=verdict.retry_after,
+            )
+
+
+def _forgive_verification(
+    platform: Platform, account_id: int, client: str | None, id_number: str | None = None
+) -> None:
+    platform.reset_attempts(VERIFY_BY_ACCOUNT, str(account_id))
+    if client:
+        platform.forgive_attempt(VERIFY_FROM_ADDRESS, client)
+    if id_number:
+        platform.forgive_attempt(VERIFY_OF_ID_NUMBER, id_number)
 
 
 def _link(session: Session, account: Account, ref: ResidentRef, via: str) -> None:
@@ -232,7 +334,6 @@ def _link(session: Session, account: Account, ref: ResidentRef, via: str) -> Non
     account.unit_hint = ref.committee.id
     account.verified_at = now()
     account.verified_via = via
-    account.verify_failures = 0
     session.add(account)
 
 
@@ -249,18 +350,22 @@ def verify_identity(
     *,
     plugin_name: str,
     require_phone: bool = False,
+    client: str | None = None,
 ) -> ResidentRef:
     """Link the account to the resident whose name, ID number and phone (the account's) match.
 
     ``require_phone``: the account must have proven its phone by SMS first (403 otherwise).
+    Each attempt counts against the account (5 a day), the ``client`` address and the ID
+    number named (whichever account names it) before anything is compared.
     """
     errors = Errors()
     if not isinstance(name, str) or not name.strip():
         errors.add("name", "请填写姓名")
-    if not isinstance(id_number, str) or len(id_number.strip()) != 18:
+    canonical = canonical_id_number(id_number) if isinstance(id_number, str) else ""
+    if len(canonical) != 18:
         errors.add("id_number", "请填写 18 位身份证号")
     errors.raise_if_any()
-    assert isinstance(name, str) and isinstance(id_number, str)
+    assert isinstance(name, str)
     with platform.session() as session:
         account = _account(session, account_id)
         if require_phone and account.phone_confirmed_at is None:
@@ -269,10 +374,12 @@ def verify_identity(
                 field="phone",
                 code="phone_unconfirmed",
             )
-        _refuse_if_throttled(account)
-        ref = platform.verify_resident(session, name=name, id_number=id_number, phone=account.phone)
+        phone = account.phone
+    _count_verification(platform, account_id, client, canonical)
+    with platform.session() as session:
+        account = _account(session, account_id)
+        ref = platform.verify_resident(session, name=name, id_number=canonical, phone=phone)
         if ref is None:
-            _count_failure(session, account)
             raise ValidationFailed(
                 "未能核验：姓名、身份证号与本账号手机号须与居委登记的信息一致。"
                 "如登记的手机号不同，请到居委会领取核验码",
@@ -281,7 +388,8 @@ def verify_identity(
             )
         _refuse_if_closed(platform, plugin_name, ref, "id_number")
         _link(session, account, ref, "identity")
-        return ref
+    _forgive_verification(platform, account_id, client, canonical)
+    return ref
 
 
 def _code_hash(code: str) -> str:
@@ -322,32 +430,68 @@ def issue_code(
         return code, row
 
 
+def _use_code_try(session: Session, code_id: int) -> bool:
+    """Count a try of the code before the name is compared (one UPDATE: parallel tries are
+    counted one by one); False once :data:`CODE_TRIES` were spent."""
+    table = VerificationCode.__table__  # type: ignore[attr-defined]
+    counted = session.execute(
+        update(table)
+        .where(table.c.id == code_id, table.c.tries < CODE_TRIES, table.c.used_at.is_(None))
+        .values(tries=table.c.tries + 1)
+    )
+    session.commit()
+    return bool(counted.rowcount)  # type: ignore[attr-defined]
+
+
 def redeem_code(
-    platform: Platform, account_id: int, code: object, *, plugin_name: str
+    platform: Platform,
+    account_id: int,
+    code: object,
+    name: object,
+    *,
+    plugin_name: str,
+    client: str | None = None,
 ) -> ResidentRef:
-    digits = re.sub(r"\s", "", code) if isinstance(code, str) else ""
-    if not re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits):
-        raise ValidationFailed(f"核验码应为 {CODE_DIGITS} 位数字", field="code")
+    """Link the account to the resident a committee's code was issued for.
+
+    The resident's ``name`` goes with the code: a guessed code is useless without it, and a
+    code tried :data:`CODE_TRIES` times with a wrong name stops working, whichever accounts
+    tried. Each attempt also counts against the account and the ``client`` address.
+    """
+    errors = Errors()
+    digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", code)) if isinstance(code, str) else ""
+    if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
+        errors.add("code", f"核验码应为 {CODE_DIGITS} 位数字")
+    if not isinstance(name, str) or not name.strip():
+        errors.add("name", "请填写核验码所属居民的姓名")
+    errors.raise_if_any()
+    assert isinstance(name, str)
+    with platform.session() as session:
+        _account(session, account_id)
+    _count_verification(platform, account_id, client)
+    refused = ValidationFailed(
+        "核验码或姓名不正确，或核验码已失效，请向居委会重新领取", field="code"
+    )
     with platform.session() as session:
         account = _account(session, account_id)
-        _refuse_if_throttled(account)
         row = session.exec(
             select(VerificationCode).where(VerificationCode.code_hash == _code_hash(digits))
         ).first()
-        usable = row is not None and row.used_at is None and aware(row.expires_at) > now()
-        ref = (
-            platform.resident_refs(session, [row.resident_id]).get(row.resident_id) if row else None
-        )
-        if not usable or ref is None or not ref.active:
-            _count_failure(session, account)
-            raise ValidationFailed("核验码无效或已过期，请向居委会重新领取", field="code")
-        assert row is not None
+        if row is None or row.used_at is not None or aware(row.expires_at) <= now():
+            raise refused
+        assert row.id is not None
+        if not _use_code_try(session, row.id):
+            raise refused
+        ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
+        if ref is None or not ref.active or ref.name != name.strip():
+            raise refused
         _refuse_if_closed(platform, plugin_name, ref, "code")
         _link(session, account, ref, "code")
         row.used_at = now()
         row.used_by_account_id = account_id
         session.add(row)
-        return ref
+    _forgive_verification(platform, account_id, client)
+    return ref
 
 
 def _account(session: Session, account_id: int) -> Account:

@@ -38,7 +38,16 @@ from . import (
 )
 from .availability import is_open
 from .core import Viewer
-from .web import TOKEN_HEADER, form_with_files, is_multipart, json_object, run, viewer_of
+from .web import (
+    TOKEN_HEADER,
+    client_address,
+    form_with_files,
+    is_multipart,
+    json_object,
+    run,
+    signups_per_hour,
+    viewer_of,
+)
 
 __all__ = ["ROUTES"]
 
@@ -111,6 +120,8 @@ async def signup(request: Request) -> Response:
         body.get("phone"),
         body.get("password"),
         prove_phone=prove,
+        client=client_address(request),
+        per_address_hour=signups_per_hour(request),
     )
     data = _me(Viewer(account), phone_proof=prove)
     if sent is not None:
@@ -128,6 +139,7 @@ async def login(request: Request) -> Response:
         body.get("password"),
         kind="api",
         lifetime=timedelta(days=days),
+        client=client_address(request),
     )
     return JSONResponse({"token": token, "header": "X-Resident-Token"})
 
@@ -177,7 +189,13 @@ async def verify(request: Request) -> Response:
     name = plugin_from_request(request).name
     if "code" in body:
         await run(
-            accounts.redeem_code, platform, viewer.account.id, body.get("code"), plugin_name=name
+            accounts.redeem_code,
+            platform,
+            viewer.account.id,
+            body.get("code"),
+            body.get("name"),
+            plugin_name=name,
+            client=client_address(request),
         )
     else:
         await run(
@@ -188,6 +206,7 @@ async def verify(request: Request) -> Response:
             body.get("id_number"),
             plugin_name=name,
             require_phone=_phone_proof(request),
+            client=client_address(request),
         )
     return await _me_response(request)
 

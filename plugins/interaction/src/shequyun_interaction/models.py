@@ -66,8 +66,6 @@ class Account(SQLModel, table=True):
     verified_via: str = Field(default="", max_length=12)
     failed_logins: int = 0
     locked_until: datetime | None = None
-    verify_failures: int = 0
-    verify_window_start: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
     #: When the holder proved they control ``phone`` with an SMS code (None: not proven).
@@ -103,6 +101,8 @@ class VerificationCode(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by_account_id: int | None = None
+    #: Tries of this code so far (a wrong name counts): it stops working after three.
+    tries: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class PhoneCode(SQLModel, table=True):

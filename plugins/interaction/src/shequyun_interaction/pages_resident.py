@@ -35,6 +35,7 @@ from .availability import NotOpen
 from .core import Viewer
 from .web import (
     RESIDENT_COOKIE,
+    client_address,
     form_errors,
     form_values,
     form_with_files,
@@ -43,6 +44,7 @@ from .web import (
     render,
     run,
     set_cookie,
+    signups_per_hour,
     viewer_of,
 )
 
@@ -131,6 +133,8 @@ async def signup(request: Request) -> Response:
                     values.get("phone"),
                     values.get("password"),
                     prove_phone=_phone_proof(request),
+                    client=client_address(request),
+                    per_address_hour=signups_per_hour(request),
                 )
                 _, token = await run(
                     accounts.log_in,
@@ -139,6 +143,7 @@ async def signup(request: Request) -> Response:
                     values.get("password"),
                     kind="cookie",
                     lifetime=timedelta(days=_session_days(request)),
+                    client=client_address(request),
                 )
             except ApiError as exc:
                 errors = form_errors(exc)
@@ -173,6 +178,7 @@ async def login(request: Request) -> Response:
                 values.get("password"),
                 kind="cookie",
                 lifetime=timedelta(days=_session_days(request)),
+                client=client_address(request),
             )
         except ApiError as exc:
             errors = form_errors(exc)
@@ -217,7 +223,9 @@ async def verify(request: Request) -> Response:
                     platform,
                     account_id,
                     values.get("code"),
+                    values.get("code_name"),
                     plugin_name=_name(request),
+                    client=client_address(request),
                 )
             else:
                 await run(
@@ -228,11 +236,14 @@ async def verify(request: Request) -> Response:
                     values.get("id_number"),
                     plugin_name=_name(request),
                     require_phone=_phone_proof(request),
+                    client=client_address(request),
                 )
         except ApiError as exc:
             errors = form_errors(exc)
             if "phone" in errors:  # no such field here: say it above the forms
                 errors["_form"] = errors.pop("phone")
+            if values.get("method") == "code" and "name" in errors:
+                errors["code_name"] = errors.pop("name")
         else:
             return redirect(request, "/?verified=1")
     values.pop("id_number", None)

@@ -43,12 +43,14 @@ from .files import Upload
 __all__ = [
     "ASSIST_COOKIE",
     "RESIDENT_COOKIE",
+    "client_address",
     "form_errors",
     "form_values",
     "form_with_files",
     "is_multipart",
     "redirect",
     "set_cookie",
+    "signups_per_hour",
     "viewer_of",
 ]
 
@@ -201,6 +203,18 @@ def form_errors(exc: ApiError) -> dict[str, str]:
     if not errors:
         errors[(exc.field or "_form").split("[", 1)[0]] = exc.message
     return errors
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address, as the platform established it (forwarded headers are only
+    believed from its configured proxies): the key of the per-address attempt limits."""
+    return request.client.host if request.client else None
+
+
+def signups_per_hour(request: Request) -> int:
+    """Sign-ups one address may make an hour (setting ``signups_per_address_hour``)."""
+    setting = plugin_from_request(request).settings.get("signups_per_address_hour")
+    return int(setting) if setting else accounts.SIGNUPS_PER_ADDRESS_HOUR
 
 
 def redirect(request: Request, path: str) -> Response:

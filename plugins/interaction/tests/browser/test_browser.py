@@ -62,7 +62,7 @@ def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, p
     page.get_by_label("再次输入密码").fill("Resident-pass-1")
     page.get_by_role("button", name="注册").click()
     page.wait_for_url(f"**{BASE}/verify")
-    page.get_by_label("姓名").fill("王秀英")
+    page.get_by_label("姓名", exact=True).fill("王秀英")
     page.get_by_label("身份证号").fill(id_number(201))
     shoot(page, "interaction-verify")
     page.get_by_role("button", name="核验", exact=True).click()
