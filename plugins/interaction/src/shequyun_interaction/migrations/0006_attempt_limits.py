@@ -1,7 +1,7 @@
 """interaction: a committee's code counts its tries; verification limits move to the platform
 
-Revision ID: interaction_0005
-Revises: interaction_0004
+Revision ID: interaction_0006
+Revises: interaction_0005
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "interaction_0005"
-down_revision = "interaction_0004"
+revision = "interaction_0006"
+down_revision = "interaction_0005"
 branch_labels = None
 depends_on = None
 
