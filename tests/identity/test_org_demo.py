@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter, defaultdict
 from importlib import resources
 
@@ -23,9 +22,7 @@ def level_counts(kernel) -> Counter:
 
 
 def test_the_demo_builds_shanghai_with_exactly_6077_committees(shequyun_kernel):
-    started = time.perf_counter()
     summary = demo_data.load(shequyun_kernel)
-    elapsed = time.perf_counter() - started
     assert level_counts(shequyun_kernel) == {
         "city": 1,
         "district": 16,
@@ -33,7 +30,6 @@ def test_the_demo_builds_shanghai_with_exactly_6077_committees(shequyun_kernel):
         "committee": 6077,
     }
     assert "居村委 6077" in summary and "密码 Demo-2026" in summary
-    assert elapsed < 20, f"the demo took {elapsed:.1f} s"
 
 
 def test_committees_have_plausible_codes_and_names(shequyun_kernel):
