@@ -635,21 +635,24 @@ def _importer(kernel: Any) -> Any:
     from shequyun_sdk.identity import Actor
     from sqlmodel import Session
 
+    from shequyun.identity.actors import issue
     from shequyun.identity.auth import unit_ref
     from shequyun.identity.directory import unit_by_code
 
     with Session(kernel.engine) as session:
         city = unit_by_code(session, "310000000000")
         assert city is not None
-        return Actor(
-            user_id=0,
-            username="bench.import",
-            display_name="基准测试导入",
-            grant_id=None,
-            role=None,
-            unit=unit_ref(city),
-            permissions=frozenset({"residents.import", "residents.read", "residents.write"}),
-            via="token",
+        return issue(
+            Actor(
+                user_id=None,
+                username="bench.import",
+                display_name="基准测试导入",
+                grant_id=None,
+                role=None,
+                unit=unit_ref(city),
+                permissions=frozenset({"residents.import", "residents.read", "residents.write"}),
+                via="token",
+            )
         )
 
 

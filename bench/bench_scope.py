@@ -219,6 +219,7 @@ def _queries(connection: Connection) -> tuple[dict[str, str], str]:
     from sqlmodel import Session
 
     from shequyun.identity import scope
+    from shequyun.identity.actors import issue
     from shequyun.identity.auth import unit_ref
     from shequyun.identity.models import OrgUnit
 
@@ -226,14 +227,16 @@ def _queries(connection: Connection) -> tuple[dict[str, str], str]:
         district = session.execute(
             select(OrgUnit).where(OrgUnit.code == DISTRICT)  # type: ignore[arg-type]
         ).scalar_one()
-        actor = Actor(
-            user_id=0,
-            username="bench",
-            display_name="区管理员",
-            grant_id=0,
-            role="identity.district_admin",
-            unit=unit_ref(district),
-            permissions=frozenset({PERMISSION}),
+        actor = issue(
+            Actor(
+                user_id=None,
+                username="bench",
+                display_name="区管理员",
+                grant_id=0,
+                role="identity.district_admin",
+                unit=unit_ref(district),
+                permissions=frozenset({PERMISSION}),
+            )
         )
     scoped = scope.scope_filter(actor, PERMISSION, records.c.unit_id)
     unit_ids = list(

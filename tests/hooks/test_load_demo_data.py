@@ -41,9 +41,11 @@ class Deliberation:
 
     def __init__(self):
         self.notices_seen = None
+        self.actor = None
 
     @hookimpl
-    def load_demo_data(self, platform):
+    def load_demo_data(self, platform, actor):
+        self.actor = actor
         with platform.session() as session:
             self.notices_seen = session.exec(select(func.count()).select_from(Notice)).one()
         return None  # nothing to say: no line in the summary
@@ -108,3 +110,10 @@ def test_a_raising_load_demo_data_is_reported_and_the_others_still_load(shequyun
     )
     assert shequyun_kernel.platform.plugin("parking") is None  # failed, no longer active
     assert count_notices(shequyun_kernel) == 3
+
+
+def test_a_demo_loader_acts_as_its_plugin(shequyun_kernel, deliberation):
+    load_demo(shequyun_kernel)
+    assert deliberation.actor.plugin == "deliberation"
+    assert deliberation.actor.username == "plugin:deliberation"
+    assert deliberation.actor.unit.code == "310000000000"  # the city the kernel's demo made

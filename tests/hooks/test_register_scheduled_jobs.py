@@ -24,6 +24,7 @@ class Noticeboard:
 
     def __init__(self):
         self.archived = []
+        self.days = []
         self.synced = 0
         self.street_system_down = False
 
@@ -34,7 +35,8 @@ class Noticeboard:
             ScheduledJob("sync", self.sync, every=timedelta(hours=1)),
         ]
 
-    def archive(self):
+    def archive(self, scheduled_for):
+        self.days.append(scheduled_for)
         self.archived.append("过期公告")
         return f"归档 {len(self.archived)} 条过期公告"
 
@@ -77,6 +79,16 @@ def test_a_daily_job_runs_once_a_day_at_its_beijing_time(scheduled_jobs, noticeb
     status = scheduled_jobs.status("noticeboard.archive")
     assert status.last_started_at == beijing(29, 2)
     assert status.next_due == beijing(30, 2)
+
+
+def test_a_handler_is_told_which_run_it_does_on_the_test_clock(scheduled_jobs, noticeboard):
+    scheduled_jobs.run_due(at=beijing(28, 10))
+    scheduled_jobs.run_due(at=beijing(29, 9, 30))  # the 02:00 run, made up late
+    assert noticeboard.days == [beijing(29, 2)]
+    assert noticeboard.days[0].tzname() == "Asia/Shanghai"
+    scheduled_jobs.advance(hours=1)
+    scheduled_jobs.run("noticeboard.archive")  # by hand: the moment it was started
+    assert noticeboard.days[1] == beijing(29, 10, 30)
 
 
 def test_an_interval_job_makes_up_missed_runs_with_one_run(scheduled_jobs, noticeboard):

@@ -14,7 +14,12 @@ def load_demo(kernel: Kernel) -> list[str]:
     """Run each plugin's ``load_demo_data``, then switch specialty apps on where they say."""
     lines = []
     for record in kernel.host.active_records():
-        summary = kernel.host.call(record, "load_demo_data", platform=kernel.platform)
+        summary = kernel.host.call(
+            record,
+            "load_demo_data",
+            platform=kernel.platform,
+            actor=kernel.platform.plugin_actor(record.name),
+        )
         if not record.active:
             lines.append(f"{record.name}: demo data failed: {record.reason}")
         elif summary:

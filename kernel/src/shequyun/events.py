@@ -14,10 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shequyun_sdk.identity import Actor
 from shequyun_sdk.types import Event, Subscriber
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
+
+from .handlers import wanted
 
 __all__ = ["DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
 
@@ -64,24 +67,46 @@ class EventDelivery(SQLModel, table=True):
 
 
 class EventBus:
-    """Routes published events to the subscribers the active plugins registered."""
+    """Routes published events to the subscribers the active plugins registered.
 
-    def __init__(self, engine: Engine, subscribers: Sequence[Subscriber] = ()) -> None:
+    A handler that names an ``actor`` parameter receives the actor of the plugin that
+    registered it, made by ``actor_for(plugin)`` at each delivery (see :mod:`.handlers`).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        subscribers: Sequence[Subscriber] = (),
+        *,
+        actor_for: Callable[[str], Actor] | None = None,
+    ) -> None:
         self.engine = engine
+        self.actor_for = actor_for
         self.subscribers: dict[str, Subscriber] = {}
+        self._plugin: dict[str, str | None] = {}
+        self._wants_actor: dict[str, bool] = {}
         for sub in subscribers:
             self.add(sub)
 
-    def add(self, subscriber: Subscriber) -> None:
+    def add(self, subscriber: Subscriber, *, plugin: str | None = None) -> None:
+        """Register ``subscriber``, of ``plugin`` when a plugin registered it."""
         name = subscriber.name or _qualname(subscriber.handler)
         if name in self.subscribers:
             raise ValueError(f"two event subscribers are named {name!r}")
         self.subscribers[name] = subscriber
+        self._plugin[name] = plugin
+        self._wants_actor[name] = "actor" in wanted(subscriber.handler, ("actor",))
 
     def remove_prefix(self, prefix: str) -> None:
         """Withdraw the subscribers whose names start with ``prefix`` (a failed plugin's)."""
         for name in [n for n in self.subscribers if n.startswith(prefix)]:
             del self.subscribers[name]
+
+    def _arguments(self, name: str) -> dict[str, Any]:
+        plugin = self._plugin.get(name)
+        if not self._wants_actor.get(name) or plugin is None or self.actor_for is None:
+            return {}
+        return {"actor": self.actor_for(plugin)}
 
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
@@ -150,7 +175,7 @@ class EventBus:
                     occurred_at=event_row.created_at,
                 )
                 try:
-                    sub.handler(event)
+                    sub.handler(event, **self._arguments(delivery.subscriber))
                 except Exception as exc:
                     log.warning(
                         "subscriber %s failed on event %s (%s), attempt %d: %r",

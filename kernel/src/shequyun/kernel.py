@@ -36,7 +36,7 @@ from .collection.service import CollectionService
 from .db import make_engine, session_scope
 from .enablement import Enablement
 from .events import EventBus
-from .identity import audit, scope
+from .identity import actors, audit, scope, tree
 from .identity.auth import Authenticator, unit_ref
 from .identity.models import OrgUnit
 from .identity.permissions import PermissionRegistry
@@ -75,6 +75,7 @@ class KernelPlatform:
     def __init__(self, kernel: Kernel) -> None:
         self._kernel = kernel
         self._renderer: Any = None
+        self._root: UnitRef | None = None
 
     @property
     def kernel(self) -> Kernel:
@@ -122,6 +123,47 @@ class KernelPlatform:
     def plugin(self, name: str) -> PluginContext | None:
         record = self._kernel.host.records.get(name)
         return record.context if record is not None and record.active else None
+
+    # -- plugin actors and the unit tree (SDK 1.0, issue 12) ---------------------------------
+
+    def plugin_actor(self, plugin: PluginContext | str, *, unit: UnitRef | None = None) -> Actor:
+        name = plugin if isinstance(plugin, str) else plugin.name
+        record = self._kernel.host.records.get(name)
+        if record is None or not record.active:
+            raise LookupError(f"plugin {name!r} is not active")
+        if unit is None:
+            unit = self._city()
+        permissions = self._kernel.permissions.plugin_actor_permissions(name)
+        return actors.plugin_actor(name, record.title, unit, permissions)
+
+    def _city(self) -> UnitRef | None:
+        # The root never moves; remember it once it exists (a fresh database has none yet).
+        if self._root is None:
+            with Session(self._kernel.engine) as session:
+                row = session.exec(
+                    select(OrgUnit).where(OrgUnit.parent_id == None)  # noqa: E711
+                ).first()
+                self._root = unit_ref(row) if row is not None else None
+        return self._root
+
+    def unit_by_id(self, session: Session, unit_id: int) -> UnitRef | None:
+        return tree.by_id(session, unit_id)
+
+    def units(self, session: Session, codes: Iterable[str]) -> dict[str, UnitRef]:
+        return tree.by_codes(session, codes)
+
+    def unit_children(
+        self, session: Session, unit: UnitRef, *, include_closed: bool = False
+    ) -> list[UnitRef]:
+        return tree.children(session, unit, include_closed=include_closed)
+
+    def unit_committees(
+        self, session: Session, unit: UnitRef, *, include_closed: bool = False
+    ) -> list[UnitRef]:
+        return tree.committees(session, unit, include_closed=include_closed)
+
+    def unit_ancestors(self, session: Session, unit: UnitRef) -> list[UnitRef]:
+        return tree.ancestors(session, unit)
 
     # -- identity -------------------------------------------------------------------------
 
@@ -430,7 +472,7 @@ class Kernel:
         self.migrations: MigrationSet = migration_set(self.host)
         secret = resolve_secret_key(self.settings)
         self.authenticator = Authenticator(self.engine, self.permissions, secret)
-        self.events = EventBus(self.engine)
+        self.events = EventBus(self.engine, actor_for=lambda name: self.platform.plugin_actor(name))
         self.residents = ResidentService(
             FieldCipher(self.settings.data_key.get_secret_value() or secret),
             vocabulary,
@@ -442,7 +484,9 @@ class Kernel:
         )
         self.collection = CollectionService.build(self.residents, self.events, self.attachments)
         self.enablement = Enablement(self.engine, self.host)
-        self.scheduler = Scheduler(self.engine, self.host)
+        self.scheduler = Scheduler(
+            self.engine, self.host, actor_for=lambda name: self.platform.plugin_actor(name)
+        )
         self.platform = KernelPlatform(self)
         # External apps: OIDC provider, app credentials, webhooks, feed (apps/).
         self.openness = Openness(self)
@@ -488,7 +532,10 @@ class Kernel:
         try:
             for sub in subscribers:
                 local = sub.name or f"{sub.handler.__module__}.{sub.handler.__qualname__}"
-                self.events.add(Subscriber(sub.event, sub.handler, f"{record.name}:{local}"))
+                self.events.add(
+                    Subscriber(sub.event, sub.handler, f"{record.name}:{local}"),
+                    plugin=record.name,
+                )
         except Exception as exc:
             self.events.remove_prefix(f"{record.name}:")
             self.host.fail(

@@ -14,10 +14,19 @@ import pluggy
 from .attachments import ATTACHMENT_KINDS, AttachmentRef
 from .attempts import AttemptLimit, AttemptVerdict, TooManyAttempts
 from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
-from .identity import LEVELS, Actor, NotAuthenticated, UnitRef, actor_from_request, requires
+from .identity import (
+    LEVELS,
+    Actor,
+    ActorNotIssued,
+    NotAuthenticated,
+    UnitRef,
+    actor_from_request,
+    requires,
+)
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
 from .platform import Platform, platform_from_request, plugin_from_request
 from .residents import Building, ResidentRef
+from .times import BEIJING, beijing_now, beijing_today, to_beijing
 from .types import (
     Event,
     NavEntry,
@@ -43,10 +52,12 @@ ENTRY_POINT_GROUP = "shequyun.plugins"
 
 __all__ = [
     "ATTACHMENT_KINDS",
+    "BEIJING",
     "ENTRY_POINT_GROUP",
     "LEVELS",
     "MANIFEST_SCHEMA",
     "Actor",
+    "ActorNotIssued",
     "ApiError",
     "AttachmentRef",
     "AttemptLimit",
@@ -75,6 +86,8 @@ __all__ = [
     "WorkbenchCard",
     "__version__",
     "actor_from_request",
+    "beijing_now",
+    "beijing_today",
     "check_manifest",
     "hookimpl",
     "platform_from_request",
@@ -82,4 +95,5 @@ __all__ = [
     "read_json",
     "read_json_object",
     "requires",
+    "to_beijing",
 ]

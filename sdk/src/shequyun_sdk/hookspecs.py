@@ -219,9 +219,12 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
     """Return the plugin's event subscribers.
 
     Called once at start-up; handlers that need the database close over ``platform``.
-    Events are delivered after the transaction that published them commits, from the durable
-    outbox. A subscriber that raises is retried later with backoff and never delays or loses
-    the events of other subscribers, so handlers must be idempotent (use ``event.id``).
+    A handler takes the :class:`~shequyun_sdk.types.Event`, and may also name an ``actor``
+    parameter to receive the plugin's own actor for the work it does (see
+    :meth:`~shequyun_sdk.platform.Platform.plugin_actor`). Events are delivered after the
+    transaction that published them commits, from the durable outbox. A subscriber that
+    raises is retried later with backoff and never delays or loses the events of other
+    subscribers, so handlers must be idempotent (use ``event.id``).
     """
 
 
@@ -229,7 +232,9 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
 def register_scheduled_jobs(plugin: PluginContext, platform: Platform) -> Sequence[ScheduledJob]:
     """Return work the platform runs on a schedule, so that no operator needs a cron for it.
 
-    Called once at start-up; handlers take no arguments and close over ``platform``. A job is
+    Called once at start-up; handlers close over ``platform`` and may name the parameters
+    ``scheduled_for`` (the aware Beijing-time moment this run was due: use it, not the clock,
+    to decide which day or period the run covers) and ``actor`` (the plugin's own actor). A job is
     named ``<plugin>.<name>`` and first falls due at its first scheduled moment after it is
     registered. Every web process (in the embedded default) and every ``shequyun worker``
     looks for due jobs, and the one that claims a due run first runs it, under a one-hour
@@ -252,12 +257,14 @@ def validate_settings(plugin: PluginContext, settings: Mapping[str, Any]) -> Seq
 
 
 @hookspec
-def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
+def load_demo_data(plugin: PluginContext, platform: Platform, actor: Actor) -> str | None:
     """Fill the database with the plugin's demonstration data; return a one-line summary.
 
     Called by ``shequyun demo`` after the migrations, in plugin order (so the kernel's org
     units and residents exist when yours run). It must be idempotent: running the demo twice
-    must not double anything.
+    must not double anything. ``actor`` is the plugin's own actor
+    (:meth:`~shequyun_sdk.platform.Platform.plugin_actor`): pass it to Platform calls that
+    need one, and what it does is audited as ``plugin:<name>``.
     """
 
 

@@ -65,6 +65,11 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
             },
         },
+        "actor_permissions": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$"},
+            "uniqueItems": True,
+        },
         "settings_schema": {"type": "object"},
         "requires": {"type": "array", "items": _NAME, "uniqueItems": True},
         "enabled_by_default": {"type": "boolean"},

@@ -85,6 +85,19 @@ class Platform(Protocol):
         """The context of an active plugin, or None when it is not active."""
         ...
 
+    def plugin_actor(self, plugin: PluginContext | str, *, unit: UnitRef | None = None) -> Actor:
+        """The actor of ``plugin`` itself, for work no user started (jobs, subscribers, demo
+        data, a page serving residents).
+
+        It holds the plugin's own permissions and the kernel permissions listed in the
+        manifest's ``actor_permissions``, nothing else, on ``unit`` (default: the whole city)
+        and its subtree. Everything done with it is audited as ``plugin:<name>``. Demo loaders,
+        event subscribers and scheduled jobs receive it as their ``actor`` argument; ask for it
+        here when you need it elsewhere (``on_startup``, a narrower ``unit``). Raises
+        :class:`LookupError` when ``plugin`` is not active.
+        """
+        ...
+
     def can(self, actor: Actor | None, permission: str, unit: UnitRef) -> bool:
         """Whether ``actor`` holds ``permission`` on ``unit`` (its grant covers the unit).
 
@@ -115,6 +128,32 @@ class Platform(Protocol):
 
     def unit(self, session: Session, code: str) -> UnitRef | None:
         """The org unit with the 12-digit ``code``, or None."""
+        ...
+
+    def unit_by_id(self, session: Session, unit_id: int) -> UnitRef | None:
+        """The org unit with id ``unit_id``, or None."""
+        ...
+
+    def units(self, session: Session, codes: Iterable[str]) -> dict[str, UnitRef]:
+        """The org units of ``codes`` that exist, by code (one query, whatever the number)."""
+        ...
+
+    def unit_children(
+        self, session: Session, unit: UnitRef, *, include_closed: bool = False
+    ) -> list[UnitRef]:
+        """The units directly below ``unit`` (a district's streets, a street's committees), by
+        code; closed units (split, merged) only with ``include_closed``."""
+        ...
+
+    def unit_committees(
+        self, session: Session, unit: UnitRef, *, include_closed: bool = False
+    ) -> list[UnitRef]:
+        """The committees (居村委) in ``unit``'s subtree, by code: a street's or a district's
+        committees, every committee of the city, or ``[unit]`` for a committee itself."""
+        ...
+
+    def unit_ancestors(self, session: Session, unit: UnitRef) -> list[UnitRef]:
+        """The units above ``unit``, the city first and its parent last (empty for the city)."""
         ...
 
     def audit(

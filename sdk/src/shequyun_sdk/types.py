@@ -86,12 +86,17 @@ class Event:
     occurred_at: datetime
 
 
-EventHandler = Callable[[Event], None]
+#: ``handler(event)``; a handler may also accept ``actor`` (the plugin's own actor) by name.
+EventHandler = Callable[..., None]
 
 
 @dataclass(frozen=True)
 class Subscriber:
     """A handler for events whose type matches ``event``.
+
+    ``handler(event)`` is called with the :class:`Event`; if it also names an ``actor``
+    parameter (``def handle(event, actor)``) it receives its plugin's own actor, for the Platform
+    calls it makes.
 
     ``event`` is an exact type (``resident.updated``) or a prefix pattern ending in ``*``
     (``resident.*``, or ``*`` for everything). ``name`` identifies the subscriber in the
@@ -110,7 +115,8 @@ class Subscriber:
         return event_type == self.event
 
 
-JobHandler = Callable[[], object]
+#: ``handler()``, or with any of the keyword arguments ``scheduled_for`` and ``actor``.
+JobHandler = Callable[..., object]
 
 _JOB_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,79}")
 _DAILY_AT = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
@@ -126,8 +132,12 @@ class ScheduledJob:
     kernel: job ``digest`` of plugin ``interaction`` is ``interaction.digest`` in
     ``shequyun jobs``. Keep it stable across releases: the schedule table is keyed by it.
 
-    ``handler`` takes no arguments (close over ``platform``, as event handlers do). What it
-    returns, when not None, is recorded as the run's one-line summary (``"发出 12 份汇总"``);
+    ``handler`` closes over ``platform``, as event handlers do, and may name the parameters
+    ``scheduled_for`` (the aware datetime in Beijing time that this run was due, or the moment of
+    a run started by hand: the day a daily job covers is ``scheduled_for.date()``, and it
+    follows the test clock of the ``scheduled_jobs`` fixture) and ``actor`` (the plugin's own
+    actor). What it returns, when not None, is recorded as the run's one-line summary
+    (``"发出 12 份汇总"``);
     an exception is recorded as the run's error, and the job runs again at its next due time.
     """
 

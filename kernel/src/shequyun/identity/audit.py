@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..request_context import current_request_id
+from . import actors
 from .models import AuditEntry
 
 __all__ = ["record", "record_now"]
@@ -28,7 +29,12 @@ def record(
     client_ip: str | None = None,
     username: str | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to ``session``: it commits (or not) with the action it describes."""
+    """Add an audit entry to ``session``: it commits (or not) with the action it describes.
+
+    ``actor`` must be one the kernel issued (a forged one could write someone else's name
+    into the log). A plugin's own actor is recorded as ``plugin:<name>`` with no user id.
+    """
+    actors.check(actor)
     entry = AuditEntry(
         action=action,
         outcome=outcome,

@@ -31,7 +31,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import error_response
-from . import audit, credentials
+from . import actors, audit, credentials
 from .models import ApiToken, Grant, OrgUnit, User, WebSession
 from .permissions import PermissionRegistry
 
@@ -81,6 +81,7 @@ def unit_ref(unit: OrgUnit) -> UnitRef:
         level=unit.level,
         path=unit.path,
         closed=unit.closed_on is not None,
+        parent_id=unit.parent_id,
     )
 
 
@@ -115,10 +116,21 @@ class Authenticator:
         self.bearer_resolvers: dict[str, Callable[[str], Actor | None]] = {}
         credentials.watch()
 
-    def actor_for(self, user: User, grant: Grant | None, unit: OrgUnit | None, via: str) -> Actor:
+    def actor_for(
+        self,
+        user: User,
+        grant: Grant | None,
+        unit: OrgUnit | None,
+        via: str,
+        *,
+        must_change_password: bool | None = None,
+    ) -> Actor:
+        """The issued actor of ``user`` under ``grant`` (see :mod:`.actors`)."""
         assert user.id is not None
         active_grant = grant if grant is not None and grant.revoked_at is None else None
-        return Actor(
+        if must_change_password is None:
+            must_change_password = user.must_change_password
+        actor = Actor(
             user_id=user.id,
             username=user.username,
             display_name=user.display_name,
@@ -129,8 +141,9 @@ class Authenticator:
             if active_grant
             else frozenset(),
             via=via,
-            must_change_password=user.must_change_password,
+            must_change_password=must_change_password,
         )
+        return actors.issue(actor)
 
     def cached_session(self, cookie: str) -> Authenticated | None:
         """What ``cookie`` was found to stand for in the last few seconds, if anything."""
@@ -198,9 +211,8 @@ class Authenticator:
                 api_token.last_used_at = now
                 session.add(api_token)
                 session.commit()
-        actor = self.actor_for(user, grant, unit, "token")
         # Tokens are for programs: the first-password rule applies to people at the portal.
-        actor = Actor(**{**actor.__dict__, "must_change_password": False})
+        actor = self.actor_for(user, grant, unit, "token", must_change_password=False)
         expires_in = (
             None
             if api_token.expires_at is None

@@ -48,6 +48,13 @@ class PermissionRegistry:
                 if unknown:
                     host.fail(record.name, f"roles name unknown permissions: {', '.join(unknown)}")
                     changed = True
+                    continue
+                unknown = sorted(
+                    set(record.manifest.get("actor_permissions", [])) - registry.permissions.keys()
+                )
+                if unknown:
+                    host.fail(record.name, f"actor_permissions names unknown: {', '.join(unknown)}")
+                    changed = True
         registry._host = host
         registry._generation = host.generation
         return registry
@@ -108,10 +115,7 @@ class PermissionRegistry:
 
         A plugin that fails after start-up takes its roles and permissions with it.
         """
-        if self._host is not None and self._generation != self._host.generation:
-            self._drop_inactive(self._host)
-            self._expanded.clear()
-            self._generation = self._host.generation
+        self._refresh()
         if role not in self._expanded:
             definition = self.roles.get(role)
             if definition is None:
@@ -124,6 +128,23 @@ class PermissionRegistry:
                 p for p in {*granted, *by_default} if p in self.permissions
             )
         return self._expanded[role]
+
+    def plugin_actor_permissions(self, plugin: str) -> frozenset[str]:
+        """What plugin ``plugin``'s own actor holds: its own permissions and those its
+        manifest lists in ``actor_permissions`` (of active plugins only)."""
+        self._refresh()
+        own = {name for name, owner in self.owners.items() if owner == plugin}
+        declared: Iterable[str] = ()
+        if self._host is not None and plugin in self._host.records:
+            declared = self._host.records[plugin].manifest.get("actor_permissions", ())
+        return frozenset(p for p in {*own, *declared} if p in self.permissions)
+
+    def _refresh(self) -> None:
+        """Drop the roles and permissions of plugins that failed since the last look."""
+        if self._host is not None and self._generation != self._host.generation:
+            self._drop_inactive(self._host)
+            self._expanded.clear()
+            self._generation = self._host.generation
 
     def role_allowed_at(self, role: str, level: str) -> bool:
         self.permissions_of(role)  # drops the roles of plugins that failed since

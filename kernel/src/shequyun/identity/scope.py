@@ -14,6 +14,7 @@ from sqlalchemy import false, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from . import actors
 from .models import LEVELS, OrgUnit
 
 # scope_filter treats a committee's subtree as the committee alone; revisit it when a level
@@ -24,7 +25,12 @@ __all__ = ["can", "grant_prefix", "scope_filter", "subtree_filter", "unit_scope_
 
 
 def grant_prefix(actor: Actor | None, permission: str) -> str | None:
-    """The path prefix ``actor`` may reach with ``permission``, or None when nowhere."""
+    """The path prefix ``actor`` may reach with ``permission``, or None when nowhere.
+
+    Every scope check starts here, so this is where an actor the kernel did not issue is
+    refused (:func:`.actors.check`).
+    """
+    actors.check(actor)
     if actor is None or actor.unit is None or permission not in actor.permissions:
         return None
     return actor.unit.path

@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shequyun_sdk.identity import Actor
 from shequyun_sdk.types import ScheduledJob
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from ..handlers import wanted
 from ..plugin_host import PluginHost, PluginRecord
 from .models import ScheduledJobRow
-from .timing import as_utc, first_due, next_due
+from .timing import BEIJING, as_utc, first_due, next_due
 
 __all__ = ["LEASE", "Job", "JobBusy", "JobRun", "JobStatus", "Scheduler", "UnknownJob"]
 
@@ -90,12 +92,24 @@ class JobBusy(RuntimeError):
 
 
 class Scheduler:
-    """The scheduled jobs of one kernel; ``clock`` is injectable for tests."""
+    """The scheduled jobs of one kernel; ``clock`` is injectable for tests.
 
-    def __init__(self, engine: Engine, host: PluginHost, *, clock: Callable[[], datetime] = utcnow):
+    A handler that names ``scheduled_for`` receives the moment its run was due (Beijing time),
+    one that names ``actor`` its plugin's own actor, made by ``actor_for(plugin)``.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        host: PluginHost,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        actor_for: Callable[[str], Actor] | None = None,
+    ):
         self.engine = engine
         self.host = host
         self.clock = clock
+        self.actor_for = actor_for
         #: Seconds between two looks for due jobs in the background thread.
         self.interval = CHECK_SECONDS
         self.jobs: dict[str, Job] = {}
@@ -273,7 +287,7 @@ class Scheduler:
             )
         summary = error = None
         try:
-            result = job.spec.handler()
+            result = job.spec.handler(**self._arguments(job, due if due_only else now))
         except Exception as exc:
             log.exception("scheduled job %s failed", job.name)
             outcome, error = FAILED, f"{type(exc).__name__}: {exc}"[:2000]
@@ -300,6 +314,15 @@ class Scheduler:
         if recorded.rowcount != 1:
             log.warning("scheduled job %s ran past its lease; another process took it", job.name)
         return JobRun(job.name, outcome, summary, error, following)
+
+    def _arguments(self, job: Job, scheduled_for: datetime) -> dict[str, Any]:
+        asked = wanted(job.spec.handler, ("actor", "scheduled_for"))
+        arguments: dict[str, Any] = {}
+        if "scheduled_for" in asked:
+            arguments["scheduled_for"] = scheduled_for.astimezone(BEIJING)
+        if "actor" in asked and self.actor_for is not None:
+            arguments["actor"] = self.actor_for(job.plugin)
+        return arguments
 
 
 def full_name(record: PluginRecord, local: str) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from shequyun_sdk.times import BEIJING
 from shequyun_sdk.types import ScheduledJob
 
 __all__ = ["BEIJING", "as_utc", "first_due", "next_due"]
-
-#: Asia/Shanghai: UTC+8 all year (China keeps no daylight saving time).
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def as_utc(moment: datetime) -> datetime:
