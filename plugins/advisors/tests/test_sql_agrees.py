@@ -199,16 +199,9 @@ def facts_of(people: list[dict[str, Any]], i: int, units: dict[str, Any]) -> Fac
 
 
 @pytest.fixture
-def street_admin(shequyun_kernel, units) -> Actor:
-    return Actor(
-        user_id=1,
-        username="street",
-        display_name="潍坊新村街道",
-        grant_id=None,
-        role="identity.street_admin",
-        unit=units[WEIFANG],
-        permissions=frozenset({"residents.read"}),
-    )
+def street_admin(shequyun_actors) -> Actor:
+    """A street administrator of 潍坊新村街道, as the kernel issues them (never made by hand)."""
+    return shequyun_actors.street_admin(WEIFANG).actor
 
 
 @settings(

@@ -105,7 +105,7 @@ async def authorize(request: Request) -> Response:
     openness = _openness(request)
     server: OAuthServer = openness.server
     actor = request_actor(request)
-    if actor is None:
+    if actor is None or actor.user_id is None:  # only a person signs in (no plugin actor)
         back = request.url.path + ("?" + request.url.query if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(back, safe='')}", status_code=303)
     oauth_request = await _oauth_request(request)

@@ -9,6 +9,7 @@ so an app enabled for 徐汇区 cannot reach 浦东新区 by construction, where
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -22,7 +23,7 @@ from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor, UnitRef
 from sqlmodel import Session, col, select
 
-from ..identity import audit, scope
+from ..identity import actors, audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit, User
 from ..identity.permissions import PermissionRegistry
@@ -249,29 +250,31 @@ class AppService:
 
     def app_actor(self, app: ExternalApp, unit: UnitRef, scopes: Iterable[str]) -> Actor:
         """The app acting on its own (client credentials) at one of its units."""
-        return Actor(
-            user_id=app.user_id,
-            username=f"app.{app.slug}",
-            display_name=app.name,
-            grant_id=None,
-            role="apps.app",
-            unit=unit,
-            permissions=frozenset(scopes) & self.scopes_of(app),
-            via="app",
+        return actors.issue(
+            Actor(
+                user_id=app.user_id,
+                username=f"app.{app.slug}",
+                display_name=app.name,
+                grant_id=None,
+                role="apps.app",
+                unit=unit,
+                permissions=frozenset(scopes) & self.scopes_of(app),
+                via="app",
+            )
         )
 
     def person_actor(self, app: ExternalApp, person: Actor, enabled: Sequence[UnitRef]) -> Actor:
         """A person acting through the app: their grant, narrowed to the app's scopes and to
         the part of their grant's subtree where the app is enabled (no unit: nothing)."""
         unit = effective_unit(person.unit, enabled)
-        return Actor(
-            **{
-                **person.__dict__,
-                "unit": unit,
-                "permissions": person.permissions & self.scopes_of(app),
-                "via": f"app:{app.slug}",
-                "must_change_password": False,
-            }
+        return actors.issue(
+            dataclasses.replace(
+                person,
+                unit=unit,
+                permissions=person.permissions & self.scopes_of(app),
+                via=f"app:{app.slug}",
+                must_change_password=False,
+            )
         )
 
     # -- helpers --------------------------------------------------------------------------
