@@ -2,7 +2,7 @@
 
 The full run builds Shanghai's demo tree (16 districts, 215 streets, 6,077 committees, from
 ``identity.demo_data.load``) and writes 1,000,000 generated residents into it with
-``residents.generate.bulk_load`` (households, addresses and tags included), one committee, the
+``residents.generate_bulk.bulk_load`` (households, addresses and tags included), one committee, the
 demo cadre's, holding 4,000 of them. Then, against baselines measured in the same run:
 
 - ``residents-page1``, ``residents-page50``: one committee's first and 50th page of 50 through
@@ -106,7 +106,7 @@ def run(*, quick: bool = False, postgres_url: str | None = None) -> list[Result]
 
 
 def _reading(kernel: Any, plan: Plan, command: str) -> list[Result]:
-    from shequyun.residents.generate import bulk_load
+    from shequyun.residents.generate_bulk import bulk_load
 
     try:
         database = _database_name(kernel.engine)

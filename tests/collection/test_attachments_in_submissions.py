@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from shequyun.attachments.models import Attachment
 from shequyun.collection.fields import KINDS, WIDGETS
 from shequyun.collection.models import SubmissionKey, Task, TaskEvent
-from shequyun.collection.schema_check import check_ui
+from shequyun.collection.ui_check import check_ui
 
 from ..attachments._files import pdf, png
 from ..residents._data import id_number, resident

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from shequyun.collection import fields
-from shequyun.collection.schema_check import SUPPORTED, SchemaProblem, check_schema, check_ui
+from shequyun.collection.schema_check import SUPPORTED, SchemaProblem, check_schema
+from shequyun.collection.ui_check import check_ui
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import pytest
 from shequyun_sdk import WorkbenchCard, hookimpl
 from starlette.requests import Request
 
-from shequyun.portal.cards import collect_cards
+from shequyun.workbench.cards import collect_cards
 
 from ._plugins import manifest
 

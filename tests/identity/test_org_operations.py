@@ -11,7 +11,7 @@ from shequyun_sdk import Conflict, NotFound, ValidationFailed
 from sqlalchemy import event
 from sqlmodel import Session, func, select
 
-from shequyun.identity import orgunits
+from shequyun.identity import orgunit_steps, orgunits
 from shequyun.identity.models import AuditEntry, OrgUnit, OrgUnitChange
 from shequyun.identity.orgunits import NewUnit, StaleVersion
 
@@ -100,7 +100,7 @@ def test_a_stale_version_is_refused_even_when_the_race_is_lost_after_reading(
         other.commit()
     # ``session`` still holds version 1 in memory; the conditional UPDATE catches it.
     with pytest.raises(StaleVersion) as caught:
-        orgunits._bump(session, first, name="潍坊一村乙居委会")
+        orgunit_steps.bump(session, first, name="潍坊一村乙居委会")
     assert caught.value.status_code == 409
     assert caught.value.current["name"] == "潍坊一村甲居委会"
     assert caught.value.current["version"] == 2

@@ -8,11 +8,12 @@ import jinja2
 import pytest
 from starlette.datastructures import FormData
 
-from shequyun.collection.schema_check import check_schema, check_ui
+from shequyun.collection.schema_check import check_schema
+from shequyun.collection.ui_check import check_ui
 from shequyun.collection.validator import compile_validator
 from shequyun.i18n import gettext
 from shequyun.portal.form_renderer import FormLayout, input_id
-from shequyun.templating import KERNEL_TEMPLATES
+from shequyun.templating import FEATURE_TEMPLATES, KERNEL_TEMPLATES
 
 HOUSEHOLD = {
     "schema": {
@@ -172,7 +173,7 @@ class _Form(HTMLParser):
 
 def draw(view) -> str:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(KERNEL_TEMPLATES),
+        loader=jinja2.FileSystemLoader([KERNEL_TEMPLATES, *FEATURE_TEMPLATES]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )

@@ -10,7 +10,7 @@ from shequyun_sdk import ResidentAttribute, hookimpl
 from sqlmodel import Session, select
 
 from shequyun.identity.models import AuditEntry
-from shequyun.portal import residents_pages
+from shequyun.residents import pages as residents_pages
 from shequyun.residents.models import Resident, ResidentChange
 
 from ..residents._data import id_number, resident

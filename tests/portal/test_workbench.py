@@ -10,7 +10,7 @@ from shequyun_sdk import WorkbenchCard, hookimpl
 from sqlmodel import Session
 
 from shequyun.collection.models import Campaign
-from shequyun.portal.workbench import age_bands, band_labels, tag_counts
+from shequyun.workbench.pages import age_bands, band_labels, tag_counts
 
 from ..collection._forms import COMMITTEE_COUNT
 from ..residents._data import id_number

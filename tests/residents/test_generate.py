@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import Session, select
 
-from shequyun.residents.generate import bulk_load, generate_homes, generate_rows
+from shequyun.residents.generate import generate_homes, generate_rows
+from shequyun.residents.generate_bulk import bulk_load
 from shequyun.residents.idnumber import birth_date_of, gender_of, validate_id
 from shequyun.residents.models import Resident
 from shequyun.residents.validation import clean_resident

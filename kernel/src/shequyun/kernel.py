@@ -34,6 +34,7 @@ from .attachments.storage import BlobStore
 from .calendar import service as calendar_service
 from .collection.service import CollectionService
 from .db import make_engine, session_scope
+from .defaults import DEFAULT_PLUGINS
 from .enablement import Enablement
 from .events import EventBus
 from .identity import actors, audit, scope, tree
@@ -64,8 +65,6 @@ log = logging.getLogger("shequyun.kernel")
 
 def default_plugin_modules() -> list[Any]:
     """The kernel's own features, registered through the same hooks as any plugin."""
-    from .defaults import DEFAULT_PLUGINS
-
     return list(DEFAULT_PLUGINS)
 
 

@@ -38,7 +38,11 @@ __all__ = ["Renderer"]
 
 log = logging.getLogger("shequyun.templating")
 
+#: The portal shell's templates (``base.html``, ``home.html``).
 KERNEL_TEMPLATES = Path(__file__).parent / "templates"
+#: Each kernel feature keeps its templates in ``<feature>/templates/<feature>/…`` (as Django
+#: apps do), so a template keeps one name wherever its folder lives.
+FEATURE_TEMPLATES = sorted(p for p in Path(__file__).parent.glob("*/templates") if p.is_dir())
 #: What ``_(`` becomes in a plugin's template: ``_in_catalog("<plugin>", …)``.
 DOMAIN_GETTEXT = "_in_catalog"
 
@@ -120,7 +124,10 @@ class Renderer:
             domains[os.path.normpath(path)] = record.name
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(
-                [jinja2.FileSystemLoader(KERNEL_TEMPLATES), jinja2.PrefixLoader(prefixed)]
+                [
+                    jinja2.FileSystemLoader([KERNEL_TEMPLATES, *FEATURE_TEMPLATES]),
+                    jinja2.PrefixLoader(prefixed),
+                ]
             ),
             autoescape=jinja2.select_autoescape(default=True),
             undefined=jinja2.StrictUndefined,

@@ -11,104 +11,28 @@ version.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from threading import Lock
 from typing import Any
 
-import orjson
-from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
+from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, or_, select
 
-from ..attachments.service import AttachmentService
-from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
-from ..residents.service import READ as RESIDENTS_READ
-from ..residents.service import ResidentFilters, ResidentService
-from . import prepared
-from .files import FileAnswer, FileFields, claim_for_task
-from .forms import PUBLISH, FormService
-from .models import Campaign, CampaignTarget, FormVersion, Task, TaskEvent, utcnow
+from .forms import PUBLISH
+from .models import Campaign, CampaignTarget, FormVersion, Task, utcnow
+from .tasks import FILL, RESULTS, REVIEW, WRITEBACK_TARGETS, TaskFlow, raise_invalid
 
 __all__ = ["FILL", "RESULTS", "REVIEW", "CampaignService"]
 
-FILL = "collection.fill"
-REVIEW = "collection.review"
-RESULTS = "collection.results"
-MAX_DATA_BYTES = 2_000_000
 ROSTER_FILTER_KEYS = {"tags", "age_min", "age_max", "registration", "compound", "building"}
-WRITEBACK_TARGETS = {"phone", "registration", "tags"}
 
 
-@dataclass(frozen=True)
-class Submitted:
-    task: Task
-    replayed: bool
-    # The task's campaign and unit, loaded with it: while they are held, the session finds
-    # them again without a query (its identity map keeps only what someone holds).
-    campaign: Campaign | None = None
-    unit: OrgUnit | None = None
-
-
-class CampaignService:
-    def __init__(
-        self,
-        forms: FormService,
-        residents: ResidentService,
-        events: EventBus,
-        attachments: AttachmentService,
-    ) -> None:
-        self.forms = forms
-        self.residents = residents
-        self.events = events
-        self.attachments = attachments
-        self._validators: dict[int, Any] = {}
-        self._files: dict[int, FileFields] = {}
-        self._versions: dict[int, FormVersion] = {}
-        self._lock = Lock()
-
-    # -- validators ------------------------------------------------------------------------
-
-    def validator(self, version: FormVersion) -> Any:
-        """The compiled validator of a published version (compiled once per process)."""
-        assert version.id is not None
-        cached = self._validators.get(version.id)
-        if cached is None:
-            from .validator import compile_validator
-
-            with self._lock:
-                cached = self._validators.get(version.id)
-                if cached is None:
-                    cached = compile_validator(version.schema_, ui=version.ui)
-                    self._validators[version.id] = cached
-        return cached
-
-    def file_fields(self, version: FormVersion) -> FileFields:
-        """The attachment questions of a version (found once per process)."""
-        assert version.id is not None
-        found = self._files.get(version.id)
-        if found is None:
-            found = self._files.setdefault(version.id, FileFields(version.schema_, version.ui))
-        return found
-
-    def published_version(self, session: Session, version_id: int) -> FormVersion:
-        """A published form version, read once per process: published versions never change,
-        and decoding a 250-field schema on every submission is most of a submission's cost."""
-        cached = self._versions.get(version_id)
-        if cached is None:
-            version = session.get(FormVersion, version_id)
-            assert version is not None
-            if version.status != "published":
-                return version
-            session.expunge(version)
-            cached = self._versions.setdefault(version_id, version)
-        return cached
+class CampaignService(TaskFlow):
+    """Campaigns: opening one, finding them, and (through :class:`~.tasks.TaskFlow`) tasks."""
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -156,7 +80,7 @@ class CampaignService:
                 {"field": "roster_filter", "message": "只有按居民名单填报时才能设置筛选与回写"}
             )
         targets = self._targets(session, actor, body.get("targets"), errors)
-        _raise(errors)
+        raise_invalid(errors)
         assert actor is not None and actor.unit is not None and version.id is not None
         assert starts_at is not None and deadline is not None and isinstance(title, str)
         campaign = Campaign(
@@ -285,15 +209,6 @@ class CampaignService:
                 return campaign
         raise NotFound("找不到该采集任务")
 
-    def task(self, session: Session, actor: Actor | None, task_id: int, permission: str) -> Task:
-        task = session.get(Task, task_id)
-        if task is None:
-            raise NotFound("找不到该填报任务")
-        unit = session.get(OrgUnit, task.unit_id)
-        assert unit is not None
-        _check_task_scope(actor, unit, permission)
-        return task
-
     def my_tasks(
         self, session: Session, actor: Actor | None, *, status: str | None = None, limit: int = 200
     ) -> list[tuple[Task, Campaign, OrgUnit]]:
@@ -310,322 +225,9 @@ class CampaignService:
             query = query.where(Task.status == status)
         return list(session.exec(query))
 
-    def history(self, session: Session, task_id: int) -> list[dict[str, Any]]:
-        return [
-            {
-                "at": e.at.isoformat(),
-                "action": e.action,
-                "actor": e.actor_username,
-                "comment": e.comment,
-            }
-            for e in session.exec(
-                select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(col(TaskEvent.id))
-            )
-        ]
-
-    def roster(
-        self, session: Session, actor: Actor | None, task: Task, campaign: Campaign
-    ) -> list[dict[str, Any]]:
-        """Prefilled rows for a roster task: the matching residents of the task's committee."""
-        unit = session.get(OrgUnit, task.unit_id)
-        assert unit is not None
-        spec = campaign.roster_filter
-        filters = ResidentFilters(
-            tags=tuple(spec.get("tags", ())),
-            age_min=spec.get("age_min"),
-            age_max=spec.get("age_max"),
-            registration=spec.get("registration"),
-            compound=spec.get("compound"),
-            building=spec.get("building"),
-            unit_code=unit.code,
-        )
-        items: list[dict[str, Any]] = []
-        after = None
-        while True:
-            page = self.residents.search(
-                session, actor, filters, after=after, limit=500, permission=RESIDENTS_READ
-            )
-            items += page.items
-            if page.next_cursor is None:
-                return items
-            after = page.next_cursor
-
     # -- filling ---------------------------------------------------------------------------
 
-    def save_draft(
-        self, session: Session, actor: Actor | None, task_id: int, data: Any, version: Any
-    ) -> Task:
-        task = self.task(session, actor, task_id, FILL)
-        campaign = self._open_campaign(session, task)
-        _check_data_shape(data)
-        if task.status == "submitted":
-            raise Conflict("已提交的填报不能再保存草稿；如需修改请联系发布方退回", field="status")
-        if version != task.version:
-            raise Conflict(
-                "该填报已被他人修改，请刷新后重试",
-                field="version",
-                code="stale_version",
-                extra={"current": self.task_view(session, task, campaign)},
-            )
-        version = self.published_version(session, campaign.form_version_id)
-        files = self._file_answers(version, campaign, data, task.data)
-        self._bump(session, task, actor, "draft_saved", None, data=data, status="draft")
-        self._claim_files(session, actor, task, files)
-        return task
-
-    def submit(
-        self, session: Session, actor: Actor | None, task_id: int, data: Any, client_key: Any
-    ) -> Submitted:
-        if not isinstance(client_key, str) or not 8 <= len(client_key) <= 80:
-            raise ValidationFailed(
-                "请提供 8-80 位的提交编号 client_key（重复提交时不变）", field="client_key"
-            )
-        # The task, its unit and campaign, and whether this key was already used: one query.
-        row = session.exec(
-            prepared.TASK_FOR_SUBMIT, params={"task_id": task_id, "client_key": client_key}
-        ).first()
-        if row is None:
-            raise NotFound("找不到该填报任务")
-        task, unit, campaign, replayed_version = row
-        _check_task_scope(actor, unit, FILL)
-        if replayed_version is not None:
-            return Submitted(task, True, campaign, unit)
-        self._open_campaign(session, task)  # the campaign just loaded: no second query
-        _check_data_shape(data)
-        if task.status == "submitted":
-            raise Conflict("该任务已提交；如需修改请联系发布方退回", field="status")
-        version = self.published_version(session, campaign.form_version_id)
-        errors = self._validate(session, actor, task, campaign, version, data)
-        if errors:
-            raise ValidationFailed(
-                f"{errors[0]['field']}：{errors[0]['message']}"
-                + (f"（共 {len(errors)} 处问题）" if len(errors) > 1 else ""),
-                field=errors[0]["field"],
-                details=errors,
-            )
-        # Everything that needs no lock is done before the first write: on SQLite, writers
-        # take turns from their first write to their commit.
-        stored = self._without_hidden(version, campaign, data)
-        files = self._file_answers(version, campaign, stored, task.data)
-        # The key goes in first: a concurrent duplicate waits on it and then replays.
-        try:
-            prepared.add_key(session, task_id, client_key, task.version + 1, utcnow())
-        except IntegrityError:
-            session.rollback()
-            task = self.task(session, actor, task_id, FILL)
-            return Submitted(task, True, session.get(Campaign, task.campaign_id))
-        resubmission = task.status == "returned"
-        now = utcnow()
-        self._bump(
-            session,
-            task,
-            actor,
-            "resubmitted" if resubmission else "submitted",
-            None,
-            data=stored,
-            form_version_id=version.id,
-            status="submitted",
-            submitted_at=now,
-            on_time=now <= _aware(campaign.deadline),
-        )
-        self._claim_files(session, actor, task, files)
-        if campaign.mode == "roster" and campaign.writeback:
-            self._write_back(session, actor, campaign, data)
-        self.events.publish(
-            session,
-            "collection.submission.changed" if resubmission else "collection.submission.created",
-            self._event(task, campaign),
-        )
-        return Submitted(task, False, campaign, unit)
-
-    def return_task(
-        self, session: Session, actor: Actor | None, task_id: int, comment: Any
-    ) -> Task:
-        if not isinstance(comment, str) or not 2 <= len(comment.strip()) <= 1000:
-            raise ValidationFailed("请写明退回原因（2-1000 个字）", field="comment")
-        task = self.task(session, actor, task_id, REVIEW)
-        campaign = self._open_campaign(session, task)
-        if task.status != "submitted":
-            raise Conflict("只能退回已提交的填报", field="status")
-        self._bump(session, task, actor, "returned", comment.strip(), status="returned")
-        self.events.publish(
-            session,
-            "collection.submission.returned",
-            {**self._event(task, campaign), "comment": comment.strip()},
-        )
-        return task
-
-    def task_view(self, session: Session, task: Task, campaign: Campaign) -> dict[str, Any]:
-        unit = session.get(OrgUnit, task.unit_id)
-        assert unit is not None
-        return {
-            "id": task.id,
-            "campaign_id": campaign.id,
-            "campaign": campaign.title,
-            "deadline": _aware(campaign.deadline).isoformat(),
-            "mode": campaign.mode,
-            "unit": {"code": unit.code, "name": unit.name},
-            "status": task.status,
-            "data": task.data,
-            "version": task.version,
-            "submitted_at": task.submitted_at.isoformat() if task.submitted_at else None,
-            "on_time": task.on_time,
-            "overdue": task.status != "submitted" and utcnow() > _aware(campaign.deadline),
-        }
-
     # -- helpers ---------------------------------------------------------------------------
-
-    def _open_campaign(self, session: Session, task: Task) -> Campaign:
-        campaign = session.get(Campaign, task.campaign_id)
-        assert campaign is not None
-        if campaign.status != "open" or task.withdrawn:
-            raise Conflict("该采集任务已结束", field="campaign")
-        if utcnow() < _aware(campaign.starts_at):
-            raise Conflict("该采集任务尚未开始", field="campaign")
-        return campaign
-
-    def _bump(
-        self,
-        session: Session,
-        task: Task,
-        actor: Actor | None,
-        action: str,
-        comment: str | None,
-        **changes: Any,
-    ) -> None:
-        """Write ``changes`` to the task and advance its version in one conditional UPDATE: of
-        two concurrent changes (two cadres, two client keys) exactly one goes through, the
-        other gets 409. The task object shows the written values afterwards (without being
-        marked changed: nothing is left for the session to flush)."""
-        assert task.id is not None
-        old = task.version
-        now = utcnow()
-        changes.update(version=old + 1, updated_at=now)
-        if not prepared.bump_task(session, task.id, old, changes):
-            session.rollback()
-            raise Conflict(
-                "该填报刚被他人修改，请刷新后重试", field="version", code="stale_version"
-            )
-        for key, value in changes.items():  # written: nothing left for the next flush
-            set_committed_value(task, key, value)
-        prepared.add_task_event(
-            session,
-            task.id,
-            action,
-            now,
-            actor.user_id if actor else None,
-            actor.username if actor else None,
-            comment,
-        )
-
-    def _file_answers(
-        self, version: FormVersion, campaign: Campaign, data: Any, previous: Any
-    ) -> tuple[list[FileAnswer], list[FileAnswer]] | None:
-        """The files ``data`` refers to and those ``previous`` (the task's answers before this
-        change) referred to; None when the form has no file questions."""
-        files = self.file_fields(version)
-        if not files:
-            return None
-        roster = campaign.mode == "roster"
-        return files.answers(data, roster=roster), files.answers(previous, roster=roster)
-
-    def _claim_files(
-        self,
-        session: Session,
-        actor: Actor | None,
-        task: Task,
-        files: tuple[list[FileAnswer], list[FileAnswer]] | None,
-    ) -> None:
-        """Claim the files the task's answers refer to and release those only its previous
-        answers referred to (after ``_bump``: the task's row lock orders concurrent saves).
-        Raises ValidationFailed; nothing may be committed then."""
-        if files is not None:
-            claim_for_task(self.attachments, session, actor, task, *files)
-
-    def _validate(
-        self,
-        session: Session,
-        actor: Actor | None,
-        task: Task,
-        campaign: Campaign,
-        version: FormVersion,
-        data: dict[str, Any],
-    ) -> list[dict[str, str]]:
-        validator = self.validator(version)
-        if campaign.mode == "unit":
-            return [{"field": e.path, "message": e.message} for e in validator.errors(data)]
-        rows = data.get("rows")
-        if set(data) != {"rows"} or not isinstance(rows, list):
-            return [{"field": "rows", "message": "按名单填报时应提交 rows 列表"}]
-        allowed = {r["id"] for r in self.roster(session, actor, task, campaign)}
-        errors: list[dict[str, str]] = []
-        seen: set[Any] = set()
-        for index, row in enumerate(rows):
-            if not isinstance(row, dict):
-                errors.append({"field": f"rows[{index}]", "message": "应为对象"})
-                continue
-            resident_id = row.get("resident_id")
-            if resident_id not in allowed:
-                errors.append({"field": f"rows[{index}].resident_id", "message": "不在本次名单中"})
-            elif resident_id in seen:
-                errors.append({"field": f"rows[{index}].resident_id", "message": "重复"})
-            seen.add(resident_id)
-            answers = {k: v for k, v in row.items() if k != "resident_id"}
-            errors += [
-                {
-                    "field": f"rows[{index}].{e.path}" if e.path else f"rows[{index}]",
-                    "message": e.message,
-                }
-                for e in validator.errors(answers)
-            ]
-        return errors
-
-    def _without_hidden(
-        self, version: FormVersion, campaign: Campaign, data: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Answers to fields the form hid (``visible_if``) are not kept."""
-        validator = self.validator(version)
-        if campaign.mode == "unit":
-            return dict(validator.strip_hidden(data))
-        return {
-            "rows": [
-                {
-                    "resident_id": row.get("resident_id"),
-                    **validator.strip_hidden({k: v for k, v in row.items() if k != "resident_id"}),
-                }
-                for row in data["rows"]
-            ]
-        }
-
-    def _write_back(
-        self, session: Session, actor: Actor | None, campaign: Campaign, data: dict[str, Any]
-    ) -> None:
-        for row in data["rows"]:
-            changes = {
-                target: row[field]
-                for field, target in campaign.writeback.items()
-                if field in row and row[field] not in (None, "")
-            }
-            if not changes:
-                continue
-            resident = self.residents.get(session, actor, row["resident_id"])
-            self.residents.update(
-                session,
-                actor,
-                row["resident_id"],
-                changes,
-                version=resident.version,
-                source="collection",
-            )
-
-    def _event(self, task: Task, campaign: Campaign) -> dict[str, Any]:
-        return {
-            "campaign_id": campaign.id,
-            "task_id": task.id,
-            "unit_id": task.unit_id,
-            "status": task.status,
-            "version": task.version,
-        }
 
 
 def _check_roster(spec: Any, writeback: Any, version: FormVersion) -> list[dict[str, str]]:
@@ -662,19 +264,6 @@ def _check_roster(spec: Any, writeback: Any, version: FormVersion) -> list[dict[
     return errors
 
 
-def _check_data_shape(data: Any) -> None:
-    if not isinstance(data, dict):
-        raise ValidationFailed("填报内容应为 JSON 对象", field="data")
-    try:
-        size = len(orjson.dumps(data))
-    except TypeError:
-        raise ValidationFailed(
-            "填报内容无法保存：只能包含 JSON 值，且嵌套不超过 250 层", field="data"
-        ) from None
-    if size > MAX_DATA_BYTES:
-        raise ValidationFailed("填报内容过大", field="data")
-
-
 def _datetime(raw: Any) -> datetime | None:
     if not isinstance(raw, str):
         return None
@@ -683,25 +272,3 @@ def _datetime(raw: Any) -> datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _check_task_scope(actor: Actor | None, unit: OrgUnit, permission: str) -> None:
-    """403 for a task the actor sees but may not act on this way, 404 for one out of sight."""
-    if not scope.can(actor, permission, unit_ref(unit)):
-        if any(scope.can(actor, p, unit_ref(unit)) for p in (FILL, REVIEW, RESULTS)):
-            raise Forbidden("您没有权限对该填报任务执行此操作")
-        raise NotFound("找不到该填报任务")
-
-
-def _raise(errors: list[dict[str, str]]) -> None:
-    if errors:
-        raise ValidationFailed(
-            f"{errors[0]['field']}：{errors[0]['message']}"
-            + (f"（共 {len(errors)} 处问题）" if len(errors) > 1 else ""),
-            field=errors[0]["field"],
-            details=errors,
-        )

@@ -21,7 +21,8 @@ PUBLISH = "collection.publish"
 
 
 def _problems(schema: Any, ui: Any) -> list[dict[str, str]]:
-    from .schema_check import check_schema, check_ui
+    from .schema_check import check_schema
+    from .ui_check import check_ui
 
     problems = [{"field": f"schema{p.path}", "message": p.message} for p in check_schema(schema)]
     if not problems:

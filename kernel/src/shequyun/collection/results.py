@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 from ..identity import scope
 from ..identity.models import OrgUnit
 from . import fields
-from .campaigns import RESULTS, _aware
+from .campaigns import RESULTS
 from .models import Campaign, FormVersion, Task, utcnow
+from .tasks import aware
 
 __all__ = ["LEVEL_COLUMNS", "ExportColumns", "aggregate", "export_rows", "progress"]
 
@@ -70,7 +71,7 @@ def progress(
         if status == "submitted" and on_time:
             tally["on_time"] += number
     names = _names(session, [g for g in tallies if g is not None])
-    past_deadline = utcnow() > _aware(campaign.deadline)
+    past_deadline = utcnow() > aware(campaign.deadline)
     groups: list[dict[str, Any]] = []
     total: Counter[str] = Counter()
     for group_id, tally in tallies.items():
@@ -106,7 +107,7 @@ def progress(
     totals["completion"] = _ratio(totals["submitted"], totals["expected"])
     return {
         "level": level,
-        "deadline": _aware(campaign.deadline).isoformat(),
+        "deadline": aware(campaign.deadline).isoformat(),
         "groups": groups,
         "total": totals,
     }

@@ -1,4 +1,4 @@
-"""Submissions checked against a form: compiled once into Python, every error in Chinese.
+r"""Submissions checked against a form: compiled once into Python, every error in Chinese.
 
 ``compile_validator`` writes Python source for one form, as fastjsonschema does, so a
 submission is checked by straight-line code with the schema's limits, choices and patterns
@@ -10,7 +10,7 @@ costs the same either way).
 Within the keywords ``schema_check`` accepts, a document is valid exactly when jsonschema's
 ``Draft202012Validator`` (with ``fields.format_checker()``) says so, and every failing location
 it reports is reported here, except that ``pattern`` follows ECMA-262 where Python's ``re``
-differs (``\\d`` is ``[0-9]``, ``$`` does not match before a final newline): see forms.md.
+differs (``\d`` is ``[0-9]``, ``$`` does not match before a final newline): see forms.md.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from typing import Any
 
 from . import fields
 from .fields import FORMATS, SAFE_NAME, TYPE_NAMES, describe, tag, unique
-from .schema_check import SchemaProblem, check_schema, check_ui
-
-__all__ = ["FieldError", "InvalidForm", "Validator", "compile_validator"]
-
-_MISSING = object()
+from .schema_check import SchemaProblem, check_schema
+from .ui_check import check_ui
+from .visibility import MISSING, VisibilityPlan, is_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +63,7 @@ class Validator:
         valid: Callable[[object], bool],
         collect: Callable[[object, list[FieldError]], object],
         source: str,
-        plan: _Plan,
+        plan: VisibilityPlan,
     ) -> None:
         self.is_valid: Callable[[object], bool] = valid
         """Whether ``data`` is a valid submission: stops at the first error."""
@@ -102,7 +100,7 @@ def compile_validator(schema: object, ui: object = None) -> Validator:
         problems = check_ui(ui, schema)
     if problems or not isinstance(schema, dict):
         raise InvalidForm(problems)
-    plan = _Plan(schema, ui if isinstance(ui, dict) else {})
+    plan = VisibilityPlan(schema, ui if isinstance(ui, dict) else {})
     namespace: dict[str, Any] = dict(_RUNTIME)
     sources = []
     for fast in (True, False):
@@ -112,92 +110,6 @@ def compile_validator(schema: object, ui: object = None) -> Validator:
     source = "\n\n".join(sources)
     exec(compile(source, "<form validator>", "exec"), namespace)
     return Validator(namespace["is_valid"], namespace["collect"], source, plan)
-
-
-# -- visible_if -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Condition:
-    name: str
-    sibling: str
-    wanted: frozenset[Any]
-
-
-class _Plan:
-    """The ``visible_if`` conditions of a form, by the dotted path of the object they are in."""
-
-    def __init__(self, schema: dict[str, Any], ui: dict[str, Any]) -> None:
-        index = fields.field_index(schema)
-        specs = ui.get("fields") or {}
-        found: dict[str, dict[str, _Condition]] = {}
-        for path, info in index.items():
-            condition = (specs.get(path) or {}).get("visible_if")
-            if condition:
-                values = condition.get("in", [condition.get("equals")])
-                sibling = index[condition["field"]].name
-                wanted = frozenset(tag(value) for value in values)
-                found.setdefault(info.parent, {})[info.name] = _Condition(
-                    info.name, sibling, wanted
-                )
-        self.conditions = {parent: _ordered(each) for parent, each in found.items()}
-        self.shapes = {
-            path: "rows" if "array" in fields.types_of(info.schema) else "object"
-            for path, info in index.items()
-            if info.kind in ("table", "address", "group")
-        }
-
-    def strip(self, value: object, parent: str) -> object:
-        if not isinstance(value, dict):
-            return value
-        hidden = _hidden(value, self.conditions.get(parent, ()))
-        kept = {}
-        for key, item in value.items():
-            if key in hidden:
-                continue
-            path = f"{parent}.{key}" if parent else key
-            shape = self.shapes.get(path)
-            if shape == "object":
-                item = self.strip(item, path)
-            elif shape == "rows" and isinstance(item, list):
-                item = [self.strip(row, path) for row in item]
-            kept[key] = item
-        return kept
-
-
-def _ordered(conditions: dict[str, _Condition]) -> list[_Condition]:
-    """Conditions so that a field's sibling is decided before it (``check_ui`` refused loops)."""
-    done: list[_Condition] = []
-    placed: set[str] = set()
-    for condition in conditions.values():
-        chain = [condition]
-        while chain[-1].sibling in conditions and chain[-1].sibling not in placed:
-            chain.append(conditions[chain[-1].sibling])
-        for each in reversed(chain):
-            if each.name not in placed:
-                placed.add(each.name)
-                done.append(each)
-    return done
-
-
-def _shown(value: object, wanted: frozenset[Any]) -> bool:
-    """A condition met: the sibling's value is wanted or, for a multiple choice, contains one."""
-    if isinstance(value, list):
-        return any(tag(item) in wanted for item in value)
-    return tag(value) in wanted
-
-
-def _hidden(value: dict[str, Any], conditions: Any) -> set[str]:
-    hidden: set[str] = set()
-    for condition in conditions:
-        sibling = value.get(condition.sibling, _MISSING)
-        if (
-            sibling is _MISSING
-            or condition.sibling in hidden
-            or not _shown(sibling, condition.wanted)
-        ):
-            hidden.add(condition.name)
-    return hidden
 
 
 # -- the code ---------------------------------------------------------------------------------
@@ -256,12 +168,12 @@ _RUNTIME: dict[str, Any] = {
         "frozenset": frozenset,
     },
     "_FE": FieldError,
-    "_MISSING": _MISSING,
+    "MISSING": MISSING,
     "_is_integer": _is_integer,
     "_is_number": _is_number,
     "_not_multiple": _not_multiple,
     "_extra": _extra,
-    "_shown": _shown,
+    "is_shown": is_shown,
     "_tag": tag,
     "_unique": unique,
 }
@@ -287,7 +199,7 @@ _Segment = tuple[str, str]  # ("key", name) or ("index", loop variable)
 class _Writer:
     """Writes ``is_valid(data)`` (``fast``) or ``collect(data, E)`` for one schema."""
 
-    def __init__(self, schema: dict[str, Any], plan: _Plan, *, fast: bool) -> None:
+    def __init__(self, schema: dict[str, Any], plan: VisibilityPlan, *, fast: bool) -> None:
         self.schema = schema
         self.defs: Mapping[str, Any] = schema.get("$defs") or {}
         self.plan = plan
@@ -509,13 +421,13 @@ class _Writer:
             if name in shown:
                 self.emit(d, f"if {shown[name]}:")
                 depth = d + 1
-            self.emit(depth, f"{value} = {v}.get({name!r}, _MISSING)")
+            self.emit(depth, f"{value} = {v}.get({name!r}, MISSING)")
             if name in required:
-                self.emit(depth, f"if {value} is _MISSING:")
+                self.emit(depth, f"if {value} is MISSING:")
                 self.fail(depth + 1, inner, child_field, "required", "必填")
                 header = "else:"
             else:
-                header = f"if {value} is not _MISSING:"
+                header = f"if {value} is not MISSING:"
             self.block(depth, header, self.node, child, value, inner, child_field, depth + 1)
         for name in required:
             if isinstance(name, str) and name not in properties:
@@ -541,9 +453,9 @@ class _Writer:
         flags: dict[str, str] = {}
         for condition in self.plan.conditions.get(field, ()):
             sibling, flag = self.fresh("s"), self.fresh("shown")
-            self.emit(d, f"{sibling} = {v}.get({condition.sibling!r}, _MISSING)")
+            self.emit(d, f"{sibling} = {v}.get({condition.sibling!r}, MISSING)")
             test = (
-                f"{sibling} is not _MISSING and _shown({sibling}, {self.const(condition.wanted)})"
+                f"{sibling} is not MISSING and is_shown({sibling}, {self.const(condition.wanted)})"
             )
             if condition.sibling in flags:
                 test = f"{flags[condition.sibling]} and {test}"

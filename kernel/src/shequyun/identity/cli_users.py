@@ -19,9 +19,10 @@ from sqlmodel import Session, col, select
 from ..cli_support import acting_actor, migrated_kernel
 from . import audit
 from .directory import create_user, grant_role
+from .grant_rules import USERS_MANAGE
 from .models import OrgUnit, User
 from .passwords import check_policy
-from .user_import import COLUMNS, MAX_IMPORT_BYTES, USERS_MANAGE, ImportReport, import_users
+from .user_import import COLUMNS, MAX_IMPORT_BYTES, ImportReport, import_users
 
 if TYPE_CHECKING:
     from ..kernel import Kernel

@@ -12,23 +12,44 @@ does not exist. ``by=None`` means the operator's command line, which reaches eve
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeGuard
+from datetime import date
+from typing import Any
 
-from shequyun_sdk import Conflict, NotFound, ValidationFailed
+from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor, UnitRef
-from sqlalchemy import String, func, literal, or_, update
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from . import audit, scope
 from .auth import unit_ref
-from .directory import as_dict, create_unit, unit_by_code
-from .models import LEVEL_NAMES, LEVELS, OrgUnit, OrgUnitChange
+from .directory import create_unit, unit_by_code
+from .models import OrgUnit
+from .orgunit_steps import (
+    NewUnit,
+    StaleVersion,
+    brief,
+    bump,
+    check_dates,
+    check_new_units,
+    check_open,
+    check_parent_level,
+    check_version,
+    checked_name,
+    is_code,
+    level_below,
+    level_name,
+    move_child,
+    open_children,
+    rebase,
+    record_audit,
+    record_history,
+    reload,
+    shanghai_today,
+    user_id_of,
+)
 
 __all__ = [
     "ORG_MANAGE",
@@ -51,41 +72,6 @@ __all__ = [
 
 ORG_VIEW = "identity.org.view"
 ORG_MANAGE = "identity.org.manage"
-_SHANGHAI = timezone(timedelta(hours=8))
-# ASCII digits only, and no trailing newline: ``\d`` and ``$`` would let both through.
-_CODE = re.compile(r"[0-9]{12}")
-
-
-def is_code(value: object) -> TypeGuard[str]:
-    """Whether ``value`` is a well-formed org-unit code: exactly 12 ASCII digits."""
-    return isinstance(value, str) and _CODE.fullmatch(value) is not None
-
-
-def shanghai_today() -> date:
-    """Today's date in Shanghai: the day an operation takes effect when none is given."""
-    return datetime.now(_SHANGHAI).date()
-
-
-class StaleVersion(Conflict):
-    """The unit changed since the caller read it; ``current`` holds its values now."""
-
-    code = "stale_version"
-
-    def __init__(self, unit: OrgUnit) -> None:
-        super().__init__(
-            f"{unit.name} 已被他人修改（当前版本 {unit.version}），请刷新后重试",
-            field="version",
-        )
-        self.current = as_dict(unit)
-
-
-@dataclass(frozen=True)
-class NewUnit:
-    """A unit to create by a split or a merge; ``children`` are codes to move under it."""
-
-    code: str
-    name: str
-    children: Sequence[str] = field(default_factory=tuple)
 
 
 # -- finding units ----------------------------------------------------------------------------
@@ -179,10 +165,10 @@ def create(
 ) -> OrgUnit:
     """A new unit below ``parent``; its level is the one below the parent's unless given."""
     above = find(session, parent, by=by, field="parent")
-    below = _level_below(above)
+    below = level_below(above)
     if level is not None and level != below:
         raise ValidationFailed(
-            f"{above.name}（{_level_name(above.level)}）下只能设立{_level_name(below)}级单位",
+            f"{above.name}（{level_name(above.level)}）下只能设立{level_name(below)}级单位",
             field="level",
         )
     if opened_on is not None and above.opened_on is not None and opened_on < above.opened_on:
@@ -194,9 +180,9 @@ def create(
         level=below,
         parent=above,
         opened_on=opened_on,
-        actor_user_id=_user_id(by),
+        actor_user_id=user_id_of(by),
     )
-    _audit(session, "org.unit.created", by, unit, {"parent": above.code, "name": unit.name})
+    record_audit(session, "org.unit.created", by, unit, {"parent": above.code, "name": unit.name})
     return unit
 
 
@@ -211,15 +197,15 @@ def rename(
 ) -> OrgUnit:
     """Give the unit a new name; ``version`` must be the one the caller read."""
     unit = find(session, code, by=by)
-    new_name = _name(name, "name")
-    _check_version(unit, version)
+    new_name = checked_name(name, "name")
+    check_version(unit, version)
     if new_name == unit.name:
         return unit
     old_name = unit.name
-    _bump(session, unit, name=new_name)
-    _history(session, unit, "renamed", by, on, {"from": old_name, "to": new_name})
-    _audit(session, "org.unit.renamed", by, unit, {"from": old_name, "to": new_name})
-    return _reload(session, unit)
+    bump(session, unit, name=new_name)
+    record_history(session, unit, "renamed", by, on, {"from": old_name, "to": new_name})
+    record_audit(session, "org.unit.renamed", by, unit, {"from": old_name, "to": new_name})
+    return reload(session, unit)
 
 
 def move(
@@ -241,20 +227,20 @@ def move(
             f"不能把 {unit.name} 移到它自己或它的下级 {target.name} 之下（会形成循环）",
             field="parent",
         )
-    _check_open(unit, "code")
-    _check_parent_level(target, unit.level, "parent")
-    _check_open(target, "parent")
+    check_open(unit, "code")
+    check_parent_level(target, unit.level, "parent")
+    check_open(target, "parent")
     if target.id == unit.parent_id:
         raise ValidationFailed(f"{unit.name} 已在 {target.name} 之下", field="parent")
-    _check_version(unit, version)
+    check_version(unit, version)
     source = session.get(OrgUnit, unit.parent_id)
     assert source is not None
-    _bump(session, unit, parent_id=target.id)
-    moved = _rebase(session, unit, target)
-    detail = {"from": _brief(source), "to": _brief(target), "subtree": moved}
-    _history(session, unit, "moved", by, on, detail)
-    _audit(session, "org.unit.moved", by, unit, detail)
-    return _reload(session, unit), moved
+    bump(session, unit, parent_id=target.id)
+    moved = rebase(session, unit, target)
+    detail = {"from": brief(source), "to": brief(target), "subtree": moved}
+    record_history(session, unit, "moved", by, on, detail)
+    record_audit(session, "org.unit.moved", by, unit, detail)
+    return reload(session, unit), moved
 
 
 def close(
@@ -268,8 +254,8 @@ def close(
 ) -> OrgUnit:
     """Close the unit from ``closed_on``; refused while a child is still open on that day."""
     unit = find(session, code, by=by)
-    _check_open(unit, "code")
-    _check_dates(unit, closed_on, "closed_on")
+    check_open(unit, "code")
+    check_dates(unit, closed_on, "closed_on")
     following = None
     if successor is not None:
         following = find(session, successor, by=by, field="successor")
@@ -277,8 +263,8 @@ def close(
             raise ValidationFailed(
                 f"接续单位应是与 {unit.name} 同级的另一个单位", field="successor"
             )
-        _check_open(following, "successor")
-    still_open = _open_children(session, unit, closed_on)
+        check_open(following, "successor")
+    still_open = open_children(session, unit, closed_on)
     if still_open:
         names = "、".join(c.name for c in still_open[:5]) + (" 等" if len(still_open) > 5 else "")
         raise ValidationFailed(
@@ -287,8 +273,8 @@ def close(
             field="closed_on",
             details=[{"field": "children", "message": f"{c.code} {c.name}"} for c in still_open],
         )
-    _check_version(unit, version)
-    _bump(
+    check_version(unit, version)
+    bump(
         session,
         unit,
         closed_on=closed_on,
@@ -296,10 +282,10 @@ def close(
     )
     detail: dict[str, Any] = {"closed_on": closed_on.isoformat()}
     if following is not None:
-        detail["successor"] = _brief(following)
-    _history(session, unit, "closed", by, closed_on, detail)
-    _audit(session, "org.unit.closed", by, unit, detail)
-    return _reload(session, unit)
+        detail["successor"] = brief(following)
+    record_history(session, unit, "closed", by, closed_on, detail)
+    record_audit(session, "org.unit.closed", by, unit, detail)
+    return reload(session, unit)
 
 
 def split(
@@ -321,12 +307,12 @@ def split(
         raise ValidationFailed("拆分至少要得到两个新单位", field="into")
     if unit.parent_id is None:
         raise ValidationFailed(f"{unit.name} 是最高一级单位，不能拆分", field="code")
-    _check_open(unit, "code")
-    _check_dates(unit, on, "on")
-    _check_new_units(session, into, [f"into[{i}]" for i in range(len(into))])
+    check_open(unit, "code")
+    check_dates(unit, on, "on")
+    check_new_units(session, into, [f"into[{i}]" for i in range(len(into))])
     parent = session.get(OrgUnit, unit.parent_id)
     assert parent is not None
-    _check_open(parent, "code")
+    check_open(parent, "code")
     children = {
         c.code: c for c in session.exec(select(OrgUnit).where(OrgUnit.parent_id == unit.id)).all()
     }
@@ -339,7 +325,7 @@ def split(
             if child in assigned:
                 raise ValidationFailed(f"下级 {child} 被分配了两次", field=where)
             assigned[child] = i
-    left = [c for c in _open_children(session, unit, on) if c.code not in assigned]
+    left = [c for c in open_children(session, unit, on) if c.code not in assigned]
     if left:
         raise ValidationFailed(
             f"{unit.name} 还有 {len(left)} 个未撤销的下级没有分配给新单位："
@@ -347,8 +333,8 @@ def split(
             field="into",
             details=[{"field": "children", "message": f"{c.code} {c.name}"} for c in left],
         )
-    _check_version(unit, version)
-    _bump(session, unit, closed_on=on)
+    check_version(unit, version)
+    bump(session, unit, closed_on=on)
     created = [
         create_unit(
             session,
@@ -357,18 +343,18 @@ def split(
             level=unit.level,
             parent=parent,
             opened_on=on,
-            actor_user_id=_user_id(by),
+            actor_user_id=user_id_of(by),
         )
         for new in into
     ]
     for child_code, i in assigned.items():
-        _move_child(session, children[child_code], created[i], by, on, why=f"拆分 {unit.name}")
+        move_child(session, children[child_code], created[i], by, on, why=f"拆分 {unit.name}")
     codes = [u.code for u in created]
-    _history(session, unit, "split", by, on, {"into": codes})
+    record_history(session, unit, "split", by, on, {"into": codes})
     for new_unit in created:
-        _history(session, new_unit, "split_from", by, on, {"from": _brief(unit)})
-    _audit(session, "org.unit.split", by, unit, {"into": codes, "on": on.isoformat()})
-    return [_reload(session, u) for u in created]
+        record_history(session, new_unit, "split_from", by, on, {"from": brief(unit)})
+    record_audit(session, "org.unit.split", by, unit, {"into": codes, "on": on.isoformat()})
+    return [reload(session, u) for u in created]
 
 
 def merge(
@@ -400,8 +386,8 @@ def merge(
             raise ValidationFailed(
                 f"{unit.name} 与 {sources[0].name} 不是同一层级，不能合并", field=where
             )
-        _check_open(unit, where)
-        _check_dates(unit, on, "on")
+        check_open(unit, where)
+        check_dates(unit, on, "on")
         sources.append(unit)
     level = sources[0].level
     if isinstance(into, str):
@@ -412,7 +398,7 @@ def merge(
             raise ValidationFailed(
                 "接续单位不能是被合并的单位之一（保留它，只合并其他单位）", field="into"
             )
-        _check_open(target, "into")
+        check_open(target, "into")
         if parent is not None:
             raise ValidationFailed("合并到已有单位时不能指定上级", field="parent")
     else:
@@ -427,9 +413,9 @@ def merge(
             found = session.get(OrgUnit, parents.pop())
             assert found is not None
             above = found
-        _check_parent_level(above, level, "parent")
-        _check_open(above, "parent")
-        _check_new_units(session, [into], ["into"])
+        check_parent_level(above, level, "parent")
+        check_open(above, "parent")
+        check_new_units(session, [into], ["into"])
         target = create_unit(
             session,
             code=into.code,
@@ -437,180 +423,20 @@ def merge(
             level=level,
             parent=above,
             opened_on=on,
-            actor_user_id=_user_id(by),
+            actor_user_id=user_id_of(by),
         )
     for source in sources:
-        _bump(session, source, closed_on=on, successor_id=target.id)
+        bump(session, source, closed_on=on, successor_id=target.id)
         for child in session.exec(select(OrgUnit).where(OrgUnit.parent_id == source.id)).all():
-            _move_child(session, child, target, by, on, why=f"合并 {source.name}")
-        _history(session, source, "merged", by, on, {"into": _brief(target)})
-    merged = [_brief(s) for s in sources]
-    _history(session, target, "merged_from", by, on, {"from": merged})
-    _audit(
+            move_child(session, child, target, by, on, why=f"合并 {source.name}")
+        record_history(session, source, "merged", by, on, {"into": brief(target)})
+    merged = [brief(s) for s in sources]
+    record_history(session, target, "merged_from", by, on, {"from": merged})
+    record_audit(
         session,
         "org.unit.merged",
         by,
         target,
         {"from": [s.code for s in sources], "on": on.isoformat()},
     )
-    return _reload(session, target)
-
-
-# -- shared steps -----------------------------------------------------------------------------
-
-
-def _level_below(unit: OrgUnit) -> str:
-    index = LEVELS.index(unit.level) + 1
-    if index >= len(LEVELS):
-        raise ValidationFailed(
-            f"{unit.name} 是{_level_name(unit.level)}，下面不能再设立单位", field="parent"
-        )
-    return LEVELS[index]
-
-
-def _level_name(level: str) -> str:
-    return LEVEL_NAMES.get(level, level)
-
-
-def _check_parent_level(parent: OrgUnit, level: str, where: str) -> None:
-    if LEVELS.index(level) != LEVELS.index(parent.level) + 1:
-        above = LEVELS[LEVELS.index(level) - 1] if LEVELS.index(level) > 0 else None
-        wanted = f"{_level_name(above)}级单位" if above else "（无）"
-        raise ValidationFailed(
-            f"{parent.name} 是{_level_name(parent.level)}级单位；"
-            f"{_level_name(level)}级单位的上级应为{wanted}",
-            field=where,
-        )
-
-
-def _check_open(unit: OrgUnit, where: str) -> None:
-    if unit.closed_on is not None:
-        raise ValidationFailed(f"{unit.name} 已于 {unit.closed_on} 撤销", field=where)
-
-
-def _check_dates(unit: OrgUnit, day: date, where: str) -> None:
-    if unit.opened_on is not None and day <= unit.opened_on:
-        raise ValidationFailed(f"日期应晚于 {unit.name} 的设立日期 {unit.opened_on}", field=where)
-
-
-def _check_version(unit: OrgUnit, version: int | None) -> None:
-    if version is not None and version != unit.version:
-        raise StaleVersion(unit)
-
-
-def _check_new_units(session: Session, units: Sequence[NewUnit], fields: Sequence[str]) -> None:
-    """Codes well formed and unused, names acceptable; ``fields`` names each unit's field."""
-    seen: set[str] = set()
-    for new, where in zip(units, fields, strict=True):
-        if not is_code(new.code):
-            raise ValidationFailed("组织编码应为 12 位数字", field=f"{where}.code")
-        if new.code in seen or unit_by_code(session, new.code) is not None:
-            raise Conflict(f"组织编码 {new.code} 已被使用", field=f"{where}.code")
-        seen.add(new.code)
-        _name(new.name, f"{where}.name")
-
-
-def _name(name: str, where: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 80:
-        raise ValidationFailed("名称不能为空且不超过 80 个字", field=where)
-    return name
-
-
-def _open_children(session: Session, unit: OrgUnit, day: date) -> list[OrgUnit]:
-    still_open = or_(col(OrgUnit.closed_on).is_(None), col(OrgUnit.closed_on) > day)
-    return list(
-        session.exec(
-            select(OrgUnit)
-            .where(OrgUnit.parent_id == unit.id, still_open)
-            .order_by(col(OrgUnit.code))
-        ).all()
-    )
-
-
-def _bump(session: Session, unit: OrgUnit, **values: Any) -> None:
-    """Write ``values`` and the next version, if nobody changed the unit meanwhile."""
-    result = session.exec(
-        update(OrgUnit)
-        .where(col(OrgUnit.id) == unit.id, col(OrgUnit.version) == unit.version)
-        .values(version=col(OrgUnit.version) + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.refresh(unit)
-        raise StaleVersion(unit)
-
-
-def _rebase(session: Session, unit: OrgUnit, new_parent: OrgUnit) -> int:
-    """Rewrite the paths of ``unit``'s whole subtree for its new parent, in one statement."""
-    old_prefix = unit.path
-    new_prefix = f"{new_parent.path}{unit.id}/"
-    result = session.exec(
-        update(OrgUnit)
-        .where(col(OrgUnit.path).startswith(old_prefix))
-        .values(
-            path=literal(new_prefix, String) + func.substr(col(OrgUnit.path), len(old_prefix) + 1)
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)
-
-
-def _move_child(
-    session: Session, child: OrgUnit, target: OrgUnit, by: Actor | None, on: date, *, why: str
-) -> None:
-    source = session.get(OrgUnit, child.parent_id)
-    assert source is not None
-    _bump(session, child, parent_id=target.id)
-    moved = _rebase(session, child, target)
-    detail = {"from": _brief(source), "to": _brief(target), "subtree": moved, "reason": why}
-    _history(session, child, "moved", by, on, detail)
-
-
-def _reload(session: Session, unit: OrgUnit) -> OrgUnit:
-    session.expire_all()
-    fresh = session.get(OrgUnit, unit.id)
-    assert fresh is not None
-    return fresh
-
-
-def _brief(unit: OrgUnit) -> dict[str, str]:
-    return {"code": unit.code, "name": unit.name}
-
-
-def _user_id(by: Actor | None) -> int | None:
-    return by.user_id if by is not None else None
-
-
-def _history(
-    session: Session,
-    unit: OrgUnit,
-    action: str,
-    by: Actor | None,
-    on: date | None,
-    detail: dict[str, Any],
-) -> None:
-    assert unit.id is not None
-    session.add(
-        OrgUnitChange(
-            unit_id=unit.id,
-            action=action,
-            detail=detail,
-            effective_on=on,
-            actor_user_id=_user_id(by),
-        )
-    )
-
-
-def _audit(
-    session: Session, action: str, by: Actor | None, unit: OrgUnit, detail: dict[str, Any]
-) -> None:
-    audit.record(
-        session,
-        action,
-        actor=by,
-        target_type="org_unit",
-        target_id=unit.code,
-        unit_id=unit.id,
-        detail=detail if by is not None else {**detail, "via": "cli"},
-    )
+    return reload(session, target)

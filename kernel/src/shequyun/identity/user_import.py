@@ -1,18 +1,17 @@
-"""Creating users in bulk from a CSV or XLSX file, and the rules every admin action shares.
+"""Creating users in bulk from a CSV or XLSX file.
 
 An import is checked in full before anything is written: every bad row is reported (row, field,
 reason in Chinese) and the file is applied all or nothing. Users get a generated first password,
 returned once, which they must change at their first login. The same rules apply as to an
 admin creating one user through the API: the user's home unit and the grant's unit must lie in
-the admin's subtree, and the role may not carry more power than the admin's (:func:`may_grant`).
+the admin's subtree, and the role may not carry more power than the admin's
+(:func:`~.grant_rules.may_grant`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
-import string
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,27 +27,25 @@ from sqlmodel import Session, col, select
 from . import audit, scope
 from .auth import unit_ref
 from .directory import USERNAME_RE, create_user, grant_role
+from .grant_rules import (
+    USERS_MANAGE,
+    escalation_message,
+    may_grant,
+    new_first_password,
+    resolve_role,
+)
 from .models import Grant, OrgUnit, User
-from .passwords import check_policy, hash_password
+from .passwords import hash_password
 from .permissions import PermissionRegistry
 
 __all__ = [
     "COLUMNS",
     "MAX_IMPORT_BYTES",
     "MAX_IMPORT_ROWS",
-    "USERS_MANAGE",
     "ImportReport",
     "RowError",
-    "escalation_message",
     "import_users",
-    "may_grant",
-    "new_first_password",
-    "resolve_role",
-    "user_management_refusal",
 ]
-
-USERS_MANAGE = "identity.users.manage"
-ADMIN_PERMISSION_PREFIX = "identity."
 
 #: Bounds on one import: generating and hashing a password takes ~30 ms per user.
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -74,77 +71,6 @@ _HEADER_ALIASES = {
 }
 # directory.py names the fields of its errors; the import reports them as file columns.
 _DIRECTORY_FIELDS = {"unit": "unit_code"}
-
-_PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
-
-
-# -- rules shared with the API ------------------------------------------------------------
-
-
-def new_first_password() -> str:
-    """A random first password that meets the policy and is easy to read aloud (no 0/O, 1/l)."""
-    while True:
-        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(12))
-        if (
-            any(c in string.ascii_lowercase for c in password)
-            and any(c in string.ascii_uppercase for c in password)
-            and any(c.isdigit() for c in password)
-            and check_policy(password, "") is None
-        ):
-            return password
-
-
-def may_grant(registry: PermissionRegistry, actor: Actor, role: str, unit: OrgUnit) -> bool:
-    """Whether ``actor`` may hand out ``role`` on ``unit`` (already known to be in their subtree).
-
-    Administrative permissions (the identity plugin's: users, tokens, org units, plugins, the
-    audit log) can only be passed on by someone who holds them. Other permissions are work on
-    data, which an admin delegates downwards: they may be granted on units strictly below the
-    actor's own unit (a street admin makes committee cadres, who may see what the street admin
-    may not), but never on the actor's own unit, where they would extend the actor's own reach.
-    """
-    missing = registry.permissions_of(role) - actor.permissions
-    if not missing:
-        return True
-    if any(p.startswith(ADMIN_PERMISSION_PREFIX) for p in missing) or actor.unit is None:
-        return False
-    return unit.path != actor.unit.path and unit.path.startswith(actor.unit.path)
-
-
-def escalation_message(registry: PermissionRegistry, role: str, unit: OrgUnit) -> str:
-    title = registry.roles[role].title if role in registry.roles else role
-    return f"您不能在{unit.name}授予“{title}”：该角色含有您自己没有的权限"
-
-
-def resolve_role(registry: PermissionRegistry, text: str) -> str | None:
-    """The role named ``text`` by its name (``identity.cadre``) or title (``居村干部``)."""
-    text = text.strip()
-    if text in registry.roles:
-        return text
-    by_title = [name for name, role in registry.roles.items() if role.title == text]
-    return by_title[0] if len(by_title) == 1 else None
-
-
-def user_management_refusal(
-    session: Session, registry: PermissionRegistry, actor: Actor, user: User
-) -> str | None:
-    """Why ``actor`` may not take over ``user``'s account (reset, edit, disable), or None.
-
-    Resetting the password of someone holding a grant beyond the actor's reach would hand the
-    actor that grant, so every active grant of the user must be one the actor could give
-    (:func:`may_grant`).
-    """
-    rows = session.exec(
-        select(Grant, OrgUnit)
-        .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
-        .where(Grant.user_id == user.id, col(Grant.revoked_at).is_(None))
-    ).all()
-    for grant, unit in rows:
-        if not scope.can(actor, USERS_MANAGE, unit_ref(unit)) or not may_grant(
-            registry, actor, grant.role, unit
-        ):
-            return "该用户持有超出您管理范围或权限的授权，请联系上级管理员处理"
-    return None
 
 
 # -- reading the file ---------------------------------------------------------------------

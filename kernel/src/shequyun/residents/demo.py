@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from ..identity.demo_data import DEMO_USERS, TIANPING
 from ..identity.directory import unit_by_code
 from ..identity.models import OrgUnit, User
-from .generate import bulk_load
+from .generate_bulk import bulk_load
 from .models import Resident
 
 __all__ = ["FULL", "SEED", "SMALL", "load"]

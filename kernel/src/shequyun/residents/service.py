@@ -9,27 +9,21 @@ per field and publishes an event to the outbox in the same transaction.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
+from shequyun_sdk import Conflict, ValidationFailed
 from shequyun_sdk.identity import Actor
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ..events import EventBus
-from ..identity import audit, scope
+from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
-from .crypto import FieldCipher
-from .idnumber import mask_id, mask_phone, normalize_id, normalize_phone
+from .idnumber import mask_id, mask_phone
 from .models import (
-    GENDERS,
-    REGISTRATIONS,
     Address,
     Household,
     Resident,
@@ -37,239 +31,23 @@ from .models import (
     ResidentTag,
     ResidentTransfer,
 )
+from .reading import READ, REVEAL, ResidentFilters, ResidentReader
 from .validation import Cleaned, clean_resident
-from .vocabulary import ResidentVocabulary
 
 __all__ = ["READ", "REVEAL", "TRANSFER", "WRITE", "ResidentFilters", "ResidentService"]
 
-READ = "residents.read"
 WRITE = "residents.write"
 TRANSFER = "residents.transfer"
-REVEAL = "residents.reveal"
 EXPORT = "residents.export"
 SOURCES = {"portal", "api", "import", "plugin", "collection"}
-MAX_PAGE = 500
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class ResidentFilters:
-    """What a search may ask for; every field optional."""
-
-    q: str | None = None
-    tags: tuple[str, ...] = ()
-    age_min: int | None = None
-    age_max: int | None = None
-    compound: str | None = None
-    building: str | None = None
-    registration: str | None = None
-    unit_code: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    status: str = "active"
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-class ResidentService:
-    """Reads and writes residents on behalf of an actor."""
-
-    def __init__(
-        self, cipher: FieldCipher, vocabulary: ResidentVocabulary, events: EventBus
-    ) -> None:
-        self.cipher = cipher
-        self.vocabulary = vocabulary
-        self.events = events
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def search(
-        self,
-        session: Session,
-        actor: Actor | None,
-        filters: ResidentFilters,
-        *,
-        after: str | None = None,
-        limit: int = 50,
-        permission: str = READ,
-    ) -> Page:
-        """One page of the residents ``actor`` may see matching ``filters`` (keyset by id)."""
-        limit = max(1, min(limit, MAX_PAGE))
-        query = self.scoped_query(actor, filters, permission)
-        if after is not None:
-            query = query.where(col(Resident.id) > _decode_cursor(after))
-        rows = list(session.exec(query.order_by(col(Resident.id)).limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        items = self.views(session, rows)
-        next_cursor = _encode_cursor(rows[-1].id) if more and rows and rows[-1].id else None
-        return Page(items, next_cursor)
-
-    def scoped_query(
-        self, actor: Actor | None, filters: ResidentFilters, permission: str = READ
-    ) -> Any:
-        """The filtered query (unordered) restricted to what ``actor`` may reach."""
-        query = select(Resident).where(scope.scope_filter(actor, permission, Resident.unit_id))
-        return self._apply_filters(query, filters)
-
-    def _apply_filters(self, query: Any, f: ResidentFilters) -> Any:
-        if f.status != "any":
-            query = query.where(Resident.status == f.status)
-        if f.q:
-            query = query.where(col(Resident.name).contains(f.q.strip()))
-        for tag in f.tags:
-            query = query.where(
-                col(Resident.id).in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag))
-            )
-        today = date.today()
-        if f.age_min is not None:
-            query = query.where(col(Resident.birth_date) <= _years_before(today, f.age_min))
-        if f.age_max is not None:
-            query = query.where(col(Resident.birth_date) > _years_before(today, f.age_max + 1))
-        if f.compound or f.building:
-            addresses = select(Address.id)
-            if f.compound:
-                addresses = addresses.where(Address.compound == f.compound)
-            if f.building:
-                addresses = addresses.where(Address.building == f.building)
-            query = query.where(col(Resident.address_id).in_(addresses))
-        if f.registration:
-            query = query.where(Resident.registration == f.registration)
-        if f.unit_code:
-            query = query.where(
-                col(Resident.unit_id).in_(select(OrgUnit.id).where(OrgUnit.code == f.unit_code))
-            )
-        if f.id_number:
-            wanted = self.cipher.lookup_hash(normalize_id(f.id_number))
-            query = query.where(Resident.id_number_hash == wanted)
-        if f.phone:
-            query = query.where(
-                Resident.phone_hash == self.cipher.lookup_hash(normalize_phone(f.phone))
-            )
-        return query
-
-    def get(
-        self, session: Session, actor: Actor | None, resident_id: int, permission: str = READ
-    ) -> Resident:
-        """The resident, if ``actor`` holds ``permission`` on its committee; else NotFound."""
-        resident = session.get(Resident, resident_id)
-        if resident is None:
-            raise NotFound("找不到该居民")
-        unit = session.get(OrgUnit, resident.unit_id)
-        assert unit is not None
-        if not scope.can(actor, permission, unit_ref(unit)):
-            if scope.can(actor, READ, unit_ref(unit)):
-                raise Forbidden("您没有权限对该居民执行此操作")
-            raise NotFound("找不到该居民")
-        return resident
-
-    def views(self, session: Session, residents: Sequence[Resident]) -> list[dict[str, Any]]:
-        """API views (sensitive fields masked) of ``residents``, in the same order.
-
-        Two queries whatever the page size: the committees, addresses and households of the
-        page in one joined query, the tags in another.
-        """
-        if not residents:
-            return []
-        ids = [r.id for r in residents]
-        tags: dict[int, list[str]] = {}
-        for resident_id, tag in session.exec(
-            select(ResidentTag.resident_id, ResidentTag.tag).where(
-                col(ResidentTag.resident_id).in_(ids)
-            )
-        ):
-            tags.setdefault(resident_id, []).append(tag)
-        placed = {
-            resident_id: (unit, address, household)
-            for resident_id, unit, address, household in session.exec(
-                select(col(Resident.id), OrgUnit, Address, Household)
-                .join(OrgUnit, col(OrgUnit.id) == Resident.unit_id)
-                .outerjoin(Address, col(Address.id) == Resident.address_id)
-                .outerjoin(Household, col(Household.id) == Resident.household_id)
-                .where(col(Resident.id).in_(ids))
-            )
-        }
-        return [
-            self._view(r, *placed[r.id or 0], sorted(tags.get(r.id or 0, []))) for r in residents
-        ]
-
-    def _view(
-        self,
-        r: Resident,
-        unit: OrgUnit,
-        address: Address | None,
-        household: Household | None,
-        tags: list[str],
-    ) -> dict[str, Any]:
-        attributes: dict[str, Any] = {}
-        for spec in self.vocabulary.active_attributes():
-            value = r.extra.get(spec.plugin, {}).get(spec.attribute.name)
-            if spec.attribute.sensitive and value is not None:
-                value = "******"
-            attributes[spec.key] = value
-        return {
-            "id": r.id,
-            "name": r.name,
-            "gender": r.gender,
-            "gender_label": GENDERS.get(r.gender, r.gender),
-            "birth_date": r.birth_date.isoformat(),
-            "age": _age(r.birth_date),
-            "id_number": r.id_number_masked,
-            "phone": r.phone_masked,
-            "registration": r.registration,
-            "registration_label": REGISTRATIONS.get(r.registration, r.registration),
-            "unit": {"code": unit.code, "name": unit.name},
-            "address": None
-            if address is None
-            else {
-                "compound": address.compound,
-                "building": address.building,
-                "entrance": address.entrance,
-                "room": address.room,
-                "label": address.label(),
-            },
-            "household": None
-            if household is None
-            else {"id": household.id, "number": household.number},
-            "tags": tags,
-            "attributes": attributes,
-            "status": r.status,
-            "version": r.version,
-            "updated_at": r.updated_at.isoformat(),
-        }
-
-    def view(self, session: Session, resident: Resident) -> dict[str, Any]:
-        return self.views(session, [resident])[0]
-
-    def history(
-        self, session: Session, actor: Actor | None, resident_id: int
-    ) -> list[dict[str, Any]]:
-        self.get(session, actor, resident_id)
-        rows = session.exec(
-            select(ResidentChange)
-            .where(ResidentChange.resident_id == resident_id)
-            .order_by(col(ResidentChange.id))
-        )
-        return [
-            {
-                "version": c.version,
-                "at": c.at.isoformat(),
-                "actor": c.actor_username,
-                "grant_id": c.grant_id,
-                "source": c.source,
-                "field": c.field,
-                "old": c.old_value,
-                "new": c.new_value,
-            }
-            for c in rows
-        ]
+class ResidentService(ResidentReader):
+    """Reads (:class:`~.reading.ResidentReader`) and writes residents on behalf of an actor."""
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -472,32 +250,6 @@ class ResidentService:
             {"resident_id": resident.id, "unit_code": unit.code, "version": resident.version},
         )
         return resident
-
-    def reveal(
-        self, session: Session, actor: Actor | None, resident_id: int, *, fields: Any, reason: Any
-    ) -> dict[str, str | None]:
-        """Decrypt sensitive fields for an actor allowed to see them; audited."""
-        allowed = {"id_number", "phone"}
-        if not isinstance(fields, list) or not fields or not set(fields) <= allowed:
-            raise ValidationFailed("fields 应为 id_number、phone 中的一个或多个", field="fields")
-        if not isinstance(reason, str) or len(reason.strip()) < 2 or len(reason) > 200:
-            raise ValidationFailed("请说明查看原因（2-200 个字）", field="reason")
-        resident = self.get(session, actor, resident_id, REVEAL)
-        shown: dict[str, str | None] = {}
-        if "id_number" in fields:
-            shown["id_number"] = self.cipher.decrypt(resident.id_number_enc)
-        if "phone" in fields:
-            shown["phone"] = self.cipher.decrypt(resident.phone_enc) if resident.phone_enc else None
-        audit.record(
-            session,
-            "resident.revealed",
-            actor=actor,
-            target_type="resident",
-            target_id=resident.id,
-            unit_id=resident.unit_id,
-            detail={"fields": sorted(fields), "reason": reason.strip()},
-        )
-        return shown
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -755,18 +507,6 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _age(born: date, today: date | None = None) -> int:
-    today = today or date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def _parse_date(raw: Any) -> date | None:
     if not isinstance(raw, str):
         return None
@@ -774,17 +514,3 @@ def _parse_date(raw: Any) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         return None
-
-
-def _encode_cursor(resident_id: int) -> str:
-    return base64.urlsafe_b64encode(f"r{resident_id}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw.startswith("r") and raw[1:].isdigit():
-            return int(raw[1:])
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise ValidationFailed("分页游标无效", field="cursor")

@@ -1,0 +1,67 @@
+"""Default plugin ``apps``: the open platform for systems in any language.
+
+An OpenID Connect provider (sign-in through the portal), external apps registered from a
+manifest with per-unit enablement and client credentials, signed webhooks, the change feed and
+the broker bridge (see docs/apps.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shequyun_sdk import PluginContext, hookimpl
+from starlette.routing import BaseRoute
+
+from . import api, provider
+from .models import (
+    AppUnit,
+    ExternalApp,
+    FeedEntry,
+    OAuthCode,
+    OAuthToken,
+    SigningKey,
+    StreamCursor,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+
+MANIFEST = {
+    "name": "apps",
+    "version": "0.1.0",
+    "title": {"zh": "外部应用接入", "en": "External apps"},
+    "description": {
+        "zh": "统一身份认证（OIDC）、外部应用注册、Webhook 推送、变更订阅与消息总线桥接",
+        "en": "OpenID Connect sign-in, registered apps, webhooks, change feed, broker bridge",
+    },
+    "sdk": ">=0.1,<0.2",
+    "requires": ["identity"],
+    "permissions": [
+        {"name": "apps.manage", "title": {"zh": "管理外部应用", "en": "Manage external apps"}},
+        {"name": "apps.feed", "title": {"zh": "读取变更订阅", "en": "Read the change feed"}},
+    ],
+}
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return [
+        ExternalApp,
+        AppUnit,
+        OAuthCode,
+        OAuthToken,
+        SigningKey,
+        FeedEntry,
+        WebhookDelivery,
+        WebhookAttempt,
+        StreamCursor,
+    ]
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return provider.ROUTES
+
+
+@hookimpl
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return api.ROUTES

@@ -1,0 +1,273 @@
+"""``/api/v1/campaigns``: opening a campaign, its progress, reminders, results and exports."""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import date
+from typing import Any
+
+from shequyun_sdk import ValidationFailed, read_json_object
+from shequyun_sdk.identity import requires
+from shequyun_sdk.web import JSONResponse
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ..identity import audit, scope
+from ..identity.auth import request_actor
+from ..identity.models import OrgUnit
+from ..spreadsheets import xlsx_chunks
+from .api_support import XLSX_TYPE, campaign_view, kernel_of, path_id, run_work, within_unit
+from .campaigns import RESULTS, REVIEW
+from .forms import PUBLISH
+from .models import Campaign, Task
+from .results import aggregate, csv_chunks, export_rows, overdue, progress
+from .tasks import aware
+
+
+@requires(PUBLISH)
+async def open_campaign(request: Request) -> Response:
+    """Send a published form version to units within your grant, with a deadline."""
+    body = await read_json_object(request)
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        campaign = svc.campaigns.open(session, actor, body)
+        session.flush()
+        view = campaign_view(session, campaign)
+        view["tasks"] = len(
+            list(session.exec(select(Task.id).where(Task.campaign_id == campaign.id)))
+        )
+        return view
+
+    return JSONResponse(await run_work(request, work, commit=True), status_code=201)
+
+
+@requires()
+async def list_campaigns(request: Request) -> Response:
+    """Campaigns published within your grant."""
+    actor = request_actor(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        rows = session.exec(
+            select(Campaign)
+            .where(scope.scope_filter(actor, PUBLISH, Campaign.publisher_unit_id))
+            .order_by(col(Campaign.id).desc())
+            .limit(200)
+        )
+        return [campaign_view(session, c) for c in rows]
+
+    return JSONResponse({"items": await run_work(request, work, commit=False)})
+
+
+@requires()
+async def get_campaign(request: Request) -> Response:
+    """A campaign you published or have a task in (404 otherwise)."""
+    campaign_id = path_id(request, "campaign_id")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+    return JSONResponse(
+        await run_work(
+            request,
+            lambda s: campaign_view(s, svc.campaigns.get(s, actor, campaign_id)),
+            commit=False,
+        )
+    )
+
+
+@requires(RESULTS)
+async def campaign_progress(request: Request) -> Response:
+    """Live completion by ``level`` (district, street, committee) within ``within``."""
+    campaign_id = path_id(request, "campaign_id")
+    level = request.query_params.get("level", "district")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        campaign = svc.campaigns.get(session, actor, campaign_id)
+        return progress(
+            session, actor, campaign, level, within_unit(session, actor, request, RESULTS)
+        )
+
+    return JSONResponse(await run_work(request, work, commit=False))
+
+
+@requires(RESULTS)
+async def campaign_overdue(request: Request) -> Response:
+    """Committees that have not submitted yet."""
+    campaign_id = path_id(request, "campaign_id")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        campaign = svc.campaigns.get(session, actor, campaign_id)
+        return overdue(session, actor, campaign, within_unit(session, actor, request, RESULTS))
+
+    return JSONResponse({"items": await run_work(request, work, commit=False)})
+
+
+@requires(REVIEW)
+async def remind(request: Request) -> Response:
+    """Remind every committee (within scope) that has not submitted: one event per committee.
+
+    Delivery (in-app, SMS, messaging) is for plugins subscribing to ``collection.reminder``.
+    """
+    campaign_id = path_id(request, "campaign_id")
+    actor = request_actor(request)
+    kernel = kernel_of(request)
+    svc = kernel.collection
+
+    def work(session: Session) -> int:
+        campaign = svc.campaigns.get(session, actor, campaign_id)
+        pending = overdue(
+            session, actor, campaign, within_unit(session, actor, request, REVIEW), limit=10000
+        )
+        for item in pending:
+            kernel.events.publish(
+                session,
+                "collection.reminder",
+                {
+                    "campaign_id": campaign.id,
+                    "title": campaign.title,
+                    "task_id": item["task_id"],
+                    "unit_code": item["unit"]["code"],
+                    "deadline": aware(campaign.deadline).isoformat(),
+                },
+            )
+        audit.record(
+            session,
+            "collection.reminded",
+            actor=actor,
+            target_type="campaign",
+            target_id=campaign.id,
+            detail={"units": len(pending)},
+        )
+        return len(pending)
+
+    return JSONResponse({"reminded": await run_work(request, work, commit=True)})
+
+
+@requires(RESULTS)
+async def campaign_results(request: Request) -> Response:
+    """Aggregates per question and per unit of ``level`` (submitted answers only)."""
+    campaign_id = path_id(request, "campaign_id")
+    level = request.query_params.get("level", "district")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        campaign = svc.campaigns.get(session, actor, campaign_id)
+        return aggregate(
+            session, actor, campaign, level, within_unit(session, actor, request, RESULTS)
+        )
+
+    return JSONResponse(await run_work(request, work, commit=False))
+
+
+@requires(RESULTS)
+async def campaign_export(request: Request) -> Response:
+    """Every submitted answer as CSV (UTF-8 with BOM) or XLSX, streamed without a row limit."""
+    campaign_id = path_id(request, "campaign_id")
+    file_format = request.query_params.get("format", "csv")
+    if file_format not in ("csv", "xlsx"):
+        raise ValidationFailed("format 应为 csv 或 xlsx", field="format")
+    actor = request_actor(request)
+    kernel = kernel_of(request)
+    svc = kernel.collection
+    session = Session(kernel.engine)
+    try:
+        campaign = await run_in_threadpool(svc.campaigns.get, session, actor, campaign_id)
+        within = await run_in_threadpool(within_unit, session, actor, request, RESULTS)
+        site = str(request.base_url).rstrip("/")
+        header, rows = export_rows(session, actor, campaign, within, site=site)
+
+        def log() -> None:
+            audit.record_now(
+                kernel.engine,
+                "collection.exported",
+                actor=actor,
+                target_type="campaign",
+                target_id=campaign.id,
+                detail={"format": file_format, "within": within.code if within else None},
+            )
+
+        await run_in_threadpool(log)
+    except BaseException:
+        session.close()
+        raise
+
+    def chunks() -> Any:
+        try:
+            if file_format == "xlsx":
+                yield from xlsx_chunks(campaign.title, header, rows)
+            else:
+                yield from csv_chunks(header, rows)
+        finally:
+            session.close()
+
+    name = urllib.parse.quote(f"{campaign.title}_{date.today().isoformat()}.{file_format}")
+    return StreamingResponse(
+        chunks(),
+        media_type=XLSX_TYPE if file_format == "xlsx" else "text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
+
+
+@requires(RESULTS)
+async def campaign_submissions(request: Request) -> Response:
+    """Submitted answers for bureau systems: keyset pages (``cursor``), ``limit`` ≤ 500."""
+    campaign_id = path_id(request, "campaign_id")
+    actor = request_actor(request)
+    raw_after = request.query_params.get("cursor", "0")
+    raw_limit = request.query_params.get("limit", "100")
+    if not raw_after.isdigit():
+        raise ValidationFailed("cursor 应为上一页返回的 next_cursor", field="cursor")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
+        raise ValidationFailed("limit 应为 1-500", field="limit")
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        from .results import ExportColumns, _base
+
+        campaign = svc.campaigns.get(session, actor, campaign_id)
+        columns = ExportColumns(session, campaign)
+        tasks = list(
+            session.exec(
+                select(Task, OrgUnit)
+                .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+                .where(*_base(actor, campaign, None))
+                .where(Task.status == "submitted", col(Task.id) > int(raw_after))
+                .order_by(col(Task.id))
+                .limit(int(raw_limit))
+            )
+        )
+        items = []
+        for task, unit in tasks:
+            data = (
+                {
+                    "rows": [
+                        {**columns.row(task, r), "resident_id": r.get("resident_id")}
+                        for r in task.data.get("rows", [])
+                    ]
+                }
+                if campaign.mode == "roster"
+                else columns.row(task, task.data)
+            )
+            items.append(
+                {
+                    "task_id": task.id,
+                    "unit": {"code": unit.code, "name": unit.name},
+                    "submitted_at": task.submitted_at.isoformat() if task.submitted_at else None,
+                    "on_time": task.on_time,
+                    "version": task.version,
+                    "data": data,
+                }
+            )
+        return {
+            "items": items,
+            "next_cursor": str(items[-1]["task_id"]) if len(items) == int(raw_limit) else None,
+        }
+
+    return JSONResponse(await run_work(request, work, commit=False))

@@ -1,0 +1,104 @@
+"""``/api/v1/forms``: forms and their versions, drafted, checked, published once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shequyun_sdk import read_json_object
+from shequyun_sdk.identity import requires
+from shequyun_sdk.web import JSONResponse
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..identity.auth import request_actor
+from .api_support import kernel_of, path_id, run_work
+from .forms import PUBLISH, form_view, version_view
+
+# -- forms -------------------------------------------------------------------------------
+
+
+@requires(PUBLISH)
+async def list_forms(request: Request) -> Response:
+    """Forms owned by units within your grant."""
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return [
+            form_view(f, svc.forms.versions(session, f.id or 0))
+            for f in svc.forms.list(session, actor)
+        ]
+
+    return JSONResponse({"items": await run_work(request, work, commit=False)})
+
+
+@requires(PUBLISH)
+async def create_form(request: Request) -> Response:
+    """Create a form with its first draft version (schema and UI are checked first)."""
+    body = await read_json_object(request)
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        form = svc.forms.create(session, actor, body)
+        session.flush()
+        return form_view(form, svc.forms.versions(session, form.id or 0))
+
+    return JSONResponse(await run_work(request, work, commit=True), status_code=201)
+
+
+@requires(PUBLISH)
+async def get_form(request: Request) -> Response:
+    """A form and its versions."""
+    form_id = path_id(request, "form_id")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        form = svc.forms.get(session, actor, form_id)
+        return form_view(form, svc.forms.versions(session, form_id))
+
+    return JSONResponse(await run_work(request, work, commit=False))
+
+
+@requires(PUBLISH)
+async def save_draft_version(request: Request) -> Response:
+    """Create the next draft version or replace the current draft."""
+    form_id = path_id(request, "form_id")
+    body = await read_json_object(request)
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+    version = await run_work(
+        request, lambda s: version_view(svc.forms.save_draft(s, actor, form_id, body)), commit=True
+    )
+    return JSONResponse(version, status_code=201)
+
+
+@requires(PUBLISH)
+async def get_version(request: Request) -> Response:
+    """One version with its schema, UI layer and stable export columns."""
+    form_id, number = path_id(request, "form_id"), path_id(request, "number")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        svc.forms.get(session, actor, form_id)
+        return version_view(svc.forms.version(session, form_id, number))
+
+    return JSONResponse(await run_work(request, work, commit=False))
+
+
+@requires(PUBLISH)
+async def publish_version(request: Request) -> Response:
+    """Publish a draft version: from now on it never changes."""
+    form_id, number = path_id(request, "form_id"), path_id(request, "number")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+    return JSONResponse(
+        await run_work(
+            request,
+            lambda s: version_view(svc.forms.publish(s, actor, form_id, number)),
+            commit=True,
+        )
+    )

@@ -1,0 +1,77 @@
+"""What the collection endpoints share: the kernel, database work off the event loop, ids from
+paths, the ``within`` filter, and a campaign's JSON view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shequyun_sdk import ValidationFailed
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from ..identity import scope
+from ..identity.auth import unit_ref
+from ..identity.models import OrgUnit
+from .models import Campaign, Form, FormVersion
+from .tasks import aware
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def kernel_of(request: Request) -> Any:
+    return request.app.state.kernel
+
+
+async def run_work(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
+    engine = kernel_of(request).engine
+
+    def run() -> Any:
+        with Session(engine, expire_on_commit=False) as session:
+            result = work(session)
+            if commit:
+                session.commit()
+            return result
+
+    return await run_in_threadpool(run)
+
+
+def path_id(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    if not raw.isdigit() or len(raw) > 12:
+        raise ValidationFailed("编号无效", field=name)
+    return int(raw)
+
+
+def within_unit(session: Session, actor: Any, request: Request, permission: str) -> OrgUnit | None:
+    code = request.query_params.get("within")
+    if not code:
+        return None
+    unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
+    if unit is None or not scope.can(actor, permission, unit_ref(unit)):
+        raise ValidationFailed("within：找不到该单位或不在您的范围内", field="within")
+    return unit
+
+
+# -- campaigns ---------------------------------------------------------------------------
+
+
+def campaign_view(session: Session, campaign: Campaign) -> dict[str, Any]:
+    version = session.get(FormVersion, campaign.form_version_id)
+    assert version is not None
+    form = session.get(Form, version.form_id)
+    assert form is not None
+    return {
+        "id": campaign.id,
+        "title": campaign.title,
+        "instructions": campaign.instructions,
+        "form": {"id": form.id, "title": form.title, "version": version.number},
+        "mode": campaign.mode,
+        "roster_filter": campaign.roster_filter,
+        "writeback": campaign.writeback,
+        "status": campaign.status,
+        "starts_at": aware(campaign.starts_at).isoformat(),
+        "deadline": aware(campaign.deadline).isoformat(),
+    }

@@ -1,0 +1,107 @@
+"""Default plugin ``identity``: org units, users, roles, grants, tokens, login and the audit log.
+
+The built-in roles and the identity permissions are declared here exactly as a plugin declares
+its own; other plugins add their permissions to these roles through ``Permission.roles``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from shequyun_sdk import PluginContext, Role, hookimpl
+from starlette.routing import BaseRoute
+
+from . import api_audit, api_me, api_org, api_users, demo_data, pages
+from .models import (
+    ApiToken,
+    AuditEntry,
+    Grant,
+    OrgUnit,
+    OrgUnitChange,
+    User,
+    WebSession,
+)
+
+if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
+    from ..kernel import KernelPlatform
+
+
+def _perm(name: str, zh: str, en: str) -> dict[str, object]:
+    return {"name": f"identity.{name}", "title": {"zh": zh, "en": en}}
+
+
+MANIFEST = {
+    "name": "identity",
+    "version": "0.1.0",
+    "title": {"zh": "身份与权限", "en": "Identity"},
+    "description": {
+        "zh": "市—区—街镇—居村组织架构、用户、角色、授权、登录与审计",
+        "en": "Org hierarchy, users, roles, grants, login and audit",
+    },
+    "sdk": ">=0.1,<0.2",
+    "permissions": [
+        _perm("org.view", "查看组织架构", "View org units"),
+        _perm("org.manage", "管理组织架构", "Manage org units"),
+        _perm("users.view", "查看用户", "View users"),
+        _perm("users.manage", "管理用户与授权", "Manage users and grants"),
+        _perm("tokens.manage", "管理访问令牌", "Manage API tokens"),
+        _perm("audit.read", "查阅审计日志", "Read the audit log"),
+        _perm("plugins.manage", "管理插件", "Manage plugins"),
+    ],
+}
+
+ORG_VIEW = "identity.org.view"
+
+BUILTIN_ROLES = (
+    Role("identity.platform_admin", "平台管理员", ("*",), "Platform administrator", ("city",)),
+    Role("identity.bureau", "委办局", (ORG_VIEW,), "Bureau publisher", ("city", "district")),
+    Role(
+        "identity.district_admin",
+        "区管理员",
+        (
+            ORG_VIEW,
+            "identity.org.manage",
+            "identity.users.view",
+            "identity.users.manage",
+            "identity.tokens.manage",
+            "identity.audit.read",
+        ),
+        "District administrator",
+        ("district",),
+    ),
+    Role(
+        "identity.street_admin",
+        "街镇管理员",
+        (ORG_VIEW, "identity.users.view", "identity.users.manage", "identity.audit.read"),
+        "Street administrator",
+        ("street",),
+    ),
+    Role("identity.cadre", "居村干部", (ORG_VIEW,), "Committee cadre", ("committee",)),
+    Role("identity.social_worker", "社工", (ORG_VIEW,), "Social worker", ("street", "committee")),
+)
+
+
+@hookimpl
+def register_roles(plugin: PluginContext) -> Sequence[Role]:
+    return BUILTIN_ROLES
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return [OrgUnit, OrgUnitChange, User, Grant, ApiToken, WebSession, AuditEntry]
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return pages.ROUTES
+
+
+@hookimpl
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return [*api_me.ROUTES, *api_org.ROUTES, *api_users.ROUTES, *api_audit.ROUTES]
+
+
+@hookimpl
+def load_demo_data(plugin: PluginContext, platform: KernelPlatform) -> str | None:
+    return demo_data.load(platform.kernel)

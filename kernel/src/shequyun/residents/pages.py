@@ -1,0 +1,324 @@
+"""The residents pages (居民信息): find, view, register, edit, move, import and download residents.
+
+Every page calls :class:`~shequyun.residents.service.ResidentService` (``kernel.residents``) and
+the import and export engines, exactly as the API does, so scope, validation, history, events
+and audit are theirs: a record outside the actor's grant is "not found" here as there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from shequyun_sdk import Conflict, ValidationFailed
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..identity import scope
+from ..identity.models import User
+from ..portal.common import actor_of, db, kernel_of, page, render
+from ..workbench.pages import change_row
+from .api import filters_from
+from .models import REGISTRATIONS, Address, Resident
+from .pages_form import edit_page, new_page
+from .pages_io import export_page, import_confirm, import_errors, import_page, import_template
+from .pages_support import (
+    SOURCES,
+    committee_choices,
+    errors_of,
+    field_titles,
+    page_crumbs,
+    resident_crumbs,
+    resident_id_of,
+    tr,
+)
+from .service import READ, REVEAL, TRANSFER, ResidentFilters
+
+PAGE_SIZE = 50
+NOTICES = {
+    "saved": "已保存修改。",
+    "created": "已登记该居民。",
+    "moved": "已办理迁出，该居民的记录已转到新居委。",
+}
+
+
+# -- the list -------------------------------------------------------------------------------
+
+
+@page(READ)
+async def list_page(request: Request) -> Response:
+    actor = actor_of(request)
+    kernel = kernel_of(request)
+    service = kernel.residents
+    params = request.query_params
+    errors: dict[str, str] = {}
+    try:
+        filters = filters_from(request)
+    except ValidationFailed as exc:
+        errors = errors_of(exc)
+        filters = ResidentFilters(q=None)
+    after = params.get("after") or None
+    start = int(params["start"]) if (params.get("start") or "").isdigit() else 1
+
+    def work(session: Session) -> dict[str, Any]:
+        context: dict[str, Any] = {"items": [], "count": 0, "next_cursor": None}
+        if not errors:
+            try:
+                found = service.search(session, actor, filters, after=after, limit=PAGE_SIZE)
+            except ValidationFailed as exc:  # a damaged cursor
+                errors.update(errors_of(exc))
+            else:
+                query = service.scoped_query(actor, filters)
+                context["items"] = found.items
+                context["next_cursor"] = found.next_cursor
+                context["count"] = session.exec(
+                    select(func.count()).select_from(query.subquery())
+                ).one()
+        context["units"] = committee_choices(session, actor, READ)
+        context["compounds"] = list(
+            session.exec(
+                select(Address.compound)
+                .where(scope.scope_filter(actor, READ, Address.unit_id))
+                .distinct()
+                .order_by(col(Address.compound))
+                .limit(300)
+            )
+        )
+        return context
+
+    context = await db(request, work)
+    kept = [(k, v) for k, v in params.multi_items() if k not in {"after", "start"} and v]
+    query = urlencode(kept)
+    next_url = None
+    if context["next_cursor"]:
+        next_url = "/residents?" + urlencode(
+            [*kept, ("after", context["next_cursor"]), ("start", str(start + PAGE_SIZE))]
+        )
+    vocabulary = service.vocabulary
+    extra_open = any(
+        params.get(name)
+        for name in ("tag", "age_min", "age_max", "compound", "building", "unit", "registration")
+    )
+    return render(
+        request,
+        "residents/list.html",
+        {
+            **context,
+            "p": params,
+            "errors": errors,
+            "titles": field_titles(vocabulary),
+            "tags": [name for name in vocabulary.tags if vocabulary.known_tag(name)],
+            "registrations": REGISTRATIONS,
+            "start": start,
+            "end": start + len(context["items"]) - 1,
+            "paged": after is not None,
+            "first_url": "/residents?" + query if query else "/residents",
+            "next_url": next_url,
+            "export_url": "/residents/export?" + query if query else "/residents/export",
+            "extra_open": extra_open,
+            "notice": tr(request, NOTICES["moved"]) if params.get("notice") == "moved" else None,
+            "breadcrumbs": page_crumbs(request, ("工作台", "/workbench"), ("居民信息", None)),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+# -- one resident ---------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    version: int
+    at: str
+    who: str
+    source: str
+    fields: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+
+def _timeline(
+    history: list[dict[str, Any]], names: Mapping[str, str], vocabulary: Any
+) -> list[HistoryEntry]:
+    """The history rows grouped into one entry per saved version, newest first."""
+    entries: list[HistoryEntry] = []
+    for change in history:
+        if not entries or entries[-1].version != change["version"]:
+            source = str(change["source"])
+            entries.append(
+                HistoryEntry(
+                    version=change["version"],
+                    at=change["at"],
+                    who=names.get(change["actor"] or "", change["actor"] or "系统"),
+                    source=SOURCES.get(source, "插件" if source.startswith("plugin") else source),
+                )
+            )
+        entries[-1].fields.append(
+            change_row(change["field"], change["old"], change["new"], vocabulary)
+        )
+    return entries[::-1]
+
+
+async def _detail_context(request: Request, resident_id: int) -> dict[str, Any]:
+    actor = actor_of(request)
+    service = kernel_of(request).residents
+
+    def work(session: Session) -> dict[str, Any]:
+        resident = service.get(session, actor, resident_id)
+        view = service.view(session, resident)
+        history = service.history(session, actor, resident_id)
+        usernames = {c["actor"] for c in history if c["actor"]}
+        names = (
+            dict(
+                session.exec(
+                    select(User.username, User.display_name).where(
+                        col(User.username).in_(usernames)
+                    )
+                ).all()
+            )
+            if usernames
+            else {}
+        )
+        members: list[tuple[int, str]] = []
+        if resident.household_id is not None:
+            members = [
+                (rid, name)
+                for rid, name in session.exec(
+                    select(Resident.id, Resident.name)
+                    .where(Resident.household_id == resident.household_id)
+                    .where(Resident.status == "active", col(Resident.id) != resident_id)
+                    .where(scope.scope_filter(actor, READ, Resident.unit_id))
+                    .order_by(col(Resident.id))
+                    .limit(50)
+                )
+                if rid is not None
+            ]
+        return {
+            "r": view,
+            "timeline": _timeline(history, names, service.vocabulary),
+            "members": members,
+        }
+
+    context: dict[str, Any] = await db(request, work)
+    view = context["r"]
+    context["attributes"] = [
+        (spec.attribute.title, view["attributes"].get(spec.key))
+        for spec in service.vocabulary.active_attributes()
+    ]
+    context["breadcrumbs"] = resident_crumbs(request, view)
+    return context
+
+
+@page(READ)
+async def detail_page(request: Request) -> Response:
+    resident_id = resident_id_of(request)
+    context = await _detail_context(request, resident_id)
+    notice = request.query_params.get("notice", "")
+    context["notice"] = tr(request, NOTICES[notice]) if notice in NOTICES else None
+    return render(request, "residents/detail.html", {**context, "revealed": None, "errors": {}})
+
+
+@page(REVEAL)
+async def reveal_page(request: Request) -> Response:
+    """Show the full ID or phone number to an actor allowed to, for a stated reason (audited)."""
+    actor = actor_of(request)
+    resident_id = resident_id_of(request)
+    service = kernel_of(request).residents
+    form = await request.form()
+    fields = [f for f in form.getlist("fields") if isinstance(f, str)]
+    reason = str(form.get("reason") or "")
+    try:
+        revealed = await db(
+            request,
+            lambda s: service.reveal(s, actor, resident_id, fields=fields, reason=reason),
+            commit=True,
+        )
+    except ValidationFailed as exc:
+        context = await _detail_context(request, resident_id)
+        context.update(revealed=None, errors=errors_of(exc), reveal_form=form)
+        return render(request, "residents/detail.html", context, status_code=422)
+    context = await _detail_context(request, resident_id)
+    context.update(revealed=revealed, errors={})
+    response = render(request, "residents/detail.html", context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- transfer -------------------------------------------------------------------------------
+
+
+@page(TRANSFER)
+async def transfer_page(request: Request) -> Response:
+    actor = actor_of(request)
+    resident_id = resident_id_of(request)
+    service = kernel_of(request).residents
+    view = await db(
+        request, lambda s: service.view(s, service.get(s, actor, resident_id, TRANSFER))
+    )
+    context: dict[str, Any] = {
+        "r": view,
+        "titles": field_titles(service.vocabulary),
+        "breadcrumbs": resident_crumbs(request, view, "迁出"),
+    }
+    if request.method == "GET":
+        values = {"to_unit_code": "", "effective_on": date.today().isoformat(), "reason": ""}
+        return render(
+            request,
+            "residents/transfer.html",
+            {**context, "v": values, "version": view["version"], "errors": {}},
+        )
+    form = await request.form()
+    values = {
+        name: str(form.get(name) or "").strip()
+        for name in ("to_unit_code", "effective_on", "reason")
+    }
+    raw_version = str(form.get("version") or "")
+    version = int(raw_version) if raw_version.isdigit() else None
+    try:
+        await db(
+            request,
+            lambda s: service.transfer(
+                s,
+                actor,
+                resident_id,
+                to_unit_code=values["to_unit_code"],
+                effective_on=values["effective_on"],
+                reason=values["reason"],
+                version=version,
+            ),
+            commit=True,
+        )
+    except (ValidationFailed, Conflict) as exc:
+        status = 409 if isinstance(exc, Conflict) else 422
+        errors = errors_of(exc)
+        current = exc.extra.get("current") if isinstance(exc, Conflict) else None
+        if isinstance(current, dict):
+            errors = {"(form)": "该记录已被他人修改，请核对后再提交迁出"}
+            context["r"] = current
+            raw_version = str(current["version"])
+        return render(
+            request,
+            "residents/transfer.html",
+            {**context, "v": values, "version": raw_version, "errors": errors},
+            status_code=status,
+        )
+    return RedirectResponse("/residents?notice=moved", status_code=303)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/residents", list_page, methods=["GET"]),
+    Route("/residents/new", new_page, methods=["GET", "POST"]),
+    Route("/residents/import", import_page, methods=["GET", "POST"]),
+    Route("/residents/import/confirm", import_confirm, methods=["POST"]),
+    Route("/residents/import/template.csv", import_template, methods=["GET"]),
+    Route("/residents/import/{token}/problems.csv", import_errors, methods=["GET"]),
+    Route("/residents/export", export_page, methods=["GET", "POST"]),
+    Route("/residents/{resident_id:int}", detail_page, methods=["GET"]),
+    Route("/residents/{resident_id:int}/reveal", reveal_page, methods=["POST"]),
+    Route("/residents/{resident_id:int}/edit", edit_page, methods=["GET", "POST"]),
+    Route("/residents/{resident_id:int}/transfer", transfer_page, methods=["GET", "POST"]),
+]

@@ -1,0 +1,92 @@
+"""What the residents pages share: permissions, breadcrumbs, error fields, field titles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shequyun_sdk import ApiError, NotFound, ValidationFailed
+from shequyun_sdk.identity import Actor
+from sqlmodel import Session, col, select
+from starlette.requests import Request
+
+from ..i18n import gettext
+from ..identity import scope
+from ..identity.models import OrgUnit
+from ..templating import language_of
+from .service import FIELD_TITLES
+
+EXPORT = "residents.export"
+IMPORT = "residents.import"
+SOURCE = "portal"
+MAX_ID = 2**31 - 1
+SOURCES = {"portal": "门户", "api": "接口", "import": "批量导入", "collection": "数据采集"}
+
+
+def tr(request: Request, text: str, **params: object) -> str:
+    return gettext(text, language_of(request), **params)
+
+
+def page_crumbs(request: Request, *items: tuple[str, str | None]) -> list[tuple[str, str | None]]:
+    return [(tr(request, label), href) for label, href in items]
+
+
+def resident_crumbs(
+    request: Request, view: Mapping[str, Any], step: str | None = None
+) -> list[tuple[str, str | None]]:
+    crumbs = page_crumbs(request, ("工作台", "/workbench"), ("居民信息", "/residents"))
+    if step is None:
+        return [*crumbs, (view["name"], None)]
+    return [*crumbs, (view["name"], f"/residents/{view['id']}"), (tr(request, step), None)]
+
+
+def resident_id_of(request: Request) -> int:
+    resident_id = int(request.path_params["resident_id"])
+    if resident_id > MAX_ID:
+        raise NotFound("找不到该居民")
+    return resident_id
+
+
+def errors_of(exc: ApiError) -> dict[str, str]:
+    """Field → message from a service error, for showing next to the fields."""
+    if isinstance(exc, ValidationFailed) and exc.details:
+        errors: dict[str, str] = {}
+        for detail in exc.details:
+            errors.setdefault(str(detail.get("field", "(form)")), str(detail.get("message", "")))
+        return errors
+    return {exc.field or "(form)": exc.message}
+
+
+def field_titles(vocabulary: Any) -> dict[str, str]:
+    """Titles of every form field, for the error summary."""
+    titles = {
+        **FIELD_TITLES,
+        "address.compound": "小区",
+        "address.building": "楼栋",
+        "address.entrance": "单元",
+        "address.room": "室",
+        "file": "文件",
+        "purpose": "用途",
+        "columns": "列",
+        "format": "格式",
+        "reason": "原因",
+        "fields": "查看内容",
+        "to_unit_code": "迁入居委编码",
+        "effective_on": "迁移日期",
+    }
+    for spec in vocabulary.active_attributes():
+        titles[f"attributes.{spec.key}"] = spec.attribute.title
+    return titles
+
+
+def committee_choices(session: Session, actor: Actor, permission: str) -> list[OrgUnit]:
+    """Open committees ``actor`` reaches with ``permission``, by code."""
+    return list(
+        session.exec(
+            select(OrgUnit)
+            .where(scope.unit_scope_filter(actor, permission))
+            .where(OrgUnit.level == "committee", col(OrgUnit.closed_on).is_(None))
+            .order_by(col(OrgUnit.code))
+            .limit(1000)
+        )
+    )

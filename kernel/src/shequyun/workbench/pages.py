@@ -1,0 +1,265 @@
+"""The workbench (工作台): where a cadre lands after logging in.
+
+It shows the actor's open collection tasks with their deadlines, the latest changes to residents
+in their scope, the age pyramid and tag counts of those residents (counted by the database, never
+by loading residents), and the cards plugins contribute through ``workbench_cards``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from shequyun_sdk import charts
+from shequyun_sdk.identity import Actor
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ..collection.models import TASK_STATUSES
+from ..identity import scope
+from ..identity.models import User
+from ..portal.common import actor_of, db, kernel_of, page, render
+from ..residents.models import (
+    GENDERS,
+    REGISTRATIONS,
+    STATUSES,
+    Resident,
+    ResidentChange,
+    ResidentTag,
+)
+from ..residents.service import FIELD_TITLES, READ
+from .cards import collect_cards
+
+__all__ = ["ROUTES", "age_bands", "recent_changes", "tag_counts"]
+
+FILL = "collection.fill"
+#: Age bands of five years, the last open-ended: 0–4, 5–9, … 80–84, 85+.
+BAND_COUNT = 18
+SOON = timedelta(days=3)
+RECENT_ROWS = 40
+RECENT_ENTRIES = 10
+TOP_TAGS = 15
+CHART_WIDTH = 360
+
+#: History field names as cadres read them (the service's titles, plus the ones only history has).
+CHANGE_TITLES = {
+    **FIELD_TITLES,
+    "(created)": "新增登记",
+    "(reason)": "原因",
+    "unit": "所属居委",
+    "status": "状态",
+}
+#: Stored values of coded fields and the words cadres use for them.
+VALUE_WORDS = {"gender": GENDERS, "registration": REGISTRATIONS, "status": STATUSES}
+
+
+def band_labels() -> list[str]:
+    return [f"{5 * k}–{5 * k + 4}" for k in range(BAND_COUNT - 1)] + [f"{5 * (BAND_COUNT - 1)}+"]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_bands(
+    session: Session, actor: Actor, today: date | None = None
+) -> list[tuple[str, int, int]]:
+    """``(band, men, women)`` of the active residents ``actor`` may read, youngest band first.
+
+    One GROUP BY over a CASE on the birth date: someone is at least ``5k`` years old exactly
+    when born on or before the day ``5k`` years ago.
+    """
+    today = today or date.today()
+    band = case(
+        *[
+            (col(Resident.birth_date) > _years_before(today, 5 * (k + 1)), k)
+            for k in range(BAND_COUNT - 1)
+        ],
+        else_=BAND_COUNT - 1,
+    )
+    # Grouping over a subquery's columns: PostgreSQL does not see two copies of a CASE with
+    # bound parameters (one in SELECT, one in GROUP BY) as the same expression.
+    inner = (
+        select(band.label("band"), col(Resident.gender).label("gender"))
+        .where(scope.scope_filter(actor, READ, Resident.unit_id))
+        .where(Resident.status == "active")
+        .subquery()
+    )
+    counts = [[0, 0] for _ in range(BAND_COUNT)]
+    for index, gender, number in session.execute(
+        select(inner.c.band, inner.c.gender, func.count()).group_by(inner.c.band, inner.c.gender)
+    ):
+        if gender in ("male", "female"):
+            counts[int(index)][0 if gender == "male" else 1] = int(number)
+    return [(label, men, women) for label, (men, women) in zip(band_labels(), counts, strict=True)]
+
+
+def tag_counts(session: Session, actor: Actor, limit: int = TOP_TAGS) -> list[tuple[str, int]]:
+    """The most used tags among the active residents ``actor`` may read, most used first."""
+    number = func.count().label("number")
+    rows = session.execute(
+        select(ResidentTag.tag, number)
+        .join(Resident, col(Resident.id) == ResidentTag.resident_id)
+        .where(scope.scope_filter(actor, READ, Resident.unit_id))
+        .where(Resident.status == "active")
+        .group_by(ResidentTag.tag)
+        .order_by(number.desc(), ResidentTag.tag)
+        .limit(limit)
+    )
+    return [(str(tag), int(count)) for tag, count in rows]
+
+
+@dataclass
+class ChangeEntry:
+    """One saved change of one resident: several fields written together under one version."""
+
+    resident_id: int
+    name: str
+    version: int
+    at: datetime
+    who: str
+    source: str
+    fields: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+
+def recent_changes(
+    session: Session, actor: Actor, vocabulary: Any = None, limit: int = RECENT_ENTRIES
+) -> list[ChangeEntry]:
+    """The latest changes to residents ``actor`` may read, newest first, grouped by version."""
+    rows = session.exec(
+        select(ResidentChange, Resident.name, User.display_name)
+        .join(Resident, col(Resident.id) == ResidentChange.resident_id)
+        .outerjoin(User, col(User.id) == ResidentChange.actor_user_id)
+        .where(scope.scope_filter(actor, READ, Resident.unit_id))
+        .order_by(col(ResidentChange.id).desc())
+        .limit(RECENT_ROWS)
+    )
+    entries: list[ChangeEntry] = []
+    for change, name, display_name in rows:
+        last = entries[-1] if entries else None
+        if last is None or (last.resident_id, last.version) != (change.resident_id, change.version):
+            if len(entries) == limit:
+                break
+            last = ChangeEntry(
+                resident_id=change.resident_id,
+                name=name,
+                version=change.version,
+                at=change.at,
+                who=display_name or change.actor_username or "系统",
+                source=change.source,
+            )
+            entries.append(last)
+        last.fields.insert(
+            0, change_row(change.field, change.old_value, change.new_value, vocabulary)
+        )
+    return entries
+
+
+def change_row(
+    field_name: str, old: str | None, new: str | None, vocabulary: Any = None
+) -> tuple[str, str | None, str | None]:
+    """``(title, old, new)`` of a history row as cadres read it (男 rather than ``male``)."""
+    words = VALUE_WORDS.get(field_name, {})
+    return (
+        change_title(field_name, vocabulary),
+        words.get(old, old) if old is not None else None,
+        words.get(new, new) if new is not None else None,
+    )
+
+
+def change_title(field_name: str, vocabulary: Any = None) -> str:
+    """The Chinese title of a history field (``attributes.<plugin>.<name>`` included)."""
+    if field_name.startswith("attributes.") and vocabulary is not None:
+        spec = vocabulary.attributes.get(field_name.removeprefix("attributes."))
+        if spec is not None:
+            return str(spec.attribute.title)
+    return CHANGE_TITLES.get(field_name, field_name)
+
+
+@dataclass
+class TaskRow:
+    id: int
+    title: str
+    unit: str
+    status: str
+    status_label: str
+    deadline: datetime
+    overdue: bool
+    soon: bool
+
+
+def open_tasks(session: Session, kernel: Any, actor: Actor) -> tuple[list[TaskRow], int]:
+    """The actor's tasks still to do (deadline first) and how many are already submitted."""
+    now = datetime.now(UTC)
+    todo: list[TaskRow] = []
+    submitted = 0
+    for task, campaign, unit in kernel.collection.campaigns.my_tasks(session, actor):
+        if task.status == "submitted":
+            submitted += 1
+            continue
+        deadline = campaign.deadline
+        if deadline.tzinfo is None:  # SQLite gives naive datetimes back
+            deadline = deadline.replace(tzinfo=UTC)
+        todo.append(
+            TaskRow(
+                id=task.id,
+                title=campaign.title,
+                unit=unit.name,
+                status=task.status,
+                status_label=TASK_STATUSES.get(task.status, task.status),
+                deadline=deadline,
+                overdue=deadline < now,
+                soon=now <= deadline < now + SOON,
+            )
+        )
+    return todo, submitted
+
+
+@page()
+async def workbench(request: Request) -> Response:
+    actor = actor_of(request)
+    kernel = kernel_of(request)
+    reads = actor.has(READ)
+    fills = actor.has(FILL)
+
+    def work(session: Session) -> dict[str, Any]:
+        context: dict[str, Any] = {"tasks": [], "submitted": 0, "changes": [], "total": None}
+        if fills:
+            context["tasks"], context["submitted"] = open_tasks(session, kernel, actor)
+        if reads:
+            bands = age_bands(session, actor)
+            tags = tag_counts(session, actor)
+            unit = actor.unit.name if actor.unit else ""
+            context["changes"] = recent_changes(session, actor, kernel.residents.vocabulary)
+            context["total"] = sum(m + f for _, m, f in bands)
+            # Drawn narrow so that the labels stay readable when a phone scales the chart down.
+            context["pyramid"] = charts.age_pyramid(f"{unit}居民年龄结构", bands, width=CHART_WIDTH)
+            context["tags_chart"] = (
+                charts.bar_chart(f"{unit}居民标签人数", tags, width=CHART_WIDTH) if tags else None
+            )
+        return context
+
+    context = await db(request, work)
+    cards = await run_in_threadpool(collect_cards, kernel, request, actor)
+    return render(
+        request,
+        "workbench/index.html",
+        {
+            **context,
+            "cards": cards,
+            "reads": reads,
+            "fills": fills,
+            "breadcrumbs": [("工作台", None)],
+        },
+    )
+
+
+ROUTES: list[BaseRoute] = [Route("/workbench", workbench, methods=["GET"])]
