@@ -59,6 +59,7 @@ def shequyun_plugins(noticeboard):
 def test_jobs_are_named_after_their_plugin(scheduled_jobs):
     assert scheduled_jobs.names == [
         "kernel.attachments.prune",
+        "kernel.indicators.snapshot",
         "noticeboard.archive",
         "noticeboard.sync",
     ]

@@ -89,3 +89,44 @@ def test_the_page_and_card_speak_english_from_the_apps_own_catalog(shequyun_acto
     assert '<a href="/">Home</a>' in page  # the kernel's catalog fills in
     workbench = xuhui.get("/").text
     assert "Garbage check-in" in workbench and "0 households today" in workbench
+
+
+def test_the_check_in_indicators_add_up_as_ratios_of_sums(
+    shequyun_client, shequyun_actors, xuhui_only
+):
+    for code, households, rate in (("310104003001", 300, 90), ("310104003002", 30, 50)):
+        cadre = shequyun_actors.cadre(code)
+        created = shequyun_client.post(
+            "/api/v1/plugins/garbage/checkins",
+            headers=cadre.auth,
+            json={"households": households, "correct_rate": rate},
+        )
+        assert created.status_code == 201, created.text
+    district = shequyun_actors.district_admin("310104000000")
+    body = shequyun_client.get(
+        "/api/v1/indicators/units/310104000000/garbage.correct_rate", headers=district.auth
+    ).json()["indicator"]
+    # (300 × 90% + 30 × 50%) ÷ 330 = 86.4%, not the mean of the two rates (70%).
+    assert (body["unit"]["value"], body["unit"]["base"]) == (285, 330)
+    assert round(body["unit"]["figure"], 1) == 86.4
+    households = shequyun_client.get(
+        "/api/v1/indicators/units/310104003000/garbage.households", headers=district.auth
+    ).json()["indicator"]
+    assert households["unit"]["figure"] == 330
+    assert [(c["unit"]["name"], c["figure"]) for c in households["children"]] == [
+        ("宛平南路居委会", 300),
+        ("建国西路居委会", 30),
+    ]
+
+
+def test_the_indicators_stay_out_of_districts_without_the_app(
+    shequyun_client, shequyun_actors, xuhui_only
+):
+    pudong = shequyun_actors.district_admin("310115000000")
+    listed = shequyun_client.get("/api/v1/indicators", headers=pudong.auth).json()
+    assert not [i for i in listed["indicators"] if i["plugin"] == "garbage"]
+    xuhui = shequyun_actors.district_admin("310104000000")
+    listed = shequyun_client.get("/api/v1/indicators", headers=xuhui.auth).json()
+    assert {"garbage.households", "garbage.correct_rate"} <= {
+        i["name"] for i in listed["indicators"]
+    }

@@ -41,6 +41,8 @@ from .identity import actors, audit, scope, tree
 from .identity.auth import Authenticator, unit_ref
 from .identity.models import OrgUnit
 from .identity.permissions import PermissionRegistry
+from .indicators.registry import IndicatorRegistry
+from .indicators.service import IndicatorService
 from .migrate import MigrationSet, migration_set
 from .models import collect_tables
 from .plugin_host import (
@@ -486,6 +488,9 @@ class Kernel:
         self.scheduler = Scheduler(
             self.engine, self.host, actor_for=lambda name: self.platform.plugin_actor(name)
         )
+        self.indicators = IndicatorService(
+            self.engine, IndicatorRegistry(self.host, self.permissions), self.enablement
+        )
         self.platform = KernelPlatform(self)
         # External apps: OIDC provider, app credentials, webhooks, feed (apps/).
         self.openness = Openness(self)
@@ -506,6 +511,7 @@ class Kernel:
         ):
             self._add_subscribers(record, subscribers)
         self.scheduler.collect(self.platform)
+        self.indicators.registry.collect()
         for record in self.host.active_records():
             self.host.call(record, "on_startup", platform=self.platform)
         # A failure at start-up also fails the plugins requiring the failed one: withdraw all.

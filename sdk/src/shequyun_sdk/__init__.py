@@ -23,6 +23,7 @@ from .identity import (
     actor_from_request,
     requires,
 )
+from .indicators import Breakdown, Indicator, IndicatorQuery, Period
 from .manifest import MANIFEST_SCHEMA, ManifestError, check_manifest
 from .platform import Platform, platform_from_request, plugin_from_request
 from .residents import Building, ResidentRef
@@ -62,14 +63,18 @@ __all__ = [
     "AttachmentRef",
     "AttemptLimit",
     "AttemptVerdict",
+    "Breakdown",
     "Building",
     "Conflict",
     "Event",
     "Forbidden",
+    "Indicator",
+    "IndicatorQuery",
     "ManifestError",
     "NavEntry",
     "NotAuthenticated",
     "NotFound",
+    "Period",
     "Permission",
     "Platform",
     "PluginContext",

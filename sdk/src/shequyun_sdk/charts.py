@@ -22,8 +22,11 @@ from html import escape
 __all__ = [
     "DONE",
     "FEMALE",
+    "FLAG_WORDS",
     "FONT",
+    "HIGH",
     "LATE",
+    "LOW",
     "MALE",
     "PALETTE",
     "PENDING",
@@ -32,6 +35,7 @@ __all__ = [
     "line_chart",
     "number",
     "progress_bars",
+    "ranked_bars",
 ]
 
 #: Font stack with Chinese fonts first (the portal ships none; these are the usual system ones).
@@ -219,6 +223,77 @@ def line_chart(
             lx = left + s * (plot_w // max(len(series), 1))
             body.append(_marker(marker, lx + 4, height - 8, colour))
             body.append(f'<text x="{lx + 12}" y="{height - 4}">{escape(name)}</text>')
+    return _svg(width, height, title, body)
+
+
+# -- indicators (issue 18) ---------------------------------------------------------------------
+
+#: Bars of children far above or below their siblings, and the words that say so (colour is
+#: never the only signal).
+HIGH, LOW = "#b45309", "#1d4ed8"
+FLAG_WORDS = {"high": "偏高", "low": "偏低"}
+
+
+def ranked_bars(
+    title: str,
+    items: Sequence[tuple[str, float, str | None]],
+    *,
+    width: int = 480,
+    colour: str = "#b4232a",
+    reference: float | None = None,
+    reference_label: str = "",
+    unit: str = "",
+    decimals: int | None = None,
+    flag_words: dict[str, str] | None = None,
+) -> str:
+    """Units side by side: one bar per ``(label, value, flag)``, in the order given (rank them
+    first), a dashed ``reference`` line (the parent's figure) and ``flag`` (``"high"`` or
+    ``"low"``, or None) marking a unit far from its siblings: its bar takes another colour and
+    the word for the flag (``偏高``/``偏低``, or ``flag_words``) is written after its number.
+
+    ``decimals`` fixes the decimals written (``62.3``); by default as :func:`number` writes.
+    """
+    words = flag_words or FLAG_WORDS
+    longest = max((len(label) for label, _, _ in items), default=4)
+    row, label_w = 24, min(max(13 * longest + 8, 60), width // 3)
+    top = 20 if reference is not None else 5
+    height = max(row * len(items) + top + 5, 30)
+    values = [v for _, v, _ in items] + ([reference] if reference is not None else [])
+    peak = max(values, default=0) or 1
+    span = width - label_w - 96
+
+    def shown(value: float) -> str:
+        text = number(value) if decimals is None else f"{value:,.{decimals}f}"
+        return f"{text}{unit}"
+
+    body = []
+    for i, (label, value, flag) in enumerate(items):
+        y = top + i * row
+        bar = span * max(value, 0) / peak
+        fill = HIGH if flag == "high" else LOW if flag == "low" else colour
+        note = f" {words.get(flag, flag)}" if flag else ""
+        body.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+        )
+        body.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{bar:.1f}" height="16" fill="{fill}"/>'
+        )
+        weight = ' font-weight="bold"' if flag else ""
+        body.append(
+            f'<text x="{label_w + bar + 4:.1f}" y="{y + 15}"{weight}>'
+            f"{escape(shown(value) + note)}</text>"
+        )
+    if reference is not None:
+        x = label_w + span * max(reference, 0) / peak
+        body.append(
+            f'<line x1="{x:.1f}" y1="14" x2="{x:.1f}" y2="{height - 2}" stroke="#374151" '
+            'stroke-dasharray="4 3"/>'
+        )
+        anchor = "end" if x > width * 0.6 else "start" if x < width * 0.3 else "middle"
+        body.append(
+            f'<text x="{x:.1f}" y="11" text-anchor="{anchor}">'
+            f"{escape(f'{reference_label} {shown(reference)}'.strip())}</text>"
+        )
     return _svg(width, height, title, body)
 
 

@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from .identity import Actor
+from .indicators import Indicator
 from .platform import Platform
 from .types import (
     NavEntry,
@@ -280,3 +281,20 @@ def on_startup(plugin: PluginContext, platform: Platform) -> None:
 @hookspec
 def on_shutdown(plugin: PluginContext, platform: Platform) -> None:
     """Called once when the platform stops. Exceptions are logged and ignored."""
+
+
+# -- indicators (issue 18) ---------------------------------------------------------------------
+
+
+@hookspec
+def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
+    """Return the indicators (指标) this plugin contributes to the dashboards.
+
+    Called once at start-up. Each :class:`~shequyun_sdk.indicators.Indicator` is named
+    ``<plugin>.<name>`` and computed by its ``query`` for any org unit and period: the platform
+    runs the query for the subtree a user looks at (inside their grant), adds the rows up the
+    tree (a sum, or a ratio of sums), keeps each closed week, month and quarter as a snapshot
+    and shows the figures on every level's dashboard and in ``/api/v1/indicators``. A bad
+    value or two indicators of the same name mark the plugin failed; a query that raises
+    while a dashboard is computed shows only that indicator as unavailable.
+    """

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shequyun_sdk import (
     Actor,
+    Indicator,
     NavEntry,
     Platform,
     PluginContext,
@@ -24,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import checkins
+from . import checkins, indicators
 from .models import CheckIn
 
 HERE = Path(__file__).parent
@@ -105,6 +106,11 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
         Route("/checkins", list_checkins, methods=["GET"]),
         Route("/checkins", create_checkin, methods=["POST"]),
     ]
+
+
+@hookimpl
+def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
+    return indicators.INDICATORS
 
 
 @hookimpl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shequyun_sdk import PluginContext, hookimpl
+from shequyun_sdk import Indicator, PluginContext, hookimpl
 from starlette.routing import BaseRoute
 
 from . import api
@@ -17,6 +17,7 @@ from .models import (
     Task,
     TaskEvent,
 )
+from ..indicators import builtin_collection
 
 PUBLISHERS = ["identity.bureau", "identity.district_admin", "identity.street_admin"]
 FILLERS = ["identity.cadre", "identity.social_worker"]
@@ -53,3 +54,8 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return api.ROUTES
+
+
+@hookimpl
+def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
+    return builtin_collection.INDICATORS

@@ -16,6 +16,7 @@ from ..collection import pages_plugin as portal_collection
 from ..collection import plugin as collection
 from ..identity import admin_plugin as portal_admin
 from ..identity import plugin as identity
+from ..indicators import plugin as indicators
 from ..residents import pages_plugin as portal_residents
 from ..residents import plugin as residents
 from . import core, health, home, openapi_docs
@@ -30,6 +31,7 @@ DEFAULT_PLUGINS = (
     portal_residents,
     portal_collection,
     portal_admin,
+    indicators,
     openapi_docs,
     health,
     home,

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from shequyun_sdk import PluginContext, TagDefinition, hookimpl
+from shequyun_sdk import Indicator, PluginContext, TagDefinition, hookimpl
 from starlette.routing import BaseRoute
 
+from ..indicators import builtin_residents
 from . import api, api_io, demo
 from .models import (
     Address,
@@ -91,3 +92,8 @@ def register_resident_tags(plugin: PluginContext) -> Sequence[TagDefinition]:
 @hookimpl
 def load_demo_data(plugin: PluginContext, platform: KernelPlatform) -> str | None:
     return demo.load(platform.kernel)
+
+
+@hookimpl
+def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
+    return builtin_residents.INDICATORS
