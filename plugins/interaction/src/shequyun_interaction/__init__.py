@@ -13,6 +13,7 @@ from pathlib import Path
 from shequyun_sdk import (
     Actor,
     Event,
+    Indicator,
     NavEntry,
     Platform,
     PluginContext,
@@ -32,6 +33,7 @@ from . import (
     api,
     deliberation,
     escalation,
+    indicators,
     notify,
     pages_cadre,
     pages_resident,
@@ -157,6 +159,11 @@ MODELS: list[type] = [
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
     return MODELS
+
+
+@hookimpl
+def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
+    return indicators.INDICATORS
 
 
 @hookimpl
