@@ -96,7 +96,7 @@ def _measure(url: str, tmp: Path, plan: Plan, command: str) -> Result:
     import shequyun_garbage
 
     from shequyun.kernel import Kernel
-    from shequyun.residents.generate import bulk_load
+    from shequyun.residents.generate_bulk import bulk_load
     from shequyun.settings import load_settings
 
     settings = load_settings(environ={}, database_url=url, data_dir=tmp, inline_worker=False)

@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from shequyun.residents.generate import bulk_load
+from shequyun.residents.generate_bulk import bulk_load
 
 from .conftest import SCREENSHOTS, log_in, shoot
 

@@ -8,7 +8,7 @@ import pytest
 from shequyun_sdk import Breakdown, Indicator, hookimpl
 from sqlalchemy import case, func, select
 
-from shequyun.residents.generate import bulk_load
+from shequyun.residents.generate_bulk import bulk_load
 
 from ._plugins import manifest, plugin_listing
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from shequyun.residents.generate import bulk_load
+from shequyun.residents.generate_bulk import bulk_load
 from shequyun.residents.models import Resident
 
 #: Residents per committee of the test tree: uneven, so that averages of ratios go wrong.

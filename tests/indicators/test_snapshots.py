@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from shequyun_sdk import Period
 from sqlmodel import Session
@@ -99,13 +99,27 @@ def test_the_trend_reads_the_snapshots_and_ends_with_todays_value(town):
 
 
 def test_the_job_keeps_each_closed_period_once(town, scheduled_jobs):
-    assert "kernel.indicators.snapshot" in scheduled_jobs.names
-    first = scheduled_jobs.run("kernel.indicators.snapshot")
+    name = "kernel.indicators.snapshot"
+    assert name in scheduled_jobs.names
+    assert scheduled_jobs.status(name).schedule == "daily 00:20"
+    first = scheduled_jobs.run(name)
     assert first.outcome == "ok", first.error
     assert first.summary.startswith("已保存：")
-    again = scheduled_jobs.run("kernel.indicators.snapshot")
+    again = scheduled_jobs.run(name)
     assert (again.outcome, again.summary) == ("ok", "无需新增快照")
-    assert scheduled_jobs.status("kernel.indicators.snapshot").schedule == "daily 00:20"
+
+
+def test_the_nightly_run_keeps_the_period_that_just_closed(town, scheduled_jobs):
+    name = "kernel.indicators.snapshot"
+    beijing = timezone(timedelta(hours=8))
+    scheduled_jobs.run_due(at=datetime(2027, 3, 31, 12, 0, tzinfo=beijing))  # registers the job
+    [run] = [
+        r
+        for r in scheduled_jobs.run_due(at=datetime(2027, 4, 1, 0, 20, tzinfo=beijing))
+        if r.name == name
+    ]
+    # 1 April 2027: March and the first quarter have just closed, and the week of 22 March.
+    assert run.summary == "已保存：2027年第12周 8 项；2027年3月 8 项；2027年第1季度 8 项"
 
 
 def test_a_closed_period_without_a_snapshot_says_so(town):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from shequyun_sdk import Indicator, PluginContext, hookimpl
 from starlette.routing import BaseRoute
 
+from ..indicators import builtin_collection
 from . import api
 from .models import (
     Campaign,
@@ -17,7 +18,6 @@ from .models import (
     Task,
     TaskEvent,
 )
-from ..indicators import builtin_collection
 
 PUBLISHERS = ["identity.bureau", "identity.district_admin", "identity.street_admin"]
 FILLERS = ["identity.cadre", "identity.social_worker"]

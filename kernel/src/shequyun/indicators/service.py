@@ -249,7 +249,7 @@ class IndicatorService:
     # -- pins --------------------------------------------------------------------------------
 
     def _pinned(self, session: Session, actor: Actor | None) -> dict[str, int]:
-        if actor is None:
+        if actor is None or actor.user_id is None:  # a plugin's or an app's actor pins nothing
             return {}
         rows = session.exec(
             select(Pin).where(Pin.user_id == actor.user_id).order_by(col(Pin.position))
@@ -264,17 +264,20 @@ class IndicatorService:
     def pin(self, actor: Actor | None, name: str) -> list[str]:
         """Pin indicator ``name`` to the top of ``actor``'s dashboards; return the pins."""
         actor = _require(actor)
+        user_id = actor.user_id
+        if user_id is None:
+            raise ValidationFailed("只有工作人员账号可以关注指标", field="indicator")
         if self.registry.get(name) is None or not actor.has(VIEW):
             raise ValidationFailed(f"没有名为 {name} 的指标", field="indicator")
         with Session(self.engine) as session:
-            current = session.exec(select(Pin).where(Pin.user_id == actor.user_id)).all()
+            current = session.exec(select(Pin).where(Pin.user_id == user_id)).all()
             if all(p.indicator != name for p in current):
                 if len(current) >= MAX_PINS:
                     raise ValidationFailed(f"最多关注 {MAX_PINS} 项指标", field="indicator")
                 last = session.exec(
-                    select(func.max(Pin.position)).where(Pin.user_id == actor.user_id)
+                    select(func.max(Pin.position)).where(Pin.user_id == user_id)
                 ).one()
-                session.add(Pin(user_id=actor.user_id, indicator=name, position=(last or 0) + 1))
+                session.add(Pin(user_id=user_id, indicator=name, position=(last or 0) + 1))
                 session.commit()
         return self.pins(actor)
 
