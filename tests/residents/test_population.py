@@ -127,3 +127,15 @@ def test_python_age_agrees_with_the_sql_threshold_on_29_february():
     born = date(1960, 2, 29)
     for day in (date(2025, 2, 28), date(2025, 3, 1), date(2028, 2, 28), date(2028, 2, 29)):
         assert (age_on(born, day) >= 65) == (born <= years_before(day, 65))
+
+
+def test_resident_views_give_a_page_masked_and_only_in_scope(
+    shequyun_kernel, shequyun_actors, town
+):
+    platform = shequyun_kernel.platform
+    street = shequyun_actors.street_admin("310115004000").actor
+    with Session(shequyun_kernel.engine) as session:
+        views = platform.resident_views(session, street, [*town.values(), 999_999])
+    assert set(views) == {town["old"], town["wife"], town["young"]}
+    assert views[town["old"]]["id_number"].startswith("310***")
+    assert views[town["old"]]["tags"] == ["独居老人"]

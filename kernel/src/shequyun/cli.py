@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .plugin_commands import PluginCommandGroup
 from .request_context import configure_logging
 from .settings import Settings, SettingsError, load_settings
 
@@ -29,7 +30,7 @@ def _kernel(settings: Settings):  # type: ignore[no-untyped-def]
     return Kernel(settings)
 
 
-@click.group()
+@click.group(cls=PluginCommandGroup)
 @click.version_option(package_name="shequyun")
 def main() -> None:
     """shequyun (社区云): the community-governance platform kernel."""

@@ -426,6 +426,18 @@ class KernelPlatform:
     ) -> Population:
         return population.resident_population(actor, permission, within)
 
+    def resident_views(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_ids: Iterable[int],
+        *,
+        permission: str = "residents.read",
+    ) -> dict[int, dict[str, Any]]:
+        return population.resident_views(
+            session, self._kernel.residents, actor, resident_ids, permission
+        )
+
     # -- security (issue 14): attempt limits, sealed values -------------------------------
 
     def count_attempt(self, limit: AttemptLimit, key: str) -> AttemptVerdict:

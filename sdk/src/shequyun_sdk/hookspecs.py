@@ -45,6 +45,7 @@ from .types import (
     Permission,
     PluginContext,
     ResidentAttribute,
+    ResidentPanel,
     Role,
     ScheduledJob,
     Subscriber,
@@ -297,4 +298,38 @@ def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
     and shows the figures on every level's dashboard and in ``/api/v1/indicators``. A bad
     value or two indicators of the same name mark the plugin failed; a query that raises
     while a dashboard is computed shows only that indicator as unavailable.
+    """
+
+
+# -- resident panels (advisors, issue 16) -----------------------------------------------------
+
+
+@hookspec
+def resident_panels(
+    plugin: PluginContext,
+    request: Request,
+    actor: Actor,
+    platform: Platform,
+    resident: Mapping[str, Any],
+) -> Sequence[ResidentPanel] | None:
+    """Return panels for the detail page of ``resident`` that ``actor`` is looking at.
+
+    ``resident`` is the record as the API shows it to ``actor`` (sensitive fields masked); the
+    kernel has already checked that the actor may read it. Called each time the page is shown,
+    only where the plugin is enabled for the actor: keep it quick (a query or two). A hook that
+    raises is logged and its panels are left out; the page is shown regardless.
+    """
+
+
+# -- command-line commands (advisors, issue 16) -----------------------------------------------
+
+
+@hookspec
+def register_commands(plugin: PluginContext) -> Sequence[Any] | None:
+    """Return the plugin's command-line commands (``click.Command`` objects), or None.
+
+    Called when ``shequyun`` is asked for a command it does not know (or lists its commands).
+    The commands are grouped under the plugin's name: command ``test`` of plugin ``advisors``
+    runs as ``shequyun advisors test``. The SDK does not depend on click; your plugin does.
+    Anything that is not a click command is logged and left out.
     """

@@ -420,6 +420,22 @@ class Platform(Protocol):
         """
         ...
 
+    def resident_views(
+        self,
+        session: Session,
+        actor: Actor | None,
+        resident_ids: Iterable[int],
+        *,
+        permission: str = "residents.read",
+    ) -> dict[int, dict[str, Any]]:
+        """The residents among ``resident_ids`` that ``actor`` reaches, as the API shows them.
+
+        For a page of results found with :meth:`resident_population`: a few queries whatever
+        the number (unlike :meth:`get_resident` for each), sensitive fields masked, active
+        records only; ids outside the scope are simply absent.
+        """
+        ...
+
     # -- security (issue 14): attempt limits, sealed values -------------------------------
 
     def count_attempt(self, limit: AttemptLimit, key: str) -> AttemptVerdict:

@@ -20,6 +20,7 @@ __all__ = [
     "Permission",
     "PluginContext",
     "ResidentAttribute",
+    "ResidentPanel",
     "Role",
     "ScheduledJob",
     "Subscriber",
@@ -271,3 +272,25 @@ class Visitor:
     name: str
     href: str | None = None
     logout_href: str | None = None
+
+
+# -- resident panels (advisors, issue 16) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidentPanel:
+    """A panel a plugin adds to a resident's detail page (``resident_panels``).
+
+    Either ``lines`` (plain text, escaped when shown) or a ``template`` of the plugin
+    (``"<plugin>/<file>"``, see ``register_templates``) rendered with ``context`` as the
+    variable ``panel`` — the template sees the page's ``_``, ``request`` and ``csrf_token`` too.
+    ``href`` links the panel's title to the plugin's page; panels are sorted by ``order``,
+    then title.
+    """
+
+    title: str
+    lines: tuple[str, ...] = ()
+    template: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    href: str | None = None
+    order: int = 100

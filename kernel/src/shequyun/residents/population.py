@@ -7,18 +7,20 @@ of the households in scope, joined only when a query asks for them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from shequyun_sdk.identity import Actor, UnitRef
 from shequyun_sdk.population import Population
 from sqlalchemy import and_, exists, func, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from ..identity import scope
 from ..identity.models import OrgUnit
 from .models import Resident, ResidentTag
+from .service import ResidentFilters, ResidentService
 
-__all__ = ["resident_population"]
+__all__ = ["resident_population", "resident_views"]
 
 _JSON_READERS = {
     "string": lambda element: element.as_string(),
@@ -88,3 +90,19 @@ def _in_unit(unit_column: Any, unit: UnitRef) -> Any:
     if unit.level == "committee":
         return unit_column == unit.id
     return unit_column.in_(select(col(OrgUnit.id)).where(col(OrgUnit.path).startswith(unit.path)))
+
+
+def resident_views(
+    session: Session,
+    service: ResidentService,
+    actor: Actor | None,
+    resident_ids: Iterable[int],
+    permission: str,
+) -> dict[int, dict[str, Any]]:
+    """The API views of the active residents among ``resident_ids`` that ``actor`` reaches."""
+    ids = sorted({int(i) for i in resident_ids})
+    if not ids:
+        return {}
+    query = service.scoped_query(actor, ResidentFilters(), permission)
+    rows = list(session.exec(query.where(col(Resident.id).in_(ids))))
+    return {view["id"]: view for view in service.views(session, rows)}

@@ -1,8 +1,8 @@
 """The plugin's tables (``advisors_*``). Kernel objects are referred to by id, never by FK.
 
-Rows that are counted per level (cases, services) carry the ids of their committee, street and
-district, read from the unit's path when the row is written: a funnel or a monthly figure per
-street is then one ``GROUP BY`` on an indexed column, never a walk of the unit tree.
+Rows counted per level (cases, services) carry their committee's id: a funnel or a monthly figure
+is one ``GROUP BY unit_id`` in the database, added up to streets and districts in Python over the
+committees' unit paths (a few hundred rows for a district), never a walk per row.
 """
 
 from __future__ import annotations
@@ -78,16 +78,12 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("policy_id", "resident_id", name="uq_advisors_case"),
         Index("ix_advisors_case_unit_policy", "unit_id", "policy_id", "status"),
-        Index("ix_advisors_case_street", "street_id", "policy_id"),
-        Index("ix_advisors_case_district", "district_id", "policy_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     policy_id: str = Field(max_length=60)
     resident_id: int = Field(index=True)
     unit_id: int
-    street_id: int
-    district_id: int
     status: str = Field(default="found", max_length=16)
     #: 0 found, 1 contacted, 2 applied, 3 receiving: the funnel counts by it.
     reached: int = 0
@@ -124,8 +120,6 @@ class AdvisorPoint(SQLModel, table=True):
     name: str = Field(max_length=80)
     kind: str = Field(max_length=12)  # elderly / assistance / both
     unit_id: int = Field(index=True)
-    street_id: int = Field(index=True)
-    district_id: int = Field(index=True)
     address: str = Field(default="", max_length=120)
     phone: str = Field(default="", max_length=40)
     covers: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -144,8 +138,6 @@ class Advisor(SQLModel, table=True):
     kind: str = Field(max_length=12)  # elderly / assistance
     point_id: int = Field(index=True)
     unit_id: int = Field(index=True)
-    street_id: int = Field(index=True)
-    district_id: int = Field(index=True)
     phone: str = Field(default="", max_length=40)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
@@ -155,17 +147,12 @@ class ServiceRecord(SQLModel, table=True):
     """One service an advisor gave: consultation, home visit or referral, by some channel."""
 
     __tablename__ = "advisors_service"
-    __table_args__ = (
-        Index("ix_advisors_service_street_month", "street_id", "month"),
-        Index("ix_advisors_service_district_month", "district_id", "month"),
-    )
+    __table_args__ = (Index("ix_advisors_service_unit_month", "unit_id", "month"),)
 
     id: int | None = Field(default=None, primary_key=True)
     advisor_id: int = Field(index=True)
     resident_id: int | None = Field(default=None, index=True)
-    unit_id: int = Field(index=True)
-    street_id: int
-    district_id: int
+    unit_id: int
     kind: str = Field(max_length=16)  # consultation / home_visit / referral
     channel: str = Field(max_length=12)  # offline / online / phone / radio
     at: datetime

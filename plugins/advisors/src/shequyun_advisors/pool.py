@@ -67,7 +67,7 @@ def get_policy(session: Session, policy_id: str) -> Policy | None:
 
 def recorded_condition(people: Population) -> Any:
     """``recorded(policy_id)``: SQL for "a current receipt of that policy is on record"."""
-    receipt = Receipt.__table__  # type: ignore[attr-defined]
+    receipt = Receipt.__table__
 
     def recorded(policy_id: str) -> Any:
         return exists().where(

@@ -24,7 +24,7 @@ from shequyun_sdk import (
     hookimpl,
 )
 from shequyun_sdk.cases import CASE_UPDATED
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
@@ -303,7 +303,38 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
             inside=lambda ref: deliberation.in_scope(topic, ref),
         )
 
+    def policy_notice(event: Event) -> None:
+        """信息找人: another plugin (the advisors') found residents a policy may apply to.
+
+        Delivered in-app to those with a verified account, once per policy and resident; the
+        event names no plugin this one depends on, so any plugin may publish it.
+        """
+        ids = [int(i) for i in event.payload.get("resident_ids", []) if str(i).isdigit()]
+        if not ids:
+            return
+        title = str(event.payload.get("title") or "您可能符合一项惠民政策")
+        policy = str(event.payload.get("policy_id") or event.id)
+        with platform.session() as session:
+            linked = session.exec(
+                select(Account.resident_id).where(
+                    col(Account.resident_id).in_(ids), col(Account.verified_at).is_not(None)
+                )
+            ).all()
+            for resident_id in linked:
+                if resident_id is None:
+                    continue
+                notify.notify(
+                    platform,
+                    session,
+                    resident_id,
+                    kind="policy",
+                    title=title,
+                    link="/notifications",
+                    dedupe_key=f"policy:{policy}:{resident_id}",
+                )
+
     return [
+        Subscriber("advisors.notice", policy_notice, name="advisors_notice"),
         Subscriber("resident.moved", resident_moved, name="resident_moved"),
         Subscriber(
             "interaction.announcement.published",

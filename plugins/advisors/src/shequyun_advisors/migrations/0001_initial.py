@@ -38,15 +38,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(12), nullable=False),
         sa.Column("point_id", sa.Integer(), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
-        sa.Column("street_id", sa.Integer(), nullable=False),
-        sa.Column("district_id", sa.Integer(), nullable=False),
         sa.Column("phone", sa.String(40), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
-    op.create_index("ix_advisors_advisor_district_id", "advisors_advisor", ["district_id"])
     op.create_index("ix_advisors_advisor_point_id", "advisors_advisor", ["point_id"])
-    op.create_index("ix_advisors_advisor_street_id", "advisors_advisor", ["street_id"])
     op.create_index("ix_advisors_advisor_unit_id", "advisors_advisor", ["unit_id"])
     op.create_index("ix_advisors_advisor_user_id", "advisors_advisor", ["user_id"])
 
@@ -56,8 +52,6 @@ def upgrade() -> None:
         sa.Column("policy_id", sa.String(60), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
-        sa.Column("street_id", sa.Integer(), nullable=False),
-        sa.Column("district_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("reached", sa.Integer(), nullable=False),
         sa.Column("verdict", sa.String(24), nullable=False),
@@ -70,9 +64,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("policy_id", "resident_id", name="uq_advisors_case"),
     )
     op.create_index("ix_advisors_case_assignee_user_id", "advisors_case", ["assignee_user_id"])
-    op.create_index("ix_advisors_case_district", "advisors_case", ["district_id", "policy_id"])
     op.create_index("ix_advisors_case_resident_id", "advisors_case", ["resident_id"])
-    op.create_index("ix_advisors_case_street", "advisors_case", ["street_id", "policy_id"])
     op.create_index(
         "ix_advisors_case_unit_policy", "advisors_case", ["unit_id", "policy_id", "status"]
     )
@@ -96,16 +88,12 @@ def upgrade() -> None:
         sa.Column("name", sa.String(80), nullable=False),
         sa.Column("kind", sa.String(12), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
-        sa.Column("street_id", sa.Integer(), nullable=False),
-        sa.Column("district_id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(120), nullable=False),
         sa.Column("phone", sa.String(40), nullable=False),
         sa.Column("covers", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", TS, nullable=False),
     )
-    op.create_index("ix_advisors_point_district_id", "advisors_point", ["district_id"])
-    op.create_index("ix_advisors_point_street_id", "advisors_point", ["street_id"])
     op.create_index("ix_advisors_point_unit_id", "advisors_point", ["unit_id"])
 
     op.create_table(
@@ -166,8 +154,6 @@ def upgrade() -> None:
         sa.Column("advisor_id", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=True),
         sa.Column("unit_id", sa.Integer(), nullable=False),
-        sa.Column("street_id", sa.Integer(), nullable=False),
-        sa.Column("district_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("channel", sa.String(12), nullable=False),
         sa.Column("at", TS, nullable=False),
@@ -179,12 +165,8 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_index("ix_advisors_service_advisor_id", "advisors_service", ["advisor_id"])
-    op.create_index(
-        "ix_advisors_service_district_month", "advisors_service", ["district_id", "month"]
-    )
     op.create_index("ix_advisors_service_resident_id", "advisors_service", ["resident_id"])
-    op.create_index("ix_advisors_service_street_month", "advisors_service", ["street_id", "month"])
-    op.create_index("ix_advisors_service_unit_id", "advisors_service", ["unit_id"])
+    op.create_index("ix_advisors_service_unit_month", "advisors_service", ["unit_id", "month"])
 
 
 def downgrade() -> None:
