@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from shequyun.residents.panels import collect_panels
 
+from ..residents._data import id_number
 from ._plugins import manifest
 
 
@@ -85,3 +86,17 @@ def test_a_panel_appears_only_where_its_plugin_is_enabled(
     pudong = shequyun_actors.cadre("310115004001")
     assert [t for t, _ in panels_for(shequyun_kernel, xuhui)] == ["可能适用的政策", "走访记录"]
     assert [t for t, _ in panels_for(shequyun_kernel, pudong)] == ["可能适用的政策"]
+
+
+def test_the_panels_appear_on_the_resident_page(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre("310104003001")
+    made = shequyun_client.post(
+        "/api/v1/residents",
+        headers=cadre.auth,
+        json={"name": "王秀英", "id_number": id_number(region="310104"), "registration": "户籍"},
+    )
+    assert made.status_code == 201, made.text
+    page = cadre.portal().get(f"/residents/{made.json()['id']}")
+    assert page.status_code == 200
+    assert "可能适用的政策" in page.text and "王秀英：老年综合津贴（宛平南路居委会）" in page.text
+    assert "走访记录" not in page.text  # not enabled there

@@ -216,3 +216,12 @@ def test_the_resident_panel_lists_policies_that_may_apply(shequyun_client, shequ
         ).status_code
         == 404
     )
+
+
+def test_the_panel_on_the_resident_page_shows_policies_with_reasons(
+    shequyun_client, shequyun_actors, town
+):
+    page = shequyun_actors.cadre(WEIFANG1).portal().get(f"/residents/{town['elder']['id']}")
+    assert page.status_code == 200
+    assert "可能适用的政策" in page.text
+    assert "上海市老年综合津贴" in page.text and "年满65周岁" in page.text

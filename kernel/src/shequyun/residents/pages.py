@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from shequyun_sdk import Conflict, ValidationFailed
 from sqlalchemy import func
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -38,6 +39,7 @@ from .pages_support import (
     resident_id_of,
     tr,
 )
+from .panels import collect_panels
 from .service import READ, REVEAL, TRANSFER, ResidentFilters
 
 PAGE_SIZE = 50
@@ -210,6 +212,10 @@ async def _detail_context(request: Request, resident_id: int) -> dict[str, Any]:
         for spec in service.vocabulary.active_attributes()
     ]
     context["breadcrumbs"] = resident_crumbs(request, view)
+    # plugins' panels (resident_panels hook), in a worker thread: they may query
+    context["panels"] = await run_in_threadpool(
+        collect_panels, kernel_of(request), request, actor_of(request), view
+    )
     return context
 
 
