@@ -59,3 +59,59 @@ def resident_in(
     response = client.post("/api/v1/residents", json=payload, headers=actor.auth)
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+class Receiver:
+    """A webhook receiver on a loopback port: records every request, answers ``status``;
+    ``hold`` (a threading.Event) makes it wait before answering."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.requests: list[dict[str, Any]] = []
+        self.status = 200
+        self.hold: Any = None
+        self.got = threading.Event()
+        self._server: Any = None
+        self.url = ""
+
+    def start(self) -> Receiver:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.requests.append(
+                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                )
+                receiver.got.set()
+                if receiver.hold is not None:
+                    receiver.hold.wait(30)
+                self.send_response(receiver.status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.hold is not None:
+            self.hold.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Any:
+    started = Receiver().start()
+    yield started
+    started.stop()

@@ -91,6 +91,7 @@ def create_app(
         )
         if kernel.settings.inline_worker:
             kernel.scheduler.start_background()
+            kernel.openness.start_background()
         try:
             yield
         finally:
@@ -100,6 +101,7 @@ def create_app(
                     await worker
             # Off the event loop: a job still running gets a moment to finish.
             await asyncio.to_thread(kernel.scheduler.stop_background)
+            await asyncio.to_thread(kernel.openness.stop_background)
             kernel.stop()
 
     app = Starlette(

@@ -227,12 +227,14 @@ def worker(once: bool, interval: float) -> None:
     kernel.start()
     if not once:  # in a thread of its own, so that a long job never holds up events
         kernel.scheduler.start_background()
+        kernel.openness.start_background()  # webhooks to external apps, in threads too
     try:
         while True:
             delivered = kernel.events.deliver_due(limit=500)
             if once:
                 click.echo(f"delivered {delivered}")
                 click.echo(f"ran {len(kernel.scheduler.run_due())} scheduled jobs")
+                click.echo(f"sent {kernel.openness.webhooks.deliver_due()} webhooks")
                 return
             if delivered == 0:
                 time.sleep(interval)

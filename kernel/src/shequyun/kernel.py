@@ -537,6 +537,7 @@ class Kernel:
         if not self.started:
             return
         self.scheduler.stop_background()
+        self.openness.stop_background()
         for record in reversed(self.host.active_records()):
             self.host.call(record, "on_shutdown", platform=self.platform, fail_plugin=False)
         self.started = False

@@ -14,11 +14,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..identity.auth import request_actor
+from .feed import FEED_PERMISSION
 from .manifest import MANIFEST_SCHEMA
 from .models import ExternalApp
 from .service import MANAGE
 
-__all__ = ["ROUTES", "app_view", "run_db"]
+__all__ = ["FEED_ROUTES", "ROUTES", "app_view", "run_db"]
 
 
 async def run_db(request: Request, work: Callable[[Session], Any], *, commit: bool = False) -> Any:
@@ -152,6 +153,69 @@ async def rotate_secret(request: Request) -> Response:
     secret = await run_db(request, work, commit=True)
     return JSONResponse({"secret": secret})
 
+
+def _int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 15:
+        raise ValidationFailed(f"{name} 必须是非负整数", field=name)
+    return int(raw)
+
+
+@requires(FEED_PERMISSION)
+async def feed(request: Request) -> Response:
+    """Events within the caller's scope after ``cursor``, oldest first; ``next_cursor`` resumes."""
+    actor = request_actor(request)
+    cursor = _int(request, "cursor", 0)
+    limit = _int(request, "limit", 100)
+    openness = _openness(request)
+    page = await run_db(
+        request, lambda s: openness.feed.page_for(s, actor, after=cursor, limit=limit)
+    )
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+
+@requires(MANAGE)
+async def deliveries(request: Request) -> Response:
+    """The app's delivery log, newest first (``?status=dead`` for the dead letters)."""
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    status = request.query_params.get("status") or None
+    if status not in (None, "pending", "done", "dead"):
+        raise ValidationFailed("status 只能是 pending、done 或 dead", field="status")
+    webhooks = _openness(request).webhooks
+    rows = await run_db(request, lambda s: webhooks.log(s, actor, app_id, status=status))
+    return JSONResponse({"items": rows})
+
+
+@requires(MANAGE)
+async def replay(request: Request) -> Response:
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    delivery_id = int(request.path_params["delivery_id"])
+    webhooks = _openness(request).webhooks
+    await run_db(request, lambda s: webhooks.replay(s, actor, app_id, delivery_id), commit=True)
+    return JSONResponse({"status": "pending"}, status_code=202)
+
+
+@requires(MANAGE)
+async def pause(request: Request) -> Response:
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    paused = request.url.path.endswith("/pause")
+    webhooks = _openness(request).webhooks
+    await run_db(request, lambda s: webhooks.set_paused(s, actor, app_id, paused), commit=True)
+    return JSONResponse({"webhook_state": "paused" if paused else "active"})
+
+
+FEED_ROUTES: list[BaseRoute] = [
+    Route("/feed", feed, methods=["GET"]),
+    Route("/apps/{app_id:int}/deliveries", deliveries, methods=["GET"]),
+    Route("/apps/{app_id:int}/deliveries/{delivery_id:int}/replay", replay, methods=["POST"]),
+    Route("/apps/{app_id:int}/webhooks/pause", pause, methods=["POST"]),
+    Route("/apps/{app_id:int}/webhooks/resume", pause, methods=["POST"]),
+]
 
 ROUTES: list[BaseRoute] = [
     Route("/apps/manifest-schema", manifest_schema, methods=["GET"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shequyun_sdk import PluginContext, hookimpl
+from shequyun_sdk import PluginContext, Subscriber, hookimpl
 from starlette.routing import BaseRoute
 
 from . import api, provider
@@ -24,6 +24,7 @@ from .models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from ..kernel import KernelPlatform
 
 MANIFEST = {
     "name": "apps",
@@ -37,7 +38,11 @@ MANIFEST = {
     "requires": ["identity"],
     "permissions": [
         {"name": "apps.manage", "title": {"zh": "管理外部应用", "en": "Manage external apps"}},
-        {"name": "apps.feed", "title": {"zh": "读取变更订阅", "en": "Read the change feed"}},
+        {
+            "name": "apps.feed",
+            "title": {"zh": "读取变更订阅", "en": "Read the change feed"},
+            "roles": ["identity.district_admin", "identity.street_admin"],
+        },
     ],
 }
 
@@ -58,10 +63,16 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
 
 
 @hookimpl
+def register_event_subscribers(platform: KernelPlatform) -> Sequence[Subscriber]:
+    # Every event, from the durable outbox, into the feed and the apps' webhook deliveries.
+    return [Subscriber("*", platform.kernel.openness.feed.sequence, name="sequencer")]
+
+
+@hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return provider.ROUTES
 
 
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return api.ROUTES
+    return [*api.ROUTES, *api.FEED_ROUTES]

@@ -10,11 +10,13 @@ from sqlmodel import Session, col, select
 
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from .feed import Feed
 from .keys import KeyStore
 from .oauth import ACCESS_PREFIX, OAuthServer
 from .provider import LogoutEndpoint
 from .service import AppService
 from .tokens import AccessToken, resolve_access_token
+from .webhooks import WebhookDispatcher
 
 if TYPE_CHECKING:
     from ..kernel import Kernel
@@ -35,6 +37,15 @@ class Openness:
         )
         self.server.register_endpoint(LogoutEndpoint)
         kernel.authenticator.bearer_resolvers[ACCESS_PREFIX] = self.actor_for_token
+        self.feed = Feed(kernel.engine)
+        self.webhooks = WebhookDispatcher(kernel.engine, self.apps)
+
+    def start_background(self) -> None:
+        """Send webhooks from a thread of this process (the worker, or the embedded web app)."""
+        self.webhooks.start_background()
+
+    def stop_background(self) -> None:
+        self.webhooks.stop_background()
 
     def access_token(self, token: str) -> AccessToken | None:
         return resolve_access_token(self.kernel.engine, self.apps, self.kernel.authenticator, token)
