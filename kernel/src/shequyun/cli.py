@@ -245,6 +245,49 @@ def worker(once: bool, interval: float) -> None:
 
 
 @main.command()
+@click.argument("broker")
+@click.option("--once", is_flag=True, help="Publish what the feed holds now, then exit.")
+@click.option("--name", default="bridge", show_default=True, help="Cursor name (one per broker).")
+@click.option("--prefix", default="shequyun", show_default=True, help="Subject / routing prefix.")
+def bridge(broker: str, once: bool, name: str, prefix: str) -> None:
+    """Publish the change feed to BROKER (nats://host:4222 or amqp://user:pass@host:5672/).
+
+    At least once, in feed order, each message carrying the event id; the cursor is saved after
+    the broker acknowledged each page. Needs ``pip install shequyun[bridge]``.
+    """
+    import asyncio
+
+    from .apps.bridge import Bridge, publisher_for
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _refuse_pending(settings)
+    kernel = _kernel(settings)
+    try:
+        publisher = publisher_for(broker, prefix=prefix)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    runner = Bridge(kernel.engine, kernel.openness.feed, publisher, name=name)
+
+    async def run() -> None:
+        if once:
+            await publisher.connect()
+            try:
+                click.echo(f"published {await runner.run_once()}")
+            finally:
+                await publisher.close()
+        else:
+            await runner.run()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        kernel.close()
+
+
+@main.command()
 @click.option("--serve/--no-serve", default=True, help="Serve the portal afterwards.")
 @click.option("--host", default=None)
 @click.option("--port", type=int, default=None)

@@ -8,11 +8,13 @@ the broker bridge (see docs/apps.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from shequyun_sdk import PluginContext, Subscriber, hookimpl
+from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, provider
+from . import api, pages, provider
 from .models import (
     AppUnit,
     ExternalApp,
@@ -24,7 +26,9 @@ from .models import (
     WebhookAttempt,
     WebhookDelivery,
 )
-from ..kernel import KernelPlatform
+
+if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
+    from ..kernel import KernelPlatform
 
 MANIFEST = {
     "name": "apps",
@@ -70,9 +74,16 @@ def register_event_subscribers(platform: KernelPlatform) -> Sequence[Subscriber]
 
 @hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return provider.ROUTES
+    return [*provider.ROUTES, *pages.ROUTES]
 
 
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return [*api.ROUTES, *api.FEED_ROUTES]
+
+
+@hookimpl
+def extra_template_vars(request: Request) -> dict[str, Any]:
+    # The registered apps' navigation entries this person may open (single sign-on).
+    openness = request.app.state.kernel.openness
+    return {"app_nav": openness.nav_for(request.scope.get("shequyun.actor"))}
