@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import requires
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..identity.auth import request_actor
+from ..portal.common import db
 from .feed import FEED_PERMISSION
 from .manifest import MANIFEST_SCHEMA
 from .models import ExternalApp
 from .service import MANAGE
 
-__all__ = ["FEED_ROUTES", "ROUTES", "app_view", "run_db"]
-
-
-async def run_db(request: Request, work: Callable[[Session], Any], *, commit: bool = False) -> Any:
-    """Run ``work(session)`` in a worker thread; commit afterwards when asked."""
-    engine = request.app.state.kernel.engine
-
-    def run() -> Any:
-        with Session(engine, expire_on_commit=False) as session:
-            result = work(session)
-            if commit:
-                session.commit()
-            return result
-
-    return await run_in_threadpool(run)
+__all__ = ["FEED_ROUTES", "ROUTES", "app_view"]
 
 
 def _openness(request: Request) -> Any:
@@ -71,7 +56,7 @@ async def manifest_schema(request: Request) -> Response:
 async def list_apps(request: Request) -> Response:
     apps = _openness(request).apps
     actor = request_actor(request)
-    rows = await run_db(
+    rows = await db(
         request,
         lambda s: [app_view(a, apps.units(s, a.id)) for a in apps.listing(s, actor)],
     )
@@ -90,7 +75,7 @@ async def register_app(request: Request) -> Response:
         view = app_view(done.app, apps.units(session, done.app.id))
         return {**view, "client_secret": done.client_secret, "webhook_secret": done.webhook_secret}
 
-    return JSONResponse(await run_db(request, work, commit=True), status_code=201)
+    return JSONResponse(await db(request, work, commit=True), status_code=201)
 
 
 @requires(MANAGE)
@@ -102,7 +87,7 @@ async def get_app(request: Request) -> Response:
     def work(session: Session) -> dict[str, Any]:
         return app_view(apps.get(session, actor, app_id), apps.units(session, app_id))
 
-    return JSONResponse(await run_db(request, work))
+    return JSONResponse(await db(request, work))
 
 
 @requires(MANAGE)
@@ -116,7 +101,7 @@ async def update_app(request: Request) -> Response:
         app = apps.update_manifest(session, actor, app_id, manifest)
         return app_view(app, apps.units(session, app_id))
 
-    return JSONResponse(await run_db(request, work, commit=True))
+    return JSONResponse(await db(request, work, commit=True))
 
 
 @requires(MANAGE)
@@ -133,7 +118,7 @@ async def set_units(request: Request) -> Response:
         app = apps.set_units(session, actor, app_id, codes)
         return app_view(app, apps.units(session, app_id))
 
-    return JSONResponse(await run_db(request, work, commit=True))
+    return JSONResponse(await db(request, work, commit=True))
 
 
 @requires(MANAGE)
@@ -150,7 +135,7 @@ async def rotate_secret(request: Request) -> Response:
             return str(apps.rotate_webhook_secret(session, actor, app_id))
         return str(apps.rotate_client_secret(session, actor, app_id))
 
-    secret = await run_db(request, work, commit=True)
+    secret = await db(request, work, commit=True)
     return JSONResponse({"secret": secret})
 
 
@@ -170,9 +155,7 @@ async def feed(request: Request) -> Response:
     cursor = _int(request, "cursor", 0)
     limit = _int(request, "limit", 100)
     openness = _openness(request)
-    page = await run_db(
-        request, lambda s: openness.feed.page_for(s, actor, after=cursor, limit=limit)
-    )
+    page = await db(request, lambda s: openness.feed.page_for(s, actor, after=cursor, limit=limit))
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
@@ -185,7 +168,7 @@ async def deliveries(request: Request) -> Response:
     if status not in (None, "pending", "done", "dead"):
         raise ValidationFailed("status 只能是 pending、done 或 dead", field="status")
     webhooks = _openness(request).webhooks
-    rows = await run_db(request, lambda s: webhooks.log(s, actor, app_id, status=status))
+    rows = await db(request, lambda s: webhooks.log(s, actor, app_id, status=status))
     return JSONResponse({"items": rows})
 
 
@@ -195,7 +178,7 @@ async def replay(request: Request) -> Response:
     app_id = int(request.path_params["app_id"])
     delivery_id = int(request.path_params["delivery_id"])
     webhooks = _openness(request).webhooks
-    await run_db(request, lambda s: webhooks.replay(s, actor, app_id, delivery_id), commit=True)
+    await db(request, lambda s: webhooks.replay(s, actor, app_id, delivery_id), commit=True)
     return JSONResponse({"status": "pending"}, status_code=202)
 
 
@@ -205,7 +188,7 @@ async def pause(request: Request) -> Response:
     app_id = int(request.path_params["app_id"])
     paused = request.url.path.endswith("/pause")
     webhooks = _openness(request).webhooks
-    await run_db(request, lambda s: webhooks.set_paused(s, actor, app_id, paused), commit=True)
+    await db(request, lambda s: webhooks.set_paused(s, actor, app_id, paused), commit=True)
     return JSONResponse({"webhook_state": "paused" if paused else "active"})
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from shequyun_sdk.identity import Actor
@@ -27,7 +26,7 @@ from sqlmodel import Session, col, or_, select
 
 from ..events import OutboxEvent
 from ..identity.models import OrgUnit
-from .models import AppUnit, ExternalApp, FeedEntry, WebhookDelivery
+from .models import AppUnit, ExternalApp, FeedEntry, WebhookDelivery, aware
 
 __all__ = ["FEED_PERMISSION", "Feed", "FeedPage", "event_unit_code"]
 
@@ -142,7 +141,7 @@ class Feed:
                 "seq": entry.seq,
                 "event_id": entry.event_id,
                 "type": entry.type,
-                "occurred_at": _aware(entry.occurred_at).isoformat(),
+                "occurred_at": aware(entry.occurred_at).isoformat(),
                 "payload": payload,
             }
             for entry, payload in session.exec(query)
@@ -164,7 +163,3 @@ def _matches(pattern: str, event_type: str) -> bool:
     if pattern.endswith("*"):
         return event_type.startswith(pattern[:-1])
     return event_type == pattern
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..residents.crypto import FieldCipher
-from .models import SigningKey
+from .models import SigningKey, aware
 
 __all__ = ["KeyStore"]
 
@@ -65,7 +65,7 @@ class KeyStore:
             keys = [
                 row.public_jwk
                 for row in rows
-                if row.retired_at is None or _aware(row.retired_at) > since
+                if row.retired_at is None or aware(row.retired_at) > since
             ]
         return {"keys": keys}
 
@@ -88,7 +88,3 @@ class KeyStore:
         session.add(row)
         session.flush()
         return row
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

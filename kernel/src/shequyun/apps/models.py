@@ -23,11 +23,17 @@ __all__ = [
     "StreamCursor",
     "WebhookAttempt",
     "WebhookDelivery",
+    "aware",
 ]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def aware(moment: datetime) -> datetime:
+    """``moment`` with its time zone: SQLite gives naive datetimes back, in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class ExternalApp(SQLModel, table=True):

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from ..identity.models import Grant, OrgUnit, User
 from .keys import KeyStore
 from .manifest import OIDC_SCOPES
-from .models import AppUnit, ExternalApp, OAuthCode, OAuthToken
+from .models import AppUnit, ExternalApp, OAuthCode, OAuthToken, aware
 from .service import AppService, compare_secret, hash_secret
 
 __all__ = ["ACCESS_PREFIX", "FormRequest", "OAuthServer", "PersonLogin"]
@@ -145,11 +145,11 @@ class TokenRecord(TokenMixin):  # type: ignore[misc]
         return self.row.scope
 
     def get_expires_in(self) -> int:
-        return int((_aware(self.row.expires_at) - utcnow()).total_seconds())
+        return int((aware(self.row.expires_at) - utcnow()).total_seconds())
 
     def is_expired(self) -> bool:
         until = self.row.refresh_expires_at
-        return until is None or _aware(until) <= utcnow()
+        return until is None or aware(until) <= utcnow()
 
     def is_revoked(self) -> bool:
         return self.row.revoked_at is not None
@@ -382,7 +382,7 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             row = session.exec(
                 select(OAuthCode).where(OAuthCode.code_hash == hash_secret(code))
             ).first()
-            if row is None or row.app_id != client.app.id or _aware(row.expires_at) <= utcnow():
+            if row is None or row.app_id != client.app.id or aware(row.expires_at) <= utcnow():
                 return None
             return CodeRecord(row)
 
@@ -476,7 +476,3 @@ def _person(
             if grant is None or grant.revoked_at is not None:
                 return None
     return PersonLogin(user_id, grant_id, auth_time)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

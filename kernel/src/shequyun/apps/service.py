@@ -29,7 +29,7 @@ from ..identity.models import OrgUnit, User
 from ..identity.permissions import PermissionRegistry
 from ..residents.crypto import FieldCipher
 from .manifest import OIDC_SCOPES, validate_manifest
-from .models import AppUnit, ExternalApp
+from .models import AppUnit, ExternalApp, aware
 
 __all__ = [
     "MANAGE",
@@ -237,7 +237,7 @@ class AppService:
         found = [self.cipher.decrypt(app.webhook_secret)] if app.webhook_secret else []
         until = app.webhook_previous_until
         previous = app.webhook_previous_secret
-        if previous and until is not None and _aware(until) > (now or utcnow()):
+        if previous and until is not None and aware(until) > (now or utcnow()):
             found.append(self.cipher.decrypt(previous))
         return found
 
@@ -334,7 +334,3 @@ def within(paths: Iterable[str], unit_path: str | None) -> bool:
 
 def compare_secret(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

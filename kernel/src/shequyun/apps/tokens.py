@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from ..identity.auth import Authenticator, unit_ref
 from ..identity.models import Grant, OrgUnit, User
-from .models import AppUnit, ExternalApp, OAuthToken
+from .models import AppUnit, ExternalApp, OAuthToken, aware
 from .service import AppService, hash_secret
 
 __all__ = ["AccessToken", "resolve_access_token"]
@@ -41,7 +41,7 @@ def resolve_access_token(
         if found is None:
             return None
         row, app = found
-        if row.revoked_at is not None or _aware(row.expires_at) <= now or app.disabled_at:
+        if row.revoked_at is not None or aware(row.expires_at) <= now or app.disabled_at:
             return None
         assert app.id is not None
         enabled = apps.units(session, app.id)
@@ -69,7 +69,3 @@ def resolve_access_token(
             return None
         actor = apps.app_actor(app, unit_ref(still_enabled), row.scope.split())
         return AccessToken(app, row, actor)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 
 from ..events import OutboxEvent
 from ..identity import audit
-from .models import ExternalApp, WebhookAttempt, WebhookDelivery
+from .models import ExternalApp, WebhookAttempt, WebhookDelivery, aware
 from .service import AppService
 
 __all__ = ["MAX_ATTEMPTS", "WebhookDispatcher", "sign"]
@@ -197,7 +197,7 @@ class WebhookDispatcher:
                 body = json.dumps(
                     {
                         "type": event.type,
-                        "timestamp": _aware(event.created_at).isoformat(),
+                        "timestamp": aware(event.created_at).isoformat(),
                         "data": {**event.payload, "event_id": event.id, "seq": delivery.seq},
                     },
                     ensure_ascii=False,
@@ -331,7 +331,7 @@ class WebhookDispatcher:
             ):
                 attempts.setdefault(attempt.delivery_id, []).append(
                     {
-                        "at": _aware(attempt.at).isoformat(),
+                        "at": aware(attempt.at).isoformat(),
                         "status_code": attempt.status_code,
                         "error": attempt.error,
                         "duration_ms": attempt.duration_ms,
@@ -347,8 +347,8 @@ class WebhookDispatcher:
                 "attempts": d.attempts,
                 "last_status": d.last_status,
                 "last_error": d.last_error,
-                "next_attempt_at": _aware(d.next_attempt_at).isoformat(),
-                "delivered_at": _aware(d.delivered_at).isoformat() if d.delivered_at else None,
+                "next_attempt_at": aware(d.next_attempt_at).isoformat(),
+                "delivered_at": aware(d.delivered_at).isoformat() if d.delivered_at else None,
                 "log": attempts.get(d.id, []),  # type: ignore[arg-type]
             }
             for d, event_type in rows
@@ -383,7 +383,3 @@ class WebhookDispatcher:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
