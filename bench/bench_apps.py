@@ -1,4 +1,4 @@
-"""External apps: webhook deliveries/s from the outbox, and a feed page at a million events.
+"""External apps: webhook deliveries/s from the outbox to three apps (see bench_apps_feed.py).
 
 ``webhooks``: N events published to the outbox, all about a 徐汇 committee. Subject: three
 registered apps subscribe to them by webhook; the time runs from the first outbox delivery to
@@ -7,13 +7,8 @@ dispatcher signing and POSTing to three HTTP receivers on 127.0.0.1 that answer 
 Baseline: the same N events delivered by the outbox to three in-process plugin subscribers that
 do nothing (what the outbox costs by itself). Both in deliveries/s (3 × N / seconds).
 
-``feed``: the feed holds 1,000,000 events (``--quick``: 50,000) spread evenly over 16 districts.
-Subject: a 徐汇区 reader's page of 100 from a cursor in the middle (the district filter has to
-skip the other fifteen districts' entries); baseline: the city's page of 100 from the same
-cursor (no filter). Median milliseconds per page over rounds. The rows are written in bulk.
-
 SQLite in a temporary directory. ``SHEQUYUN_BENCH_DATABASE_URL`` (a PostgreSQL server URL) runs
-both on a temporary PostgreSQL database instead.
+it on a temporary PostgreSQL database instead. ``_feed_pages`` serves bench_apps_feed.py.
 """
 
 from __future__ import annotations
@@ -29,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-from _common import Figure, Result, median, reproduce, spread
+from _common import Figure, Result, reproduce
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.pool import NullPool
 
@@ -229,14 +224,11 @@ def _feed_pages(workdir: Path, size: int, rounds: int) -> tuple[list[float], lis
 
 def run(*, quick: bool = False) -> list[Result]:
     events = 100 if quick else 1000
-    size = 50_000 if quick else 1_000_000
-    rounds = 5 if quick else 30
     where = "PostgreSQL" if os.environ.get(DATABASE_VARIABLE) else "SQLite"
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         outbox = _outbox_rate(workdir, events)
         webhooks, detail = _webhook_rate(workdir, events)
-        district, city = _feed_pages(workdir, size, rounds)
     return [
         Result(
             "webhooks",
@@ -245,14 +237,7 @@ def run(*, quick: bool = False) -> list[Result]:
             Figure("3 webhook apps (HTTP)", webhooks, "deliveries/s", detail),
             reproduce("apps", quick=quick),
             ("signed, POSTed to 3 receivers on 127.0.0.1, each answering 204",),
-        ),
-        Result(
-            "feed",
-            f"a page of 100 from the middle of {size:,} feed entries ({where}), median of {rounds}",
-            Figure("city reader", median(city), "ms", spread(city, "ms")),
-            Figure("徐汇区 reader (1/16)", median(district), "ms", spread(district, "ms")),
-            reproduce("apps", quick=quick),
-        ),
+        )
     ]
 
 

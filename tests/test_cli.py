@@ -125,4 +125,4 @@ def test_the_worker_delivers_due_events(tmp_path):
     run("db", "upgrade", env=env)
     result = run("worker", "--once", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["delivered 0", "ran 0 scheduled jobs"]
+    assert result.stdout.splitlines() == ["delivered 0", "ran 0 scheduled jobs", "sent 0 webhooks"]

@@ -112,8 +112,9 @@ def test_the_worker_runs_due_jobs(env, tmp_path):
     assert run("worker", "--once", env=env).stdout.splitlines() == [
         "delivered 0",
         "ran 0 scheduled jobs",
+        "sent 0 webhooks",
     ]
     make_due(tmp_path, "kernel.attachments.prune")
     result = run("worker", "--once", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["delivered 0", "ran 1 scheduled jobs"]
+    assert result.stdout.splitlines() == ["delivered 0", "ran 1 scheduled jobs", "sent 0 webhooks"]

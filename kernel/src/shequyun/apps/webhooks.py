@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import threading
 import time
 import urllib.error
@@ -49,7 +50,7 @@ MAX_ATTEMPTS = 8
 #: Backoff after attempt n (1-based): 10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h.
 BACKOFF = (10, 60, 300, 1800, 7200, 21600, 43200)
 PAUSE_AFTER_DEAD = 5
-PER_APP_IN_FLIGHT = 4
+PER_APP_IN_FLIGHT = 8
 TIMEOUT_SECONDS = 10.0
 LEASE = timedelta(seconds=60)
 USER_AGENT = "shequyun-webhooks/1"
@@ -133,6 +134,7 @@ class WebhookDispatcher:
         self.threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: dict[int, int] = {}
+        self._outcomes: queue.SimpleQueue[tuple[Outgoing, Outcome, datetime]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -154,15 +156,35 @@ class WebhookDispatcher:
         if wait:
             for future in futures:
                 future.result()
+            self.flush()
         return len(batch)
 
     def _send_one(self, outgoing: Outgoing, now: Callable[[], datetime]) -> None:
+        # The outcome is recorded with the others of its round, in one transaction (a commit
+        # per delivery is what limits the rate); the lease keeps the row from being claimed
+        # again until then.
         try:
             outcome = self.sender(outgoing, int(time.time()))
-            self._record(outgoing, outcome, now())
-        finally:
-            with self._lock:
-                self._in_flight[outgoing.app_id] -= 1
+        except Exception as exc:  # a sender that raises counts as a receiver that failed
+            outcome = Outcome(None, f"{type(exc).__name__}: {exc}"[:500], 0)
+        self._outcomes.put((outgoing, outcome, now()))
+        with self._lock:
+            self._in_flight[outgoing.app_id] -= 1
+
+    def flush(self) -> int:
+        """Record every outcome waiting since the last flush, in one transaction."""
+        waiting: list[tuple[Outgoing, Outcome, datetime]] = []
+        while True:
+            try:
+                waiting.append(self._outcomes.get_nowait())
+            except queue.Empty:
+                break
+        if waiting:
+            with Session(self.engine) as session:
+                for outgoing, outcome, moment in waiting:
+                    self._record(session, outgoing, outcome, moment)
+                session.commit()
+        return len(waiting)
 
     def _claim(self, limit: int, moment: datetime) -> list[Outgoing]:
         with Session(self.engine, expire_on_commit=False) as session:
@@ -216,37 +238,37 @@ class WebhookDispatcher:
             session.commit()
         return batch
 
-    def _record(self, outgoing: Outgoing, outcome: Outcome, moment: datetime) -> None:
-        with Session(self.engine) as session:
-            delivery = session.get(WebhookDelivery, outgoing.delivery_id)
-            if delivery is None:
-                return
-            delivery.attempts += 1
-            delivery.lease_until = None
-            delivery.last_status = outcome.status_code
-            delivery.last_error = outcome.error
-            session.add(
-                WebhookAttempt(
-                    delivery_id=outgoing.delivery_id,
-                    at=moment,
-                    status_code=outcome.status_code,
-                    error=outcome.error,
-                    duration_ms=outcome.duration_ms,
-                )
+    def _record(
+        self, session: Session, outgoing: Outgoing, outcome: Outcome, moment: datetime
+    ) -> None:
+        delivery = session.get(WebhookDelivery, outgoing.delivery_id)
+        if delivery is None:
+            return
+        delivery.attempts += 1
+        delivery.lease_until = None
+        delivery.last_status = outcome.status_code
+        delivery.last_error = outcome.error
+        session.add(
+            WebhookAttempt(
+                delivery_id=outgoing.delivery_id,
+                at=moment,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
             )
-            if outcome.ok:
-                delivery.status = "done"
-                delivery.delivered_at = moment
-            elif delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = "dead"
-            else:
-                wait = BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
-                delivery.next_attempt_at = moment + timedelta(seconds=wait)
-            session.add(delivery)
-            session.flush()
-            if delivery.status == "dead":
-                self._maybe_pause(session, outgoing.app_id)
-            session.commit()
+        )
+        if outcome.ok:
+            delivery.status = "done"
+            delivery.delivered_at = moment
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = "dead"
+        else:
+            wait = BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
+            delivery.next_attempt_at = moment + timedelta(seconds=wait)
+        session.add(delivery)
+        session.flush()
+        if delivery.status == "dead":
+            self._maybe_pause(session, outgoing.app_id)
 
     def _maybe_pause(self, session: Session, app_id: int) -> None:
         recent = list(
@@ -365,7 +387,7 @@ class WebhookDispatcher:
         def run() -> None:
             while not self._stop.is_set():
                 try:
-                    sent = self.deliver_due(wait=False)
+                    sent = self.flush() + self.deliver_due(wait=False)
                 except Exception:  # the database may be briefly away: next round
                     log.exception("webhook round failed")
                     sent = 0
@@ -383,3 +405,7 @@ class WebhookDispatcher:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+        try:
+            self.flush()
+        except Exception:  # recorded or not, the leases expire and the rows are tried again
+            log.exception("webhook outcomes not recorded at shutdown")
