@@ -70,14 +70,14 @@ def test_the_kernel_serves_while_broken_plugins_are_installed(broken_env, tmp_pa
             [SHEQUYUN, "serve", "--port", str(port)], env=broken_env, stdout=out, stderr=out
         )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "the server did not start in 30 s"
+                assert time.monotonic() < deadline, "the server did not start in 120 s"
                 time.sleep(0.2)
         assert health.json() == {"status": "ok"}
         plugins = httpx.get(f"http://127.0.0.1:{port}/api/v1/plugins").json()["plugins"]
