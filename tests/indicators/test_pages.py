@@ -126,3 +126,19 @@ def test_the_wall_without_pins_shows_the_first_indicators(town):
     assert "浦东新区 社区治理指标" in wall
     assert len(re.findall(r'<section class="wall-tile"', wall)) == 8
     assert '<nav aria-label="主导航"' not in wall  # a wall shows figures, not the portal
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_csv(town):
+    from sqlmodel import Session
+
+    from shequyun.identity.models import OrgUnit
+
+    with Session(town.kernel.engine) as session:
+        unit = session.get(OrgUnit, town.units["310115004002"].id)
+        unit.name = '=HYPERLINK("http://x")'
+        session.add(unit)
+        session.commit()
+    portal = town.actors.street_admin(WEIFANG).portal()
+    csv = portal.get(f"/indicators/u/{WEIFANG}/export?table=children&format=csv")
+    rows = csv.content.decode("utf-8-sig").splitlines()
+    assert any(row.startswith('"\'=HYPERLINK(""http://x"")"') for row in rows), rows
