@@ -24,7 +24,7 @@ CODE_LABELS = ["按月", "按周", "按季度", "单位", "编码", "层级", "�
 def template_message_ids() -> dict[str, str]:
     env = jinja2.Environment()
     found: dict[str, str] = {}
-    for path in sorted((PACKAGE / "templates").glob("*.html")):
+    for path in sorted((PACKAGE / "templates" / "indicators").glob("*.html")):
         for call in env.parse(path.read_text(encoding="utf-8")).find_all(nodes.Call):
             if isinstance(call.node, nodes.Name) and call.node.name == "_" and call.args:
                 first = call.args[0]

@@ -66,7 +66,9 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 
 @hookimpl
 def register_templates(plugin: PluginContext) -> Path:
-    return HERE / "templates"
+    # The kernel's loader finds templates/indicators/* too; registering the folder gives the
+    # templates this plugin's catalog (locale/), so its English stays out of the kernel's.
+    return HERE / "templates" / "indicators"
 
 
 @hookimpl
