@@ -142,3 +142,22 @@ def test_text_that_looks_like_a_formula_stays_text_in_the_csv(town):
     csv = portal.get(f"/indicators/u/{WEIFANG}/export?table=children&format=csv")
     rows = csv.content.decode("utf-8-sig").splitlines()
     assert any(row.startswith('"\'=HYPERLINK(""http://x"")"') for row in rows), rows
+
+
+def test_each_download_is_audited(town):
+    district = town.actors.district_admin(PUDONG)
+    portal = district.portal()
+    portal.get(f"/indicators/u/{PUDONG}/export?table=children&format=xlsx&period=")
+    entries = district.client().get("/api/v1/audit?action=indicators.exported").json()["items"]
+    assert len(entries) == 1
+    assert entries[0]["target_id"] == PUDONG
+    assert entries[0]["detail"]["table"] == "children"
+    assert entries[0]["detail"]["format"] == "xlsx"
+
+
+def test_the_api_is_in_the_openapi_document(town):
+    document = town.client.get("/api/v1/openapi.json").json()
+    operation = document["paths"]["/api/v1/indicators/units/{code}"]["get"]
+    assert operation["tags"] == ["indicators"]
+    assert {p["name"] for p in operation["parameters"]} == {"code", "period", "kind", "key"}
+    assert "/api/v1/indicators/pins/{name}" in document["paths"]

@@ -8,9 +8,9 @@ are shown. Drilling down is following a child's link: the same page one level lo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from shequyun_sdk import NotFound, Period, ValidationFailed, charts
 from shequyun_sdk.identity import Actor
@@ -19,14 +19,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ..collection.results import csv_chunks
 from ..portal.common import actor_of, kernel_of, page, render
-from ..spreadsheets import xlsx_chunks
 from ..templating import language_of
+from .exporting import export_table
 from .figures import Figures, format_figure
 from .registry import Declared
 from .service import VIEW, Dashboard, beijing_today
-from .tables import Table, children_table, detail_table, trend_table
+from .tables import children_table, detail_table, trend_table
 
 __all__ = ["ROUTES"]
 
@@ -269,65 +268,28 @@ async def wall_page(request: Request) -> Response:
     )
 
 
-EXPORT_FORMATS = {"csv", "xlsx"}
-
-
 @page(VIEW)
 async def export(request: Request) -> Response:
     """A table of the dashboard or of an indicator's page, as CSV or XLSX."""
     params = request.query_params
-    fmt = params.get("format") or "xlsx"
-    if fmt not in EXPORT_FORMATS:
-        raise ValidationFailed("format 应为 csv 或 xlsx", field="format")
-    which = params.get("table") or "children"
-    name = params.get("indicator") or None
-    if which not in {"children", "detail", "trend"} or (which != "children" and name is None):
-        raise ValidationFailed(
-            "table 应为 children、detail 或 trend（后两者需 indicator）", field="table"
+    actor = actor_of(request)
+    download = await run_in_threadpool(
+        lambda: export_table(
+            _service(request),
+            actor,
+            request.path_params["code"],
+            table=params.get("table") or "children",
+            fmt=params.get("format") or "xlsx",
+            indicator=params.get("indicator") or None,
+            english=Words(request).english,
+            **_query(request),
         )
-    dashboard = await _dashboard(request, request.path_params["code"], only=name)
-    table = _table(dashboard, which, english=Words(request).english)
-    filename = f"{table.title}.{fmt}"
-    fallback = f"indicators_{dashboard.unit.code}_{dashboard.period.code}.{fmt}"
-    disposition = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
     )
-    header = [c.title for c in table.columns]
-    rows = table.export_rows()
-    chunks: Iterator[bytes]
-    if fmt == "csv":
-        # Unit names, campaign titles and tags are typed by people: never let one run as a
-        # formula. (The security helper is unifying the CSV writer; switch to it once landed.)
-        chunks = csv_chunks(
-            [_csv_text(h) for h in header], iter([[_csv_text(v) for v in r] for r in rows])
-        )
-        media = "text/csv; charset=utf-8"
-    else:
-        widths = [max(10, min(40, 2 * len(c.title) + 4)) for c in table.columns]
-        chunks = xlsx_chunks(table.title[:31], header, rows, widths=widths)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return StreamingResponse(
-        iterate_in_threadpool(chunks),
-        media_type=media,
-        headers={"Content-Disposition": disposition},
+        iterate_in_threadpool(download.chunks),
+        media_type=download.media_type,
+        headers={"Content-Disposition": download.disposition},
     )
-
-
-def _csv_text(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _table(dashboard: Dashboard, which: str, *, english: bool) -> Table:
-    if which == "children":
-        return children_table(dashboard, english=english)
-    if not dashboard.panels or dashboard.panels[0].error is not None:
-        raise NotFound("该指标在此时段没有可导出的数据")
-    panel = dashboard.panels[0]
-    if which == "detail":
-        return detail_table(dashboard, panel, english=english)
-    return trend_table(dashboard, panel, english=english)
 
 
 @page(VIEW)
