@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -87,7 +87,7 @@ def compute(
                 days_since=_days_since(session, as_of),
             )
             statement = spec.query(query)
-            rows = list(_rows(session.execute(statement).mappings(), declared))
+            rows = list(_rows(session.execute(statement), declared))
             breakdown = spec.breakdown
             additive = breakdown is None or breakdown.additive
             result.sums = roll_up(tree, rows, total=additive)
@@ -102,16 +102,25 @@ def compute(
     return result
 
 
-def _rows(rows: Any, declared: Declared) -> Any:  # Iterator[tuple[int, str, float, float | None]]
+def _rows(result: Any, declared: Declared) -> Iterator[tuple[int, str, float, float | None]]:
+    """``(unit_id, key, value, base)`` of each row, checked; columns found by their labels."""
+    columns = list(result.keys())
+    for needed in ("unit_id", "value"):
+        if needed not in columns:
+            raise TypeError(f"indicator {declared.name}: the query has no column {needed!r}")
     ratio = declared.spec.aggregation == "ratio"
-    keyed = declared.spec.breakdown is not None
-    for row in rows:
-        unit_id = row["unit_id"]
+    if ratio and "base" not in columns:
+        raise TypeError(f"indicator {declared.name}: a ratio needs a column 'base'")
+    at_unit, at_value = columns.index("unit_id"), columns.index("value")
+    at_base = columns.index("base") if ratio else None
+    at_key = columns.index("key") if declared.spec.breakdown and "key" in columns else None
+    for row in result:
+        unit_id = row[at_unit]
         if unit_id is None:
             continue
-        value = _number(row["value"], declared, "value")
-        base = _number(row["base"], declared, "base") if ratio else None
-        key = str(row["key"]) if keyed and row.get("key") is not None else ""
+        value = _number(row[at_value], declared, "value")
+        base = _number(row[at_base], declared, "base") if at_base is not None else None
+        key = "" if at_key is None or row[at_key] is None else str(row[at_key])
         yield int(unit_id), key, value, base
 
 
@@ -124,7 +133,7 @@ def _number(raw: Any, declared: Declared, column: str) -> float:
         raise TypeError(
             f"indicator {declared.name}: column {column!r} holds {raw!r}, not a number"
         ) from None
-    if math.isnan(number) or math.isinf(number):
+    if not math.isfinite(number):
         raise ValueError(f"indicator {declared.name}: column {column!r} is {number}")
     return number
 

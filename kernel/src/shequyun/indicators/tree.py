@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, true
 from sqlalchemy import select as select_columns
+from sqlalchemy import true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -59,7 +59,6 @@ class Tree:
             self.nodes[node.id] = node
             if node.parent_id is not None:
                 self._children.setdefault(node.parent_id, []).append(node)
-        self._depth = len(root.ancestry)
 
     @classmethod
     def load(cls, session: Session, root: OrgUnit, day: date) -> Tree:
@@ -125,13 +124,6 @@ def _open(opened_on: date | None, closed_on: date | None, day: date) -> bool:
     return (opened_on is None or opened_on <= day) and (closed_on is None or closed_on > day)
 
 
-def open_on_condition(day: date) -> ColumnElement[bool]:
-    """Units open on ``day`` (for queries that need it in SQL)."""
-    return (or_(col(OrgUnit.opened_on).is_(None), col(OrgUnit.opened_on) <= day)) & (
-        or_(col(OrgUnit.closed_on).is_(None), col(OrgUnit.closed_on) > day)
-    )
-
-
 def roll_up(
     tree: Tree, rows: Iterable[tuple[int, str, float, float | None]], *, total: bool
 ) -> Sums:
@@ -140,21 +132,37 @@ def roll_up(
     Rows of units outside the tree are dropped: a query can never reach beyond the subtree it
     was asked for. With ``total`` each row also counts towards key ``""`` (the total of an
     additive breakdown; rows without a breakdown have key ``""`` already).
+
+    The rows are first added to their own unit, then each unit's sums to its parent's, the
+    deepest units first: one pass over the units, however many rows came back.
     """
     sums: Sums = {}
-    depth = tree._depth
+    nodes = tree.nodes
     for unit_id, key, value, base in rows:
-        node = tree.nodes.get(unit_id)
-        if node is None:
+        if unit_id not in nodes:
             continue
-        keys = (key, "") if total and key else (key,)
-        for ancestor in node.ancestry[depth - 1 :]:
-            slot = sums.setdefault(ancestor, {})
-            for k in keys:
-                cell = slot.get(k)
-                if cell is None:
-                    slot[k] = [value, base or 0.0]
-                else:
-                    cell[0] += value
-                    cell[1] += base or 0.0
+        slot = sums.get(unit_id)
+        if slot is None:
+            slot = sums[unit_id] = {}
+        for k in (key, "") if total and key else (key,):
+            cell = slot.get(k)
+            if cell is None:
+                slot[k] = [value, base or 0.0]
+            else:
+                cell[0] += value
+                cell[1] += base or 0.0
+    for node in reversed(list(tree.walk())):
+        own = sums.get(node.id)
+        if own is None or node.id == tree.root.id or node.parent_id not in nodes:
+            continue
+        parent = sums.get(node.parent_id)  # type: ignore[arg-type]
+        if parent is None:
+            parent = sums[node.parent_id] = {}  # type: ignore[index]
+        for k, (value, base) in own.items():
+            cell = parent.get(k)
+            if cell is None:
+                parent[k] = [value, base]
+            else:
+                cell[0] += value
+                cell[1] += base
     return sums
