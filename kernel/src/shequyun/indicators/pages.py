@@ -210,7 +210,7 @@ async def dashboard_page(request: Request) -> Response:
     dashboard = await _dashboard(request, request.path_params["code"])
     words = Words(request)
     tiles = [
-        _tile(panel, dashboard, words, width=TILE_WIDTH, trend_height=150)
+        _tile(panel, dashboard, words, width=TILE_WIDTH, trend_height=110)
         for panel in dashboard.panels
     ]
     table = children_table(dashboard, english=words.english)
