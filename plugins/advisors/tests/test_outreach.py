@@ -225,3 +225,19 @@ def test_the_panel_on_the_resident_page_shows_policies_with_reasons(
     assert page.status_code == 200
     assert "可能适用的政策" in page.text
     assert "上海市老年综合津贴" in page.text and "年满65周岁" in page.text
+
+
+def test_the_panel_leaves_out_what_nothing_in_the_data_points_to(
+    shequyun_client, shequyun_actors, town
+):
+    cadre = shequyun_actors.cadre(WEIFANG1)
+    young = shequyun_client.get(
+        f"{API}/residents/{town['young']['id']}/policies", headers=cadre.auth
+    ).json()["items"]
+    # 36, 户籍, no 低收入 tag: 低保 would only be "to confirm", with no clue: not shown
+    assert [i["policy"]["id"] for i in young] == []
+    poor = shequyun_client.get(
+        f"{API}/residents/{town['poor']['id']}/policies",
+        headers=shequyun_actors.cadre(WEIFANG2).auth,
+    ).json()["items"]
+    assert [i["policy"]["id"] for i in poor] == ["sh-minimum-living"]

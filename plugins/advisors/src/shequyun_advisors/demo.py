@@ -159,21 +159,24 @@ def _grades(platform: Platform, session: Session, actor: Actor, people: Populati
 
 
 def _follow_up(platform: Platform, session: Session, actor: Actor) -> int:
-    """Follow up the first cases: contacted, applied, approved — so the funnel shows steps."""
-    rows = session.exec(
-        select(Case).where(Case.status == "found").order_by(col(Case.id)).limit(12)
-    ).all()
-    for i, row in enumerate(rows):
-        steps = (
-            ["contacted"]
-            + (["applied"] if i % 2 == 0 else [])
-            + (["approved"] if i % 4 == 0 else [])
-        )
-        for step in steps:
-            outreach.record_outcome(
-                platform, session, actor, row.id or 0, outcome=step, note="演示：电话联系本人"
-            )
-    return len(rows)
+    """Follow up three cases of four policies: contacted, applied, approved — so that the
+    funnel shows every step (an approved allowance is recorded, so it counts as receiving)."""
+    done = 0
+    for policy_id in ("sh-elderly-allowance", "sh-minimum-living", "ltc-assessment", "old-partner"):
+        rows = session.exec(
+            select(Case)
+            .where(Case.status == "found", Case.policy_id == policy_id)
+            .order_by(col(Case.id))
+            .limit(3)
+        ).all()
+        for i, row in enumerate(rows):
+            steps = ["contacted", "applied", "approved"][: i + 1]
+            for step in steps:
+                outreach.record_outcome(
+                    platform, session, actor, row.id or 0, outcome=step, note="演示：电话联系本人"
+                )
+            done += 1
+    return done
 
 
 def _services(session: Session, advisors: list[Advisor], committees: list[object]) -> int:

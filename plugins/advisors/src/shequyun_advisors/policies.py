@@ -209,8 +209,9 @@ def resident_policies(
 ) -> list[dict[str, Any]]:
     """The policies that may apply to one resident, with reasons (SQL, in the actor's scope).
 
-    "Not found" outside the scope; only policies not ruled out are listed, each with whether
-    the resident already receives it.
+    "Not found" outside the scope. Listed: policies the resident receives, and those not ruled
+    out whose clue (if any) holds — a policy everyone 户籍 would have to confirm (低保) appears
+    only with a reason to think it applies.
     """
     if resident_id is None:
         raise NotFound("找不到该居民")
@@ -223,7 +224,11 @@ def resident_policies(
         row = session.execute(
             select(compiled.query).where(compiled.columns.resident_id == resident_id)
         ).first()
-        if row is None or row.verdict == 0:
+        if row is None:
+            continue
+        # ruled out, or only "to confirm" with no clue in the data (低保 for everyone 户籍)
+        unlikely = row.verdict == 0 or (row.clue is not None and row.clue != 3)
+        if unlikely and not row.receiving:
             continue
         codes = compiled.leaf_codes(row)
         outcomes = [
