@@ -86,7 +86,7 @@ def _kernel(url: str, data_dir: Path) -> Any:
 
 
 def _measure(kernel: Any, plan: Plan, command: str) -> list[Result]:
-    from shequyun.residents.generate import bulk_load
+    from shequyun.residents.generate_bulk import bulk_load
 
     try:
         database = _database_name(kernel.engine)
