@@ -306,3 +306,21 @@ def test_a_bad_manifest_names_the_field(shequyun_client, admin):
     unknown = manifest(scopes=["residents.fly"])
     response = shequyun_client.post("/api/v1/apps", json=unknown, headers=admin.auth)
     assert response.json()["error"]["field"] == "scopes.0"
+
+
+def test_a_disabled_app_loses_its_tokens_at_once(shequyun_client, admin, registered):
+    shequyun_client.base_url = ISSUER
+    token = exchange(shequyun_client, registered, grant_type="client_credentials").json()
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    assert shequyun_client.get("/api/v1/residents", headers=auth).status_code == 200
+    off = shequyun_client.put(
+        f"/api/v1/apps/{registered['id']}/state", json={"disabled": True}, headers=admin.auth
+    )
+    assert off.status_code == 200 and off.json()["disabled"] is True
+    assert shequyun_client.get("/api/v1/residents", headers=auth).status_code == 401
+    refused = exchange(shequyun_client, registered, grant_type="client_credentials")
+    assert refused.status_code == 401
+    bad = shequyun_client.put(
+        f"/api/v1/apps/{registered['id']}/state", json={"disabled": "yes"}, headers=admin.auth
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "disabled"

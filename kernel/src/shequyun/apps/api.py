@@ -200,8 +200,28 @@ FEED_ROUTES: list[BaseRoute] = [
     Route("/apps/{app_id:int}/webhooks/resume", pause, methods=["POST"]),
 ]
 
+
+@requires(MANAGE)
+async def set_state(request: Request) -> Response:
+    """``{"disabled": true}`` stops every token of the app and every webhook at once."""
+    apps = _openness(request).apps
+    actor = request_actor(request)
+    app_id = int(request.path_params["app_id"])
+    body = await _json(request)
+    disabled = body.get("disabled") if isinstance(body, dict) else None
+    if not isinstance(disabled, bool):
+        raise ValidationFailed("disabled 必须是 true 或 false", field="disabled")
+
+    def work(session: Session) -> dict[str, Any]:
+        app = apps.set_disabled(session, actor, app_id, disabled)
+        return app_view(app, apps.units(session, app_id))
+
+    return JSONResponse(await db(request, work, commit=True))
+
+
 ROUTES: list[BaseRoute] = [
     Route("/apps/manifest-schema", manifest_schema, methods=["GET"]),
+    Route("/apps/{app_id:int}/state", set_state, methods=["PUT"]),
     Route("/apps", list_apps, methods=["GET"]),
     Route("/apps", register_app, methods=["POST"]),
     Route("/apps/{app_id:int}", get_app, methods=["GET"]),
