@@ -1,0 +1,153 @@
+"""社区治理: the working platform of cadres, social workers and street and district staff.
+
+民情日志 field logs with visit coverage; 末端处置 cases dispatched down the four-level tree
+and back up (派单 签收 处置 反馈 核查 结案, 退单 上报 转派 延期 督办 回访) on working-day
+deadlines, from upper levels, the city operations platform (an Open311-like intake API),
+residents' 在线服务 requests (the SDK's case-channel events) and field logs; a knowledge base
+with Chinese full-text search; 民情 dashboards. Built on the SDK alone. See the package's
+README and docs/governance.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from shequyun_sdk import (
+    Actor,
+    NavEntry,
+    Platform,
+    PluginContext,
+    Role,
+    Subscriber,
+    WorkbenchCard,
+    hookimpl,
+)
+from starlette.requests import Request
+from starlette.routing import BaseRoute
+
+from . import api, escalation, pages, workbench
+from .core import DISPATCH, HANDLE, INTAKE, LOG, MANAGE, PUBLISH, VIEW
+from .demo import load as load_demo
+from .models import Article, ArticleVersion, Case, CaseParty, CaseStep, Category, LogEntry
+
+HERE = Path(__file__).parent
+CADRE, SOCIAL = "identity.cadre", "identity.social_worker"
+STREET, DISTRICT = "identity.street_admin", "identity.district_admin"
+
+
+def _perm(name: str, zh: str, en: str, roles: list[str]) -> dict[str, object]:
+    return {"name": name, "title": {"zh": zh, "en": en}, "roles": roles}
+
+
+MANIFEST = {
+    "name": "governance",
+    "version": "0.1.0",
+    "title": {"zh": "社区治理", "en": "Community governance"},
+    "description": {
+        "zh": "民情日志、末端处置案件、知识库与民情民意分析",
+        "en": "Field logs, the case channel, a knowledge base and dashboards",
+    },
+    "sdk": ">=0.1,<0.2",
+    "enabled_by_default": True,
+    "permissions": [
+        _perm(VIEW, "查看社区治理", "View community governance", [CADRE, SOCIAL, STREET, DISTRICT]),
+        _perm(LOG, "记录民情日志", "Record field logs", [CADRE, SOCIAL]),
+        _perm(HANDLE, "办理案件", "Handle cases", [CADRE, STREET, DISTRICT]),
+        _perm(
+            DISPATCH, "派单、核查与督办", "Dispatch, verify and supervise cases", [STREET, DISTRICT]
+        ),
+        _perm(PUBLISH, "发布知识库文章", "Publish knowledge-base articles", [STREET, DISTRICT]),
+        _perm(MANAGE, "维护治理类别", "Manage governance categories", []),
+        _perm(INTAKE, "城运平台推送案件", "Push cases from the city operations platform", []),
+    ],
+    "settings_schema": {
+        "type": "object",
+        "properties": {
+            "accept_days": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
+            "coverage_months": {"type": "integer", "minimum": 1, "maximum": 24, "default": 3},
+        },
+        "additionalProperties": False,
+    },
+}
+
+#: The city operations platform's account holds this role on the city or a district.
+OPERATIONS_ROLE = Role(
+    "governance.operations_platform",
+    "城运平台接入",
+    (INTAKE, VIEW, HANDLE, DISPATCH),
+    "City operations platform",
+    ("city", "district"),
+)
+
+MODELS: list[type] = [Category, LogEntry, Case, CaseParty, CaseStep, Article, ArticleVersion]
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return MODELS
+
+
+@hookimpl
+def register_roles(plugin: PluginContext) -> Sequence[Role]:
+    return [OPERATIONS_ROLE]
+
+
+@hookimpl
+def register_migrations(plugin: PluginContext) -> Path:
+    return HERE / "migrations"
+
+
+@hookimpl
+def register_templates(plugin: PluginContext) -> Path:
+    return HERE / "templates"
+
+
+@hookimpl
+def register_static(plugin: PluginContext) -> Path:
+    return HERE / "static"
+
+
+@hookimpl
+def register_translations(plugin: PluginContext) -> Path:
+    return HERE / "locale"
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return pages.ROUTES
+
+
+@hookimpl
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return api.ROUTES
+
+
+@hookimpl
+def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
+    return [
+        NavEntry(
+            label="社区治理",
+            label_en="Governance",
+            href=plugin.url("/"),
+            permission=VIEW,
+            order=30,
+        ),
+    ]
+
+
+@hookimpl
+def workbench_cards(
+    plugin: PluginContext, request: Request, actor: Actor, platform: Platform
+) -> Sequence[WorkbenchCard]:
+    return workbench.cards(plugin, request, actor, platform)
+
+
+@hookimpl
+def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Sequence[Subscriber]:
+    return escalation.subscribers(plugin, platform)
+
+
+@hookimpl
+def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
+    return load_demo(platform)

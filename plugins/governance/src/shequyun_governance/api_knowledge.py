@@ -1,0 +1,199 @@
+"""``/api/v1/plugins/governance/articles`` and ``/search``: the knowledge base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shequyun_sdk import (
+    Actor,
+    NotFound,
+    ValidationFailed,
+    actor_from_request,
+    platform_from_request,
+    read_json_object,
+    requires,
+)
+from shequyun_sdk.web import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from . import knowledge
+from .core import PUBLISH, VIEW
+
+__all__ = ["ROUTES"]
+
+
+def _actor(request: Request) -> Actor:
+    actor = actor_from_request(request)
+    assert actor is not None
+    return actor
+
+
+def _id(request: Request) -> int:
+    raw = str(request.path_params["article_id"])
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationFailed("编号应为正整数", field="article_id")
+    return int(raw)
+
+
+@requires(VIEW)
+async def list_articles(request: Request) -> Response:
+    """Articles the caller may read, newest first: ``kind``, ``category``, ``limit``."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    params = request.query_params
+    kind = params.get("kind") or None
+    if kind is not None and kind not in knowledge.KINDS:
+        raise ValidationFailed("类型应为 " + "、".join(knowledge.KINDS), field="kind")
+    limit = min(int(params["limit"]), 200) if params.get("limit", "").isdigit() else 50
+
+    def work() -> list[dict[str, Any]]:
+        with platform.session() as session:
+            rows = knowledge.listed(
+                platform,
+                session,
+                actor,
+                kind=kind,
+                category=params.get("category"),
+                limit=max(limit, 1),
+            )
+            return [knowledge.article_dict(a, full=False) for a in rows]
+
+    return JSONResponse({"items": await run_in_threadpool(work)})
+
+
+@requires(PUBLISH)
+async def create_article(request: Request) -> Response:
+    """Publish an article at the caller's unit: ``kind``, ``title``, ``body``, ``categories``
+    (case-category codes it answers), ``attachments`` (uploaded ids)."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    raw = await read_json_object(request)
+
+    def work() -> dict[str, Any]:
+        with platform.session() as session:
+            return knowledge.article_dict(knowledge.publish(platform, session, actor, raw))
+
+    return JSONResponse(await run_in_threadpool(work), status_code=201)
+
+
+@requires(VIEW)
+async def read_article(request: Request) -> Response:
+    """One article, current version, with the list of its versions."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    article_id = _id(request)
+
+    def work() -> dict[str, Any]:
+        with platform.session() as session:
+            article = knowledge.get(platform, session, actor, article_id)
+            data = knowledge.article_dict(article)
+            data["versions"] = [
+                {
+                    "version": v.version,
+                    "title": v.title,
+                    "note": v.note,
+                    "author": v.author,
+                    "at": v.at.isoformat(),
+                }
+                for v in knowledge.versions(session, article_id)
+            ]
+            return data
+
+    return JSONResponse(await run_in_threadpool(work))
+
+
+@requires(PUBLISH)
+async def revise_article(request: Request) -> Response:
+    """A new version (``version``: the one you edited, 409 when someone was faster)."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    article_id = _id(request)
+    raw = await read_json_object(request)
+
+    def work() -> dict[str, Any]:
+        with platform.session() as session:
+            return knowledge.article_dict(
+                knowledge.revise(platform, session, actor, article_id, raw)
+            )
+
+    return JSONResponse(await run_in_threadpool(work))
+
+
+@requires(PUBLISH)
+async def withdraw_article(request: Request) -> Response:
+    """Withdraw an article: no longer listed or found (its versions stay)."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    article_id = _id(request)
+
+    def work() -> None:
+        with platform.session() as session:
+            knowledge.withdraw(platform, session, actor, article_id)
+
+    await run_in_threadpool(work)
+    return JSONResponse({"withdrawn": True})
+
+
+@requires(VIEW)
+async def article_file(request: Request) -> Response:
+    """A file of an article, for anyone who may read the article."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    article_id = _id(request)
+    attachment_id = str(request.path_params["attachment_id"])
+
+    def work() -> Response:
+        with platform.session() as session:
+            article = knowledge.get(platform, session, actor, article_id)
+            found = platform.get_attachment(session, attachment_id)
+            if found is None or attachment_id not in article.attachments:
+                raise NotFound("找不到该附件", field="attachment_id")
+            return platform.attachment_response(
+                session, found, download=request.query_params.get("download") == "1"
+            )
+
+    return await run_in_threadpool(work)
+
+
+@requires(VIEW)
+async def search_route(request: Request) -> Response:
+    """Full-text search (Chinese word segmentation): ``q``, ``limit`` (≤50); ranked, with
+    highlighted ``title_html`` and ``snippet_html``."""
+    platform = platform_from_request(request)
+    actor = _actor(request)
+    query = (request.query_params.get("q") or "").strip()
+    if not query or len(query) > 100:
+        raise ValidationFailed("请输入 1–100 个字的搜索内容", field="q")
+    params = request.query_params
+    limit = min(int(params["limit"]), 50) if params.get("limit", "").isdigit() else 20
+
+    def work() -> dict[str, Any]:
+        with platform.session() as session:
+            found, words, partial = knowledge.search_articles(
+                platform, session, actor, query, limit=max(limit, 1)
+            )
+            return {
+                "query": query,
+                "words": words,
+                "partial": partial,
+                "items": [
+                    {**knowledge.article_dict(a, full=False), "title_html": t, "snippet_html": s}
+                    for a, t, s in found
+                ],
+            }
+
+    return JSONResponse(await run_in_threadpool(work))
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/search", search_route, methods=["GET"]),
+    Route("/articles", list_articles, methods=["GET"]),
+    Route("/articles", create_article, methods=["POST"]),
+    Route("/articles/{article_id}", read_article, methods=["GET"]),
+    Route("/articles/{article_id}", revise_article, methods=["PUT"]),
+    Route("/articles/{article_id}", withdraw_article, methods=["DELETE"]),
+    Route("/articles/{article_id}/files/{attachment_id}", article_file, methods=["GET"]),
+]
