@@ -11,7 +11,6 @@ from typing import Any
 from shequyun_sdk import (
     Actor,
     ValidationFailed,
-    actor_from_request,
     platform_from_request,
     read_json_object,
     requires,
@@ -25,21 +24,9 @@ from starlette.routing import BaseRoute, Route
 from . import caselist, cases, categories, flow, knowledge
 from .core import HANDLE, MANAGE, VIEW
 from .present import available_steps, case_dict, step_dict
+from .web import actor_of, path_id
 
 __all__ = ["ROUTES", "case_document"]
-
-
-def _actor(request: Request) -> Actor:
-    actor = actor_from_request(request)
-    assert actor is not None  # requires() let the request through
-    return actor
-
-
-def _int(request: Request, name: str) -> int:
-    raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed("编号应为正整数", field=name)
-    return int(raw)
 
 
 def case_document(platform: Any, actor: Actor, case_id: int) -> dict[str, Any]:
@@ -80,7 +67,7 @@ async def list_route(request: Request) -> Response:
     """Cases the caller sees: open first by due date; ``status``, ``category_id``, ``source``,
     ``unit_code``, ``mine``, ``due_before``, ``q``, ``limit`` (≤200), ``offset``."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     params = dict(request.query_params)
     filters = caselist.read_filters(params)
     limit = (
@@ -117,7 +104,7 @@ list_route.__openapi__ = {  # type: ignore[attr-defined]
 async def open_route(request: Request) -> Response:
     """Open a case: 派单 to a unit below (``governance.dispatch``) or 立案 for one's own unit."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     raw = await read_json_object(request)
 
     def work() -> int:
@@ -150,8 +137,8 @@ def _source(actor: Actor, raw: dict[str, Any]) -> str:
 async def read_route(request: Request) -> Response:
     """One case with its whole history and the steps the caller may take now."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    case_id = _int(request, "case_id")
+    actor = actor_of(request)
+    case_id = path_id(request, "case_id")
     return JSONResponse(await run_in_threadpool(case_document, platform, actor, case_id))
 
 
@@ -161,8 +148,8 @@ async def step_route(request: Request) -> Response:
     extend_grant, extend_deny, supervise, revisit. Body: ``note``, ``photos``, ``unit_code``,
     ``days``, ``passed``, ``satisfaction``, ``version`` (409 when stale)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    case_id = _int(request, "case_id")
+    actor = actor_of(request)
+    case_id = path_id(request, "case_id")
     action = str(request.path_params["action"])
     raw = await read_json_object(request)
     await run_in_threadpool(flow.take_step, platform, actor, case_id, action, raw)
@@ -204,7 +191,7 @@ async def categories_route(request: Request) -> Response:
 async def add_category_route(request: Request) -> Response:
     """Add a category to a managed list (``governance.manage``)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     raw = await read_json_object(request)
 
     def work() -> dict[str, Any]:
@@ -219,7 +206,7 @@ async def picks_route(request: Request) -> Response:
     """Residents, households or buildings in the caller's scope for a picker: ``kind``, ``q``,
     ``unit_code``, ``limit`` (≤50)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     params = request.query_params
     limit = int(params["limit"]) if params.get("limit", "").isdigit() else 20
 

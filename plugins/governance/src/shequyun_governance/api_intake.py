@@ -20,7 +20,6 @@ from shequyun_sdk import (
     Actor,
     NotFound,
     ValidationFailed,
-    actor_from_request,
     platform_from_request,
     read_json_object,
     requires,
@@ -34,18 +33,13 @@ from starlette.routing import BaseRoute, Route
 from . import cases, categories
 from .core import INTAKE, VIEW, acting_unit
 from .models import Case
+from .web import actor_of
 
 __all__ = ["ROUTES"]
 
 SOURCE = "city"
 _BUILDING = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]+?\d+[A-Za-z]?号楼)")
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
-
-
-def _actor(request: Request) -> Actor:
-    actor = actor_from_request(request)
-    assert actor is not None
-    return actor
 
 
 def open311(platform: Any, session: Any, case: Case) -> dict[str, Any]:
@@ -110,7 +104,7 @@ def _opening_input(
 async def submit(request: Request) -> Response:
     """Push a request from the city operations platform; 201 when opened, 200 when it was."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     body = await read_json_object(request)
     external = body.get("service_request_id")
     if not isinstance(external, str) or not _EXTERNAL_ID.fullmatch(external):
@@ -181,7 +175,7 @@ submit.__openapi__ = {  # type: ignore[attr-defined]
 async def status(request: Request) -> Response:
     """The state of a pushed request, by the platform's own id (Open311 fields)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     external = str(request.path_params["external_id"])
 
     def work() -> dict[str, Any]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import (
-    Actor,
     NotFound,
     ValidationFailed,
-    actor_from_request,
     platform_from_request,
     read_json_object,
     requires,
@@ -21,28 +19,16 @@ from starlette.routing import BaseRoute, Route
 
 from . import knowledge
 from .core import PUBLISH, VIEW
+from .web import actor_of, path_id
 
 __all__ = ["ROUTES"]
-
-
-def _actor(request: Request) -> Actor:
-    actor = actor_from_request(request)
-    assert actor is not None
-    return actor
-
-
-def _id(request: Request) -> int:
-    raw = str(request.path_params["article_id"])
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed("编号应为正整数", field="article_id")
-    return int(raw)
 
 
 @requires(VIEW)
 async def list_articles(request: Request) -> Response:
     """Articles the caller may read, newest first: ``kind``, ``category``, ``limit``."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     params = request.query_params
     kind = params.get("kind") or None
     if kind is not None and kind not in knowledge.KINDS:
@@ -69,7 +55,7 @@ async def create_article(request: Request) -> Response:
     """Publish an article at the caller's unit: ``kind``, ``title``, ``body``, ``categories``
     (case-category codes it answers), ``attachments`` (uploaded ids)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     raw = await read_json_object(request)
 
     def work() -> dict[str, Any]:
@@ -83,8 +69,8 @@ async def create_article(request: Request) -> Response:
 async def read_article(request: Request) -> Response:
     """One article, current version, with the list of its versions."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    article_id = _id(request)
+    actor = actor_of(request)
+    article_id = path_id(request, "article_id")
 
     def work() -> dict[str, Any]:
         with platform.session() as session:
@@ -109,8 +95,8 @@ async def read_article(request: Request) -> Response:
 async def revise_article(request: Request) -> Response:
     """A new version (``version``: the one you edited, 409 when someone was faster)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    article_id = _id(request)
+    actor = actor_of(request)
+    article_id = path_id(request, "article_id")
     raw = await read_json_object(request)
 
     def work() -> dict[str, Any]:
@@ -126,8 +112,8 @@ async def revise_article(request: Request) -> Response:
 async def withdraw_article(request: Request) -> Response:
     """Withdraw an article: no longer listed or found (its versions stay)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    article_id = _id(request)
+    actor = actor_of(request)
+    article_id = path_id(request, "article_id")
 
     def work() -> None:
         with platform.session() as session:
@@ -141,8 +127,8 @@ async def withdraw_article(request: Request) -> Response:
 async def article_file(request: Request) -> Response:
     """A file of an article, for anyone who may read the article."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    article_id = _id(request)
+    actor = actor_of(request)
+    article_id = path_id(request, "article_id")
     attachment_id = str(request.path_params["attachment_id"])
 
     def work() -> Response:
@@ -163,7 +149,7 @@ async def search_route(request: Request) -> Response:
     """Full-text search (Chinese word segmentation): ``q``, ``limit`` (≤50); ranked, with
     highlighted ``title_html`` and ``snippet_html``."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     query = (request.query_params.get("q") or "").strip()
     if not query or len(query) > 100:
         raise ValidationFailed("请输入 1–100 个字的搜索内容", field="q")

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import (
-    Actor,
     ValidationFailed,
-    actor_from_request,
     platform_from_request,
     plugin_from_request,
     read_json_object,
@@ -22,21 +20,9 @@ from starlette.routing import BaseRoute, Route
 from . import fieldlog
 from .api_cases import case_document
 from .core import HANDLE, LOG, VIEW
+from .web import actor_of, path_id
 
 __all__ = ["ROUTES"]
-
-
-def _actor(request: Request) -> Actor:
-    actor = actor_from_request(request)
-    assert actor is not None
-    return actor
-
-
-def _id(request: Request) -> int:
-    raw = str(request.path_params["log_id"])
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed("编号应为正整数", field="log_id")
-    return int(raw)
 
 
 @requires(VIEW)
@@ -44,7 +30,7 @@ async def list_logs(request: Request) -> Response:
     """Entries in the caller's scope, newest first: ``unit_code``, ``follow_up``, ``limit``,
     ``offset``."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     params = request.query_params
     limit = min(int(params["limit"]), 200) if params.get("limit", "").isdigit() else 50
     offset = int(params["offset"]) if params.get("offset", "").isdigit() else 0
@@ -76,7 +62,7 @@ async def create_log(request: Request) -> Response:
     """Record a visit or an observation: ``kind``, ``category``, ``body``, ``subject`` (a pick
     key), ``follow_up``, ``occurred_on``, ``photos`` (ids from ``POST /api/v1/attachments``)."""
     platform = platform_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     raw = await read_json_object(request)
 
     def work() -> dict[str, Any]:
@@ -90,8 +76,8 @@ async def create_log(request: Request) -> Response:
 async def read_log(request: Request) -> Response:
     """One entry."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    log_id = _id(request)
+    actor = actor_of(request)
+    log_id = path_id(request, "log_id")
 
     def work() -> dict[str, Any]:
         with platform.session() as session:
@@ -105,8 +91,8 @@ async def log_to_case(request: Request) -> Response:
     """Turn an entry into a case of the committee (立案): ``category`` (case category), and
     optionally ``title``, ``description``, ``priority``, ``due_days``."""
     platform = platform_from_request(request)
-    actor = _actor(request)
-    log_id = _id(request)
+    actor = actor_of(request)
+    log_id = path_id(request, "log_id")
     raw = await read_json_object(request)
 
     def work() -> int:
@@ -125,7 +111,7 @@ async def coverage(request: Request) -> Response:
     settings); with a committee's ``unit_code`` also the households not visited."""
     platform = platform_from_request(request)
     plugin = plugin_from_request(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     params = request.query_params
     months = int(plugin.settings.get("coverage_months", 3))
     if params.get("months"):

@@ -25,7 +25,16 @@ from starlette.responses import RedirectResponse, Response
 from .core import DISPATCH, HANDLE, LOG, MANAGE, PUBLISH, VIEW
 from .files import Upload
 
-__all__ = ["actor_of", "form_errors", "form_with_files", "redirect", "render", "run", "staff_page"]
+__all__ = [
+    "actor_of",
+    "form_errors",
+    "form_with_files",
+    "path_id",
+    "redirect",
+    "render",
+    "run",
+    "staff_page",
+]
 
 T = TypeVar("T")
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Response]])
@@ -50,9 +59,18 @@ def staff_page(permission: str) -> Callable[[Handler], Handler]:
 
 
 def actor_of(request: Request) -> Actor:
+    """The actor of a request that ``requires()`` or :func:`staff_page` let through."""
     actor = actor_from_request(request)
-    assert actor is not None  # staff_page let the request through
+    assert actor is not None
     return actor
+
+
+def path_id(request: Request, name: str) -> int:
+    """A positive integer path parameter, or 422 naming it."""
+    raw = str(request.path_params[name])
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationFailed("编号应为正整数", field=name)
+    return int(raw)
 
 
 async def run(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
