@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from starlette.requests import Request
 
+from . import fieldlog
 from .cases import OPEN
 from .core import HANDLE, LOG, acting_unit, today
 from .models import Case
@@ -46,10 +47,17 @@ def cards(
             )
         )
     if actor.has(LOG) and unit.level == "committee":
+        months = int(plugin.settings.get("coverage_months", 3))
+        with platform.session() as session:
+            rows = fieldlog.coverage(platform, session, actor, months=months, unit=unit)
+        missing = sum(r.households - r.visited for r in rows)
         found.append(
             WorkbenchCard(
                 _("民情日志"),
-                (_("走访、发现，随手记"),),
+                (
+                    _("走访、发现，随手记"),
+                    _("近 {n} 个月未走访 {count} 户", n=months, count=missing),
+                ),
                 href=plugin.url("/logs/new"),
                 value="+",
                 order=21,
