@@ -149,5 +149,5 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
 
 
 @hookimpl
-def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
-    return load_demo(platform)
+def load_demo_data(plugin: PluginContext, platform: Platform, actor: Actor) -> str | None:
+    return load_demo(platform, actor)

@@ -390,7 +390,7 @@ def record_step(
         action=action,
         from_status=from_status,
         to_status=case.status,
-        actor_user_id=actor.user_id if actor is not None and actor.user_id > 0 else None,
+        actor_user_id=actor.user_id if actor is not None else None,
         actor=actor_name or (actor.display_name if actor is not None else "系统"),
         grant_id=actor.grant_id if actor is not None else None,
         role=actor.role if actor is not None else None,

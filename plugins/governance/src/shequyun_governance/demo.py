@@ -12,7 +12,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from shequyun_sdk import Platform, UnitRef
+from shequyun_sdk import Actor, Platform, UnitRef
 from shequyun_sdk.workdays import BEIJING
 from sqlmodel import Session, func, select
 
@@ -146,8 +146,9 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour, 0), BEIJING).astimezone(UTC)
 
 
-def load(platform: Platform) -> str | None:
-    """Fill 徐汇区 with demo logs, cases and articles; a one-line summary."""
+def load(platform: Platform, actor: Actor | None = None) -> str | None:
+    """Fill 徐汇区 with demo logs, cases and articles; a one-line summary. ``actor`` is the
+    plugin's own (the demo loader passes it); it reads the district's buildings and homes."""
     with platform.session() as session:
         district = platform.unit(session, DISTRICT)
         if district is None:
@@ -157,7 +158,7 @@ def load(platform: Platform) -> str | None:
         ).one()
         if done:
             return "社区治理：演示数据已存在，未重复创建"
-        actor = platform.plugin_actor("governance", unit=district)
+        actor = actor or platform.plugin_actor("governance")
         committees = platform.unit_committees(session, district)
         if not committees:
             return "社区治理：徐汇区没有居村委，跳过演示数据"

@@ -44,11 +44,9 @@ def escalate(
             raise Conflict("该申请已上报为治理案件", field="action")
         if row.status in ("done", "rejected"):
             raise Conflict("该申请已结束，不能上报", field="action")
-        # The committee's code, through the resident it serves (no lookup of units by id here).
-        ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
-        if ref is None or ref.committee.id != row.unit_id:
-            raise Conflict("居民已迁出本居委，请由新居委办理", field="action")
-        unit = ref.committee
+        unit = platform.unit_by_id(session, row.unit_id)
+        if unit is None:
+            raise NotFound("找不到该申请所属的居委")
         description = row.body + (f"\n\n居委说明：{note}" if note else "")
         platform.publish(
             session,
