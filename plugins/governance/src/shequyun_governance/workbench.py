@@ -27,12 +27,13 @@ def cards(
         with platform.session() as session:
             calendar = platform.work_calendar(session)
             soon = calendar.add_working_days(today(), 1)
+            # One expression object each in SELECT and GROUP BY: PostgreSQL must see the same
+            # parameter in both, or it refuses the grouping.
+            overdue, near = col(Case.due_on) < today(), col(Case.due_on) <= soon
             rows = session.exec(
-                select(
-                    Case.status, col(Case.due_on) < today(), col(Case.due_on) <= soon, func.count()
-                )
+                select(Case.status, overdue, near, func.count())
                 .where(Case.unit_id == unit.id, col(Case.status).in_(OPEN))
-                .group_by(Case.status, col(Case.due_on) < today(), col(Case.due_on) <= soon)
+                .group_by(Case.status, overdue, near)
             ).all()
         total = sum(n for *_, n in rows)
         pending = sum(n for s, *_, n in rows if s == "pending")
