@@ -12,7 +12,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from .cases import OPEN, SOURCES, STATUSES, visible
-from .core import VIEW, Errors, acting_unit, integer
+from .core import Errors, acting_unit, integer, within
 from .models import Case
 
 __all__ = ["CaseFilters", "list_cases", "read_filters"]
@@ -69,9 +69,16 @@ def list_cases(
     offset: int = 0,
 ) -> tuple[list[Case], int]:
     """One page of the cases ``actor`` sees, open ones by due date first, and the total."""
-    conditions: list[Any] = [visible(platform, actor)]
     if filters.mine:
-        conditions = [Case.unit_id == acting_unit(actor).id]
+        conditions: list[Any] = [Case.unit_id == acting_unit(actor).id]
+    elif filters.unit_code:
+        # Handled under that unit (and visible, which handling inside one's scope implies).
+        unit = platform.unit(session, filters.unit_code)
+        if unit is None:
+            raise ValidationFailed("找不到该组织", field="unit_code")
+        conditions = [within(platform, actor, unit, Case.unit_id)]
+    else:
+        conditions = [visible(platform, actor)]
     if filters.status == "open":
         conditions.append(col(Case.status).in_(OPEN))
     elif filters.status:
@@ -82,12 +89,6 @@ def list_cases(
         conditions.append(Case.source == filters.source)
     if filters.due_before:
         conditions.append(col(Case.due_on) <= filters.due_before)
-    if filters.unit_code:
-        unit = platform.unit(session, filters.unit_code)
-        if unit is None:
-            raise ValidationFailed("找不到该组织", field="unit_code")
-        conditions.append(platform.scope_filter(actor, VIEW, Case.unit_id))
-        conditions.append(platform.subtree_filter(unit, Case.unit_id))
     if filters.q:
         pattern = f"%{filters.q.replace('%', '').replace('_', '')}%"
         conditions.append(or_(col(Case.title).like(pattern), col(Case.number).like(pattern)))

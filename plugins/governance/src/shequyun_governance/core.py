@@ -8,6 +8,7 @@ from typing import Any
 
 from shequyun_sdk import Actor, NotFound, Platform, UnitRef, ValidationFailed
 from shequyun_sdk.workdays import BEIJING, beijing_today
+from sqlalchemy import false as sa_false
 from sqlmodel import Session
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "text",
     "today",
     "unit_by_id",
+    "within",
 ]
 
 VIEW = "governance.view"
@@ -61,6 +63,23 @@ def unit_by_id(platform: Platform, session: Session, unit_id: int) -> UnitRef:
     if unit is None:
         raise NotFound("找不到该组织", field="unit_code")
     return unit
+
+
+def within(
+    platform: Platform, actor: Actor, unit: UnitRef | None, column: Any, permission: str = VIEW
+) -> Any:
+    """Rows of ``column`` (an org-unit id) that ``actor`` reaches, narrowed to ``unit``'s
+    subtree, as *one* condition: the subtree itself when it lies in the actor's scope, the
+    actor's scope when ``unit`` is above it, nothing when they are apart. (Two ``IN``
+    subqueries on the same column made PostgreSQL plan a district's figures ten times slower.)
+    """
+    if unit is None:
+        return platform.scope_filter(actor, permission, column)
+    if platform.can(actor, permission, unit):
+        return platform.subtree_filter(unit, column)
+    if actor.unit is not None and unit.contains(actor.unit):
+        return platform.scope_filter(actor, permission, column)
+    return sa_false()
 
 
 def acting_unit(actor: Actor) -> UnitRef:

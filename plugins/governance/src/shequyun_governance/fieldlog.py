@@ -20,7 +20,7 @@ from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
 from . import cases, categories
-from .core import HANDLE, LOG, VIEW, Errors, acting_unit, day, photo_ids, text, today
+from .core import HANDLE, LOG, VIEW, Errors, acting_unit, day, photo_ids, text, today, within
 from .files import Upload, attach
 from .models import Case, LogEntry
 
@@ -147,9 +147,7 @@ def listed(
     limit: int = 50,
     offset: int = 0,
 ) -> list[LogEntry]:
-    query = select(LogEntry).where(platform.scope_filter(actor, VIEW, LogEntry.unit_id))
-    if unit is not None:
-        query = query.where(platform.subtree_filter(unit, LogEntry.unit_id))
+    query = select(LogEntry).where(within(platform, actor, unit, LogEntry.unit_id))
     if follow_up is not None:
         query = query.where(LogEntry.follow_up == follow_up)
     query = query.order_by(col(LogEntry.occurred_on).desc(), col(LogEntry.id).desc())
@@ -219,13 +217,11 @@ def coverage(
     totals = platform.households_by_unit(session, actor, unit_code=code, permission=VIEW)
     query = (
         select(LogEntry.unit_id, func.count(distinct(col(LogEntry.household_id))))
-        .where(platform.scope_filter(actor, VIEW, LogEntry.unit_id))
+        .where(within(platform, actor, unit, LogEntry.unit_id))
         .where(LogEntry.kind == "visit", col(LogEntry.household_id).is_not(None))
         .where(col(LogEntry.occurred_on) >= since)
         .group_by(col(LogEntry.unit_id))
     )
-    if unit is not None:
-        query = query.where(platform.subtree_filter(unit, LogEntry.unit_id))
     visited = {int(u): int(n) for u, n in session.exec(query).all()}
     names = {}
     for unit_id in totals:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shequyun_sdk import ApiError, platform_from_request
+from shequyun_sdk import ApiError, platform_from_request, plugin_from_request
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -40,6 +40,7 @@ async def home(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = actor_of(request)
     unit = acting_unit(actor)
+    months = int(plugin_from_request(request).settings.get("coverage_months", 3))
 
     def work() -> dict[str, Any]:
         with platform.session() as session:
@@ -56,7 +57,7 @@ async def home(request: Request) -> Response:
                 mine = [case_dict(calendar, r) for r in rows]
             coverage = None
             if actor.has(LOG) and unit.level == "committee":
-                found = fieldlog.coverage(platform, session, actor, unit=unit)
+                found = fieldlog.coverage(platform, session, actor, months=months, unit=unit)
                 coverage = found[0] if found else None
             return {
                 "mine": mine,
@@ -70,7 +71,7 @@ async def home(request: Request) -> Response:
                 "today": today(),
             }
 
-    return render(request, "home.html", {"unit": unit, **await run(work)})
+    return render(request, "home.html", {"unit": unit, "months": months, **await run(work)})
 
 
 @staff_page(VIEW)

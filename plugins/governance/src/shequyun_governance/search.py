@@ -172,8 +172,9 @@ def unindex_article(session: Session, article_id: int) -> None:
 
 
 def match_query(session: Session, words: Sequence[str], *, every: bool) -> tuple[Any, Any, Any]:
-    """``(table to join, its article-id column, match condition, rank)`` for ``words``: every
-    word must occur when ``every``, else any. Order by the rank ascending."""
+    """``(table to join, its article-id column, (match condition, rank))`` for ``words``:
+    every word must occur when ``every``, else any. Order by the rank ascending (best first);
+    do not select it, or the database computes it twice for every match."""
     if _dialect(session) == "postgresql":
         joined = " ".join(words) if every else " or ".join(w for w in words if w != "or")
         function = sa.func.plainto_tsquery if every else sa.func.websearch_to_tsquery

@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .cases import OPEN, SOURCES, STATUSES
-from .core import VIEW, acting_unit, ancestor_ids, today
+from .core import acting_unit, ancestor_ids, today, within
 from .models import Case, LogEntry
 
 __all__ = ["PERIODS", "Figures", "UnitRow", "figures", "period_of"]
@@ -119,11 +119,7 @@ def unit_outcomes(
     late_close = col(Case.closed_on) > col(Case.due_on)
     rows_found = session.exec(
         select(Case.unit_id, Case.status, late_close, overdue, func.count())  # type: ignore[call-overload]
-        .where(
-            platform.scope_filter(actor, VIEW, Case.unit_id),
-            platform.subtree_filter(unit, Case.unit_id),
-            col(Case.created_on) >= since,
-        )
+        .where(within(platform, actor, unit, Case.unit_id), col(Case.created_on) >= since)
         .group_by(Case.unit_id, Case.status, late_close, overdue)
     ).all()
     children = _children(platform, session, unit)
@@ -161,11 +157,7 @@ def figures(
     starts = _periods(today(), period, count)
     since = starts[0]
     units, by_status = unit_outcomes(platform, session, actor, unit, since)
-    seen_cases = [
-        platform.scope_filter(actor, VIEW, Case.unit_id),
-        platform.subtree_filter(unit, Case.unit_id),
-        col(Case.created_on) >= since,
-    ]
+    seen_cases = [within(platform, actor, unit, Case.unit_id), col(Case.created_on) >= since]
     case_rows = session.exec(
         select(Case.created_on, Case.category_name, Case.source, func.count())  # type: ignore[call-overload]
         .where(*seen_cases)
@@ -175,11 +167,7 @@ def figures(
         select(  # type: ignore[call-overload]
             LogEntry.unit_id, LogEntry.occurred_on, LogEntry.category_name, func.count()
         )
-        .where(
-            platform.scope_filter(actor, VIEW, LogEntry.unit_id),
-            platform.subtree_filter(unit, LogEntry.unit_id),
-            col(LogEntry.occurred_on) >= since,
-        )
+        .where(within(platform, actor, unit, LogEntry.unit_id), col(LogEntry.occurred_on) >= since)
         .group_by(LogEntry.unit_id, LogEntry.occurred_on, LogEntry.category_name)
     ).all()
     place_rows = session.exec(
