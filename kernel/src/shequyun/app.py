@@ -28,6 +28,7 @@ from .errors import UnhandledErrorMiddleware, exception_handlers
 from .identity.auth import AuthMiddleware
 from .kernel import Kernel
 from .limits import BodySizeLimitMiddleware
+from .metrics import MetricsEndpoint, process_exit
 from .plugin_host import API_PREFIX, PluginRecord
 from .request_context import RequestIdMiddleware
 from .settings import Settings
@@ -103,11 +104,17 @@ def create_app(
             await asyncio.to_thread(kernel.scheduler.stop_background)
             await asyncio.to_thread(kernel.openness.stop_background)
             kernel.stop()
+            process_exit()
 
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(RequestIdMiddleware),
+            Middleware(
+                RequestIdMiddleware,
+                access=kernel.settings.access_log,
+                metrics=kernel.settings.metrics,
+            ),
+            Middleware(MetricsEndpoint, kernel=kernel),
             Middleware(UnhandledErrorMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=kernel.settings.max_body_bytes),
             Middleware(

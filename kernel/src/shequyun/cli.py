@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,10 @@ from .request_context import configure_logging
 from .settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
+
+
+#: How long a uvicorn worker may take to start before it is restarted.
+WORKER_START_SECONDS = 120
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -43,13 +52,35 @@ def main() -> None:
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the portal and the API with uvicorn."""
     settings = _settings()
-    configure_logging(settings.log_level)
-    _refuse_pending(settings)
-    _serve(settings, host, port, workers)
+    with _metrics_directory(settings):
+        configure_logging(settings.log_level, settings.log_format)
+        _refuse_pending(settings)
+        _serve(settings, host, port, workers)
+
+
+@contextlib.contextmanager
+def _metrics_directory(settings: Settings) -> Iterator[None]:
+    """Where every worker writes its metrics (prometheus_client's multiprocess mode): the
+    ``PROMETHEUS_MULTIPROC_DIR`` given (shared with ``shequyun worker`` processes on this host),
+    or a fresh directory that lives as long as this command. Set before anything imports
+    prometheus_client, which reads it once."""
+    from .metrics import MULTIPROC_ENV
+
+    if not settings.metrics or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="shequyun-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
+
+    from .logs import logging_config
 
     uvicorn.run(
         "shequyun.app:create_app",
@@ -57,8 +88,14 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        log_config=None,
+        # Applied by uvicorn in each worker process, not only in this one.
+        log_config=logging_config(settings.log_level, settings.log_format),
+        access_log=False,  # the kernel writes its own access lines (shequyun.access)
         proxy_headers=True,
+        # Uvicorn restarts a worker that has not started within this many seconds. Its default
+        # of 5 is less than loading the platform takes on a busy machine: workers were killed
+        # and started again, over and over, one never serving.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
 
 
@@ -304,7 +341,7 @@ def demo(serve: bool, host: str | None, port: int | None) -> None:
     for line in summary:
         click.echo(line)
     if serve:
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         url = f"http://{host or settings.host}:{port or settings.port}/"
         click.echo(f"serving the portal at {url}")
         _serve(settings, host, port, 1)

@@ -12,9 +12,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from .metrics import watch_pool
+from .settings import Settings
 from .sqlite_turns import TurnTakingConnection
 
-__all__ = ["json_text", "make_engine", "session_scope"]
+__all__ = ["engine_for", "json_text", "make_engine", "session_scope"]
 
 #: Connections a process keeps open between requests, and how many more a burst may open.
 #: Requests run in a pool of up to 40 threads; with fewer kept than run at once, every
@@ -24,12 +26,35 @@ POOL_SIZE = 10
 MAX_OVERFLOW = 10
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the settings shequyun relies on for each database."""
+def engine_for(settings: Settings, url: str | None = None, *, database: str = "primary") -> Engine:
+    """The engine of a configured database (the primary unless ``url`` names another, a
+    replica), with the pool sizes and pooler mode the settings give, its pool watched by the
+    metrics under label ``database``."""
+    engine = make_engine(
+        url or settings.effective_database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        transaction_pooling=settings.database_pooler == "transaction",
+    )
+    watch_pool(engine, database, settings.database_pool_size + settings.database_max_overflow)
+    return engine
+
+
+def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine with the settings shequyun relies on for each database.
+
+    ``transaction_pooling``: the URL points at a pooler in transaction mode (PgBouncer), which
+    hands each transaction whichever server connection is free; psycopg must then never prepare
+    statements (it would on the fifth run of a query, and the next transaction may land on a
+    server that never saw it)."""
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", json_text)
     kwargs.setdefault("json_deserializer", orjson.loads)
-    if "poolclass" not in kwargs and parsed.database not in (None, "", ":memory:"):
+    if "poolclass" in kwargs or parsed.database in (None, "", ":memory:"):
+        # An in-memory database lives in one connection: its pool takes no sizes.
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
+    else:
         kwargs.setdefault("pool_size", POOL_SIZE)
         kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     if parsed.get_backend_name() == "sqlite":
@@ -46,6 +71,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if transaction_pooling:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -33,7 +33,7 @@ from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
 from .calendar import service as calendar_service
 from .collection.service import CollectionService
-from .db import make_engine, session_scope
+from .db import engine_for, session_scope
 from .defaults import DEFAULT_PLUGINS
 from .enablement import Enablement
 from .events import EventBus
@@ -471,7 +471,7 @@ class Kernel:
         engine: Engine | None = None,
     ) -> None:
         self.settings = settings or load_settings()
-        self.engine = engine or make_engine(self.settings.effective_database_url)
+        self.engine = engine or engine_for(self.settings)
         self.host = PluginHost(self.settings)
         candidates: list[Candidate] = builtin_candidates(default_plugin_modules())
         if discover:

@@ -1,19 +1,29 @@
-"""A request id on every response and in every log line.
+"""A request id on every response and in every log line; an access line and a latency figure
+for every request.
 
 The id comes from an incoming ``X-Request-ID`` header when it looks sane, otherwise it is made
-up; it is kept in a context variable so that the logging filter can stamp every record.
+up; it is kept in a context variable so that the logging filter can stamp every record. When the
+response is over, the same middleware writes the access line (logger ``shequyun.access``: method,
+path without its query string, which may hold names or ID numbers, status, duration, client) and
+observes the request's latency under its route template (:mod:`shequyun.metrics`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .logs import configure_logging
+from .metrics import observe_request, route_template
+
 __all__ = ["RequestIdFilter", "RequestIdMiddleware", "configure_logging", "current_request_id"]
+
+access_log = logging.getLogger("shequyun.access")
 
 _request_id: ContextVar[str] = ContextVar("shequyun_request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -26,20 +36,29 @@ def current_request_id() -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """The outermost middleware: request id, then (when the response is over) the access line
+    and the latency figure."""
+
+    def __init__(self, app: ASGIApp, *, access: bool = True, metrics: bool = True) -> None:
         self.app = app
+        self.access = access
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
         request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = _request_id.set(request_id)
+        status = 500  # what the client gets when the app fails before answering
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((HEADER.encode(), request_id.encode()))
                 message = {**message, "headers": headers}
@@ -48,26 +67,36 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics:
+                observe_request(scope["method"], route_template(scope), status, seconds)
+            if self.access and access_log.isEnabledFor(logging.INFO):
+                _log_access(scope, status, seconds)
             _request_id.reset(token)
+
+
+def _log_access(scope: Scope, status: int, seconds: float) -> None:
+    client = scope.get("client")
+    fields = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "route": route_template(scope),
+        "status": status,
+        "duration_ms": round(seconds * 1000, 1),
+        "client": client[0] if client else None,
+    }
+    access_log.info(
+        "%s %s %d %.1fms %s",
+        fields["method"],
+        fields["path"],
+        status,
+        fields["duration_ms"],
+        fields["client"] or "-",
+        extra=fields,
+    )
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
         return True
-
-
-LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """Send shequyun's and uvicorn's logs to stderr, each line with its request id."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True

@@ -16,7 +16,7 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy.engine import make_url
@@ -75,6 +75,27 @@ class Settings(BaseModel):
         "(embedded default).",
     )
 
+    # -- operations at scale (issue 20): pools, poolers, replicas, logs, metrics --------------
+    database_pool_size: int = Field(
+        default=10, gt=0, description="Connections each process keeps open to the database."
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Connections a burst may open beyond the pool."
+    )
+    database_pooler: Literal["none", "transaction"] = Field(
+        default="none",
+        description="'transaction' when database_url points at a pooler in transaction mode "
+        "(PgBouncer): no prepared statements, no session state.",
+    )
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = Field(default=True, description="One log line per request.")
+    metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token /metrics asks for; without one, only local unproxied "
+        "clients are answered.",
+    )
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -125,6 +146,7 @@ class Settings(BaseModel):
         data["secret_key"] = "********" if self.secret_key.get_secret_value() else ""
         data["data_key"] = "********" if self.data_key.get_secret_value() else ""
         data["database_url"] = self.redacted_database_url()
+        data["metrics_token"] = "********" if self.metrics_token.get_secret_value() else ""
         data["data_dir"] = str(self.data_dir)
         return data
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..metrics import LOGIN_FAILURES
 from . import audit
 from .accounts import attempt_login
 from .auth import SESSION_COOKIE, client_ip, cookie_header, request_actor
@@ -48,6 +49,7 @@ async def login_page(request: Request) -> Response:
         attempt_login, kernel.engine, username, password, client_ip=client_ip(request)
     )
     if not result.ok:
+        LOGIN_FAILURES.labels(result.outcome).inc()
         messages = {
             "bad_credentials": "用户名或密码不正确",
             "too_soon": f"尝试过于频繁，请 {result.retry_after} 秒后再试",

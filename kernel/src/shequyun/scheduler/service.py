@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from ..handlers import wanted
+from ..metrics import JOB_RUNS
 from ..plugin_host import PluginHost, PluginRecord
 from .models import ScheduledJobRow
 from .timing import BEIJING, as_utc, first_due, next_due
@@ -313,6 +314,7 @@ class Scheduler:
             )
         if recorded.rowcount != 1:
             log.warning("scheduled job %s ran past its lease; another process took it", job.name)
+        JOB_RUNS.labels(job.name, outcome).inc()
         return JobRun(job.name, outcome, summary, error, following)
 
     def _arguments(self, job: Job, scheduled_for: datetime) -> dict[str, Any]:

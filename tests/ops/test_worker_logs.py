@@ -1,0 +1,184 @@
+"""Two uvicorn workers: both write access lines in the same format, and /metrics adds them up.
+
+With ``--workers 2`` logging used to be configured in the parent process only, so the workers
+logged no access lines at all and their tracebacks carried no time, level or request id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from pydantic import SecretStr
+
+from shequyun.logs import JsonFormatter
+from shequyun.request_context import RequestIdFilter, _request_id
+
+from ..conftest import subprocess_env
+from .servers import run, serving
+
+# time, level, pid, [request id], logger: message
+LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (INFO|WARNING|ERROR|DEBUG) (\d+) \[([^\]]+)\] "
+    r"(\S+): (.*)$"
+)
+
+
+@pytest.fixture
+def two_workers(tmp_path):
+    env = subprocess_env(tmp_path)
+    upgraded = run("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    with serving(env, tmp_path / "serve.log", "--workers", "2") as server:
+        yield server
+
+
+def test_each_worker_logs_its_access_lines_with_request_ids_and_metrics_add_up(two_workers):
+    server = two_workers
+    before = _healthz_count(server.get("/metrics").text)
+    sent: list[str] = []
+
+    def probe(_: int) -> None:
+        request_id = f"probe-{uuid.uuid4().hex[:16]}"
+        sent.append(request_id)
+        # A new connection each time: the kernel hands connections to whichever worker accepts.
+        assert server.get("/healthz", headers={"X-Request-ID": request_id}).status_code == 200
+
+    pids: set[str] = set()
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(25):  # until both workers have answered (a liveness bound)
+            list(pool.map(probe, range(16)))
+            access = _access_lines(server.log.read_text())
+            pids = {pid for pid, rid, _ in access if rid in sent}
+            if len(pids) == 2:
+                break
+    assert len(pids) == 2, "only one worker answered; log:\n" + server.log.read_text()[-3000:]
+
+    access = _access_lines(server.log.read_text())
+    logged = {rid: message for _, rid, message in access}
+    for request_id in sent:
+        assert re.fullmatch(r"GET /healthz 200 \d+\.\dms 127\.0\.0\.1", logged[request_id])
+    # Uvicorn's own lines (start-up) come out in the same format, from both workers.
+    started = [
+        m for m in server.log.read_text().splitlines() if "Application startup complete" in m
+    ]
+    assert len(started) == 2 and all(LINE.match(line) for line in started)
+
+    metrics = server.get("/metrics")
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    text = metrics.text
+    # The counts of both workers, added up: exactly the probes sent.
+    assert _healthz_count(text) - before == len(sent)
+    # Each worker's pool: 10 kept + 10 in a burst, two workers.
+    assert re.search(r'^shequyun_db_connections_limit\{database="primary"\} 40\.0$', text, re.M)
+    assert re.search(r"^shequyun_outbox_lag_seconds 0\.0$", text, re.MULTILINE)
+    assert re.search(r'^shequyun_outbox_deliveries\{status="pending"\} 0\.0$', text, re.M)
+
+
+def test_metrics_are_not_for_clients_that_came_through_a_proxy(two_workers):
+    proxied = two_workers.get(
+        "/metrics", headers={"X-Forwarded-For": "203.0.113.9", "Accept": "application/json"}
+    )
+    assert proxied.status_code == 403
+    assert proxied.json()["error"]["code"] == "forbidden"
+
+
+def _healthz_count(metrics: str) -> float:
+    count = re.search(
+        r'^shequyun_http_request_duration_seconds_count\{method="GET",route="/healthz",'
+        r'status="200"\} (\S+)$',
+        metrics,
+        re.MULTILINE,
+    )
+    return 0.0 if count is None else float(count.group(1))
+
+
+def _access_lines(log: str) -> list[tuple[str, str, str]]:
+    """(pid, request id, message) of every access line."""
+    found = []
+    for line in log.splitlines():
+        match = LINE.match(line)
+        if match and match.group(5) == "shequyun.access":
+            found.append((match.group(3), match.group(4), match.group(6)))
+    return found
+
+
+def test_json_lines_carry_time_level_request_id_and_the_access_fields():
+    formatter = JsonFormatter()
+    record = logging.LogRecord(
+        "shequyun.access", logging.INFO, __file__, 1, "GET /residents 200 3.2ms", None, None
+    )
+    for field, value in {
+        "method": "GET",
+        "path": "/residents",
+        "route": "/residents",
+        "status": 200,
+        "duration_ms": 3.2,
+        "client": "10.0.0.7",
+    }.items():
+        setattr(record, field, value)
+    token = _request_id.set("trace-json-123456")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        _request_id.reset(token)
+    entry = json.loads(formatter.format(record))
+    assert entry["request_id"] == "trace-json-123456"
+    assert entry["level"] == "INFO"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", entry["time"])
+    assert (entry["route"], entry["status"], entry["duration_ms"]) == ("/residents", 200, 3.2)
+
+    try:
+        raise ValueError("数据库不可用")
+    except ValueError:
+        failed = logging.LogRecord(
+            "shequyun.app", logging.ERROR, __file__, 1, "boom", None, sys.exc_info()
+        )
+    RequestIdFilter().filter(failed)
+    entry = json.loads(formatter.format(failed))
+    assert entry["request_id"] == "-"
+    assert "ValueError: 数据库不可用" in entry["exception"]
+
+
+def test_an_unknown_route_is_one_series_not_one_per_path(shequyun_client):
+    from shequyun.metrics import REQUEST_SECONDS
+
+    before = _sample(REQUEST_SECONDS, "GET", "unmatched", "404")
+    shequyun_client.get("/no-such-page-1")
+    shequyun_client.get("/no-such-page-2")
+    assert _sample(REQUEST_SECONDS, "GET", "unmatched", "404") == before + 2
+
+
+def _sample(histogram, method: str, route: str, status: str) -> float:
+    for metric in histogram.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_count") and sample.labels == {
+                "method": method,
+                "route": route,
+                "status": status,
+            }:
+                return sample.value
+    return 0.0
+
+
+def test_metrics_answer_a_scraper_with_the_token(shequyun_kernel):
+    from starlette.testclient import TestClient
+
+    from shequyun.app import create_app
+    from shequyun.kernel import Kernel
+
+    settings = shequyun_kernel.settings.model_copy(update={"metrics_token": SecretStr("scrape-me")})
+    kernel = Kernel(settings, discover=False, engine=shequyun_kernel.engine)
+    with TestClient(create_app(kernel=kernel), client=("203.0.113.9", 5000)) as client:
+        assert client.get("/metrics").status_code == 403
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+        scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert scraped.status_code == 200
+        assert "shequyun_outbox_lag_seconds" in scraped.text
+        assert client.get("/healthz").status_code == 200
