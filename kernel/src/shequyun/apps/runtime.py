@@ -44,7 +44,7 @@ class Openness:
         kernel.authenticator.bearer_resolvers[ACCESS_PREFIX] = self.actor_for_token
         self.feed = Feed(kernel.engine)
         self.webhooks = WebhookDispatcher(kernel.engine, self.apps)
-        self._nav_cache: tuple[float, list[tuple[ExternalApp, list[UnitRef]]]] | None = None
+        self._nav_cache: tuple[float, int, list[tuple[ExternalApp, list[UnitRef]]]] | None = None
 
     def start_background(self) -> None:
         """Send webhooks from a thread of this process (the worker, or the embedded web app)."""
@@ -86,10 +86,16 @@ class Openness:
         return entries
 
     def _launchers(self) -> list[tuple[ExternalApp, list[UnitRef]]]:
-        """Apps with navigation entries and their units, re-read every few seconds."""
+        """Apps with navigation entries and their units: read again at once after a change
+        made in this process, and every few seconds for changes made by other workers."""
         now = time.monotonic()
-        if self._nav_cache is not None and now - self._nav_cache[0] < NAV_REFRESH_SECONDS:
-            return self._nav_cache[1]
+        generation = self.apps.generation
+        if (
+            self._nav_cache is not None
+            and self._nav_cache[1] == generation
+            and now - self._nav_cache[0] < NAV_REFRESH_SECONDS
+        ):
+            return self._nav_cache[2]
         with Session(self.kernel.engine, expire_on_commit=False) as session:
             found = [
                 (app, self.apps.units(session, app.id))  # type: ignore[arg-type]
@@ -98,7 +104,7 @@ class Openness:
                 )
                 if app.manifest.get("nav")
             ]
-        self._nav_cache = (now, found)
+        self._nav_cache = (now, generation, found)
         return found
 
     def units_by_paths(self, paths: Sequence[str]) -> list[UnitRef]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor, UnitRef
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from ..identity import actors, audit, scope
@@ -72,6 +73,18 @@ class AppService:
     def __init__(self, registry: PermissionRegistry, cipher: FieldCipher) -> None:
         self.registry = registry
         self.cipher = cipher
+        #: Bumped when a change to an app (manifest, units, disabled) commits in this process,
+        #: so what is kept from the table (the navigation entries) is read again at once.
+        self.generation = 0
+
+    def _changed(self, session: Session) -> None:
+        """Count a change once ``session`` commits (not before: a reader in between would
+        keep the old rows under the new generation)."""
+
+        def bump(_session: Session) -> None:
+            self.generation += 1
+
+        event.listen(session, "after_commit", bump, once=True)
 
     # -- registration ---------------------------------------------------------------------
 
@@ -112,6 +125,7 @@ class AppService:
         session.add(app)
         session.flush()
         self._set_units(session, app, units)
+        self._changed(session)
         audit.record(
             session,
             "app.registered",
@@ -139,6 +153,7 @@ class AppService:
         app.version += 1
         session.add(app)
         self._set_units(session, app, units)
+        self._changed(session)
         audit.record(
             session, "app.updated", actor=actor, target_type="app", target_id=app.id, detail={}
         )
@@ -154,6 +169,7 @@ class AppService:
         app.version += 1
         session.add(app)
         self._set_units(session, app, units)
+        self._changed(session)
         audit.record(
             session,
             "app.units_changed",
@@ -199,6 +215,7 @@ class AppService:
         app.disabled_at = utcnow() if disabled else None
         app.version += 1
         session.add(app)
+        self._changed(session)
         audit.record(
             session,
             "app.disabled" if disabled else "app.enabled",
