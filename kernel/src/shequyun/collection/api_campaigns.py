@@ -14,14 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ..identity import audit, scope
+from ..identity import audit
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
 from ..spreadsheets import xlsx_chunks
 from .api_support import XLSX_TYPE, campaign_view, kernel_of, path_id, run_work, within_unit
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
-from .models import Campaign, Task
+from .models import Task
 from .results import aggregate, csv_chunks, export_rows, overdue, progress
 from .tasks import aware
 
@@ -47,17 +47,20 @@ async def open_campaign(request: Request) -> Response:
 
 @requires()
 async def list_campaigns(request: Request) -> Response:
-    """Campaigns published within your grant."""
+    """Campaigns you published or that reach your units, with your part of the progress."""
     actor = request_actor(request)
+    svc = kernel_of(request).collection
 
     def work(session: Session) -> list[dict[str, Any]]:
-        rows = session.exec(
-            select(Campaign)
-            .where(scope.scope_filter(actor, PUBLISH, Campaign.publisher_unit_id))
-            .order_by(col(Campaign.id).desc())
-            .limit(200)
-        )
-        return [campaign_view(session, c) for c in rows]
+        return [
+            {
+                **campaign_view(session, item["campaign"]),
+                "published_here": item["published_here"],
+                "expected": item["expected"],
+                "submitted": item["submitted"],
+            }
+            for item in svc.campaigns.listing(session, actor)
+        ]
 
     return JSONResponse({"items": await run_work(request, work, commit=False)})
 

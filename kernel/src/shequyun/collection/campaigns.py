@@ -16,7 +16,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import insert
+from sqlalchemy import case, exists, func, insert
 from sqlmodel import Session, col, or_, select
 
 from ..identity import audit, scope
@@ -208,6 +208,54 @@ class CampaignService(TaskFlow):
             if visible is not None:
                 return campaign
         raise NotFound("找不到该采集任务")
+
+    def listing(
+        self, session: Session, actor: Actor | None, *, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The campaigns an actor follows, newest first, each with the actor's part of it.
+
+        A campaign is listed when the actor published it within their grant or when it reaches
+        their subtree (a task of it within their ``results`` scope): a street admin finds the
+        city's campaign here. ``expected`` and ``submitted`` count only the tasks in scope, so
+        each level sees its own part of the progress; ``published_here`` tells the two apart.
+        """
+        reaches = exists(
+            select(Task.id)
+            .where(Task.campaign_id == Campaign.id, Task.withdrawn == False)  # noqa: E712
+            .where(scope.scope_filter(actor, RESULTS, Task.unit_id))
+        )
+        published = scope.scope_filter(actor, PUBLISH, Campaign.publisher_unit_id)
+        campaigns = list(
+            session.exec(
+                select(Campaign, case((published, 1), else_=0))
+                .where(or_(published, reaches))
+                .order_by(col(Campaign.id).desc())
+                .limit(limit)
+            )
+        )
+        ids = [c.id for c, _own in campaigns]
+        counts = {
+            cid: (int(expected), int(done or 0))
+            for cid, expected, done in session.exec(
+                select(  # type: ignore[call-overload]
+                    Task.campaign_id,
+                    func.count(),
+                    func.sum(case((col(Task.status) == "submitted", 1), else_=0)),
+                )
+                .where(col(Task.campaign_id).in_(ids), Task.withdrawn == False)  # noqa: E712
+                .where(scope.scope_filter(actor, RESULTS, Task.unit_id))
+                .group_by(col(Task.campaign_id))
+            )
+        }
+        return [
+            {
+                "campaign": c,
+                "published_here": bool(own),
+                "expected": counts.get(c.id or 0, (0, 0))[0],
+                "submitted": counts.get(c.id or 0, (0, 0))[1],
+            }
+            for c, own in campaigns
+        ]
 
     def my_tasks(
         self, session: Session, actor: Actor | None, *, status: str | None = None, limit: int = 200

@@ -12,7 +12,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed, charts
 from shequyun_sdk.identity import Actor
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -26,7 +26,7 @@ from ..portal.form_renderer import FormLayout
 from .api_support import campaign_view
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
-from .models import TASK_STATUSES, Campaign, FormVersion, Task, utcnow
+from .models import TASK_STATUSES, FormVersion, Task, utcnow
 from .pages_files import readable_files
 from .pages_support import (
     LEVEL_NAMES,
@@ -49,38 +49,14 @@ async def campaigns_page(request: Request) -> Response:
     actor = actor_of(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
-        campaigns = list(
-            session.exec(
-                select(Campaign)
-                .where(scope.scope_filter(actor, PUBLISH, Campaign.publisher_unit_id))
-                .order_by(col(Campaign.id).desc())
-                .limit(200)
-            )
-        )
-        ids = [c.id for c in campaigns]
-        counts = {
-            cid: (int(expected), int(done or 0))
-            for cid, expected, done in session.exec(
-                select(  # type: ignore[call-overload]
-                    Task.campaign_id,
-                    func.count(),
-                    func.sum(case((col(Task.status) == "submitted", 1), else_=0)),
-                )
-                .where(col(Task.campaign_id).in_(ids), Task.withdrawn == False)  # noqa: E712
-                .where(scope.scope_filter(actor, RESULTS, Task.unit_id))
-                .group_by(col(Task.campaign_id))
-            )
-        }
         return [
             {
-                "campaign": c,
-                "view": campaign_view(session, c),
-                "expected": counts.get(c.id or 0, (0, 0))[0],
-                "submitted": counts.get(c.id or 0, (0, 0))[1],
-                "deadline": aware(c.deadline),
-                "past": utcnow() > aware(c.deadline),
+                **item,
+                "view": campaign_view(session, item["campaign"]),
+                "deadline": aware(item["campaign"].deadline),
+                "past": utcnow() > aware(item["campaign"].deadline),
             }
-            for c in campaigns
+            for item in kernel_of(request).collection.campaigns.listing(session, actor)
         ]
 
     t = translator(request)
