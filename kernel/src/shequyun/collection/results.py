@@ -8,8 +8,6 @@ exports use submitted answers only: a returned submission is left out until resu
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -363,21 +361,6 @@ def export_rows(
                 yield prefix + extra + cells
 
     return header, rows()
-
-
-def csv_chunks(header: list[str], rows: Iterator[list[Any]]) -> Iterator[bytes]:
-    """UTF-8 CSV with a BOM (so Excel shows Chinese), in chunks of about 64 KB."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() > 65536:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
 
 
 def _cell(value: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 from shequyun_sdk import ApiError
+from shequyun_sdk.csvfiles import csv_bytes
 from shequyun_sdk.identity import Actor
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -163,9 +163,7 @@ def import_command(
     rows = [(u.username, u.display_name, u.password or "") for u in report.users]
     if passwords_file is not None:
         with _private_file(passwords_file) as out:
-            writer = csv.writer(out)
-            writer.writerow(["用户名", "姓名", "初始密码"])
-            writer.writerows(rows)
+            out.write(csv_bytes(rows, header=["用户名", "姓名", "初始密码"]).decode("utf-8-sig"))
         click.echo(f"初始密码已写入 {passwords_file}（仅此一次，请妥善转交后删除）")
     else:
         click.echo("初始密码（仅显示这一次）：")

@@ -9,12 +9,11 @@ on the server nor fetched again.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 from urllib.parse import quote
 
 from shequyun_sdk import ValidationFailed
+from shequyun_sdk.csvfiles import csv_bytes
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -44,12 +43,9 @@ TEMPLATE_CSV = "用户名,姓名,手机,所属单位编码,角色,授权单位�
 
 def passwords_csv(users: list[user_import.PlannedUser]) -> str:
     """The created users and their first passwords as a ``data:`` address of a CSV file."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["用户名", "姓名", "所属单位编码", "初始密码"])
-    for user in users:
-        writer.writerow([user.username, user.display_name, user.home_unit_code, user.password])
-    return "data:text/csv;charset=utf-8," + quote("\ufeff" + buffer.getvalue())
+    rows = [[u.username, u.display_name, u.home_unit_code, u.password] for u in users]
+    text = csv_bytes(rows, header=["用户名", "姓名", "所属单位编码", "初始密码"]).decode("utf-8")
+    return "data:text/csv;charset=utf-8," + quote(text)
 
 
 def _context(request: Request, **values: Any) -> dict[str, Any]:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from shequyun_sdk import NotFound, ValidationFailed
+from shequyun_sdk.csvfiles import csv_chunks
 from shequyun_sdk.identity import Actor
 from sqlmodel import Session
 
-from ..collection.results import csv_chunks
 from ..identity import audit
 from ..spreadsheets import xlsx_chunks
 from .service import Dashboard, IndicatorService
@@ -104,15 +103,6 @@ def _chunks(table: Table, fmt: str) -> Iterator[bytes]:
     rows = table.export_rows()
     if fmt == "csv":
         # Unit names, campaign titles and tags are typed by people: none may run as a formula.
-        # (The security helper is unifying the CSV writer; switch to it once it lands.)
-        return csv_chunks(
-            [_csv_text(h) for h in header], iter([[_csv_text(v) for v in r] for r in rows])
-        )
+        return csv_chunks(rows, header=header)
     widths = [max(10, min(40, 2 * len(c.title) + 4)) for c in table.columns]
     return xlsx_chunks(table.title[:31], header, rows, widths=widths)
-
-
-def _csv_text(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -10,8 +10,6 @@ full; the audit entry written when the export starts says which.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from shequyun_sdk import Forbidden, ValidationFailed
+from shequyun_sdk.csvfiles import csv_chunks
 from shequyun_sdk.identity import Actor
 from sqlalchemy import func
 from sqlalchemy import select as core_select
@@ -384,18 +383,9 @@ class ResidentExport:
     # -- files -----------------------------------------------------------------------------
 
     def csv_chunks(self) -> Iterator[bytes]:
-        """The CSV file: UTF-8 with a BOM (so that Excel shows Chinese), a batch per chunk."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow([c.title for c in self.columns])
-        for rows in self.batches():
-            writer.writerows([[_csv_safe(v) for v in row] for row in rows])
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-        if buffer.tell():
-            yield buffer.getvalue().encode("utf-8")
+        """The CSV file: UTF-8 with a BOM (so that Excel shows Chinese), sent as it is read."""
+        rows = (row for batch in self.batches() for row in batch)
+        return csv_chunks(rows, header=[c.title for c in self.columns])
 
     def xlsx_chunks(self) -> Iterator[bytes]:
         """The XLSX file, built in a temporary file (write-only workbook), then sent in chunks."""
@@ -410,24 +400,8 @@ class ResidentExport:
         return self.xlsx_chunks() if self.format == "xlsx" else self.csv_chunks()
 
 
-def _illegal() -> Any:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE
-
-
-_ILLEGAL = _illegal()
-
-
 def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
-def _csv_safe(value: Any) -> Any:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _attribute_text(value: Any) -> Any:

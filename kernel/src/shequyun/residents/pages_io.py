@@ -6,8 +6,6 @@ its columns and its purpose. Both run the engines the API runs.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import secrets
 import time
@@ -16,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import NotFound, ValidationFailed
+from shequyun_sdk.csvfiles import csv_bytes
 from shequyun_sdk.identity import Actor
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -205,13 +204,10 @@ async def import_errors(request: Request) -> Response:
     pending = await run_in_threadpool(_pending, request, actor, str(request.path_params["token"]))
     if pending is None:
         raise NotFound("问题清单已过期，请重新上传文件")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["行", "列", "问题"])
-    for error in pending[1]["report"]["errors"]:
-        writer.writerow([error["row"], error["column"], error["message"]])
+    # The file's own header cells come back in "列" and in messages: never as formulas.
+    rows = ([e["row"], e["column"], e["message"]] for e in pending[1]["report"]["errors"])
     return Response(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        csv_bytes(rows, header=["行", "列", "问题"]),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="import_problems.csv"',

@@ -6,8 +6,6 @@ in the service modules, which the pages call too.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -21,6 +19,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.csvfiles import csv_bytes
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -195,42 +194,31 @@ async def candidates(request: Request) -> Response:
 @requires(OUTREACH)
 async def export_candidates(request: Request) -> Response:
     items, _ = await in_session(request, _candidates(request, export=True))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["政策", "姓名", "性别", "年龄", "居委", "地址", "身份证号", "电话", "判断", "状态", "依据"]
-    )
+    header = ["政策", "姓名", "性别", "年龄", "居委", "地址"]
+    header += ["身份证号", "电话", "判断", "状态", "依据"]
+    rows = []
     for item in items:
         person = item["resident"] or {}
-        writer.writerow(
+        rows.append(
             [
-                _cell(v)
-                for v in (
-                    item["policy"]["name"],
-                    person.get("name"),
-                    person.get("gender"),
-                    person.get("age"),
-                    (person.get("unit") or {}).get("name"),
-                    person.get("address"),
-                    person.get("id_number"),
-                    person.get("phone"),
-                    item["verdict_title"],
-                    item["status_title"],
-                    "；".join(r["reason"] for r in item["reasons"]),
-                )
+                item["policy"]["name"],
+                person.get("name"),
+                person.get("gender"),
+                person.get("age"),
+                (person.get("unit") or {}).get("name"),
+                person.get("address"),
+                person.get("id_number"),
+                person.get("phone"),
+                item["verdict_title"],
+                item["status_title"],
+                "；".join(r["reason"] for r in item["reasons"]),
             ]
         )
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_bytes(rows, header=header),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename*=UTF-8''zhengce-zhaoren.csv"},
     )
-
-
-def _cell(value: Any) -> str:
-    """Spreadsheet-safe text: a leading = + - @ would be read as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @requires(OUTREACH)

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
+
+from shequyun_sdk.csvfiles import csv_bytes, csv_cell
 
 from .stats import Figures, table
 
 __all__ = ["as_csv", "as_xlsx", "filename"]
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """A cell that a spreadsheet never runs as a formula (unit names come from users)."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
 
 
 def _sections(figures: Figures) -> list[tuple[str, list[str], list[list[Any]]]]:
@@ -47,15 +39,12 @@ def filename(figures: Figures, extension: str) -> str:
 
 
 def as_csv(figures: Figures) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([f"{figures.unit.name} 民情统计", f"自 {figures.since:%Y年%m月%d日} 起"])
+    lines: list[list[Any]] = [
+        [f"{figures.unit.name} 民情统计", f"自 {figures.since:%Y年%m月%d日} 起"]
+    ]
     for title, headers, rows in _sections(figures):
-        writer.writerow([])
-        writer.writerow([title])
-        writer.writerow(headers)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        lines += [[], [title], headers, *rows]
+    return csv_bytes(lines)
 
 
 def as_xlsx(figures: Figures) -> bytes:
@@ -70,7 +59,8 @@ def as_xlsx(figures: Figures) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            # In a sheet too, text a person typed never runs as a formula.
+            sheet.append([csv_cell(v) for v in row])
         sheet.column_dimensions["A"].width = 24
     buffer = io.BytesIO()
     book.save(buffer)
