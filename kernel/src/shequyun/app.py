@@ -29,6 +29,7 @@ from .identity.auth import AuthMiddleware
 from .kernel import Kernel
 from .limits import BodySizeLimitMiddleware
 from .metrics import MetricsEndpoint, process_exit
+from .outages import OutageWatch
 from .plugin_host import API_PREFIX, PluginRecord
 from .request_context import RequestIdMiddleware
 from .settings import Settings
@@ -199,9 +200,12 @@ def _collect_nav(kernel: Kernel) -> list[tuple[str, NavEntry]]:
 
 async def _inline_worker(kernel: Kernel, interval: float = 1.0) -> None:
     """Deliver due events from inside the web process (the embedded default)."""
+    watch = OutageWatch(log, "event delivery")
     while True:
         try:
             await asyncio.to_thread(kernel.events.deliver_due)
-        except Exception:  # the database may be briefly unavailable; try again next round
-            log.exception("event delivery round failed")
+        except Exception as exc:  # the database may be briefly unavailable; wait, try again
+            await asyncio.sleep(watch.failed(exc))
+            continue
+        watch.succeeded()
         await asyncio.sleep(interval)

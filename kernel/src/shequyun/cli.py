@@ -266,19 +266,35 @@ def worker(once: bool, interval: float) -> None:
         kernel.scheduler.start_background()
         kernel.openness.start_background()  # webhooks to external apps, in threads too
     try:
-        while True:
-            delivered = kernel.events.deliver_due(limit=500)
-            if once:
-                click.echo(f"delivered {delivered}")
-                click.echo(f"ran {len(kernel.scheduler.run_due())} scheduled jobs")
-                click.echo(f"sent {kernel.openness.webhooks.deliver_due()} webhooks")
-                return
-            if delivered == 0:
-                time.sleep(interval)
+        if once:
+            click.echo(f"delivered {kernel.events.deliver_due(limit=500)}")
+            click.echo(f"ran {len(kernel.scheduler.run_due())} scheduled jobs")
+            click.echo(f"sent {kernel.openness.webhooks.deliver_due()} webhooks")
+            return
+        _deliver_forever(kernel, interval)
     except KeyboardInterrupt:
         pass
     finally:
         kernel.close()
+
+
+def _deliver_forever(kernel: Any, interval: float) -> None:
+    """Deliver events round after round; a database outage is waited out with backoff (and
+    logged once when it starts and once when it ends), never the end of the worker."""
+    import logging
+
+    from .outages import OutageWatch
+
+    watch = OutageWatch(logging.getLogger("shequyun.worker"), "event delivery")
+    while True:
+        try:
+            delivered = kernel.events.deliver_due(limit=500)
+        except Exception as exc:
+            time.sleep(watch.failed(exc))
+            continue
+        watch.succeeded()
+        if delivered == 0:
+            time.sleep(interval)
 
 
 @main.command()

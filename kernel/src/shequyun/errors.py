@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .i18n import gettext
+from .outages import RETRY_AFTER_SECONDS, database_unavailable, describe
 from .request_context import current_request_id
 
 __all__ = [
@@ -116,7 +117,8 @@ exception_handlers = {ApiError: _api_error, HTTPException: _http_error}
 
 
 class UnhandledErrorMiddleware:
-    """Turn an unhandled exception into a 500 in the error shape, with the request id.
+    """Turn an unhandled exception into a 500 in the error shape, with the request id; a
+    database outage into a 503 ``database_unavailable`` with ``Retry-After``, logged in one line.
 
     It sits inside the request-id middleware so the id is still known when the error is
     rendered (Starlette's own ServerErrorMiddleware is outside every middleware).
@@ -139,7 +141,26 @@ class UnhandledErrorMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
+            if database_unavailable(exc):
+                # An outage, not a bug: one line (no traceback) and a 503 the client can retry.
+                log.warning(
+                    "database unavailable on %s %s: %s",
+                    scope.get("method"),
+                    scope.get("path"),
+                    describe(exc),
+                )
+                if started:
+                    raise
+                response = error_response(
+                    scope,
+                    503,
+                    "database_unavailable",
+                    gettext("The database is unavailable; try again in a few seconds"),
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+                await response(scope, receive, send)
+                return
             plugin = scope.get("shequyun.plugin")
             where = f" in plugin {plugin.name}" if plugin is not None else ""
             log.exception(

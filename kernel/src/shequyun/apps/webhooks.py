@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 
 from ..events import OutboxEvent
 from ..identity import audit
+from ..outages import OutageWatch
 from .models import ExternalApp, WebhookAttempt, WebhookDelivery, aware
 from .service import AppService
 
@@ -385,12 +386,14 @@ class WebhookDispatcher:
         self._stop.clear()
 
         def run() -> None:
+            watch = OutageWatch(log, "webhooks")
             while not self._stop.is_set():
                 try:
                     sent = self.flush() + self.deliver_due(wait=False)
-                except Exception:  # the database may be briefly away: next round
-                    log.exception("webhook round failed")
-                    sent = 0
+                except Exception as exc:  # the database may be briefly away: wait, try again
+                    self._stop.wait(watch.failed(exc))
+                    continue
+                watch.succeeded()
                 if not sent:
                     self._stop.wait(interval)
 

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from ..handlers import wanted
 from ..metrics import JOB_RUNS
+from ..outages import OutageWatch, database_unavailable
 from ..plugin_host import PluginHost, PluginRecord
 from .models import ScheduledJobRow
 from .timing import BEIJING, as_utc, first_due, next_due
@@ -171,7 +172,9 @@ class Scheduler:
                 break
             try:
                 run = self._claim_and_run(job, due_only=True)
-            except Exception:
+            except Exception as exc:
+                if database_unavailable(exc):
+                    raise  # the round ends; the background loop waits the outage out
                 log.exception("scheduled job %s: could not claim or record its run", job.name)
                 continue
             if run is not None:
@@ -226,11 +229,14 @@ class Scheduler:
         stop = self._stop = threading.Event()
 
         def loop() -> None:
+            watch = OutageWatch(log, "scheduled jobs")
             while not stop.is_set():
                 try:
                     self.run_due(stop=stop)
-                except Exception:  # the database may be briefly unavailable; look again later
-                    log.exception("looking for due scheduled jobs failed")
+                except Exception as exc:  # the database may be briefly away; look again soon
+                    stop.wait(min(self.interval, watch.failed(exc)))
+                    continue
+                watch.succeeded()
                 stop.wait(self.interval)
 
         self._thread = threading.Thread(target=loop, name="shequyun-scheduler", daemon=True)
