@@ -31,6 +31,7 @@ from .limits import BodySizeLimitMiddleware
 from .metrics import MetricsEndpoint, process_exit
 from .outages import OutageWatch
 from .plugin_host import API_PREFIX, PluginRecord
+from .proxies import ForwardedHeadersMiddleware
 from .request_context import RequestIdMiddleware
 from .settings import Settings
 from .templating import Renderer
@@ -110,6 +111,12 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            # First: everything after it (logs, metrics, audit, throttles) sees the real client.
+            Middleware(
+                ForwardedHeadersMiddleware,
+                trusted=kernel.settings.forwarded_allow_ips,
+                https=kernel.settings.https,
+            ),
             Middleware(
                 RequestIdMiddleware,
                 access=kernel.settings.access_log,

@@ -91,7 +91,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         # Applied by uvicorn in each worker process, not only in this one.
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,  # the kernel writes its own access lines (shequyun.access)
-        proxy_headers=True,
+        # The app believes forwarded headers itself, only from forwarded_allow_ips (uvicorn's
+        # own handling trusts every local peer by default).
+        proxy_headers=False,
         # Uvicorn restarts a worker that has not started within this many seconds. Its default
         # of 5 is less than loading the platform takes on a busy machine: workers were killed
         # and started again, over and over, one never serving.

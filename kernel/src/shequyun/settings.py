@@ -27,7 +27,7 @@ ENV_PREFIX = "SHEQUYUN_"
 DEFAULT_CONFIG_FILE = "shequyun.toml"
 
 # Settings that hold lists are written as comma-separated values in the environment.
-_LIST_FIELDS = {"plugins_disabled", "plugins_allowed"}
+_LIST_FIELDS = {"plugins_disabled", "plugins_allowed", "forwarded_allow_ips"}
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off", ""}
 
@@ -60,7 +60,16 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000
-    https: bool = False
+    https: bool = Field(
+        default=False,
+        description="The site is served over HTTPS (TLS may end at a proxy in front): cookies "
+        "are Secure and every request's scheme is https.",
+    )
+    forwarded_allow_ips: tuple[str, ...] = Field(
+        default=(),
+        description="Reverse proxies (addresses or networks) whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty believes nobody.",
+    )
     language: str = "zh_CN"
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     attachments_dir: Path | None = Field(
@@ -102,6 +111,14 @@ class Settings(BaseModel):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from .proxies import parse_networks
+
+        parse_networks(value)  # raises ValueError naming the entry
         return value
 
     @field_validator("database_url")
