@@ -31,7 +31,11 @@ LABELS = [
     *fieldlog.KINDS.values(),
     *stats.PERIODS.values(),
     # The seeded categories (the templates show them through _()).
-    *MIGRATION_LABEL.findall((PACKAGE / "migrations" / "0001_initial.py").read_text("utf-8")),
+    *(
+        label
+        for path in sorted((PACKAGE / "migrations").glob("0*.py"))
+        for label in MIGRATION_LABEL.findall(path.read_text("utf-8"))
+    ),
 ]
 
 

@@ -28,6 +28,8 @@ __all__ = ["KINDS", "Coverage", "coverage", "get", "listed", "record", "to_case"
 
 KINDS = {"visit": "走访", "observation": "发现"}
 MAX_PHOTOS = 6
+#: What a visit written down without any text says.
+VISIT_TEXT = "入户走访"
 
 
 def record(
@@ -53,7 +55,7 @@ def record(
         errors.add("kind", "类型应为 visit（走访）或 observation（发现）")
     category = categories.pick(session, "log", raw.get("category"), errors)
     body = text(raw, "body", "内容", errors, max_length=4000, required=kind != "visit")
-    body = body or "入户走访"
+    body = body or VISIT_TEXT
     occurred = day(raw, "occurred_on", "日期", errors) or today()
     if occurred > today() or occurred < today() - timedelta(days=366):
         errors.add("occurred_on", "日期应在一年之内且不晚于今天")
@@ -165,7 +167,7 @@ def to_case(
     if unit.id != entry.unit_id or not platform.can(actor, HANDLE, unit):
         raise Forbidden("只有本居委可以把日志转为案件")
     values = {
-        "title": raw.get("title") or f"{entry.category_name}：{entry.body[:30]}",
+        "title": raw.get("title") or _case_title(session, entry, raw.get("category")),
         "description": raw.get("description") or entry.body,
         "category": raw.get("category"),
         "subject": entry.subject_key,
@@ -187,6 +189,16 @@ def to_case(
     entry.follow_up = True
     session.add(entry)
     return case
+
+
+def _case_title(session: Session, entry: LogEntry, category: Any) -> str:
+    """What the case is about, for a cadre who left the title empty: the case's category, then
+    the log's text or, for a visit written down without any, whom it was to."""
+    chosen = categories.pick(session, "case", category, Errors()) if category else None
+    about = entry.body
+    if about == VISIT_TEXT and entry.subject_label:
+        about = entry.subject_label
+    return f"{chosen.name if chosen else entry.category_name}：{about[:30]}"
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import categories, exports, knowledge, stats
-from .core import PUBLISH, VIEW, acting_unit
+from .core import PUBLISH, VIEW
 from .web import actor_of, form_errors, form_with_files, redirect, render, run, staff_page
 
-__all__ = ["ROUTES", "figures_for"]
+__all__ = ["ROUTES"]
 
 
 # -- knowledge ---------------------------------------------------------------------------------
@@ -126,28 +126,14 @@ async def article_form(request: Request) -> Response:
 # -- 民情 dashboard ------------------------------------------------------------------------------
 
 
-def figures_for(
-    platform: Any, actor: Any, code: str | None, period: str
-) -> tuple[stats.Figures, list[Any]]:
-    """The figures of unit ``code`` (default: the actor's) and the trail up to the actor's."""
-    with platform.session() as session:
-        unit = acting_unit(actor)
-        trail = [unit]
-        if code and code != unit.code:
-            found = platform.unit(session, code)
-            if found is None or not platform.can(actor, VIEW, found):
-                raise NotFound("找不到该组织", field="unit_code")
-            between = [
-                u for u in platform.unit_ancestors(session, found) if u.path.startswith(unit.path)
-            ]
-            trail = [*between, found]
-            unit = found
-        return stats.figures(platform, session, actor, unit=unit, period=period), trail
-
-
 def _period(request: Request) -> str:
     period = request.query_params.get("period", "month")
     return period if period in stats.PERIODS else "month"
+
+
+def figures_for(platform: Any, actor: Any, code: str | None, period: str) -> Any:
+    with platform.session() as session:
+        return stats.figures_at(platform, session, actor, code, period)
 
 
 @staff_page(VIEW)

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from shequyun_sdk import Actor, Platform, UnitRef
+from shequyun_sdk import Actor, NotFound, Platform, UnitRef, ValidationFailed
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .cases import OPEN, SOURCES, STATUSES
-from .core import acting_unit, ancestor_ids, today, within
+from .core import VIEW, acting_unit, ancestor_ids, today, within
 from .models import Case, LogEntry
 
-__all__ = ["PERIODS", "Figures", "UnitRow", "figures", "period_of"]
+__all__ = ["PERIODS", "Figures", "UnitRow", "as_dict", "figures", "figures_at", "period_of"]
 
 PERIODS = {"week": "按周", "month": "按月"}
 
@@ -212,6 +212,64 @@ def figures(
         units=units,
         hot_spots=[(str(place), int(n)) for place, n in place_rows],
     )
+
+
+def figures_at(
+    platform: Platform, session: Session, actor: Actor, code: str | None, period: str = "month"
+) -> tuple[Figures, list[UnitRef]]:
+    """The figures of unit ``code`` (default: the actor's own) and the trail of units from the
+    actor's down to it, for drilling down. A unit outside the actor's subtree is not found."""
+    if period not in PERIODS:
+        raise ValidationFailed("周期应为 week（按周）或 month（按月）", field="period")
+    unit = acting_unit(actor)
+    trail = [unit]
+    if code and code != unit.code:
+        found = platform.unit(session, code)
+        if found is None or not platform.can(actor, VIEW, found):
+            raise NotFound("找不到该组织", field="unit_code")
+        between = [
+            u for u in platform.unit_ancestors(session, found) if u.path.startswith(unit.path)
+        ]
+        trail = [*between, found]
+        unit = found
+    return figures(platform, session, actor, unit=unit, period=period), trail
+
+
+def as_dict(found: Figures) -> dict[str, Any]:
+    """The figures as the API returns them (the per-unit rows with their codes, for drilling)."""
+
+    def unit_row(row: UnitRow) -> dict[str, Any]:
+        return {
+            "unit": {"code": row.unit.code, "name": row.unit.name, "level": row.unit.level},
+            "logs": row.logs,
+            "cases": row.cases,
+            "open": row.open,
+            "on_time": row.on_time,
+            "late": row.late,
+            "on_time_rate": None if row.rate is None else round(row.rate, 4),
+        }
+
+    def pairs(rows: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        return [{"name": name, "count": n} for name, n in rows]
+
+    return {
+        "unit": {"code": found.unit.code, "name": found.unit.name, "level": found.unit.level},
+        "period": found.period,
+        "since": found.since.isoformat(),
+        "trend": [
+            {"label": label, "logs": logs, "cases": cases}
+            for label, logs, cases in zip(
+                found.labels, found.logs_by_period, found.cases_by_period, strict=True
+            )
+        ],
+        "totals": unit_row(found.totals),
+        "units": [unit_row(r) for r in found.units],
+        "cases_by_category": pairs(found.cases_by_category),
+        "cases_by_source": pairs(found.cases_by_source),
+        "cases_by_status": pairs(found.cases_by_status),
+        "logs_by_category": pairs(found.logs_by_category),
+        "hot_spots": [{"place": place, "cases": n} for place, n in found.hot_spots],
+    }
 
 
 def _children(platform: Platform, session: Session, unit: UnitRef) -> list[UnitRef]:

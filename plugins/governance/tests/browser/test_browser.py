@@ -65,6 +65,19 @@ def residents(api, cadre):
         assert made.status_code == 201, made.text
 
 
+def natural_width(image) -> int:
+    """The photo's width once it has loaded. Thumbnails load lazily, after the page's load
+    event, so wait for the image (up to 10 s) rather than look once."""
+    image.wait_for()
+    image.scroll_into_view_if_needed()
+    image.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0",
+        arg=image.element_handle(),
+        timeout=10_000,
+    )
+    return int(image.evaluate("img => img.naturalWidth"))
+
+
 def login(page, portal, actor):
     page.goto(f"{portal.url}/login")
     page.get_by_label("用户名").fill(actor.username)
@@ -90,8 +103,7 @@ def test_a_cadre_logs_a_visit_with_a_photo_and_turns_it_into_a_case(browser_page
     )
     page.get_by_role("button", name="保存").click()
     page.get_by_text("已保存。").wait_for()
-    page.locator(".gv-thumbs img").first.wait_for()
-    assert page.locator(".gv-thumbs img").first.evaluate("img => img.naturalWidth") == 48
+    assert natural_width(page.locator(".gv-thumbs img").first) == 48
     assert "入户走访" in page.content()
     shoot(page, "governance-log")
 
@@ -100,7 +112,7 @@ def test_a_cadre_logs_a_visit_with_a_photo_and_turns_it_into_a_case(browser_page
     page.wait_for_url(re.compile(rf".*{BASE}/cases/\d+$"))
     assert "处置中" in page.locator("article").inner_text()
     assert "民情日志" in page.locator(".gv-facts").inner_text()
-    page.locator(".gv-history img").first.wait_for()
+    assert natural_width(page.locator(".gv-history img").first) == 48
     shoot(page, "governance-case-from-log")
 
     # A visit to someone in particular: find them, pick them, save.
