@@ -324,7 +324,7 @@ def test_a_cadre_of_another_district_gets_404(shequyun_client, shequyun_actors):
 def test_a_publisher_builds_a_form_and_opens_a_campaign(shequyun_actors, shequyun_kernel):
     bureau = shequyun_actors.bureau()
     portal = bureau.portal()
-    page = portal.get("/collection/forms/new")
+    page = portal.get("/collection/forms/new?view=json")  # the JSON editor, for those who want it
     assert page.status_code == 200 and "households" in page.text  # an example to start from
 
     broken = portal.post(

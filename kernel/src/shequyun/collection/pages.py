@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
+from .pages_builder import builder_edit, builder_new, form_download, form_import, form_template
 from .pages_campaigns import (
     campaign_new,
     campaign_page,
@@ -16,7 +17,7 @@ from .pages_campaigns import (
     campaign_results,
     campaigns_page,
 )
-from .pages_forms import form_new, form_page, form_publish, form_version_new, forms_page
+from .pages_forms import form_page, form_publish, form_version_new, forms_page
 from .pages_tasks import task_page, task_post, task_return, tasks_page
 
 __all__ = ["ROUTES"]
@@ -27,8 +28,14 @@ ROUTES: list[BaseRoute] = [
     Route("/collection/tasks/{task_id}", task_post, methods=["POST"]),
     Route("/collection/tasks/{task_id}/return", task_return, methods=["POST"]),
     Route("/collection/forms", forms_page, methods=["GET"]),
-    Route("/collection/forms/new", form_new, methods=["GET", "POST"]),
+    Route("/collection/forms/new", builder_new, methods=["GET", "POST"]),
+    Route("/collection/forms/import", form_import, methods=["GET", "POST"]),
+    Route("/collection/forms/template.xlsx", form_template, methods=["GET"]),
     Route("/collection/forms/{form_id}", form_page, methods=["GET"]),
+    Route("/collection/forms/{form_id}/edit", builder_edit, methods=["GET", "POST"]),
+    Route(
+        "/collection/forms/{form_id}/versions/{number}/form.xlsx", form_download, methods=["GET"]
+    ),
     Route("/collection/forms/{form_id}/versions", form_version_new, methods=["POST"]),
     Route("/collection/forms/{form_id}/versions/{number}/publish", form_publish, methods=["POST"]),
     Route("/collection/campaigns", campaigns_page, methods=["GET"]),

@@ -17,6 +17,7 @@ from ..portal.form_renderer import FormLayout
 from .forms import PUBLISH
 from .models import Form, FormVersion
 from .pages_support import field_errors, notice_of, path_id, see_other, translator
+from .questions import NotBuildable, from_form
 
 # -- forms -------------------------------------------------------------------------------
 
@@ -165,6 +166,12 @@ async def _form_detail(
         (v for v in versions if str(v.number) == shown_raw), versions[-1] if versions else None
     )
     latest = versions[-1] if versions else None
+    not_buildable = ""
+    if shown is not None:
+        try:
+            from_form(shown.schema_, shown.ui)
+        except NotBuildable as exc:
+            not_buildable = str(exc)
     t = translator(request)
     return render(
         request,
@@ -173,6 +180,7 @@ async def _form_detail(
             "form": form,
             "versions": versions,
             "shown": shown,
+            "not_buildable": not_buildable,
             "preview": FormLayout(shown.schema_, shown.ui).view(readonly=True) if shown else None,
             "draft": draft
             or {

@@ -56,15 +56,19 @@
       if (details && words && match) details.open = true;
     });
   }
+  function bindConditions(form) {
+    if (!form.querySelector("[data-show-field]") || form.hasAttribute("data-conditions")) return;
+    form.setAttribute("data-conditions", "");
+    form.addEventListener("change", function () { update(form); });
+    update(form);
+  }
+  // The form builder redraws its preview and binds the new one's conditions through this.
+  window.shequyunBindConditions = bindConditions;
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-max-body]").forEach(function (form) {
       form.addEventListener("submit", function (event) { checkFiles(form, event); });
     });
-    document.querySelectorAll("form").forEach(function (form) {
-      if (!form.querySelector("[data-show-field]")) return;
-      form.addEventListener("change", function () { update(form); });
-      update(form);
-    });
+    document.querySelectorAll("form").forEach(bindConditions);
     var filter = document.querySelector(".target-filter");
     if (filter) {
       filter.hidden = false;
