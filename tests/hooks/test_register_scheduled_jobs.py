@@ -60,6 +60,7 @@ def test_jobs_are_named_after_their_plugin(scheduled_jobs):
     assert scheduled_jobs.names == [
         "kernel.attachments.prune",
         "kernel.indicators.snapshot",
+        "kernel.quality.daily",
         "noticeboard.archive",
         "noticeboard.sync",
     ]

@@ -53,6 +53,7 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
+from .quality.service import QualityService
 from .residents import for_plugins, picking, population
 from .residents.crypto import FieldCipher
 from .residents.service import ResidentFilters, ResidentService
@@ -503,6 +504,7 @@ class Kernel:
         self.indicators = IndicatorService(
             self.engine, IndicatorRegistry(self.host, self.permissions), self.enablement
         )
+        self.quality = QualityService(self.engine, self.residents, self.events)
         self.platform = KernelPlatform(self)
         # External apps: OIDC provider, app credentials, webhooks, feed (apps/).
         self.openness = Openness(self)

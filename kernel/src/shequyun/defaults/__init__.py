@@ -17,6 +17,7 @@ from ..collection import plugin as collection
 from ..identity import admin_plugin as portal_admin
 from ..identity import plugin as identity
 from ..indicators import plugin as indicators
+from ..quality import plugin as quality
 from ..residents import pages_plugin as portal_residents
 from ..residents import plugin as residents
 from . import core, health, home, openapi_docs
@@ -32,6 +33,7 @@ DEFAULT_PLUGINS = (
     portal_collection,
     portal_admin,
     indicators,
+    quality,
     openapi_docs,
     health,
     home,

@@ -74,6 +74,10 @@ ACTION_TITLES = {
     "resident.revealed": "查看完整身份信息",
     "resident.exported": "下载居民名单",
     "resident.imported": "导入居民",
+    "quality.rule_saved": "保存数据质量规则",
+    "quality.confirmed": "核实居民信息",
+    "quality.waived": "标记核实无误",
+    "quality.unwaived": "撤销核实无误",
 }
 
 

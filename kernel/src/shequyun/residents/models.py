@@ -95,6 +95,8 @@ class Resident(SQLModel, table=True):
         ),
         Index("ix_kernel_resident_id_hash", "id_number_hash"),
         Index("ix_kernel_resident_phone_hash", "phone_hash"),
+        # The same person under two records (data quality: duplicates, two active 常住).
+        Index("ix_kernel_resident_person", "name", "birth_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,155 @@
+"""Default plugin ``quality``: resident data quality (居民信息精准化).
+
+Declares the permissions, the tables, the API, and the subscribers: one keeps findings current
+after every resident event, another evaluates a rule over the city once it was saved (in the
+background, from the outbox). The daily job ``quality.daily`` re-runs the rules whose answer
+moves with the date (ages, months since a check) and any rule not yet evaluated, and keeps the
+day's scores for the trends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from shequyun_sdk import (
+    NavEntry,
+    PluginContext,
+    ScheduledJob,
+    Subscriber,
+    WorkbenchCard,
+    hookimpl,
+)
+from shequyun_sdk.indicators import BEIJING
+from shequyun_sdk.types import Event
+from starlette.routing import BaseRoute
+
+from . import api, pages
+from .models import Confirmation, Finding, RuleState, RuleVersion, ScoreDay, Waiver
+from .service import MANAGE, READ
+
+HERE = Path(__file__).parent
+READERS = [
+    "identity.cadre",
+    "identity.social_worker",
+    "identity.street_admin",
+    "identity.district_admin",
+    "identity.platform_admin",
+]
+
+MANIFEST = {
+    "name": "quality",
+    "version": "0.1.0",
+    "title": {"zh": "居民信息精准化", "en": "Resident data quality"},
+    "description": {
+        "zh": "质量规则、问题清单、核实与评分：让居民信息完整、合理、一致、及时",
+        "en": "Quality rules, findings to work through, confirmations and scores",
+    },
+    "sdk": ">=0.1,<0.2",
+    "requires": ["identity", "residents"],
+    "permissions": [
+        {
+            "name": READ,
+            "title": {"zh": "查看数据质量", "en": "View data quality"},
+            "roles": READERS,
+        },
+        {
+            "name": MANAGE,
+            "title": {"zh": "设置数据质量规则", "en": "Manage data-quality rules"},
+            "roles": ["identity.district_admin", "identity.platform_admin"],
+        },
+    ],
+}
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return [RuleVersion, RuleState, Finding, Waiver, Confirmation, ScoreDay]
+
+
+@hookimpl
+def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return api.ROUTES
+
+
+@hookimpl
+def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
+    return pages.ROUTES
+
+
+@hookimpl
+def register_templates(plugin: PluginContext) -> Path:
+    # As for indicators: the folder gives the templates this plugin's catalog (locale/).
+    return HERE / "templates" / "quality"
+
+
+@hookimpl
+def register_translations(plugin: PluginContext) -> Path:
+    return HERE / "locale"
+
+
+@hookimpl
+def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
+    return [
+        NavEntry(
+            label="数据质量", label_en="Data quality", href="/quality", permission=READ, order=12
+        )
+    ]
+
+
+@hookimpl
+def workbench_cards(plugin: PluginContext, actor: Any, platform: Any) -> Sequence[WorkbenchCard]:
+    from sqlmodel import Session
+
+    with Session(platform.kernel.engine) as session:
+        mine = platform.kernel.quality.committee_summary(session, actor)
+    if mine is None:
+        return []
+    counts = mine.counts
+    return [
+        WorkbenchCard(
+            title="我的数据质量",
+            value=f"{mine.score:g}" if mine.score is not None else "—",
+            lines=(
+                f"待处理错误 {counts['errors']} 处，提醒 {counts['warnings']} 处",
+                f"长期未核实 {counts['stale']} 人",
+            ),
+            href="/quality",
+            order=30,
+        )
+    ]
+
+
+@hookimpl
+def register_event_subscribers(plugin: PluginContext, platform: Any) -> Sequence[Subscriber]:
+    service = platform.kernel.quality
+
+    def refresh(event: Event) -> None:
+        # Idempotent: it recomputes the findings of the residents concerned from their state.
+        service.on_resident_event(event.type, event.payload)
+
+    def rules_changed(event: Event) -> None:
+        # Idempotent: only rules whose version differs from the one evaluated are scanned.
+        service.scan(changed_only=True)
+
+    return [
+        Subscriber("resident.*", refresh, name="refresh"),
+        Subscriber("quality.rule_saved", rules_changed, name="rules"),
+    ]
+
+
+@hookimpl
+def register_scheduled_jobs(plugin: PluginContext, platform: Any) -> Sequence[ScheduledJob]:
+    service = platform.kernel.quality
+
+    def daily(scheduled_for: datetime) -> str:
+        changed = service.scan(changed_only=True, now=scheduled_for)
+        timely = service.scan(timely_only=True, now=scheduled_for)
+        kept = service.take_scores(scheduled_for.astimezone(BEIJING).date())
+        rules = len(set(changed.findings) | set(timely.findings))
+        return f"重新检查规则 {rules} 条；保存 {kept} 个居村的当日评分"
+
+    # Early morning, Beijing time: the day's ages and overdue checks, before anyone looks.
+    return [ScheduledJob("daily", daily, daily_at="01:30")]
