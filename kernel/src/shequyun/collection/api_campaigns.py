@@ -172,7 +172,10 @@ async def campaign_results(request: Request) -> Response:
 
 @requires(RESULTS)
 async def campaign_export(request: Request) -> Response:
-    """Every submitted answer as CSV (UTF-8 with BOM) or XLSX, streamed without a row limit."""
+    """Every submitted answer as CSV (UTF-8 with BOM) or XLSX, streamed without a row limit.
+
+    Times are Beijing time; ``rows=<table column>`` gives one line per row of that table.
+    """
     campaign_id = path_id(request, "campaign_id")
     file_format = request.query_params.get("format", "csv")
     if file_format not in ("csv", "xlsx"):
@@ -185,7 +188,8 @@ async def campaign_export(request: Request) -> Response:
         campaign = await run_in_threadpool(svc.campaigns.get, session, actor, campaign_id)
         within = await run_in_threadpool(within_unit, session, actor, request, RESULTS)
         site = str(request.base_url).rstrip("/")
-        header, rows = export_rows(session, actor, campaign, within, site=site)
+        table = request.query_params.get("rows") or None
+        header, rows = export_rows(session, actor, campaign, within, site=site, table=table)
 
         def log() -> None:
             audit.record_now(

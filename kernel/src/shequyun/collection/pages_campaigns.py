@@ -23,6 +23,7 @@ from ..identity.auth import unit_ref
 from ..identity.models import LEVELS, OrgUnit
 from ..portal.common import SHANGHAI, actor_of, db, kernel_of, page, render
 from ..portal.form_renderer import FormLayout
+from . import fields
 from .api_support import campaign_view
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
@@ -42,6 +43,9 @@ from .results import aggregate, overdue, progress
 from .tasks import aware
 
 # -- campaigns ---------------------------------------------------------------------------
+
+#: The not-submitted list shows every unit a reminder reaches (a city-wide campaign: ~6,000).
+MAX_LISTED = 10000
 
 
 @page(PUBLISH)
@@ -298,7 +302,7 @@ async def campaign_page(request: Request) -> Response:
             report=report,
             tasks=tasks,
             trail=_trail(session, actor, within),
-            pending=overdue(session, actor, campaign, within, limit=300),
+            pending=overdue(session, actor, campaign, within, limit=MAX_LISTED),
         )
         return context
 
@@ -395,7 +399,14 @@ async def campaign_results(request: Request) -> Response:
         assert version is not None
         results = aggregate(session, actor, campaign, level, within)
         samples = [i for q in results["total"]["questions"] for i in q.get("samples", ())]
+        ui_fields = (version.ui or {}).get("fields") or {}
+        tables = [
+            (version.columns.get(name, name), (ui_fields.get(name) or {}).get("label") or name)
+            for name, schema in (version.schema_.get("properties") or {}).items()
+            if fields.kind_of(fields.resolve(schema, version.schema_)) == "table"
+        ]
         return {
+            "tables": tables,
             "options": _choice_options(version),
             "campaign": campaign,
             "within": within,

@@ -22,6 +22,7 @@ from ..identity import scope
 from ..identity.models import OrgUnit
 from . import fields
 from .campaigns import RESULTS
+from .export_cells import beijing_time, cell, table_rows
 from .models import Campaign, FormVersion, Task, utcnow
 from .tasks import aware
 
@@ -118,17 +119,28 @@ def overdue(
     within: OrgUnit | None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    """Committees that have not submitted; after the deadline these are overdue."""
-    rows = session.exec(
-        select(Task, OrgUnit)
-        .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
-        .where(*_base(actor, campaign, within))
-        .where(Task.status != "submitted")
-        .order_by(col(OrgUnit.path))
-        .limit(limit)
+    """Committees that have not submitted, with their street and district (committee names
+    repeat across the city); after the deadline these are overdue."""
+    rows = list(
+        session.exec(
+            select(Task, OrgUnit)
+            .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+            .where(*_base(actor, campaign, within))
+            .where(Task.status != "submitted")
+            .order_by(col(OrgUnit.path))
+            .limit(limit)
+        )
     )
+    above = {i for t, _u in rows for i in (t.street_id, t.district_id) if i}
+    names = _names(session, sorted(above))
     return [
-        {"task_id": t.id, "unit": {"code": u.code, "name": u.name}, "status": t.status}
+        {
+            "task_id": t.id,
+            "unit": {"code": u.code, "name": u.name},
+            "street": names.get(t.street_id or 0, ("", ""))[1],
+            "district": names.get(t.district_id or 0, ("", ""))[1],
+            "status": t.status,
+        }
         for t, u in rows
     ]
 
@@ -204,14 +216,19 @@ class ExportColumns:
         self.by_version = {v.id: v.columns for v in versions}
         self.labels: dict[str, str] = {}
         self.kinds: dict[str, str] = {}
+        #: The (name, label) of a table's columns or a group's fields, by export column.
+        self.parts: dict[str, list[tuple[str, str]]] = {}
         for version in versions:  # newest first: the latest label and kind of a column win
             ui_fields = (version.ui or {}).get("fields", {})
             properties = version.schema_.get("properties") or {}
             for name, column in version.columns.items():
                 if column not in self.labels:
                     self.labels[column] = (ui_fields.get(name) or {}).get("label") or name
-                    schema = properties.get(name) or {}
-                    self.kinds[column] = _kind(fields.resolve(schema, version.schema_))
+                    schema = fields.resolve(properties.get(name) or {}, version.schema_)
+                    self.kinds[column] = _kind(schema)
+                    if fields.kind_of(schema) == "table":
+                        self.kinds[column] = "table"
+                    self.parts[column] = _parts(name, schema, version.schema_, ui_fields)
         # Oldest first for positions: a column keeps its place, new ones are appended, so a
         # bureau's spreadsheet does not shift when the form gets a new version.
         self.order: list[str] = []
@@ -226,6 +243,20 @@ class ExportColumns:
     def row(self, task: Task, answers: dict[str, Any]) -> dict[str, Any]:
         mapping = self.by_version.get(task.form_version_id) or {}
         return {mapping.get(name, name): value for name, value in answers.items()}
+
+
+def _parts(
+    name: str, schema: Mapping[str, Any], root: Mapping[str, Any], ui_fields: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    items = schema.get("items")
+    inner = fields.resolve(items, root) if isinstance(items, Mapping) else schema
+    properties = inner.get("properties")
+    if not isinstance(properties, Mapping):
+        return []
+    return [
+        (child, (ui_fields.get(f"{name}.{child}") or {}).get("label") or child)
+        for child in properties
+    ]
 
 
 def _kind(schema: Mapping[str, Any]) -> str:
@@ -310,18 +341,28 @@ def export_rows(
     within: OrgUnit | None,
     *,
     site: str = "",
+    table: str | None = None,
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and rows of every submitted answer (one row per committee, or per resident).
 
-    An attachment question has its ids in its column, as the API gives them, and the files'
-    addresses in the portal (``{site}/attachments/<id>``, one a line) in the column after it,
-    so a spreadsheet reader can open them (after logging in, within their scope).
+    Times are Beijing time; a table's answer is one cell of numbered lines with its column
+    labels, or, with ``table`` naming a table's export column, one spreadsheet row per row of
+    that table (the other answers repeated, the table's columns a column each). An attachment
+    question has its ids in its column, as the API gives them, and the files' addresses in the
+    portal (``{site}/attachments/<id>``, one a line) in the column after it, so a spreadsheet
+    reader can open them (after logging in, within their scope).
     """
     columns = ExportColumns(session, campaign)
+    if table is not None and columns.kinds.get(table) != "table":
+        raise ValidationFailed("rows 应为表格题的导出列名", field="rows")
     header = ["区", "街镇", "居村委编码", "居村委", "提交时间", "是否按时"]
     if campaign.mode == "roster":
         header += ["居民编号"]
     for c in columns.order:
+        if c == table:
+            label = columns.labels[c]
+            header += [f"{label}·行号", *[f"{label}·{part}" for _n, part in columns.parts[c]]]
+            continue
         header.append(columns.labels[c])
         if columns.kinds[c] == "file":
             header.append(f"{columns.labels[c]}（下载地址）")
@@ -346,31 +387,30 @@ def export_rows(
                 units.get(task.street_id or 0, ("", ""))[1],
                 units[task.unit_id][0],
                 units[task.unit_id][1],
-                task.submitted_at.isoformat() if task.submitted_at else "",
+                beijing_time(task.submitted_at),
                 "是" if task.on_time else "否",
             ]
             raw_rows = task.data.get("rows", []) if campaign.mode == "roster" else [task.data]
             for answers in raw_rows:
                 mapped = columns.row(task, {k: v for k, v in answers.items() if k != "resident_id"})
                 extra = [answers.get("resident_id")] if campaign.mode == "roster" else []
-                cells = []
+                before: list[Any] = []
+                after: list[Any] = []
                 for c in columns.order:
-                    cells.append(_cell(mapped.get(c)))
+                    if c == table:
+                        before, after = after, before
+                        continue
+                    after.append(cell(mapped.get(c), columns.parts.get(c, ())))
                     if columns.kinds[c] == "file":
-                        cells.append(_file_links(mapped.get(c), site))
-                yield prefix + extra + cells
+                        after.append(_file_links(mapped.get(c), site))
+                if table is None:
+                    yield prefix + extra + after
+                    continue
+                # ``before`` now holds the columns before the table, ``after`` those after it
+                for line in table_rows(mapped.get(table), columns.parts[table]):
+                    yield prefix + extra + before + line + after
 
     return header, rows()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, dict):
-        return " ".join(str(v) for v in value.values() if v)
-    return value
 
 
 def _file_links(value: Any, site: str) -> str:
