@@ -3,7 +3,7 @@
 ``portal`` starts the platform under uvicorn on a free loopback port, on a fresh database with
 the test slice of Shanghai, for the whole module. ``browser_page`` is pytest-playwright's page
 refusing (and recording) any request that leaves the server: ``offsite_requests`` must stay
-empty. ``shoot(page, name)`` writes a screenshot to ``test-results/screenshots/``.
+empty, and so must what the Content-Security-Policy blocked. ``shoot(page, name)`` writes a screenshot to ``test-results/screenshots/``.
 """
 
 from __future__ import annotations
@@ -109,8 +109,15 @@ def browser_page(page: Any, portal: Portal, offsite_requests: list[str]) -> Any:
             route.abort()
 
     page.context.route("**/*", guard)
+    # Whatever the Content-Security-Policy blocks (an inline script or style) is a broken page.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     assert offsite_requests == [], f"requests left localhost: {offsite_requests}"
+    assert blocked == [], f"the page policy blocked: {blocked}"
 
 
 def shoot(page: Any, name: str) -> None:

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.calls import AppCallAudit
 from .errors import UnhandledErrorMiddleware, exception_handlers
+from .headers import SecurityHeadersMiddleware
 from .identity.auth import AuthMiddleware
 from .kernel import Kernel
 from .limits import BodySizeLimitMiddleware
@@ -117,6 +118,7 @@ def create_app(
                 trusted=kernel.settings.forwarded_allow_ips,
                 https=kernel.settings.https,
             ),
+            Middleware(SecurityHeadersMiddleware),
             Middleware(
                 RequestIdMiddleware,
                 access=kernel.settings.access_log,
