@@ -34,9 +34,19 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _kernel(settings: Settings):  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import ArgumentError
+
+    from .db import engine_for
     from .kernel import Kernel
 
-    return Kernel(settings)
+    try:
+        engine = engine_for(settings)
+    except (ArgumentError, ImportError, OSError) as exc:  # postgres://, no driver, no directory
+        raise click.ClickException(
+            f"database_url (SHEQUYUN_DATABASE_URL) {settings.redacted_database_url()} "
+            f"cannot be used: {exc}"
+        ) from None
+    return Kernel(settings, engine=engine)
 
 
 @click.group(cls=PluginCommandGroup)
@@ -102,20 +112,36 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 
 
 def _refuse_pending(settings: Settings) -> None:
+    """Refuse to start what would give wrong answers: a database that does not answer, pending
+    migrations, a data key that cannot read the database's encrypted values."""
+    from sqlalchemy.exc import OperationalError
+
+    from .cli_support import unreachable
+    from .residents.keycheck import KeyMismatch, check_data_key
+
     kernel = _kernel(settings)
     try:
-        pending = kernel.migrations.pending(kernel.engine)
+        try:
+            pending = kernel.migrations.pending(kernel.engine)
+        except OperationalError as exc:
+            raise unreachable(settings, exc) from None
+        if pending and settings.check_migrations:
+            raise click.ClickException(
+                "the database needs migrations; run `shequyun db upgrade`. Pending:\n  "
+                + "\n  ".join(pending)
+            )
+        if not pending:
+            try:
+                check_data_key(kernel.engine, kernel.residents.cipher, settings)
+            except KeyMismatch as exc:
+                raise click.ClickException(str(exc)) from None
     finally:
         kernel.engine.dispose()
-    if pending and settings.check_migrations:
-        raise click.ClickException(
-            "the database needs migrations; run `shequyun db upgrade`. Pending:\n  "
-            + "\n  ".join(pending)
-        )
 
 
 def _add_feature_commands() -> None:
     from .attachments.cli import attachments
+    from .backup import backup
     from .calendar.cli import calendar
     from .identity.cli_org import org
     from .identity.cli_users import users
@@ -123,6 +149,7 @@ def _add_feature_commands() -> None:
     from .scheduler.cli import jobs
 
     main.add_command(attachments)
+    main.add_command(backup)
     main.add_command(calendar)
     main.add_command(jobs)
     main.add_command(org)
@@ -141,17 +168,30 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the kernel's and every active plugin's pending migrations."""
+    from sqlalchemy.exc import OperationalError
+
+    from .cli_support import unreachable
+    from .residents.keycheck import KeyMismatch, check_data_key
+
     settings = _settings()
     configure_logging("WARNING")
     kernel = _kernel(settings)
-    pending = kernel.migrations.pending(kernel.engine)
+    try:
+        pending = kernel.migrations.pending(kernel.engine)
+    except OperationalError as exc:
+        raise unreachable(settings, exc) from None
     kernel.upgrade_database()
-    kernel.engine.dispose()
     click.echo(f"database: {settings.redacted_database_url()}")
     if pending:
         click.echo("applied:\n  " + "\n  ".join(pending))
     else:
         click.echo("already current")
+    try:  # the data key's canary is kept by the first start, this one if it is the first
+        check_data_key(kernel.engine, kernel.residents.cipher, settings)
+    except KeyMismatch as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        kernel.engine.dispose()
 
 
 @db.command("status")

@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 import click
 from shequyun_sdk.identity import Actor
 from sqlalchemy import func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from .identity.models import Grant, OrgUnit, User
 from .request_context import configure_logging
-from .settings import SettingsError, load_settings
+from .settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from .kernel import Kernel
 
-__all__ = ["acting_actor", "migrated_kernel"]
+__all__ = ["acting_actor", "migrated_kernel", "unreachable"]
 
 
 @contextmanager
@@ -35,7 +36,10 @@ def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
     configure_logging("WARNING")
     kernel = Kernel(settings)
     try:
-        pending = kernel.migrations.pending(kernel.engine)
+        try:
+            pending = kernel.migrations.pending(kernel.engine)
+        except OperationalError as exc:
+            raise unreachable(settings, exc) from None
         if pending:
             raise click.ClickException(
                 "数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`。待执行：\n  "
@@ -46,6 +50,16 @@ def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
         yield kernel
     finally:
         kernel.close()
+
+
+def unreachable(settings: Settings, exc: Exception) -> click.ClickException:
+    """The error for a database that does not answer, naming the setting (password masked)."""
+    from .outages import describe
+
+    return click.ClickException(
+        f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
+        f"{settings.redacted_database_url()}: {describe(exc)}"
+    )
 
 
 def acting_actor(

@@ -14,6 +14,7 @@ See :mod:`shequyun_sdk.attachments` for the model plugins see. The rules in one 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import unicodedata
@@ -21,7 +22,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from shequyun_sdk import ValidationFailed
+from shequyun_sdk import ApiError, ValidationFailed
 from shequyun_sdk.attachments import ATTACHMENT_KINDS, AttachmentRef
 from shequyun_sdk.identity import Actor
 from sqlalchemy import delete, func
@@ -35,9 +36,11 @@ from ..identity.models import OrgUnit
 from . import statements
 from .models import Attachment
 from .sniff import kind_of, sniff
-from .storage import BlobStore
+from .storage import BlobStore, StorageFull
 
 __all__ = ["UNCLAIMED_DAYS", "AttachmentService", "to_ref"]
+
+log = logging.getLogger("shequyun.attachments")
 
 #: Unclaimed uploads older than this are removed by :meth:`AttachmentService.prune`.
 UNCLAIMED_DAYS = 7
@@ -130,7 +133,16 @@ class AttachmentService:
         """Check ``data``, keep its content and add its row to ``session``."""
         content_type = self.check(data, accept, field)
         digest = hashlib.sha256(data).hexdigest()
-        self.blobs.put(digest, data)
+        try:
+            self.blobs.put(digest, data)
+        except StorageFull as exc:
+            log.error("attachment store %s is full: %s", self.blobs.root, exc.strerror)
+            raise ApiError(
+                "附件存储空间已满，文件未保存；请联系平台管理员",
+                field=field,
+                code="storage_full",
+                status_code=507,
+            ) from None
         now = datetime.now(UTC)
         row = Attachment(
             id=new_id(),

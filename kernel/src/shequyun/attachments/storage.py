@@ -7,12 +7,23 @@ several workers are harmless. Several machines must share the directory (a netwo
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["BlobStore"]
+__all__ = ["BlobStore", "StorageFull"]
+
+
+#: Errors that mean the store has no room: the disk (or the writer's quota, or its file-size
+#: limit) is full. Only these become :class:`StorageFull`; others (permissions) stay themselves.
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class StorageFull(OSError):
+    """The attachment directory has no room for the file; nothing of it was kept."""
 
 
 class BlobStore:
@@ -30,18 +41,27 @@ class BlobStore:
         if target.is_file() and target.stat().st_size == len(data):
             os.utime(target)  # fresh again, so a concurrent prune leaves it for the new row
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    self._write(out, data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)  # never half a file under a hash
+                raise
+        except OSError as exc:
+            if exc.errno in _NO_ROOM:
+                raise StorageFull(exc.errno, exc.strerror) from exc
             raise
         return target
+
+    @staticmethod
+    def _write(out: BinaryIO, data: bytes) -> None:
+        out.write(data)
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..errors import json_error
 from ..i18n import gettext
+from ..residents.keycheck import KeyMismatch, check_data_key
 
 MANIFEST = {
     "name": "health",
@@ -34,17 +35,24 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """The database answers and every migration of the kernel and active plugins is applied."""
+    """The database answers, every migration of the kernel and active plugins is applied, and
+    the data key reads the database's encrypted values."""
     kernel = request.app.state.kernel
 
-    def check() -> list[str]:
+    def check() -> tuple[list[str], bool]:
         with kernel.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         pending: list[str] = kernel.migrations.pending(kernel.engine)
-        return pending
+        if pending:
+            return pending, True
+        try:
+            check_data_key(kernel.engine, kernel.residents.cipher, kernel.settings)
+        except KeyMismatch:
+            return [], False
+        return [], True
 
     try:
-        pending = await run_in_threadpool(check)
+        pending, key_fits = await run_in_threadpool(check)
     except Exception:
         return json_error(503, "database_unreachable", gettext("Database unreachable"))
     if pending:
@@ -52,5 +60,11 @@ async def readyz(request: Request) -> Response:
             503,
             "migrations_pending",
             gettext("Database migrations pending: {pending}", pending=", ".join(pending)),
+        )
+    if not key_fits:
+        return json_error(
+            503,
+            "data_key_mismatch",
+            gettext("The data key (data_key) cannot read this database's encrypted values"),
         )
     return JSONResponse({"status": "ready"})

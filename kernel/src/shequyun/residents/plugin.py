@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from ..indicators import builtin_residents
 from . import api, api_io, demo
+from .keycheck import KeyCanary
 from .models import (
     Address,
     Household,
@@ -76,7 +77,15 @@ KERNEL_TAGS = (
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [Address, Household, Resident, ResidentTag, ResidentChange, ResidentTransfer]
+    return [
+        Address,
+        Household,
+        Resident,
+        ResidentTag,
+        ResidentChange,
+        ResidentTransfer,
+        KeyCanary,
+    ]
 
 
 @hookimpl

@@ -1,0 +1,108 @@
+"""Start-up refuses what would give wrong answers: a data key that cannot read the database
+(an empty value from a secret store, another site's key) and a database URL that does not
+work, each named by its setting, never a traceback.
+
+The CLI tests run ``shequyun`` in a subprocess on the test's own database (PostgreSQL when
+``SHEQUYUN_TEST_DATABASE_URL`` is set), with only the kernel's plugins.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+from starlette.testclient import TestClient
+
+from shequyun.app import create_app
+from shequyun.kernel import Kernel
+from shequyun.residents.crypto import FieldCipher
+from shequyun.residents.keycheck import KeyMismatch, check_data_key
+
+from ..conftest import subprocess_env
+from ..residents._data import resident
+from .servers import free_port, run
+
+RIGHT = "the-data-key-of-this-site-0123456789"
+
+
+@pytest.fixture
+def cli_env(shequyun_kernel, tmp_path):
+    """``shequyun`` on the test's database with the kernel's plugins only; a data key given."""
+
+    def env(**extra: str) -> dict[str, str]:
+        return subprocess_env(
+            tmp_path,
+            SHEQUYUN_DATABASE_URL=shequyun_kernel.settings.database_url,
+            SHEQUYUN_PLUGINS_ALLOWED="",
+            **extra,
+        )
+
+    return env
+
+
+def test_serve_and_worker_refuse_an_empty_or_wrong_data_key(cli_env):
+    first = run("worker", "--once", env=cli_env(SHEQUYUN_DATA_KEY=RIGHT))
+    assert first.returncode == 0, first.stderr  # the first start keeps the canary
+
+    empty = run("worker", "--once", env=cli_env(SHEQUYUN_DATA_KEY=""))
+    assert empty.returncode == 1
+    assert "data_key (SHEQUYUN_DATA_KEY) is empty" in empty.stderr
+    assert "Traceback" not in empty.stderr
+
+    wrong = cli_env(SHEQUYUN_DATA_KEY="another-site-s-key")
+    served = run("serve", "--port", str(free_port()), env=wrong)
+    assert served.returncode == 1, served.stderr  # refused before it ever listened
+    assert "data_key (SHEQUYUN_DATA_KEY) is not the key" in served.stderr
+    assert "Traceback" not in served.stderr
+    assert RIGHT not in served.stderr + served.stdout
+
+    again = run("worker", "--once", env=cli_env(SHEQUYUN_DATA_KEY=RIGHT))
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nowhere", "cannot connect to"),
+        ("postgres://nobody:hunter2@127.0.0.1/nowhere", "cannot be used"),
+        ("sqlite:////proc/no-such-place/shequyun.db", "cannot be used"),
+    ],
+)
+def test_a_database_url_that_does_not_work_is_named_not_traced(tmp_path, url, says):
+    for command in (["serve", "--port", str(free_port())], ["worker", "--once"]):
+        answer = run(*command, env=subprocess_env(tmp_path, SHEQUYUN_DATABASE_URL=url))
+        assert answer.returncode == 1, answer.stderr
+        assert "database_url" in answer.stderr, answer.stderr
+        assert says in answer.stderr
+        assert "Traceback" not in answer.stderr, answer.stderr
+        assert "hunter2" not in answer.stderr
+
+
+def test_readyz_says_when_the_data_key_cannot_read_the_database(shequyun_kernel, shequyun_client):
+    assert shequyun_client.get("/readyz").json() == {"status": "ready"}  # keeps the canary
+    for update in (
+        {"data_key": SecretStr("another-site-s-key")},
+        {"data_key": SecretStr(""), "secret_key": SecretStr("a-secret-key-not-this-site-s")},
+    ):
+        settings = shequyun_kernel.settings.model_copy(update=update)
+        other = Kernel(settings, discover=False, engine=shequyun_kernel.engine)
+        with TestClient(create_app(kernel=other)) as client:
+            ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["error"]["code"] == "data_key_mismatch"
+        assert "data_key" in ready.json()["error"]["message"]
+    assert shequyun_client.get("/readyz").status_code == 200
+
+
+def test_a_database_from_before_the_canary_is_checked_against_its_residents(
+    shequyun_kernel, shequyun_client, shequyun_actors
+):
+    cadre = shequyun_actors.cadre()
+    created = shequyun_client.post("/api/v1/residents", json=resident(), headers=cadre.auth)
+    assert created.status_code == 201, created.text
+    engine, settings = shequyun_kernel.engine, shequyun_kernel.settings
+    with pytest.raises(KeyMismatch, match=r"data_key \(SHEQUYUN_DATA_KEY\) is empty"):
+        check_data_key(engine, FieldCipher("another-site-s-key"), settings)
+    check_data_key(engine, shequyun_kernel.residents.cipher, settings)  # keeps the canary
+    with pytest.raises(KeyMismatch):
+        check_data_key(engine, FieldCipher("another-site-s-key"), settings)
+    check_data_key(engine, shequyun_kernel.residents.cipher, settings)
