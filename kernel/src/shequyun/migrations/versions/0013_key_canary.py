@@ -1,7 +1,7 @@
 """kernel: the data key's canary, checked at every start (see residents/keycheck.py)
 
-Revision ID: k0012_key_canary
-Revises: k0011_indicators
+Revision ID: k0013_key_canary
+Revises: k0012_quality
 Create Date: 2026-12-06
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "k0012_key_canary"
-down_revision = "k0011_indicators"
+revision = "k0013_key_canary"
+down_revision = "k0012_quality"
 branch_labels = None
 depends_on = None
 
