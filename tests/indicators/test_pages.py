@@ -161,3 +161,14 @@ def test_the_api_is_in_the_openapi_document(town):
     assert operation["tags"] == ["indicators"]
     assert {p["name"] for p in operation["parameters"]} == {"code", "period", "kind", "key"}
     assert "/api/v1/indicators/pins/{name}" in document["paths"]
+
+
+def test_a_ratio_is_read_against_the_parent_and_a_count_against_its_average(town):
+    html = town.actors.district_admin(PUDONG).portal().get(f"/indicators/u/{PUDONG}").text
+    tiles = dict(re.findall(r'<h2 id="t-\d+"><a [^>]*>([^<]+)</a></h2>(.*?)</section>', html, re.S))
+    # 60+ share: the district's own share, comparable with each street's.
+    assert re.search(r">浦东新区 [\d.]+%?<", tiles["60岁及以上居民占比"])
+    # Households: the district's 2 streets' total would squash both bars; half of it does not.
+    households = tiles["家庭户数"]
+    assert "浦东新区 平均" in households
+    assert not re.search(r">浦东新区 [\d,]+<", households)

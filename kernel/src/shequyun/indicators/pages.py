@@ -99,15 +99,31 @@ def _tile_chart(
         ranked = ranked[:half] + flagged + ranked[-half:]
     spec = panel.declared.spec
     unit = words.unit(panel.declared)
+    reference, reference_label = _reference(panel, dashboard, words)
     return charts.ranked_bars(
         f"{dashboard.unit.name} {words.title(panel.declared)}：各下级对比",
         [(r.node.name, r.figure or 0.0, r.outlier) for r in ranked],
         width=width,
-        reference=panel.unit.figure if panel.unit is not None else None,
-        reference_label=dashboard.unit.name,
+        reference=reference,
+        reference_label=reference_label,
         unit=unit if unit in {"%"} else "",
         decimals=spec.decimals,
     )
+
+
+def _reference(panel: Figures, dashboard: Dashboard, words: Words) -> tuple[float | None, str]:
+    """The line the children's bars are read against: the parent's own figure for a ratio (its
+    share is comparable with theirs); for a sum, the parent's total per child (the total itself
+    is the sum of the bars and would squash every one of them)."""
+    if panel.unit is None or panel.unit.figure is None:
+        return None, ""
+    if panel.declared.spec.aggregation == "ratio":
+        return panel.unit.figure, dashboard.unit.name
+    counted = [r for r in panel.children if not r.node.closed]
+    if not counted:
+        return None, ""
+    average = "average" if words.english else "平均"
+    return panel.unit.figure / len(counted), f"{dashboard.unit.name} {average}"
 
 
 def _trend_chart(panel: Figures, words: Words, *, width: int, height: int) -> str:
