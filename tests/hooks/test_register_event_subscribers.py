@@ -171,3 +171,50 @@ class TestWhenRegisterEventSubscribersFails:
         publish("resident.moved_in", MOVED_IN)
         drain_events()
         assert len(noticeboard.received) == 1
+
+
+class TestAHandlerThatNamesSession:
+    """Writes in the delivery's own transaction: committed with the delivery, or not at all."""
+
+    class Ledger:
+        MANIFEST = manifest("ledger", "台账")
+
+        def __init__(self):
+            self.failures_left = 1
+
+        @hookimpl
+        def register_event_subscribers(self):
+            return [Subscriber("resident.moved_in", self.record, name="record")]
+
+        def record(self, event, session):
+            session.add(Notice(committee=event.payload["committee"], title=f"台账 {event.id}"))
+            session.flush()  # written, not yet committed
+            if self.failures_left:
+                self.failures_left -= 1
+                raise ConnectionError("写到一半，委办局接口断开")
+
+    @pytest.fixture
+    def shequyun_plugins(self, noticeboard):
+        return [noticeboard, self.Ledger()]
+
+    def ledger(self, kernel):
+        with kernel.platform.session() as session:
+            return [n.title for n in session.exec(select(Notice)) if n.title.startswith("台账")]
+
+    def test_its_writes_commit_with_the_delivery_and_roll_back_when_it_fails(
+        self, publish, shequyun_kernel, drain_events
+    ):
+        from shequyun.events import EventDelivery
+
+        publish("resident.moved_in", MOVED_IN)
+        shequyun_kernel.events.deliver_due()
+        assert self.ledger(shequyun_kernel) == []  # it raised after writing: nothing stays
+        with shequyun_kernel.platform.session() as session:
+            [delivery] = session.exec(
+                select(EventDelivery).where(EventDelivery.subscriber == "ledger:record")
+            ).all()
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        assert delivery.last_error == "ConnectionError: 写到一半，委办局接口断开"
+        drain_events()
+        drain_events()
+        assert self.ledger(shequyun_kernel) == [f"台账 {delivery.event_id}"]  # exactly once

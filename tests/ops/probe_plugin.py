@@ -2,15 +2,21 @@
 fake distribution) in ``shequyun worker`` subprocesses.
 
 ``probe.note`` events are noted, one line with the event id, in the file ``$PROBE_NOTES``.
+``probe.effect`` events each write one audit row (action ``probe.effect``, the event id as its
+target) in the delivery's own transaction; while ``$PROBE_HOLD`` names a folder without a file
+``go``, the handler writes ``inside-<event id>`` there and waits for ``go`` before it returns,
+so that a test can kill the worker in the middle of a delivery.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from shequyun_sdk import Event, Platform, PluginContext, Subscriber, hookimpl
+from sqlmodel import Session
 
 MANIFEST = {
     "name": "probe",
@@ -27,7 +33,20 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
         with Path(os.environ["PROBE_NOTES"]).open("a") as notes:
             notes.write(f"{event.id}\n")
 
-    return [Subscriber("probe.note", note, name="note")]
+    def effect(event: Event, session: Session) -> None:
+        platform.audit(session, "probe.effect", actor=None, target_type="event", target_id=event.id)
+        session.flush()  # written, not committed: the delivery commits it
+        hold = os.environ.get("PROBE_HOLD")
+        if hold and not (Path(hold) / "go").exists():
+            (Path(hold) / f"inside-{event.id}").touch()
+            deadline = time.monotonic() + 300  # the test kills us long before
+            while not (Path(hold) / "go").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    return [
+        Subscriber("probe.note", note, name="note"),
+        Subscriber("probe.effect", effect, name="effect"),
+    ]
 
 
 def install(site: Path) -> Path:

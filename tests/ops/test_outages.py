@@ -269,6 +269,8 @@ def test_the_worker_keeps_delivering_after_its_database_refused_it_for_10_second
             assert worker.poll() is None, log.read_text()
             proxy.restore()
             _wait_for(lambda: noted(notes) >= set(first + during), worker, log)
+            # The round that delivered them says so when it ends.
+            _wait_for(lambda: "database available again" in log.read_text(), worker, log)
             assert worker.poll() is None, log.read_text()
         finally:
             worker.terminate()

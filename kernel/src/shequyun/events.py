@@ -84,7 +84,7 @@ class EventBus:
         self.actor_for = actor_for
         self.subscribers: dict[str, Subscriber] = {}
         self._plugin: dict[str, str | None] = {}
-        self._wants_actor: dict[str, bool] = {}
+        self._wants: dict[str, frozenset[str]] = {}
         for sub in subscribers:
             self.add(sub)
 
@@ -95,18 +95,20 @@ class EventBus:
             raise ValueError(f"two event subscribers are named {name!r}")
         self.subscribers[name] = subscriber
         self._plugin[name] = plugin
-        self._wants_actor[name] = "actor" in wanted(subscriber.handler, ("actor",))
+        self._wants[name] = wanted(subscriber.handler, ("actor", "session"))
 
     def remove_prefix(self, prefix: str) -> None:
         """Withdraw the subscribers whose names start with ``prefix`` (a failed plugin's)."""
         for name in [n for n in self.subscribers if n.startswith(prefix)]:
             del self.subscribers[name]
 
-    def _arguments(self, name: str) -> dict[str, Any]:
+    def _arguments(self, name: str, session: Session) -> dict[str, Any]:
+        wants = self._wants.get(name, frozenset())
+        arguments: dict[str, Any] = {"session": session} if "session" in wants else {}
         plugin = self._plugin.get(name)
-        if not self._wants_actor.get(name) or plugin is None or self.actor_for is None:
-            return {}
-        return {"actor": self.actor_for(plugin)}
+        if "actor" in wants and plugin is not None and self.actor_for is not None:
+            arguments["actor"] = self.actor_for(plugin)
+        return arguments
 
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
@@ -145,18 +147,22 @@ class EventBus:
             if not self.deliver_due(limit=10_000, now=lambda: far_future):
                 return
 
+    def _due(self, session: Session, now: datetime, delivery_id: int | None = None) -> Any:
+        """The first due pending delivery (``delivery_id``'s, if given), locked on PostgreSQL
+        so that no other worker takes it until this transaction ends."""
+        query = select(EventDelivery).where(EventDelivery.status == DeliveryStatus.PENDING)
+        if delivery_id is None:
+            query = query.where(EventDelivery.next_attempt_at <= now)
+        else:
+            query = query.where(EventDelivery.id == delivery_id)
+        query = query.order_by(EventDelivery.id).limit(1)  # type: ignore[arg-type]
+        if self.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return session.exec(query).first()
+
     def _deliver_one(self, now: datetime) -> bool:
         with Session(self.engine) as session:
-            query = (
-                select(EventDelivery)
-                .where(EventDelivery.status == DeliveryStatus.PENDING)
-                .where(EventDelivery.next_attempt_at <= now)
-                .order_by(EventDelivery.id)  # type: ignore[arg-type]
-                .limit(1)
-            )
-            if self.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            delivery = session.exec(query).first()
+            delivery = self._due(session, now)
             if delivery is None:
                 return False
             event_row = session.get(OutboxEvent, delivery.event_id)
@@ -175,8 +181,16 @@ class EventBus:
                     occurred_at=event_row.created_at,
                 )
                 try:
-                    sub.handler(event, **self._arguments(delivery.subscriber))
+                    sub.handler(event, **self._arguments(delivery.subscriber, session))
                 except Exception as exc:
+                    if "session" in self._wants.get(delivery.subscriber, ()):
+                        # Undo what the handler wrote; record the failure on its own.
+                        delivery_id, attempts = delivery.id, delivery.attempts
+                        session.rollback()
+                        delivery = self._due(session, now, delivery_id)
+                        if delivery is None:  # another worker has it now
+                            return True
+                        delivery.attempts = attempts
                     log.warning(
                         "subscriber %s failed on event %s (%s), attempt %d: %r",
                         delivery.subscriber,

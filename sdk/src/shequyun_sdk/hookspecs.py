@@ -223,10 +223,13 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
     Called once at start-up; handlers that need the database close over ``platform``.
     A handler takes the :class:`~shequyun_sdk.types.Event`, and may also name an ``actor``
     parameter to receive the plugin's own actor for the work it does (see
-    :meth:`~shequyun_sdk.platform.Platform.plugin_actor`). Events are delivered after the
-    transaction that published them commits, from the durable outbox. A subscriber that
+    :meth:`~shequyun_sdk.platform.Platform.plugin_actor`), and a ``session`` parameter to
+    write in the delivery's own transaction: then its writes commit exactly when the delivery
+    is marked done, and a worker killed mid-delivery leaves neither. Events are delivered after
+    the transaction that published them commits, from the durable outbox. A subscriber that
     raises is retried later with backoff and never delays or loses the events of other
-    subscribers, so handlers must be idempotent (use ``event.id``).
+    subscribers; a handler without ``session`` may see an event twice (a worker that died after
+    its work but before marking the delivery), so make it idempotent (use ``event.id``).
     """
 
 

@@ -97,7 +97,11 @@ class Subscriber:
 
     ``handler(event)`` is called with the :class:`Event`; if it also names an ``actor``
     parameter (``def handle(event, actor)``) it receives its plugin's own actor, for the Platform
-    calls it makes.
+    calls it makes. If it names a ``session`` parameter (``def handle(event, session)``) it
+    receives the delivery's own database session: what it writes there commits together with
+    the delivery being marked done, and is rolled back if it raises, so its effect happens
+    exactly once even when a worker dies mid-delivery (do not commit the session yourself).
+    Without it, deliveries are at least once: make the handler idempotent (use ``event.id``).
 
     ``event`` is an exact type (``resident.updated``) or a prefix pattern ending in ``*``
     (``resident.*``, or ``*`` for everything). ``name`` identifies the subscriber in the
