@@ -1,4 +1,4 @@
-"""A district dashboard of 10 indicators at a million residents vs hand-written GROUP BY queries.
+"""A district dashboard of 14 indicators at a million residents vs hand-written GROUP BY queries.
 
 The full run builds Shanghai's demo tree (``identity.demo_data.load``: 徐汇区 has 13 streets and
 about 300 committees) and writes 1,000,000 generated residents into 徐汇区's committees with
@@ -10,11 +10,12 @@ and runs ``ANALYZE``.
 
 - ``indicators-district`` — subject: ``kernel.indicators.dashboard`` for a 徐汇区 district
   administrator, the call behind ``GET /api/v1/indicators/units/310104000000`` and the portal's
-  dashboard: the ten indicators (six of the residents, two of collection, two of the garbage
-  app), each run as its own query over the district's subtree, scoped, grouped by committee and
-  added up the tree in Python, plus the tree, pins and a trend per indicator. Baseline: ten
-  hand-written queries giving the same figures, each grouped directly by street (the district's
-  figure is the streets' sum). Both must give the same numbers, or the benchmark fails.
+  dashboard: the fourteen indicators (six of the residents, two of collection, two of the
+  garbage app, four of data quality over the findings of a full quality scan), each run as its
+  own query over the district's subtree, scoped, grouped by committee and added up the tree in
+  Python, plus the tree, pins and a trend per indicator. Baseline: fourteen hand-written queries
+  giving the same figures, each grouped directly by street (the district's figure is the
+  streets' sum). Both must give the same numbers, or the benchmark fails.
 
 Subject and baseline alternate within each round; medians are reported. PostgreSQL is used,
 in a temporary database created on ``SHEQUYUN_BENCH_DATABASE_URL`` or, when unset, on
@@ -54,6 +55,7 @@ from sqlalchemy import text
 
 XUHUI = "310104000000"
 SEED = 2026
+INDICATORS = 14
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ def _measure(url: str, tmp: Path, plan: Plan, command: str) -> Result:
         kernel.start(check_migrations=False)
         _campaign(kernel, xuhui, committees)
         _checkins(kernel, xuhui, committees)
+        _say("a full data-quality scan, for the quality indicators' findings")
+        kernel.quality.scan()
         actor = _district_admin(kernel, xuhui)
         _say("taking the snapshots of the last closed week, month and quarter")
         snapshot_began = time.perf_counter()
@@ -132,14 +136,16 @@ def _measure(url: str, tmp: Path, plan: Plan, command: str) -> Result:
         f"{database}; 徐汇区: {len(streets)} streets, {len(committees)} committees, "
         f"{stats.residents:,} residents in {stats.households:,} households "
         f"(written in {stats.seconds:.0f} s; set-up {setup:.0f} s)",
-        f"10 indicators: {', '.join(p.declared.name for p in check.panels)}",
-        f"the whole city's snapshot (3 periods x 10 indicators) took {snapshot_seconds:.1f} s",
-        "subject: IndicatorService.dashboard (tree, 10 scoped queries grouped by committee, "
-        "roll-up, 10 trends); baseline: 10 GROUP BY street queries; same numbers checked",
+        f"{INDICATORS} indicators: {', '.join(p.declared.name for p in check.panels)}",
+        f"the whole city's snapshot (3 periods x {INDICATORS} indicators) took "
+        f"{snapshot_seconds:.1f} s",
+        f"subject: IndicatorService.dashboard (tree, {INDICATORS} scoped queries grouped by "
+        f"committee, roll-up, {INDICATORS} trends); baseline: {INDICATORS} GROUP BY street "
+        "queries; same numbers checked",
     )
     return Result(
         name="indicators-district",
-        title=f"徐汇区 dashboard, 10 indicators over {stats.residents:,} residents, "
+        title=f"徐汇区 dashboard, {INDICATORS} indicators over {stats.residents:,} residents, "
         f"median of {plan.rounds}",
         baseline=_figure("hand-written GROUP BY", baseline_times),
         subject=_figure("dashboard", subject_times),
@@ -309,6 +315,7 @@ def _baseline(kernel: Any, xuhui: Any) -> Callable[[], dict[str, dict[int, Any]]
         "sum(g.households) FROM garbage_checkin g JOIN kernel_org_unit c ON c.id = g.unit_id "
         f"WHERE {in_xuhui} AND g.day >= :start AND g.day < :end GROUP BY c.parent_id",
     }
+    queries.update(_quality_queries(kernel, residents, in_xuhui))
     params = {"prefix": xuhui.path + "%", "district": xuhui.id, "start": month_start}
     params["end"] = month_end
     compiled = {name: text(sql) for name, sql in queries.items()}
@@ -331,11 +338,41 @@ def _baseline(kernel: Any, xuhui: Any) -> Callable[[], dict[str, dict[int, Any]]
     return run
 
 
+def _quality_queries(kernel: Any, residents: str, in_xuhui: str) -> dict[str, str]:
+    """The data-quality indicators by hand: per resident their findings' flags, per street."""
+    from sqlmodel import Session
+
+    from shequyun.quality.service import load_rules
+
+    with Session(kernel.engine) as session:
+        rules = load_rules(session)
+    incomplete = ", ".join(f"'{r.code}'" for r in rules if r.kind == "completeness")
+    stale = ", ".join(f"'{r.code}'" for r in rules if r.kind == "freshness")
+    flags = (
+        "LEFT JOIN (SELECT resident_id, max(CASE WHEN level = 'error' THEN 1 ELSE 0 END) AS err, "
+        f"max(CASE WHEN rule_code IN ({incomplete}) THEN 1 ELSE 0 END) AS inc, "
+        f"max(CASE WHEN rule_code IN ({stale}) THEN 1 ELSE 0 END) AS old "
+        "FROM kernel_quality_finding GROUP BY resident_id) f ON f.resident_id = r.id"
+    )
+    joined = residents.replace("WHERE", f"{flags} WHERE", 1)
+    return {
+        "quality.score": "SELECT c.parent_id, sum(CASE WHEN f.resident_id IS NULL THEN 1.0 "
+        f"WHEN f.err = 1 THEN 0.0 ELSE 0.5 END), count(*) {joined} GROUP BY c.parent_id",
+        "quality.completeness": "SELECT c.parent_id, sum(CASE WHEN f.inc = 1 THEN 0 ELSE 1 END), "
+        f"count(*) {joined} GROUP BY c.parent_id",
+        "quality.freshness": "SELECT c.parent_id, sum(CASE WHEN f.old = 1 THEN 0 ELSE 1 END), "
+        f"count(*) {joined} GROUP BY c.parent_id",
+        "quality.open_errors": "SELECT c.parent_id, count(*) FROM kernel_quality_finding q "
+        f"JOIN kernel_org_unit c ON c.id = q.unit_id WHERE {in_xuhui} AND q.level = 'error' "
+        "GROUP BY c.parent_id",
+    }
+
+
 def _same_numbers(dashboard: Any, baseline: dict[str, dict[int, Any]]) -> None:
     """The dashboard's streets carry exactly the figures of the hand-written queries."""
-    if len(dashboard.panels) != 10:
+    if len(dashboard.panels) != INDICATORS:
         names = [p.declared.name for p in dashboard.panels]
-        raise RuntimeError(f"expected 10 indicators, the dashboard has {names}")
+        raise RuntimeError(f"expected {INDICATORS} indicators, the dashboard has {names}")
     for panel in dashboard.panels:
         name, spec = panel.declared.name, panel.declared.spec
         if panel.error:

@@ -47,7 +47,12 @@ def test_the_children_table_downloads_as_shown(town):
     assert lines[1].startswith("浦东新区（本级合计）,310115000000,区,360,")
     assert lines[2].startswith("潍坊新村街道,310115004000,街镇,270,")
     assert lines[3].startswith("陆家嘴街道,310115005000,街镇,90,")
-    assert lines[3].endswith(",,")  # no campaign ran: completeness has no figure, not zero
+    # No campaign ran: the campaigns' completeness has no figure, not zero.
+    header, row = lines[0].split(","), lines[3].split(",")
+    assert any(title.startswith("采集完成率") for title in header)
+    for column, title in enumerate(header):
+        if title.startswith(("采集完成率", "按时提交率")):
+            assert row[column] == "", title
 
     xlsx = portal.get(f"/indicators/u/{PUDONG}/export?table=children&format=xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active

@@ -119,7 +119,7 @@ def test_the_nightly_run_keeps_the_period_that_just_closed(town, scheduled_jobs)
         if r.name == name
     ]
     # 1 April 2027: March and the first quarter have just closed, and the week of 22 March.
-    assert run.summary == "已保存：2027年第12周 8 项；2027年3月 8 项；2027年第1季度 8 项"
+    assert run.summary == "已保存：2027年第12周 12 项；2027年3月 12 项；2027年第1季度 12 项"
 
 
 def test_a_closed_period_without_a_snapshot_says_so(town):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shequyun_sdk import (
+    Indicator,
     NavEntry,
     PluginContext,
     ScheduledJob,
@@ -26,7 +27,7 @@ from shequyun_sdk.indicators import BEIJING
 from shequyun_sdk.types import Event
 from starlette.routing import BaseRoute
 
-from . import api, pages
+from . import api, indicators, pages
 from .models import Confirmation, Finding, RuleState, RuleVersion, ScoreDay, Waiver
 from .service import MANAGE, READ
 
@@ -120,6 +121,11 @@ def workbench_cards(plugin: PluginContext, actor: Any, platform: Any) -> Sequenc
             order=30,
         )
     ]
+
+
+@hookimpl
+def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
+    return indicators.INDICATORS
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from typing import Any
 from shequyun_sdk import Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
 from shequyun_sdk.indicators import BEIJING
-from sqlalchemy import delete, func, tuple_
+from sqlalchemy import delete, func, tuple_, union
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,7 +32,7 @@ from .models import Confirmation, Finding, RuleState, RuleVersion, Waiver
 from .rules import Rule, clean_rule, effective_rules, from_version
 from .scores import Score
 
-__all__ = ["MANAGE", "READ", "QualityService", "ScanResult", "beijing_today"]
+__all__ = ["MANAGE", "READ", "QualityService", "ScanResult", "beijing_today", "load_rules"]
 
 READ = "quality.read"
 #: The resident events after which findings can change.
@@ -74,11 +74,7 @@ class QualityService:
 
     def rules(self, session: Session, *, include_inactive: bool = False) -> list[Rule]:
         """The rules in force: shipped, overlaid by the newest version saved in the portal."""
-        rows = session.exec(select(RuleVersion, OrgUnit).join(OrgUnit)).all()
-        stored = [
-            from_version(row, None if unit.level == "city" else unit.path) for row, unit in rows
-        ]
-        return effective_rules(stored, include_inactive=include_inactive)
+        return load_rules(session, include_inactive=include_inactive)
 
     def visible_rules(self, session: Session, actor: Actor) -> list[Rule]:
         """Rules whose findings ``actor`` may meet: the city's and those of their area."""
@@ -199,7 +195,7 @@ class QualityService:
             return
         now = now or utcnow()
         ctx = Context(today=beijing_today(now), now=now, touched=sorted(touched))
-        findings_engine.evaluate(session.connection(), self.rules(session), ctx)
+        findings_engine.evaluate_touched(session.connection(), self.rules(session), ctx)
 
     def touched(self, session: Session, resident_ids: Iterable[int]) -> set[int]:
         """The residents whose findings can change when ``resident_ids`` change: themselves,
@@ -223,20 +219,22 @@ class QualityService:
         ).all()
         households |= {h for _, _, h in before if h is not None}
         groups = {(rule, key) for rule, key, _ in before if key is not None}
-        found = set(ids)
+        # Everyone grouped with them, in one round trip.
         resident_id = col(Resident.id)
+        near: list[Any] = []
         if households:
-            found |= _ids(
-                session, select(resident_id).where(col(Resident.household_id).in_(households))
-            )
+            near.append(select(resident_id).where(col(Resident.household_id).in_(households)))
         if phones:
-            found |= _ids(session, select(resident_id).where(col(Resident.phone_hash).in_(phones)))
+            near.append(select(resident_id).where(col(Resident.phone_hash).in_(phones)))
         if persons:
             person = tuple_(col(Resident.name), col(Resident.birth_date))
-            found |= _ids(session, select(resident_id).where(person.in_(list(persons))))
+            near.append(select(resident_id).where(person.in_(list(persons))))
         if groups:
             group = tuple_(col(Finding.rule_code), col(Finding.group_key))
-            found |= _ids(session, select(Finding.resident_id).where(group.in_(list(groups))))
+            near.append(select(col(Finding.resident_id)).where(group.in_(list(groups))))
+        found = set(ids)
+        if near:
+            found |= _ids(session, union(*near) if len(near) > 1 else near[0])
         return found
 
     def on_resident_event(self, event_type: str, payload: Mapping[str, Any]) -> None:
@@ -479,4 +477,12 @@ class QualityService:
 
 
 def _ids(session: Session, query: Any) -> set[int]:
-    return {int(found) for found in session.exec(query) if found is not None}
+    rows = session.connection().execute(query).scalars()
+    return {int(found) for found in rows if found is not None}
+
+
+def load_rules(session: Session, *, include_inactive: bool = False) -> list[Rule]:
+    """The rules in force: shipped, overlaid by the newest version saved in the portal."""
+    rows = session.exec(select(RuleVersion, OrgUnit).join(OrgUnit)).all()
+    stored = [from_version(row, None if unit.level == "city" else unit.path) for row, unit in rows]
+    return effective_rules(stored, include_inactive=include_inactive)

@@ -97,6 +97,8 @@ class Resident(SQLModel, table=True):
         Index("ix_kernel_resident_phone_hash", "phone_hash"),
         # The same person under two records (data quality: duplicates, two active 常住).
         Index("ix_kernel_resident_person", "name", "birth_date"),
+        # A household's members (data quality keeps household findings current per update).
+        Index("ix_kernel_resident_household", "household_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
