@@ -44,3 +44,39 @@ def test_it_warns_at_start_up_that_it_is_not_for_production(shequyun_kernel, cap
     caplog.set_level(logging.WARNING, logger="shequyun.plugin.sms_console")
     shequyun_kernel.host.call(record, "on_startup", platform=shequyun_kernel.platform)
     assert WARNING in caplog.text
+
+
+def test_a_reminder_to_a_cadre_with_a_phone_appears_in_the_log(
+    shequyun_client, shequyun_actors, shequyun_kernel, drain_events, caplog
+):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session
+
+    from shequyun.identity.models import User
+
+    caplog.set_level(logging.WARNING, logger="shequyun.plugin.sms_console")
+    bureau = shequyun_actors.bureau()
+    cadre = shequyun_actors.cadre("310115004001")
+    with Session(shequyun_kernel.engine) as session:
+        user = session.get(User, cadre.user.id)
+        user.phone = "13900000005"
+        session.add(user)
+        session.commit()
+    form = {
+        "title": "走访",
+        "schema": {"type": "object", "properties": {"n": {"type": "integer"}}},
+        "ui": {"fields": {"n": {"label": "户数"}}},
+    }
+    form_id = shequyun_client.post("/api/v1/forms", headers=bureau.auth, json=form).json()["id"]
+    shequyun_client.post(f"/api/v1/forms/{form_id}/versions/1/publish", headers=bureau.auth)
+    deadline = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    campaign = shequyun_client.post(
+        "/api/v1/campaigns",
+        headers=bureau.auth,
+        json={"form_id": form_id, "version": 1, "deadline": deadline, "targets": ["310115004001"]},
+    ).json()
+    shequyun_client.post(f"/api/v1/campaigns/{campaign['id']}/remind", headers=bureau.auth)
+    drain_events()
+    lines = [r.getMessage() for r in caplog.records if "未发出" in r.getMessage()]
+    assert any("13900000005" in line and "催报提醒：走访" in line for line in lines), lines

@@ -45,6 +45,7 @@ from .indicators.registry import IndicatorRegistry
 from .indicators.service import IndicatorService
 from .migrate import MigrationSet, migration_set
 from .models import collect_tables
+from .notices.service import NoticeService
 from .plugin_host import (
     Candidate,
     PluginHost,
@@ -497,6 +498,7 @@ class Kernel:
             self.settings.attachment_max_bytes,
         )
         self.collection = CollectionService.build(self.residents, self.events, self.attachments)
+        self.notices = NoticeService(self.events, self.permissions)
         self.enablement = Enablement(self.engine, self.host)
         self.scheduler = Scheduler(
             self.engine, self.host, actor_for=lambda name: self.platform.plugin_actor(name)

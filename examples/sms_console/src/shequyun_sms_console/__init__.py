@@ -3,7 +3,9 @@
 **Not for production.** Codes that prove a phone (``interaction.sms`` of the 居社互动 plugin)
 are secrets; this adapter prints them so that a developer or a demo can sign up without an SMS
 gateway. A real adapter subscribes to the same event and hands ``phone`` and ``text`` (or the
-template ``params``) to the gateway.
+template ``params``) to the gateway. The platform's notices to cadres (新任务, 催报提醒, 退回,
+即将截止) leave as ``notice.created`` with the same ``phone`` and ``text``; an account without
+a phone gets the notice in the portal only.
 """
 
 from __future__ import annotations
@@ -40,8 +42,15 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
         plugin.logger.warning(
             "[开发用短信，未发出] → %s（%s）：%s",
             phone,
-            event.payload.get("purpose", ""),
+            event.payload.get("purpose") or event.payload.get("kind", ""),
             event.payload.get("text", ""),
         )
 
-    return [Subscriber("interaction.sms", write, name="write")]
+    def notice(event: Event) -> None:
+        if event.payload.get("phone"):
+            write(event)
+
+    return [
+        Subscriber("interaction.sms", write, name="write"),
+        Subscriber("notice.created", notice, name="notice"),
+    ]

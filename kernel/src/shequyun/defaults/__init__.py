@@ -17,6 +17,7 @@ from ..collection import plugin as collection
 from ..identity import admin_plugin as portal_admin
 from ..identity import plugin as identity
 from ..indicators import plugin as indicators
+from ..notices import plugin as notices
 from ..quality import plugin as quality
 from ..residents import pages_plugin as portal_residents
 from ..residents import plugin as residents
@@ -31,6 +32,7 @@ DEFAULT_PLUGINS = (
     collection,
     portal_residents,
     portal_collection,
+    notices,
     portal_admin,
     indicators,
     quality,

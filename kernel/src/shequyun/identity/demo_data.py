@@ -44,6 +44,7 @@ class DemoUser:
     display_name: str
     role: str
     unit_code: str | None  # None: the first committee of 天平路街道
+    phone: str | None = None  # notices to it also leave as SMS (the demo's sms_console logs them)
 
 
 DEMO_USERS = (
@@ -51,7 +52,7 @@ DEMO_USERS = (
     DemoUser("shimzj", "市民政局", "identity.bureau", CITY),
     DemoUser("xuhui.admin", "徐汇区管理员", "identity.district_admin", XUHUI),
     DemoUser("tianping.admin", "天平路街道管理员", "identity.street_admin", TIANPING),
-    DemoUser("tianping.cadre", "居委会干部", "identity.cadre", None),
+    DemoUser("tianping.cadre", "居委会干部", "identity.cadre", None, "13900000005"),
 )
 
 # Words for committee names. A 居委会 is named after a compound or a road, a 村委会 after its
@@ -231,6 +232,7 @@ def _create_users(session: Session, registry: Any) -> int:
             display_name=demo.display_name,
             home_unit=unit,
             password=DEMO_PASSWORD,
+            phone=demo.phone,
             must_change_password=False,
         )
         grant_role(session, registry, user=user, role=demo.role, unit=unit)
