@@ -25,16 +25,12 @@ def actor_of(kernel, test_actor):
         return kernel.authenticator.actor_for(user, grant, unit, "session")
 
 
-@pytest.fixture(scope="module")
-def campaign(portal):
-    """A city bureau's form sent to the two committees of 潍坊新村街道, through the services."""
+def open_through_services(portal, bureau, title, targets, **campaign):
+    """A form (the elevator survey) published and sent through the services, as the bureau."""
     kernel = portal.kernel
-    bureau = portal.actors.bureau()
     actor = actor_of(kernel, bureau)
     with Session(kernel.engine, expire_on_commit=False) as session:
-        form = kernel.collection.forms.create(
-            session, actor, {"title": "加装电梯意愿摸底", **ELEVATOR}
-        )
+        form = kernel.collection.forms.create(session, actor, {"title": title, **ELEVATOR})
         session.flush()
         kernel.collection.forms.publish(session, actor, form.id, 1)
         opened = kernel.collection.campaigns.open(
@@ -43,14 +39,28 @@ def campaign(portal):
             {
                 "form_id": form.id,
                 "version": 1,
-                "title": "加装电梯意愿摸底",
-                "instructions": "请各居委于截止前如实填报本居委加装电梯意愿情况。",
+                "title": title,
                 "deadline": (datetime.now(UTC) + timedelta(days=5)).isoformat(),
-                "targets": [STREET],
+                "targets": list(targets),
+                **campaign,
             },
         )
         session.commit()
-    return {"id": opened.id, "form_id": form.id, "bureau": bureau}
+    return form.id, opened.id
+
+
+@pytest.fixture(scope="module")
+def campaign(portal):
+    """A city bureau's form sent to the two committees of 潍坊新村街道, through the services."""
+    bureau = portal.actors.bureau()
+    form_id, campaign_id = open_through_services(
+        portal,
+        bureau,
+        "加装电梯意愿摸底",
+        [STREET],
+        instructions="请各居委于截止前如实填报本居委加装电梯意愿情况。",
+    )
+    return {"id": campaign_id, "form_id": form_id, "bureau": bureau}
 
 
 def log_out(page):

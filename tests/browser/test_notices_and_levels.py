@@ -3,44 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session
 
-from ..portal.test_collection_pages import ELEVATOR
 from .conftest import log_in, shoot
-from .test_collection import actor_of, log_out
+from .test_collection import log_out, open_through_services
 
 COMMITTEE = "310115004001"
 
 
 @pytest.fixture(scope="module")
 def city_campaign(portal):
-    kernel = portal.kernel
     bureau = portal.actors.bureau()
     cadre = portal.actors.cadre(COMMITTEE)  # an account before the campaign: it gets the notices
-    actor = actor_of(kernel, bureau)
-    with Session(kernel.engine, expire_on_commit=False) as session:
-        form = kernel.collection.forms.create(
-            session, actor, {"title": "全市加装电梯摸底", **ELEVATOR}
-        )
-        session.flush()
-        kernel.collection.forms.publish(session, actor, form.id, 1)
-        opened = kernel.collection.campaigns.open(
-            session,
-            actor,
-            {
-                "form_id": form.id,
-                "version": 1,
-                "deadline": (datetime.now(UTC) + timedelta(days=5)).isoformat(),
-                "targets": ["310000000000"],
-            },
-        )
-        session.commit()
-    kernel.events.drain()  # what the worker does: the new-task notices
-    return {"id": opened.id, "bureau": bureau, "cadre": cadre}
+    _form_id, campaign_id = open_through_services(
+        portal, bureau, "全市加装电梯摸底", ["310000000000"]
+    )
+    portal.kernel.events.drain()  # what the worker does: the new-task notices
+    return {"id": campaign_id, "bureau": bureau, "cadre": cadre}
 
 
 def test_a_street_admin_sees_the_city_campaign_with_only_their_streets_progress(

@@ -9,8 +9,8 @@ SMS and messaging adapters, which also receive each notice as ``notice.created``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from shequyun_sdk import Event
 from sqlmodel import Session, col, select
@@ -32,6 +32,30 @@ def _deadline(campaign: Campaign) -> str:
     return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
+def _per_task(
+    notices: NoticeService,
+    session: Session,
+    tasks: dict[int, list[tuple[int, Campaign]]],
+    kind: str,
+    title: str,
+    body: Callable[[Campaign], str],
+) -> int:
+    """A notice of ``kind`` about each task (``tasks`` by unit) to the unit's fillers."""
+    written = 0
+    for recipient in notices.fillers(session, tasks):
+        for task_id, campaign in tasks[recipient.unit_id]:
+            written += notices.send(
+                session,
+                [recipient],
+                kind=kind,
+                title=f"{title}：{campaign.title}",
+                body=body(campaign),
+                link=f"/collection/tasks/{task_id}",
+                key=f"{kind}:{task_id}",
+            )
+    return written
+
+
 def on_campaign_opened(notices: NoticeService, session: Session, event: Event) -> int:
     campaign = session.get(Campaign, event.payload.get("campaign_id"))
     if campaign is None:
@@ -42,20 +66,10 @@ def on_campaign_opened(notices: NoticeService, session: Session, event: Event) -
             Task.withdrawn == False,  # noqa: E712
         )
     ).all()
-    by_unit = {unit_id: task_id for task_id, unit_id in tasks}
-    written = 0
-    for recipient in notices.fillers(session, by_unit):
-        task_id = by_unit[recipient.unit_id]
-        written += notices.send(
-            session,
-            [recipient],
-            kind="task",
-            title=f"新采集任务：{campaign.title}",
-            body=f"请于 {_deadline(campaign)} 前填报",
-            link=f"/collection/tasks/{task_id}",
-            key=f"task:{task_id}",
-        )
-    return written
+    by_unit = {unit_id: [(task_id or 0, campaign)] for task_id, unit_id in tasks}
+    return _per_task(
+        notices, session, by_unit, "task", "新采集任务", lambda c: f"请于 {_deadline(c)} 前填报"
+    )
 
 
 def on_reminder(notices: NoticeService, session: Session, event: Event) -> int:
@@ -101,19 +115,9 @@ def remind_due_soon(notices: NoticeService, session: Session, now: datetime | No
         .where(col(Campaign.deadline) > now, col(Campaign.deadline) <= now + SOON)
         .where(Task.status != "submitted")
     ).all()
-    tasks: dict[int, list[Any]] = {}
+    tasks: dict[int, list[tuple[int, Campaign]]] = {}
     for task, campaign in rows:
-        tasks.setdefault(task.unit_id, []).append((task, campaign))
-    written = 0
-    for recipient in notices.fillers(session, tasks):
-        for task, campaign in tasks[recipient.unit_id]:
-            written += notices.send(
-                session,
-                [recipient],
-                kind="deadline",
-                title=f"即将截止：{campaign.title}",
-                body=f"{_deadline(campaign)} 截止，尚未提交",
-                link=f"/collection/tasks/{task.id}",
-                key=f"deadline:{task.id}",
-            )
-    return written
+        tasks.setdefault(task.unit_id, []).append((task.id or 0, campaign))
+    return _per_task(
+        notices, session, tasks, "deadline", "即将截止", lambda c: f"{_deadline(c)} 截止，尚未提交"
+    )
