@@ -106,3 +106,14 @@ def test_a_database_from_before_the_canary_is_checked_against_its_residents(
     with pytest.raises(KeyMismatch):
         check_data_key(engine, FieldCipher("another-site-s-key"), settings)
     check_data_key(engine, shequyun_kernel.residents.cipher, settings)
+
+
+def test_the_database_commands_name_an_unreachable_database_too(tmp_path):
+    env = subprocess_env(
+        tmp_path, SHEQUYUN_DATABASE_URL="postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nowhere"
+    )
+    for command in (["db", "upgrade"], ["db", "status"], ["backup", "verify"]):
+        answer = run(*command, env=env)
+        assert answer.returncode == 1, answer.stderr
+        assert "database_url (SHEQUYUN_DATABASE_URL): cannot connect to" in answer.stderr
+        assert "Traceback" not in answer.stderr and "hunter2" not in answer.stderr

@@ -114,17 +114,13 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 def _refuse_pending(settings: Settings) -> None:
     """Refuse to start what would give wrong answers: a database that does not answer, pending
     migrations, a data key that cannot read the database's encrypted values."""
-    from sqlalchemy.exc import OperationalError
-
-    from .cli_support import unreachable
+    from .cli_support import database_named
     from .residents.keycheck import KeyMismatch, check_data_key
 
     kernel = _kernel(settings)
     try:
-        try:
+        with database_named(settings):
             pending = kernel.migrations.pending(kernel.engine)
-        except OperationalError as exc:
-            raise unreachable(settings, exc) from None
         if pending and settings.check_migrations:
             raise click.ClickException(
                 "the database needs migrations; run `shequyun db upgrade`. Pending:\n  "
@@ -168,19 +164,15 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the kernel's and every active plugin's pending migrations."""
-    from sqlalchemy.exc import OperationalError
-
-    from .cli_support import unreachable
+    from .cli_support import database_named
     from .residents.keycheck import KeyMismatch, check_data_key
 
     settings = _settings()
     configure_logging("WARNING")
     kernel = _kernel(settings)
-    try:
+    with database_named(settings):
         pending = kernel.migrations.pending(kernel.engine)
-    except OperationalError as exc:
-        raise unreachable(settings, exc) from None
-    kernel.upgrade_database()
+        kernel.upgrade_database()
     click.echo(f"database: {settings.redacted_database_url()}")
     if pending:
         click.echo("applied:\n  " + "\n  ".join(pending))
@@ -197,10 +189,13 @@ def db_upgrade() -> None:
 @db.command("status")
 def db_status() -> None:
     """List migrations not yet applied; exit 1 when there are some."""
+    from .cli_support import database_named
+
     settings = _settings()
     configure_logging("WARNING")
     kernel = _kernel(settings)
-    pending = kernel.migrations.pending(kernel.engine)
+    with database_named(settings):
+        pending = kernel.migrations.pending(kernel.engine)
     kernel.engine.dispose()
     if pending:
         click.echo("pending:\n  " + "\n  ".join(pending))
@@ -388,12 +383,14 @@ def bridge(broker: str, once: bool, name: str, prefix: str) -> None:
 @click.option("--port", type=int, default=None)
 def demo(serve: bool, host: str | None, port: int | None) -> None:
     """Upgrade the database, load the demo data, and serve the portal."""
+    from .cli_support import database_named
+    from .demo import load_demo
+
     settings = _settings()
     configure_logging("WARNING")
     kernel = _kernel(settings)
-    kernel.upgrade_database()
-    from .demo import load_demo
-
+    with database_named(settings):
+        kernel.upgrade_database()
     summary = load_demo(kernel)
     kernel.close()
     for line in summary:

@@ -19,7 +19,7 @@ from .settings import Settings, SettingsError, load_settings
 if TYPE_CHECKING:
     from .kernel import Kernel
 
-__all__ = ["acting_actor", "migrated_kernel", "unreachable"]
+__all__ = ["acting_actor", "database_named", "migrated_kernel"]
 
 
 @contextmanager
@@ -36,10 +36,8 @@ def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
     configure_logging("WARNING")
     kernel = Kernel(settings)
     try:
-        try:
+        with database_named(settings):
             pending = kernel.migrations.pending(kernel.engine)
-        except OperationalError as exc:
-            raise unreachable(settings, exc) from None
         if pending:
             raise click.ClickException(
                 "数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`。待执行：\n  "
@@ -52,14 +50,19 @@ def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
         kernel.close()
 
 
-def unreachable(settings: Settings, exc: Exception) -> click.ClickException:
-    """The error for a database that does not answer, naming the setting (password masked)."""
+@contextmanager
+def database_named(settings: Settings) -> Iterator[None]:
+    """Turn a database that does not answer into an error naming the setting (password
+    masked) instead of a traceback."""
     from .outages import describe
 
-    return click.ClickException(
-        f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
-        f"{settings.redacted_database_url()}: {describe(exc)}"
-    )
+    try:
+        yield
+    except OperationalError as exc:
+        raise click.ClickException(
+            f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
+            f"{settings.redacted_database_url()}: {describe(exc)}"
+        ) from None
 
 
 def acting_actor(
