@@ -118,3 +118,31 @@ def test_a_label_that_looks_like_a_formula_stays_text():
     ui["fields"]["name"]["label"] = "=姓名"
     form = read_workbook(write_workbook("t", "", schema, ui))
     assert form.questions[0].label == "=姓名"
+
+
+def test_a_group_and_a_pattern_survive_the_workbook():
+    form = read_workbook(
+        workbook(
+            [
+                ["yes_no", "has_car", "是否有车"],
+                ["begin_group", "car", "车辆信息", None, None, "${has_car} = true()"],
+                ["text", "plate", "车牌号", None, "yes", None, None, 10],
+                ["end_group"],
+            ]
+        )
+    )
+    assert form.problems == []
+    schema, ui = to_form(form.questions)
+    assert ui["fields"]["car"]["visible_if"] == {"field": "has_car", "equals": True}
+    back = read_workbook(write_workbook("车辆", "", schema, ui))
+    assert to_form(back.questions) == (schema, ui)
+
+
+def test_a_pattern_is_written_as_an_xlsform_regex_constraint_and_read_back():
+    from shequyun.collection.questions import Question
+
+    schema, ui = to_form([Question("text", "plate", "车牌号", maximum=10, pattern="^沪[A-Z]")])
+    data = write_workbook("车辆", "", schema, ui)
+    rows = [[c.value for c in r] for r in load_workbook(io.BytesIO(data))["survey"].iter_rows()]
+    assert rows[1][8] == "regex(., '^沪[A-Z]')"
+    assert to_form(read_workbook(data).questions) == (schema, ui)

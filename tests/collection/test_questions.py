@@ -147,3 +147,26 @@ def test_an_engine_problem_finds_its_question():
     assert owner_of("ui/fields/members.other/visible_if", questions) == "12.3"
     assert owner_of("schema/properties/age/minimum", questions) == "2"
     assert owner_of("schema", questions) == ""
+
+
+def test_a_group_keeps_its_questions_together_and_reads_back():
+    questions = [
+        Question("yes_no", "has_car", "是否有车"),
+        Question(
+            "group",
+            "car",
+            "车辆信息",
+            show_field="has_car",
+            show_values=[True],
+            children=[
+                Question("text", "plate", "车牌号", required=True, maximum=10, pattern="^沪"),
+                Question("single_choice", "kind", "车型", choices=["轿车", "电动车"]),
+            ],
+        ),
+    ]
+    assert check(questions) == []
+    schema, ui = to_form(questions)
+    assert schema["properties"]["car"]["required"] == ["plate"]
+    assert schema["properties"]["car"]["properties"]["plate"]["pattern"] == "^沪"
+    assert check_schema(schema) == [] and check_ui(ui, schema) == []
+    assert from_form(schema, ui) == questions

@@ -42,11 +42,11 @@ def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 def register_event_subscribers(plugin: PluginContext, platform: Any) -> Sequence[Subscriber]:
     kernel = platform.kernel
 
-    def handler(write: Callable[..., int]) -> Callable[[Event], None]:
-        def handle(event: Event) -> None:
-            with Session(kernel.engine) as session:
-                write(kernel.notices, session, event)
-                session.commit()
+    def handler(write: Callable[..., int]) -> Callable[..., None]:
+        # The delivery's own session: the notices (and their notice.created events) commit
+        # together with the delivery, so a worker dying mid-way leaves them exactly once.
+        def handle(event: Event, session: Session) -> None:
+            write(kernel.notices, session, event)
 
         return handle
 
