@@ -78,6 +78,9 @@ ACTION_TITLES = {
     "quality.confirmed": "核实居民信息",
     "quality.waived": "标记核实无误",
     "quality.unwaived": "撤销核实无误",
+    "quality.merged": "合并重复居民记录",
+    "quality.merge_undone": "撤销合并",
+    "quality.not_duplicate": "标记不是同一人",
 }
 
 

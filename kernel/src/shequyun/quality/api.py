@@ -22,14 +22,14 @@ from ..openapi import describe
 from .rules import Rule
 from .service import MANAGE, READ
 
-__all__ = ["ROUTES", "rule_view"]
+__all__ = ["ROUTES", "in_session", "rule_view"]
 
 
 def _service(request: Request) -> Any:
     return request.app.state.kernel.quality
 
 
-async def _in_session(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
+async def in_session(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
     engine = request.app.state.kernel.engine
 
     def run() -> Any:
@@ -79,7 +79,7 @@ def _resident_id(request: Request) -> int:
 async def list_rules(request: Request) -> Response:
     """The rules in force for your area: the shipped set, the city's and your district's."""
     actor = request_actor(request)
-    found = await _in_session(
+    found = await in_session(
         request, lambda s: _service(request).visible_rules(s, actor), commit=False
     )
     return JSONResponse({"rules": [rule_view(r) for r in found]})
@@ -93,7 +93,7 @@ async def save_rule(request: Request) -> Response:
     """
     body = await read_json_object(request)
     actor = request_actor(request)
-    rule = await _in_session(
+    rule = await in_session(
         request, lambda s: _service(request).save_rule(s, actor, body), commit=True
     )
     return JSONResponse({"rule": rule_view(rule)}, status_code=201)
@@ -104,7 +104,7 @@ async def rule_versions(request: Request) -> Response:
     """Every version of a rule saved in the portal, newest first."""
     actor = request_actor(request)
     code = request.path_params["code"]
-    rows = await _in_session(
+    rows = await in_session(
         request, lambda s: _service(request).rule_versions(s, actor, code), commit=False
     )
     return JSONResponse(
@@ -179,7 +179,7 @@ async def list_findings(request: Request) -> Response:
             offset=offset,
         )
 
-    total, page = await _in_session(request, work, commit=False)
+    total, page = await in_session(request, work, commit=False)
     for item in page:
         item["found_at"] = item["found_at"].isoformat()
     return JSONResponse({"total": total, "items": page})
@@ -190,7 +190,7 @@ async def confirm_resident(request: Request) -> Response:
     """Record that a resident's record was checked with them today (clears 未核实)."""
     actor = request_actor(request)
     resident_id = _resident_id(request)
-    await _in_session(
+    await in_session(
         request, lambda s: _service(request).confirm(s, actor, resident_id), commit=True
     )
     return JSONResponse({"confirmed": True})
@@ -202,7 +202,7 @@ async def waive_finding(request: Request) -> Response:
     body = await read_json_object(request)
     actor = request_actor(request)
     resident_id = _resident_id(request)
-    await _in_session(
+    await in_session(
         request,
         lambda s: _service(request).waive(
             s, actor, resident_id, body.get("rule"), body.get("note")
@@ -217,7 +217,7 @@ async def unit_scores(request: Request) -> Response:
     """A unit's quality scores and its children's, best first (404 outside your grant)."""
     actor = request_actor(request)
     code = request.path_params["code"]
-    total, children = await _in_session(
+    total, children = await in_session(
         request, lambda s: _service(request).scores(s, actor, code), commit=False
     )
     ranked = sorted(children, key=lambda c: (c.score is None, -(c.score or 0)))
@@ -240,7 +240,7 @@ async def unit_trend(request: Request) -> Response:
     actor = request_actor(request)
     days = _int(request, "days", 90, 1, 400)
     code = request.path_params["code"]
-    points = await _in_session(
+    points = await in_session(
         request, lambda s: _service(request).trend(s, actor, code, days=days), commit=False
     )
     return JSONResponse({"trend": points})

@@ -16,7 +16,16 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Confirmation", "Finding", "RuleState", "RuleVersion", "ScoreDay", "Waiver"]
+__all__ = [
+    "Confirmation",
+    "DuplicatePair",
+    "Finding",
+    "Merge",
+    "RuleState",
+    "RuleVersion",
+    "ScoreDay",
+    "Waiver",
+]
 
 
 def utcnow() -> datetime:
@@ -114,3 +123,43 @@ class ScoreDay(SQLModel, table=True):
     with_warnings: int = 0
     errors: int = 0
     warnings: int = 0
+
+
+class DuplicatePair(SQLModel, table=True):
+    """Two active records that may be the same person, waiting for someone to decide.
+
+    ``reason``: ``name_birth`` (same name, gender and birth date in one committee),
+    ``missed_transfer`` (the same in two committees: a move not recorded as a transfer) or
+    ``name_phone`` (same name and phone). ``status``: ``open``, ``merged``, ``different``.
+    """
+
+    __tablename__ = "kernel_quality_duplicate"
+    __table_args__ = (
+        UniqueConstraint("resident_a", "resident_b", name="uq_kernel_quality_duplicate"),
+        Index("ix_kernel_quality_duplicate_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_a: int = Field(foreign_key="kernel_resident.id")
+    resident_b: int = Field(foreign_key="kernel_resident.id")
+    reason: str = Field(max_length=20)
+    status: str = Field(default="open", max_length=12)
+    found_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=64)
+
+
+class Merge(SQLModel, table=True):
+    """One merge of a record into another, with what it moved, so that it can be undone."""
+
+    __tablename__ = "kernel_quality_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int | None = Field(default=None, foreign_key="kernel_quality_duplicate.id")
+    kept_id: int = Field(foreign_key="kernel_resident.id")
+    merged_id: int = Field(foreign_key="kernel_resident.id")
+    moved: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow)
+    actor_username: str | None = Field(default=None, max_length=64)
+    undone_at: datetime | None = None
+    undone_by: str | None = Field(default=None, max_length=64)

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..portal.common import actor_of, db, kernel_of, page, render
 from .checks import CHECKS, KINDS
+from .duplicates import MERGE
 from .rules import LEVELS
 from .scores import Score
 from .service import MANAGE, READ
@@ -206,7 +207,44 @@ def _rule_from_form(shown: dict[str, str]) -> dict[str, Any]:
     return {**shown, "params": params}
 
 
+@page(READ)
+async def duplicates_page(request: Request) -> Response:
+    """疑似重复: pairs to merge or mark as different people, recent merges to undo."""
+    actor = actor_of(request)
+    duplicates = _service(request).duplicates
+
+    def work(session: Any) -> dict[str, Any]:
+        return {
+            "pairs": duplicates.pairs(session, actor),
+            "merges": duplicates.recent_merges(session, actor),
+        }
+
+    found = await db(request, work)
+    return render(request, "quality/duplicates.html", {**found, "can_merge": actor.has(MERGE)})
+
+
+@page(READ)
+async def duplicate_action(request: Request) -> Response:
+    """A decision on a pair (form: ``action`` merge/different, ``keep``) or an undo."""
+    form = await request.form()
+    actor = actor_of(request)
+    duplicates = _service(request).duplicates
+    number = request.path_params["number"]
+    action = str(form.get("action") or "")
+    if action == "undo":
+        await db(request, lambda s: duplicates.undo(s, actor, number), commit=True)
+    elif action == "different":
+        await db(request, lambda s: duplicates.mark_different(s, actor, number), commit=True)
+    else:
+        raw = str(form.get("keep") or "")
+        keep = int(raw) if raw.isdigit() else None
+        await db(request, lambda s: duplicates.merge(s, actor, number, keep), commit=True)
+    return RedirectResponse("/quality/duplicates", status_code=303)
+
+
 ROUTES: list[BaseRoute] = [
+    Route("/quality/duplicates", duplicates_page, methods=["GET"]),
+    Route("/quality/duplicates/{number:int}", duplicate_action, methods=["POST"]),
     Route("/quality", home, methods=["GET"]),
     Route("/quality/rules", rules_page, methods=["GET", "POST"]),
     Route("/quality/u/{code}", unit_page, methods=["GET"]),

@@ -27,8 +27,18 @@ from shequyun_sdk.indicators import BEIJING
 from shequyun_sdk.types import Event
 from starlette.routing import BaseRoute
 
-from . import api, indicators, pages
-from .models import Confirmation, Finding, RuleState, RuleVersion, ScoreDay, Waiver
+from . import api, api_duplicates, indicators, pages
+from .duplicates import MERGE
+from .models import (
+    Confirmation,
+    DuplicatePair,
+    Finding,
+    Merge,
+    RuleState,
+    RuleVersion,
+    ScoreDay,
+    Waiver,
+)
 from .service import MANAGE, READ
 
 HERE = Path(__file__).parent
@@ -61,18 +71,27 @@ MANIFEST = {
             "title": {"zh": "设置数据质量规则", "en": "Manage data-quality rules"},
             "roles": ["identity.district_admin", "identity.platform_admin"],
         },
+        {
+            "name": MERGE,
+            "title": {"zh": "合并重复的居民记录", "en": "Merge duplicate resident records"},
+            "roles": [
+                "identity.street_admin",
+                "identity.district_admin",
+                "identity.platform_admin",
+            ],
+        },
     ],
 }
 
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [RuleVersion, RuleState, Finding, Waiver, Confirmation, ScoreDay]
+    return [RuleVersion, RuleState, Finding, Waiver, Confirmation, ScoreDay, DuplicatePair, Merge]
 
 
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return api.ROUTES
+    return [*api.ROUTES, *api_duplicates.ROUTES]
 
 
 @hookimpl
@@ -154,8 +173,9 @@ def register_scheduled_jobs(plugin: PluginContext, platform: Any) -> Sequence[Sc
         changed = service.scan(changed_only=True, now=scheduled_for)
         timely = service.scan(timely_only=True, now=scheduled_for)
         kept = service.take_scores(scheduled_for.astimezone(BEIJING).date())
+        pairs = service.duplicates.find()
         rules = len(set(changed.findings) | set(timely.findings))
-        return f"重新检查规则 {rules} 条；保存 {kept} 个居村的当日评分"
+        return f"重新检查规则 {rules} 条；保存 {kept} 个居村的当日评分；新发现疑似重复 {pairs} 组"
 
     # Early morning, Beijing time: the day's ages and overdue checks, before anyone looks.
     return [ScheduledJob("daily", daily, daily_at="01:30")]

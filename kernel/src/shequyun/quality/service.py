@@ -28,6 +28,7 @@ from ..residents.service import WRITE, ResidentService
 from . import engine as findings_engine
 from . import scores
 from .checks import Context
+from .duplicates import Duplicates
 from .models import Confirmation, Finding, RuleState, RuleVersion, Waiver
 from .rules import Rule, clean_rule, effective_rules, from_version
 from .scores import Score
@@ -69,6 +70,7 @@ class QualityService:
         self.engine = engine
         self.residents = residents
         self.events = events
+        self.duplicates = Duplicates(engine, residents, events)
 
     # -- rules -----------------------------------------------------------------------------
 

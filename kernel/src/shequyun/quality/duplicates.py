@@ -1,0 +1,382 @@
+"""Duplicate records beyond the exact ID number: candidates, review, reversible merges.
+
+Candidates are found set-based: the same name, gender and birth date (``name_birth`` in one
+committee, ``missed_transfer`` across two: a move that was never recorded as a transfer), or
+the same name and phone (``name_phone``). A pair is decided by someone holding
+``quality.merge`` who can see both records: a street for its committees, and for two records
+in two streets only their common district (or the city), since a street sees nothing of the
+other street.
+
+A merge keeps one record (``kept``) and removes the other with its history intact: the kept
+record gains the tags, plugin attributes and missing phone, address and household of the other,
+the roster answers of collection campaigns that named the other now name the kept one, and
+``resident.merged`` tells plugins to move their own references (interaction accounts and the
+like; ``resident.unmerged`` on undo). Everything moved is recorded on the merge, so an undo puts
+it back. Both are audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
+from shequyun_sdk.identity import Actor
+from sqlalchemy import DateTime, String, and_, case, exists, insert, literal, select, union_all
+from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session, col
+from sqlmodel import select as sm_select
+
+from ..collection.models import Campaign, Task
+from ..events import EventBus
+from ..identity import audit, scope
+from ..identity.models import OrgUnit
+from ..residents.models import Resident, ResidentChange, ResidentTag
+from ..residents.service import READ, ResidentService
+from .models import DuplicatePair, Merge
+
+__all__ = ["MERGE", "REASONS", "Duplicates"]
+
+MERGE = "quality.merge"
+REASONS = {
+    "name_birth": "姓名、性别、出生日期相同",
+    "missed_transfer": "姓名、性别、出生日期相同，登记在两个居委（可能漏办迁移）",
+    "name_phone": "姓名和电话相同",
+}
+#: Fields the kept record takes from the other when it has none itself.
+FILLED = ("phone_enc", "phone_hash", "phone_masked", "address_id", "household_id")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Duplicates:
+    """Finding, listing and deciding duplicate pairs; merging and undoing."""
+
+    def __init__(self, engine: Any, residents: ResidentService, events: EventBus) -> None:
+        self.engine = engine
+        self.residents = residents
+        self.events = events
+
+    def find(self) -> int:
+        """Add every new candidate pair among active records; the number added."""
+        a, b = aliased(Resident, name="a"), aliased(Resident, name="b")
+        pair = DuplicatePair.__table__  # type: ignore[attr-defined]
+        active = and_(col(a.status) == "active", col(b.status) == "active", col(a.id) < col(b.id))
+        unknown = ~exists(select(1).where(pair.c.resident_a == a.id, pair.c.resident_b == b.id))
+        same_person = and_(
+            col(a.name) == col(b.name),
+            col(a.gender) == col(b.gender),
+            col(a.birth_date) == col(b.birth_date),
+        )
+        now, status = literal(utcnow(), DateTime(timezone=True)), literal("open", String)
+        reason = case(
+            (col(a.unit_id) != col(b.unit_id), literal("missed_transfer", String)),
+            else_=literal("name_birth", String),
+        )
+        ids = (col(a.id), col(b.id))
+        by_birth = select(*ids, reason, status, now).where(active, same_person, unknown)
+        by_phone = select(*ids, literal("name_phone", String), status, now).where(
+            active,
+            col(a.name) == col(b.name),
+            col(a.phone_hash) == col(b.phone_hash),
+            ~same_person,
+            unknown,
+        )
+        rows = union_all(by_birth, by_phone)
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                insert(pair)
+                .from_select(["resident_a", "resident_b", "reason", "status", "found_at"], rows)
+                .execution_options(preserve_rowcount=True)
+            )
+        return max(result.rowcount or 0, 0)
+
+    def pairs(
+        self, session: Session, actor: Actor, *, status: str = "open", limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Pairs whose two records ``actor`` can both see."""
+        if status not in {"open", "merged", "different"}:
+            raise ValidationFailed("status 应为 open、merged 或 different", field="status")
+        a, b = aliased(Resident, name="a"), aliased(Resident, name="b")
+        ua, ub = aliased(OrgUnit, name="ua"), aliased(OrgUnit, name="ub")
+        rows = session.exec(
+            sm_select(DuplicatePair, a, b, ua.name, ub.name)  # type: ignore[call-overload]
+            .join(a, col(a.id) == col(DuplicatePair.resident_a))
+            .join(b, col(b.id) == col(DuplicatePair.resident_b))
+            .join(ua, col(ua.id) == col(a.unit_id))
+            .join(ub, col(ub.id) == col(b.unit_id))
+            .where(
+                col(DuplicatePair.status) == status,
+                scope.scope_filter(actor, READ, col(a.unit_id)),
+                scope.scope_filter(actor, READ, col(b.unit_id)),
+            )
+            .order_by(col(DuplicatePair.id))
+            .limit(max(1, min(limit, 500)))
+        ).all()
+        return [
+            {
+                "id": pair.id,
+                "reason": pair.reason,
+                "reason_text": REASONS.get(pair.reason, pair.reason),
+                "status": pair.status,
+                "residents": [_person(r, unit) for r, unit in ((ra, na), (rb, nb))],
+            }
+            for pair, ra, rb, na, nb in rows
+        ]
+
+    def recent_merges(self, session: Session, actor: Actor, limit: int = 20) -> list[Merge]:
+        """Merges of records ``actor`` can see, newest first (for undo)."""
+        kept = aliased(Resident, name="kept")
+        return list(
+            session.exec(
+                sm_select(Merge)
+                .join(kept, col(kept.id) == col(Merge.kept_id))
+                .where(scope.scope_filter(actor, READ, col(kept.unit_id)))
+                .order_by(col(Merge.id).desc())
+                .limit(limit)
+            )
+        )
+
+    def mark_different(self, session: Session, actor: Actor, pair_id: int) -> DuplicatePair:
+        """Decide that the two records are different people."""
+        pair, _, _ = self._pair(session, actor, pair_id)
+        if pair.status != "open":
+            raise Conflict("该组记录已处理", field="status")
+        pair.status, pair.decided_at, pair.decided_by = "different", utcnow(), actor.username
+        session.add(pair)
+        audit.record(
+            session,
+            "quality.not_duplicate",
+            actor=actor,
+            target_type="duplicate",
+            target_id=pair_id,
+        )
+        return pair
+
+    def merge(self, session: Session, actor: Actor, pair_id: int, keep: Any) -> Merge:
+        """Merge the pair's other record into ``keep`` (one of its two ids)."""
+        pair, first, second = self._pair(session, actor, pair_id)
+        if pair.status != "open":
+            raise Conflict("该组记录已处理", field="status")
+        if keep not in (first.id, second.id):
+            raise ValidationFailed("请选择保留两条记录中的一条", field="keep")
+        kept, merged = (first, second) if keep == first.id else (second, first)
+        if kept.status != "active" or merged.status != "active":
+            raise Conflict("只能合并两条在册记录", field="status")
+        assert kept.id is not None and merged.id is not None
+        moved: dict[str, Any] = {"tags": [], "attributes": [], "filled": [], "tasks": {}}
+        kept_tags = set(
+            session.exec(sm_select(ResidentTag.tag).where(ResidentTag.resident_id == kept.id))
+        )
+        for tag in session.exec(
+            sm_select(ResidentTag.tag).where(ResidentTag.resident_id == merged.id)
+        ):
+            if tag not in kept_tags:
+                session.add(ResidentTag(resident_id=kept.id, tag=tag))
+                moved["tags"].append(tag)
+        extra = {plugin: dict(attrs) for plugin, attrs in kept.extra.items()}
+        for plugin, attrs in merged.extra.items():
+            for name, value in attrs.items():
+                if name not in extra.get(plugin, {}):
+                    extra.setdefault(plugin, {})[name] = value
+                    moved["attributes"].append(f"{plugin}.{name}")
+        kept.extra = extra
+        for field in FILLED:
+            if getattr(kept, field) is None and getattr(merged, field) is not None:
+                setattr(kept, field, getattr(merged, field))
+                moved["filled"].append(field)
+        moved["tasks"] = _move_roster_rows(session, merged.id, kept.id)
+        self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")])
+        merged.status = "removed"
+        self._bump(
+            session,
+            actor,
+            merged,
+            [("status", "active", "removed"), ("(merged into)", None, f"并入记录 {kept.id}")],
+        )
+        record = Merge(
+            pair_id=pair.id,
+            kept_id=kept.id,
+            merged_id=merged.id,
+            moved=moved,
+            actor_username=actor.username,
+        )
+        session.add(record)
+        pair.status, pair.decided_at, pair.decided_by = "merged", utcnow(), actor.username
+        session.add(pair)
+        session.flush()
+        audit.record(
+            session,
+            "quality.merged",
+            actor=actor,
+            target_type="resident",
+            target_id=kept.id,
+            unit_id=kept.unit_id,
+            detail={"merged": merged.id, "merge": record.id, "moved": moved},
+        )
+        self._publish(session, "resident.merged", record, kept, merged)
+        return record
+
+    def undo(self, session: Session, actor: Actor, merge_id: int) -> Merge:
+        """Put a merge back: the other record active again, everything moved returned."""
+        record = session.get(Merge, merge_id)
+        if record is None:
+            raise NotFound("找不到该合并记录")
+        self._require(actor)
+        kept = self.residents.get(session, actor, record.kept_id, READ)
+        merged = self.residents.get(session, actor, record.merged_id, READ)
+        if record.undone_at is not None:
+            raise Conflict("该合并已撤销", field="merge")
+        moved: Mapping[str, Any] = record.moved
+        for tag in moved.get("tags", []):
+            found = session.get(ResidentTag, (kept.id, tag))
+            if found is not None:
+                session.delete(found)
+        extra = {plugin: dict(attrs) for plugin, attrs in kept.extra.items()}
+        for key in moved.get("attributes", []):
+            plugin, name = key.split(".", 1)
+            extra.get(plugin, {}).pop(name, None)
+        kept.extra = {plugin: attrs for plugin, attrs in extra.items() if attrs}
+        for field in moved.get("filled", []):
+            if getattr(kept, field) == getattr(merged, field):
+                setattr(kept, field, None)
+        assert kept.id is not None and merged.id is not None
+        _move_roster_rows(session, kept.id, merged.id, only=moved.get("tasks", {}))
+        merged.status = "active"
+        self._bump(session, actor, kept, [("(merge undone)", None, f"撤销合并记录 {merged.id}")])
+        self._bump(
+            session,
+            actor,
+            merged,
+            [("status", "removed", "active"), ("(merge undone)", None, f"撤销并入 {kept.id}")],
+        )
+        record.undone_at, record.undone_by = utcnow(), actor.username
+        session.add(record)
+        if record.pair_id is not None:
+            pair = session.get(DuplicatePair, record.pair_id)
+            if pair is not None:
+                pair.status, pair.decided_at, pair.decided_by = "open", None, None
+                session.add(pair)
+        audit.record(
+            session,
+            "quality.merge_undone",
+            actor=actor,
+            target_type="resident",
+            target_id=kept.id,
+            unit_id=kept.unit_id,
+            detail={"merged": merged.id, "merge": record.id},
+        )
+        self._publish(session, "resident.unmerged", record, kept, merged)
+        return record
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _require(self, actor: Actor | None) -> None:
+        if actor is None or not actor.has(MERGE):
+            raise Forbidden("合并重复记录需由街镇或区处理")
+
+    def _pair(
+        self, session: Session, actor: Actor, pair_id: int
+    ) -> tuple[DuplicatePair, Resident, Resident]:
+        self._require(actor)
+        pair = session.get(DuplicatePair, pair_id)
+        if pair is None:
+            raise NotFound("找不到该组重复记录")
+        # Both records must be in reach: two streets' pair is for their common district.
+        try:
+            first = self.residents.get(session, actor, pair.resident_a, READ)
+            second = self.residents.get(session, actor, pair.resident_b, READ)
+        except (NotFound, Forbidden):
+            raise NotFound("找不到该组重复记录") from None
+        return pair, first, second
+
+    def _bump(
+        self,
+        session: Session,
+        actor: Actor,
+        resident: Resident,
+        diffs: list[tuple[str, str | None, str | None]],
+    ) -> None:
+        assert resident.id is not None
+        resident.version += 1
+        resident.updated_at = utcnow()
+        session.add(resident)
+        for field, old, new in diffs:
+            session.add(
+                ResidentChange(
+                    resident_id=resident.id,
+                    version=resident.version,
+                    actor_user_id=actor.user_id,
+                    actor_username=actor.username,
+                    grant_id=actor.grant_id,
+                    unit_id=resident.unit_id,
+                    source="api",
+                    field=field,
+                    old_value=old,
+                    new_value=new,
+                )
+            )
+
+    def _publish(
+        self, session: Session, kind: str, record: Merge, kept: Resident, merged: Resident
+    ) -> None:
+        payload = {"merge_id": record.id, "kept_id": kept.id, "merged_id": merged.id}
+        self.events.publish(session, kind, payload)
+        # The kernel's own subscribers (data quality) re-read both records.
+        for resident in (kept, merged):
+            self.events.publish(
+                session,
+                "resident.updated",
+                {"resident_id": resident.id, "version": resident.version, "fields": ["status"]},
+            )
+
+
+def _person(resident: Resident, unit_name: str) -> dict[str, Any]:
+    return {
+        "id": resident.id,
+        "name": resident.name,
+        "birth_date": resident.birth_date.isoformat(),
+        "id_number": resident.id_number_masked,
+        "phone": resident.phone_masked,
+        "unit_name": unit_name,
+        "status": resident.status,
+    }
+
+
+def _move_roster_rows(
+    session: Session, source: int, target: int, *, only: Mapping[str, Any] | None = None
+) -> dict[str, list[int]]:
+    """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved."""
+    query = (
+        sm_select(Task)
+        .join(Campaign, col(Campaign.id) == col(Task.campaign_id))
+        .where(Campaign.mode == "roster")
+    )
+    if only is not None:
+        if not only:
+            return {}
+        query = query.where(col(Task.id).in_([int(k) for k in only]))
+    moved: dict[str, list[int]] = {}
+    for task in session.exec(query):
+        rows = task.data.get("rows") if isinstance(task.data, dict) else None
+        if not isinstance(rows, list):
+            continue
+        wanted = None if only is None else set(only.get(str(task.id), []))
+        changed = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict) or row.get("resident_id") != source:
+                continue
+            if wanted is not None and index not in wanted:
+                continue
+            row["resident_id"] = target
+            changed.append(index)
+        if changed:
+            # The rows were changed in place: tell the ORM the JSON column changed.
+            flag_modified(task, "data")
+            session.add(task)
+            moved[str(task.id)] = changed
+    return moved
