@@ -83,6 +83,11 @@ def processes(shequyun_client, shequyun_kernel, census, clock):
     other.close()
 
 
+def recounts(runs):
+    """The census job's runs among ``runs`` (the kernel's own jobs may fall due meanwhile)."""
+    return [run for run in runs if run.name == "census.recount"]
+
+
 def test_two_processes_looking_at_once_run_a_due_job_once(processes, census, clock):
     for round_ in range(5):
         clock.now = START + timedelta(minutes=10 * (round_ + 1))
@@ -91,7 +96,7 @@ def test_two_processes_looking_at_once_run_a_due_job_once(processes, census, clo
 
         def look(scheduler, results=results, both_ready=both_ready):
             both_ready.wait(timeout=10)
-            results.append(scheduler.run_due())
+            results.append(recounts(scheduler.run_due()))
 
         threads = [threading.Thread(target=look, args=(s,)) for s in processes]
         for thread in threads:
@@ -110,7 +115,7 @@ def test_a_job_running_in_one_process_is_left_alone_by_the_other(processes, cens
     try:
         assert census.started.wait(timeout=10)  # the first process claimed it and runs it
         assert {s.name: s.running for s in second.status()}["census.recount"]
-        assert second.run_due() == []
+        assert recounts(second.run_due()) == []
         with pytest.raises(JobBusy):
             second.run_now("census.recount")
     finally:
@@ -130,8 +135,8 @@ def test_the_lease_of_a_process_that_died_mid_run_expires(
             .where(ScheduledJobRow.__table__.c.name == "census.recount")
             .values(lease_until=clock.now + LEASE, lease_owner="crashed")
         )
-    assert first.run_due() == [] and second.run_due() == []
+    assert recounts(first.run_due()) == [] and recounts(second.run_due()) == []
     clock.now += LEASE + timedelta(seconds=1)
-    [run] = second.run_due()
+    [run] = recounts(second.run_due())
     assert run.outcome == "ok" and census.runs == 1
-    assert first.run_due() == []
+    assert recounts(first.run_due()) == []
