@@ -305,3 +305,22 @@ def _wait_for(condition, process=None, log: Path | None = None) -> None:
             raise AssertionError(log.read_text() if log else "process ended")
         assert time.monotonic() < deadline, f"not within {LIVENESS_SECONDS} s"
         time.sleep(0.1)
+
+
+def test_a_metrics_scrape_during_an_outage_logs_lines_without_tracebacks(tmp_path, caplog):
+    from sqlalchemy import create_engine
+
+    from shequyun.metrics import exposition
+    from shequyun.settings import load_settings
+
+    settings = load_settings(environ={}, data_dir=tmp_path, inline_worker=False)
+    gone = create_engine(f"sqlite:///{tmp_path / 'no-such-directory' / 'shequyun.db'}")
+    kernel = Kernel(settings, discover=False, engine=gone)
+    with caplog.at_level(logging.WARNING, logger="shequyun.metrics"):
+        scraped = exposition(kernel)
+    assert b"shequyun_http_request_duration_seconds" in scraped  # the process's own figures
+    lines = [r for r in caplog.records if r.name == "shequyun.metrics"]
+    assert lines
+    for line in lines:
+        assert line.getMessage().startswith("metrics: the database did not answer (Operational")
+        assert not line.exc_info

@@ -38,6 +38,8 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .outages import database_unavailable, describe
+
 if TYPE_CHECKING:
     from .kernel import Kernel
 
@@ -179,8 +181,14 @@ class DatabaseCollector(Collector):
                         jobs_table.c.name, jobs_table.c.last_started_at, jobs_table.c.last_outcome
                     )
                 ).all()
-        except Exception:
-            log.warning("metrics: the database did not answer", exc_info=True)
+        except Exception as exc:
+            # An outage is one line per scrape; anything else keeps its traceback.
+            outage = database_unavailable(exc)
+            log.warning(
+                "metrics: the database did not answer%s",
+                f" ({describe(exc)})" if outage else "",
+                exc_info=not outage,
+            )
             return
         for status in ("pending", "dead"):
             waiting.add_metric([status], float(counts.get(status, 0)))
