@@ -117,3 +117,18 @@ def test_resident_tokens_are_not_staff_tokens(town):
     out = app.post("/auth/logout")
     assert out.status_code == 204
     assert app.get("/me").status_code == 401
+
+
+def test_a_resident_cannot_sign_up_with_a_common_password_or_their_phone(shequyun_client):
+    for password, reason in [
+        ("12345678a", "密码过于常见"),
+        ("pw13900001111", "密码不能包含用户名或手机号"),
+        ("社区云-2026x", "密码不能包含平台名称"),
+    ]:
+        refused = shequyun_client.post(
+            "/api/v1/plugins/interaction/auth/signup",
+            json={"phone": "13900001111", "password": password},
+        )
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["field"] == "password" and reason in error["message"], error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from shequyun_sdk.passwords import weak_password_reason
 
 __all__ = ["check_policy", "hash_password", "needs_rehash", "verify_password"]
 
@@ -32,7 +33,9 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def check_policy(password: str, username: str) -> str | None:
-    """The reason ``password`` is not acceptable (in Chinese), or None when it is."""
+    """The reason ``password`` is not acceptable (in Chinese), or None when it is: too short,
+    the username, one kind of character, or common / containing the username or the
+    platform's name (:func:`shequyun_sdk.passwords.weak_password_reason`)."""
     if len(password) < MIN_LENGTH:
         return f"密码至少需要 {MIN_LENGTH} 个字符"
     if len(password) > 256:
@@ -49,4 +52,4 @@ def check_policy(password: str, username: str) -> str | None:
     )
     if classes < 2:
         return "密码需包含字母、数字或符号中的至少两类"
-    return None
+    return weak_password_reason(password, names=[username])

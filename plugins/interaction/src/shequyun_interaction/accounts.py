@@ -29,6 +29,7 @@ from shequyun_sdk import (
     TooManyAttempts,
     ValidationFailed,
 )
+from shequyun_sdk.passwords import weak_password_reason
 from shequyun_sdk.residents import ResidentRef
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
@@ -98,7 +99,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str, phone: str = "") -> str | None:
+    """Why a resident may not use ``password`` (in Chinese), or None."""
     if len(password) < 8:
         return "密码至少需要 8 个字符"
     if len(password) > 128:
@@ -110,7 +112,9 @@ def password_problem(password: str) -> str | None:
             any(not c.isalnum() for c in password),
         ]
     )
-    return "密码需包含字母、数字或符号中的至少两类" if classes < 2 else None
+    if classes < 2:
+        return "密码需包含字母、数字或符号中的至少两类"
+    return weak_password_reason(password, names=[phone] if phone else [])
 
 
 def canonical_phone(raw: str) -> str:
@@ -151,7 +155,7 @@ def sign_up(
     sign-ups an hour (each new account would bring its own verification attempts)."""
     errors = Errors()
     phone = clean_phone(phone, errors)
-    problem = password_problem(password) if isinstance(password, str) else "请设置密码"
+    problem = password_problem(password, phone or "") if isinstance(password, str) else "请设置密码"
     if problem:
         errors.add("password", problem)
     errors.raise_if_any()
