@@ -5,7 +5,9 @@ The id comes from an incoming ``X-Request-ID`` header when it looks sane, otherw
 up; it is kept in a context variable so that the logging filter can stamp every record. When the
 response is over, the same middleware writes the access line (logger ``shequyun.access``: method,
 path without its query string, which may hold names or ID numbers, status, duration, client) and
-observes the request's latency under its route template (:mod:`shequyun.metrics`).
+observes the request's latency under its route template (:mod:`shequyun.metrics`). An ID number
+or a mobile number typed into the path itself (a mistyped address, a probe) is masked in the line
+as it is on the portal's pages.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ access_log = logging.getLogger("shequyun.access")
 
 _request_id: ContextVar[str] = ContextVar("shequyun_request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# An ID number (17 digits and a digit or X) or a mobile number inside a path segment, also
+# with full-width digits (the path arrives percent-decoded).
+_PERSONAL_NUMBER = re.compile(
+    r"(?<![0-9０-９])([0-9０-９]{3})([0-9０-９]{4,14})([0-9０-９Xx]{4})(?![0-9０-９])"
+)
 HEADER = "x-request-id"
 
 
@@ -79,7 +86,7 @@ def _log_access(scope: Scope, status: int, seconds: float) -> None:
     client = scope.get("client")
     fields = {
         "method": scope["method"],
-        "path": scope["path"],
+        "path": masked_path(scope["path"]),
         "route": route_template(scope),
         "status": status,
         "duration_ms": round(seconds * 1000, 1),
@@ -94,6 +101,12 @@ def _log_access(scope: Scope, status: int, seconds: float) -> None:
         fields["client"] or "-",
         extra=fields,
     )
+
+
+def masked_path(path: str) -> str:
+    """``path`` with every run of 11 to 21 digits (mobile and ID numbers, bank cards) cut to its
+    first three and last four: ``/x/310***********1234``."""
+    return _PERSONAL_NUMBER.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], path)
 
 
 class RequestIdFilter(logging.Filter):
