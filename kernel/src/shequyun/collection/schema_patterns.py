@@ -55,6 +55,9 @@ def _unsafe(parsed: Any) -> str | None:
             if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
                 low, high, body = av
                 repeats = high > 1 or high == _sre.MAXREPEAT
+                if repeats and _nullable(body):
+                    # (a?){30}: each round may take the "a" or not, 2^30 ways to try.
+                    return "正则表达式中重复的部分不能匹配空串（如 (a?){30}），会导致匹配极慢"
                 if repeats and repeated and low != high:
                     return "正则表达式不能在重复中再嵌套重复（如 (a+)+），会导致匹配极慢"
                 pending.append((body, repeated + (1 if repeats else 0)))
@@ -65,6 +68,23 @@ def _unsafe(parsed: Any) -> str | None:
                     return "正则表达式在重复中的分支不能以相同字符开头（如 (a|ab)*）"
                 pending.extend((branch, repeated) for branch in av[1])
     return None
+
+
+def _nullable(items: Any) -> bool:
+    """Whether a subpattern can match the empty string (unknown constructs count as not)."""
+    for op, av in items:
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+            if av[0] > 0 and not _nullable(av[2]):
+                return False
+        elif op == _sre.SUBPATTERN:
+            if not _nullable(av[3]):
+                return False
+        elif op == _sre.BRANCH:
+            if not any(_nullable(branch) for branch in av[1]):
+                return False
+        elif op != _sre.AT:
+            return False
+    return True
 
 
 def _disjoint(branches: list[Any]) -> bool:
