@@ -141,3 +141,35 @@ def test_audit_entries_cannot_be_changed_or_deleted(shequyun_actors, shequyun_ke
         session.delete(entry)
         with pytest.raises(DBAPIError, match="append-only"):
             session.commit()
+
+
+def test_bad_authorization_headers_are_counted_and_only_sampled_into_the_audit_log(
+    shequyun_app, shequyun_kernel
+):
+    from starlette.testclient import TestClient
+
+    from shequyun.identity.models import AuditEntry
+    from shequyun.metrics import TOKEN_REJECTIONS
+
+    before = TOKEN_REJECTIONS.labels("invalid")._value.get()
+    scanner = TestClient(shequyun_app, client=("198.51.100.30", 1))
+    for i in range(40):
+        answer = scanner.get("/api/v1/me", headers={"Authorization": f"Bearer sqy_guess{i}"})
+        assert answer.status_code == 401
+    other = TestClient(shequyun_app, client=("198.51.100.31", 1))
+    assert other.get("/api/v1/me", headers={"Authorization": "Basic eDp5"}).status_code == 401
+    with Session(shequyun_kernel.engine) as session:
+        rows = session.exec(select(AuditEntry).where(AuditEntry.action == "token.rejected")).all()
+    assert sorted(r.client_ip for r in rows) == ["198.51.100.30", "198.51.100.31"]
+    assert TOKEN_REJECTIONS.labels("invalid")._value.get() - before == 40
+
+
+def test_the_sampler_writes_once_a_window_and_says_how_many_it_left_out():
+    from shequyun.identity.rejections import Sampler
+
+    sampler = Sampler(window=60, max_addresses=2)
+    assert sampler.sample("a", now=0) == 0
+    assert [sampler.sample("a", now=t) for t in (1, 2, 59)] == [None, None, None]
+    assert sampler.sample("a", now=61) == 3
+    assert sampler.sample("b", now=61) == 0
+    assert sampler.sample("c", now=62) == 0  # memory is bounded: old windows are forgotten

@@ -47,6 +47,7 @@ __all__ = [
     "JOB_RUNS",
     "LOGIN_FAILURES",
     "MULTIPROC_ENV",
+    "TOKEN_REJECTIONS",
     "MetricsEndpoint",
     "observe_request",
     "route_template",
@@ -86,6 +87,11 @@ JOB_RUNS = Counter(
     "shequyun_job_runs_total",
     "Scheduled job runs made by processes on this host, by job and outcome.",
     ["job", "outcome"],
+)
+TOKEN_REJECTIONS = Counter(
+    "shequyun_token_rejections_total",
+    "Requests refused for their Authorization header, by why (malformed, invalid).",
+    ["reason"],
 )
 LOGIN_FAILURES = Counter(
     "shequyun_login_failures_total",

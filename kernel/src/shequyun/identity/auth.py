@@ -31,9 +31,11 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import error_response
+from ..metrics import TOKEN_REJECTIONS
 from . import actors, audit, credentials
 from .models import ApiToken, Grant, OrgUnit, User, WebSession
 from .permissions import PermissionRegistry
+from .rejections import Sampler
 
 __all__ = [
     "ANON_COOKIE",
@@ -282,6 +284,7 @@ class AuthMiddleware:
         self._authenticator = authenticator
         self.max_body_bytes = max_body_bytes
         self.secure_cookies = secure_cookies
+        self.rejections = Sampler()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -409,15 +412,19 @@ class AuthMiddleware:
         self, scope: Scope, receive: Receive, send: Send, auth: Authenticator, why: str
     ) -> None:
         client = scope.get("client")
-        await anyio.to_thread.run_sync(
-            lambda: audit.record_now(
-                auth.engine,
-                "token.rejected",
-                outcome="denied",
-                detail={"reason": why, "path": scope.get("path")},
-                client_ip=client[0] if client else None,
+        address = client[0] if client else None
+        TOKEN_REJECTIONS.labels(why).inc()
+        repeated = self.rejections.sample(address)
+        if repeated is not None:  # counted always, written once a minute per address
+            await anyio.to_thread.run_sync(
+                lambda: audit.record_now(
+                    auth.engine,
+                    "token.rejected",
+                    outcome="denied",
+                    detail={"reason": why, "path": scope.get("path"), "repeated": repeated},
+                    client_ip=address,
+                )
             )
-        )
         response = error_response(scope, 401, "invalid_token", "访问令牌无效、已过期或已被撤销")
         await response(scope, receive, send)
 
