@@ -10,22 +10,37 @@ def test_plugin_is_active(shequyun_client, shequyun_actors):
     assert mine["state"] == "active", mine["reason"]
 
 
-def test_post_and_list_messages(shequyun_client):
-    created = shequyun_client.post("/api/v1/plugins/hello/messages", json={"text": "你好"})
+def test_post_and_list_messages(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre()
+    created = shequyun_client.post(
+        "/api/v1/plugins/hello/messages", json={"text": "你好"}, headers=cadre.auth
+    )
     assert created.status_code == 201
     listed = shequyun_client.get("/api/v1/plugins/hello/messages").json()
     assert [m["text"] for m in listed["messages"]] == ["你好"]
 
 
-def test_empty_message_is_refused_with_the_field_named(shequyun_client):
-    response = shequyun_client.post("/api/v1/plugins/hello/messages", json={"text": " "})
+def test_anonymous_visitors_may_read_but_not_post(shequyun_client):
+    refused = shequyun_client.post("/api/v1/plugins/hello/messages", json={"text": "广告"})
+    assert refused.status_code == 401
+    assert shequyun_client.get("/api/v1/plugins/hello/messages").json()["messages"] == []
+
+
+def test_empty_message_is_refused_with_the_field_named(shequyun_client, shequyun_actors):
+    response = shequyun_client.post(
+        "/api/v1/plugins/hello/messages", json={"text": " "}, headers=shequyun_actors.cadre().auth
+    )
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "text"
     assert shequyun_client.get("/api/v1/plugins/hello/messages").json()["messages"] == []
 
 
-def test_page_is_in_the_portal_with_a_nav_entry(shequyun_client):
-    shequyun_client.post("/api/v1/plugins/hello/messages", json={"text": "楼道灯坏了"})
+def test_page_is_in_the_portal_with_a_nav_entry(shequyun_client, shequyun_actors):
+    shequyun_client.post(
+        "/api/v1/plugins/hello/messages",
+        json={"text": "楼道灯坏了"},
+        headers=shequyun_actors.cadre().auth,
+    )
     page = shequyun_client.get("/plugins/hello/")
     assert page.status_code == 200
     assert "楼道灯坏了" in page.text

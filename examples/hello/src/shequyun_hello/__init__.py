@@ -13,6 +13,7 @@ from shequyun_sdk import (
     hookimpl,
     platform_from_request,
     read_json,
+    requires,
 )
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
@@ -31,7 +32,13 @@ MANIFEST = {
     "title": {"zh": "留言板", "en": "Message board"},
     "description": {"zh": "居民与干部的简单留言板", "en": "A simple message board"},
     "sdk": ">=0.1,<0.2",
-    "permissions": [{"name": "hello.post", "title": {"zh": "发布留言", "en": "Post messages"}}],
+    "permissions": [
+        {
+            "name": "hello.post",
+            "title": {"zh": "发布留言", "en": "Post messages"},
+            "roles": ["identity.cadre", "identity.social_worker"],
+        }
+    ],
     "settings_schema": {
         "type": "object",
         "properties": {"greeting": {"type": "string", "default": "欢迎留言"}},
@@ -89,6 +96,7 @@ async def list_messages(request: Request) -> Response:
     return JSONResponse({"messages": [m.as_dict() for m in messages]})
 
 
+@requires("hello.post")  # anonymous visitors may read, never write
 async def post_message(request: Request) -> Response:
     body = await read_json(request)
     text = body.get("text") if isinstance(body, dict) else None
