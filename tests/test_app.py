@@ -131,3 +131,14 @@ def test_nul_characters_are_refused_at_the_door(shequyun_client, shequyun_actors
     ):
         assert response.status_code == 400
         assert "控制字符" in response.text
+
+
+def test_anonymous_callers_see_which_plugins_run_but_not_their_versions(
+    shequyun_client, shequyun_actors
+):
+    anonymous = shequyun_client.get("/api/v1/plugins").json()["plugins"]
+    assert anonymous and all(set(p) == {"name", "title", "state", "available"} for p in anonymous)
+    signed_in = shequyun_client.get("/api/v1/plugins", headers=shequyun_actors.cadre().auth).json()[
+        "plugins"
+    ]
+    assert all("version" in p and "reason" not in p for p in signed_in)

@@ -57,7 +57,9 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 async def list_plugins(request: Request) -> JSONResponse:
     """Every plugin offered to the kernel and its state.
 
-    Administrators (``identity.plugins.manage``) also see why a plugin failed, where it came
+    Anonymous visitors get names, titles and states only: a version tells a scanner which
+    known flaw to try, and nothing a visitor does needs it. Signed-in users also see versions;
+    administrators (``identity.plugins.manage``) also see why a plugin failed, where it came
     from, and where it is switched on.
     """
     kernel = request.app.state.kernel
@@ -89,6 +91,8 @@ async def list_plugins(request: Request) -> JSONResponse:
             "builtin": record.builtin,
             "available": kernel.enablement.allows(record.name, actor),
         }
+        if actor is None:
+            del entry["version"], entry["builtin"]
         if admin:
             entry.update(
                 reason=record.reason,
