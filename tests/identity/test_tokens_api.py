@@ -189,3 +189,23 @@ def test_no_token_for_a_grant_with_more_administrative_power(shequyun_actors, sh
     assert len(tokens) == 1  # only the harness's own
     assert admin.client().delete(f"/api/v1/tokens/{tokens[0].id}").status_code == 403
     assert root.client().get("/api/v1/me").status_code == 200
+
+
+def test_an_admin_cannot_reach_full_personal_data_through_a_token_for_a_cadre(
+    shequyun_actors, shequyun_client
+):
+    """Delegation must not reach reveal: a district admin may make cadres, who see full ID
+    numbers, but a token minted for a cadre's grant would let the admin see them too."""
+    admin = shequyun_actors.district_admin(PUDONG)
+    cadre = shequyun_actors.cadre(WEIFANG_1)
+    refused = new_token(admin.client(), cadre.grant.id)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == {
+        "code": "forbidden",
+        "message": "该授权可查看或导出居民的完整个人信息，令牌只能由持有人本人创建",
+        "field": "grant_id",
+    }
+    # Grants without personal data are the admin's to automate; the platform admin holds it all.
+    assert new_token(admin.client(), shequyun_actors.bureau(PUDONG).grant.id).status_code == 201
+    city = shequyun_actors.platform_admin()
+    assert new_token(city.client(), cadre.grant.id).status_code == 201

@@ -324,16 +324,23 @@ def test_users_are_imported_after_a_dry_run(shequyun_actors, shequyun_kernel, sh
 
 
 def test_a_token_is_issued_shown_once_and_revoked(shequyun_actors, shequyun_kernel, shequyun_app):
-    cadre = shequyun_actors.cadre("310115004001")
+    cadre = shequyun_actors.social_worker("310115004001")
     district = shequyun_actors.district_admin("310115000000").portal()
     form = district.get(f"/admin/tokens/new?grant_id={cadre.grant.id}")
-    assert form.status_code == 200 and "潍坊一村居委会 · 居村干部" in form.text
+    assert form.status_code == 200 and "潍坊一村居委会 · 社工" in form.text
     bad = district.post(
         "/admin/tokens/new",
         data={"grant_id": str(cadre.grant.id), "name": "", "expires_in_days": "400"},
     )
     assert bad.status_code == 422
     assert field_error(bad.text, "name") and field_error(bad.text, "expires_in_days")
+    # A cadre sees full ID numbers, the district admin does not: no token for the cadre's grant.
+    reveal = shequyun_actors.cadre("310115004001")
+    refused = district.post(
+        "/admin/tokens/new",
+        data={"grant_id": str(reveal.grant.id), "name": "对接", "expires_in_days": "30"},
+    )
+    assert refused.status_code in (403, 422) and "令牌只能由持有人本人创建" in refused.text
     tokens_before = count(shequyun_kernel, ApiToken)
     made = district.post(
         "/admin/tokens/new",

@@ -25,7 +25,12 @@ from starlette.requests import Request
 from . import audit, scope
 from .auth import client_ip, request_actor, unit_ref
 from .directory import unit_by_code
-from .grant_rules import escalation_message, may_grant, user_management_refusal
+from .grant_rules import (
+    escalation_message,
+    may_grant,
+    token_delegation_refusal,
+    user_management_refusal,
+)
 from .models import ApiToken, Grant, OrgUnit, User, WebSession
 from .permissions import PermissionRegistry
 
@@ -255,6 +260,12 @@ def load_grant(
 def refuse_escalation(call: Call, role: str, unit: OrgUnit, field: str = "role") -> None:
     if not may_grant(call.registry, call.actor, role, unit):
         raise Forbidden(escalation_message(call.registry, role, unit), field=field)
+
+
+def refuse_token_delegation(call: Call, grant: Grant) -> None:
+    refusal = token_delegation_refusal(call.registry, call.actor, grant.role, grant.user_id)
+    if refusal is not None:
+        raise Forbidden(refusal, field="grant_id")
 
 
 def may_take_over(call: Call, session: Session, user: User) -> None:

@@ -30,6 +30,7 @@ from .api_support import (
     query_int,
     query_param,
     refuse_escalation,
+    refuse_token_delegation,
     text_field,
     token_json,
     utcnow,
@@ -116,6 +117,7 @@ async def create_token(request: Request) -> Response:
         with Session(call.engine) as session:
             found = load_grant(call, session, grant_id, TOKENS_MANAGE, "grant_id")
             refuse_escalation(call, found.grant.role, found.unit, "grant_id")
+            refuse_token_delegation(call, found.grant)
             if not found.user.is_active:
                 raise ValidationFailed("该用户已停用，不能为其签发令牌", field="grant_id")
             token, secret = directory.create_token(

@@ -55,6 +55,29 @@ def may_grant(registry: PermissionRegistry, actor: Actor, role: str, unit: OrgUn
     return unit.path != actor.unit.path and unit.path.startswith(actor.unit.path)
 
 
+#: Permissions that show or hand out residents' personal data in full. Delegation must not reach
+#: them: an admin may make the cadres who hold them, but may not hold them through a cadre.
+PERSONAL_DATA = frozenset({"residents.reveal", "residents.export"})
+
+
+def token_delegation_refusal(
+    registry: PermissionRegistry, actor: Actor, role: str, holder_id: int
+) -> str | None:
+    """Why ``actor`` may not mint an API token for another user's grant of ``role``, or None.
+
+    A token acts as its grant with no password at all, so an admin who lacks a personal-data
+    permission could otherwise read through the token what their own grant never shows. Only
+    the grant's holder, or someone holding those permissions too, may mint it.
+    """
+    if actor.user_id == holder_id:
+        return None
+    granted = registry.permissions_of(role)
+    carried = PERSONAL_DATA if "*" in granted else granted & PERSONAL_DATA
+    if all(actor.has(permission) for permission in carried):
+        return None
+    return "该授权可查看或导出居民的完整个人信息，令牌只能由持有人本人创建"
+
+
 def escalation_message(registry: PermissionRegistry, role: str, unit: OrgUnit) -> str:
     title = registry.roles[role].title if role in registry.roles else role
     return f"您不能在{unit.name}授予“{title}”：该角色含有您自己没有的权限"

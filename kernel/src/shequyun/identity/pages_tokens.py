@@ -138,6 +138,7 @@ async def new_page(request: Request) -> Response:
     def work(session: Session) -> tuple[dict[str, Any], str]:
         found = api_support.load_grant(call, session, grant_id, TOKENS_MANAGE, "grant_id")
         api_support.refuse_escalation(call, found.grant.role, found.unit, "grant_id")
+        api_support.refuse_token_delegation(call, found.grant)
         if not found.user.is_active:
             raise ValidationFailed("该用户已停用，不能为其签发令牌", field="grant_id")
         token, secret = directory.create_token(
