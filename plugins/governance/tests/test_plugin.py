@@ -57,7 +57,7 @@ def test_the_models_match_the_migration(shequyun_kernel):
 
 def test_demo_data_is_idempotent(shequyun_kernel, shequyun_units):
     from shequyun_governance.demo import load
-    from shequyun_governance.models import Case
+    from shequyun_governance.models import Case, LogEntry
     from sqlmodel import Session, func, select
 
     first = load(shequyun_kernel.platform)
@@ -65,6 +65,15 @@ def test_demo_data_is_idempotent(shequyun_kernel, shequyun_units):
     with Session(shequyun_kernel.engine) as session:
         cases = session.exec(select(func.count()).select_from(Case)).one()
     assert cases > 0
+    with Session(shequyun_kernel.engine) as session:
+        closed = session.exec(select(Case).where(Case.status == "closed")).all()
+        routine = session.exec(
+            select(func.count()).select_from(LogEntry).where(LogEntry.category_name == "日常走访")
+        ).one()
+    # "Most closed on time": the dashboards of a demo district should not look like a crisis.
+    on_time = [c for c in closed if c.closed_on is not None and c.closed_on <= c.due_on]
+    assert len(closed) > 10 and len(on_time) / len(closed) > 0.75
+    assert routine > 0
     assert "未重复创建" in (load(shequyun_kernel.platform) or "")
     with Session(shequyun_kernel.engine) as session:
         assert session.exec(select(func.count()).select_from(Case)).one() == cases
