@@ -54,6 +54,7 @@ from .plugin_host import (
     entry_point_candidates,
     object_candidates,
 )
+from .quality.rounds import Rounds
 from .quality.service import QualityService
 from .residents import for_plugins, picking, population
 from .residents.crypto import FieldCipher
@@ -507,6 +508,7 @@ class Kernel:
             self.engine, IndicatorRegistry(self.host, self.permissions), self.enablement
         )
         self.quality = QualityService(self.engine, self.residents, self.events)
+        self.quality_rounds = Rounds(self.quality, self.collection)
         self.platform = KernelPlatform(self)
         # External apps: OIDC provider, app credentials, webhooks, feed (apps/).
         self.openness = Openness(self)

@@ -28,7 +28,9 @@ from .tasks import FILL, RESULTS, REVIEW, WRITEBACK_TARGETS, TaskFlow, raise_inv
 
 __all__ = ["FILL", "RESULTS", "REVIEW", "CampaignService"]
 
-ROSTER_FILTER_KEYS = {"tags", "age_min", "age_max", "registration", "compound", "building"}
+ROSTER_FILTER_KEYS = {
+    "tags", "age_min", "age_max", "registration", "compound", "building", "resident_ids",
+}  # fmt: skip
 
 
 class CampaignService(TaskFlow):
@@ -295,6 +297,13 @@ def _check_roster(spec: Any, writeback: Any, version: FormVersion) -> list[dict[
             not isinstance(spec["tags"], list) or not all(isinstance(t, str) for t in spec["tags"])
         ):
             errors.append({"field": "roster_filter.tags", "message": "应为标签名称的列表"})
+        ids = spec.get("resident_ids")
+        if ids is not None and (
+            not isinstance(ids, list)
+            or len(ids) > 200_000
+            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+        ):
+            errors.append({"field": "roster_filter.resident_ids", "message": "应为居民编号的列表"})
     fields = set(version.schema_.get("properties") or {})
     if not isinstance(writeback, dict):
         errors.append({"field": "writeback", "message": "应为 {表单字段: 居民字段} 对象"})

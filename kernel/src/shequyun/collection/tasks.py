@@ -146,13 +146,15 @@ class TaskFlow:
             building=spec.get("building"),
             unit_code=unit.code,
         )
+        # A named list (a data-quality verification round) narrows the committee's residents.
+        named = set(spec["resident_ids"]) if "resident_ids" in spec else None
         items: list[dict[str, Any]] = []
         after = None
         while True:
             page = self.residents.search(
                 session, actor, filters, after=after, limit=500, permission=RESIDENTS_READ
             )
-            items += page.items
+            items += [i for i in page.items if named is None or i["id"] in named]
             if page.next_cursor is None:
                 return items
             after = page.next_cursor

@@ -81,6 +81,7 @@ ACTION_TITLES = {
     "quality.merged": "合并重复居民记录",
     "quality.merge_undone": "撤销合并",
     "quality.not_duplicate": "标记不是同一人",
+    "quality.round_started": "发起居民信息核对",
 }
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "DuplicatePair",
     "Finding",
     "Merge",
+    "Round",
     "RuleState",
     "RuleVersion",
     "ScoreDay",
@@ -163,3 +164,17 @@ class Merge(SQLModel, table=True):
     actor_username: str | None = Field(default=None, max_length=64)
     undone_at: datetime | None = None
     undone_by: str | None = Field(default=None, max_length=64)
+
+
+class Round(SQLModel, table=True):
+    """A verification round (核对): chosen rules sent as a roster campaign to the committees."""
+
+    __tablename__ = "kernel_quality_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="kernel_org_unit.id")
+    rules: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    campaign_id: int = Field(foreign_key="kernel_campaign.id")
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=utcnow)
+    started_by: str | None = Field(default=None, max_length=64)

@@ -27,13 +27,14 @@ from shequyun_sdk.indicators import BEIJING
 from shequyun_sdk.types import Event
 from starlette.routing import BaseRoute
 
-from . import api, api_duplicates, indicators, pages
+from . import api, api_duplicates, api_rounds, indicators, pages
 from .duplicates import MERGE
 from .models import (
     Confirmation,
     DuplicatePair,
     Finding,
     Merge,
+    Round,
     RuleState,
     RuleVersion,
     ScoreDay,
@@ -86,12 +87,22 @@ MANIFEST = {
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [RuleVersion, RuleState, Finding, Waiver, Confirmation, ScoreDay, DuplicatePair, Merge]
+    return [
+        RuleVersion,
+        RuleState,
+        Finding,
+        Waiver,
+        Confirmation,
+        ScoreDay,
+        DuplicatePair,
+        Merge,
+        Round,
+    ]
 
 
 @hookimpl
 def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return [*api.ROUTES, *api_duplicates.ROUTES]
+    return [*api.ROUTES, *api_duplicates.ROUTES, *api_rounds.ROUTES]
 
 
 @hookimpl
@@ -155,6 +166,10 @@ def register_event_subscribers(plugin: PluginContext, platform: Any) -> Sequence
         # Idempotent: it recomputes the findings of the residents concerned from their state.
         service.on_resident_event(event.type, event.payload)
 
+    def round_answered(event: Event) -> None:
+        # Idempotent: confirmations are set to the delivery's moment, findings recomputed.
+        platform.kernel.quality_rounds.on_submission(event.payload)
+
     def rules_changed(event: Event) -> None:
         # Idempotent: only rules whose version differs from the one evaluated are scanned.
         service.scan(changed_only=True)
@@ -162,6 +177,7 @@ def register_event_subscribers(plugin: PluginContext, platform: Any) -> Sequence
     return [
         Subscriber("resident.*", refresh, name="refresh"),
         Subscriber("quality.rule_saved", rules_changed, name="rules"),
+        Subscriber("collection.submission.*", round_answered, name="rounds"),
     ]
 
 

@@ -1,0 +1,66 @@
+"""A verification round (核对): the street sends chosen rules to its committees as a roster
+campaign; the confirmed answers are written back, the findings clear, the score moves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .conftest import LONG_AGO, Town
+
+
+def test_a_rounds_write_back_clears_its_findings_and_moves_the_score(town: Town):
+    no_phone = town.add(phone=None)
+    stale = town.add()
+    town.age_record(stale, LONG_AGO)
+    town.kernel.quality.scan()
+    street = town.actors.street_admin("310115004000")
+    deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+
+    refused = town.client.post(
+        "/api/v1/quality/rounds", json={"rules": ["nonsense"], "deadline": deadline},
+        headers=street.auth,
+    )  # fmt: skip
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "rules"
+    started = town.client.post(
+        "/api/v1/quality/rounds",
+        json={"rules": ["missing_phone", "not_confirmed_12_months"], "deadline": deadline,
+              "title": "2026年冬季居民信息核对"},
+        headers=street.auth,
+    )  # fmt: skip
+    assert started.status_code == 201, started.text
+    round_id = started.json()["round"]["id"]
+
+    cadre = town.cadre()
+    tasks = town.client.get("/api/v1/tasks", headers=cadre.auth).json()["items"]
+    [task] = [t for t in tasks if "居民信息核对" in str(t)]
+    task = town.client.get(f"/api/v1/tasks/{task['id']}", headers=cadre.auth).json()
+    roster = {r["id"] for r in task["roster"]}
+    assert {no_phone, stale} <= roster
+    # Only residents with findings of those rules are on the list.
+    assert roster <= town.findings("missing_phone").get("missing_phone", set()) | {stale}
+
+    rows = []
+    for resident_id in sorted(roster):
+        if resident_id == no_phone:
+            rows.append({"resident_id": resident_id, "confirmed": False, "phone": "13812340000"})
+        else:
+            rows.append({"resident_id": resident_id, "confirmed": True})
+    submitted = town.client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        json={"client_key": "quality-round-1", "data": {"rows": rows}},
+        headers=cadre.auth,
+    )
+    assert submitted.status_code in {200, 201}, submitted.text
+    town.drain()
+
+    assert town.of(no_phone) == set()  # the phone was written back
+    assert town.of(stale) == set()  # confirmed with the resident
+    resident = town.client.get(f"/api/v1/residents/{no_phone}", headers=cadre.auth).json()
+    assert resident["phone"]  # masked, but there
+    history = town.client.get(f"/api/v1/residents/{no_phone}/history", headers=cadre.auth)
+    assert history.status_code == 200 and '"collection"' in history.text  # with its source
+
+    view = town.client.get(f"/api/v1/quality/rounds/{round_id}", headers=street.auth).json()
+    [mine] = [c for c in view["round"]["committees"] if c["unit"] == "310115004001"]
+    assert mine["after"]["score"] > mine["before"]["score"]
+    assert mine["after"]["incomplete"] < mine["before"]["incomplete"]
