@@ -12,13 +12,13 @@ from typing import Any
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..identity.auth import request_actor
 from ..openapi import describe
+from ..portal.common import db
 from .rules import Rule
 from .service import MANAGE, READ
 
@@ -30,16 +30,8 @@ def _service(request: Request) -> Any:
 
 
 async def in_session(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
-    engine = request.app.state.kernel.engine
-
-    def run() -> Any:
-        with Session(engine, expire_on_commit=False) as session:
-            result = work(session)
-            if commit:
-                session.commit()
-            return result
-
-    return await run_in_threadpool(run)
+    """``work(session)`` off the event loop, committed when asked (the portal's ``db``)."""
+    return await db(request, work, commit=commit)
 
 
 def rule_view(rule: Rule) -> dict[str, Any]:
