@@ -217,3 +217,38 @@ def test_the_builder_reads_in_english_too(shequyun_actors):
     page = portal.get("/collection/forms/new")
     assert "Add a question" in page.text and "Short text" in page.text and "Preview" in page.text
     assert "Import a form from Excel" in portal.get("/collection/forms/import").text
+
+
+def test_a_bureau_system_uploads_and_downloads_excel_forms_over_the_api(
+    shequyun_client, shequyun_actors, shequyun_kernel
+):
+    bureau = shequyun_actors.bureau()
+
+    def upload(title, data):
+        return shequyun_client.post(
+            f"/api/v1/forms/xlsx?title={title}",
+            headers=bureau.auth,
+            files={"file": ("form.xlsx", data, "application/octet-stream")},
+        )
+
+    bad = [["integer", "age", "年龄", None, "maybe"], ["select_one nowhere", "living", "居住"]]
+    refused = upload("走访", workbook(bad, LIVING))
+    assert refused.status_code == 422
+    details = refused.json()["error"]["details"]
+    assert [(d["sheet"], d["row"], d["column"]) for d in details] == [
+        ("survey", 2, "required"),
+        ("survey", 3, "type"),
+    ]
+    with Session(shequyun_kernel.engine) as session:
+        assert session.exec(select(Form)).all() == []
+    created = upload("走访", workbook(VISIT, LIVING))
+    assert created.status_code == 201, created.text
+    form_id = created.json()["id"]
+    download = shequyun_client.get(f"/api/v1/forms/{form_id}/versions/1/xlsx", headers=bureau.auth)
+    assert download.status_code == 200 and download.content.startswith(b"PK")
+    again = upload("走访二", download.content)
+    first = shequyun_client.get(f"/api/v1/forms/{form_id}/versions/1", headers=bureau.auth)
+    second = shequyun_client.get(
+        f"/api/v1/forms/{again.json()['id']}/versions/1", headers=bureau.auth
+    )
+    assert first.json()["schema"] == second.json()["schema"]

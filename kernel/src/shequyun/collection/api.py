@@ -17,11 +17,13 @@ from .api_campaigns import (
 )
 from .api_forms import (
     create_form,
+    create_form_from_workbook,
     get_form,
     get_version,
     list_forms,
     publish_version,
     save_draft_version,
+    version_workbook,
 )
 from .api_tasks import get_task, my_tasks, return_task, save_task_draft, submit_task
 
@@ -30,10 +32,12 @@ __all__ = ["ROUTES"]
 ROUTES: list[BaseRoute] = [
     Route("/forms", list_forms, methods=["GET"]),
     Route("/forms", create_form, methods=["POST"]),
+    Route("/forms/xlsx", create_form_from_workbook, methods=["POST"]),
     Route("/forms/{form_id}", get_form, methods=["GET"]),
     Route("/forms/{form_id}/versions", save_draft_version, methods=["POST"]),
     Route("/forms/{form_id}/versions/{number}", get_version, methods=["GET"]),
     Route("/forms/{form_id}/versions/{number}/publish", publish_version, methods=["POST"]),
+    Route("/forms/{form_id}/versions/{number}/xlsx", version_workbook, methods=["GET"]),
     Route("/campaigns", list_campaigns, methods=["GET"]),
     Route("/campaigns", open_campaign, methods=["POST"]),
     Route("/campaigns/{campaign_id}", get_campaign, methods=["GET"]),

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from shequyun_sdk import read_json_object
+from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..attachments.api import read_upload
 from ..identity.auth import request_actor
-from .api_support import kernel_of, path_id, run_work
+from .api_support import XLSX_TYPE, kernel_of, path_id, run_work
+from .form_sheets import MAX_SHEET_BYTES, write_workbook
 from .forms import PUBLISH, form_view, version_view
+from .questions import NotBuildable
 
 # -- forms -------------------------------------------------------------------------------
 
@@ -101,4 +104,47 @@ async def publish_version(request: Request) -> Response:
             lambda s: version_view(svc.forms.publish(s, actor, form_id, number)),
             commit=True,
         )
+    )
+
+
+@requires(PUBLISH)
+async def create_form_from_workbook(request: Request) -> Response:
+    """Create a form from an XLSX workbook (multipart field ``file``; ``?title=`` optional):
+    201 with the form, or 422 listing every problem with its ``sheet``, ``row`` and ``column``."""
+    _name, data = await read_upload(request)
+    if len(data) > MAX_SHEET_BYTES:
+        raise ValidationFailed("文件不能超过 5 MB", field="file")
+    title = request.query_params.get("title", "")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> dict[str, Any]:
+        form = svc.forms.create_from_workbook(session, actor, data, title)
+        session.flush()
+        return form_view(form, svc.forms.versions(session, form.id or 0))
+
+    return JSONResponse(await run_work(request, work, commit=True), status_code=201)
+
+
+@requires(PUBLISH)
+async def version_workbook(request: Request) -> Response:
+    """A version as the XLSX workbook ``POST /forms/xlsx`` reads (422 when the builder cannot
+    hold the form, e.g. one using ``$ref``)."""
+    form_id, number = path_id(request, "form_id"), path_id(request, "number")
+    actor = request_actor(request)
+    svc = kernel_of(request).collection
+
+    def work(session: Session) -> bytes:
+        form = svc.forms.get(session, actor, form_id)
+        version = svc.forms.version(session, form_id, number)
+        try:
+            return write_workbook(form.title, form.description, version.schema_, version.ui)
+        except NotBuildable as exc:
+            raise ValidationFailed(f"该表单无法写成 Excel：{exc}", field="version") from None
+
+    data = await run_work(request, work, commit=False)
+    return Response(
+        data,
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="form-{form_id}-v{number}.xlsx"'},
     )

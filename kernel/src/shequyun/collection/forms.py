@@ -128,6 +128,36 @@ class FormService:
         )
         return form
 
+    def create_from_workbook(
+        self, session: Session, actor: Actor | None, data: bytes, title: str = ""
+    ) -> Form:
+        """A form from an XLSX workbook (``form_sheets``), as its first draft version.
+
+        Every problem of the workbook is in the ``ValidationFailed``'s details with its
+        ``sheet``, ``row`` and ``column``; nothing is stored unless there is none. ``title``
+        overrides the workbook's ``settings`` sheet.
+        """
+        from .form_sheets import read_workbook
+        from .questions import to_form
+
+        sheet = read_workbook(data)
+        title = title.strip() or sheet.title
+        if not sheet.problems and not title:
+            raise ValidationFailed(
+                "请填写表单标题（或在 settings 工作表的 form_title 列写明）", field="title"
+            )
+        if sheet.problems:
+            first = sheet.problems[0]
+            raise ValidationFailed(
+                f"文件中有 {len(sheet.problems)} 处问题：第 {first.row} 行 {first.column}："
+                f"{first.message}",
+                field="file",
+                details=[{"field": "file", **p.to_dict()} for p in sheet.problems],
+            )
+        schema, ui = to_form(sheet.questions)
+        body = {"title": title, "description": sheet.description, "schema": schema, "ui": ui}
+        return self.create(session, actor, body)
+
     def save_draft(
         self, session: Session, actor: Actor | None, form_id: int, body: Mapping[str, Any]
     ) -> FormVersion:

@@ -29,7 +29,7 @@ from .builder_state import (
     question_views,
     read_state,
 )
-from .form_sheets import SheetForm, read_workbook, write_workbook
+from .form_sheets import SheetForm, SheetProblem, write_workbook
 from .forms import PUBLISH
 from .pages_support import path_id, see_other, translator
 from .questions import (
@@ -306,38 +306,33 @@ async def form_import(request: Request) -> Response:
     upload = form.get("file")
     title = str(form.get("title") or "").strip()
     sheet = SheetForm()
+    context = {"breadcrumbs": crumbs, "sheet": sheet, "title": title}
     if upload is None or isinstance(upload, str) or not upload.filename:
         sheet.problems.append(_file_problem("请选择要上传的 .xlsx 文件"))
-    else:
-        try:
-            data = await upload.read(MAX_UPLOAD + 1)
-        finally:
-            await upload.close()
-        sheet = read_workbook(data)
-    title = title or sheet.title
-    if not sheet.problems and not title:
-        sheet.problems.append(
-            _file_problem("请填写表单标题（或在 settings 工作表的 form_title 列写明）")
-        )
-    if sheet.problems:
-        context = {"breadcrumbs": crumbs, "sheet": sheet, "title": title}
         return render(request, "collection/form_import.html", context, status_code=422)
-    schema, ui = to_form(sheet.questions)
-    body = {"title": title, "description": sheet.description, "schema": schema, "ui": ui}
     try:
-        created = await db(request, lambda s: svc.forms.create(s, actor, body), commit=True)
+        data = await upload.read(MAX_UPLOAD + 1)
+    finally:
+        await upload.close()
+    try:
+        created = await db(
+            request, lambda s: svc.forms.create_from_workbook(s, actor, data, title), commit=True
+        )
     except ValidationFailed as exc:
         sheet.problems = [
-            _file_problem(str(d.get("message"))) for d in exc.details or [{"message": exc.message}]
+            SheetProblem(
+                str(d.get("sheet", "")),
+                int(d.get("row", 0) or 0),
+                str(d.get("column", "")),
+                str(d.get("message", "")),
+            )
+            for d in exc.details or [{"message": exc.message}]
         ]
-        context = {"breadcrumbs": crumbs, "sheet": sheet, "title": title}
         return render(request, "collection/form_import.html", context, status_code=422)
     return see_other(f"/collection/forms/{created.id}?done=created")
 
 
-def _file_problem(message: str) -> Any:
-    from .form_sheets import SheetProblem
-
+def _file_problem(message: str) -> SheetProblem:
     return SheetProblem("", 0, "", message)
 
 
