@@ -64,3 +64,21 @@ def test_a_rounds_write_back_clears_its_findings_and_moves_the_score(town: Town)
     [mine] = [c for c in view["round"]["committees"] if c["unit"] == "310115004001"]
     assert mine["after"]["score"] > mine["before"]["score"]
     assert mine["after"]["incomplete"] < mine["before"]["incomplete"]
+
+
+def test_a_street_starts_a_round_in_the_portal(town: Town):
+    town.add(phone=None)
+    town.kernel.quality.scan()
+    portal = town.actors.street_admin("310115004000").portal()
+    assert "发起核对" in portal.get("/quality").text
+    day = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    started = portal.post(
+        "/quality/rounds",
+        data={"rules": ["missing_phone"], "deadline": day, "title": "电话核对"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text
+    page = portal.get(started.headers["location"])
+    assert page.status_code == 200 and "电话核对" in page.text and "310115004001" in page.text
+    # A cadre has no such form.
+    assert "发起核对" not in town.cadre().portal().get("/quality").text

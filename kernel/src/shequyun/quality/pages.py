@@ -113,6 +113,7 @@ async def _unit_page(request: Request, code: str | None) -> Response:
             "levels": LEVELS,
             "kinds": KINDS,
             "can_write": actor.has("residents.write"),
+            "can_round": unit.level != "committee" and actor.has("collection.publish"),
             "back": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         },
     )
@@ -242,7 +243,35 @@ async def duplicate_action(request: Request) -> Response:
     return RedirectResponse("/quality/duplicates", status_code=303)
 
 
+@page(READ)
+async def start_round(request: Request) -> Response:
+    """Start a verification round (form: ``rules`` checked, ``deadline`` a date, ``title``)."""
+    form = await request.form()
+    actor = actor_of(request)
+    rules = [str(r) for r in form.getlist("rules")]
+    day = str(form.get("deadline") or "")
+    deadline = f"{day}T17:00:00+08:00" if day else None
+    title = form.get("title")
+    started = await db(
+        request,
+        lambda s: kernel_of(request).quality_rounds.start(s, actor, rules, deadline, title),
+        commit=True,
+    )
+    return RedirectResponse(f"/quality/rounds/{started.id}", status_code=303)
+
+
+@page(READ)
+async def round_page(request: Request) -> Response:
+    """A round: each committee's score when it started and now."""
+    actor = actor_of(request)
+    number = request.path_params["number"]
+    view = await db(request, lambda s: kernel_of(request).quality_rounds.view(s, actor, number))
+    return render(request, "quality/round.html", {"round": view})
+
+
 ROUTES: list[BaseRoute] = [
+    Route("/quality/rounds", start_round, methods=["POST"]),
+    Route("/quality/rounds/{number:int}", round_page, methods=["GET"]),
     Route("/quality/duplicates", duplicates_page, methods=["GET"]),
     Route("/quality/duplicates/{number:int}", duplicate_action, methods=["POST"]),
     Route("/quality", home, methods=["GET"]),
