@@ -51,6 +51,25 @@ def test_plugins_import_the_sdk_never_the_kernel(path):
     assert kernel_imports == set(), f"{path} reaches into the kernel"
 
 
+def _own_package(path) -> str:
+    """``shequyun_governance`` for a file of ``plugins/governance/src/shequyun_governance/``."""
+    parts = path.relative_to(REPO).parts
+    return parts[parts.index("src") + 1] if "src" in parts else parts[1]
+
+
+@pytest.mark.parametrize("path", PLUGIN_SOURCES, ids=lambda p: str(p.relative_to(REPO)))
+def test_plugins_never_import_one_another(path):
+    """Plugins meet only through SDK contracts (events, hooks): the 居社互动 plugin escalates a
+    request to 社区治理 by an event, and each works with the other uninstalled."""
+    own = _own_package(path)
+    others = {
+        name.split(".")[0]
+        for name in imported_modules(path)
+        if name.startswith("shequyun_") and not name.startswith(("shequyun_sdk", own))
+    }
+    assert others == set(), f"{path} imports another plugin: {others}"
+
+
 def test_the_sdk_does_not_depend_on_the_kernel_distribution():
     from importlib.metadata import requires
 
