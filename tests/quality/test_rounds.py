@@ -79,6 +79,6 @@ def test_a_street_starts_a_round_in_the_portal(town: Town):
     )
     assert started.status_code == 303, started.text
     page = portal.get(started.headers["location"])
-    assert page.status_code == 200 and "电话核对" in page.text and "310115004001" in page.text
+    assert page.status_code == 200 and "电话核对" in page.text and "潍坊一村居委会" in page.text
     # A cadre has no such form.
     assert "发起核对" not in town.cadre().portal().get("/quality").text

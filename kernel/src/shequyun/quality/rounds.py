@@ -156,8 +156,11 @@ class Rounds:
         campaign = session.get(Campaign, found.campaign_id)
         ids = [int(k) for k in found.before]
         now = scores.committee_counts(session, self.quality.rules(session), ids)
-        units = session.exec(select(OrgUnit.id, OrgUnit.code).where(col(OrgUnit.id).in_(ids)))
-        names = {unit_id: code for unit_id, code in units.all()}
+        units = session.exec(
+            select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(col(OrgUnit.id).in_(ids))
+        )
+        found_units = {unit_id: (code, name) for unit_id, code, name in units.all()}
+        names = {unit_id: code for unit_id, (code, _) in found_units.items()}
         committees = []
         for unit_id in ids:
             before = scores.Score(names.get(unit_id, ""), "", "committee")
@@ -165,7 +168,12 @@ class Rounds:
             after = scores.Score(names.get(unit_id, ""), "", "committee")
             after.add(now.get(unit_id, {}))
             committees.append(
-                {"unit": names.get(unit_id), "before": before.view(), "after": after.view()}
+                {
+                    "unit": names.get(unit_id),
+                    "unit_name": found_units.get(unit_id, ("", ""))[1],
+                    "before": before.view(),
+                    "after": after.view(),
+                }
             )
         return {
             "id": found.id,
