@@ -111,8 +111,14 @@ def browser_page(page: Any, portal: Portal) -> Any:
             route.abort()
 
     page.context.route("**/*", guard)
+    blocked: list[str] = []  # what the Content-Security-Policy refused: a broken page
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     assert offsite == [], f"requests left localhost: {offsite}"
+    assert blocked == [], f"the page policy blocked: {blocked}"
 
 
 def shoot(page: Any, name: str) -> None:
