@@ -100,7 +100,7 @@ def test_a_street_dispatches_and_takes_steps_from_the_case_page(xuhui):
     assert created.status_code == 303, created.text
     cadre = xuhui.cadre.portal()
     page = cadre.get(created.headers["location"])
-    assert "签收" in page.text
+    assert "签收" in page.text and "签收期限" in page.text
     accepted = cadre.post(
         created.headers["location"] + "/steps/accept",
         data={"csrf_token": csrf(page.text), "version": "1"},
@@ -112,6 +112,9 @@ def test_a_street_dispatches_and_takes_steps_from_the_case_page(xuhui):
         data={"csrf_token": csrf(page.text), "version": "1"},
     )
     assert stale.status_code == 409 and "已被他人处理" in stale.text
+    # Once accepted, the deadline to accept is history: only the one to finish is shown.
+    handling = cadre.get(created.headers["location"]).text
+    assert "签收期限" not in handling and "办结期限" in handling
     bad = street.post(
         f"{BASE}/cases/new",
         data={"csrf_token": csrf(form.text), "title": "", "category": "parking"},
