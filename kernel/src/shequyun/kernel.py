@@ -510,6 +510,7 @@ class Kernel:
         self.quality = QualityService(self.engine, self.residents, self.events)
         self.quality_rounds = Rounds(self.quality, self.collection)
         self.platform = KernelPlatform(self)
+        self.quality.duplicates.host, self.quality.duplicates.platform = self.host, self.platform
         # External apps: OIDC provider, app credentials, webhooks, feed (apps/).
         self.openness = Openness(self)
         self.started = False

@@ -299,6 +299,17 @@ class PluginHost:
                 collected.append((record, result))
         return collected
 
+    def call_strict(self, record: PluginRecord, hook_name: str, **kwargs: Any) -> Any:
+        """Like :meth:`call`, but an exception propagates: for hooks that take part in the
+        caller's transaction, where a plugin's failure must abort the whole operation."""
+        if not record.active or record.module is None:
+            return None
+        caller = self._caller(record, hook_name)
+        if not caller.get_hookimpls():
+            return None
+        results = caller(plugin=record.context, **kwargs)
+        return results[0] if results else None
+
     def _caller(self, record: PluginRecord, hook_name: str) -> Any:
         """The hook caller reaching only ``record``'s plugin, made once (per-request hooks
         such as ``extra_template_vars`` run on every page)."""

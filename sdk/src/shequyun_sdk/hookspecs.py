@@ -336,3 +336,37 @@ def register_commands(plugin: PluginContext) -> Sequence[Any] | None:
     runs as ``shequyun advisors test``. The SDK does not depend on click; your plugin does.
     Anything that is not a click command is logged and left out.
     """
+
+
+# -- merged resident records (data quality, issue 21) -----------------------------------------
+
+
+@hookspec
+def resident_merged(
+    plugin: PluginContext, platform: Platform, session: Any, kept_id: int, merged_id: int
+) -> Mapping[str, Any] | None:
+    """Point the plugin's own references to resident ``merged_id`` at ``kept_id``.
+
+    Called when two records of one person are merged (the data-quality review, by a street or
+    district), inside the merge's transaction: write with ``session`` and do not commit. Return
+    what you moved as a JSON-able mapping (``{"accounts": [12]}``), or None when nothing was:
+    it is kept with the merge and handed back to ``resident_merge_undone``. Raising aborts the
+    whole merge (nothing is half-moved) and the reviewer is told which plugin refused.
+    """
+
+
+@hookspec
+def resident_merge_undone(
+    plugin: PluginContext,
+    platform: Platform,
+    session: Any,
+    kept_id: int,
+    merged_id: int,
+    moved: Mapping[str, Any],
+) -> None:
+    """Put back what ``resident_merged`` moved when the merge is undone.
+
+    ``moved`` is the mapping your ``resident_merged`` returned for this merge (called only when
+    it returned one), inside the undo's transaction (``session``, do not commit). Raising aborts
+    the undo.
+    """

@@ -10,9 +10,10 @@ other street.
 A merge keeps one record (``kept``) and removes the other with its history intact: the kept
 record gains the tags, plugin attributes and missing phone, address and household of the other,
 the roster answers of collection campaigns that named the other now name the kept one, and
-``resident.merged`` tells plugins to move their own references (interaction accounts and the
-like; ``resident.unmerged`` on undo). Everything moved is recorded on the merge, so an undo puts
-it back. Both are audited.
+each plugin's ``resident_merged`` hook moves its own references (interaction accounts and the
+like) in the same transaction, ``resident_merge_undone`` puts them back, and ``resident.merged``
+/ ``resident.unmerged`` are published for anything else that listens. Everything moved is
+recorded on the merge, so an undo puts it back. Both are audited.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class Duplicates:
         self.engine = engine
         self.residents = residents
         self.events = events
+        # Set by the kernel once the platform exists: plugins' resident_merged hooks.
+        self.host: Any = None
+        self.platform: Any = None
 
     def find(self) -> int:
         """Add every new candidate pair among active records; the number added."""
@@ -190,6 +194,7 @@ class Duplicates:
                 setattr(kept, field, getattr(merged, field))
                 moved["filled"].append(field)
         moved["tasks"] = _move_roster_rows(session, merged.id, kept.id)
+        moved["plugins"] = self._plugins_merge(session, kept.id, merged.id)
         self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")])
         merged.status = "removed"
         self._bump(
@@ -246,6 +251,7 @@ class Duplicates:
                 setattr(kept, field, None)
         assert kept.id is not None and merged.id is not None
         _move_roster_rows(session, kept.id, merged.id, only=moved.get("tasks", {}))
+        self._plugins_undo(session, kept.id, merged.id, moved.get("plugins", {}))
         merged.status = "active"
         self._bump(session, actor, kept, [("(merge undone)", None, f"撤销合并记录 {merged.id}")])
         self._bump(
@@ -274,6 +280,53 @@ class Duplicates:
         return record
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _plugins_merge(self, session: Session, kept_id: int, merged_id: int) -> dict[str, Any]:
+        """Every plugin's ``resident_merged``, in the merge's transaction; what each moved."""
+        moved: dict[str, Any] = {}
+        if self.host is None:
+            return moved
+        for record in self.host.active_records():
+            try:
+                result = self.host.call_strict(
+                    record,
+                    "resident_merged",
+                    platform=self.platform,
+                    session=session,
+                    kept_id=kept_id,
+                    merged_id=merged_id,
+                )
+            except Exception as exc:
+                raise Conflict(
+                    f"插件“{record.name}”未能迁移它的居民关联，合并未进行：{exc}", field="plugins"
+                ) from exc
+            if result is not None:
+                moved[record.name] = dict(result)
+        return moved
+
+    def _plugins_undo(
+        self, session: Session, kept_id: int, merged_id: int, moved: Mapping[str, Any]
+    ) -> None:
+        if self.host is None:
+            return
+        for name, theirs in moved.items():
+            record = self.host.records.get(name)
+            if record is None:
+                continue
+            try:
+                self.host.call_strict(
+                    record,
+                    "resident_merge_undone",
+                    platform=self.platform,
+                    session=session,
+                    kept_id=kept_id,
+                    merged_id=merged_id,
+                    moved=theirs,
+                )
+            except Exception as exc:
+                raise Conflict(
+                    f"插件“{name}”未能恢复它的居民关联，撤销未进行：{exc}", field="plugins"
+                ) from exc
 
     def _require(self, actor: Actor | None) -> None:
         if actor is None or not actor.has(MERGE):
