@@ -7,8 +7,9 @@ with reporting and moderation, and notifications. See the package's README for p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from shequyun_sdk import (
     Actor,
@@ -236,6 +237,30 @@ def workbench_cards(
             order=30,
         )
     ]
+
+
+@hookimpl
+def resident_merged(session: Any, kept_id: int, merged_id: int) -> dict[str, Any] | None:
+    """A resident's account follows their kept record when two records of them are merged.
+
+    If the kept record has an account already, both accounts stay as they are (the person
+    chooses which to keep by signing in); nothing is moved.
+    """
+    theirs = session.exec(select(Account).where(Account.resident_id == merged_id)).first()
+    taken = session.exec(select(Account.id).where(Account.resident_id == kept_id)).first()
+    if theirs is None or taken is not None:
+        return None
+    theirs.resident_id = kept_id
+    session.add(theirs)
+    return {"account": theirs.id}
+
+
+@hookimpl
+def resident_merge_undone(session: Any, merged_id: int, moved: Mapping[str, Any]) -> None:
+    account = session.get(Account, moved.get("account"))
+    if account is not None:
+        account.resident_id = merged_id
+        session.add(account)
 
 
 @hookimpl
