@@ -126,3 +126,18 @@ def test_the_worker_delivers_due_events(tmp_path):
     result = run("worker", "--once", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["delivered 0", "ran 0 scheduled jobs", "sent 0 webhooks"]
+
+
+def test_serve_says_in_words_when_the_port_is_busy(tmp_path):
+    env = subprocess_env(tmp_path)
+    assert run("db", "upgrade", env=env).returncode == 0
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run("serve", "--port", str(port), env=env)
+    assert result.returncode != 0
+    assert f"端口 {port} 已被占用" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+    assert "Traceback" not in result.stderr and "Errno 98" not in result.stderr

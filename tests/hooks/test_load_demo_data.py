@@ -85,28 +85,28 @@ def count_notices(kernel):
 
 def test_each_plugin_loads_its_demo_data_and_says_what_it_did(shequyun_kernel):
     summary = load_demo(shequyun_kernel)
-    assert "noticeboard: 创建了 3 条社区公告" in summary
+    assert "noticeboard：创建了 3 条社区公告" in summary
     assert count_notices(shequyun_kernel) == 3
 
 
 def test_running_the_demo_twice_doubles_nothing(shequyun_kernel):
     load_demo(shequyun_kernel)
     summary = load_demo(shequyun_kernel)
-    assert "noticeboard: 公告已存在，未重复创建" in summary
+    assert "noticeboard：公告已存在，未重复创建" in summary
     assert count_notices(shequyun_kernel) == 3
 
 
 def test_plugins_load_after_the_plugins_they_require(shequyun_kernel, deliberation):
     load_demo(shequyun_kernel)
     assert deliberation.notices_seen == 3
-    assert not any(line.startswith("deliberation:") for line in load_demo(shequyun_kernel))
+    assert not any(line.startswith("deliberation：") for line in load_demo(shequyun_kernel))
 
 
 def test_a_raising_load_demo_data_is_reported_and_the_others_still_load(shequyun_kernel):
     summary = load_demo(shequyun_kernel)
-    [failure] = [line for line in summary if line.startswith("parking:")]
+    [failure] = [line for line in summary if line.startswith("parking：")]
     assert failure == (
-        "parking: demo data failed: hook load_demo_data raised ValueError: 演示车位数据格式错误"
+        "parking：演示数据加载失败：hook load_demo_data raised ValueError: 演示车位数据格式错误"
     )
     assert shequyun_kernel.platform.plugin("parking") is None  # failed, no longer active
     assert count_notices(shequyun_kernel) == 3

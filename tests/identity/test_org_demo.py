@@ -81,7 +81,7 @@ def test_running_the_demo_again_creates_nothing(shequyun_kernel):
     with Session(shequyun_kernel.engine) as session:
         users = session.exec(select(func.count()).select_from(User)).one()
     summary = load_demo(shequyun_kernel)
-    [line] = [s for s in summary if s.startswith("identity:")]
+    [line] = [s for s in summary if s.startswith("identity：")]
     assert "演示数据已加载，未重复创建" in line
     assert level_counts(shequyun_kernel)["committee"] == 6077
     assert sum(level_counts(shequyun_kernel).values()) == 6309

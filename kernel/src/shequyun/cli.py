@@ -92,11 +92,13 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 
     from .logs import logging_config
 
+    host, port = host or settings.host, port or settings.port
+    _refuse_busy_port(host, port)
     uvicorn.run(
         "shequyun.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         # Applied by uvicorn in each worker process, not only in this one.
         log_config=logging_config(settings.log_level, settings.log_format),
@@ -109,6 +111,32 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
         # and started again, over and over, one never serving.
         timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """Say so, in words, when another program holds the address: uvicorn would log
+    ``[Errno 98] address already in use`` after the start-up lines and exit."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        message = f"无法使用地址 {host}：{exc.strerror}（请检查 --host）"
+        raise click.ClickException(message) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port left in TIME_WAIT is not called busy.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"端口 {port} 已被占用（{host}:{port}）：另一个程序（也许是已在运行的门户）"
+                    f"正在使用它。请先停止那个程序，或换一个端口，例如 --port {port + 1}。"
+                ) from None
+            raise click.ClickException(f"无法在 {host}:{port} 上监听：{exc.strerror}") from None
 
 
 def _refuse_pending(settings: Settings) -> None:
@@ -398,5 +426,5 @@ def demo(serve: bool, host: str | None, port: int | None) -> None:
     if serve:
         configure_logging(settings.log_level, settings.log_format)
         url = f"http://{host or settings.host}:{port or settings.port}/"
-        click.echo(f"serving the portal at {url}")
+        click.echo(f"门户地址：{url}（按 Ctrl+C 停止）")
         _serve(settings, host, port, 1)

@@ -21,9 +21,9 @@ def load_demo(kernel: Kernel) -> list[str]:
             actor=kernel.platform.plugin_actor(record.name),
         )
         if not record.active:
-            lines.append(f"{record.name}: demo data failed: {record.reason}")
+            lines.append(f"{record.name}：演示数据加载失败：{record.reason}")
         elif summary:
-            lines.append(f"{record.name}: {summary}")
+            lines.append(f"{record.name}：{summary}")
     lines += _enable_demo_units(kernel)
     return lines
 
@@ -39,6 +39,6 @@ def _enable_demo_units(kernel: Kernel) -> list[str]:
                 kernel.enablement.set_rule(session, record.name, unit.id, unit.path, True, None)
             if units:
                 names = "、".join(u.name for u in units)
-                lines.append(f"{record.name}: switched on for {names}")
+                lines.append(f"{record.name}：已为{names}开通")
         session.commit()
     return lines

@@ -18,13 +18,28 @@ from pathlib import Path
 
 from babel.messages.pofile import PoFileError, read_po
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Catalogs", "gettext", "translations"]
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "Catalogs",
+    "gettext",
+    "language_of_tag",
+    "translations",
+]
 
 DEFAULT_LANGUAGE = "zh_CN"
 #: Languages the portal offers. Message ids are English in kernel code and Chinese in portal
 #: templates; each catalog maps whichever id it meets to its language.
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def language_of_tag(tag: str) -> str | None:
+    """The offered language a tag such as ``zh``, ``zh-CN``, ``zh_Hans`` or ``en-GB`` asks for,
+    or None. Only the primary subtag counts: every Chinese tag gets the simplified catalog,
+    every English one the English catalog."""
+    primary = tag.replace("_", "-").split("-", 1)[0].lower()
+    return {"zh": "zh_CN", "en": "en"}.get(primary)
 
 
 @lru_cache(maxsize=8)

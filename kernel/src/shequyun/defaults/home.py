@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..i18n import LANGUAGES
+from ..i18n import language_of_tag
 from ..identity.auth import request_actor
 from ..templating import LANGUAGE_COOKIE
 
@@ -41,10 +41,11 @@ async def home(request: Request) -> Response:
 
 
 async def choose_language(request: Request) -> Response:
-    """Remember the visitor's language in a cookie and go back where they were."""
-    language = request.path_params["language"]
-    if language not in LANGUAGES:
-        raise NotFound("不支持该语言")
+    """Remember the visitor's language in a cookie and go back where they were. Any tag of an
+    offered language will do: ``/lang/zh``, ``/lang/zh-CN``, ``/lang/zh_CN``, ``/lang/en``."""
+    language = language_of_tag(request.path_params["language"])
+    if language is None:
+        raise NotFound("不支持该语言：门户提供中文（/lang/zh）和英文（/lang/en）")
     target = request.query_params.get("next", "/")
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
