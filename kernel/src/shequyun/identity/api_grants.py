@@ -4,38 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from shequyun_sdk import Conflict, Forbidden, ValidationFailed
 from shequyun_sdk.identity import requires
-from sqlmodel import Session, col, update
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..openapi import describe
+from . import user_admin
 from .api_support import (
     CREATED,
     INT,
     STR,
     USERS_MANAGE,
     USERS_VIEW,
-    Call,
     active_grants,
     body_doc,
-    end_sessions,
+    call_of,
     grant_json,
     int_field,
     json_body,
-    load_grant,
-    load_unit,
     load_user,
     query_flag,
     query_param,
-    refuse_escalation,
     text_field,
-    utcnow,
 )
-from .directory import grant_role
-from .models import ApiToken, WebSession
 
 # -- grants ----------------------------------------------------------------------------------
 
@@ -47,7 +40,7 @@ async def list_user_grants(request: Request) -> Response:
 
     ``include_revoked=true`` adds the revoked ones.
     """
-    call = Call.of(request)
+    call = call_of(request)
     user_id: int = request.path_params["user_id"]
     include_revoked = query_flag(request, "include_revoked", False)
 
@@ -74,39 +67,15 @@ async def create_grant(request: Request) -> Response:
     the actor's subtree, the role must be allowed at the unit's level, and it may not carry a
     permission the actor lacks.
     """
-    call = Call.of(request)
+    call = call_of(request)
     body = await json_body(request, {"user_id", "role", "unit_code"})
     user_id = int_field(body, "user_id")
     role = text_field(body, "role", required=True) or ""
     unit_code = text_field(body, "unit_code", required=True) or ""
-    if role not in call.registry.roles:
-        raise ValidationFailed(f"未知角色 {role}", field="role")
-    if user_id == call.actor.user_id:
-        raise Forbidden("不能给自己授权，请由其他管理员办理", field="user_id")
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            user, _ = load_user(call, session, user_id, USERS_MANAGE, "user_id")
-            unit = load_unit(call, session, unit_code, USERS_MANAGE, "unit_code")
-            grant = grant_role(
-                session,
-                call.registry,
-                user=user,
-                role=role,
-                unit=unit,
-                granted_by=call.actor.user_id,
-            )
-            refuse_escalation(call, role, unit)
-            call.audit(
-                session,
-                "grant.created",
-                "grant",
-                grant.id,
-                user_id=user.id,
-                username=user.username,
-                role=role,
-                unit_code=unit.code,
-            )
+            grant, unit = user_admin.give_grant(session, call, user_id, role, unit_code)
             session.commit()
             return grant_json(call, grant, unit)
 
@@ -116,43 +85,18 @@ async def create_grant(request: Request) -> Response:
 @requires(USERS_MANAGE)
 async def revoke_grant(request: Request) -> Response:
     """Revoke a grant: sessions acting under it end and its tokens are revoked."""
-    call = Call.of(request)
+    call = call_of(request)
     grant_id: int = request.path_params["grant_id"]
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            found = load_grant(call, session, grant_id, USERS_MANAGE)
-            grant = found.grant
-            refuse_escalation(call, grant.role, found.unit)
-            if grant.revoked_at is not None:
-                raise Conflict("该授权已经撤销")
-            if grant.id == call.actor.grant_id:
-                raise Conflict("不能撤销您当前正在使用的授权")
-            now = utcnow()
-            grant.revoked_at = now
-            session.add(grant)
-            sessions = end_sessions(session, col(WebSession.grant_id) == grant_id)
-            tokens = session.exec(
-                update(ApiToken)
-                .where(col(ApiToken.grant_id) == grant_id, col(ApiToken.revoked_at).is_(None))
-                .values(revoked_at=now)
-            ).rowcount
-            call.audit(
-                session,
-                "grant.revoked",
-                "grant",
-                grant_id,
-                user_id=grant.user_id,
-                role=grant.role,
-                unit_code=found.unit.code,
-                sessions_ended=sessions,
-                tokens_revoked=tokens,
-            )
+            revoked = user_admin.revoke_grant(session, call, grant_id)
             session.commit()
+            found = revoked.found
             return {
-                **grant_json(call, grant, found.unit),
-                "sessions_ended": sessions,
-                "tokens_revoked": tokens,
+                **grant_json(call, found.grant, found.unit),
+                "sessions_ended": revoked.sessions_ended,
+                "tokens_revoked": revoked.tokens_revoked,
             }
 
     return JSONResponse(await run_in_threadpool(work))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from shequyun_sdk import Conflict, NotFound, ValidationFailed
 from shequyun_sdk.identity import requires
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -13,27 +11,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..openapi import describe
-from . import directory, scope
+from . import scope, user_admin
 from .api_support import (
     INT,
     MAX_TOKEN_DAYS,
     PAGE_PARAMS,
     STR,
     TOKENS_MANAGE,
-    Call,
     body_doc,
+    call_of,
     int_field,
-    iso,
     json_body,
-    load_grant,
     page_bounds,
     query_int,
     query_param,
-    refuse_escalation,
-    refuse_token_delegation,
     text_field,
     token_json,
-    utcnow,
 )
 from .models import ApiToken, Grant, OrgUnit, User
 
@@ -53,7 +46,7 @@ async def list_tokens(request: Request) -> Response:
 
     Query: ``user_id``, ``grant_id``, ``limit`` (1-500), ``cursor``.
     """
-    call = Call.of(request)
+    call = call_of(request)
     limit, before = page_bounds(request, col(ApiToken.id))
     user_id = query_int(request, "user_id", 0, 1, 2**31 - 1)
     grant_id = query_int(request, "grant_id", 0, 1, 2**31 - 1)
@@ -105,38 +98,15 @@ async def create_token(request: Request) -> Response:
     Body: ``grant_id``, ``name``, ``expires_in_days`` (1-366: every token expires). The secret is in
     the answer (``secret``) and nowhere else: only its hash is stored.
     """
-    call = Call.of(request)
+    call = call_of(request)
     body = await json_body(request, {"grant_id", "name", "expires_in_days"})
     grant_id = int_field(body, "grant_id")
     name = text_field(body, "name", required=True) or ""
     days = int_field(body, "expires_in_days")
-    if not 1 <= days <= MAX_TOKEN_DAYS:
-        raise ValidationFailed(f"有效期应为 1 到 {MAX_TOKEN_DAYS} 天", field="expires_in_days")
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            found = load_grant(call, session, grant_id, TOKENS_MANAGE, "grant_id")
-            refuse_escalation(call, found.grant.role, found.unit, "grant_id")
-            refuse_token_delegation(call, found.grant)
-            if not found.user.is_active:
-                raise ValidationFailed("该用户已停用，不能为其签发令牌", field="grant_id")
-            token, secret = directory.create_token(
-                session,
-                grant=found.grant,
-                name=name,
-                expires_at=utcnow() + timedelta(days=days),
-                created_by=call.actor.user_id,
-            )
-            call.audit(
-                session,
-                "token.created",
-                "token",
-                token.id,
-                grant_id=grant_id,
-                name=token.name,
-                prefix=token.prefix,
-                expires_at=iso(token.expires_at),
-            )
+            token, found, secret = user_admin.issue_token(session, call, grant_id, name, days)
             session.commit()
             return {
                 **token_json(call, token, found.grant, found.unit, found.user),
@@ -149,24 +119,12 @@ async def create_token(request: Request) -> Response:
 @requires(TOKENS_MANAGE)
 async def revoke_token(request: Request) -> Response:
     """Revoke an API token; it stops working at once."""
-    call = Call.of(request)
+    call = call_of(request)
     token_id: int = request.path_params["token_id"]
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            token = session.get(ApiToken, token_id)
-            if token is None:
-                raise NotFound("找不到该令牌")
-            try:
-                found = load_grant(call, session, token.grant_id, TOKENS_MANAGE)
-            except NotFound:
-                raise NotFound("找不到该令牌") from None
-            refuse_escalation(call, found.grant.role, found.unit)
-            if token.revoked_at is not None:
-                raise Conflict("该令牌已经撤销")
-            token.revoked_at = utcnow()
-            session.add(token)
-            call.audit(session, "token.revoked", "token", token_id, grant_id=token.grant_id)
+            token, found = user_admin.revoke_token(session, call, token_id)
             session.commit()
             return token_json(call, token, found.grant, found.unit, found.user)
 

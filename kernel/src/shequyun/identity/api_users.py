@@ -11,7 +11,7 @@ from typing import Any
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import requires
 from sqlalchemy import func, or_
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -19,38 +19,32 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..openapi import describe
-from . import directory, scope, user_import
+from . import scope, user_admin, user_import
 from .api_grants import create_grant, list_user_grants, revoke_grant
 from .api_support import (
     CREATED,
     INT,
     PAGE_PARAMS,
-    PHONE_RE,
     STR,
     USERS_MANAGE,
     USERS_VIEW,
-    Call,
     active_grants,
     body_doc,
-    end_sessions,
+    call_of,
     int_field,
     json_body,
     load_unit,
     load_user,
-    may_take_over,
     page_bounds,
     query_flag,
     query_param,
-    refuse_escalation,
     text_field,
     user_detail,
     user_json,
 )
 from .api_tokens import create_token, list_tokens, revoke_token
-from .directory import grant_role
 from .grant_rules import new_first_password
-from .models import OrgUnit, User, WebSession
-from .passwords import check_policy, hash_password
+from .models import OrgUnit, User
 from .user_import import MAX_IMPORT_BYTES
 
 # -- users -----------------------------------------------------------------------------------
@@ -72,7 +66,7 @@ async def list_users(request: Request) -> Response:
     name), ``active`` (true/false), ``limit`` (1-500, default 100), ``cursor`` (``next_cursor``
     of the previous page).
     """
-    call = Call.of(request)
+    call = call_of(request)
     limit, before = page_bounds(request, col(User.id))
     within = request.query_params.get("within", "").strip()
     q = request.query_params.get("q", "").strip()
@@ -116,7 +110,7 @@ async def list_users(request: Request) -> Response:
 @requires(USERS_VIEW)
 async def get_user(request: Request) -> Response:
     """One user, with their grants inside the actor's subtree."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id: int = request.path_params["user_id"]
 
     def work() -> dict[str, Any]:
@@ -150,7 +144,7 @@ async def create_user(request: Request) -> Response:
     (generated and returned once as ``password`` when left out), ``role`` and ``unit_code``
     (default: the home unit). The user must change the password at their first login.
     """
-    call = Call.of(request)
+    call = call_of(request)
     body = await json_body(
         request,
         {"username", "display_name", "phone", "home_unit_code", "password", "role", "unit_code"},
@@ -162,47 +156,21 @@ async def create_user(request: Request) -> Response:
     chosen = text_field(body, "password")
     role = text_field(body, "role")
     unit_code = text_field(body, "unit_code")
-    if unit_code and not role:
-        raise ValidationFailed("填写了授权单位，但没有填写角色", field="role")
-    if role is not None and role not in call.registry.roles:
-        raise ValidationFailed(f"未知角色 {role}", field="role")
     password = chosen if chosen is not None else new_first_password()
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            home = load_unit(call, session, home_code, USERS_MANAGE, "home_unit_code")
-            grant_unit = home
-            if unit_code:
-                grant_unit = load_unit(call, session, unit_code, USERS_MANAGE, "unit_code")
-            user = directory.create_user(
+            user, home = user_admin.create_user(
                 session,
+                call,
                 username=username,
                 display_name=display_name,
-                home_unit=home,
+                home_unit_code=home_code,
                 password=password,
                 phone=phone,
-                must_change_password=True,
+                role=role,
+                unit_code=unit_code,
             )
-            call.audit(session, "user.created", "user", user.id, username=user.username)
-            if role is not None:
-                grant = grant_role(
-                    session,
-                    call.registry,
-                    user=user,
-                    role=role,
-                    unit=grant_unit,
-                    granted_by=call.actor.user_id,
-                )
-                refuse_escalation(call, role, grant_unit)
-                call.audit(
-                    session,
-                    "grant.created",
-                    "grant",
-                    grant.id,
-                    user_id=user.id,
-                    role=role,
-                    unit_code=grant_unit.code,
-                )
             session.commit()
             result = user_detail(call, session, user, home)
             if chosen is None:
@@ -232,67 +200,33 @@ async def update_user(request: Request) -> Response:
     answers 409 with the user's current values in ``error.current``. Deactivating a user ends their
     sessions; their tokens stop working.
     """
-    call = Call.of(request)
+    call = call_of(request)
     user_id: int = request.path_params["user_id"]
     body = await json_body(request, {"version", "display_name", "phone", "is_active"})
     version = int_field(body, "version")
-    changes: dict[str, Any] = {}
     if "display_name" in body:
-        name = (text_field(body, "display_name", required=True) or "").strip()
-        if len(name) > 80:
-            raise ValidationFailed("姓名不能为空且不超过 80 个字", field="display_name")
-        changes["display_name"] = name
+        text_field(body, "display_name", required=True)
     if "phone" in body:
-        phone = (text_field(body, "phone") or "").strip()
-        if phone and not PHONE_RE.fullmatch(phone):
-            raise ValidationFailed("电话号码格式不正确", field="phone")
-        changes["phone"] = phone or None
-    if "is_active" in body:
-        if not isinstance(body["is_active"], bool):
-            raise ValidationFailed("is_active 应为 true 或 false", field="is_active")
-        if body["is_active"] is False and user_id == call.actor.user_id:
-            raise ValidationFailed("不能停用自己的账户", field="is_active")
-        changes["is_active"] = body["is_active"]
-    if not changes:
-        raise ValidationFailed("没有要修改的字段")
+        text_field(body, "phone")
+    changes: dict[str, Any] = {
+        k: body[k] for k in ("display_name", "phone", "is_active") if k in body
+    }
 
     def work() -> tuple[int, dict[str, Any]]:
         with Session(call.engine) as session:
-            user, home = load_user(call, session, user_id, USERS_MANAGE)
-            may_take_over(call, session, user)
-            before = {k: getattr(user, k) for k in changes}
-            updated = session.exec(
-                update(User)
-                .where(col(User.id) == user_id, col(User.version) == version)
-                .values(**changes, version=version + 1)
-            )
-            if updated.rowcount != 1:
-                session.rollback()
-                current = user_detail(call, session, user, home)
+            try:
+                user, home = user_admin.update_user(
+                    session, call, user_id, version=version, changes=changes
+                )
+            except user_admin.StaleUser as stale:
                 return 409, {
                     "error": {
                         "code": "version_conflict",
                         "message": "该用户已被他人修改，请查看当前内容后重试",
                         "field": "version",
-                        "current": current,
+                        "current": user_detail(call, session, stale.user, stale.home),
                     }
                 }
-            sessions_ended = 0
-            if changes.get("is_active") is False:
-                sessions_ended = end_sessions(session, col(WebSession.user_id) == user_id)
-            detail = {
-                k: "changed" if k == "phone" else {"from": before[k], "to": v}
-                for k, v in changes.items()
-                if before[k] != v
-            }
-            call.audit(
-                session,
-                "user.updated",
-                "user",
-                user_id,
-                changes=detail,
-                sessions_ended=sessions_ended,
-            )
             session.commit()
             session.refresh(user)
             return 200, user_detail(call, session, user, home)
@@ -304,19 +238,12 @@ async def update_user(request: Request) -> Response:
 @requires(USERS_MANAGE)
 async def unlock_user(request: Request) -> Response:
     """Lift a lockout after failed logins (and the growing delay before the next attempt)."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id: int = request.path_params["user_id"]
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            user, home = load_user(call, session, user_id, USERS_MANAGE)
-            may_take_over(call, session, user)
-            was_locked = user.locked_until is not None
-            user.locked_until = None
-            user.next_login_at = None
-            user.failed_logins = 0
-            session.add(user)
-            call.audit(session, "user.unlocked", "user", user.id, was_locked=was_locked)
+            user, home = user_admin.unlock_user(session, call, user_id)
             session.commit()
             return user_detail(call, session, user, home)
 
@@ -331,35 +258,14 @@ async def reset_password(request: Request) -> Response:
     The password must be changed at the next login. Body (optional): ``password``; when left out one
     is generated and returned once as ``password``. A lockout is lifted too.
     """
-    call = Call.of(request)
+    call = call_of(request)
     user_id: int = request.path_params["user_id"]
     body = await json_body(request, {"password"})
     chosen = text_field(body, "password")
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            user, home = load_user(call, session, user_id, USERS_MANAGE)
-            may_take_over(call, session, user)
-            password = chosen if chosen is not None else new_first_password()
-            problem = check_policy(password, user.username)
-            if problem:
-                raise ValidationFailed(problem, field="password")
-            user.password_hash = hash_password(password)
-            user.must_change_password = True
-            user.locked_until = None
-            user.next_login_at = None
-            user.failed_logins = 0
-            user.version += 1
-            session.add(user)
-            ended = end_sessions(session, col(WebSession.user_id) == user_id)
-            call.audit(
-                session,
-                "user.password_reset",
-                "user",
-                user.id,
-                generated=chosen is None,
-                sessions_ended=ended,
-            )
+            user, home, password = user_admin.reset_password(session, call, user_id, chosen)
             session.commit()
             result = user_detail(call, session, user, home)
             if chosen is None:
@@ -397,7 +303,7 @@ async def import_users(request: Request) -> Response:
     writes nothing; the report lists every bad row. With ``dry_run=false`` the file is applied all
     or nothing: 201 with each user's first password (shown once), or 422 listing the bad rows.
     """
-    call = Call.of(request)
+    call = call_of(request)
     dry_run = query_flag(request, "dry_run", True)
     async with request.form(max_files=1, max_fields=10) as form:
         upload = form.get("file")

@@ -9,7 +9,7 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..request_context import current_request_id
+from ..request_context import current_client_ip, current_request_id
 from . import actors
 from .models import AuditEntry
 
@@ -33,6 +33,7 @@ def record(
 
     ``actor`` must be one the kernel issued (a forged one could write someone else's name
     into the log). A plugin's own actor is recorded as ``plugin:<name>`` with no user id.
+    ``client_ip`` defaults to the address of the request being handled, if any.
     """
     actors.check(actor)
     entry = AuditEntry(
@@ -48,7 +49,7 @@ def record(
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         detail=dict(detail or {}),
-        client_ip=client_ip,
+        client_ip=client_ip if client_ip is not None else current_client_ip(),
         request_id=None if current_request_id() == "-" else current_request_id(),
     )
     session.add(entry)

@@ -7,19 +7,19 @@ expires (1 to 366 days). Only a hash of the secret is stored.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from shequyun_sdk import ApiError, Conflict, NotFound, ValidationFailed
+from shequyun_sdk import ApiError, NotFound
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..portal.common import db, page, render
-from . import api_support, directory, scope
-from .api_support import MAX_TOKEN_DAYS, Call
+from . import scope, user_admin
+from .access import MAX_TOKEN_DAYS, Call, grant_json, load_grant, token_json
+from .api_support import call_of
 from .models import ApiToken, Grant, OrgUnit, User
 from .pages_admin import TOKENS_MANAGE, crumbs, errors_of, no_store, tr
 
@@ -39,7 +39,7 @@ def _number(raw: str | None) -> int | None:
 @page(TOKENS_MANAGE)
 async def list_page(request: Request) -> Response:
     """The tokens of the grants the actor manages, newest first (never their secrets)."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id = _number(request.query_params.get("user_id"))
     cursor = _number(request.query_params.get("cursor"))
 
@@ -63,7 +63,7 @@ async def list_page(request: Request) -> Response:
         rows = session.exec(query).all()
         shown = rows[:PAGE_SIZE]
         return {
-            "tokens": [api_support.token_json(call, *row) for row in shown],
+            "tokens": [token_json(call, *row) for row in shown],
             "next_cursor": shown[-1][0].id if len(rows) > PAGE_SIZE else None,
         }
 
@@ -93,8 +93,8 @@ async def _grant_view(request: Request, call: Call, grant_id: int | None) -> dic
         raise NotFound("找不到该授权")
 
     def fetch(session: Session) -> dict[str, Any]:
-        found = api_support.load_grant(call, session, grant_id, TOKENS_MANAGE)
-        view = api_support.grant_json(call, found.grant, found.unit)
+        found = load_grant(call, session, grant_id, TOKENS_MANAGE)
+        view = grant_json(call, found.grant, found.unit)
         return {**view, "user": {"id": found.user.id, "display_name": found.user.display_name}}
 
     result: dict[str, Any] = await db(request, fetch)
@@ -104,7 +104,7 @@ async def _grant_view(request: Request, call: Call, grant_id: int | None) -> dic
 @page(TOKENS_MANAGE)
 async def new_page(request: Request) -> Response:
     """签发令牌: name and lifetime; on success the secret, shown once."""
-    call = Call.of(request)
+    call = call_of(request)
     if request.method == "GET":
         grant_id = _number(request.query_params.get("grant_id"))
         values = {"name": "", "expires_in_days": str(DEFAULT_DAYS)}
@@ -136,30 +136,9 @@ async def new_page(request: Request) -> Response:
     assert grant_id is not None and days is not None
 
     def work(session: Session) -> tuple[dict[str, Any], str]:
-        found = api_support.load_grant(call, session, grant_id, TOKENS_MANAGE, "grant_id")
-        api_support.refuse_escalation(call, found.grant.role, found.unit, "grant_id")
-        api_support.refuse_token_delegation(call, found.grant)
-        if not found.user.is_active:
-            raise ValidationFailed("该用户已停用，不能为其签发令牌", field="grant_id")
-        token, secret = directory.create_token(
-            session,
-            grant=found.grant,
-            name=values["name"],
-            expires_at=api_support.utcnow() + timedelta(days=days),
-            created_by=call.actor.user_id,
-        )
-        call.audit(
-            session,
-            "token.created",
-            "token",
-            token.id,
-            grant_id=grant_id,
-            name=token.name,
-            prefix=token.prefix,
-            expires_at=api_support.iso(token.expires_at),
-        )
+        token, found, secret = user_admin.issue_token(session, call, grant_id, values["name"], days)
         session.commit()
-        return api_support.token_json(call, token, found.grant, found.unit, found.user), secret
+        return token_json(call, token, found.grant, found.unit, found.user), secret
 
     try:
         token, secret = await db(request, work)
@@ -179,25 +158,13 @@ async def new_page(request: Request) -> Response:
 @page(TOKENS_MANAGE)
 async def revoke_page(request: Request) -> Response:
     """Revoke a token: it stops working at once."""
-    call = Call.of(request)
+    call = call_of(request)
     token_id = int(request.path_params["token_id"])
     form = await request.form()
     back_to = _number(str(form.get("user_id") or ""))
 
     def work(session: Session) -> None:
-        token = session.get(ApiToken, token_id) if token_id <= MAX_ID else None
-        if token is None:
-            raise NotFound("找不到该令牌")
-        try:
-            found = api_support.load_grant(call, session, token.grant_id, TOKENS_MANAGE)
-        except NotFound:
-            raise NotFound("找不到该令牌") from None
-        api_support.refuse_escalation(call, found.grant.role, found.unit)
-        if token.revoked_at is not None:
-            raise Conflict("该令牌已经撤销")
-        token.revoked_at = api_support.utcnow()
-        session.add(token)
-        call.audit(session, "token.revoked", "token", token_id, grant_id=token.grant_id)
+        user_admin.revoke_token(session, call, token_id)
         session.commit()
 
     await db(request, work)

@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 
 from ..portal.common import page, render
 from . import user_import
-from .api_support import Call
+from .access import Call
+from .api_support import call_of
 from .pages_admin import (
     USERS_MANAGE,
     crumbs,
@@ -75,7 +76,7 @@ def _role_titles(call: Call) -> dict[str, str]:
 @page(USERS_MANAGE)
 async def import_page(request: Request) -> Response:
     """Step 1 (upload) and step 2 (the dry run's row report)."""
-    call = Call.of(request)
+    call = call_of(request)
     if request.method == "GET":
         return render(request, "admin/user_import.html", _context(request))
     data, filename, _ = await read_upload(request, user_import.MAX_IMPORT_BYTES)
@@ -103,7 +104,7 @@ async def import_page(request: Request) -> Response:
 @page(USERS_MANAGE)
 async def import_confirm(request: Request) -> Response:
     """Step 3: create every user of the checked file, or none; show the passwords once."""
-    call = Call.of(request)
+    call = call_of(request)
     form = await request.form()
     token = str(form.get("token") or "")
     kept = await in_thread(pending_upload, request, call.actor, IMPORT_KIND, token)

@@ -1,11 +1,9 @@
 """用户与授权: find users, create one, give and revoke roles, unlock, reset a password.
 
-Every step calls what the API calls: :mod:`~shequyun.identity.directory` for users and grants,
-:func:`~shequyun.identity.grant_rules.may_grant` and
-:func:`~shequyun.identity.grant_rules.user_management_refusal` for the escalation rules, and the
-API's loaders (``_user``, ``_unit``, ``_grant``), which answer "not found" outside the actor's
-subtree and audit the attempt. First passwords are generated and shown once, on the answer to
-the form, never stored in clear nor put in a link.
+Every change is one call of :mod:`~shequyun.identity.user_admin`, the functions the API calls,
+which check scope ("not found" outside the actor's subtree, the attempt audited), the escalation
+rules, and audit. First passwords are generated and shown once, on the answer to the form,
+never stored in clear nor put in a link.
 """
 
 from __future__ import annotations
@@ -15,20 +13,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from shequyun_sdk import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from shequyun_sdk import ApiError, NotFound
 from shequyun_sdk.identity import Actor
 from sqlalchemy import func, or_
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..portal.common import db, page, render
-from . import api_support, directory, scope
-from .api_support import Call
+from . import scope, user_admin
+from .access import Call, active_grants, load_unit, load_user, user_detail, user_json
+from .api_support import call_of
 from .auth import unit_ref
 from .grant_rules import may_grant, new_first_password, user_management_refusal
-from .models import LEVEL_NAMES, LEVELS, ApiToken, Grant, OrgUnit, User, WebSession
+from .models import LEVEL_NAMES, LEVELS, ApiToken, Grant, OrgUnit, User
 from .pages_admin import (
     TOKENS_MANAGE,
     USERS_MANAGE,
@@ -39,7 +38,6 @@ from .pages_admin import (
     tr,
     unit_choices,
 )
-from .passwords import hash_password
 from .permissions import PermissionRegistry
 
 __all__ = ["ROUTES", "grantable_roles"]
@@ -102,7 +100,7 @@ def _status_of(exc: ApiError) -> int:
 @page(USERS_VIEW)
 async def list_page(request: Request) -> Response:
     """Users whose home unit lies in the actor's subtree, newest first, 50 a page."""
-    call = Call.of(request)
+    call = call_of(request)
     params = request.query_params
     shown = {
         "q": params.get("q", "").strip()[:64],
@@ -125,7 +123,7 @@ async def list_page(request: Request) -> Response:
             query = query.where(col(User.id) < cursor)
         if shown["within"]:
             try:
-                unit = api_support.load_unit(call, session, shown["within"], USERS_VIEW, "within")
+                unit = load_unit(call, session, shown["within"], USERS_VIEW, "within")
                 query = query.where(col(OrgUnit.path).startswith(unit.path))
             except NotFound as exc:
                 errors["within"] = exc.message
@@ -142,9 +140,9 @@ async def list_page(request: Request) -> Response:
         rows = [] if errors else session.exec(query).all()
         page_rows = rows[:PAGE_SIZE]
         ids = [u.id for u, _ in page_rows if u.id is not None]
-        grants = api_support.active_grants(session, call, ids)
+        grants = active_grants(session, call, ids)
         return {
-            "users": [api_support.user_json(call, u, h, grants[u.id or 0]) for u, h in page_rows],
+            "users": [user_json(call, u, h, grants[u.id or 0]) for u, h in page_rows],
             "next_cursor": page_rows[-1][0].id if len(rows) > PAGE_SIZE else None,
             "errors": errors,
             "choices": unit_choices(session, call.actor, USERS_VIEW),
@@ -189,49 +187,20 @@ def _new_user_context(
 
 
 def _create_user(call: Call, values: Mapping[str, str], password: str) -> Any:
-    """The API's ``POST /users`` for a form: the user, an optional first grant, the audit."""
-
     def work(session: Session) -> dict[str, Any]:
-        home = api_support.load_unit(
-            call, session, values["home_unit_code"], USERS_MANAGE, "home_unit_code"
-        )
-        grant_unit = home
-        if values.get("unit_code"):
-            grant_unit = api_support.load_unit(
-                call, session, values["unit_code"], USERS_MANAGE, "unit_code"
-            )
-        user = directory.create_user(
+        user, home = user_admin.create_user(
             session,
+            call,
             username=values["username"],
             display_name=values["display_name"],
-            home_unit=home,
+            home_unit_code=values["home_unit_code"],
             password=password,
             phone=values.get("phone") or None,
-            must_change_password=True,
+            role=values.get("role") or None,
+            unit_code=values.get("unit_code") or None,
         )
-        call.audit(session, "user.created", "user", user.id, username=user.username)
-        role = values.get("role")
-        if role:
-            grant = directory.grant_role(
-                session,
-                call.registry,
-                user=user,
-                role=role,
-                unit=grant_unit,
-                granted_by=call.actor.user_id,
-            )
-            api_support.refuse_escalation(call, role, grant_unit)
-            call.audit(
-                session,
-                "grant.created",
-                "grant",
-                grant.id,
-                user_id=user.id,
-                role=role,
-                unit_code=grant_unit.code,
-            )
         session.commit()
-        return api_support.user_detail(call, session, user, home)
+        return user_detail(call, session, user, home)
 
     return work
 
@@ -239,7 +208,7 @@ def _create_user(call: Call, values: Mapping[str, str], password: str) -> Any:
 @page(USERS_MANAGE)
 async def new_user_page(request: Request) -> Response:
     """新建用户: the form, and on success the first password, shown once."""
-    call = Call.of(request)
+    call = call_of(request)
     assert call.actor.unit is not None
     choices = await db(request, lambda s: unit_choices(s, call.actor, USERS_MANAGE))
     values = {"home_unit_code": call.actor.unit.code}
@@ -294,9 +263,9 @@ async def new_user_page(request: Request) -> Response:
 
 async def _detail(request: Request, call: Call, user_id: int, **extra: Any) -> dict[str, Any]:
     def fetch(session: Session) -> dict[str, Any]:
-        user, home = api_support.load_user(call, session, user_id, USERS_VIEW)
-        grants = api_support.active_grants(session, call, [user_id])[user_id]
-        view = api_support.user_json(call, user, home, grants)
+        user, home = load_user(call, session, user_id, USERS_VIEW)
+        grants = active_grants(session, call, [user_id])[user_id]
+        view = user_json(call, user, home, grants)
         may_manage = scope.can(call.actor, USERS_MANAGE, unit_ref(home))
         refusal = (
             user_management_refusal(session, call.registry, call.actor, user)
@@ -355,7 +324,7 @@ async def _detail(request: Request, call: Call, user_id: int, **extra: Any) -> d
 @page(USERS_VIEW)
 async def user_page(request: Request) -> Response:
     """A user: their facts, their grants within the actor's subtree, and what may be done."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id = _page_id(request, "user_id")
     done = request.query_params.get("done", "")
     context = await _detail(
@@ -367,7 +336,7 @@ async def user_page(request: Request) -> Response:
 @page(USERS_MANAGE)
 async def grant_page(request: Request) -> Response:
     """Give the user a role on a unit (by default their home unit)."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id = _page_id(request, "user_id")
     form = await request.form()
     values = {k: str(form.get(k) or "").strip() for k in ("role", "unit_code")}
@@ -378,29 +347,7 @@ async def grant_page(request: Request) -> Response:
         errors["unit_code"] = "请填写授权单位的组织编码"
 
     def work(session: Session) -> None:
-        user, _ = api_support.load_user(call, session, user_id, USERS_MANAGE)
-        if user_id == call.actor.user_id:
-            raise Forbidden("不能给自己授权，请由其他管理员办理", field="role")
-        unit = api_support.load_unit(call, session, values["unit_code"], USERS_MANAGE, "unit_code")
-        grant = directory.grant_role(
-            session,
-            call.registry,
-            user=user,
-            role=values["role"],
-            unit=unit,
-            granted_by=call.actor.user_id,
-        )
-        api_support.refuse_escalation(call, values["role"], unit)
-        call.audit(
-            session,
-            "grant.created",
-            "grant",
-            grant.id,
-            user_id=user.id,
-            username=user.username,
-            role=values["role"],
-            unit_code=unit.code,
-        )
+        user_admin.give_grant(session, call, user_id, values["role"], values["unit_code"])
         session.commit()
 
     status = 422
@@ -408,11 +355,13 @@ async def grant_page(request: Request) -> Response:
         try:
             await db(request, work)
         except ApiError as exc:
-            if exc.field is None and isinstance(exc, NotFound):
+            if exc.field == "user_id" and isinstance(exc, NotFound):
                 raise  # the user: outside the actor's subtree
             errors, status = errors_of(exc), _status_of(exc)
             if "unit" in errors:
                 errors["unit_code"] = errors.pop("unit")
+            if "user_id" in errors:  # giving oneself a grant
+                errors["role"] = errors.pop("user_id")
         else:
             return RedirectResponse(f"/admin/users/{user_id}?done=granted", status_code=303)
     context = await _detail(request, call, user_id, grant_values=values, grant_errors=errors)
@@ -439,40 +388,12 @@ async def _user_action(
 @page(USERS_MANAGE)
 async def revoke_page(request: Request) -> Response:
     """Revoke one grant: its sessions end and its tokens are revoked (as the API does)."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id = _page_id(request, "user_id")
     grant_id = _page_id(request, "grant_id")
 
     def work(session: Session) -> None:
-        found = api_support.load_grant(call, session, grant_id, USERS_MANAGE)
-        grant = found.grant
-        if grant.user_id != user_id:
-            raise NotFound("找不到该授权")
-        api_support.refuse_escalation(call, grant.role, found.unit)
-        if grant.revoked_at is not None:
-            raise Conflict("该授权已经撤销")
-        if grant.id == call.actor.grant_id:
-            raise Conflict("不能撤销您当前正在使用的授权")
-        now = api_support.utcnow()
-        grant.revoked_at = now
-        session.add(grant)
-        sessions = api_support.end_sessions(session, col(WebSession.grant_id) == grant_id)
-        tokens = session.exec(
-            update(ApiToken)
-            .where(col(ApiToken.grant_id) == grant_id, col(ApiToken.revoked_at).is_(None))
-            .values(revoked_at=now)
-        ).rowcount
-        call.audit(
-            session,
-            "grant.revoked",
-            "grant",
-            grant_id,
-            user_id=grant.user_id,
-            role=grant.role,
-            unit_code=found.unit.code,
-            sessions_ended=sessions,
-            tokens_revoked=tokens,
-        )
+        user_admin.revoke_grant(session, call, grant_id, of_user=user_id)
         session.commit()
 
     return await _user_action(request, call, user_id, work, "revoked")
@@ -481,18 +402,11 @@ async def revoke_page(request: Request) -> Response:
 @page(USERS_MANAGE)
 async def unlock_page(request: Request) -> Response:
     """Lift a lockout after failed logins."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id = _page_id(request, "user_id")
 
     def work(session: Session) -> None:
-        user, _ = api_support.load_user(call, session, user_id, USERS_MANAGE)
-        api_support.may_take_over(call, session, user)
-        was_locked = user.locked_until is not None
-        user.locked_until = None
-        user.next_login_at = None
-        user.failed_logins = 0
-        session.add(user)
-        call.audit(session, "user.unlocked", "user", user.id, was_locked=was_locked)
+        user_admin.unlock_user(session, call, user_id)
         session.commit()
 
     return await _user_action(request, call, user_id, work, "unlocked")
@@ -501,31 +415,11 @@ async def unlock_page(request: Request) -> Response:
 @page(USERS_MANAGE)
 async def reset_page(request: Request) -> Response:
     """A new generated first password, shown once; the user's sessions end."""
-    call = Call.of(request)
+    call = call_of(request)
     user_id = _page_id(request, "user_id")
 
     def work(session: Session) -> str:
-        user, _ = api_support.load_user(call, session, user_id, USERS_MANAGE)
-        api_support.may_take_over(call, session, user)
-        if user_id == call.actor.user_id:
-            raise ValidationFailed("请在“修改密码”页面修改自己的密码")
-        password = new_first_password()
-        user.password_hash = hash_password(password)
-        user.must_change_password = True
-        user.locked_until = None
-        user.next_login_at = None
-        user.failed_logins = 0
-        user.version += 1
-        session.add(user)
-        ended = api_support.end_sessions(session, col(WebSession.user_id) == user_id)
-        call.audit(
-            session,
-            "user.password_reset",
-            "user",
-            user.id,
-            generated=True,
-            sessions_ended=ended,
-        )
+        _, _, password = user_admin.reset_password(session, call, user_id)
         session.commit()
         return password
 
