@@ -18,15 +18,19 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shequyun_sdk import NotFound
 from shequyun_sdk.identity import Actor, UnitRef
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from .identity import audit, orgunits
+from .identity.models import OrgUnit
 from .plugin_host import PluginHost
 
 __all__ = ["Enablement", "PluginEnablement"]
 
 REFRESH_SECONDS = 5.0
+MANAGE = "identity.plugins.manage"
 
 
 class PluginEnablement(SQLModel, table=True):
@@ -154,6 +158,40 @@ class Enablement:
             existing.changed_at = datetime.now(UTC)
             session.add(existing)
         self.invalidate()
+
+    def change(
+        self,
+        session: Session,
+        actor: Actor | None,
+        plugin: str,
+        unit_code: str,
+        enabled: bool | None,
+    ) -> OrgUnit:
+        """Switch ``plugin`` on or off at ``unit_code`` and below, or (``enabled=None``) remove
+        the rule there, for an actor managing plugins on that unit. Audited
+        ``plugin.enablement_changed``.
+
+        A unit outside the actor's subtree is reported as not found (and the reach audited).
+        The caller commits, then calls :meth:`invalidate` so that this process sees the change.
+        """
+        record = self.host.records.get(plugin)
+        if record is None or record.builtin:
+            raise NotFound("找不到该插件", field="name")
+        unit = orgunits.find(session, unit_code, by=actor, permission=MANAGE, field="unit_code")
+        assert unit.id is not None
+        self.set_rule(
+            session, plugin, unit.id, unit.path, enabled, actor.user_id if actor else None
+        )
+        audit.record(
+            session,
+            "plugin.enablement_changed",
+            actor=actor,
+            target_type="plugin",
+            target_id=plugin,
+            unit_id=unit.id,
+            detail={"unit": unit.code, "enabled": enabled},
+        )
+        return unit
 
     def listing(self, session: Session, plugin: str) -> list[PluginEnablement]:
         return list(

@@ -15,16 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ..identity import audit
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
 from ..spreadsheets import xlsx_chunks
+from . import follow_up
 from .api_support import XLSX_TYPE, campaign_view, kernel_of, path_id, run_work, within_unit
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
 from .models import Task
-from .results import aggregate, export_rows, overdue, progress
-from .tasks import aware
+from .results import aggregate, overdue, progress
 
 
 @requires(PUBLISH)
@@ -120,35 +119,11 @@ async def remind(request: Request) -> Response:
     """
     campaign_id = path_id(request, "campaign_id")
     actor = request_actor(request)
-    kernel = kernel_of(request)
-    svc = kernel.collection
+    campaigns = kernel_of(request).collection.campaigns
+    within = request.query_params.get("within")
 
     def work(session: Session) -> int:
-        campaign = svc.campaigns.get(session, actor, campaign_id)
-        pending = overdue(
-            session, actor, campaign, within_unit(session, actor, request, REVIEW), limit=10000
-        )
-        for item in pending:
-            kernel.events.publish(
-                session,
-                "collection.reminder",
-                {
-                    "campaign_id": campaign.id,
-                    "title": campaign.title,
-                    "task_id": item["task_id"],
-                    "unit_code": item["unit"]["code"],
-                    "deadline": aware(campaign.deadline).isoformat(),
-                },
-            )
-        audit.record(
-            session,
-            "collection.reminded",
-            actor=actor,
-            target_type="campaign",
-            target_id=campaign.id,
-            detail={"units": len(pending)},
-        )
-        return len(pending)
+        return follow_up.remind(campaigns, session, actor, campaign_id, within)
 
     return JSONResponse({"reminded": await run_work(request, work, commit=True)})
 
@@ -178,33 +153,32 @@ async def campaign_export(request: Request) -> Response:
     """
     campaign_id = path_id(request, "campaign_id")
     file_format = request.query_params.get("format", "csv")
-    if file_format not in ("csv", "xlsx"):
+    if file_format not in follow_up.FORMATS:
         raise ValidationFailed("format 应为 csv 或 xlsx", field="format")
     actor = request_actor(request)
     kernel = kernel_of(request)
-    svc = kernel.collection
-    session = Session(kernel.engine)
+    session = Session(kernel.engine, expire_on_commit=False)
+
+    def start() -> follow_up.Export:
+        export = follow_up.start_export(
+            kernel.collection.campaigns,
+            session,
+            actor,
+            campaign_id,
+            within_code=request.query_params.get("within"),
+            file_format=file_format,
+            site=str(request.base_url).rstrip("/"),
+            table=request.query_params.get("rows") or None,
+        )
+        session.commit()  # the audit entry, before the first row leaves
+        return export
+
     try:
-        campaign = await run_in_threadpool(svc.campaigns.get, session, actor, campaign_id)
-        within = await run_in_threadpool(within_unit, session, actor, request, RESULTS)
-        site = str(request.base_url).rstrip("/")
-        table = request.query_params.get("rows") or None
-        header, rows = export_rows(session, actor, campaign, within, site=site, table=table)
-
-        def log() -> None:
-            audit.record_now(
-                kernel.engine,
-                "collection.exported",
-                actor=actor,
-                target_type="campaign",
-                target_id=campaign.id,
-                detail={"format": file_format, "within": within.code if within else None},
-            )
-
-        await run_in_threadpool(log)
+        export = await run_in_threadpool(start)
     except BaseException:
         session.close()
         raise
+    campaign, header, rows = export.campaign, export.header, export.rows
 
     def chunks() -> Any:
         try:

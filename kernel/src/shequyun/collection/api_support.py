@@ -8,13 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from shequyun_sdk import ValidationFailed
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from ..identity import scope
-from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from .follow_up import find_within
 from .models import Campaign, Form, FormVersion
 from .tasks import aware
 
@@ -46,13 +45,8 @@ def path_id(request: Request, name: str) -> int:
 
 
 def within_unit(session: Session, actor: Any, request: Request, permission: str) -> OrgUnit | None:
-    code = request.query_params.get("within")
-    if not code:
-        return None
-    unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
-    if unit is None or not scope.can(actor, permission, unit_ref(unit)):
-        raise ValidationFailed("within：找不到该单位或不在您的范围内", field="within")
-    return unit
+    """The unit of the ``within`` query parameter (see :func:`.follow_up.find_within`)."""
+    return find_within(session, actor, request.query_params.get("within"), permission)
 
 
 # -- campaigns ---------------------------------------------------------------------------

@@ -18,12 +18,12 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..identity import audit, scope
+from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import LEVELS, OrgUnit
 from ..portal.common import SHANGHAI, actor_of, db, kernel_of, page, render
 from ..portal.form_renderer import FormLayout
-from . import fields
+from . import fields, follow_up
 from .api_support import campaign_view
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
@@ -354,30 +354,7 @@ async def campaign_remind(request: Request) -> Response:
     code = str(form.get("within") or "")
 
     def work(session: Session) -> int:
-        campaign = kernel.collection.campaigns.get(session, actor, campaign_id)
-        within = _within(session, actor, code)
-        pending = overdue(session, actor, campaign, within, limit=10000)
-        for item in pending:
-            kernel.events.publish(
-                session,
-                "collection.reminder",
-                {
-                    "campaign_id": campaign.id,
-                    "title": campaign.title,
-                    "task_id": item["task_id"],
-                    "unit_code": item["unit"]["code"],
-                    "deadline": aware(campaign.deadline).isoformat(),
-                },
-            )
-        audit.record(
-            session,
-            "collection.reminded",
-            actor=actor,
-            target_type="campaign",
-            target_id=campaign.id,
-            detail={"units": len(pending), "within": code or None},
-        )
-        return len(pending)
+        return follow_up.remind(kernel.collection.campaigns, session, actor, campaign_id, code)
 
     count = await db(request, work, commit=True)
     within = f"&within={code}" if code else ""

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from ..attachments.service import AttachmentService
 from ..events import EventBus
-from ..identity import scope
+from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from ..residents.service import READ as RESIDENTS_READ
@@ -255,6 +255,15 @@ class TaskFlow:
         if task.status != "submitted":
             raise Conflict("只能退回已提交的填报", field="status")
         self._bump(session, task, actor, "returned", comment.strip(), status="returned")
+        audit.record(
+            session,
+            "collection.returned",
+            actor=actor,
+            target_type="task",
+            target_id=task.id,
+            unit_id=task.unit_id,
+            detail={"campaign_id": campaign.id, "comment": comment.strip()},
+        )
         self.events.publish(
             session,
             "collection.submission.returned",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shequyun_sdk import NotFound, PluginContext, ValidationFailed, hookimpl, read_json
+from shequyun_sdk import PluginContext, ValidationFailed, hookimpl, read_json
 from shequyun_sdk.identity import requires
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -16,8 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..enablement import PluginEnablement
 from ..events import EventDelivery, OutboxEvent
-from ..identity import audit, scope
-from ..identity.auth import request_actor, unit_ref
+from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
 from ..scheduler import ScheduledJobRow
 from ..throttles import ThrottleHit
@@ -112,9 +111,6 @@ async def set_enablement(request: Request) -> JSONResponse:
     """
     kernel = request.app.state.kernel
     name = request.path_params["name"]
-    record = kernel.host.records.get(name)
-    if record is None or record.builtin:
-        raise NotFound("找不到该插件", field="name")
     body = await read_json(request)
     if not isinstance(body, dict):
         raise ValidationFailed("请求内容应为 JSON 对象", field="(body)")
@@ -127,22 +123,7 @@ async def set_enablement(request: Request) -> JSONResponse:
 
     def work() -> None:
         with Session(kernel.engine) as session:
-            unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
-            if unit is None or not scope.can(actor, MANAGE, unit_ref(unit)):
-                raise ValidationFailed("找不到该单位，或不在您的管理范围内", field="unit_code")
-            assert unit.id is not None
-            kernel.enablement.set_rule(
-                session, name, unit.id, unit.path, enabled, actor.user_id if actor else None
-            )
-            audit.record(
-                session,
-                "plugin.enablement_changed",
-                actor=actor,
-                target_type="plugin",
-                target_id=name,
-                unit_id=unit.id,
-                detail={"unit": code, "enabled": enabled},
-            )
+            kernel.enablement.change(session, actor, name, code, enabled)
             session.commit()
         kernel.enablement.invalidate()
 

@@ -1,10 +1,9 @@
 """插件: every plugin's state and failure reason, and where each is switched on.
 
 The states are the plugin host's (:attr:`Kernel.host.records`); the rules are
-:class:`~shequyun.enablement.Enablement`'s, changed with ``set_rule`` exactly as
-``PUT /api/v1/plugin-enablement/{name}`` does: only on units inside the admin's subtree (found
-through :func:`~shequyun.identity.orgunits.find`, which audits a reach outside it), audited as
-``plugin.enablement_changed``, effective at once in this process.
+:class:`~shequyun.enablement.Enablement`'s, changed with its ``change``, as
+``PUT /api/v1/plugin-enablement/{name}`` does: only on units inside the admin's subtree,
+audited as ``plugin.enablement_changed``, effective at once in this process.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from ..enablement import PluginEnablement
 from ..plugin_host import PluginState
 from ..portal.common import actor_of, db, kernel_of, page, render
-from . import audit, orgunits, scope
+from . import scope
 from .models import LEVEL_NAMES, OrgUnit
 from .pages_admin import PLUGINS_MANAGE, crumbs, errors_of, tr, unit_choices
 
@@ -161,20 +160,7 @@ async def enablement_page(request: Request) -> Response:
     enabled = CHOICES[values["enabled"]]
 
     def work(session: Session) -> None:
-        unit = orgunits.find(
-            session, values["unit_code"], by=actor, permission=PLUGINS_MANAGE, field="unit_code"
-        )
-        assert unit.id is not None
-        kernel.enablement.set_rule(session, name, unit.id, unit.path, enabled, actor.user_id)
-        audit.record(
-            session,
-            "plugin.enablement_changed",
-            actor=actor,
-            target_type="plugin",
-            target_id=name,
-            unit_id=unit.id,
-            detail={"unit": unit.code, "enabled": enabled},
-        )
+        kernel.enablement.change(session, actor, name, values["unit_code"], enabled)
         session.commit()
 
     try:

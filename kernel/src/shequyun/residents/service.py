@@ -4,7 +4,9 @@ Scope is applied here, not by callers: lists are filtered with the kernel's scop
 single records are checked with the same rule (``scope.can``), answering "not found" for
 records outside the actor's reach so that their existence does not leak. Every change bumps the
 record's version (a stale version is refused with the current values), writes one history row
-per field and publishes an event to the outbox in the same transaction.
+per field, adds an audit entry (which fields, not their values: those are in the history) and
+publishes an event to the outbox, all in the same transaction. Rows written by an import are
+audited once, for the file (:mod:`.importing`).
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ..identity import scope
+from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from .households import address_label, household_number, place
 from .idnumber import mask_id, mask_phone
 from .models import (
-    Address,
-    Household,
     Resident,
     ResidentChange,
     ResidentTag,
@@ -76,13 +77,14 @@ class ResidentService(ResidentReader):
         session.flush()
         assert resident.id is not None
         if "address" in values or "household_number" in values:
-            self._place(session, resident, unit, values)
+            place(session, resident, unit, values)
         if "tags" in values:
             self._set_tags(session, resident.id, values["tags"])
         if "attributes" in values:
             resident.extra = self._merged_extra({}, values["attributes"])
         session.add(resident)
         self._record(session, actor, resident, source, [("(created)", None, resident.name)])
+        self._audit(session, actor, "resident.created", resident, source, unit=unit.code)
         self.events.publish(
             session,
             "resident.created",
@@ -132,6 +134,8 @@ class ResidentService(ResidentReader):
         resident.updated_at = utcnow()
         session.add(resident)
         self._record(session, actor, resident, source, diffs)
+        fields = sorted({field for field, _, _ in diffs})
+        self._audit(session, actor, "resident.updated", resident, source, fields=fields)
         self.events.publish(
             session,
             "resident.updated",
@@ -191,7 +195,7 @@ class ResidentService(ResidentReader):
         )
         diffs: list[tuple[str, str | None, str | None]] = [("unit", origin.name, destination.name)]
         if resident.address_id is not None:
-            diffs.append(("address", self._address_label(session, resident.address_id), None))
+            diffs.append(("address", address_label(session, resident.address_id), None))
         resident.unit_id = destination.id
         resident.address_id = None
         resident.household_id = None
@@ -199,6 +203,16 @@ class ResidentService(ResidentReader):
         resident.updated_at = utcnow()
         session.add(resident)
         self._record(session, actor, resident, "api", diffs, unit_id=origin.id)
+        self._audit(
+            session,
+            actor,
+            "resident.transferred",
+            resident,
+            "api",
+            unit_id=origin.id,
+            to_unit=destination.code,
+            effective_on=when.isoformat(),
+        )
         self.events.publish(
             session,
             "resident.moved",
@@ -244,6 +258,7 @@ class ResidentService(ResidentReader):
             source,
             [("status", "active", "removed"), ("(reason)", None, reason.strip())],
         )
+        self._audit(session, actor, "resident.removed", resident, source, reason=reason.strip())
         self.events.publish(
             session,
             "resident.removed",
@@ -329,11 +344,11 @@ class ResidentService(ResidentReader):
                 )
                 self._set_phone(resident, new_phone)
         if "address" in values or "household_number" in values:
-            before_address = self._address_label(session, resident.address_id)
-            before_household = self._household_number(session, resident.household_id)
-            self._place(session, resident, unit, values)
-            after_address = self._address_label(session, resident.address_id)
-            after_household = self._household_number(session, resident.household_id)
+            before_address = address_label(session, resident.address_id)
+            before_household = household_number(session, resident.household_id)
+            place(session, resident, unit, values)
+            after_address = address_label(session, resident.address_id)
+            after_household = household_number(session, resident.household_id)
             if before_address != after_address:
                 diffs.append(("address", before_address, after_address))
             if before_household != after_household:
@@ -382,58 +397,27 @@ class ResidentService(ResidentReader):
         for tag in tags:
             session.add(ResidentTag(resident_id=resident_id, tag=tag))
 
-    def _place(
-        self, session: Session, resident: Resident, unit: OrgUnit, values: Mapping[str, Any]
+    def _audit(
+        self,
+        session: Session,
+        actor: Actor | None,
+        action: str,
+        resident: Resident,
+        source: str,
+        unit_id: int | None = None,
+        **detail: Any,
     ) -> None:
-        assert unit.id is not None
-        if "address" in values:
-            address = values["address"]
-            if address is None:
-                resident.address_id = None
-            else:
-                found = session.exec(
-                    select(Address).where(
-                        Address.unit_id == unit.id,
-                        Address.compound == address["compound"],
-                        Address.building == address["building"],
-                        Address.entrance == address["entrance"],
-                        Address.room == address["room"],
-                    )
-                ).first()
-                if found is None:
-                    found = Address(unit_id=unit.id, **address)
-                    session.add(found)
-                    session.flush()
-                resident.address_id = found.id
-        if "household_number" in values:
-            number = values["household_number"]
-            if not number:
-                resident.household_id = None
-            else:
-                household = session.exec(
-                    select(Household).where(
-                        Household.unit_id == unit.id, Household.number == number
-                    )
-                ).first()
-                if household is None:
-                    household = Household(
-                        unit_id=unit.id, number=number, address_id=resident.address_id
-                    )
-                    session.add(household)
-                    session.flush()
-                resident.household_id = household.id
-
-    def _address_label(self, session: Session, address_id: int | None) -> str | None:
-        if address_id is None:
-            return None
-        address = session.get(Address, address_id)
-        return address.label() if address else None
-
-    def _household_number(self, session: Session, household_id: int | None) -> str | None:
-        if household_id is None:
-            return None
-        household = session.get(Household, household_id)
-        return household.number if household else None
+        if source == "import":  # one entry for the whole file, written by the import
+            return
+        audit.record(
+            session,
+            action,
+            actor=actor,
+            target_type="resident",
+            target_id=resident.id,
+            unit_id=unit_id if unit_id is not None else resident.unit_id,
+            detail={**detail, "version": resident.version},
+        )
 
     def _record(
         self,
