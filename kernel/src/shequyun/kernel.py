@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from . import throttles
 from .apps.runtime import Openness
+from .attachments.responses import file_response
 from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
 from .calendar import service as calendar_service
@@ -371,7 +372,7 @@ class KernelPlatform:
         row = self._kernel.attachments.get(session, attachment.id)
         if row is None or not self._kernel.attachments.blobs.exists(row.sha256):
             raise NotFound("附件不存在", field="attachment_id")
-        return self._kernel.attachments.response(row, download=download)
+        return file_response(self._kernel.attachments, row, download=download)
 
     # -- governance (issue 15): the working-day clock, picking in scope --------------------
 

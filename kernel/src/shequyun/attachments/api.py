@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..openapi import describe
+from .responses import file_response
 from .service import AttachmentService, to_ref
 
 __all__ = ["API_ROUTES", "PORTAL_ROUTES", "read_upload"]
@@ -137,7 +138,8 @@ async def content(request: Request) -> Response:
                 raise NotFound("附件不存在", field="attachment_id")
             if not service.blobs.exists(row.sha256):
                 raise NotFound("附件的文件已丢失，请联系运维人员", field="attachment_id")
-            return service.response(row, download=request.query_params.get("download") == "1")
+            download = request.query_params.get("download") == "1"
+            return file_response(service, row, download=download)
 
     return await run_in_threadpool(read)
 

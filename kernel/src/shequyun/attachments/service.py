@@ -20,7 +20,6 @@ import secrets
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 
 from shequyun_sdk import ApiError, ValidationFailed
 from shequyun_sdk.attachments import ATTACHMENT_KINDS, AttachmentRef
@@ -28,7 +27,6 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import delete, func
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
-from starlette.responses import FileResponse, Response
 
 from ..identity import scope
 from ..identity.auth import unit_ref
@@ -47,7 +45,7 @@ UNCLAIMED_DAYS = 7
 
 _ID = re.compile(r"att_[A-Za-z0-9_-]{8,36}")
 _KIND_NAMES = {"image": "图片（JPG、PNG、GIF、WEBP、HEIC）", "document": "文档（PDF、DOCX、XLSX）"}
-_INLINE = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
+INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
 
 
 def new_id() -> str:
@@ -185,23 +183,6 @@ class AttachmentService:
             return False
         ref = unit_ref(unit)
         return any(scope.can(actor, str(p), ref) for p in row.read_permissions)
-
-    def response(self, row: Attachment, *, download: bool = False) -> Response:
-        """The file's content, sandboxed; 404 shape when its content went missing."""
-        path = self.blobs.path(row.sha256)
-        inline = row.content_type in _INLINE and not download
-        disposition = "inline" if inline else "attachment"
-        fallback = quote(row.filename.encode("ascii", "ignore").decode() or "file")
-        headers = {
-            "Content-Disposition": (
-                f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(row.filename)}"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'",
-            "Cache-Control": "private, max-age=3600",
-            "ETag": f'"{row.sha256}"',
-        }
-        return FileResponse(path, media_type=row.content_type, headers=headers)
 
     # -- claiming ---------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from .api_support import XLSX_TYPE, campaign_view, kernel_of, path_id, run_work,
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
 from .models import Task
-from .results import aggregate, overdue, progress
+from .results import ExportColumns, aggregate, overdue, progress, task_scope
 
 
 @requires(PUBLISH)
@@ -211,15 +211,13 @@ async def campaign_submissions(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> dict[str, Any]:
-        from .results import ExportColumns, _base
-
         campaign = svc.campaigns.get(session, actor, campaign_id)
         columns = ExportColumns(session, campaign)
         tasks = list(
             session.exec(
                 select(Task, OrgUnit)
                 .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
-                .where(*_base(actor, campaign, None))
+                .where(*task_scope(actor, campaign, None))
                 .where(Task.status == "submitted", col(Task.id) > int(raw_after))
                 .order_by(col(Task.id))
                 .limit(int(raw_limit))

@@ -33,7 +33,9 @@ LEVEL_COLUMNS = {"district": Task.district_id, "street": Task.street_id, "commit
 FILE_SAMPLES = 12
 
 
-def _base(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) -> Any:
+def task_scope(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) -> Any:
+    """The conditions on :class:`Task` for the campaign's tasks the actor may see (within
+    ``within``), withdrawn ones left out."""
     conditions = [
         Task.campaign_id == campaign.id,
         Task.withdrawn == False,  # noqa: E712
@@ -59,7 +61,7 @@ def progress(
     # cheaper for the database than a CASE per status on every task.
     query = (
         select(group, Task.status, Task.on_time, func.count())  # type: ignore[call-overload]
-        .where(*_base(actor, campaign, within))
+        .where(*task_scope(actor, campaign, within))
         .group_by(group, col(Task.status), col(Task.on_time))
     )
     tallies: dict[int | None, Counter[str]] = {}
@@ -125,7 +127,7 @@ def overdue(
         session.exec(
             select(Task, OrgUnit)
             .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
-            .where(*_base(actor, campaign, within))
+            .where(*task_scope(actor, campaign, within))
             .where(Task.status != "submitted")
             .order_by(col(OrgUnit.path))
             .limit(limit)
@@ -293,7 +295,7 @@ def aggregate(
     submissions: Counter[Any] = Counter()
     query = (
         select(group, Task)
-        .where(*_base(actor, campaign, within))
+        .where(*task_scope(actor, campaign, within))
         .where(Task.status == "submitted")
         .execution_options(yield_per=500)
     )
@@ -371,7 +373,7 @@ def export_rows(
         units: dict[int, tuple[str, str]] = {}
         query = (
             select(Task)
-            .where(*_base(actor, campaign, within))
+            .where(*task_scope(actor, campaign, within))
             .where(Task.status == "submitted")
             .order_by(col(Task.id))
             .execution_options(yield_per=500)

@@ -149,7 +149,7 @@ def visible(actor: Actor | None) -> ColumnElement[bool]:
     return condition
 
 
-def _query_entries(
+def query_entries(
     session: Session, actor: Actor | None, filters: AuditFilters
 ) -> list[tuple[AuditEntry, OrgUnit | None]]:
     query = (
@@ -298,7 +298,7 @@ async def list_audit(request: Request) -> Response:
 
     def fetch() -> list[tuple[AuditEntry, OrgUnit | None]]:
         with Session(kernel.engine) as session:
-            return _query_entries(session, actor, filters)
+            return query_entries(session, actor, filters)
 
     rows = await run_in_threadpool(fetch)
     page = rows[: filters.limit]

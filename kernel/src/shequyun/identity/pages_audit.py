@@ -139,7 +139,7 @@ async def audit_page(request: Request) -> Response:
             filters = api_audit.parse_filters(query)
 
             def fetch(session: Session) -> list[tuple[AuditEntry, OrgUnit | None]]:
-                return api_audit._query_entries(session, actor, filters)
+                return api_audit.query_entries(session, actor, filters)
 
             rows = await db(request, fetch)
         except ValidationFailed as exc:
