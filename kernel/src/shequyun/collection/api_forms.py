@@ -28,10 +28,7 @@ async def list_forms(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return [
-            form_view(f, svc.forms.versions(session, f.id or 0))
-            for f in svc.forms.list(session, actor)
-        ]
+        return [form_view(f, versions) for f, versions in svc.forms.listing(session, actor)]
 
     return JSONResponse({"items": await run_work(request, work, commit=False)})
 

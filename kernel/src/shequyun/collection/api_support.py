@@ -9,10 +9,10 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ..identity.models import OrgUnit
+from ..sessions import in_session
 from .follow_up import find_within
 from .models import Campaign, Form, FormVersion
 from .tasks import aware
@@ -25,16 +25,7 @@ def kernel_of(request: Request) -> Any:
 
 
 async def run_work(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
-    engine = kernel_of(request).engine
-
-    def run() -> Any:
-        with Session(engine, expire_on_commit=False) as session:
-            result = work(session)
-            if commit:
-                session.commit()
-            return result
-
-    return await run_in_threadpool(run)
+    return await in_session(request, work, commit=commit)
 
 
 def path_id(request: Request, name: str) -> int:

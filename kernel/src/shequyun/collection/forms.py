@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shequyun_sdk import Conflict, NotFound, ValidationFailed
@@ -92,6 +92,12 @@ class FormService:
                 .limit(500)
             )
         )
+
+    def listing(
+        self, session: Session, actor: Actor | None
+    ) -> Sequence[tuple[Form, Sequence[FormVersion]]]:
+        """The forms owned within the actor's grant, newest first, each with its versions."""
+        return [(f, self.versions(session, f.id or 0)) for f in self.list(session, actor)]
 
     def create(self, session: Session, actor: Actor | None, body: Mapping[str, Any]) -> Form:
         if actor is None or actor.unit is None:

@@ -70,10 +70,7 @@ async def forms_page(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return [
-            {"form": f, "versions": svc.forms.versions(session, f.id or 0)}
-            for f in svc.forms.list(session, actor)
-        ]
+        return [{"form": f, "versions": v} for f, v in svc.forms.listing(session, actor)]
 
     t = translator(request)
     return render(

@@ -12,7 +12,6 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.web import read_json
-from sqlalchemy import true
 from starlette.requests import Request
 
 from .access import (
@@ -147,12 +146,12 @@ def query_flag(request: Request, name: str, default: bool) -> bool:
     raise ValidationFailed(f"{name} 应为 true 或 false", field=name)
 
 
-def page_bounds(request: Request, id_column: Any) -> tuple[int, Any]:
-    """The page size and the condition on ``id_column`` for ``limit`` and ``cursor`` (newest
-    first). A limit above the maximum is an error rather than a silently shorter page."""
+def page_bounds(request: Request) -> tuple[int, int | None]:
+    """The page size and the id the previous page ended at, from ``limit`` and ``cursor``
+    (newest first). A limit above the maximum is an error rather than a silently shorter page."""
     limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     before = query_int(request, "cursor", 0, 1, 2**31 - 1)
-    return limit, (id_column < before) if before else true()
+    return limit, before or None
 
 
 # -- the OpenAPI description of what a route cannot tell ------------------------------------

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk.identity import requires
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..openapi import describe
-from . import scope, user_admin
+from . import user_admin, user_lists
 from .api_support import (
     INT,
     MAX_TOKEN_DAYS,
@@ -28,7 +28,6 @@ from .api_support import (
     text_field,
     token_json,
 )
-from .models import ApiToken, Grant, OrgUnit, User
 
 # -- tokens ----------------------------------------------------------------------------------
 
@@ -47,34 +46,18 @@ async def list_tokens(request: Request) -> Response:
     Query: ``user_id``, ``grant_id``, ``limit`` (1-500), ``cursor``.
     """
     call = call_of(request)
-    limit, before = page_bounds(request, col(ApiToken.id))
+    limit, before = page_bounds(request)
     user_id = query_int(request, "user_id", 0, 1, 2**31 - 1)
     grant_id = query_int(request, "grant_id", 0, 1, 2**31 - 1)
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            query = (
-                select(ApiToken, Grant, OrgUnit, User)
-                .join(Grant, col(Grant.id) == ApiToken.grant_id)
-                .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
-                .join(User, col(User.id) == Grant.user_id)
-                .where(
-                    scope.unit_scope_filter(call.actor, TOKENS_MANAGE),
-                    scope.scope_filter(call.actor, TOKENS_MANAGE, User.home_unit_id),
-                    before,
-                )
-                .order_by(col(ApiToken.id).desc())
-                .limit(limit + 1)
+            page, more = user_lists.find_tokens(
+                session, call, user_id=user_id, grant_id=grant_id, before=before, limit=limit
             )
-            if user_id:
-                query = query.where(Grant.user_id == user_id)
-            if grant_id:
-                query = query.where(ApiToken.grant_id == grant_id)
-            rows = session.exec(query).all()
-            page = rows[:limit]
             return {
                 "items": [token_json(call, *row) for row in page],
-                "next_cursor": str(page[-1][0].id) if len(rows) > limit else None,
+                "next_cursor": str(page[-1][0].id) if more else None,
             }
 
     return JSONResponse(await run_in_threadpool(work))

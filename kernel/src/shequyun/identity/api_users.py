@@ -10,8 +10,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import requires
-from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..openapi import describe
-from . import scope, user_admin, user_import
+from . import user_admin, user_lists
 from .api_grants import create_grant, list_user_grants, revoke_grant
 from .api_support import (
     CREATED,
@@ -33,7 +32,6 @@ from .api_support import (
     call_of,
     int_field,
     json_body,
-    load_unit,
     load_user,
     page_bounds,
     query_flag,
@@ -44,7 +42,6 @@ from .api_support import (
 )
 from .api_tokens import create_token, list_tokens, revoke_token
 from .grant_rules import new_first_password
-from .models import OrgUnit, User
 from .user_import import MAX_IMPORT_BYTES
 
 # -- users -----------------------------------------------------------------------------------
@@ -67,7 +64,7 @@ async def list_users(request: Request) -> Response:
     of the previous page).
     """
     call = call_of(request)
-    limit, before = page_bounds(request, col(User.id))
+    limit, before = page_bounds(request)
     within = request.query_params.get("within", "").strip()
     q = request.query_params.get("q", "").strip()
     if len(q) > 64:
@@ -77,31 +74,13 @@ async def list_users(request: Request) -> Response:
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:
-            query = (
-                select(User, OrgUnit)
-                .join(OrgUnit, col(OrgUnit.id) == User.home_unit_id)
-                .where(scope.unit_scope_filter(call.actor, USERS_VIEW), before)
-                .order_by(col(User.id).desc())
-                .limit(limit + 1)
+            page, more = user_lists.find_users(
+                session, call, within=within, q=q, active=only_active, before=before, limit=limit
             )
-            if within:
-                unit = load_unit(call, session, within, USERS_VIEW, "within")
-                query = query.where(col(OrgUnit.path).startswith(unit.path))
-            if q:
-                query = query.where(
-                    or_(
-                        func.lower(User.username).contains(q.lower(), autoescape=True),
-                        col(User.display_name).contains(q, autoescape=True),
-                    )
-                )
-            if only_active is not None:
-                query = query.where(User.is_active == only_active)
-            rows = session.exec(query).all()
-            page = rows[:limit]
             grants = active_grants(session, call, [u.id for u, _ in page if u.id is not None])
             return {
                 "items": [user_json(call, u, h, grants[u.id or 0]) for u, h in page],
-                "next_cursor": str(page[-1][0].id) if len(rows) > limit else None,
+                "next_cursor": str(page[-1][0].id) if more else None,
             }
 
     return JSONResponse(await run_in_threadpool(work))
@@ -312,15 +291,7 @@ async def import_users(request: Request) -> Response:
         data = await upload.read(MAX_IMPORT_BYTES + 1)
         filename = upload.filename or ""
     report = await run_in_threadpool(
-        lambda: user_import.import_users(
-            call.engine,
-            call.registry,
-            call.actor,
-            data,
-            filename,
-            apply=not dry_run,
-            client_ip=call.ip,
-        )
+        lambda: user_admin.import_users(call, data, filename, apply=not dry_run)
     )
     if dry_run:
         return JSONResponse({"dry_run": True, **report.to_dict()})

@@ -11,16 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import ApiError, NotFound
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..portal.common import db, page, render
-from . import scope, user_admin
+from . import user_admin, user_lists
 from .access import MAX_TOKEN_DAYS, Call, grant_json, load_grant, token_json
 from .api_support import call_of
-from .models import ApiToken, Grant, OrgUnit, User
 from .pages_admin import TOKENS_MANAGE, crumbs, errors_of, no_store, tr
 
 __all__ = ["ROUTES"]
@@ -44,27 +43,12 @@ async def list_page(request: Request) -> Response:
     cursor = _number(request.query_params.get("cursor"))
 
     def fetch(session: Session) -> dict[str, Any]:
-        query = (
-            select(ApiToken, Grant, OrgUnit, User)
-            .join(Grant, col(Grant.id) == ApiToken.grant_id)
-            .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
-            .join(User, col(User.id) == Grant.user_id)
-            .where(
-                scope.unit_scope_filter(call.actor, TOKENS_MANAGE),
-                scope.scope_filter(call.actor, TOKENS_MANAGE, User.home_unit_id),
-            )
-            .order_by(col(ApiToken.id).desc())
-            .limit(PAGE_SIZE + 1)
+        shown, more = user_lists.find_tokens(
+            session, call, user_id=user_id, before=cursor, limit=PAGE_SIZE
         )
-        if user_id is not None:
-            query = query.where(Grant.user_id == user_id)
-        if cursor is not None:
-            query = query.where(col(ApiToken.id) < cursor)
-        rows = session.exec(query).all()
-        shown = rows[:PAGE_SIZE]
         return {
             "tokens": [token_json(call, *row) for row in shown],
-            "next_cursor": shown[-1][0].id if len(rows) > PAGE_SIZE else None,
+            "next_cursor": shown[-1][0].id if more else None,
         }
 
     context = await db(request, fetch)

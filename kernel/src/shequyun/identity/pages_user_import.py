@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..portal.common import page, render
-from . import user_import
+from . import user_admin, user_import
 from .access import Call
 from .api_support import call_of
 from .pages_admin import (
@@ -112,17 +112,7 @@ async def import_confirm(request: Request) -> Response:
         context = _context(request, errors={"file": "上传的文件已过期或已导入，请重新上传"})
         return render(request, "admin/user_import.html", context, status_code=422)
     data, filename = kept
-    report = await in_thread(
-        lambda: user_import.import_users(
-            call.engine,
-            call.registry,
-            call.actor,
-            data,
-            filename,
-            apply=True,
-            client_ip=call.ip,
-        )
-    )
+    report = await in_thread(lambda: user_admin.import_users(call, data, filename, apply=True))
     titles = _role_titles(call)
     if not report.applied:
         # Something changed since the dry run (a username taken meanwhile).

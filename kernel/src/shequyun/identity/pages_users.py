@@ -15,15 +15,15 @@ from urllib.parse import urlencode
 
 from shequyun_sdk import ApiError, NotFound
 from shequyun_sdk.identity import Actor
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..portal.common import db, page, render
-from . import scope, user_admin
-from .access import Call, active_grants, load_unit, load_user, user_detail, user_json
+from . import scope, user_admin, user_lists
+from .access import Call, active_grants, load_user, user_detail, user_json
 from .api_support import call_of
 from .auth import unit_ref
 from .grant_rules import may_grant, new_first_password, user_management_refusal
@@ -112,38 +112,25 @@ async def list_page(request: Request) -> Response:
 
     def fetch(session: Session) -> dict[str, Any]:
         errors: dict[str, str] = {}
-        query = (
-            select(User, OrgUnit)
-            .join(OrgUnit, col(OrgUnit.id) == User.home_unit_id)
-            .where(scope.unit_scope_filter(call.actor, USERS_VIEW))
-            .order_by(col(User.id).desc())
-            .limit(PAGE_SIZE + 1)
-        )
-        if cursor is not None:
-            query = query.where(col(User.id) < cursor)
-        if shown["within"]:
-            try:
-                unit = load_unit(call, session, shown["within"], USERS_VIEW, "within")
-                query = query.where(col(OrgUnit.path).startswith(unit.path))
-            except NotFound as exc:
-                errors["within"] = exc.message
-        if shown["q"]:
-            q = shown["q"]
-            query = query.where(
-                or_(
-                    func.lower(User.username).contains(q.lower(), autoescape=True),
-                    col(User.display_name).contains(q, autoescape=True),
-                )
+        page_rows: list[tuple[User, OrgUnit]] = []
+        more = False
+        try:
+            page_rows, more = user_lists.find_users(
+                session,
+                call,
+                within=shown["within"],
+                q=shown["q"],
+                active=None if not shown["active"] else shown["active"] == "1",
+                before=cursor,
+                limit=PAGE_SIZE,
             )
-        if shown["active"]:
-            query = query.where(User.is_active == (shown["active"] == "1"))
-        rows = [] if errors else session.exec(query).all()
-        page_rows = rows[:PAGE_SIZE]
+        except NotFound as exc:
+            errors["within"] = exc.message
         ids = [u.id for u, _ in page_rows if u.id is not None]
         grants = active_grants(session, call, ids)
         return {
             "users": [user_json(call, u, h, grants[u.id or 0]) for u, h in page_rows],
-            "next_cursor": page_rows[-1][0].id if len(rows) > PAGE_SIZE else None,
+            "next_cursor": page_rows[-1][0].id if more else None,
             "errors": errors,
             "choices": unit_choices(session, call.actor, USERS_VIEW),
         }

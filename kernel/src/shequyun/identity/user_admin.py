@@ -16,7 +16,7 @@ from typing import Any
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from sqlmodel import Session, col, update
 
-from . import directory
+from . import directory, user_import
 from .access import (
     MAX_TOKEN_DAYS,
     PHONE_RE,
@@ -43,6 +43,7 @@ __all__ = [
     "StaleUser",
     "create_user",
     "give_grant",
+    "import_users",
     "issue_token",
     "reset_password",
     "revoke_grant",
@@ -198,6 +199,16 @@ def reset_password(
         sessions_ended=ended,
     )
     return user, home, chosen
+
+
+def import_users(
+    call: Call, data: bytes, filename: str, *, apply: bool
+) -> user_import.ImportReport:
+    """Check (and with ``apply``, create all or nothing) the users of a CSV or XLSX file, in the
+    actor's subtree; see :func:`.user_import.import_users`."""
+    return user_import.import_users(
+        call.engine, call.registry, call.actor, data, filename, apply=apply, client_ip=call.ip
+    )
 
 
 # -- grants ---------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import requires
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,7 +19,7 @@ from ..identity.auth import request_actor
 from ..openapi import describe
 from .figures import Figures, Row
 from .registry import Declared
-from .service import VIEW, Dashboard
+from .service import VIEW, Dashboard, snapshot_query
 from .tree import Node
 
 __all__ = ["ROUTES", "declared_view", "figures_view"]
@@ -110,14 +109,6 @@ def _dashboard_view(dashboard: Dashboard, *, children: bool = True) -> dict[str,
     }
 
 
-def _query(request: Request) -> dict[str, Any]:
-    params = request.query_params
-    key = params.get("key") or ""
-    if len(key) > 80:
-        raise ValidationFailed("key 过长", field="key")
-    return {"period": params.get("period") or None, "kind": params.get("kind") or None, "key": key}
-
-
 _PERIOD_PARAMETERS = [
     {
         "name": "period",
@@ -158,7 +149,7 @@ async def unit_values(request: Request) -> Response:
     """
     actor = request_actor(request)
     code = request.path_params["code"]
-    query = _query(request)
+    query = snapshot_query(request.query_params)
     dashboard = await run_in_threadpool(_service(request).dashboard, actor, code, **query)
     return JSONResponse(_dashboard_view(dashboard))
 
@@ -169,7 +160,7 @@ async def unit_indicator(request: Request) -> Response:
     """One indicator at a unit: its figure, breakdown, children side by side and trend."""
     actor = request_actor(request)
     code, name = request.path_params["code"], request.path_params["name"]
-    query = _query(request)
+    query = snapshot_query(request.query_params)
     dashboard = await run_in_threadpool(
         lambda: _service(request).dashboard(actor, code, only=name, **query)
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from shequyun_sdk import NotFound, Period, ValidationFailed, charts
+from shequyun_sdk import NotFound, Period, charts
 from shequyun_sdk.identity import Actor
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
@@ -24,7 +24,7 @@ from ..templating import language_of
 from .exporting import export_table
 from .figures import Figures, format_figure
 from .registry import Declared
-from .service import VIEW, Dashboard, beijing_today
+from .service import VIEW, Dashboard, beijing_today, snapshot_query
 from .tables import children_table, detail_table, trend_table
 
 __all__ = ["ROUTES"]
@@ -45,14 +45,6 @@ BREAKDOWN_BARS = 10
 
 def _service(request: Request) -> Any:
     return kernel_of(request).indicators
-
-
-def _query(request: Request) -> dict[str, Any]:
-    params = request.query_params
-    key = params.get("key") or ""
-    if len(key) > 80:
-        raise ValidationFailed("key 过长", field="key")
-    return {"period": params.get("period") or None, "kind": params.get("kind") or None, "key": key}
 
 
 def _keep(request: Request, **changes: str | None) -> str:
@@ -192,7 +184,7 @@ def _period_params(request: Request) -> dict[str, str]:
 
 async def _dashboard(request: Request, code: str | None, **extra: Any) -> Dashboard:
     actor = actor_of(request)
-    query = {**_query(request), **extra}
+    query = {**snapshot_query(request.query_params), **extra}
     return await run_in_threadpool(lambda: _service(request).dashboard(actor, code, **query))
 
 
@@ -298,7 +290,7 @@ async def export(request: Request) -> Response:
             fmt=params.get("format") or "xlsx",
             indicator=params.get("indicator") or None,
             english=Words(request).english,
-            **_query(request),
+            **snapshot_query(request.query_params),
         )
     )
     return StreamingResponse(

@@ -10,9 +10,10 @@ snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor, UnitRef
@@ -317,3 +318,11 @@ def _node(unit: OrgUnit, today: date) -> Node:
         path=unit.path,
         closed=not unit.is_open_on(today),
     )
+
+
+def snapshot_query(params: Mapping[str, str]) -> dict[str, Any]:
+    """Which snapshot a request asks for: ``period``, ``kind`` and ``key`` (at most 80 long)."""
+    key = params.get("key") or ""
+    if len(key) > 80:
+        raise ValidationFailed("key 过长", field="key")
+    return {"period": params.get("period") or None, "kind": params.get("kind") or None, "key": key}

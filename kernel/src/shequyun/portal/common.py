@@ -16,11 +16,11 @@ from urllib.parse import quote
 from shequyun_sdk import Forbidden
 from shequyun_sdk.identity import Actor
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..identity.auth import request_actor
+from ..sessions import in_session
 
 __all__ = ["SHANGHAI", "cn_date", "cn_datetime", "db", "kernel_of", "page", "render"]
 
@@ -36,16 +36,7 @@ def kernel_of(request: Request) -> Any:
 
 async def db(request: Request, work: Callable[[Session], Any], *, commit: bool = False) -> Any:
     """Run ``work(session)`` in a worker thread; commit afterwards when asked."""
-    engine = kernel_of(request).engine
-
-    def run() -> Any:
-        with Session(engine, expire_on_commit=False) as session:
-            result = work(session)
-            if commit:
-                session.commit()
-            return result
-
-    return await run_in_threadpool(run)
+    return await in_session(request, work, commit=commit)
 
 
 def page(permission: str | None = None) -> Callable[[Handler], Handler]:

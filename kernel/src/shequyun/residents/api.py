@@ -132,7 +132,7 @@ async def get_resident(request: Request) -> Response:
     actor = request_actor(request)
     service = _kernel(request).residents
     view = await _in_session(
-        request, lambda s: service.view(s, service.get(s, actor, resident_id)), commit=False
+        request, lambda s: service.view_of(s, actor, resident_id), commit=False
     )
     return JSONResponse(view)
 

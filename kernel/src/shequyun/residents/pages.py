@@ -262,9 +262,7 @@ async def transfer_page(request: Request) -> Response:
     actor = actor_of(request)
     resident_id = resident_id_of(request)
     service = kernel_of(request).residents
-    view = await db(
-        request, lambda s: service.view(s, service.get(s, actor, resident_id, TRANSFER))
-    )
+    view = await db(request, lambda s: service.view_of(s, actor, resident_id, TRANSFER))
     context: dict[str, Any] = {
         "r": view,
         "titles": field_titles(service.vocabulary),

@@ -245,7 +245,7 @@ async def edit_page(request: Request) -> Response:
     actor = actor_of(request)
     resident_id = resident_id_of(request)
     service = kernel_of(request).residents
-    view = await db(request, lambda s: service.view(s, service.get(s, actor, resident_id, WRITE)))
+    view = await db(request, lambda s: service.view_of(s, actor, resident_id, WRITE))
     context = {
         **_form_context(request, service.vocabulary),
         "r": view,

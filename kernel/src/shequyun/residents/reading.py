@@ -155,6 +155,12 @@ class ResidentReader:
             raise NotFound("找不到该居民")
         return resident
 
+    def view_of(
+        self, session: Session, actor: Actor | None, resident_id: int, permission: str = READ
+    ) -> dict[str, Any]:
+        """The view of one resident ``actor`` reaches with ``permission`` (see :meth:`get`)."""
+        return self.view(session, self.get(session, actor, resident_id, permission))
+
     def views(self, session: Session, residents: Sequence[Resident]) -> list[dict[str, Any]]:
         """API views (sensitive fields masked) of ``residents``, in the same order.
 

@@ -1,0 +1,86 @@
+"""Finding users and API tokens an admin manages: one query each for the API and the pages.
+
+Both are restricted to the actor's subtree by :mod:`.scope` filters, newest first, a page at a
+time (``before``: the id the previous page ended at); a page is ``limit`` rows and whether
+there are more.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from . import scope
+from .access import TOKENS_MANAGE, USERS_VIEW, Call, load_unit
+from .models import ApiToken, Grant, OrgUnit, User
+
+__all__ = ["find_tokens", "find_users"]
+
+
+def find_users(
+    session: Session,
+    call: Call,
+    *,
+    within: str = "",
+    q: str = "",
+    active: bool | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> tuple[list[tuple[User, OrgUnit]], bool]:
+    """Users whose home unit lies in the actor's subtree (and in ``within``'s, a unit code),
+    whose username or name contains ``q``; only active or inactive ones if ``active`` says."""
+    query = (
+        select(User, OrgUnit)
+        .join(OrgUnit, col(OrgUnit.id) == User.home_unit_id)
+        .where(scope.unit_scope_filter(call.actor, USERS_VIEW))
+        .order_by(col(User.id).desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(col(User.id) < before)
+    if within:
+        unit = load_unit(call, session, within, USERS_VIEW, "within")
+        query = query.where(col(OrgUnit.path).startswith(unit.path))
+    if q:
+        query = query.where(
+            or_(
+                func.lower(User.username).contains(q.lower(), autoescape=True),
+                col(User.display_name).contains(q, autoescape=True),
+            )
+        )
+    if active is not None:
+        query = query.where(User.is_active == active)
+    rows = list(session.exec(query).all())
+    return rows[:limit], len(rows) > limit
+
+
+def find_tokens(
+    session: Session,
+    call: Call,
+    *,
+    user_id: int | None = None,
+    grant_id: int | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> tuple[list[tuple[ApiToken, Grant, OrgUnit, User]], bool]:
+    """API tokens of the grants the actor manages (never their secrets)."""
+    query = (
+        select(ApiToken, Grant, OrgUnit, User)
+        .join(Grant, col(Grant.id) == ApiToken.grant_id)
+        .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
+        .join(User, col(User.id) == Grant.user_id)
+        .where(
+            scope.unit_scope_filter(call.actor, TOKENS_MANAGE),
+            scope.scope_filter(call.actor, TOKENS_MANAGE, User.home_unit_id),
+        )
+        .order_by(col(ApiToken.id).desc())
+        .limit(limit + 1)
+    )
+    if user_id:
+        query = query.where(Grant.user_id == user_id)
+    if grant_id:
+        query = query.where(ApiToken.grant_id == grant_id)
+    if before is not None:
+        query = query.where(col(ApiToken.id) < before)
+    rows = list(session.exec(query).all())
+    return rows[:limit], len(rows) > limit
