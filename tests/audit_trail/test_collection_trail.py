@@ -12,6 +12,7 @@ import json
 import re
 
 from ..collection._forms import COMMITTEE_COUNT, deadline
+from ..portal.test_form_builder import inputs, step
 from ._trail import Trail
 
 WEIFANG, W1, W2 = "310115004000", "310115004001", "310115004002"
@@ -29,6 +30,8 @@ ROUTES = [
     "POST /collection/forms/new",
     "POST /collection/forms/{form_id}/versions",
     "POST /collection/forms/{form_id}/versions/{number}/publish",
+    "POST /collection/forms/{form_id}/edit",
+    "POST /collection/forms/import",
     "POST /collection/campaigns/new",
     "POST /collection/campaigns/{campaign_id}/remind",
     "POST /collection/tasks/{task_id}",
@@ -152,6 +155,27 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
         portal.post(f"{form_url}/versions/1/publish", follow_redirects=False),
         status=303,
         audit=[("collection.form_published", "form")],
+    )
+    edit = f"{form_url}/edit"
+    trail.step(
+        "POST /collection/forms/{form_id}/edit",
+        step(
+            portal, edit, inputs(portal.get(edit).text), "save", **{"q-1-label": "本居委常住户数"}
+        ),
+        status=303,
+        audit=[("collection.form_draft_saved", "form")],
+    )
+    template = portal.get("/collection/forms/template.xlsx").content
+    trail.step(
+        "POST /collection/forms/import",
+        portal.post(
+            "/collection/forms/import",
+            data={"title": "走访表"},
+            files={"file": ("t.xlsx", template, "application/octet-stream")},
+            follow_redirects=False,
+        ),
+        status=303,
+        audit=[("collection.form_created", "form")],
     )
     builder = portal.get("/collection/campaigns/new").text
     choice = re.search(rf'<option value="({form_url.rsplit("/", 1)[1]}:1)"', builder)[1]

@@ -12,6 +12,7 @@ from . import (
     test_collection_trail,
     test_identity_trail,
     test_platform_trail,
+    test_quality_trail,
     test_residents_trail,
 )
 
@@ -22,6 +23,7 @@ WALKED = {
     *test_residents_trail.ROUTES,
     *test_collection_trail.ROUTES,
     *test_platform_trail.ROUTES,
+    *test_quality_trail.ROUTES,
 }
 READS = {"GET", "HEAD", "OPTIONS"}
 
