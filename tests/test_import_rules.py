@@ -48,6 +48,7 @@ SERVICES = [
     "residents/importing.py",
     "residents/reading.py",
     "residents/service.py",
+    "notices/service.py",
     "quality/service.py",
     "scheduler/service.py",
 ]

@@ -1,9 +1,9 @@
 """The rest of the platform's state-changing routes: signing in and out, external apps, OAuth,
-the calendar, attachments and indicator pins.
+the calendar, attachments, indicator pins and notices.
 
-Apps, the calendar and the account steps are audited by their services; a pin is the user's own
-preference and an upload is claimed (and so recorded) by the task or record it is attached to,
-so both leave nothing in the audit log: the steps say so, and fail if that changes.
+Apps, the calendar and the account steps are audited by their services. A pin and a notice read
+are the user's own business, and an upload is recorded by the task or record that claims it, so
+these leave nothing in the audit log: the steps say so, and fail if that changes.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ ROUTES = [
     "PUT /api/v1/indicators/pins/{name}",
     "DELETE /api/v1/indicators/pins/{name}",
     "POST /indicators/pins",
+    "POST /notices/{notice_id}/read",
 ]
 
 
@@ -268,5 +269,11 @@ def test_calendar_attachments_and_pins(shequyun_kernel, shequyun_actors):
         ),
         status=303,
         audit=[],
+    )
+    trail.step(
+        "POST /notices/{notice_id}/read",
+        portal.post("/notices/all/read", follow_redirects=False),
+        status=303,
+        audit=[],  # one's own notices
     )
     trail.check_walked(ROUTES[19:])
