@@ -6,10 +6,11 @@ resident's own history (the record's values do not change).
 
 from __future__ import annotations
 
-from ..residents._data import resident
+from ..residents._data import id_number, resident
 from ._trail import Trail
 
-PUDONG, W1 = "310115000000", "310115004001"
+PUDONG, WEIFANG = "310115000000", "310115004000"
+W1, W2 = "310115004001", "310115004002"
 
 ROUTES = [
     "POST /api/v1/quality/rules",
@@ -18,6 +19,10 @@ ROUTES = [
     "POST /quality/rules",
     "POST /quality/residents/{resident_id:int}/confirm",
     "POST /quality/residents/{resident_id:int}/waive",
+    "POST /api/v1/quality/duplicates/{pair_id}/merge",
+    "POST /api/v1/quality/merges/{merge_id}/undo",
+    "POST /api/v1/quality/duplicates/{pair_id}/different",
+    "POST /quality/duplicates/{number:int}",
 ]
 RULE = {
     "check": "age_over",
@@ -86,4 +91,64 @@ def test_quality_steps_leave_the_same_trail_through_both_doors(shequyun_kernel, 
         status=303,
         audit=waived,
     )
-    trail.check_walked(ROUTES)
+    trail.check_walked(ROUTES[:6])
+
+
+def pair_of(client, first: int, second: int) -> int:
+    pairs = client.get("/api/v1/quality/duplicates").json()["pairs"]
+    return next(p["id"] for p in pairs if {r["id"] for r in p["residents"]} == {first, second})
+
+
+def test_duplicates_are_merged_undone_and_set_apart_through_both_doors(
+    shequyun_kernel, shequyun_actors
+):
+    one, two = shequyun_actors.cadre(W1).client(), shequyun_actors.cadre(W2).client()
+    street = shequyun_actors.street_admin(WEIFANG)
+    api, portal = street.client(), street.portal()
+
+    def twins(name: str, born: str, serial: int) -> tuple[int, int]:
+        first = one.post(
+            "/api/v1/residents",
+            json=resident(name=name, id_number=id_number(born=born, serial=f"{serial}1")),
+        )
+        second = two.post(
+            "/api/v1/residents",
+            json=resident(name=name, id_number=id_number(born=born, serial=f"{serial}3")),
+        )
+        return first.json()["id"], second.json()["id"]
+
+    pairs = [twins("周重复", "19560101", 50), twins("冯重复", "19660606", 60)]
+    pairs.append(twins("吴重复", "19700303", 70))
+    shequyun_kernel.quality.duplicates.find()
+    ids = [pair_of(api, *p) for p in pairs]
+    trail = Trail(shequyun_kernel)
+    merge = trail.step(
+        "POST /api/v1/quality/duplicates/{pair_id}/merge",
+        api.post(f"/api/v1/quality/duplicates/{ids[0]}/merge", json={"keep": pairs[0][0]}),
+        status=201,
+        audit=[("quality.merged", "resident")],
+        history={"resident": 3},
+    ).json()["merge"]["id"]
+    trail.step(
+        "POST /api/v1/quality/merges/{merge_id}/undo",
+        api.post(f"/api/v1/quality/merges/{merge}/undo"),
+        audit=[("quality.merge_undone", "resident")],
+        history={"resident": 3},
+    )
+    trail.step(
+        "POST /api/v1/quality/duplicates/{pair_id}/different",
+        api.post(f"/api/v1/quality/duplicates/{ids[1]}/different"),
+        audit=[("quality.not_duplicate", "duplicate")],
+    )
+    trail.step(
+        "POST /quality/duplicates/{number:int}",
+        portal.post(
+            f"/quality/duplicates/{ids[2]}",
+            data={"action": "merge", "keep": str(pairs[2][0])},
+            follow_redirects=False,
+        ),
+        status=303,
+        audit=[("quality.merged", "resident")],
+        history={"resident": 3},
+    )
+    trail.check_walked(ROUTES[6:])
