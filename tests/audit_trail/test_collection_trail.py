@@ -20,6 +20,7 @@ WEIFANG, W1, W2 = "310115004000", "310115004001", "310115004002"
 ROUTES = [
     "POST /api/v1/forms",
     "POST /api/v1/forms/{form_id}/versions",
+    "POST /api/v1/forms/xlsx",
     "POST /api/v1/forms/{form_id}/versions/{number}/publish",
     "POST /api/v1/campaigns",
     "POST /api/v1/campaigns/{campaign_id}/remind",
@@ -71,6 +72,15 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
         api.post(f"/api/v1/forms/{form}/versions", json=COMMITTEE_COUNT),
         status=201,
         audit=[("collection.form_draft_saved", "form")],
+    )
+    trail.step(
+        "POST /api/v1/forms/xlsx",
+        api.post(
+            "/api/v1/forms/xlsx?title=走访表",
+            files={"file": ("t.xlsx", portal.get("/collection/forms/template.xlsx").content)},
+        ),
+        status=201,
+        audit=[("collection.form_created", "form")],
     )
     trail.step(
         "POST /api/v1/forms/{form_id}/versions/{number}/publish",

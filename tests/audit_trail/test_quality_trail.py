@@ -6,6 +6,7 @@ resident's own history (the record's values do not change).
 
 from __future__ import annotations
 
+from ..collection._forms import deadline
 from ..residents._data import id_number, resident
 from ._trail import Trail
 
@@ -23,6 +24,7 @@ ROUTES = [
     "POST /api/v1/quality/merges/{merge_id}/undo",
     "POST /api/v1/quality/duplicates/{pair_id}/different",
     "POST /quality/duplicates/{number:int}",
+    "POST /api/v1/quality/rounds",
 ]
 RULE = {
     "check": "age_over",
@@ -119,7 +121,9 @@ def test_duplicates_are_merged_undone_and_set_apart_through_both_doors(
 
     pairs = [twins("周重复", "19560101", 50), twins("冯重复", "19660606", 60)]
     pairs.append(twins("吴重复", "19700303", 70))
+    one.post("/api/v1/residents", json=resident(id_number=id_number(serial="801"), phone=None))
     shequyun_kernel.quality.duplicates.find()
+    shequyun_kernel.quality.scan()
     ids = [pair_of(api, *p) for p in pairs]
     trail = Trail(shequyun_kernel)
     merge = trail.step(
@@ -150,5 +154,19 @@ def test_duplicates_are_merged_undone_and_set_apart_through_both_doors(
         status=303,
         audit=[("quality.merged", "resident")],
         history={"resident": 3},
+    )
+    trail.step(
+        "POST /api/v1/quality/rounds",
+        api.post(
+            "/api/v1/quality/rounds",
+            json={"rules": ["missing_phone"], "deadline": deadline(), "title": "冬季核对"},
+        ),
+        status=201,
+        audit=[  # the round is a roster campaign, opened through the collection services
+            ("collection.form_created", "form"),
+            ("collection.form_published", "form"),
+            ("collection.campaign_opened", "campaign"),
+            ("quality.round_started", "quality_round"),
+        ],
     )
     trail.check_walked(ROUTES[6:])
