@@ -25,6 +25,7 @@ ROUTES = [
     "POST /api/v1/quality/duplicates/{pair_id}/different",
     "POST /quality/duplicates/{number:int}",
     "POST /api/v1/quality/rounds",
+    "POST /quality/rounds",
 ]
 RULE = {
     "check": "age_over",
@@ -163,6 +164,21 @@ def test_duplicates_are_merged_undone_and_set_apart_through_both_doors(
         ),
         status=201,
         audit=[  # the round is a roster campaign, opened through the collection services
+            ("collection.form_created", "form"),
+            ("collection.form_published", "form"),
+            ("collection.campaign_opened", "campaign"),
+            ("quality.round_started", "quality_round"),
+        ],
+    )
+    trail.step(
+        "POST /quality/rounds",
+        portal.post(
+            "/quality/rounds",
+            data={"rules": ["missing_phone"], "deadline": "2030-12-01", "title": "春季核对"},
+            follow_redirects=False,
+        ),
+        status=303,
+        audit=[
             ("collection.form_created", "form"),
             ("collection.form_published", "form"),
             ("collection.campaign_opened", "campaign"),
