@@ -48,7 +48,7 @@ def shequyun_plugins():
     return [Garbage(), Eldercare(), Broken()]
 
 
-def cards_for(kernel, actor):
+def cards_for(kernel, actor, *, everything=False):
     from sqlmodel import Session
 
     from shequyun.identity.auth import Authenticator  # noqa: F401 - the kernel builds actors
@@ -61,7 +61,18 @@ def cards_for(kernel, actor):
         user = session.get(User, actor.user.id)
         unit = session.get(OrgUnit, grant.unit_id)
         real = kernel.authenticator.actor_for(user, grant, unit, "session")
-    return [c.title for c in collect_cards(kernel, request, real)]
+    # The kernel's own cards (我的数据质量 of the quality slice) are left out: these tests are
+    # about the plugins' cards.
+    titles = [c.title for c in collect_cards(kernel, request, real)]
+    return titles if everything else [t for t in titles if t not in KERNEL_CARDS]
+
+
+KERNEL_CARDS = {"我的数据质量"}
+
+
+def test_the_kernel_contributes_its_own_cards_through_the_hook(shequyun_kernel, shequyun_actors):
+    cadre = shequyun_actors.cadre("310104003001")
+    assert "我的数据质量" in cards_for(shequyun_kernel, cadre, everything=True)
 
 
 def test_cards_are_sorted_and_a_failing_plugin_is_left_out(
