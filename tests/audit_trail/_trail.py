@@ -7,6 +7,7 @@ target, in order) and history rows were written since the last step, and moves t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -80,3 +81,10 @@ class Trail:
     def check_walked(self, routes: Iterable[str]) -> None:
         """Every route this area lists was walked by a step (the list cannot run ahead)."""
         assert set(routes) == self.walked, sorted(set(routes) ^ self.walked)
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of the hidden form field ``name`` (a token the next step sends back)."""
+    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
+    assert match, f"no hidden field {name}"
+    return match.group(1)

@@ -13,7 +13,7 @@ import re
 
 from ..collection._forms import COMMITTEE_COUNT, deadline
 from ..portal.test_form_builder import inputs, step
-from ._trail import Trail
+from ._trail import Trail, hidden
 
 WEIFANG, W1, W2 = "310115004000", "310115004001", "310115004002"
 
@@ -38,12 +38,6 @@ ROUTES = [
     "POST /collection/tasks/{task_id}",
     "POST /collection/tasks/{task_id}/return",
 ]
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
 
 
 def task_of(client, campaign_id: int) -> int:

@@ -12,7 +12,7 @@ import re
 import pytest
 from shequyun_sdk import hookimpl
 
-from ._trail import Trail
+from ._trail import Trail, hidden
 
 PUDONG, WEIFANG = "310115000000", "310115004000"
 WEIFANG_1, WEIFANG_2, LUJIAZUI = "310115004001", "310115004002", "310115005000"
@@ -75,12 +75,6 @@ class Lanes:
 @pytest.fixture
 def shequyun_plugins():
     return [Lanes()]
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
 
 
 def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(

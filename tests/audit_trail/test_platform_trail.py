@@ -17,7 +17,7 @@ from shequyun.apps.models import WebhookDelivery
 
 from ..apps.conftest import XUHUI_COMMITTEE, manifest, resident_in
 from ..attachments._files import png
-from ._trail import Trail
+from ._trail import Trail, hidden
 
 XUHUI, WEIFANG = "310104000000", "310115004000"
 
@@ -49,12 +49,6 @@ ROUTES = [
     "POST /indicators/pins",
     "POST /notices/{notice_id}/read",
 ]
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
 
 
 def gave_up(kernel, app_id: int) -> int:

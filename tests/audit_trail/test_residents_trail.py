@@ -11,7 +11,7 @@ import re
 
 from ..portal.test_residents_pages import edit_form
 from ..residents._data import id_number, resident
-from ._trail import Trail
+from ._trail import Trail, hidden
 
 W1, W2 = "310115004001", "310115004002"
 IMPORT_CSV = "姓名,身份证号,户籍类型,所属居委编码,联系电话,小区,楼栋,单元,室,户号,标签\n"
@@ -32,12 +32,6 @@ ROUTES = [
     "POST /residents/import/confirm",
     "POST /residents/export",
 ]
-
-
-def hidden(html: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
 
 
 def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
