@@ -6,7 +6,8 @@ import io
 
 from openpyxl import Workbook, load_workbook
 
-from shequyun.collection.form_sheets import read_workbook, write_workbook
+from shequyun.collection.form_sheets import read_workbook
+from shequyun.collection.form_sheets_write import write_workbook
 from shequyun.collection.questions import to_form
 
 from ..portal.test_collection_pages import ELEVATOR

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from ..attachments.api import read_upload
 from ..identity.auth import request_actor
 from .api_support import XLSX_TYPE, kernel_of, path_id, run_work
-from .form_sheets import MAX_SHEET_BYTES, write_workbook
+from .form_sheets import MAX_SHEET_BYTES
+from .form_sheets_write import write_workbook
 from .forms import PUBLISH, form_view, version_view
 from .questions import NotBuildable
 

@@ -29,7 +29,8 @@ from .builder_state import (
     question_views,
     read_state,
 )
-from .form_sheets import SheetForm, SheetProblem, write_workbook
+from .form_sheets import SheetForm, SheetProblem
+from .form_sheets_write import write_workbook
 from .forms import PUBLISH
 from .pages_support import path_id, see_other, translator
 from .questions import (
