@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ from .outages import OutageWatch
 from .plugin_host import API_PREFIX, PluginRecord
 from .proxies import ForwardedHeadersMiddleware
 from .request_context import RequestIdMiddleware
+from .routing import checked_routes
 from .settings import Settings
 from .templating import Renderer
 
@@ -158,16 +158,19 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
             is_api = hook == "register_api_routes"
             if record.builtin:
                 # The kernel's own routes keep their paths (API ones under /api/v1).
-                # Wrap copies: the route objects are the plugin's module-level lists, shared by
-                # every app built in this process (tests build many).
-                guarded = [copy.copy(route) for route in checked]
+                # Copies (checked_routes makes them): the route objects are the plugin's
+                # module-level lists, shared by every app built in this process (tests build many).
+                guarded = checked_routes(checked)
                 for route in guarded:
                     route.app = PluginGuard(kernel, record, route.app)  # type: ignore[attr-defined]
                 (kernel_api if is_api else kernel_pages).extend(guarded)
             else:
                 prefix = record.context.api_mount if is_api else record.context.mount
                 routes.append(
-                    Mount(prefix, app=PluginGuard(kernel, record, Router(routes=checked)))
+                    Mount(
+                        prefix,
+                        app=PluginGuard(kernel, record, Router(routes=checked_routes(checked))),
+                    )
                 )
     routes.append(Mount(API_PREFIX, app=Router(routes=kernel_api)))
     routes.extend(kernel_pages)

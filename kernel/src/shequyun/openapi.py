@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import shequyun_sdk
+from shequyun_sdk.params import MAX_ID
 from starlette.applications import Starlette
 from starlette.convertors import (
     Convertor,
@@ -197,7 +198,7 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def _param_schema(convertor: Convertor[Any]) -> dict[str, Any]:
     if isinstance(convertor, IntegerConvertor):
-        return {"type": "integer", "minimum": 0}
+        return {"type": "integer", "minimum": 0, "maximum": MAX_ID}
     if isinstance(convertor, FloatConvertor):
         return {"type": "number", "minimum": 0}
     if isinstance(convertor, UUIDConvertor):

@@ -317,3 +317,28 @@ def test_a_topic_closes_itself_at_its_deadline(town, shequyun_kernel):
     assert seen["status"] == "closed" and seen["result"]["counts"] == [0, 1]
     with Session(shequyun_kernel.engine) as session:
         assert session.get(Topic, topic["id"]).closed_by == "系统（到期）"
+
+
+@pytest.mark.parametrize("option", ["²", "٣", str(2**70), 2**70])
+def test_a_ballot_option_that_is_no_plain_number_is_a_422_naming_it(town, option):
+    wang = town.verified(town.resident("王秀英"))
+    topic = town.topic()
+    refused = wang.put(f"/topics/{topic['id']}/ballot", {"option": option})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "option"
+
+
+@pytest.mark.parametrize("threshold", ["²/3", "1/٣", f"1/{2**70}"])
+def test_a_threshold_that_is_no_plain_fraction_is_a_422_naming_it(town, threshold):
+    body = {
+        "title": "加装电梯",
+        "body": "请表决",
+        "options": ["同意", "不同意"],
+        "rule": "resident",
+        "scope_kind": "committee",
+        "closes_on": "2099-12-31",
+        "threshold": threshold,
+    }
+    refused = town.client.post(f"{API}/manage/topics", headers=town.cadre().auth, json=body)
+    assert refused.status_code == 422, refused.text
+    assert "threshold" in [d["field"] for d in refused.json()["error"]["details"]]

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from shequyun_sdk import Actor, Conflict, Platform, ValidationFailed
+from shequyun_sdk.params import parse_int
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -37,8 +38,8 @@ def clean(raw: dict[str, Any]) -> dict[str, Any]:
         ("correct_rate", 0, 100, "正确投放率"),
     ):
         try:
-            value = int(str(raw.get(name, "")).strip())
-        except ValueError:
+            value = parse_int(raw.get(name), name, low=-(2**31), high=2**31)
+        except ValidationFailed:
             errors.append({"field": name, "message": f"{label}应为整数"})
             continue
         if not low <= value <= high:

@@ -6,6 +6,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import path_id, query_int
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -82,7 +83,7 @@ async def register_app(request: Request) -> Response:
 async def get_app(request: Request) -> Response:
     apps = _openness(request).apps
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
 
     def work(session: Session) -> dict[str, Any]:
         return app_view(apps.get(session, actor, app_id), apps.units(session, app_id))
@@ -94,7 +95,7 @@ async def get_app(request: Request) -> Response:
 async def update_app(request: Request) -> Response:
     apps = _openness(request).apps
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
     manifest = await _json(request)
 
     def work(session: Session) -> dict[str, Any]:
@@ -108,7 +109,7 @@ async def update_app(request: Request) -> Response:
 async def set_units(request: Request) -> Response:
     apps = _openness(request).apps
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
     body = await _json(request)
     codes = body.get("units") if isinstance(body, dict) else None
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
@@ -125,7 +126,7 @@ async def set_units(request: Request) -> Response:
 async def rotate_secret(request: Request) -> Response:
     apps = _openness(request).apps
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
     which = request.path_params["which"]
     if which not in ("client-secret", "webhook-secret"):
         raise NotFound("找不到该操作")
@@ -139,21 +140,12 @@ async def rotate_secret(request: Request) -> Response:
     return JSONResponse({"secret": secret})
 
 
-def _int(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or len(raw) > 15:
-        raise ValidationFailed(f"{name} 必须是非负整数", field=name)
-    return int(raw)
-
-
 @requires(FEED_PERMISSION)
 async def feed(request: Request) -> Response:
     """Events within the caller's scope after ``cursor``, oldest first; ``next_cursor`` resumes."""
     actor = request_actor(request)
-    cursor = _int(request, "cursor", 0)
-    limit = _int(request, "limit", 100)
+    cursor = query_int(request, "cursor", 0, high=2**62)
+    limit = query_int(request, "limit", 100, high=2**62)
     openness = _openness(request)
     page = await db(request, lambda s: openness.feed.page_for(s, actor, after=cursor, limit=limit))
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
@@ -163,7 +155,7 @@ async def feed(request: Request) -> Response:
 async def deliveries(request: Request) -> Response:
     """The app's delivery log, newest first (``?status=dead`` for the dead letters)."""
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
     status = request.query_params.get("status") or None
     if status not in (None, "pending", "done", "dead"):
         raise ValidationFailed("status 只能是 pending、done 或 dead", field="status")
@@ -175,8 +167,8 @@ async def deliveries(request: Request) -> Response:
 @requires(MANAGE)
 async def replay(request: Request) -> Response:
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
-    delivery_id = int(request.path_params["delivery_id"])
+    app_id = path_id(request, "app_id")
+    delivery_id = path_id(request, "delivery_id")
     webhooks = _openness(request).webhooks
     await db(request, lambda s: webhooks.replay(s, actor, app_id, delivery_id), commit=True)
     return JSONResponse({"status": "pending"}, status_code=202)
@@ -185,7 +177,7 @@ async def replay(request: Request) -> Response:
 @requires(MANAGE)
 async def pause(request: Request) -> Response:
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
     paused = request.url.path.endswith("/pause")
     webhooks = _openness(request).webhooks
     await db(request, lambda s: webhooks.set_paused(s, actor, app_id, paused), commit=True)
@@ -206,7 +198,7 @@ async def set_state(request: Request) -> Response:
     """``{"disabled": true}`` stops every token of the app and every webhook at once."""
     apps = _openness(request).apps
     actor = request_actor(request)
-    app_id = int(request.path_params["app_id"])
+    app_id = path_id(request, "app_id")
     body = await _json(request)
     disabled = body.get("disabled") if isinstance(body, dict) else None
     if not isinstance(disabled, bool):

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shequyun_sdk import ApiError, NotFound
+from shequyun_sdk.params import path_id
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -43,7 +44,7 @@ def _openness(request: Request) -> Any:
 
 
 def _app_id(request: Request) -> int:
-    return int(request.path_params["app_id"])
+    return path_id(request, "app_id")
 
 
 @page(MANAGE)
@@ -221,7 +222,7 @@ async def replay_action(request: Request) -> Response:
     webhooks = _openness(request).webhooks
     actor = request_actor(request)
     app_id = _app_id(request)
-    delivery_id = int(request.path_params["delivery_id"])
+    delivery_id = path_id(request, "delivery_id")
     try:
         await db(request, lambda s: webhooks.replay(s, actor, app_id, delivery_id), commit=True)
     except ApiError as exc:

@@ -7,6 +7,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import query_int
 from shequyun_sdk.workdays import WorkCalendar, beijing_today
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -45,12 +46,7 @@ def calendar_document(calendar: WorkCalendar, year: int) -> dict[str, Any]:
 
 
 def _year(request: Request) -> int:
-    raw = request.query_params.get("year")
-    if raw is None:
-        return beijing_today().year
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise ValidationFailed("年份应为 2000–2100 的整数", field="year")
-    return int(raw)
+    return query_int(request, "year", beijing_today().year, low=2000, high=2100)
 
 
 def _day(request: Request) -> date:

@@ -9,6 +9,7 @@ from typing import Any
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.csvfiles import csv_chunks
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,7 @@ from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
 from ..spreadsheets import xlsx_chunks
 from . import follow_up
-from .api_support import XLSX_TYPE, campaign_view, kernel_of, path_id, run_work, within_unit
+from .api_support import XLSX_TYPE, campaign_view, kernel_of, run_work, within_unit
 from .campaigns import RESULTS, REVIEW
 from .forms import PUBLISH
 from .models import Task
@@ -202,12 +203,8 @@ async def campaign_submissions(request: Request) -> Response:
     """Submitted answers for bureau systems: keyset pages (``cursor``), ``limit`` ≤ 500."""
     campaign_id = path_id(request, "campaign_id")
     actor = request_actor(request)
-    raw_after = request.query_params.get("cursor", "0")
-    raw_limit = request.query_params.get("limit", "100")
-    if not raw_after.isdigit():
-        raise ValidationFailed("cursor 应为上一页返回的 next_cursor", field="cursor")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
-        raise ValidationFailed("limit 应为 1-500", field="limit")
+    after = query_int(request, "cursor", 0)
+    limit = query_int(request, "limit", 100, low=1, high=500)
     svc = kernel_of(request).collection
 
     def work(session: Session) -> dict[str, Any]:
@@ -218,9 +215,9 @@ async def campaign_submissions(request: Request) -> Response:
                 select(Task, OrgUnit)
                 .join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
                 .where(*task_scope(actor, campaign, None))
-                .where(Task.status == "submitted", col(Task.id) > int(raw_after))
+                .where(Task.status == "submitted", col(Task.id) > after)
                 .order_by(col(Task.id))
-                .limit(int(raw_limit))
+                .limit(limit)
             )
         )
         items = []
@@ -247,7 +244,7 @@ async def campaign_submissions(request: Request) -> Response:
             )
         return {
             "items": items,
-            "next_cursor": str(items[-1]["task_id"]) if len(items) == int(raw_limit) else None,
+            "next_cursor": str(items[-1]["task_id"]) if len(items) == limit else None,
         }
 
     return JSONResponse(await run_work(request, work, commit=False))

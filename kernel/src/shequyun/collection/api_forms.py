@@ -6,6 +6,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from ..attachments.api import read_upload
 from ..identity.auth import request_actor
-from .api_support import XLSX_TYPE, kernel_of, path_id, run_work
+from .api_support import XLSX_TYPE, kernel_of, run_work
 from .form_sheets import MAX_SHEET_BYTES
 from .form_sheets_write import write_workbook
 from .forms import PUBLISH, form_view, version_view

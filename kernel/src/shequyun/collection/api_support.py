@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from shequyun_sdk import ValidationFailed
 from sqlmodel import Session
 from starlette.requests import Request
 
@@ -26,13 +25,6 @@ def kernel_of(request: Request) -> Any:
 
 async def run_work(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
     return await in_session(request, work, commit=commit)
-
-
-def path_id(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit() or len(raw) > 12:
-        raise ValidationFailed("编号无效", field=name)
-    return int(raw)
 
 
 def within_unit(session: Session, actor: Any, request: Request, permission: str) -> OrgUnit | None:

@@ -6,13 +6,14 @@ from typing import Any
 
 from shequyun_sdk import read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..identity.auth import request_actor
-from .api_support import kernel_of, path_id, run_work
+from .api_support import kernel_of, run_work
 from .campaigns import FILL, RESULTS, REVIEW
 from .forms import version_view
 from .models import Campaign, FormVersion

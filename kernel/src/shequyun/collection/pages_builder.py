@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
+from shequyun_sdk.params import path_id
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,7 +33,7 @@ from .builder_state import (
 from .form_sheets import SheetForm, SheetProblem
 from .form_sheets_write import write_workbook
 from .forms import PUBLISH
-from .pages_support import path_id, see_other, translator
+from .pages_support import see_other, translator
 from .questions import (
     KIND_TITLES,
     NotBuildable,

@@ -12,6 +12,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed, charts
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import form_int, parse_int, path_id
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
@@ -35,7 +36,6 @@ from .pages_support import (
     field_errors,
     figure,
     notice_of,
-    path_id,
     see_other,
     translator,
 )
@@ -129,10 +129,10 @@ def _local(raw: str) -> str | None:
 def _campaign_body(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
     body: dict[str, Any] = {"targets": [str(c) for c in form.getlist("targets")]}
     form_id, _sep, number = str(form.get("form_version") or "").partition(":")
-    if not form_id.isdigit() or not number.isdigit():
+    try:
+        body.update(form_id=parse_int(form_id, "form_id"), version=parse_int(number, "version"))
+    except ValidationFailed:
         errors["form_version"] = "请选择一个已发布的表单版本"
-    else:
-        body.update(form_id=int(form_id), version=int(number))
     for key in ("title", "instructions"):
         body[key] = str(form.get(key) or "").strip()
     deadline = str(form.get("deadline") or "")
@@ -151,11 +151,13 @@ def _campaign_body(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
         if tags:
             roster["tags"] = tags
         for key in ("age_min", "age_max"):
-            raw = str(form.get(key) or "").strip()
-            if raw and not raw.isdigit():
+            try:
+                age = form_int(form, key, high=150)
+            except ValidationFailed:
                 errors[f"roster_filter.{key}"] = "应为 0-150 的整数"
-            elif raw:
-                roster[key] = int(raw)
+            else:
+                if age is not None:
+                    roster[key] = age
         body["roster_filter"] = roster
     return body
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shequyun_sdk import ApiError, Conflict, ValidationFailed
+from shequyun_sdk.params import path_id
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -16,7 +17,7 @@ from ..portal.common import actor_of, db, kernel_of, page, render
 from ..portal.form_renderer import FormLayout
 from .forms import PUBLISH
 from .models import Form, FormVersion
-from .pages_support import field_errors, notice_of, path_id, see_other, translator
+from .pages_support import field_errors, notice_of, see_other, translator
 from .questions import NotBuildable, from_form
 
 # -- forms -------------------------------------------------------------------------------

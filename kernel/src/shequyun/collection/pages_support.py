@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from shequyun_sdk import ApiError, NotFound
+from shequyun_sdk import ApiError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -28,13 +28,6 @@ NOTICES = {
 
 def translator(request: Request) -> Any:
     return functools.partial(gettext, language=language_of(request))
-
-
-def path_id(request: Request, name: str) -> int:
-    raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 12:
-        raise NotFound("找不到该页面")
-    return int(raw)
 
 
 def notice_of(request: Request) -> str:

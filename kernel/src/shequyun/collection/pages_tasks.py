@@ -9,6 +9,7 @@ from typing import Any
 
 from shequyun_sdk import Conflict, ValidationFailed
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import form_int, path_id
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -22,7 +23,7 @@ from ..portal.form_renderer import FormLayout, Parsed
 from .campaigns import FILL, RESULTS, REVIEW
 from .models import TASK_STATUSES, Campaign, FormVersion, Task, utcnow
 from .pages_files import describe, read_form, store_uploads
-from .pages_support import field_errors, notice_of, path_id, see_other, translator
+from .pages_support import field_errors, notice_of, see_other, translator
 from .tasks import aware
 
 HISTORY_ACTIONS = {
@@ -353,7 +354,7 @@ async def _task_post(request: Request, form: FormData) -> Response:
             client_key=client_key,
             status_code=422,
         )
-    version = str(form.get("version") or "")
+    version = form_int(form, "version")
     try:
         if action == "submit":
             await db(
@@ -364,9 +365,7 @@ async def _task_post(request: Request, form: FormData) -> Response:
             return see_other(f"/collection/tasks/{task_id}?done=submitted")
         await db(
             request,
-            lambda s: svc.campaigns.save_draft(
-                s, actor, task_id, parsed.data, int(version) if version.isdigit() else None
-            ),
+            lambda s: svc.campaigns.save_draft(s, actor, task_id, parsed.data, version),
             commit=True,
         )
         return see_other(f"/collection/tasks/{task_id}?done=draft")

@@ -17,6 +17,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor, requires
+from shequyun_sdk.params import MAX_ID, parse_int
 from sqlalchemy import or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -37,7 +38,6 @@ __all__ = ["AUDIT_READ", "MAX_LIMIT", "ROUTES", "AuditFilters", "parse_filters"]
 AUDIT_READ = "identity.audit.read"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 _OUTCOME = re.compile(r"[a-z_]{1,16}")
 
 #: Text filters: query parameter -> (column, longest value, compared by prefix).
@@ -134,10 +134,11 @@ def _moment(value: str | None, field: str, bad: _Report) -> datetime | None:
 def _integer(value: str | None, field: str, low: int, high: int, bad: _Report) -> int | None:
     if value is None:
         return None
-    if not value.isascii() or not value.isdigit() or not low <= int(value) <= high:
-        bad(field, f"{field} 应为 {low} 到 {high} 之间的整数")
+    try:
+        return parse_int(value, field, low=low, high=high)
+    except ValidationFailed as exc:
+        bad(field, exc.message)
         return None
-    return int(value)
 
 
 def visible(actor: Actor | None) -> ColumnElement[bool]:
@@ -316,8 +317,6 @@ async def list_audit(request: Request) -> Response:
 async def get_audit_entry(request: Request) -> Response:
     """One audit entry; 404 when it does not exist or lies outside the reader's subtree."""
     entry_id: int = request.path_params["entry_id"]
-    if entry_id > MAX_ID:
-        raise NotFound("审计记录不存在")
     actor = request_actor(request)
     kernel = request.app.state.kernel
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shequyun_sdk import ValidationFailed
+from shequyun_sdk.params import query_int
 from shequyun_sdk.web import read_json
 from starlette.requests import Request
 
@@ -126,15 +127,6 @@ def int_field(data: Mapping[str, Any], name: str) -> int:
     return value
 
 
-def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationFailed(f"{name} 应为 {low} 到 {high} 之间的整数", field=name)
-    return int(raw)
-
-
 def query_flag(request: Request, name: str, default: bool) -> bool:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -149,8 +141,8 @@ def query_flag(request: Request, name: str, default: bool) -> bool:
 def page_bounds(request: Request) -> tuple[int, int | None]:
     """The page size and the id the previous page ended at, from ``limit`` and ``cursor``
     (newest first). A limit above the maximum is an error rather than a silently shorter page."""
-    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    before = query_int(request, "cursor", 0, 1, 2**31 - 1)
+    limit = query_int(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    before = query_int(request, "cursor", 0, low=1)
     return limit, before or None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import query_int
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,7 +24,6 @@ from .api_support import (
     int_field,
     json_body,
     page_bounds,
-    query_int,
     query_param,
     text_field,
     token_json,
@@ -47,8 +47,8 @@ async def list_tokens(request: Request) -> Response:
     """
     call = call_of(request)
     limit, before = page_bounds(request)
-    user_id = query_int(request, "user_id", 0, 1, 2**31 - 1)
-    grant_id = query_int(request, "grant_id", 0, 1, 2**31 - 1)
+    user_id = query_int(request, "user_id", 0, low=1)
+    grant_id = query_int(request, "grant_id", 0, low=1)
 
     def work() -> dict[str, Any]:
         with Session(call.engine) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import platform_from_request
+from shequyun_sdk.params import form_int
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -198,10 +199,7 @@ async def grant_page(request: Request) -> Response:
         ]
         return platform.render(request, "grant.html", {"choices": choices})
     form = await request.form()
-    try:
-        wanted = int(str(form.get("grant_id", "")))
-    except ValueError:
-        wanted = -1
+    wanted = form_int(form, "grant_id", -1, low=-1)
     cookie = request.cookies.get(SESSION_COOKIE, "")
 
     def switch() -> bool:

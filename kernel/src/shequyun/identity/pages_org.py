@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from shequyun_sdk import ApiError, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import form_int, query_int
 from sqlmodel import Session, col, select
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
@@ -208,11 +209,11 @@ def _day(
 
 
 def _version(values: Mapping[str, str], errors: dict[str, str]) -> int | None:
-    raw = values.get("version", "")
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) < 2**31:
+    try:
+        return form_int(values, "version", low=1)
+    except ValidationFailed:
         errors["(form)"] = "页面缺少版本号，请刷新后重试"
         return None
-    return int(raw)
 
 
 def _apply(
@@ -343,8 +344,8 @@ async def import_page(request: Request) -> Response:
     """Step 1 (upload) and step 2 (the dry run: every bad row, or what would be created)."""
     actor = actor_of(request)
     if request.method == "GET":
-        done = request.query_params.get("done", "")
-        notice = tr(request, "已导入 {n} 个单位。", n=int(done)) if done.isdigit() else None
+        n = query_int(request, "done")
+        notice = tr(request, "已导入 {n} 个单位。", n=n) if n is not None else None
         return render(request, "admin/org_import.html", _import_context(request, notice=notice))
     data, filename, _ = await read_upload(request, org_import.MAX_IMPORT_BYTES)
     if not data:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import ApiError, NotFound
+from shequyun_sdk.params import parse_int, path_id
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -25,14 +26,15 @@ from .pages_admin import TOKENS_MANAGE, crumbs, errors_of, no_store, tr
 __all__ = ["ROUTES"]
 
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1
 DEFAULT_DAYS = 90
 STATUS_TITLES = {"active": "有效", "expired": "已过期", "revoked": "已吊销"}
 
 
 def _number(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID else None
+    try:
+        return parse_int(raw, "id", low=1) if raw else None
+    except ValidationFailed:
+        return None
 
 
 @page(TOKENS_MANAGE)
@@ -143,7 +145,7 @@ async def new_page(request: Request) -> Response:
 async def revoke_page(request: Request) -> Response:
     """Revoke a token: it stops working at once."""
     call = call_of(request)
-    token_id = int(request.path_params["token_id"])
+    token_id = path_id(request, "token_id")
     form = await request.form()
     back_to = _number(str(form.get("user_id") or ""))
 

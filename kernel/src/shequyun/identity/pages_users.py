@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from shequyun_sdk import ApiError, NotFound
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import path_id, query_int
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.requests import Request
@@ -43,7 +44,6 @@ from .permissions import PermissionRegistry
 __all__ = ["ROUTES", "grantable_roles"]
 
 PAGE_SIZE = 50
-MAX_ID = 2**31 - 1
 NOTICES = {
     "granted": "已授予该角色。",
     "revoked": "已撤销该授权；按该授权登录的会话已结束，其令牌已吊销。",
@@ -83,10 +83,7 @@ def grantable_roles(registry: PermissionRegistry, actor: Actor) -> list[RoleChoi
 
 
 def _page_id(request: Request, name: str) -> int:
-    value = int(request.path_params[name])
-    if value > MAX_ID:
-        raise NotFound("找不到该用户")
-    return value
+    return path_id(request, name)
 
 
 def _status_of(exc: ApiError) -> int:
@@ -107,8 +104,7 @@ async def list_page(request: Request) -> Response:
         "within": params.get("within", "").strip()[:12],
         "active": params.get("active", "") if params.get("active") in {"1", "0"} else "",
     }
-    raw_cursor = params.get("cursor", "")
-    cursor = int(raw_cursor) if raw_cursor.isdigit() and int(raw_cursor) <= MAX_ID else None
+    cursor = query_int(request, "cursor", low=1)
 
     def fetch(session: Session) -> dict[str, Any]:
         errors: dict[str, str] = {}

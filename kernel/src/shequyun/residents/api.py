@@ -7,6 +7,7 @@ from typing import Any
 
 from shequyun_sdk import Conflict, ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.params import path_id, query_int
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -50,15 +51,6 @@ async def _in_session(request: Request, work: Callable[[Session], Any], *, commi
     return await run_in_threadpool(run)
 
 
-def _int_param(request: Request, name: str, *, low: int, high: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationFailed(f"{name} 应为 {low} 到 {high} 之间的整数", field=name)
-    return int(raw)
-
-
 def filters_from(request: Request) -> ResidentFilters:
     """Search filters from the query string, each checked (shared with export)."""
     params = request.query_params
@@ -77,8 +69,8 @@ def filters_from(request: Request) -> ResidentFilters:
     return ResidentFilters(
         q=params.get("q") or None,
         tags=tags,
-        age_min=_int_param(request, "age_min", low=0, high=150),
-        age_max=_int_param(request, "age_max", low=0, high=150),
+        age_min=query_int(request, "age_min", high=150),
+        age_max=query_int(request, "age_max", high=150),
         compound=params.get("compound") or None,
         building=params.get("building") or None,
         registration=registration,
@@ -89,18 +81,11 @@ def filters_from(request: Request) -> ResidentFilters:
     )
 
 
-def _resident_id(request: Request) -> int:
-    raw = request.path_params["resident_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise ValidationFailed("居民编号无效", field="resident_id")
-    return int(raw)
-
-
 @requires(READ)
 async def list_residents(request: Request) -> Response:
     """Search the residents you may see; keyset pagination with ``cursor`` and ``limit``."""
     filters = filters_from(request)
-    limit = _int_param(request, "limit", low=1, high=500) or 50
+    limit = query_int(request, "limit", 50, low=1, high=500)
     after = request.query_params.get("cursor") or None
     actor = request_actor(request)
     service = _kernel(request).residents
@@ -128,7 +113,7 @@ async def create_resident(request: Request) -> Response:
 @requires(READ)
 async def get_resident(request: Request) -> Response:
     """One resident, sensitive fields masked."""
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     actor = request_actor(request)
     service = _kernel(request).residents
     view = await _in_session(
@@ -140,7 +125,7 @@ async def get_resident(request: Request) -> Response:
 @requires(WRITE)
 async def update_resident(request: Request) -> Response:
     """Change fields of a resident; send the ``version`` you read (409 with current values)."""
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     body = await read_json_object(request)
     changes = {k: v for k, v in body.items() if k != "version"}
     actor = request_actor(request)
@@ -159,7 +144,7 @@ async def update_resident(request: Request) -> Response:
 @requires(WRITE)
 async def remove_resident(request: Request) -> Response:
     """Mark a resident removed (注销); the record and its history stay."""
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
@@ -182,7 +167,7 @@ async def remove_resident(request: Request) -> Response:
 @requires(READ)
 async def resident_history(request: Request) -> Response:
     """Every change to the record: who, when, under which grant, field, old and new value."""
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     actor = request_actor(request)
     service = _kernel(request).residents
     changes = await _in_session(
@@ -194,7 +179,7 @@ async def resident_history(request: Request) -> Response:
 @requires(TRANSFER)
 async def transfer_resident(request: Request) -> Response:
     """Move the record to another committee from a date (迁移)."""
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
@@ -221,7 +206,7 @@ async def transfer_resident(request: Request) -> Response:
 @requires("residents.reveal")
 async def reveal_resident(request: Request) -> Response:
     """Show the full ID number or phone; needs a stated reason and is audited."""
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     body = await read_json_object(request)
     actor = request_actor(request)
     service = _kernel(request).residents
@@ -239,7 +224,7 @@ async def reveal_resident(request: Request) -> Response:
 async def moved_out(request: Request) -> Response:
     """Residents whose records left committees you may see: the old committee's history."""
     actor = request_actor(request)
-    limit = _int_param(request, "limit", low=1, high=500) or 100
+    limit = query_int(request, "limit", 100, low=1, high=500)
 
     def work(session: Session) -> list[dict[str, Any]]:
         origin = OrgUnit.__table__.alias("origin")  # type: ignore[attr-defined]

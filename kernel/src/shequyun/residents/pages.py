@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import Conflict, ValidationFailed
+from shequyun_sdk.params import form_int, query_int
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -66,7 +67,7 @@ async def list_page(request: Request) -> Response:
         errors = errors_of(exc)
         filters = ResidentFilters(q=None)
     after = params.get("after") or None
-    start = int(params["start"]) if (params.get("start") or "").isdigit() else 1
+    start = query_int(request, "start", 1, low=1, high=2**62)
 
     def work(session: Session) -> dict[str, Any]:
         context: dict[str, Any] = {"items": [], "count": 0, "next_cursor": None}
@@ -280,8 +281,7 @@ async def transfer_page(request: Request) -> Response:
         name: str(form.get(name) or "").strip()
         for name in ("to_unit_code", "effective_on", "reason")
     }
-    raw_version = str(form.get("version") or "")
-    version = int(raw_version) if raw_version.isdigit() else None
+    version = form_int(form, "version")
     try:
         await db(
             request,

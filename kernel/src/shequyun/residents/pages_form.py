@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shequyun_sdk import Conflict, ValidationFailed
+from shequyun_sdk.params import form_int
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -261,9 +262,12 @@ async def edit_page(request: Request) -> Response:
     form = await request.form()
     submitted = read_resident_form(form, service.vocabulary, creating=False)
     original = _original(form.get("original"))
-    raw_version = str(form.get("version") or "")
     errors = dict(submitted.errors)
-    if not raw_version.isdigit():
+    try:
+        version = form_int(form, "version")
+    except ValidationFailed:
+        version = None
+    if version is None:
         errors["version"] = "缺少记录的版本号，请重新打开修改页面"
     if not errors:
         try:
@@ -274,7 +278,7 @@ async def edit_page(request: Request) -> Response:
                     actor,
                     resident_id,
                     submitted.data,
-                    version=int(raw_version),
+                    version=version,
                     source=SOURCE,
                 ),
                 commit=True,
@@ -294,7 +298,7 @@ async def edit_page(request: Request) -> Response:
         {
             **context,
             "v": submitted.values,
-            "version": raw_version,
+            "version": "" if version is None else str(version),
             "original": original,
             "errors": errors,
         },

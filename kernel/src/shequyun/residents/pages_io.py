@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.csvfiles import csv_bytes
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import query_int
 from sqlalchemy import func
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -117,8 +118,7 @@ async def import_page(request: Request) -> Response:
         notice = None
         if params.get("done") == "1":
             counts = {
-                k: int(params.get(k) or 0) if (params.get(k) or "0").isdigit() else 0
-                for k in ("created", "updated", "unchanged")
+                k: query_int(request, k, 0, high=2**62) for k in ("created", "updated", "unchanged")
             }
             notice = tr(
                 request,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shequyun_sdk import ApiError, NotFound, ValidationFailed
+from shequyun_sdk import ApiError, ValidationFailed
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import path_id
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 
@@ -19,7 +20,6 @@ from .service import FIELD_TITLES
 EXPORT = "residents.export"
 IMPORT = "residents.import"
 SOURCE = "portal"
-MAX_ID = 2**31 - 1
 SOURCES = {"portal": "门户", "api": "接口", "import": "批量导入", "collection": "数据采集"}
 
 
@@ -41,10 +41,7 @@ def resident_crumbs(
 
 
 def resident_id_of(request: Request) -> int:
-    resident_id = int(request.path_params["resident_id"])
-    if resident_id > MAX_ID:
-        raise NotFound("找不到该居民")
-    return resident_id
+    return path_id(request, "resident_id")
 
 
 def errors_of(exc: ApiError) -> dict[str, str]:

@@ -20,6 +20,7 @@ from shequyun_sdk import (
     requires,
 )
 from shequyun_sdk.csvfiles import csv_bytes
+from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -50,18 +51,6 @@ async def in_session(request: Request, work: Callable[..., T], *args: Any, **kw:
             return work(platform, session, _actor(request), *args, **kw)
 
     return await run_in_threadpool(call)
-
-
-def _int(value: Any, field: str, *, default: int | None = None) -> int | None:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed("应为整数", field=field) from None
-    if number < 0 or number > 2**31:
-        raise ValidationFailed("超出范围", field=field)
-    return number
 
 
 def _day(value: Any) -> date | None:
@@ -141,7 +130,7 @@ async def evaluate_facts(request: Request) -> Response:
 
 @requires(VIEW)
 async def resident_policies(request: Request) -> Response:
-    resident_id = _int(request.path_params["resident_id"], "resident_id")
+    resident_id = path_id(request, "resident_id")
 
     def work(platform: Any, session: Any, actor: Actor) -> Any:
         return policies.resident_policies(platform, session, actor, resident_id)
@@ -177,8 +166,8 @@ def _candidates(request: Request, *, export: bool) -> Callable[..., Any]:
             committees=funnel.committee_ids(platform, session, unit),
             policy_id=params.get("policy") or None,
             status=params.get("status") or "open",
-            after=_int(params.get("after"), "after"),
-            limit=min(_int(params.get("limit"), "limit", default=50) or 50, 500 if export else 200),
+            after=query_int(request, "after"),
+            limit=query_int(request, "limit", 50, low=1, high=500 if export else 200),
             export=export,
         )
 
@@ -223,7 +212,7 @@ async def export_candidates(request: Request) -> Response:
 
 @requires(OUTREACH)
 async def get_case(request: Request) -> Response:
-    case_id = _int(request.path_params["case_id"], "case_id")
+    case_id = path_id(request, "case_id")
 
     def work(platform: Any, session: Any, actor: Actor) -> Any:
         row = outreach.get_case(platform, session, actor, case_id)
@@ -235,7 +224,7 @@ async def get_case(request: Request) -> Response:
 
 @requires(OUTREACH)
 async def record_outcome(request: Request) -> Response:
-    case_id = _int(request.path_params["case_id"], "case_id")
+    case_id = path_id(request, "case_id")
     body = await read_json_object(request)
 
     def work(platform: Any, session: Any, actor: Actor) -> Any:
@@ -255,7 +244,7 @@ async def record_outcome(request: Request) -> Response:
 
 @requires(OUTREACH)
 async def assign_case(request: Request) -> Response:
-    case_id = _int(request.path_params["case_id"], "case_id")
+    case_id = path_id(request, "case_id")
     body = await read_json_object(request)
 
     def work(platform: Any, session: Any, actor: Actor) -> Any:

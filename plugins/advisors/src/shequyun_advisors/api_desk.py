@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shequyun_sdk import Actor, ValidationFailed, read_json_object, requires
+from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import col, select
 from starlette.requests import Request
@@ -118,10 +119,7 @@ async def list_resources(request: Request) -> Response:
 
 @requires(VIEW)
 async def resident_resources(request: Request) -> Response:
-    try:
-        resident_id = int(request.path_params["resident_id"])
-    except ValueError:
-        raise ValidationFailed("应为整数", field="resident_id") from None
+    resident_id = path_id(request, "resident_id")
 
     def work(platform: Any, session: Any, actor: Actor) -> Any:
         return desk.match_resources(platform, session, actor, resident_id)

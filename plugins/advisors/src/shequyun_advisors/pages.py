@@ -21,6 +21,7 @@ from shequyun_sdk import (
     plugin_from_request,
     requires,
 )
+from shequyun_sdk.params import form_int, path_id, query_int
 from sqlalchemy import func
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
@@ -109,7 +110,7 @@ async def dashboard(request: Request) -> Response:
             committees=committees,
             policy_id=policy_id,
             status=params.get("status") or "open",
-            after=int(params["after"]) if params.get("after", "").isdigit() else None,
+            after=query_int(request, "after"),
         )
         shown = funnel.funnel(platform, session, actor, unit, policy_id=policy_id)
         per_policy = _per_policy(platform, session, actor, committees)
@@ -191,7 +192,7 @@ async def refresh(request: Request) -> Response:
 
 @requires(OUTREACH)
 async def case_page(request: Request) -> Response:
-    case_id = int(request.path_params["case_id"])
+    case_id = path_id(request, "case_id")
 
     def work(platform: Platform, session: Any, actor: Actor) -> dict[str, Any]:
         row = outreach.get_case(platform, session, actor, case_id)
@@ -208,14 +209,14 @@ async def case_page(request: Request) -> Response:
 
 @requires(OUTREACH)
 async def case_outcome(request: Request) -> Response:
-    case_id = int(request.path_params["case_id"])
+    case_id = path_id(request, "case_id")
     form = await request.form()
 
     def work(platform: Platform, session: Any, actor: Actor) -> str:
         if form.get("assign") == "me":
             outreach.assign(platform, session, actor, case_id, assignee="me")
             return "已由您跟进"
-        version = str(form.get("version") or "")
+        version = form_int(form, "version")
         row = outreach.record_outcome(
             platform,
             session,
@@ -223,7 +224,7 @@ async def case_outcome(request: Request) -> Response:
             case_id,
             outcome=form.get("outcome"),
             note=str(form.get("note") or ""),
-            version=int(version) if version.isdigit() else None,
+            version=version,
         )
         return f"已记录：{STATUSES[row.status][0]}"
 
@@ -317,8 +318,9 @@ async def desk_page(request: Request) -> Response:
             "summary": values.get("summary", ""),
             "policy_id": values.get("policy_id") or None,
         }
-        if values.get("resident_id", "").isdigit():
-            data["resident_id"] = int(values["resident_id"])
+        resident_id = form_int(values, "resident_id")
+        if resident_id is not None:
+            data["resident_id"] = resident_id
 
         def save(platform: Platform, session: Any, actor: Actor) -> None:
             desk.record_service(platform, session, actor, data)

@@ -15,6 +15,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from . import caselist, cases, categories, flow, knowledge
 from .core import HANDLE, MANAGE, VIEW
 from .present import available_steps, case_dict, step_dict
-from .web import actor_of, path_id
+from .web import actor_of
 
 __all__ = ["ROUTES", "case_document"]
 
@@ -70,12 +71,8 @@ async def list_route(request: Request) -> Response:
     actor = actor_of(request)
     params = dict(request.query_params)
     filters = caselist.read_filters(params)
-    limit = (
-        min(max(int(params.get("limit", "50") or 50), 1), 200)
-        if str(params.get("limit", "50")).isdigit()
-        else 50
-    )
-    offset = int(params["offset"]) if str(params.get("offset", "")).isdigit() else 0
+    limit = query_int(request, "limit", 50, low=1, high=200)
+    offset = query_int(request, "offset", 0)
 
     def work() -> dict[str, Any]:
         with platform.session() as session:
@@ -208,7 +205,7 @@ async def picks_route(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = actor_of(request)
     params = request.query_params
-    limit = int(params["limit"]) if params.get("limit", "").isdigit() else 20
+    limit = query_int(request, "limit", 20, low=1, high=50)
 
     def work() -> list[dict[str, Any]]:
         with platform.session() as session:

@@ -11,6 +11,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from . import knowledge
 from .core import PUBLISH, VIEW
-from .web import actor_of, path_id
+from .web import actor_of
 
 __all__ = ["ROUTES"]
 
@@ -33,7 +34,7 @@ async def list_articles(request: Request) -> Response:
     kind = params.get("kind") or None
     if kind is not None and kind not in knowledge.KINDS:
         raise ValidationFailed("类型应为 " + "、".join(knowledge.KINDS), field="kind")
-    limit = min(int(params["limit"]), 200) if params.get("limit", "").isdigit() else 50
+    limit = query_int(request, "limit", 50, low=1, high=200)
 
     def work() -> list[dict[str, Any]]:
         with platform.session() as session:
@@ -153,8 +154,7 @@ async def search_route(request: Request) -> Response:
     query = (request.query_params.get("q") or "").strip()
     if not query or len(query) > 100:
         raise ValidationFailed("请输入 1–100 个字的搜索内容", field="q")
-    params = request.query_params
-    limit = min(int(params["limit"]), 50) if params.get("limit", "").isdigit() else 20
+    limit = query_int(request, "limit", 20, low=1, high=50)
 
     def work() -> dict[str, Any]:
         with platform.session() as session:

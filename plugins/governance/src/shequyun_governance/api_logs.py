@@ -11,6 +11,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -20,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from . import fieldlog
 from .api_cases import case_document
 from .core import HANDLE, LOG, VIEW
-from .web import actor_of, path_id
+from .web import actor_of
 
 __all__ = ["ROUTES"]
 
@@ -32,8 +33,8 @@ async def list_logs(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = actor_of(request)
     params = request.query_params
-    limit = min(int(params["limit"]), 200) if params.get("limit", "").isdigit() else 50
-    offset = int(params["offset"]) if params.get("offset", "").isdigit() else 0
+    limit = query_int(request, "limit", 50, low=1, high=200)
+    offset = query_int(request, "offset", 0)
     follow = params.get("follow_up")
 
     def work() -> list[dict[str, Any]]:
@@ -113,11 +114,8 @@ async def coverage(request: Request) -> Response:
     plugin = plugin_from_request(request)
     actor = actor_of(request)
     params = request.query_params
-    months = int(plugin.settings.get("coverage_months", 3))
-    if params.get("months"):
-        if not params["months"].isdigit() or not 1 <= int(params["months"]) <= 24:
-            raise ValidationFailed("月数应为 1–24", field="months")
-        months = int(params["months"])
+    default_months = int(plugin.settings.get("coverage_months", 3))
+    months = query_int(request, "months", default_months, low=1, high=24)
 
     def work() -> dict[str, Any]:
         with platform.session() as session:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shequyun_sdk import Actor, NotFound, Platform, UnitRef, ValidationFailed
+from shequyun_sdk.params import parse_int
 from shequyun_sdk.workdays import BEIJING, beijing_today
 from sqlalchemy import false as sa_false
 from sqlmodel import Session
@@ -137,12 +138,11 @@ def integer(
     value = raw.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not (
-        isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
-    ):
+    try:
+        number = parse_int(value, name, low=-(2**63), high=2**63 - 1)
+    except ValidationFailed:
         errors.add(name, f"{label}应为整数")
         return None
-    number = int(value)
     if not low <= number <= high:
         errors.add(name, f"{label}应在 {low}–{high} 之间")
         return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import ApiError, platform_from_request, plugin_from_request
+from shequyun_sdk.params import path_id, query_int
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -86,7 +87,7 @@ async def case_list(request: Request) -> Response:
         filters = caselist.read_filters(params)
     except ApiError:
         filters = caselist.CaseFilters(status="open")
-    page = int(params["page"]) if str(params.get("page", "")).isdigit() else 1
+    page = query_int(request, "page", 1, low=1, high=10**6)
 
     def work() -> dict[str, Any]:
         with platform.session() as session:
@@ -174,7 +175,7 @@ async def case_new(request: Request) -> Response:
 async def case_page(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = actor_of(request)
-    case_id = int(request.path_params["case_id"])
+    case_id = path_id(request, "case_id")
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":

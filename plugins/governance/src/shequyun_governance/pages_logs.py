@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import ApiError, NotFound, platform_from_request, plugin_from_request
+from shequyun_sdk.params import path_id
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -83,7 +84,7 @@ async def log_list(request: Request) -> Response:
 async def log_page(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = actor_of(request)
-    log_id = int(request.path_params["log_id"])
+    log_id = path_id(request, "log_id")
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shequyun_sdk import ApiError, NotFound, charts, platform_from_request
+from shequyun_sdk.params import path_id
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -47,7 +48,7 @@ async def knowledge_home(request: Request) -> Response:
 async def article_page(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = actor_of(request)
-    article_id = int(request.path_params["article_id"])
+    article_id = path_id(request, "article_id")
 
     def work() -> dict[str, Any]:
         with platform.session() as session:

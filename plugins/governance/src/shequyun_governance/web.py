@@ -29,7 +29,6 @@ __all__ = [
     "actor_of",
     "form_errors",
     "form_with_files",
-    "path_id",
     "redirect",
     "render",
     "run",
@@ -63,14 +62,6 @@ def actor_of(request: Request) -> Actor:
     actor = actor_from_request(request)
     assert actor is not None
     return actor
-
-
-def path_id(request: Request, name: str) -> int:
-    """A positive integer path parameter, or 422 naming it."""
-    raw = str(request.path_params[name])
-    if not raw.isdigit() or len(raw) > 18:
-        raise ValidationFailed("编号应为正整数", field=name)
-    return int(raw)
 
 
 async def run(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -20,11 +20,13 @@ from shequyun_sdk import (
     PluginContext,
     ScheduledJob,
     Subscriber,
+    ValidationFailed,
     Visitor,
     WorkbenchCard,
     hookimpl,
 )
 from shequyun_sdk.cases import CASE_UPDATED
+from shequyun_sdk.params import parse_int
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -334,7 +336,7 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
         Delivered in-app to those with a verified account, once per policy and resident; the
         event names no plugin this one depends on, so any plugin may publish it.
         """
-        ids = [int(i) for i in event.payload.get("resident_ids", []) if str(i).isdigit()]
+        ids = [int(i) for i in event.payload.get("resident_ids", []) if _is_id(i)]
         if not ids:
             return
         title = str(event.payload.get("title") or "您可能符合一项惠民政策")
@@ -384,3 +386,11 @@ def register_scheduled_jobs(plugin: PluginContext, platform: Platform) -> Sequen
 @hookimpl
 def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
     return load_demo(platform)
+
+
+def _is_id(value: object) -> bool:
+    try:
+        parse_int(value, "resident_id", low=1)
+    except ValidationFailed:
+        return False
+    return True

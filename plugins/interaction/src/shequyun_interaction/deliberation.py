@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from shequyun_sdk import Actor, Conflict, Forbidden, NotFound, Platform, ValidationFailed
+from shequyun_sdk.params import parse_int
 from shequyun_sdk.residents import ResidentRef
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -119,10 +120,14 @@ def clean_topic(
     threshold = str(raw.get("threshold") or "").strip()
     if threshold:
         num, _, den = threshold.partition("/")
-        if not (num.isdigit() and den.isdigit() and 0 < int(num) <= int(den) <= 100):
+        try:
+            fraction = parse_int(num, "threshold", low=1), parse_int(den, "threshold", high=100)
+        except ValidationFailed:
+            fraction = None
+        if fraction is None or fraction[0] > fraction[1]:
             errors.add("threshold", "通过门槛应写成分数，如 2/3；不设门槛请留空")
         else:
-            values["threshold_num"], values["threshold_den"] = int(num), int(den)
+            values["threshold_num"], values["threshold_den"] = fraction
     closes_at = _parse_close(raw.get("closes_at") or raw.get("closes_on"))
     if closes_at is None:
         errors.add("closes_on", "请填写截止日期，如 2026-12-31")
@@ -242,10 +247,10 @@ def cast_vote(platform: Platform, topic_id: int, viewer: Viewer, option: Any) ->
         topic = get_visible(session, topic_id, viewer)
         if topic.status != "open" or aware(topic.closes_at) <= now():
             raise Conflict("表决已截止", code="closed")
-        if isinstance(option, str) and option.strip().isdigit():
-            option = int(option)
-        if not isinstance(option, int) or isinstance(option, bool):
-            raise ValidationFailed("请选择一个选项", field="option")
+        try:
+            option = parse_int(option, "option")
+        except ValidationFailed:
+            raise ValidationFailed("请选择一个选项", field="option") from None
         if not 0 <= option < len(topic.options):
             raise ValidationFailed("所选选项不存在", field="option")
         reason = refusal(topic, viewer)

@@ -17,6 +17,7 @@ from shequyun_sdk import (
     platform_from_request,
     plugin_from_request,
 )
+from shequyun_sdk.params import form_int, path_id
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -99,7 +100,7 @@ async def announcements(request: Request) -> Response:
         try:
             values, uploads = await form_with_files(request, "files", files.MAX_NOTICE_FILES)
             if values.get("action") == "withdraw":
-                await run(notices.withdraw, platform, actor, int(values.get("id", 0)))
+                await run(notices.withdraw, platform, actor, form_int(values, "id", 0))
             else:
                 await run(notices.publish, platform, actor, values, uploads)
         except ApiError as exc:
@@ -148,7 +149,7 @@ async def disclosures(request: Request) -> Response:
 async def disclosure(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = _actor(request)
-    item_id = int(request.path_params["item_id"])
+    item_id = path_id(request, "item_id")
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
@@ -206,7 +207,7 @@ async def request_queue(request: Request) -> Response:
 async def request_detail(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = _actor(request)
-    item_id = int(request.path_params["item_id"])
+    item_id = path_id(request, "item_id")
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
@@ -298,7 +299,7 @@ async def topics(request: Request) -> Response:
 async def topic(request: Request) -> Response:
     platform = platform_from_request(request)
     actor = _actor(request)
-    item_id = int(request.path_params["item_id"])
+    item_id = path_id(request, "item_id")
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -406,7 +407,7 @@ async def codes(request: Request) -> Response:
                 accounts.issue_code,
                 platform,
                 actor,
-                int(values.get("resident_id", "0")),
+                form_int(values, "resident_id", 0),
                 timedelta(days=days),
             )
         except ApiError as exc:
@@ -442,7 +443,7 @@ async def assist(request: Request) -> Response:
             return response
         try:
             token, _ = await run(
-                accounts.start_assist, platform, actor, int(values.get("resident_id", "0"))
+                accounts.start_assist, platform, actor, form_int(values, "resident_id", 0)
             )
         except ApiError as exc:
             errors = form_errors(exc)

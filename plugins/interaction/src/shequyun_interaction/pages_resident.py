@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from shequyun_sdk import ApiError, platform_from_request, plugin_from_request
+from shequyun_sdk.params import form_int, path_id
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -266,7 +267,7 @@ async def announcement(request: Request) -> Response:
         notices.read_announcement,
         platform_from_request(request),
         viewer,
-        int(request.path_params["item_id"]),
+        path_id(request, "item_id"),
         plugin_name=_name(request),
     )
     return await page(
@@ -311,7 +312,7 @@ async def disclosure(request: Request) -> Response:
     row, history, attached = await run(
         notices.disclosure,
         platform_from_request(request),
-        int(request.path_params["item_id"]),
+        path_id(request, "item_id"),
         plugin_name=_name(request),
     )
     return await page(
@@ -364,7 +365,7 @@ async def _with_photos(request: Request) -> tuple[dict[str, Any], list[files.Upl
 async def request_page(request: Request) -> Response:
     platform = platform_from_request(request)
     viewer = await viewer_of(request)
-    request_id = int(request.path_params["item_id"])
+    request_id = path_id(request, "item_id")
     errors: dict[str, str] = {}
     action = None
     if request.method == "POST":
@@ -409,7 +410,7 @@ async def request_photo(request: Request) -> Response:
         servicedesk.photo_response,
         platform_from_request(request),
         viewer,
-        int(request.path_params["item_id"]),
+        path_id(request, "item_id"),
         request.path_params["attachment_id"],
         request.query_params.get("download") == "1",
     )
@@ -439,7 +440,7 @@ def _scope_test(viewer: Viewer) -> Any:
 async def topic(request: Request) -> Response:
     platform = platform_from_request(request)
     viewer = await viewer_of(request)
-    topic_id = int(request.path_params["item_id"])
+    topic_id = path_id(request, "item_id")
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if request.method == "POST":
@@ -515,7 +516,8 @@ async def posts(request: Request) -> Response:
         threshold = int(plugin_from_request(request).settings.get("auto_hide_reports", 3))
         try:
             if action == "comment":
-                await run(neighbours.comment, platform, viewer, int(values["post_id"]), values)
+                post_id = form_int(values, "post_id", 0)
+                await run(neighbours.comment, platform, viewer, post_id, values)
             elif action == "report":
                 await run(
                     neighbours.report,

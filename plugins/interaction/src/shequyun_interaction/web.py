@@ -29,6 +29,7 @@ from shequyun_sdk import (
     read_json,
     requires,
 )
+from shequyun_sdk.params import header_int
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -83,8 +84,10 @@ async def viewer_of(request: Request, *, api: bool = False, public: bool = False
         with platform.session() as session:
             if actor is not None and (assist_header or assist_cookie):
                 if api:
-                    raw = str(assist_header)
-                    target = int(raw) if raw.isdigit() else None
+                    try:
+                        target = header_int(request, ASSIST_HEADER, low=1)
+                    except ValidationFailed:
+                        target = None
                 else:
                     target = accounts.assist_target(session, actor, assist_cookie)
                 if target is not None:
