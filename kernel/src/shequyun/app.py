@@ -160,7 +160,7 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
                 # The kernel's own routes keep their paths (API ones under /api/v1).
                 # Copies (checked_routes makes them): the route objects are the plugin's
                 # module-level lists, shared by every app built in this process (tests build many).
-                guarded = checked_routes(checked)
+                guarded = checked_routes(checked, api=is_api)
                 for route in guarded:
                     route.app = PluginGuard(kernel, record, route.app)  # type: ignore[attr-defined]
                 (kernel_api if is_api else kernel_pages).extend(guarded)
@@ -169,7 +169,9 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
                 routes.append(
                     Mount(
                         prefix,
-                        app=PluginGuard(kernel, record, Router(routes=checked_routes(checked))),
+                        app=PluginGuard(
+                            kernel, record, Router(routes=checked_routes(checked, api=is_api))
+                        ),
                     )
                 )
     routes.append(Mount(API_PREFIX, app=Router(routes=kernel_api)))

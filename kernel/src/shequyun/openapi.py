@@ -16,9 +16,10 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import shequyun_sdk
+from shequyun_sdk.openapi import OPENAPI_ATTRIBUTE, describe
 from shequyun_sdk.params import MAX_ID
 from starlette.applications import Starlette
 from starlette.convertors import (
@@ -37,34 +38,12 @@ __all__ = ["ERROR_RESPONSE", "OPENAPI_ATTRIBUTE", "build_document", "describe"]
 
 log = logging.getLogger("shequyun.openapi")
 
-#: The attribute of an endpoint (or of an ``HTTPEndpoint`` method) holding extra operation
-#: fields, merged into what is derived from the route.
-OPENAPI_ATTRIBUTE = "__openapi__"
-
 #: ``$ref`` of the platform's error response, for endpoints that name their own error statuses.
 ERROR_RESPONSE = {"$ref": "#/components/responses/Error"}
 
 OPENAPI_VERSION = "3.1.0"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
-
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-
-
-def describe(**operation: Any) -> Callable[[Endpoint], Endpoint]:
-    """Attach extra OpenAPI operation fields to an endpoint (kernel code's spelling of
-    ``endpoint.__openapi__ = {...}``)::
-
-        @describe(parameters=[...], responses={"200": {...}})
-        @requires("identity.audit.read")
-        async def list_audit(request): ...
-    """
-
-    def mark(endpoint: Endpoint) -> Endpoint:
-        setattr(endpoint, OPENAPI_ATTRIBUTE, operation)
-        return endpoint
-
-    return mark
 
 
 def build_document(app: Starlette) -> dict[str, Any]:

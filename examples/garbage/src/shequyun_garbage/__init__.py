@@ -20,6 +20,7 @@ from shequyun_sdk import (
     read_json,
     requires,
 )
+from shequyun_sdk.openapi import DATE, INTEGER, STRING, array, describe, obj
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -134,6 +135,20 @@ def workbench_cards(
     ]
 
 
+CHECKIN = obj(
+    {
+        "id": INTEGER,
+        "unit": obj({"code": STRING, "name": STRING}),
+        "day": DATE,
+        "households": INTEGER,
+        "correct_rate": INTEGER,
+        "note": STRING,
+        "recorded_by": STRING,
+    },
+    required=["id", "unit", "day"],
+)
+
+
 @requires(checkins.VIEW)
 async def checkin_page(request: Request) -> Response:
     platform = platform_from_request(request)
@@ -173,6 +188,7 @@ async def checkin_page(request: Request) -> Response:
     )
 
 
+@describe(response=obj({"items": array(CHECKIN)}, required=["items"]))
 @requires(checkins.VIEW)
 async def list_checkins(request: Request) -> Response:
     actor = actor_from_request(request)
@@ -181,6 +197,19 @@ async def list_checkins(request: Request) -> Response:
     return JSONResponse({"items": [r.as_dict() for r in rows]})
 
 
+@describe(
+    body=obj(
+        {
+            "households": {**INTEGER, "minimum": 0, "maximum": 20000},
+            "correct_rate": {**INTEGER, "minimum": 0, "maximum": 100},
+            "note": {**STRING, "maxLength": 200},
+            "day": DATE,
+        },
+        required=["households", "correct_rate"],
+    ),
+    response=CHECKIN,
+    status=201,
+)
 @requires(checkins.RECORD)
 async def create_checkin(request: Request) -> Response:
     body = await read_json(request)

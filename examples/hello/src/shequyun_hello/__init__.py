@@ -15,6 +15,7 @@ from shequyun_sdk import (
     read_json,
     requires,
 )
+from shequyun_sdk.openapi import DATETIME, INTEGER, STRING, array, describe, obj
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -85,17 +86,26 @@ def _recent(platform: Platform) -> list[Message]:
         return list(session.exec(select(Message).order_by(col(Message.id).desc()).limit(50)))
 
 
+MESSAGE = obj({"id": INTEGER, "text": STRING, "created_at": DATETIME}, required=["id", "text"])
+
+
 async def message_page(request: Request) -> Response:
     platform = platform_from_request(request)
     messages = await run_in_threadpool(_recent, platform)
     return platform.render(request, "hello/index.html", {"messages": messages})
 
 
+@describe(response=obj({"messages": array(MESSAGE)}, required=["messages"]))
 async def list_messages(request: Request) -> Response:
     messages = await run_in_threadpool(_recent, platform_from_request(request))
     return JSONResponse({"messages": [m.as_dict() for m in messages]})
 
 
+@describe(
+    body=obj({"text": {**STRING, "maxLength": MAX_LENGTH}}, required=["text"], closed=True),
+    response=MESSAGE,
+    status=201,
+)
 @requires("hello.post")  # anonymous visitors may read, never write
 async def post_message(request: Request) -> Response:
     body = await read_json(request)

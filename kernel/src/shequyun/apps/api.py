@@ -6,6 +6,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id, query_int
 from sqlmodel import Session
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..identity.auth import request_actor
 from ..portal.common import db
+from . import api_schemas as docs
 from .feed import FEED_PERMISSION
 from .manifest import MANIFEST_SCHEMA
 from .models import ExternalApp
@@ -48,11 +50,13 @@ async def _json(request: Request) -> Any:
         raise ValidationFailed("请求体不是合法的 JSON", field="body") from None
 
 
+@describe(response=docs.MANIFEST)
 async def manifest_schema(request: Request) -> Response:
     """The published JSON Schema of app manifests."""
     return JSONResponse(MANIFEST_SCHEMA)
 
 
+@describe(response=docs.APPS)
 @requires(MANAGE)
 async def list_apps(request: Request) -> Response:
     apps = _openness(request).apps
@@ -64,6 +68,7 @@ async def list_apps(request: Request) -> Response:
     return JSONResponse({"items": rows})
 
 
+@describe(body=docs.MANIFEST, response=docs.REGISTERED, status=201)
 @requires(MANAGE)
 async def register_app(request: Request) -> Response:
     apps = _openness(request).apps
@@ -79,6 +84,7 @@ async def register_app(request: Request) -> Response:
     return JSONResponse(await db(request, work, commit=True), status_code=201)
 
 
+@describe(response=docs.APP)
 @requires(MANAGE)
 async def get_app(request: Request) -> Response:
     apps = _openness(request).apps
@@ -91,6 +97,7 @@ async def get_app(request: Request) -> Response:
     return JSONResponse(await db(request, work))
 
 
+@describe(body=docs.MANIFEST, response=docs.APP)
 @requires(MANAGE)
 async def update_app(request: Request) -> Response:
     apps = _openness(request).apps
@@ -105,6 +112,7 @@ async def update_app(request: Request) -> Response:
     return JSONResponse(await db(request, work, commit=True))
 
 
+@describe(body=docs.UNITS, response=docs.APP)
 @requires(MANAGE)
 async def set_units(request: Request) -> Response:
     apps = _openness(request).apps
@@ -122,6 +130,7 @@ async def set_units(request: Request) -> Response:
     return JSONResponse(await db(request, work, commit=True))
 
 
+@describe(response=docs.SECRET)
 @requires(MANAGE)
 async def rotate_secret(request: Request) -> Response:
     apps = _openness(request).apps
@@ -140,17 +149,19 @@ async def rotate_secret(request: Request) -> Response:
     return JSONResponse({"secret": secret})
 
 
+@describe(query=docs.FEED_PARAMS, response=docs.FEED)
 @requires(FEED_PERMISSION)
 async def feed(request: Request) -> Response:
     """Events within the caller's scope after ``cursor``, oldest first; ``next_cursor`` resumes."""
     actor = request_actor(request)
     cursor = query_int(request, "cursor", 0, high=2**62)
-    limit = query_int(request, "limit", 100, high=2**62)
+    limit = query_int(request, "limit", 100, high=1000)
     openness = _openness(request)
     page = await db(request, lambda s: openness.feed.page_for(s, actor, after=cursor, limit=limit))
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
+@describe(query=[docs.DELIVERY_STATUS], response=docs.DELIVERIES)
 @requires(MANAGE)
 async def deliveries(request: Request) -> Response:
     """The app's delivery log, newest first (``?status=dead`` for the dead letters)."""
@@ -164,6 +175,7 @@ async def deliveries(request: Request) -> Response:
     return JSONResponse({"items": rows})
 
 
+@describe(response=docs.REPLAYED, status=202)
 @requires(MANAGE)
 async def replay(request: Request) -> Response:
     actor = request_actor(request)
@@ -174,6 +186,7 @@ async def replay(request: Request) -> Response:
     return JSONResponse({"status": "pending"}, status_code=202)
 
 
+@describe(response=docs.PAUSED)
 @requires(MANAGE)
 async def pause(request: Request) -> Response:
     actor = request_actor(request)
@@ -193,6 +206,7 @@ FEED_ROUTES: list[BaseRoute] = [
 ]
 
 
+@describe(body=docs.STATE, response=docs.APP)
 @requires(MANAGE)
 async def set_state(request: Request) -> Response:
     """``{"disabled": true}`` stops every token of the app and every webhook at once."""

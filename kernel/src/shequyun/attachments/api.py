@@ -122,7 +122,12 @@ async def metadata(request: Request) -> Response:
 
 @describe(
     parameters=[{"name": "download", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
-    responses={"200": {"description": "文件内容", "content": {"*/*": {}}}},
+    responses={
+        "200": {
+            "description": "文件内容",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def content(request: Request) -> Response:
     """The file itself (``?download=1`` to save it rather than show it)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import array, json_response, obj
 from shequyun_sdk.params import query_int
 from shequyun_sdk.workdays import WorkCalendar, beijing_today
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +26,7 @@ _DAY = {
     "type": "object",
     "properties": {
         "day": {"type": "string", "format": "date"},
-        "kind": {"type": "string", "enum": ["holiday", "workday"]},
+        "kind": {"type": "string", "enum": ["holiday", "workday", "ordinary"]},
         "kind_label": {"type": "string"},
         "name": {"type": "string"},
         "weekday": {"type": "integer", "minimum": 1, "maximum": 7},
@@ -57,8 +58,27 @@ def _day(request: Request) -> date:
 
 
 @describe(
-    parameters=[{"name": "year", "in": "query", "schema": {"type": "integer"}}],
-    responses={"200": {"description": "该年的放假与调休上班日"}},
+    parameters=[
+        {
+            "name": "year",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+        }
+    ],
+    responses={
+        "200": json_response(
+            obj(
+                {
+                    "year": {"type": "integer"},
+                    "known": {"type": "boolean"},
+                    "provisional": {"type": "boolean"},
+                    "source": {"type": "string"},
+                    "days": array(_DAY),
+                }
+            ),
+            {"description": "该年的放假与调休上班日"},
+        )
+    },
 )
 @requires()
 async def year_view(request: Request) -> Response:
@@ -117,6 +137,7 @@ async def set_day(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+@describe(response=obj({"cleared": {"type": "boolean"}}, required=["cleared"]))
 @requires(service.MANAGE)
 async def clear_day(request: Request) -> Response:
     """Drop the edit of a day: the shipped arrangement applies again."""

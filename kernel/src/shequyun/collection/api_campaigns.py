@@ -9,6 +9,7 @@ from typing import Any
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.csvfiles import csv_chunks
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session, col, select
@@ -19,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
 from ..spreadsheets import xlsx_chunks
+from . import api_schemas as docs
 from . import follow_up
 from .api_support import XLSX_TYPE, campaign_view, kernel_of, run_work, within_unit
 from .campaigns import RESULTS, REVIEW
@@ -27,6 +29,7 @@ from .models import Task
 from .results import ExportColumns, aggregate, overdue, progress, task_scope
 
 
+@describe(body=docs.NEW_CAMPAIGN, response=docs.CAMPAIGN, status=201)
 @requires(PUBLISH)
 async def open_campaign(request: Request) -> Response:
     """Send a published form version to units within your grant, with a deadline."""
@@ -46,6 +49,7 @@ async def open_campaign(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=True), status_code=201)
 
 
+@describe(response=docs.CAMPAIGNS)
 @requires()
 async def list_campaigns(request: Request) -> Response:
     """Campaigns you published or that reach your units, with your part of the progress."""
@@ -66,6 +70,7 @@ async def list_campaigns(request: Request) -> Response:
     return JSONResponse({"items": await run_work(request, work, commit=False)})
 
 
+@describe(response=docs.CAMPAIGN)
 @requires()
 async def get_campaign(request: Request) -> Response:
     """A campaign you published or have a task in (404 otherwise)."""
@@ -81,6 +86,7 @@ async def get_campaign(request: Request) -> Response:
     )
 
 
+@describe(query=[docs.LEVEL, docs.WITHIN], response=docs.PROGRESS)
 @requires(RESULTS)
 async def campaign_progress(request: Request) -> Response:
     """Live completion by ``level`` (district, street, committee) within ``within``."""
@@ -98,6 +104,7 @@ async def campaign_progress(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=False))
 
 
+@describe(query=[docs.WITHIN], response=docs.OVERDUE)
 @requires(RESULTS)
 async def campaign_overdue(request: Request) -> Response:
     """Committees that have not submitted yet."""
@@ -112,6 +119,7 @@ async def campaign_overdue(request: Request) -> Response:
     return JSONResponse({"items": await run_work(request, work, commit=False)})
 
 
+@describe(query=[docs.WITHIN], response=docs.REMINDED)
 @requires(REVIEW)
 async def remind(request: Request) -> Response:
     """Remind every committee (within scope) that has not submitted: one event per committee.
@@ -129,6 +137,7 @@ async def remind(request: Request) -> Response:
     return JSONResponse({"reminded": await run_work(request, work, commit=True)})
 
 
+@describe(query=[docs.LEVEL, docs.WITHIN], response=docs.RESULTS)
 @requires(RESULTS)
 async def campaign_results(request: Request) -> Response:
     """Aggregates per question and per unit of ``level`` (submitted answers only)."""
@@ -146,6 +155,18 @@ async def campaign_results(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=False))
 
 
+@describe(
+    query=[docs.EXPORT_FORMAT, docs.WITHIN],
+    responses={
+        "200": {
+            "description": "文件（流式）",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                docs.XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 @requires(RESULTS)
 async def campaign_export(request: Request) -> Response:
     """Every submitted answer as CSV (UTF-8 with BOM) or XLSX, streamed without a row limit.
@@ -198,6 +219,7 @@ async def campaign_export(request: Request) -> Response:
     )
 
 
+@describe(query=docs.PAGE, response=docs.SUBMISSIONS)
 @requires(RESULTS)
 async def campaign_submissions(request: Request) -> Response:
     """Submitted answers for bureau systems: keyset pages (``cursor``), ``limit`` ≤ 500."""

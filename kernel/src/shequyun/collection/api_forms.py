@@ -6,6 +6,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session
@@ -14,6 +15,7 @@ from starlette.responses import Response
 
 from ..attachments.api import read_upload
 from ..identity.auth import request_actor
+from . import api_schemas as docs
 from .api_support import XLSX_TYPE, kernel_of, run_work
 from .form_sheets import MAX_SHEET_BYTES
 from .form_sheets_write import write_workbook
@@ -23,6 +25,7 @@ from .questions import NotBuildable
 # -- forms -------------------------------------------------------------------------------
 
 
+@describe(response=docs.FORMS)
 @requires(PUBLISH)
 async def list_forms(request: Request) -> Response:
     """Forms owned by units within your grant."""
@@ -35,6 +38,7 @@ async def list_forms(request: Request) -> Response:
     return JSONResponse({"items": await run_work(request, work, commit=False)})
 
 
+@describe(body=docs.NEW_FORM, response=docs.FORM, status=201)
 @requires(PUBLISH)
 async def create_form(request: Request) -> Response:
     """Create a form with its first draft version (schema and UI are checked first)."""
@@ -50,6 +54,7 @@ async def create_form(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=True), status_code=201)
 
 
+@describe(response=docs.FORM)
 @requires(PUBLISH)
 async def get_form(request: Request) -> Response:
     """A form and its versions."""
@@ -64,6 +69,7 @@ async def get_form(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=False))
 
 
+@describe(body=docs.DRAFT, response=docs.VERSION, status=201)
 @requires(PUBLISH)
 async def save_draft_version(request: Request) -> Response:
     """Create the next draft version or replace the current draft."""
@@ -77,6 +83,7 @@ async def save_draft_version(request: Request) -> Response:
     return JSONResponse(version, status_code=201)
 
 
+@describe(response=docs.VERSION)
 @requires(PUBLISH)
 async def get_version(request: Request) -> Response:
     """One version with its schema, UI layer and stable export columns."""
@@ -91,6 +98,7 @@ async def get_version(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=False))
 
 
+@describe(response=docs.VERSION)
 @requires(PUBLISH)
 async def publish_version(request: Request) -> Response:
     """Publish a draft version: from now on it never changes."""

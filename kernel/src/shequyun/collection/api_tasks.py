@@ -6,6 +6,7 @@ from typing import Any
 
 from shequyun_sdk import read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..identity.auth import request_actor
+from . import api_schemas as docs
 from .api_support import kernel_of, run_work
 from .campaigns import FILL, RESULTS, REVIEW
 from .forms import version_view
@@ -21,6 +23,7 @@ from .models import Campaign, FormVersion
 # -- tasks -------------------------------------------------------------------------------
 
 
+@describe(query=[docs.TASK_STATUS], response=docs.TASKS)
 @requires(FILL)
 async def my_tasks(request: Request) -> Response:
     """Your committee's tasks with their deadlines (open campaigns only)."""
@@ -37,6 +40,7 @@ async def my_tasks(request: Request) -> Response:
     return JSONResponse({"items": await run_work(request, work, commit=False)})
 
 
+@describe(response=docs.TASK)
 @requires()
 async def get_task(request: Request) -> Response:
     """A task with its form (schema and UI), answers, roster rows and history."""
@@ -65,6 +69,7 @@ async def get_task(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=False))
 
 
+@describe(body=docs.DRAFT_ANSWERS, response=docs.TASK)
 @requires(FILL)
 async def save_task_draft(request: Request) -> Response:
     """Save answers without submitting (send the task's ``version``)."""
@@ -83,6 +88,7 @@ async def save_task_draft(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=True))
 
 
+@describe(body=docs.SUBMISSION, response=docs.TASK, status=201)
 @requires(FILL)
 async def submit_task(request: Request) -> Response:
     """Submit answers. Idempotent: resending the same ``client_key`` changes nothing."""
@@ -106,6 +112,7 @@ async def submit_task(request: Request) -> Response:
     )
 
 
+@describe(body=docs.RETURN, response=docs.TASK)
 @requires(REVIEW)
 async def return_task(request: Request) -> Response:
     """Send a submission back to the committee with a comment."""

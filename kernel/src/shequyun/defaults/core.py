@@ -8,6 +8,16 @@ from typing import Any
 
 from shequyun_sdk import PluginContext, ValidationFailed, hookimpl, read_json
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import (
+    BOOLEAN,
+    STRING,
+    UNIT_CODE,
+    any_object,
+    array,
+    describe,
+    nullable,
+    obj,
+)
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -53,6 +63,30 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     ]
 
 
+@describe(
+    response=obj(
+        {
+            "plugins": array(
+                obj(
+                    {
+                        "name": STRING,
+                        "version": STRING,
+                        "title": STRING,
+                        "state": STRING,
+                        "builtin": BOOLEAN,
+                        "available": BOOLEAN,
+                        "reason": nullable(STRING),
+                        "origin": nullable(STRING),
+                        "enabled_by_default": BOOLEAN,
+                        "enablement": array(any_object()),
+                    },
+                    required=["name", "version", "state"],
+                )
+            )
+        },
+        required=["plugins"],
+    )
+)
 async def list_plugins(request: Request) -> JSONResponse:
     """Every plugin offered to the kernel and its state.
 
@@ -103,6 +137,14 @@ async def list_plugins(request: Request) -> JSONResponse:
     return JSONResponse({"plugins": plugins})
 
 
+@describe(
+    body=obj(
+        {"unit_code": UNIT_CODE, "enabled": nullable(BOOLEAN)},
+        required=["unit_code", "enabled"],
+        closed=True,
+    ),
+    response=obj({"plugin": STRING, "unit_code": UNIT_CODE, "enabled": nullable(BOOLEAN)}),
+)
 @requires(MANAGE)
 async def set_enablement(request: Request) -> JSONResponse:
     """Switch a plugin on or off for a unit's subtree, or remove that rule (``enabled: null``).

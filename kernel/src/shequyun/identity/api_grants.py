@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..openapi import describe
+from . import api_schemas as docs
 from . import user_admin
 from .api_support import (
     CREATED,
@@ -33,7 +34,10 @@ from .api_support import (
 # -- grants ----------------------------------------------------------------------------------
 
 
-@describe(parameters=[query_param("include_revoked", {"type": "boolean"}, "包括已撤销的授权")])
+@describe(
+    parameters=[query_param("include_revoked", {"type": "boolean"}, "包括已撤销的授权")],
+    response=docs.GRANTS,
+)
 @requires(USERS_VIEW)
 async def list_user_grants(request: Request) -> Response:
     """The user's grants on units inside the actor's subtree.
@@ -58,6 +62,8 @@ async def list_user_grants(request: Request) -> Response:
         ["user_id", "role", "unit_code"], {"user_id": INT, "role": STR, "unit_code": STR}
     ),
     responses=CREATED,
+    response=docs.GRANT,
+    status=201,
 )
 @requires(USERS_MANAGE)
 async def create_grant(request: Request) -> Response:
@@ -82,6 +88,7 @@ async def create_grant(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work), status_code=201)
 
 
+@describe(response=docs.REVOKED_GRANT)
 @requires(USERS_MANAGE)
 async def revoke_grant(request: Request) -> Response:
     """Revoke a grant: sessions acting under it end and its tokens are revoked."""

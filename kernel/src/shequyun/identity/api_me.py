@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import describe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import api_schemas as docs
 from .auth import request_actor
 
 __all__ = ["ROUTES"]
 
 
+@describe(response=docs.ME)
 @requires()
 async def me(request: Request) -> Response:
     """The authenticated actor: user, grant, unit and permissions."""

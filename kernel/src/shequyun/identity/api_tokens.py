@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..openapi import describe
+from . import api_schemas as docs
 from . import user_admin, user_lists
 from .api_support import (
     INT,
@@ -37,7 +38,8 @@ from .api_support import (
         query_param("user_id", INT, "只列出该用户的令牌"),
         query_param("grant_id", INT, "只列出该授权的令牌"),
         *PAGE_PARAMS,
-    ]
+    ],
+    response=docs.TOKEN_PAGE,
 )
 @requires(TOKENS_MANAGE)
 async def list_tokens(request: Request) -> Response:
@@ -73,6 +75,8 @@ async def list_tokens(request: Request) -> Response:
         },
     ),
     responses={"201": {"description": "已创建；secret 仅在此返回一次"}},
+    response=docs.TOKEN,
+    status=201,
 )
 @requires(TOKENS_MANAGE)
 async def create_token(request: Request) -> Response:
@@ -99,6 +103,7 @@ async def create_token(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work), status_code=201)
 
 
+@describe(response=docs.TOKEN)
 @requires(TOKENS_MANAGE)
 async def revoke_token(request: Request) -> Response:
     """Revoke an API token; it stops working at once."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import json_response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..openapi import describe
+from . import api_schemas as docs
 from . import user_admin, user_lists
 from .api_grants import create_grant, list_user_grants, revoke_grant
 from .api_support import (
@@ -53,7 +55,8 @@ from .user_import import MAX_IMPORT_BYTES
         query_param("q", STR, "用户名或姓名的一部分"),
         query_param("active", {"type": "boolean"}, "只列出启用（true）或停用（false）的用户"),
         *PAGE_PARAMS,
-    ]
+    ],
+    response=docs.USER_PAGE,
 )
 @requires(USERS_VIEW)
 async def list_users(request: Request) -> Response:
@@ -86,6 +89,7 @@ async def list_users(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+@describe(response=docs.USER)
 @requires(USERS_VIEW)
 async def get_user(request: Request) -> Response:
     """One user, with their grants inside the actor's subtree."""
@@ -114,6 +118,8 @@ async def get_user(request: Request) -> Response:
         },
     ),
     responses=CREATED,
+    response=docs.USER,
+    status=201,
 )
 @requires(USERS_MANAGE)
 async def create_user(request: Request) -> Response:
@@ -170,6 +176,7 @@ async def create_user(request: Request) -> Response:
         },
     ),
     responses={"409": {"description": "version 已过期：error.current 为当前内容"}},
+    response=docs.USER,
 )
 @requires(USERS_MANAGE)
 async def update_user(request: Request) -> Response:
@@ -214,6 +221,7 @@ async def update_user(request: Request) -> Response:
     return JSONResponse(result, status_code=status)
 
 
+@describe(response=docs.USER)
 @requires(USERS_MANAGE)
 async def unlock_user(request: Request) -> Response:
     """Lift a lockout after failed logins (and the growing delay before the next attempt)."""
@@ -229,7 +237,7 @@ async def unlock_user(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
-@describe(requestBody=body_doc([], {"password": STR}, optional=True))
+@describe(requestBody=body_doc([], {"password": STR}, optional=True), response=docs.USER)
 @requires(USERS_MANAGE)
 async def reset_password(request: Request) -> Response:
     """Give the user a new first password and end their sessions.
@@ -269,8 +277,10 @@ async def reset_password(request: Request) -> Response:
         },
     },
     responses={
-        "200": {"description": "检查报告（dry_run=true）"},
-        "201": {"description": "已导入；users[].password 为初始密码，仅此一次"},
+        "200": json_response(docs.IMPORT_REPORT, {"description": "检查报告（dry_run=true）"}),
+        "201": json_response(
+            docs.IMPORT_REPORT, {"description": "已导入；users[].password 为初始密码，仅此一次"}
+        ),
         "422": {"description": "文件有错误行（error.details），未写入任何数据"},
     },
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import BOOLEAN, DATE, DATETIME, STRING, any_object, array, nullable, obj
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -109,6 +110,29 @@ def _dashboard_view(dashboard: Dashboard, *, children: bool = True) -> dict[str,
     }
 
 
+_INDICATOR = any_object("一项指标在该单位的数值、分列、下级对比与趋势")
+_DASHBOARD = obj(
+    {
+        "unit": any_object(),
+        "period": obj(
+            {
+                "code": STRING,
+                "label": STRING,
+                "kind": STRING,
+                "start": DATE,
+                "end": DATE,
+                "live": BOOLEAN,
+            }
+        ),
+        "snapshot_taken_at": nullable(DATETIME),
+        "no_snapshot": BOOLEAN,
+        "indicators": array(_INDICATOR),
+        "indicator": nullable(_INDICATOR),
+    },
+    required=["unit", "period"],
+)
+_PINS = obj({"pins": array(STRING)}, required=["pins"])
+
 _PERIOD_PARAMETERS = [
     {
         "name": "period",
@@ -131,6 +155,9 @@ _PERIOD_PARAMETERS = [
 ]
 
 
+@describe(
+    response=obj({"indicators": array(any_object("一项指标的声明"))}, required=["indicators"])
+)
 @requires(VIEW)
 async def catalogue(request: Request) -> Response:
     """The indicators you may read at your own unit, in dashboard order."""
@@ -139,7 +166,7 @@ async def catalogue(request: Request) -> Response:
     return JSONResponse({"indicators": [declared_view(d) for d in found]})
 
 
-@describe(parameters=_PERIOD_PARAMETERS)
+@describe(parameters=_PERIOD_PARAMETERS, response=_DASHBOARD)
 @requires(VIEW)
 async def unit_values(request: Request) -> Response:
     """Every indicator you may read at a unit, with each child's figure beside it.
@@ -154,7 +181,7 @@ async def unit_values(request: Request) -> Response:
     return JSONResponse(_dashboard_view(dashboard))
 
 
-@describe(parameters=_PERIOD_PARAMETERS)
+@describe(parameters=_PERIOD_PARAMETERS, response=_DASHBOARD)
 @requires(VIEW)
 async def unit_indicator(request: Request) -> Response:
     """One indicator at a unit: its figure, breakdown, children side by side and trend."""
@@ -169,6 +196,7 @@ async def unit_indicator(request: Request) -> Response:
     return JSONResponse(view)
 
 
+@describe(response=_PINS)
 @requires(VIEW)
 async def list_pins(request: Request) -> Response:
     """The indicators you pinned to the top of your dashboards, in order."""
@@ -176,6 +204,7 @@ async def list_pins(request: Request) -> Response:
     return JSONResponse({"pins": pins})
 
 
+@describe(response=_PINS)
 @requires(VIEW)
 async def put_pin(request: Request) -> Response:
     """Pin an indicator to the top of your dashboards (and the wall display)."""
@@ -185,6 +214,7 @@ async def put_pin(request: Request) -> Response:
     return JSONResponse({"pins": pins})
 
 
+@describe(response=_PINS)
 @requires(VIEW)
 async def delete_pin(request: Request) -> Response:
     """Unpin an indicator."""

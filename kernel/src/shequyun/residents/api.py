@@ -7,6 +7,7 @@ from typing import Any
 
 from shequyun_sdk import Conflict, ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import describe, obj, query_param
 from shequyun_sdk.params import path_id, query_int
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from ..identity import scope
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
+from . import api_schemas as docs
 from .models import REGISTRATIONS, Resident, ResidentTransfer
 from .service import READ, TRANSFER, WRITE, ResidentFilters
 
@@ -81,6 +83,16 @@ def filters_from(request: Request) -> ResidentFilters:
     )
 
 
+@describe(
+    query=[
+        *docs.FILTERS,
+        query_param(
+            "limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "条数"
+        ),
+        query_param("cursor", description="上一页的 next_cursor"),
+    ],
+    response=docs.RESIDENT_PAGE,
+)
 @requires(READ)
 async def list_residents(request: Request) -> Response:
     """Search the residents you may see; keyset pagination with ``cursor`` and ``limit``."""
@@ -95,6 +107,11 @@ async def list_residents(request: Request) -> Response:
     return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
+@describe(
+    body=obj(docs.RESIDENT_FIELDS, required=["name", "id_number", "unit_code"], closed=True),
+    response=docs.RESIDENT,
+    status=201,
+)
 @requires(WRITE)
 async def create_resident(request: Request) -> Response:
     """Register a resident in a committee within your grant."""
@@ -110,6 +127,7 @@ async def create_resident(request: Request) -> Response:
     return JSONResponse(await _in_session(request, work, commit=True), status_code=201)
 
 
+@describe(response=docs.RESIDENT)
 @requires(READ)
 async def get_resident(request: Request) -> Response:
     """One resident, sensitive fields masked."""
@@ -122,6 +140,7 @@ async def get_resident(request: Request) -> Response:
     return JSONResponse(view)
 
 
+@describe(body=docs.RESIDENT_CHANGES, response=docs.RESIDENT)
 @requires(WRITE)
 async def update_resident(request: Request) -> Response:
     """Change fields of a resident; send the ``version`` you read (409 with current values)."""
@@ -141,6 +160,7 @@ async def update_resident(request: Request) -> Response:
     return JSONResponse(await _in_session(request, work, commit=True))
 
 
+@describe(body=docs.REMOVAL, response=docs.RESIDENT)
 @requires(WRITE)
 async def remove_resident(request: Request) -> Response:
     """Mark a resident removed (注销); the record and its history stay."""
@@ -164,6 +184,7 @@ async def remove_resident(request: Request) -> Response:
     return JSONResponse(await _in_session(request, work, commit=True))
 
 
+@describe(response=docs.HISTORY)
 @requires(READ)
 async def resident_history(request: Request) -> Response:
     """Every change to the record: who, when, under which grant, field, old and new value."""
@@ -176,6 +197,7 @@ async def resident_history(request: Request) -> Response:
     return JSONResponse({"changes": changes})
 
 
+@describe(body=docs.TRANSFER, response=docs.TRANSFERRED)
 @requires(TRANSFER)
 async def transfer_resident(request: Request) -> Response:
     """Move the record to another committee from a date (迁移)."""
@@ -203,6 +225,7 @@ async def transfer_resident(request: Request) -> Response:
     return JSONResponse(await _in_session(request, work, commit=True))
 
 
+@describe(body=docs.REVEAL, response=docs.REVEALED)
 @requires("residents.reveal")
 async def reveal_resident(request: Request) -> Response:
     """Show the full ID number or phone; needs a stated reason and is audited."""
@@ -220,6 +243,14 @@ async def reveal_resident(request: Request) -> Response:
     return JSONResponse(shown)
 
 
+@describe(
+    query=[
+        query_param(
+            "limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "条数"
+        )
+    ],
+    response=docs.MOVED_OUT,
+)
 @requires(READ)
 async def moved_out(request: Request) -> Response:
     """Residents whose records left committees you may see: the old committee's history."""
@@ -252,6 +283,7 @@ async def moved_out(request: Request) -> Response:
     return JSONResponse({"items": await _in_session(request, work, commit=False)})
 
 
+@describe(response=docs.VOCABULARY)
 @requires(READ)
 async def vocabulary(request: Request) -> Response:
     """The tag vocabulary and the plugins' extra attributes."""

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from ..identity.auth import client_ip, request_actor
 from ..openapi import describe
 from .api import filters_from
+from .api_schemas import FILTERS
 from .exporting import EXPORT, FORMATS, REVEAL, ResidentExport, check_purpose, resolve_columns
 from .importing import IMPORT, MAX_IMPORT_BYTES, apply_import, plan_import
 
@@ -42,22 +43,6 @@ def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
-_TEXT = {"type": "string"}
-_FILTERS = [
-    _param("q", _TEXT, "姓名包含"),
-    {**_param("tag", {"type": "array", "items": _TEXT}, "标签（可多个）"), "explode": True},
-    _param("age_min", {"type": "integer", "minimum": 0, "maximum": 150}, "最小年龄"),
-    _param("age_max", {"type": "integer", "minimum": 0, "maximum": 150}, "最大年龄"),
-    _param("compound", _TEXT, "小区"),
-    _param("building", _TEXT, "楼栋"),
-    _param("registration", {"enum": ["huji", "changzhu", "liudong"]}, "户籍类型"),
-    _param("unit", _TEXT, "居委编码"),
-    _param("id_number", _TEXT, "身份证号（精确）"),
-    _param("phone", _TEXT, "电话（精确）"),
-    _param("status", {"enum": ["active", "removed", "any"], "default": "active"}, "状态"),
-]
-
-
 @describe(
     parameters=[
         {
@@ -65,13 +50,13 @@ _FILTERS = [
             "required": True,
         },
         _param("format", {"enum": ["csv", "xlsx"], "default": "csv"}, "文件格式"),
-        _param("columns", _TEXT, "列（逗号分隔的列名或中文表头；缺省为全部）"),
+        _param("columns", {"type": "string"}, "列（逗号分隔的列名或中文表头；缺省为全部）"),
         _param(
             "include_sensitive",
             {"type": "boolean", "default": False},
             "完整导出身份证号、电话等敏感列（需要 residents.reveal）",
         ),
-        *_FILTERS,
+        *FILTERS,
     ],
     responses={
         "200": {

@@ -20,6 +20,7 @@ from shequyun_sdk import (
     requires,
 )
 from shequyun_sdk.csvfiles import csv_bytes
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import api_desk, funnel, notices, outreach, policies, pool
+from . import api_schemas as docs
 from .core import OUTREACH, POLICIES, VIEW, area
 from .policy.evaluate import Facts, evaluate
 from .policy.loader import PolicyError
@@ -65,6 +67,7 @@ def _day(value: Any) -> date | None:
 # -- policy pool ------------------------------------------------------------------------------
 
 
+@describe(query=[docs.DAY], response=docs.POLICIES)
 @requires(VIEW)
 async def list_policies(request: Request) -> Response:
     def work(platform: Any, session: Any, actor: Actor) -> Any:
@@ -74,6 +77,7 @@ async def list_policies(request: Request) -> Response:
     return JSONResponse({"items": await in_session(request, work)})
 
 
+@describe(response=docs.POLICY)
 @requires(VIEW)
 async def get_policy(request: Request) -> Response:
     def work(platform: Any, session: Any, actor: Actor) -> Any:
@@ -85,6 +89,7 @@ async def get_policy(request: Request) -> Response:
     return JSONResponse(await in_session(request, work))
 
 
+@describe(body=docs.NEW_POLICY, response=docs.SAVED_POLICY, status=201)
 @requires(POLICIES)
 async def save_policy(request: Request) -> Response:
     body = await read_json_object(request)
@@ -104,6 +109,7 @@ async def save_policy(request: Request) -> Response:
     return JSONResponse(await in_session(request, work), status_code=201)
 
 
+@describe(body=docs.EVALUATE, response=docs.EVALUATED)
 @requires(VIEW)
 async def evaluate_facts(request: Request) -> Response:
     """A questionnaire: one person's facts → each policy's verdict and reasons (no data read)."""
@@ -128,6 +134,7 @@ async def evaluate_facts(request: Request) -> Response:
     return JSONResponse(await in_session(request, work))
 
 
+@describe(response=docs.ITEMS)
 @requires(VIEW)
 async def resident_policies(request: Request) -> Response:
     resident_id = path_id(request, "resident_id")
@@ -141,6 +148,7 @@ async def resident_policies(request: Request) -> Response:
 # -- outreach ---------------------------------------------------------------------------------
 
 
+@describe(body=docs.AREA, response=docs.SYNCED)
 @requires(OUTREACH)
 async def sync(request: Request) -> Response:
     body = await read_json_object(request)
@@ -174,12 +182,14 @@ def _candidates(request: Request, *, export: bool) -> Callable[..., Any]:
     return work
 
 
+@describe(query=docs.CANDIDATE_PARAMS, response=docs.CANDIDATES)
 @requires(OUTREACH)
 async def candidates(request: Request) -> Response:
     items, after = await in_session(request, _candidates(request, export=False))
     return JSONResponse({"items": items, "next": after})
 
 
+@describe(query=docs.CANDIDATE_PARAMS, responses=docs.CSV)
 @requires(OUTREACH)
 async def export_candidates(request: Request) -> Response:
     items, _ = await in_session(request, _candidates(request, export=True))
@@ -210,6 +220,7 @@ async def export_candidates(request: Request) -> Response:
     )
 
 
+@describe(response=docs.CASE)
 @requires(OUTREACH)
 async def get_case(request: Request) -> Response:
     case_id = path_id(request, "case_id")
@@ -222,6 +233,7 @@ async def get_case(request: Request) -> Response:
     return JSONResponse(await in_session(request, work))
 
 
+@describe(body=docs.OUTCOME, response=docs.RECORDED)
 @requires(OUTREACH)
 async def record_outcome(request: Request) -> Response:
     case_id = path_id(request, "case_id")
@@ -242,6 +254,7 @@ async def record_outcome(request: Request) -> Response:
     return JSONResponse(await in_session(request, work))
 
 
+@describe(body=docs.ASSIGN, response=docs.ASSIGNED)
 @requires(OUTREACH)
 async def assign_case(request: Request) -> Response:
     case_id = path_id(request, "case_id")
@@ -254,6 +267,7 @@ async def assign_case(request: Request) -> Response:
     return JSONResponse(await in_session(request, work))
 
 
+@describe(query=[docs.UNIT, docs.POLICY_PARAM], response=docs.FUNNEL)
 @requires(OUTREACH)
 async def get_funnel(request: Request) -> Response:
     params = request.query_params
@@ -265,6 +279,7 @@ async def get_funnel(request: Request) -> Response:
     return JSONResponse(await in_session(request, work))
 
 
+@describe(body=docs.NOTIFY, response=docs.NOTIFIED, status=202)
 @requires(OUTREACH)
 async def notify(request: Request) -> Response:
     body = await read_json_object(request)

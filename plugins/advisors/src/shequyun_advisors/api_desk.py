@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shequyun_sdk import Actor, ValidationFailed, read_json_object, requires
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import col, select
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import api_schemas as docs
 from . import desk
 from .core import BEIJING, MANAGE, SERVE, VIEW, area
 from .models import Advisor, AdvisorPoint, Resource
@@ -26,6 +28,7 @@ async def _call(request: Request, work: Any) -> Any:
     return await in_session(request, work)
 
 
+@describe(body=docs.POINT, response=docs.CREATED, status=201)
 @requires(MANAGE)
 async def create_point(request: Request) -> Response:
     body = await read_json_object(request)
@@ -36,6 +39,7 @@ async def create_point(request: Request) -> Response:
     return JSONResponse(await _call(request, work), status_code=201)
 
 
+@describe(response=docs.POINTS)
 @requires(VIEW)
 async def list_points(request: Request) -> Response:
     def work(platform: Any, session: Any, actor: Actor) -> Any:
@@ -66,6 +70,7 @@ async def list_points(request: Request) -> Response:
     return JSONResponse({"items": await _call(request, work)})
 
 
+@describe(body=docs.ADVISOR, response=docs.CREATED, status=201)
 @requires(MANAGE)
 async def create_advisor(request: Request) -> Response:
     body = await read_json_object(request)
@@ -76,6 +81,7 @@ async def create_advisor(request: Request) -> Response:
     return JSONResponse(await _call(request, work), status_code=201)
 
 
+@describe(body=docs.SERVICE, response=docs.CREATED, status=201)
 @requires(SERVE)
 async def record_service(request: Request) -> Response:
     body = await read_json_object(request)
@@ -86,6 +92,7 @@ async def record_service(request: Request) -> Response:
     return JSONResponse(await _call(request, work), status_code=201)
 
 
+@describe(query=[docs.MINE], response=docs.ITEMS)
 @requires(SERVE)
 async def service_log(request: Request) -> Response:
     mine = request.query_params.get("mine", "1") != "0"
@@ -96,6 +103,7 @@ async def service_log(request: Request) -> Response:
     return JSONResponse({"items": await _call(request, work)})
 
 
+@describe(body=docs.RESOURCE, response=docs.CREATED, status=201)
 @requires(MANAGE)
 async def create_resource(request: Request) -> Response:
     body = await read_json_object(request)
@@ -106,6 +114,7 @@ async def create_resource(request: Request) -> Response:
     return JSONResponse(await _call(request, work), status_code=201)
 
 
+@describe(response=docs.ITEMS)
 @requires(VIEW)
 async def list_resources(request: Request) -> Response:
     def work(platform: Any, session: Any, actor: Actor) -> Any:
@@ -117,6 +126,7 @@ async def list_resources(request: Request) -> Response:
     return JSONResponse({"items": await _call(request, work)})
 
 
+@describe(response=docs.ITEMS)
 @requires(VIEW)
 async def resident_resources(request: Request) -> Response:
     resident_id = path_id(request, "resident_id")
@@ -127,6 +137,7 @@ async def resident_resources(request: Request) -> Response:
     return JSONResponse({"items": await _call(request, work)})
 
 
+@describe(query=docs.MONTH_PARAMS, response=docs.MONTHLY)
 @requires(VIEW)
 async def monthly(request: Request) -> Response:
     params = request.query_params

@@ -15,6 +15,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.openapi import describe, json_body, json_response
 from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from . import api_schemas as docs
 from . import caselist, cases, categories, flow, knowledge
 from .core import HANDLE, MANAGE, VIEW
 from .present import available_steps, case_dict, step_dict
@@ -45,7 +47,7 @@ def case_document(platform: Any, actor: Actor, case_id: int) -> dict[str, Any]:
     return document
 
 
-_CASE = {"type": "object", "description": "案件（含 status、punctuality、due_on、history…）"}
+_CASE = docs.CASE
 _OPEN_BODY = {
     "type": "object",
     "required": ["title", "description", "category"],
@@ -91,9 +93,14 @@ list_route.__openapi__ = {  # type: ignore[attr-defined]
         for n in ("status", "category_id", "source", "unit_code", "mine", "due_before", "q")
     ]
     + [
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 200}},
-        {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+        },
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
     ],
+    "responses": {"200": json_response(docs.CASE_PAGE)},
 }
 
 
@@ -130,6 +137,7 @@ def _source(actor: Actor, raw: dict[str, Any]) -> str:
     return "dispatch" if code and unit is not None and code != unit.code else "self"
 
 
+@describe(response=docs.CASE)
 @requires(VIEW)
 async def read_route(request: Request) -> Response:
     """One case with its whole history and the steps the caller may take now."""
@@ -154,6 +162,7 @@ async def step_route(request: Request) -> Response:
 
 
 step_route.__openapi__ = {  # type: ignore[attr-defined]
+    "requestBody": json_body(docs.STEP),
     "parameters": [
         {
             "name": "action",
@@ -169,6 +178,7 @@ step_route.__openapi__ = {  # type: ignore[attr-defined]
 }
 
 
+@describe(query=[docs.CATEGORY_KIND], response=docs.CATEGORIES)
 @requires(VIEW)
 async def categories_route(request: Request) -> Response:
     """The managed categories: ``kind=log`` (民情日志) or ``case`` (default)."""
@@ -184,6 +194,7 @@ async def categories_route(request: Request) -> Response:
     return JSONResponse({"items": await run_in_threadpool(work)})
 
 
+@describe(body=docs.NEW_CATEGORY, response=docs.CATEGORY, status=201)
 @requires(MANAGE)
 async def add_category_route(request: Request) -> Response:
     """Add a category to a managed list (``governance.manage``)."""
@@ -198,6 +209,7 @@ async def add_category_route(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work), status_code=201)
 
 
+@describe(query=docs.PICK_PARAMS, response=docs.PICKS)
 @requires(VIEW)
 async def picks_route(request: Request) -> Response:
     """Residents, households or buildings in the caller's scope for a picker: ``kind``, ``q``,

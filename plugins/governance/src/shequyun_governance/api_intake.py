@@ -24,12 +24,14 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.openapi import describe, json_response
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from . import api_schemas as docs
 from . import cases, categories
 from .core import INTAKE, VIEW, acting_unit
 from .models import Case
@@ -165,12 +167,13 @@ submit.__openapi__ = {  # type: ignore[attr-defined]
         },
     },
     "responses": {
-        "201": {"description": "已立案并派单"},
-        "200": {"description": "同一编号已推送过：返回已有案件"},
+        "201": json_response(docs.OPEN311, {"description": "已立案并派单"}),
+        "200": json_response(docs.OPEN311, {"description": "同一编号已推送过：返回已有案件"}),
     },
 }
 
 
+@describe(response=docs.OPEN311)
 @requires(INTAKE)
 async def status(request: Request) -> Response:
     """The state of a pushed request, by the platform's own id (Open311 fields)."""
@@ -189,6 +192,7 @@ async def status(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+@describe(response=docs.SERVICES)
 @requires(INTAKE)
 async def services(request: Request) -> Response:
     """The service list (Open311 ``services``): the case categories and their time limits."""

@@ -11,6 +11,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from . import api_schemas as docs
 from . import knowledge
 from .core import PUBLISH, VIEW
 from .web import actor_of
@@ -25,6 +27,7 @@ from .web import actor_of
 __all__ = ["ROUTES"]
 
 
+@describe(query=docs.ARTICLE_PARAMS, response=docs.ARTICLES)
 @requires(VIEW)
 async def list_articles(request: Request) -> Response:
     """Articles the caller may read, newest first: ``kind``, ``category``, ``limit``."""
@@ -51,6 +54,7 @@ async def list_articles(request: Request) -> Response:
     return JSONResponse({"items": await run_in_threadpool(work)})
 
 
+@describe(body=docs.NEW_ARTICLE, response=docs.ARTICLE, status=201)
 @requires(PUBLISH)
 async def create_article(request: Request) -> Response:
     """Publish an article at the caller's unit: ``kind``, ``title``, ``body``, ``categories``
@@ -66,6 +70,7 @@ async def create_article(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work), status_code=201)
 
 
+@describe(response=docs.ARTICLE)
 @requires(VIEW)
 async def read_article(request: Request) -> Response:
     """One article, current version, with the list of its versions."""
@@ -92,6 +97,7 @@ async def read_article(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+@describe(body=docs.REVISED_ARTICLE, response=docs.ARTICLE)
 @requires(PUBLISH)
 async def revise_article(request: Request) -> Response:
     """A new version (``version``: the one you edited, 409 when someone was faster)."""
@@ -109,6 +115,7 @@ async def revise_article(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+@describe(response=docs.WITHDRAWN)
 @requires(PUBLISH)
 async def withdraw_article(request: Request) -> Response:
     """Withdraw an article: no longer listed or found (its versions stay)."""
@@ -124,6 +131,7 @@ async def withdraw_article(request: Request) -> Response:
     return JSONResponse({"withdrawn": True})
 
 
+@describe(query=[docs.DOWNLOAD], responses=docs.FILE)
 @requires(VIEW)
 async def article_file(request: Request) -> Response:
     """A file of an article, for anyone who may read the article."""
@@ -145,6 +153,7 @@ async def article_file(request: Request) -> Response:
     return await run_in_threadpool(work)
 
 
+@describe(query=docs.SEARCH_PARAMS, response=docs.SEARCH)
 @requires(VIEW)
 async def search_route(request: Request) -> Response:
     """Full-text search (Chinese word segmentation): ``q``, ``limit`` (≤50); ranked, with

@@ -11,6 +11,7 @@ from shequyun_sdk import (
     read_json_object,
     requires,
 )
+from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id, query_int
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from . import api_schemas as docs
 from . import fieldlog
 from .api_cases import case_document
 from .core import HANDLE, LOG, VIEW
@@ -26,6 +28,7 @@ from .web import actor_of
 __all__ = ["ROUTES"]
 
 
+@describe(query=docs.LOG_PARAMS, response=docs.LOGS)
 @requires(VIEW)
 async def list_logs(request: Request) -> Response:
     """Entries in the caller's scope, newest first: ``unit_code``, ``follow_up``, ``limit``,
@@ -58,6 +61,7 @@ async def list_logs(request: Request) -> Response:
     return JSONResponse({"items": await run_in_threadpool(work)})
 
 
+@describe(body=docs.NEW_LOG, response=docs.LOG, status=201)
 @requires(LOG)
 async def create_log(request: Request) -> Response:
     """Record a visit or an observation: ``kind``, ``category``, ``body``, ``subject`` (a pick
@@ -73,6 +77,7 @@ async def create_log(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work), status_code=201)
 
 
+@describe(response=docs.LOG)
 @requires(VIEW)
 async def read_log(request: Request) -> Response:
     """One entry."""
@@ -87,6 +92,7 @@ async def read_log(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work))
 
 
+@describe(body=docs.LOG_TO_CASE, response=docs.CASE, status=201)
 @requires(HANDLE)
 async def log_to_case(request: Request) -> Response:
     """Turn an entry into a case of the committee (立案): ``category`` (case category), and
@@ -106,6 +112,7 @@ async def log_to_case(request: Request) -> Response:
     )
 
 
+@describe(query=docs.COVERAGE_PARAMS, response=docs.COVERAGE)
 @requires(VIEW)
 async def coverage(request: Request) -> Response:
     """Visit coverage per committee in scope (``unit_code`` narrows, ``months`` default from the

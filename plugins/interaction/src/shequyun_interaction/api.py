@@ -20,6 +20,7 @@ from shequyun_sdk import (
     platform_from_request,
     plugin_from_request,
 )
+from shequyun_sdk.openapi import describe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -36,6 +37,7 @@ from . import (
     servicedesk,
     tally,
 )
+from . import api_schemas as docs
 from .availability import is_open
 from .core import Viewer
 from .web import (
@@ -109,6 +111,7 @@ async def _me_response(request: Request, status_code: int = 200, **extra: Any) -
 # -- account -----------------------------------------------------------------------------------
 
 
+@describe(body=docs.CREDENTIALS, response=docs.ME, status=201)
 async def signup(request: Request) -> Response:
     """201 with the account; with ``phone_proof = "sms"`` also ``phone_code`` (where the SMS
     code went, how long it lives, when another may be asked for)."""
@@ -129,6 +132,7 @@ async def signup(request: Request) -> Response:
     return JSONResponse(data, status_code=201)
 
 
+@describe(body=docs.CREDENTIALS, response=docs.TOKEN)
 async def login(request: Request) -> Response:
     body = await json_object(request)
     days = int(plugin_from_request(request).settings.get("session_days", 30))
@@ -144,6 +148,7 @@ async def login(request: Request) -> Response:
     return JSONResponse({"token": token, "header": "X-Resident-Token"})
 
 
+@describe(responses=docs.NO_CONTENT)
 async def logout(request: Request) -> Response:
     token = request.headers.get(TOKEN_HEADER)
     if token:
@@ -151,6 +156,7 @@ async def logout(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@describe(response=docs.ME)
 async def me(request: Request) -> Response:
     return await _me_response(request)
 
@@ -165,6 +171,7 @@ async def _own_account(request: Request) -> int:
     return viewer.account.id
 
 
+@describe(body=docs.CODE, response=docs.ME)
 async def phone_confirm(request: Request) -> Response:
     """``{code}``: the SMS code sent to the account's phone; 200 with the account."""
     account_id = await _own_account(request)
@@ -173,6 +180,7 @@ async def phone_confirm(request: Request) -> Response:
     return await _me_response(request)
 
 
+@describe(response=docs.SENT, status=202)
 async def phone_resend(request: Request) -> Response:
     """Send a new SMS code (429 within the cool-down or past the hourly or daily limit)."""
     account_id = await _own_account(request)
@@ -180,6 +188,7 @@ async def phone_resend(request: Request) -> Response:
     return JSONResponse(sent.as_dict(), status_code=202)
 
 
+@describe(body=docs.VERIFY, response=docs.ME)
 async def verify(request: Request) -> Response:
     viewer = await _viewer(request)
     if viewer.account is None:
@@ -230,6 +239,7 @@ async def _unit(request: Request) -> Any:
     return unit
 
 
+@describe(query=[docs.UNIT_PARAM], response=docs.ANNOUNCEMENTS)
 async def announcements(request: Request) -> Response:
     viewer = await _viewer(request, account=False, public=True)
     rows = await run(
@@ -242,6 +252,7 @@ async def announcements(request: Request) -> Response:
     return JSONResponse({"items": [notices.announcement_dict(r) for r in rows]})
 
 
+@describe(response=docs.ANNOUNCEMENT)
 async def announcement(request: Request) -> Response:
     viewer = await _viewer(request, account=False, public=True)
     row, reads, attached = await run(
@@ -254,6 +265,7 @@ async def announcement(request: Request) -> Response:
     return JSONResponse(notices.announcement_dict(row, reads, attached))
 
 
+@describe(query=[docs.UNIT_PARAM, docs.CATEGORY_PARAM], response=docs.DISCLOSURES)
 async def disclosures(request: Request) -> Response:
     viewer = await _viewer(request, account=False, public=True)
     unit = await _unit(request) or (viewer.resident.committee if viewer.resident else None)
@@ -269,6 +281,7 @@ async def disclosures(request: Request) -> Response:
     return JSONResponse({"items": [notices.disclosure_dict(r) for r in rows]})
 
 
+@describe(response=docs.DISCLOSURE)
 async def disclosure(request: Request) -> Response:
     row, history, attached = await run(
         notices.disclosure,
@@ -282,12 +295,14 @@ async def disclosure(request: Request) -> Response:
 # -- 在线服务 ------------------------------------------------------------------------------------
 
 
+@describe(response=docs.SERVICE_REQUESTS)
 async def my_requests(request: Request) -> Response:
     viewer = await _viewer(request)
     rows = await run(servicedesk.mine, platform_from_request(request), viewer)
     return JSONResponse({"items": [servicedesk.as_dict(r) for r in rows]})
 
 
+@describe(requestBody=docs.NEW_REQUEST_BODY, response=docs.SERVICE_REQUEST, status=201)
 async def submit_request(request: Request) -> Response:
     """JSON ``{category, title, body}``, or the same as a multipart form with ``photos``."""
     viewer = await _viewer(request)
@@ -316,11 +331,13 @@ async def _own_request(
     )
 
 
+@describe(response=docs.SERVICE_REQUEST)
 async def my_request(request: Request) -> Response:
     viewer = await _viewer(request)
     return await _own_request(request, viewer, request.path_params["item_id"])
 
 
+@describe(body=docs.RESIDENT_REPLY, response=docs.SERVICE_REQUEST, status=201)
 async def add_to_request(request: Request) -> Response:
     viewer = await _viewer(request)
     platform = platform_from_request(request)
@@ -329,6 +346,7 @@ async def add_to_request(request: Request) -> Response:
     return await _own_request(request, viewer, item_id, status_code=201)
 
 
+@describe(requestBody=docs.PHOTOS_BODY, response=docs.SERVICE_REQUEST, status=201)
 async def add_photos(request: Request) -> Response:
     """Multipart ``photos`` (one or more) added to one's own open request."""
     viewer = await _viewer(request)
@@ -338,6 +356,7 @@ async def add_photos(request: Request) -> Response:
     return await _own_request(request, viewer, item_id, status_code=201)
 
 
+@describe(query=[docs.DOWNLOAD], responses=docs.FILE)
 async def photo(request: Request) -> Response:
     """A photo of one's own request (``?download=1`` to save it)."""
     viewer = await _viewer(request)
@@ -368,12 +387,14 @@ def _topic_view(session: Any, platform: Any, topic: Any, viewer: Viewer) -> dict
     }
 
 
+@describe(response=docs.TOPICS)
 async def topics(request: Request) -> Response:
     viewer = await _viewer(request)
     rows = await run(deliberation.for_viewer, platform_from_request(request), viewer)
     return JSONResponse({"items": [deliberation.summary(t) for t in rows]})
 
 
+@describe(response=docs.TOPIC)
 async def topic(request: Request) -> Response:
     viewer = await _viewer(request)
     platform = platform_from_request(request)
@@ -397,6 +418,7 @@ async def topic(request: Request) -> Response:
     return JSONResponse(await run(load))
 
 
+@describe(body=docs.BALLOT, response=docs.CAST)
 async def vote(request: Request) -> Response:
     viewer = await _viewer(request)
     body = await json_object(request)
@@ -412,6 +434,7 @@ async def vote(request: Request) -> Response:
     )
 
 
+@describe(body=docs.TOPIC_COMMENT, response=docs.CREATED, status=201)
 async def comment_topic(request: Request) -> Response:
     viewer = await _viewer(request)
     row = await run(
@@ -427,6 +450,7 @@ async def comment_topic(request: Request) -> Response:
 # -- 邻里互动 -----------------------------------------------------------------------------------
 
 
+@describe(response=docs.POSTS)
 async def posts(request: Request) -> Response:
     viewer = await _viewer(request)
     threads = await run(neighbours.posts_for, platform_from_request(request), viewer)
@@ -448,6 +472,7 @@ async def posts(request: Request) -> Response:
     )
 
 
+@describe(body=docs.NEW_POST, response=docs.POST, status=201)
 async def create_post(request: Request) -> Response:
     viewer = await _viewer(request)
     row = await run(
@@ -456,6 +481,7 @@ async def create_post(request: Request) -> Response:
     return JSONResponse({"id": row.id, "body": row.body, "author": row.author}, status_code=201)
 
 
+@describe(body=docs.POST_COMMENT, response=docs.CREATED, status=201)
 async def comment_post(request: Request) -> Response:
     viewer = await _viewer(request)
     await run(
@@ -468,6 +494,7 @@ async def comment_post(request: Request) -> Response:
     return JSONResponse({"ok": True}, status_code=201)
 
 
+@describe(body=docs.REPORT, response=docs.HIDDEN, status=201)
 async def report(request: Request) -> Response:
     viewer = await _viewer(request)
     body = await json_object(request)
@@ -484,6 +511,7 @@ async def report(request: Request) -> Response:
     return JSONResponse({"hidden": hidden}, status_code=201)
 
 
+@describe(response=docs.NOTIFICATIONS)
 async def notifications(request: Request) -> Response:
     viewer = await _viewer(request)
     if viewer.resident is None:
@@ -506,6 +534,7 @@ async def notifications(request: Request) -> Response:
     )
 
 
+@describe(responses=docs.NO_CONTENT)
 async def notifications_read(request: Request) -> Response:
     viewer = await _viewer(request)
     if viewer.resident is not None:

@@ -17,6 +17,7 @@ from shequyun_sdk import (
     plugin_from_request,
     requires,
 )
+from shequyun_sdk.openapi import describe
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -32,6 +33,7 @@ from . import (
     servicedesk,
     tally,
 )
+from . import api_schemas as docs
 from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE
 from .web import json_object, run
 
@@ -44,6 +46,7 @@ def _actor(request: Request) -> Actor:
     return actor
 
 
+@describe(body=docs.NEW_TOPIC, response=docs.TOPIC, status=201)
 @requires(DELIBERATE)
 async def open_topic(request: Request) -> Response:
     row = await run(
@@ -55,6 +58,7 @@ async def open_topic(request: Request) -> Response:
     return JSONResponse(deliberation.summary(row), status_code=201)
 
 
+@describe(response=docs.TOPIC)
 @requires(DELIBERATE)
 async def close_topic(request: Request) -> Response:
     row = await run(
@@ -66,6 +70,7 @@ async def close_topic(request: Request) -> Response:
     return JSONResponse(deliberation.summary(row))
 
 
+@describe(response=docs.RECOUNT)
 @requires(DELIBERATE)
 async def recount(request: Request) -> Response:
     return JSONResponse(
@@ -78,6 +83,7 @@ async def recount(request: Request) -> Response:
     )
 
 
+@describe(response=docs.BALLOTS)
 @requires(DELIBERATE)
 async def ballots(request: Request) -> Response:
     items = await run(
@@ -89,6 +95,7 @@ async def ballots(request: Request) -> Response:
     return JSONResponse({"items": items})
 
 
+@describe(query=[docs.QUEUE_STATUS], response=docs.SERVICE_REQUESTS)
 @requires(SERVE)
 async def request_queue(request: Request) -> Response:
     rows = await run(
@@ -112,11 +119,13 @@ async def _request_view(request: Request, status_code: int = 200) -> Response:
     )
 
 
+@describe(response=docs.SERVICE_REQUEST)
 @requires(SERVE)
 async def request_detail(request: Request) -> Response:
     return await _request_view(request)
 
 
+@describe(body=docs.CADRE_REPLY, response=docs.SERVICE_REQUEST, status=201)
 @requires(SERVE)
 async def reply_request(request: Request) -> Response:
     platform = platform_from_request(request)
@@ -127,6 +136,7 @@ async def reply_request(request: Request) -> Response:
     return await _request_view(request, status_code=201)
 
 
+@describe(body=docs.ESCALATION, response=docs.SERVICE_REQUEST)
 @requires(SERVE)
 async def escalate_request(request: Request) -> Response:
     """Pass a request to the 末端处置 case channel (once): body ``note`` (optional)."""
@@ -136,6 +146,7 @@ async def escalate_request(request: Request) -> Response:
     return await _request_view(request)
 
 
+@describe(response=docs.MODERATION)
 @requires(MODERATE)
 async def moderation_queue(request: Request) -> Response:
     items = await run(neighbours.queue, platform_from_request(request), _actor(request))
@@ -160,6 +171,7 @@ async def moderation_queue(request: Request) -> Response:
     )
 
 
+@describe(body=docs.DECISION, response=docs.DECIDED, status=201)
 @requires(MODERATE)
 async def moderate(request: Request) -> Response:
     row = await run(
@@ -173,6 +185,7 @@ async def moderate(request: Request) -> Response:
     return JSONResponse({"id": row.id, "decision": row.decision}, status_code=201)
 
 
+@describe(body=docs.ISSUE_CODE, response=docs.ISSUED, status=201)
 @requires(ASSIST)
 async def issue_code(request: Request) -> Response:
     body = await json_object(request)
@@ -193,6 +206,7 @@ async def issue_code(request: Request) -> Response:
     )
 
 
+@describe(body=docs.NEW_ANNOUNCEMENT, response=docs.ANNOUNCEMENT, status=201)
 @requires(PUBLISH)
 async def publish_announcement(request: Request) -> Response:
     """``{title, body, pinned?, expires_on?, attachments?: [ids uploaded first]}``."""
@@ -202,6 +216,7 @@ async def publish_announcement(request: Request) -> Response:
     return JSONResponse(notices.announcement_dict(row, 0, attached), status_code=201)
 
 
+@describe(response=docs.ANNOUNCEMENT)
 @requires(PUBLISH)
 async def withdraw_announcement(request: Request) -> Response:
     platform = platform_from_request(request)
@@ -210,6 +225,7 @@ async def withdraw_announcement(request: Request) -> Response:
     return JSONResponse(notices.announcement_dict(row, None, attached))
 
 
+@describe(body=docs.NEW_DISCLOSURE, response=docs.DISCLOSURE, status=201)
 @requires(PUBLISH)
 async def disclose(request: Request) -> Response:
     """``{category, title, body, attachments?: [ids uploaded first]}``."""
@@ -219,6 +235,7 @@ async def disclose(request: Request) -> Response:
     return JSONResponse(notices.disclosure_dict(row, history, attached), status_code=201)
 
 
+@describe(body=docs.REVISION, response=docs.DISCLOSURE)
 @requires(PUBLISH)
 async def revise(request: Request) -> Response:
     """A new version: ``{category, title, body, note, attachments?}``; ``attachments`` lists
@@ -235,6 +252,7 @@ async def revise(request: Request) -> Response:
     return JSONResponse(notices.disclosure_dict(row, history, attached))
 
 
+@describe(response=docs.DIGESTS)
 @requires(OPERATE)
 async def digests(request: Request) -> Response:
     sent = await run(notify.run_digests, platform_from_request(request))
