@@ -108,7 +108,11 @@ async def list_residents(request: Request) -> Response:
 
 
 @describe(
-    body=obj(docs.RESIDENT_FIELDS, required=["name", "id_number", "unit_code"], closed=True),
+    body=obj(
+        docs.RESIDENT_FIELDS,
+        required=["name", "id_number", "registration", "unit_code"],
+        closed=True,
+    ),
     response=docs.RESIDENT,
     status=201,
 )
