@@ -116,7 +116,7 @@ def test_every_operation_has_request_and_response_schemas(document):
 
 def test_the_no_body_list_names_only_real_operations(document):
     served = {(method, path) for method, path, _ in operations(document)}
-    assert NO_BODY <= served
+    assert served >= NO_BODY
 
 
 def test_query_parameters_are_declared_for_the_routes_that_read_them(document):

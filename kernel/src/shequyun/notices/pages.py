@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shequyun_sdk.params import path_id
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -38,7 +39,7 @@ async def notice_open(request: Request) -> Response:
     actor = actor_of(request)
     notices = kernel_of(request).notices
     raw = str(request.path_params["notice_id"])
-    notice_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    notice_id = None if raw == "all" else path_id(request, "notice_id")
 
     def work(session: Session) -> Any:
         return notices.mark_read(session, actor.user_id, notice_id)

@@ -11,6 +11,8 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import BOOLEAN, INTEGER, STRING, any_object, array, obj
+from shequyun_sdk.params import path_id, query_int
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -51,22 +53,26 @@ def rule_view(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationFailed(f"{name} 应为 {low} 到 {high} 之间的整数", field=name)
-    return int(raw)
+_RULE = obj(
+    {
+        "code": STRING,
+        "version": INTEGER,
+        "kind": STRING,
+        "check": STRING,
+        "params": any_object(),
+        "level": STRING,
+        "title": STRING,
+        "fix": STRING,
+        "shipped": BOOLEAN,
+        "active": BOOLEAN,
+        "area": STRING,
+        "created_by": {},
+    },
+    required=["code", "version", "check", "level"],
+)
 
 
-def _resident_id(request: Request) -> int:
-    raw = request.path_params["resident_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise ValidationFailed("居民编号无效", field="resident_id")
-    return int(raw)
-
-
+@describe(response=obj({"rules": array(_RULE)}, required=["rules"]))
 @requires(READ)
 async def list_rules(request: Request) -> Response:
     """The rules in force for your area: the shipped set, the city's and your district's."""
@@ -77,6 +83,23 @@ async def list_rules(request: Request) -> Response:
     return JSONResponse({"rules": [rule_view(r) for r in found]})
 
 
+@describe(
+    body=obj(
+        {
+            "code": STRING,
+            "kind": STRING,
+            "check": STRING,
+            "params": any_object(),
+            "level": {"enum": ["error", "warning"]},
+            "title": STRING,
+            "fix": STRING,
+            "active": BOOLEAN,
+        },
+        required=["code", "check", "level", "title"],
+    ),
+    response=obj({"rule": _RULE}, required=["rule"]),
+    status=201,
+)
 @requires(MANAGE)
 async def save_rule(request: Request) -> Response:
     """Add a rule for your area, or a new version of one (the city may change shipped rules).
@@ -91,6 +114,7 @@ async def save_rule(request: Request) -> Response:
     return JSONResponse({"rule": rule_view(rule)}, status_code=201)
 
 
+@describe(response=obj({"versions": array(any_object())}, required=["versions"]))
 @requires(READ)
 async def rule_versions(request: Request) -> Response:
     """Every version of a rule saved in the portal, newest first."""
@@ -148,14 +172,19 @@ _FINDING_PARAMETERS = [
 ]
 
 
-@describe(parameters=_FINDING_PARAMETERS)
+@describe(
+    parameters=_FINDING_PARAMETERS,
+    response=obj(
+        {"total": INTEGER, "items": array(any_object("一条待处理的问题"))}, required=["items"]
+    ),
+)
 @requires(READ)
 async def list_findings(request: Request) -> Response:
     """The open findings in your area (a cadre: their committee), errors first."""
     actor = request_actor(request)
     params = request.query_params
-    limit = _int(request, "limit", 50, 1, 500)
-    offset = _int(request, "offset", 0, 0, 10_000_000)
+    limit = query_int(request, "limit", 50, low=1, high=500)
+    offset = query_int(request, "offset", 0, high=10_000_000)
     for name in ("unit", "rule"):
         if len(params.get(name) or "") > 60:
             raise ValidationFailed(f"{name} 过长", field=name)
@@ -177,23 +206,29 @@ async def list_findings(request: Request) -> Response:
     return JSONResponse({"total": total, "items": page})
 
 
+@describe(response=obj({"confirmed": BOOLEAN}, required=["confirmed"]))
 @requires(READ)
 async def confirm_resident(request: Request) -> Response:
     """Record that a resident's record was checked with them today (clears 未核实)."""
     actor = request_actor(request)
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     await in_session(
         request, lambda s: _service(request).confirm(s, actor, resident_id), commit=True
     )
     return JSONResponse({"confirmed": True})
 
 
+@describe(
+    body=obj({"rule": STRING, "note": STRING}, required=["rule"]),
+    response=obj({"waived": BOOLEAN}, required=["waived"]),
+    status=201,
+)
 @requires(READ)
 async def waive_finding(request: Request) -> Response:
     """Mark a finding as checked and right (``rule``, ``note``): its rule skips the resident."""
     body = await read_json_object(request)
     actor = request_actor(request)
-    resident_id = _resident_id(request)
+    resident_id = path_id(request, "resident_id")
     await in_session(
         request,
         lambda s: _service(request).waive(
@@ -204,6 +239,18 @@ async def waive_finding(request: Request) -> Response:
     return JSONResponse({"waived": True}, status_code=201)
 
 
+@describe(
+    response=obj(
+        {
+            "unit": any_object(),
+            "score": {},
+            "completeness": {},
+            "freshness": {},
+            "children": array(any_object()),
+        },
+        required=["children"],
+    )
+)
 @requires(READ)
 async def unit_scores(request: Request) -> Response:
     """A unit's quality scores and its children's, best first (404 outside your grant)."""
@@ -224,13 +271,14 @@ async def unit_scores(request: Request) -> Response:
             "description": "天数，缺省 90",
             "schema": {"type": "integer", "minimum": 1, "maximum": 400},
         }
-    ]
+    ],
+    response=obj({"trend": array(any_object("一天的得分"))}, required=["trend"]),
 )
 @requires(READ)
 async def unit_trend(request: Request) -> Response:
     """A unit's score per day, as the daily job kept it."""
     actor = request_actor(request)
-    days = _int(request, "days", 90, 1, 400)
+    days = query_int(request, "days", 90, low=1, high=400)
     code = request.path_params["code"]
     points = await in_session(
         request, lambda s: _service(request).trend(s, actor, code, days=days), commit=False

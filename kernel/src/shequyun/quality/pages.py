@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import ValidationFailed, charts
+from shequyun_sdk.params import query_int
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -35,8 +36,7 @@ def _filters(request: Request) -> dict[str, Any]:
     params = request.query_params
     level = params.get("level") or None
     rule = (params.get("rule") or "")[:60] or None
-    raw = params.get("page") or "1"
-    number = int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    number = query_int(request, "page", 1, low=1, high=99_999)
     return {"level": level if level in LEVELS else None, "rule": rule, "page": number}
 
 

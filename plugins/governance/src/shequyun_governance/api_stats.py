@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import platform_from_request, requires
+from shequyun_sdk.openapi import STRING, UNIT_CODE, array, describe, obj, query_param
 from shequyun_sdk.web import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,6 +19,13 @@ from .web import actor_of
 __all__ = ["ROUTES"]
 
 
+@describe(
+    query=[
+        query_param("unit_code", UNIT_CODE, "单位编码（缺省为自己的单位）"),
+        query_param("period", {"enum": ["week", "month"], "default": "month"}, "按周或按月"),
+    ],
+    response=obj({"trail": array(obj({"code": STRING, "name": STRING}))}, required=["trail"]),
+)
 @requires(VIEW)
 async def unit_stats(request: Request) -> Response:
     """Field logs and cases of ``unit_code`` (default: the caller's unit) over the last twelve
