@@ -185,7 +185,7 @@ def test_path_parameters_come_from_the_path(document):
             "name": "topic_id",
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 0},
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
         }
     ]
     archived = document["paths"]["/api/v1/plugins/deliberation/archive/{year}/{slug}"]["get"]

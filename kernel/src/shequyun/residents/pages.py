@@ -281,6 +281,7 @@ async def transfer_page(request: Request) -> Response:
         name: str(form.get(name) or "").strip()
         for name in ("to_unit_code", "effective_on", "reason")
     }
+    raw_version = str(form.get("version") or "")
     version = form_int(form, "version")
     try:
         await db(
