@@ -39,11 +39,6 @@ def shequyun_discover():
     return True
 
 
-@pytest.fixture
-def shequyun_plugins():
-    return [Broken()]
-
-
 def id_number(serial: int) -> str:
     first = f"31011519700312{serial:03d}"
     total = sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True))
@@ -192,6 +187,7 @@ class Broken:
         return [Route("/echo", echo, methods=["GET"])]
 
 
+@pytest.mark.parametrize("shequyun_plugins", [[Broken()]], ids=["broken"])
 def test_the_run_reports_a_server_error(shequyun_app, shequyun_actors):
     client = TestClient(shequyun_app, raise_server_exceptions=False)
     admin = shequyun_actors.platform_admin()

@@ -6,7 +6,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
-from shequyun_sdk.openapi import describe
+from shequyun_sdk.openapi import STRING, describe, query_param
 from shequyun_sdk.params import path_id
 from shequyun_sdk.web import JSONResponse
 from sqlmodel import Session
@@ -114,6 +114,12 @@ async def publish_version(request: Request) -> Response:
     )
 
 
+@describe(
+    query=[query_param("title", STRING, "表单标题（缺省取自工作簿）")],
+    requestBody=docs.WORKBOOK_UPLOAD,
+    response=docs.FORM,
+    status=201,
+)
 @requires(PUBLISH)
 async def create_form_from_workbook(request: Request) -> Response:
     """Create a form from an XLSX workbook (multipart field ``file``; ``?title=`` optional):
@@ -133,6 +139,7 @@ async def create_form_from_workbook(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=True), status_code=201)
 
 
+@describe(responses=docs.WORKBOOK_FILE)
 @requires(PUBLISH)
 async def version_workbook(request: Request) -> Response:
     """A version as the XLSX workbook ``POST /forms/xlsx`` reads (422 when the builder cannot

@@ -172,3 +172,17 @@ PAGE: list[dict[str, Any]] = [
 ]
 EXPORT_FORMAT = query_param("format", {"enum": ["csv", "xlsx"], "default": "csv"}, "文件格式")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK_UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": obj({"file": {**STRING, "format": "binary"}}, required=["file"])
+        }
+    },
+}
+WORKBOOK_FILE = {
+    "200": {
+        "description": "XLSX 工作簿",
+        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from shequyun_sdk import ValidationFailed, read_json_object
+from shequyun_sdk import read_json_object
 from shequyun_sdk.identity import requires
+from shequyun_sdk.openapi import DATETIME, INTEGER, STRING, any_object, array, describe, obj
+from shequyun_sdk.params import path_id
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,6 +24,17 @@ def _rounds(request: Request) -> Any:
     return request.app.state.kernel.quality_rounds
 
 
+@describe(
+    body=obj(
+        {"rules": array(STRING), "deadline": DATETIME, "title": STRING},
+        required=["rules", "deadline"],
+    ),
+    response=obj(
+        {"round": obj({"id": INTEGER, "campaign_id": INTEGER, "rules": array(STRING)})},
+        required=["round"],
+    ),
+    status=201,
+)
 @requires(READ)
 async def start_round(request: Request) -> Response:
     """Start a round for ``rules`` (codes) with a ``deadline``: a roster campaign goes to every
@@ -38,15 +51,14 @@ async def start_round(request: Request) -> Response:
     return JSONResponse({"round": await in_session(request, work, commit=True)}, status_code=201)
 
 
+@describe(response=obj({"round": any_object("一轮整改与各居委的得分")}, required=["round"]))
 @requires(READ)
 async def get_round(request: Request) -> Response:
     """A round and each committee's score when it started and now."""
-    raw = request.path_params["round_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise ValidationFailed("编号无效", field="round_id")
+    round_id = path_id(request, "round_id")
     actor = request_actor(request)
     view = await in_session(
-        request, lambda s: _rounds(request).view(s, actor, int(raw)), commit=False
+        request, lambda s: _rounds(request).view(s, actor, round_id), commit=False
     )
     return JSONResponse({"round": view})
 
