@@ -25,7 +25,7 @@ from starlette.requests import Request
 
 from .errors import NotFound, ValidationFailed
 
-__all__ = ["MAX_ID", "form_int", "header_int", "parse_int", "path_id", "query_int"]
+__all__ = ["MAX_ID", "form_int", "header_int", "is_id", "parse_int", "path_id", "query_int"]
 
 #: The largest id a stored row can have: ids are 32-bit integers on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -115,6 +115,13 @@ def form_int(
 ) -> int | None:
     """Field ``name`` of a submitted form (or any mapping of text) as an integer."""
     return _optional(values.get(name), name, default, low, high)
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` (say, from a JSON body) can be the id of a stored row: an ``int`` (not a
+    ``bool``) in 1…:data:`MAX_ID`. PostgreSQL refuses to compare an id column with a larger
+    number (``integer out of range``), so check before querying."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 def path_id(request: Request, name: str) -> int:

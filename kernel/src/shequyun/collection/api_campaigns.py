@@ -156,7 +156,7 @@ async def campaign_results(request: Request) -> Response:
 
 
 @describe(
-    query=[docs.EXPORT_FORMAT, docs.WITHIN],
+    query=[docs.EXPORT_FORMAT, docs.WITHIN, docs.EXPORT_ROWS],
     responses={
         "200": {
             "description": "文件（流式）",

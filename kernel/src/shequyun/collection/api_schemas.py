@@ -186,3 +186,4 @@ WORKBOOK_FILE = {
         "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
     }
 }
+EXPORT_ROWS = query_param("rows", STRING, "表格题的列名：每个表格行一行（缺省为每份一行）")

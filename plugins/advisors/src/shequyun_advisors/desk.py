@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shequyun_sdk import Actor, NotFound, Platform, UnitRef, ValidationFailed
+from shequyun_sdk.params import is_id
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
@@ -129,7 +130,7 @@ def get_point(
                 platform.scope_filter(actor, permission, AdvisorPoint.unit_id),
             )
         ).first()
-        if isinstance(point_id, int)
+        if is_id(point_id)
         else None
     )
     if point is None:
@@ -145,7 +146,7 @@ def create_advisor(
     kind = _choice(data, "kind", ADVISOR_KINDS, problems)
     phone = _text(data, "phone", 40, problems, required=False)
     user_id = data.get("user_id")
-    if user_id is not None and not (isinstance(user_id, int) and user_id > 0):
+    if user_id is not None and not is_id(user_id):
         problems.append({"field": "user_id", "message": "应为平台用户编号"})
     _raise(problems)
     point = get_point(platform, session, actor, data.get("point_id"), MANAGE)
@@ -199,7 +200,7 @@ def record_service(
     if data.get("advisor_id") is not None:
         found = (
             session.get(Advisor, data["advisor_id"])
-            if isinstance(data["advisor_id"], int)
+            if is_id(data["advisor_id"])
             else None
         )
         if found is None or not platform.can(
@@ -212,7 +213,7 @@ def record_service(
     unit_id = advisor.unit_id
     resident_id = data.get("resident_id")
     if resident_id is not None:
-        if not isinstance(resident_id, int):
+        if not is_id(resident_id):
             raise ValidationFailed("居民编号应为整数", field="resident_id")
         try:
             resident = platform.get_resident(session, actor, resident_id)
@@ -230,7 +231,7 @@ def record_service(
         month=at.astimezone(BEIJING).strftime("%Y-%m"),
         summary=summary,
         policy_id=data.get("policy_id") if isinstance(data.get("policy_id"), str) else None,
-        resource_id=data.get("resource_id") if isinstance(data.get("resource_id"), int) else None,
+        resource_id=data.get("resource_id") if is_id(data.get("resource_id")) else None,
         created_by=actor.username,
     )
     session.add(record)
