@@ -198,11 +198,7 @@ def record_service(
     _raise(problems)
     advisor = advisor_of(session, actor)
     if data.get("advisor_id") is not None:
-        found = (
-            session.get(Advisor, data["advisor_id"])
-            if is_id(data["advisor_id"])
-            else None
-        )
+        found = session.get(Advisor, data["advisor_id"]) if is_id(data["advisor_id"]) else None
         if found is None or not platform.can(
             actor, MANAGE, _unit_ref(platform, session, found.unit_id)
         ):
