@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from shequyun_sdk import ApiError, NotFound
+from shequyun_sdk import ApiError, NotFound, ValidationFailed
 from shequyun_sdk.params import parse_int, path_id
 from sqlmodel import Session
 from starlette.requests import Request

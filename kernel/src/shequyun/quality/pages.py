@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import ValidationFailed, charts
-from shequyun_sdk.params import query_int
+from shequyun_sdk.params import form_int, query_int
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -237,8 +237,7 @@ async def duplicate_action(request: Request) -> Response:
     elif action == "different":
         await db(request, lambda s: duplicates.mark_different(s, actor, number), commit=True)
     else:
-        raw = str(form.get("keep") or "")
-        keep = int(raw) if raw.isdigit() else None
+        keep = form_int(form, "keep", low=1)
         await db(request, lambda s: duplicates.merge(s, actor, number, keep), commit=True)
     return RedirectResponse("/quality/duplicates", status_code=303)
 
