@@ -9,8 +9,9 @@ See the package's README and docs/advisors.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from shequyun_sdk import (
     Actor,
@@ -28,7 +29,7 @@ from shequyun_sdk import (
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, cli, outreach, pages, policies, pool, subscribers
+from . import api, cli, merges, outreach, pages, policies, pool, subscribers
 from .core import MANAGE, OUTREACH, POLICIES, SERVE, VIEW
 from .demo import load as load_demo
 from .models import (
@@ -275,3 +276,19 @@ def register_scheduled_jobs(plugin: PluginContext, platform: Platform) -> Sequen
         return f"新发现 {sum(found.values())} 人"
 
     return [ScheduledJob("sync", refresh, daily_at="02:30")]
+
+
+@hookimpl
+def resident_merged(
+    platform: Platform, session: Any, kept_id: int, merged_id: int
+) -> dict[str, Any] | None:
+    """Cases, receipts and service records follow the kept record (see :mod:`.merges`)."""
+    moved = merges.merged(platform, session, kept_id, merged_id)
+    return moved if any(moved.values()) else None
+
+
+@hookimpl
+def resident_merge_undone(
+    session: Any, kept_id: int, merged_id: int, moved: Mapping[str, Any]
+) -> None:
+    merges.undone(session, kept_id, merged_id, moved)

@@ -10,8 +10,9 @@ README and docs/governance.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from shequyun_sdk import (
     Actor,
@@ -26,7 +27,7 @@ from shequyun_sdk import (
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, escalation, pages, workbench
+from . import api, escalation, merges, pages, workbench
 from .core import DISPATCH, HANDLE, INTAKE, LOG, MANAGE, PUBLISH, VIEW
 from .demo import load as load_demo
 from .models import Article, ArticleVersion, Case, CaseParty, CaseStep, Category, LogEntry
@@ -151,3 +152,17 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
 @hookimpl
 def load_demo_data(plugin: PluginContext, platform: Platform, actor: Actor) -> str | None:
     return load_demo(platform, actor)
+
+
+@hookimpl
+def resident_merged(session: Any, kept_id: int, merged_id: int) -> dict[str, Any] | None:
+    """Field-log entries and cases about the merged record name the kept one (:mod:`.merges`)."""
+    moved = merges.merged(session, kept_id, merged_id)
+    return moved if any(moved.values()) else None
+
+
+@hookimpl
+def resident_merge_undone(
+    session: Any, kept_id: int, merged_id: int, moved: Mapping[str, Any]
+) -> None:
+    merges.undone(session, kept_id, merged_id, moved)
