@@ -18,6 +18,7 @@ from . import (
     pages_org,
     pages_plugins,
     pages_tokens,
+    pages_units,
     pages_user_import,
     pages_users,
 )
@@ -46,6 +47,7 @@ def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
         *pages_org.ROUTES,
         *pages_plugins.ROUTES,
         *pages_audit.ROUTES,
+        *pages_units.ROUTES,
     ]
 
 

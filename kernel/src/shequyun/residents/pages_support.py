@@ -68,7 +68,7 @@ def field_titles(vocabulary: Any) -> dict[str, str]:
         "format": "格式",
         "reason": "原因",
         "fields": "查看内容",
-        "to_unit_code": "迁入居委编码",
+        "to_unit_code": "迁入居委",
         "effective_on": "迁移日期",
     }
     for spec in vocabulary.active_attributes():
