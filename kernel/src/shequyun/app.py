@@ -32,6 +32,7 @@ from .metrics import MetricsEndpoint, process_exit
 from .outages import OutageWatch
 from .plugin_host import API_PREFIX, PluginRecord
 from .proxies import ForwardedHeadersMiddleware
+from .replicas import ReplicaRouting
 from .request_context import RequestIdMiddleware
 from .routing import checked_routes
 from .settings import Settings
@@ -131,6 +132,11 @@ def create_app(
                 AuthMiddleware,
                 authenticator=lambda: kernel.authenticator,
                 max_body_bytes=kernel.settings.max_body_bytes,
+                secure_cookies=kernel.settings.https,
+            ),
+            Middleware(
+                ReplicaRouting,
+                replicas=lambda: kernel.replicas,
                 secure_cookies=kernel.settings.https,
             ),
             Middleware(AppCallAudit, engine=kernel.engine),

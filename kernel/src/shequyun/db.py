@@ -13,10 +13,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from .metrics import watch_pool
+from .replicas import Replicas
 from .settings import Settings
 from .sqlite_turns import TurnTakingConnection
 
-__all__ = ["engine_for", "json_text", "make_engine", "session_scope"]
+__all__ = ["engine_for", "json_text", "make_engine", "replicas_for", "session_scope"]
 
 #: Connections a process keeps open between requests, and how many more a burst may open.
 #: Requests run in a pool of up to 40 threads; with fewer kept than run at once, every
@@ -38,6 +39,34 @@ def engine_for(settings: Settings, url: str | None = None, *, database: str = "p
     )
     watch_pool(engine, database, settings.database_pool_size + settings.database_max_overflow)
     return engine
+
+
+#: Seconds to wait for a replica to accept a connection before it counts as down.
+REPLICA_CONNECT_TIMEOUT = 3
+
+
+def replicas_for(settings: Settings, primary: Engine) -> Replicas | None:
+    """The configured read replicas of ``primary`` (None when there are none)."""
+    if not settings.database_replicas:
+        return None
+    engines = []
+    for number, url in enumerate(settings.database_replicas, 1):
+        name = f"replica{number}"
+        engine = make_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            transaction_pooling=settings.database_pooler == "transaction",
+            connect_args={"connect_timeout": REPLICA_CONNECT_TIMEOUT},
+        )
+        watch_pool(engine, name, settings.database_pool_size + settings.database_max_overflow)
+        engines.append((name, engine))
+    return Replicas(
+        primary,
+        engines,
+        max_lag=settings.replica_max_lag,
+        check_every=settings.replica_check_every,
+    )
 
 
 def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -> Engine:

@@ -34,7 +34,7 @@ from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
 from .calendar import service as calendar_service
 from .collection.service import CollectionService
-from .db import engine_for, session_scope
+from .db import engine_for, replicas_for, session_scope
 from .defaults import DEFAULT_PLUGINS
 from .enablement import Enablement
 from .events import EventBus
@@ -476,6 +476,8 @@ class Kernel:
     ) -> None:
         self.settings = settings or load_settings()
         self.engine = engine or engine_for(self.settings)
+        #: PostgreSQL read replicas for the read-only routes (None when none are configured).
+        self.replicas = replicas_for(self.settings, self.engine)
         self.host = PluginHost(self.settings)
         candidates: list[Candidate] = builtin_candidates(default_plugin_modules())
         if discover:
@@ -553,6 +555,8 @@ class Kernel:
     def close(self) -> None:
         self.stop()
         self.engine.dispose()
+        if self.replicas is not None:
+            self.replicas.dispose()
 
     def _add_subscribers(self, record: PluginRecord, subscribers: Iterable[Subscriber]) -> None:
         try:

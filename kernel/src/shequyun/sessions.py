@@ -6,20 +6,38 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-__all__ = ["in_session"]
+from .replicas import replica_allowed
+
+__all__ = ["in_session", "reading_engine"]
+
+
+def reading_engine(request: Request) -> Engine:
+    """Where this request reads: a healthy replica when its route is marked
+    :func:`~shequyun.replicas.reads_replica` and its person did not just write, else the
+    primary."""
+    kernel = request.app.state.kernel
+    if kernel.replicas is not None and replica_allowed(request.scope):
+        replica: Engine | None = kernel.replicas.engine_for_reading()
+        if replica is not None:
+            return replica
+    primary: Engine = kernel.engine
+    return primary
 
 
 async def in_session(
     request: Request, work: Callable[[Session], Any], *, commit: bool = False
 ) -> Any:
-    """Run ``work(session)`` in a worker thread; commit afterwards when asked."""
-    engine = request.app.state.kernel.engine
+    """Run ``work(session)`` in a worker thread; commit afterwards when asked (work that is
+    not committed reads from a replica on a route marked for it)."""
 
     def run() -> Any:
+        # Chosen here, off the event loop: picking a replica may check the replicas' health.
+        engine = request.app.state.kernel.engine if commit else reading_engine(request)
         with Session(engine, expire_on_commit=False) as session:
             result = work(session)
             if commit:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
 __all__ = ["Settings", "SettingsError", "load_settings", "resolve_secret_key"]
@@ -27,7 +27,7 @@ ENV_PREFIX = "SHEQUYUN_"
 DEFAULT_CONFIG_FILE = "shequyun.toml"
 
 # Settings that hold lists are written as comma-separated values in the environment.
-_LIST_FIELDS = {"plugins_disabled", "plugins_allowed", "forwarded_allow_ips"}
+_LIST_FIELDS = {"plugins_disabled", "plugins_allowed", "forwarded_allow_ips", "database_replicas"}
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off", ""}
 
@@ -96,6 +96,19 @@ class Settings(BaseModel):
         description="'transaction' when database_url points at a pooler in transaction mode "
         "(PgBouncer): no prepared statements, no session state.",
     )
+    database_replicas: tuple[str, ...] = Field(
+        default=(),
+        description="URLs of PostgreSQL streaming replicas that read-only pages and API routes "
+        "read from (see docs/operations.md, Read replicas).",
+    )
+    replica_max_lag: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a replica may lag behind the primary before it is skipped.",
+    )
+    replica_check_every: float = Field(
+        default=1.0, gt=0, description="Seconds between health checks of the replicas."
+    )
     log_format: Literal["text", "json"] = "text"
     access_log: bool = Field(default=True, description="One log line per request.")
     metrics: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
@@ -133,6 +146,24 @@ class Settings(BaseModel):
                 ) from exc
         return value
 
+    @field_validator("database_replicas")
+    @classmethod
+    def _valid_replicas(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for number, url in enumerate(value, 1):
+            try:
+                parsed = make_url(url)
+            except Exception as exc:
+                raise ValueError(f"entry {number} is not a database URL") from exc
+            if parsed.get_backend_name() != "postgresql":
+                raise ValueError(f"entry {number} is not a PostgreSQL URL")
+        return value
+
+    @model_validator(mode="after")
+    def _replicas_need_postgresql(self) -> Settings:
+        if self.database_replicas and self.is_sqlite:
+            raise ValueError("database_replicas: read replicas need a PostgreSQL database_url")
+        return self
+
     @property
     def effective_database_url(self) -> str:
         """The database URL in use: the configured one, or the SQLite file under ``data_dir``."""
@@ -164,6 +195,9 @@ class Settings(BaseModel):
         data["data_key"] = "********" if self.data_key.get_secret_value() else ""
         data["database_url"] = self.redacted_database_url()
         data["metrics_token"] = "********" if self.metrics_token.get_secret_value() else ""
+        data["database_replicas"] = [
+            make_url(url).render_as_string(hide_password=True) for url in self.database_replicas
+        ]
         data["data_dir"] = str(self.data_dir)
         return data
 
@@ -268,5 +302,5 @@ def _explain(exc: Exception) -> str:
     for error in errors():
         where = ".".join(str(p) for p in error["loc"])
         # Never echo the offending value: it may be a secret.
-        parts.append(f"{where}: {error['msg']}")
+        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
     return "invalid settings: " + "; ".join(parts)

@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
+from ..replicas import reads_replica
 from ..spreadsheets import xlsx_chunks
 from . import api_schemas as docs
 from . import follow_up
@@ -86,6 +87,7 @@ async def get_campaign(request: Request) -> Response:
     )
 
 
+@reads_replica
 @describe(query=[docs.LEVEL, docs.WITHIN], response=docs.PROGRESS)
 @requires(RESULTS)
 async def campaign_progress(request: Request) -> Response:
@@ -104,6 +106,7 @@ async def campaign_progress(request: Request) -> Response:
     return JSONResponse(await run_work(request, work, commit=False))
 
 
+@reads_replica
 @describe(query=[docs.WITHIN], response=docs.OVERDUE)
 @requires(RESULTS)
 async def campaign_overdue(request: Request) -> Response:
@@ -137,6 +140,7 @@ async def remind(request: Request) -> Response:
     return JSONResponse({"reminded": await run_work(request, work, commit=True)})
 
 
+@reads_replica
 @describe(query=[docs.LEVEL, docs.WITHIN], response=docs.RESULTS)
 @requires(RESULTS)
 async def campaign_results(request: Request) -> Response:

@@ -36,7 +36,9 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """The database answers, every migration of the kernel and active plugins is applied, and
-    the data key reads the database's encrypted values."""
+    the data key reads the database's encrypted values. With read replicas configured, each
+    one's state is listed; a skipped replica makes the answer ``degraded`` (still 200: the
+    primary answers its reads)."""
     kernel = request.app.state.kernel
 
     def check() -> tuple[list[str], bool]:
@@ -67,4 +69,12 @@ async def readyz(request: Request) -> Response:
             "data_key_mismatch",
             gettext("The data key (data_key) cannot read this database's encrypted values"),
         )
-    return JSONResponse({"status": "ready"})
+    if kernel.replicas is None:
+        return JSONResponse({"status": "ready"})
+    states = await run_in_threadpool(lambda: kernel.replicas.states(fresh=True))
+    return JSONResponse(
+        {
+            "status": "ready" if all(s.healthy for s in states) else "degraded",
+            "replicas": [s.view() for s in states],
+        }
+    )

@@ -18,6 +18,8 @@ from starlette.routing import BaseRoute, Route
 
 from ..identity.auth import request_actor
 from ..openapi import describe
+from ..replicas import reads_replica
+from ..sessions import reading_engine
 from .figures import Figures, Row
 from .registry import Declared
 from .service import VIEW, Dashboard, snapshot_query
@@ -166,6 +168,7 @@ async def catalogue(request: Request) -> Response:
     return JSONResponse({"indicators": [declared_view(d) for d in found]})
 
 
+@reads_replica
 @describe(parameters=_PERIOD_PARAMETERS, response=_DASHBOARD)
 @requires(VIEW)
 async def unit_values(request: Request) -> Response:
@@ -177,10 +180,13 @@ async def unit_values(request: Request) -> Response:
     actor = request_actor(request)
     code = request.path_params["code"]
     query = snapshot_query(request.query_params)
-    dashboard = await run_in_threadpool(_service(request).dashboard, actor, code, **query)
+    dashboard = await run_in_threadpool(
+        lambda: _service(request).dashboard(actor, code, engine=reading_engine(request), **query)
+    )
     return JSONResponse(_dashboard_view(dashboard))
 
 
+@reads_replica
 @describe(parameters=_PERIOD_PARAMETERS, response=_DASHBOARD)
 @requires(VIEW)
 async def unit_indicator(request: Request) -> Response:
@@ -189,7 +195,9 @@ async def unit_indicator(request: Request) -> Response:
     code, name = request.path_params["code"], request.path_params["name"]
     query = snapshot_query(request.query_params)
     dashboard = await run_in_threadpool(
-        lambda: _service(request).dashboard(actor, code, only=name, **query)
+        lambda: _service(request).dashboard(
+            actor, code, only=name, engine=reading_engine(request), **query
+        )
     )
     view = _dashboard_view(dashboard)
     view["indicator"] = view.pop("indicators")[0] if view["indicators"] else None

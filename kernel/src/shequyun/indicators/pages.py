@@ -20,6 +20,8 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ..portal.common import actor_of, kernel_of, page, render
+from ..replicas import reads_replica
+from ..sessions import reading_engine
 from ..templating import language_of
 from .exporting import export_table
 from .figures import Figures, format_figure
@@ -185,7 +187,9 @@ def _period_params(request: Request) -> dict[str, str]:
 async def _dashboard(request: Request, code: str | None, **extra: Any) -> Dashboard:
     actor = actor_of(request)
     query = {**snapshot_query(request.query_params), **extra}
-    return await run_in_threadpool(lambda: _service(request).dashboard(actor, code, **query))
+    return await run_in_threadpool(
+        lambda: _service(request).dashboard(actor, code, engine=reading_engine(request), **query)
+    )
 
 
 @page(VIEW)
@@ -213,6 +217,7 @@ def _tile(
     return tile
 
 
+@reads_replica
 @page(VIEW)
 async def dashboard_page(request: Request) -> Response:
     dashboard = await _dashboard(request, request.path_params["code"])
@@ -229,6 +234,7 @@ async def dashboard_page(request: Request) -> Response:
     )
 
 
+@reads_replica
 @page(VIEW)
 async def detail_page(request: Request) -> Response:
     name = request.path_params["name"]
@@ -260,6 +266,7 @@ async def detail_page(request: Request) -> Response:
     return render(request, "indicators/detail.html", context)
 
 
+@reads_replica
 @page(VIEW)
 async def wall_page(request: Request) -> Response:
     dashboard = await _dashboard(request, request.path_params["code"])

@@ -159,13 +159,16 @@ class IndicatorService:
         key: str = "",
         today: date | None = None,
         now: datetime | None = None,
+        engine: Engine | None = None,
     ) -> Dashboard:
         """``actor``'s view of unit ``code`` for ``period`` (the current month by default):
-        every indicator they may read there, or only the one named ``only``."""
+        every indicator they may read there, or only the one named ``only``; read through
+        ``engine`` when given (a replica), else the primary."""
+        engine = engine or self.engine
         today = today or beijing_today()
         moment = now or datetime.now(UTC)
         chosen, live = self.period(period, kind, today)
-        with Session(self.engine) as session:
+        with Session(engine) as session:
             unit = self.unit(session, actor, code)
             if only is not None:
                 wanted = [self.declared(actor, unit, only)]
@@ -179,7 +182,7 @@ class IndicatorService:
                 tree = Tree.load(session, unit, today)
                 node, children = tree.root, tree.children(tree.root.id)
                 panels = [
-                    figures(compute(self.engine, d, tree, chosen, moment), node, children, key=key)
+                    figures(compute(engine, d, tree, chosen, moment), node, children, key=key)
                     for d in wanted
                 ]
                 taken_at, missing = None, False

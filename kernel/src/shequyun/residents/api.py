@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute, Route
 from ..identity import scope
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
+from ..replicas import reads_replica
+from ..sessions import reading_engine
 from . import api_schemas as docs
 from .models import REGISTRATIONS, Resident, ResidentTransfer
 from .service import READ, TRANSFER, WRITE, ResidentFilters
@@ -33,9 +35,8 @@ def _kernel(request: Request) -> Any:
 
 
 async def _in_session(request: Request, work: Callable[[Session], Any], *, commit: bool) -> Any:
-    engine = _kernel(request).engine
-
     def run() -> Any:
+        engine = _kernel(request).engine if commit else reading_engine(request)
         with Session(engine, expire_on_commit=False) as session:
             try:
                 result = work(session)
@@ -83,6 +84,7 @@ def filters_from(request: Request) -> ResidentFilters:
     )
 
 
+@reads_replica
 @describe(
     query=[
         *docs.FILTERS,

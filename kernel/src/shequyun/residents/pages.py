@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 from ..identity import scope
 from ..identity.models import User
 from ..portal.common import actor_of, db, kernel_of, page, render
+from ..replicas import reads_replica
 from ..workbench.pages import change_row
 from .api import filters_from
 from .models import REGISTRATIONS, Address, Resident
@@ -54,6 +55,7 @@ NOTICES = {
 # -- the list -------------------------------------------------------------------------------
 
 
+@reads_replica
 @page(READ)
 async def list_page(request: Request) -> Response:
     actor = actor_of(request)
