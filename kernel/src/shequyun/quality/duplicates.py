@@ -2,10 +2,11 @@
 
 Candidates are found set-based: the same name, gender and birth date (``name_birth`` in one
 committee, ``missed_transfer`` across two: a move that was never recorded as a transfer), or
-the same name and phone (``name_phone``). A pair is decided by someone holding
-``quality.merge`` who can see both records: a street for its committees, and for two records
-in two streets only their common district (or the city), since a street sees nothing of the
-other street.
+the same name and phone (``name_phone``); names are compared as written, then as
+:func:`.names.name_key` folds them (full-width letters, spaces, middle dots, traditional
+forms). A pair is decided by someone holding ``quality.merge`` who can see both records: a
+street for its committees, and for two records in two streets only their common district (or
+the city), since a street sees nothing of the other street.
 
 A merge keeps one record (``kept``) and removes the other with its history intact: the kept
 record gains the tags, plugin attributes and missing phone, address and household of the other,
@@ -36,6 +37,7 @@ from ..identity import audit, scope
 from ..identity.models import OrgUnit
 from ..residents.models import Resident, ResidentChange, ResidentTag
 from ..residents.service import READ, ResidentService
+from . import names
 from .models import DuplicatePair, Merge
 
 __all__ = ["MERGE", "REASONS", "Duplicates"]
@@ -97,7 +99,19 @@ class Duplicates:
                 .from_select(["resident_a", "resident_b", "reason", "status", "found_at"], rows)
                 .execution_options(preserve_rowcount=True)
             )
-        return max(result.rowcount or 0, 0)
+            # One name written two ways (陳/陈, 阿卜杜•热合曼/阿卜杜·热合曼, full-width letters).
+            variants = names.variant_pairs(connection)
+            if variants:
+                found_at = utcnow()
+                connection.execute(
+                    insert(pair),
+                    [
+                        {"resident_a": a, "resident_b": b, "reason": reason, "status": "open",
+                         "found_at": found_at}
+                        for a, b, reason in variants
+                    ],
+                )  # fmt: skip
+        return max(result.rowcount or 0, 0) + len(variants)
 
     def pairs(
         self, session: Session, actor: Actor, *, status: str = "open", limit: int = 100

@@ -1,0 +1,117 @@
+"""Names as a duplicate search compares them: one person written two ways is one name.
+
+The same person is registered as ``阿卜杜·热合曼`` by one committee and ``阿卜杜•热合曼`` or
+``阿卜杜．热合曼`` by another, as ``王 小明`` or ``王小明``, with full-width letters from a phone
+keyboard, or as ``陳麗華`` from a Hong Kong or Taiwan document. :func:`name_key` folds all of
+these to one key: NFKC (full-width letters, digits and punctuation to their ordinary form), no
+spaces at all, every middle-dot look-alike to ``·``, Latin letters in lower case, and the
+traditional forms of characters common in names to their simplified ones. The table is small
+on purpose: only unambiguous characters (one simplified form, used in names), not a converter.
+
+:func:`variant_pairs` finds the pairs the exact comparison in SQL cannot: two active records
+whose names differ as written but have one key. At least one of the two names is then not in
+its folded form, and such names are rare, so the search streams the names once, keeps those,
+and looks up the few records whose names equal their keys by the name index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..residents.models import Resident
+from .models import DuplicatePair
+
+__all__ = ["name_key", "variant_pairs"]
+
+#: Traditional characters common in Chinese names, and their simplified forms, in order.
+TRADITIONAL = (
+    "陳張劉黃吳趙楊孫馬羅鄭謝許韓馮鄧蕭蔣葉蘇呂盧鍾譚陸賈韋鄒閻賀龍顧龔萬錢嚴湯溫齊喬龐顏莊聶魯歐關"
+    "蘭寧紀畢單駱藍鮑華饒陽時農繆簡車項連麥婁竇黨費衛應邊師榮鞏閔鄔欒叢遲鄺淩塗"
+    "國偉強軍傑東紅麗豔艷鳳雲鵬飛輝寶貴興慶義勝剛靜穎潔瑩嬌鳴濤銘錦鋒鋼鐵銀長順聰達進遠運廣億"
+    "發財業樂歡愛夢嬋綺彥瑋賢聖潤澤濱瀾鴻權書詩語誠謙蓮蘋藝蕓軒馳駿騰鶴鷹齡維綱緒紹繼總綠紋純經"
+    "倫傳僑優兒學實將憲懷戰揚曉暉歷會楓樺樹櫻氣漢濟灝煒燁爾獻現環瓊禮祿禎穩競築節範絲綿聲聯舉蔭"
+    "蘊貞賓質贊躍鄉錫鏡鐘門開閣雙電靈韻頌領頤顯風飄館驊"
+)
+SIMPLIFIED = (
+    "陈张刘黄吴赵杨孙马罗郑谢许韩冯邓萧蒋叶苏吕卢钟谭陆贾韦邹阎贺龙顾龚万钱严汤温齐乔庞颜庄聂鲁欧关"
+    "兰宁纪毕单骆蓝鲍华饶阳时农缪简车项连麦娄窦党费卫应边师荣巩闵邬栾丛迟邝凌涂"
+    "国伟强军杰东红丽艳艳凤云鹏飞辉宝贵兴庆义胜刚静颖洁莹娇鸣涛铭锦锋钢铁银长顺聪达进远运广亿"
+    "发财业乐欢爱梦婵绮彦玮贤圣润泽滨澜鸿权书诗语诚谦莲苹艺芸轩驰骏腾鹤鹰龄维纲绪绍继总绿纹纯经"
+    "伦传侨优儿学实将宪怀战扬晓晖历会枫桦树樱气汉济灏炜烨尔献现环琼礼禄祯稳竞筑节范丝绵声联举荫"
+    "蕴贞宾质赞跃乡锡镜钟门开阁双电灵韵颂领颐显风飘馆骅"
+)
+#: After NFKC: what people type for the middle dot of a transcribed name (U+00B7).
+DOTS = ".•・‧∙⋅"
+FOLD = str.maketrans(TRADITIONAL + DOTS, SIMPLIFIED + "·" * len(DOTS))
+SPACES = re.compile(r"\s+")
+CHUNK = 500
+
+
+def name_key(name: str) -> str:
+    """The form of ``name`` that two spellings of one person's name share."""
+    folded = unicodedata.normalize("NFKC", name).translate(FOLD)
+    return SPACES.sub("", folded).lower()
+
+
+def variant_pairs(connection: Connection) -> list[tuple[int, int, str]]:
+    """``(a, b, reason)`` for records whose names differ but share a key, not yet paired.
+
+    ``reason`` is as for exact names: ``name_birth`` (same gender and birth date, one
+    committee), ``missed_transfer`` (the same, two committees) or ``name_phone``.
+    """
+    table = Resident.__table__  # type: ignore[attr-defined]
+    active = table.c.status == "active"
+    fields = [table.c[n] for n in ("id", "name", "gender", "birth_date", "unit_id", "phone_hash")]
+    odd: dict[int, str] = {}
+    names = select(table.c.id, table.c.name).where(active).execution_options(yield_per=5000)
+    for resident_id, name in connection.execute(names):
+        if name_key(name) != name:
+            odd[resident_id] = name
+    if not odd:
+        return []
+    people: dict[int, Any] = {}
+    for part in _chunks(list(odd)):
+        for row in connection.execute(select(*fields).where(table.c.id.in_(part))):
+            people[row.id] = row
+    for part in _chunks(sorted({name_key(name) for name in odd.values()})):
+        for row in connection.execute(select(*fields).where(active, table.c.name.in_(part))):
+            people[row.id] = row
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for row in people.values():
+        groups[name_key(row.name)].append(row)
+    found = [pair for rows in groups.values() for pair in _pairs(rows)]
+    return _not_yet_paired(connection, found)
+
+
+def _pairs(rows: list[Any]) -> Iterable[tuple[int, int, str]]:
+    rows = sorted(rows, key=lambda r: r.id)
+    for index, a in enumerate(rows):
+        for b in rows[index + 1 :]:
+            if a.name == b.name:
+                continue  # found by the exact comparison in SQL
+            if (a.gender, a.birth_date) == (b.gender, b.birth_date):
+                yield a.id, b.id, "missed_transfer" if a.unit_id != b.unit_id else "name_birth"
+            elif a.phone_hash is not None and a.phone_hash == b.phone_hash:
+                yield a.id, b.id, "name_phone"
+
+
+def _not_yet_paired(
+    connection: Connection, found: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    pair = DuplicatePair.__table__  # type: ignore[attr-defined]
+    known: set[tuple[int, int]] = set()
+    for part in _chunks(sorted({a for a, _, _ in found})):
+        query = select(pair.c.resident_a, pair.c.resident_b).where(pair.c.resident_a.in_(part))
+        known.update((a, b) for a, b in connection.execute(query))
+    return [(a, b, reason) for a, b, reason in found if (a, b) not in known]
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
