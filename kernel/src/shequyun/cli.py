@@ -192,6 +192,8 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the kernel's and every active plugin's pending migrations."""
+    from sqlalchemy import inspect as sa_inspect
+
     from .cli_support import database_named
     from .residents.keycheck import KeyMismatch, check_data_key
 
@@ -200,6 +202,12 @@ def db_upgrade() -> None:
     kernel = _kernel(settings)
     with database_named(settings):
         pending = kernel.migrations.pending(kernel.engine)
+        if sa_inspect(kernel.engine).has_table("kernel_key_canary"):
+            try:  # plugins' migrations may seal rows: never under a key that is not the site's
+                check_data_key(kernel.engine, kernel.residents.cipher, settings)
+            except KeyMismatch as exc:
+                kernel.engine.dispose()
+                raise click.ClickException(str(exc)) from None
         kernel.upgrade_database()
     click.echo(f"database: {settings.redacted_database_url()}")
     if pending:

@@ -519,8 +519,9 @@ class Kernel:
         self.started = False
 
     def upgrade_database(self) -> None:
-        """Apply the kernel's and every active plugin's pending migrations."""
-        self.migrations.upgrade(self.engine)
+        """Apply the kernel's and every active plugin's pending migrations; a plugin's
+        migration that seals existing rows does it with this kernel's data key."""
+        self.migrations.upgrade(self.engine, sealer=self.platform)
 
     def start(self, *, check_migrations: bool | None = None) -> None:
         """Check the database, register subscribers and run every plugin's ``on_startup``."""

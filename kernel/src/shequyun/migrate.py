@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from shequyun_sdk.migrations import SEALER_ATTRIBUTE, Sealer
 from sqlalchemy.engine import Engine
 
 from .plugin_host import PluginHost
@@ -40,18 +41,22 @@ class MigrationSet:
 
     locations: tuple[tuple[str, Path], ...]
 
-    def config(self, engine: Engine) -> Config:
+    def config(self, engine: Engine, sealer: Sealer | None = None) -> Config:
+        """The Alembic configuration; ``sealer`` is what plugins' migrations get from
+        :func:`shequyun_sdk.migrations.sealer` to seal the rows already there."""
         cfg = Config()
         cfg.set_main_option("script_location", str(KERNEL_MIGRATIONS))
         cfg.set_main_option("path_separator", "os")
         cfg.set_main_option("version_locations", ":".join(str(path) for _, path in self.locations))
         cfg.attributes["engine"] = engine
+        if sealer is not None:
+            cfg.attributes[SEALER_ATTRIBUTE] = sealer
         return cfg
 
-    def upgrade(self, engine: Engine) -> None:
-        """Apply every pending revision of every branch."""
+    def upgrade(self, engine: Engine, sealer: Sealer | None = None) -> None:
+        """Apply every pending revision of every branch (``sealer``: see :meth:`config`)."""
         with engine.begin() as connection:
-            cfg = self.config(engine)
+            cfg = self.config(engine, sealer)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "heads")
 

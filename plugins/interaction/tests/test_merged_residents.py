@@ -10,7 +10,9 @@ from .conftest import WEIFANG1
 
 def _account_owner(kernel, account_phone: str) -> int | None:
     with Session(kernel.engine) as session:
-        account = session.exec(select(Account).where(Account.phone == account_phone)).one()
+        account = session.exec(
+            select(Account).where(Account.phone_hash == kernel.platform.lookup_hash(account_phone))
+        ).one()
         return account.resident_id
 
 

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import pytest
 from shequyun_sdk import Subscriber, hookimpl
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from .conftest import API, PASSWORD, ResidentClient
@@ -73,12 +74,13 @@ def clock(shequyun_kernel):
     class Clock:
         def back(self, phone: str, seconds: int) -> None:
             delta = timedelta(seconds=seconds)
+            hashed = shequyun_kernel.platform.lookup_hash(phone)
             with shequyun_kernel.platform.session() as session:
-                account = session.exec(select(Account).where(Account.phone == phone)).one()
+                account = session.exec(select(Account).where(Account.phone_hash == hashed)).one()
                 if account.code_sent_at is not None:
                     account.code_sent_at -= delta
                 session.add(account)
-                for row in session.exec(select(PhoneCode).where(PhoneCode.phone == phone)):
+                for row in session.exec(select(PhoneCode).where(PhoneCode.phone_hash == hashed)):
                     row.created_at -= delta
                     row.expires_at -= delta
                     session.add(row)
@@ -318,3 +320,21 @@ def test_an_account_from_before_the_setting_asks_for_its_first_code(town, inbox,
     code = inbox("13812340006")
     confirmed = submit(browser, f"{BASE}/phone", {"action": "confirm", "code": code})
     assert confirmed.status_code == 303
+
+
+def test_no_table_keeps_the_phone_in_clear(town, inbox, shequyun_kernel):
+    """Issue 14 point 10: an account's phone is sealed at rest like the kernel's resident phones,
+    and still signs in, receives its SMS and verifies against the resident record."""
+    li = town.resident("李桂兰", phone="13812349876")
+    signed, app = sign_up(town, "１３８１２３４９８７６")  # full-width: the same canonical phone
+    assert signed["account"]["phone"] == "138****9876"
+    assert app.post("/auth/phone/confirm", {"code": inbox(li.phone)}).status_code == 200
+    assert app.post("/me/verify", {"name": "李桂兰", "id_number": li.id_number}).status_code == 200
+
+    for table in ("interaction_account", "interaction_phone_code"):
+        with shequyun_kernel.engine.connect() as connection:
+            rows = connection.execute(text(f"SELECT * FROM {table}")).all()
+        assert rows
+        assert not [row for row in rows if any("12349876" in str(value) for value in row)]
+    again = town.client.post(f"{API}/auth/login", json={"phone": li.phone, "password": PASSWORD})
+    assert again.status_code == 200, again.text

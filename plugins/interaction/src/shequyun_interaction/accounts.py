@@ -168,7 +168,9 @@ def sign_up(
             )
     try:
         with platform.session() as session:
-            account = Account(phone=phone, password_hash=hash_password(password))
+            account = Account(
+                **phone_proof.at_rest(platform, phone), password_hash=hash_password(password)
+            )
             session.add(account)
             session.flush()
             sent = phone_proof.send(platform, session, account) if prove_phone else None
@@ -226,7 +228,9 @@ def log_in(
                 "登录尝试过于频繁，请稍后再试", retry_after=verdict.retry_after, field="password"
             )
     with platform.session() as session:
-        account = session.exec(select(Account).where(Account.phone == phone)).first()
+        account = session.exec(
+            select(Account).where(Account.phone_hash == platform.lookup_hash(phone))
+        ).first()
         if account is not None:
             assert account.id is not None
             session.commit()
@@ -378,7 +382,7 @@ def verify_identity(
                 field="phone",
                 code="phone_unconfirmed",
             )
-        phone = account.phone
+        phone = phone_proof.phone_of(platform, account)
     _count_verification(platform, account_id, client, canonical)
     with platform.session() as session:
         account = _account(session, account_id)

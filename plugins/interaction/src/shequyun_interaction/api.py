@@ -72,7 +72,7 @@ def _me(viewer: Viewer, *, phone_proof: bool = False, enabled: bool = True) -> d
         if account is None
         else {
             "id": account.id,
-            "phone": phone.mask(account.phone),
+            "phone": account.phone_masked,
             "verified": ref is not None,
             "verified_via": account.verified_via or None,
             "phone_confirmed": confirmed,

@@ -51,12 +51,21 @@ def aware(moment: datetime) -> datetime:
 
 
 class Account(SQLModel, table=True):
-    """A resident's own login (phone + password), linked to one resident once verified."""
+    """A resident's own login (phone + password), linked to one resident once verified.
+
+    The phone is personal data: it is kept sealed under the platform's data key, like the
+    kernel's resident phones, and found by its keyed hash (see :mod:`.phone`).
+    """
 
     __tablename__ = "interaction_account"
 
     id: int | None = Field(default=None, primary_key=True)
-    phone: str = Field(max_length=20, unique=True, index=True)
+    #: The canonical phone, sealed (``Platform.seal``): only a process holding the key reads it.
+    phone_sealed: str = Field(sa_column=Column(Text, nullable=False))
+    #: ``Platform.lookup_hash`` of the canonical phone: sign-in finds the account by it.
+    phone_hash: str = Field(max_length=64, unique=True, index=True)
+    #: What the holder and the audit log are shown: 138****0001.
+    phone_masked: str = Field(max_length=20)
     password_hash: str = Field(max_length=200)
     resident_id: int | None = Field(default=None, unique=True, index=True)
     #: The committee the resident lived in when last seen: only a hint for fanning out
@@ -110,15 +119,16 @@ class PhoneCode(SQLModel, table=True):
 
     The code itself is kept only as a slow salted hash (scrypt, like passwords): a copy of the
     database does not give away codes still valid. ``attempts`` counts tries, wrong or right;
-    rows also count the sends per phone for the hourly and daily limits.
+    rows also count the sends per phone (by its keyed hash) for the hourly and daily limits.
     """
 
     __tablename__ = "interaction_phone_code"
-    __table_args__ = (Index("ix_interaction_phone_code_phone_created", "phone", "created_at"),)
+    __table_args__ = (Index("ix_interaction_phone_code_phone_created", "phone_hash", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(index=True)
-    phone: str = Field(max_length=20)
+    #: The keyed hash of the phone the code went to (the account's, then).
+    phone_hash: str = Field(max_length=64)
     purpose: str = Field(max_length=12)
     code_hash: str = Field(max_length=200)
     attempts: int = 0

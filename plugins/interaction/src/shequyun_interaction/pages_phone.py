@@ -53,7 +53,7 @@ async def confirm_phone(request: Request) -> Response:
         {
             "errors": errors,
             "values": values,
-            "phone": phone.mask(account.phone),
+            "phone": account.phone_masked,
             "minutes": int(phone.LIFETIME.total_seconds() // 60),
             "sent": bool(request.query_params.get("sent")),
             # Accounts from before phone_proof was switched on have had no code yet.

@@ -17,6 +17,10 @@ code leaves: the database keeps a salted scrypt hash, and neither logs nor the a
 A code is valid for :data:`LIFETIME`, allows :data:`MAX_ATTEMPTS` tries, and only the newest
 code of an account counts. A phone gets at most :data:`PER_HOUR` codes an hour and
 :data:`PER_DAY` a day, at least :data:`COOL_DOWN` apart.
+
+The phone itself is personal data and is kept like the kernel keeps resident phones
+(:func:`at_rest`): sealed under the platform's data key, found by its keyed hash, shown masked.
+It is unsealed only to hand it to the SMS adapter and to match the resident record.
 """
 
 from __future__ import annotations
@@ -42,8 +46,10 @@ __all__ = [
     "SMS_EVENT",
     "Sent",
     "TooMany",
+    "at_rest",
     "confirm",
     "mask",
+    "phone_of",
     "required",
     "resend",
     "send",
@@ -97,6 +103,20 @@ def mask(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else phone
 
 
+def at_rest(platform: Platform, phone: str) -> dict[str, str]:
+    """The account columns that keep the canonical ``phone``: sealed, its keyed hash, masked."""
+    return {
+        "phone_sealed": platform.seal(phone),
+        "phone_hash": platform.lookup_hash(phone),
+        "phone_masked": mask(phone),
+    }
+
+
+def phone_of(platform: Platform, account: Account) -> str:
+    """The account's phone in clear, for the SMS adapter and the resident-record match only."""
+    return platform.unseal(account.phone_sealed)
+
+
 def _hash(code: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(code.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
@@ -116,12 +136,14 @@ def _seconds(delta: timedelta) -> int:
 # -- sending -------------------------------------------------------------------------------------
 
 
-def _refuse_if_too_many(session: Session, phone: str, moment: datetime) -> None:
+def _refuse_if_too_many(session: Session, phone_hash: str, moment: datetime) -> None:
     def since(window: timedelta) -> list[datetime]:
         return list(
             session.exec(
                 select(PhoneCode.created_at)
-                .where(PhoneCode.phone == phone, col(PhoneCode.created_at) > moment - window)
+                .where(
+                    PhoneCode.phone_hash == phone_hash, col(PhoneCode.created_at) > moment - window
+                )
                 .order_by(col(PhoneCode.created_at))
             )
         )
@@ -177,14 +199,14 @@ def send(platform: Platform, session: Session, account: Account, purpose: str = 
     """
     assert account.id is not None
     moment = now()
-    _refuse_if_too_many(session, account.phone, moment)
+    _refuse_if_too_many(session, account.phone_hash, moment)
     _take_turn(session, account, moment)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     minutes = int(LIFETIME.total_seconds() // 60)
     session.add(
         PhoneCode(
             account_id=account.id,
-            phone=account.phone,
+            phone_hash=account.phone_hash,
             purpose=purpose,
             code_hash=_hash(code),
             created_at=moment,
@@ -195,7 +217,7 @@ def send(platform: Platform, session: Session, account: Account, purpose: str = 
         session,
         SMS_EVENT,
         {
-            "phone": account.phone,
+            "phone": phone_of(platform, account),
             "purpose": purpose,
             "text": f"【社区云】验证码 {code}，用于注册居社互动，{minutes} 分钟内有效。"
             "请勿告诉他人，工作人员不会向您索要验证码。",
@@ -208,9 +230,9 @@ def send(platform: Platform, session: Session, account: Account, purpose: str = 
         actor=None,
         target_type="interaction_account",
         target_id=account.id,
-        detail={"purpose": purpose, "phone": mask(account.phone)},
+        detail={"purpose": purpose, "phone": account.phone_masked},
     )
-    return Sent(mask(account.phone), _seconds(LIFETIME), _seconds(COOL_DOWN))
+    return Sent(account.phone_masked, _seconds(LIFETIME), _seconds(COOL_DOWN))
 
 
 def _account(session: Session, account_id: int) -> Account:
@@ -265,7 +287,7 @@ def confirm(platform: Platform, account_id: int, code: object) -> None:
             return
         row = session.exec(
             select(PhoneCode)
-            .where(PhoneCode.account_id == account_id, PhoneCode.phone == account.phone)
+            .where(PhoneCode.account_id == account_id, PhoneCode.phone_hash == account.phone_hash)
             .order_by(col(PhoneCode.id).desc())
         ).first()
         if row is None:
@@ -295,5 +317,5 @@ def confirm(platform: Platform, account_id: int, code: object) -> None:
             actor=None,
             target_type="interaction_account",
             target_id=account_id,
-            detail={"phone": mask(account.phone)},
+            detail={"phone": account.phone_masked},
         )

@@ -35,7 +35,5 @@ def visitor_for(plugin: PluginContext, request: Request) -> Visitor | None:
     if viewer.resident is not None:
         return Visitor(name=viewer.resident.name, href=plugin.url("/"), logout_href=logout)
     _ = platform.translator(request, plugin)
-    phone = viewer.account.phone
-    masked = f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 8 else phone
-    name = _("{phone}（未核验）", phone=masked)
+    name = _("{phone}（未核验）", phone=viewer.account.phone_masked)
     return Visitor(name=name, href=plugin.url("/verify"), logout_href=logout)
