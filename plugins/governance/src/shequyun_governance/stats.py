@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .cases import OPEN, SOURCES, STATUSES
-from .core import VIEW, acting_unit, ancestor_ids, today, within
+from .core import VIEW, acting_unit, ancestor_ids, plan_each_time, today, within
 from .models import Case, LogEntry
 
 __all__ = ["PERIODS", "Figures", "UnitRow", "as_dict", "figures", "figures_at", "period_of"]
@@ -114,6 +114,7 @@ def unit_outcomes(
 ) -> tuple[list[UnitRow], Counter[str]]:
     """The per-child table (cases, open, on time, late) and the cases by status: one GROUP BY
     over the cases the actor sees in ``unit``'s subtree opened since ``since``."""
+    plan_each_time(session)
     day = today()
     overdue = col(Case.due_on) < day
     late_close = col(Case.closed_on) > col(Case.due_on)
