@@ -19,7 +19,7 @@ import logging
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from html import escape
 from typing import Any
@@ -30,7 +30,7 @@ from sqlmodel import Session
 __all__ = [
     "index_article",
     "index_articles",
-    "match_query",
+    "ranked_ids",
     "segment",
     "snippet",
     "terms",
@@ -91,6 +91,7 @@ PG_TABLE = sa.table(
     sa.column("unit_id"),
     sa.column("document"),
 )
+ARTICLES = sa.table("governance_article", sa.column("id"), sa.column("unit_id"))
 
 
 @lru_cache(maxsize=1)
@@ -171,21 +172,50 @@ def unindex_article(session: Session, article_id: int) -> None:
     session.execute(sa.text(statement), {"id": article_id})
 
 
-def match_query(session: Session, words: Sequence[str], *, every: bool) -> tuple[Any, Any, Any]:
-    """``(table to join, its article-id column, (match condition, rank))`` for ``words``:
-    every word must occur when ``every``, else any. Order by the rank ascending (best first);
-    do not select it, or the database computes it twice for every match."""
+def ranked_ids(
+    session: Session,
+    words: Sequence[str],
+    *,
+    every: bool,
+    reach: Callable[[Any], Any],
+    limit: int,
+) -> list[int]:
+    """The ids of the ``limit`` best-ranked articles holding ``words`` (every word when
+    ``every``, else any) whose unit passes ``reach`` (a condition on a unit-id column).
+
+    Only the index is read until the page is known: PostgreSQL's index table carries each
+    article's unit, so visibility, ranking and the limit happen there and the caller loads
+    just the page's articles. (Joining the articles first made PostgreSQL read every matching
+    article, body and all, to keep 20 of them: a common word matches thousands.) SQLite's FTS5
+    table holds only the words, so the articles' units come from a join.
+    """
     if _dialect(session) == "postgresql":
         joined = " ".join(words) if every else " or ".join(w for w in words if w != "or")
         function = sa.func.plainto_tsquery if every else sa.func.websearch_to_tsquery
         query = function(sa.literal_column("'simple'::regconfig"), joined)
-        rank = -sa.func.ts_rank_cd(PG_TABLE.c.document, query)
-        return PG_TABLE, PG_TABLE.c.article_id, (PG_TABLE.c.document.op("@@")(query), rank)
-    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
-    expression = (" AND " if every else " OR ").join(quoted)
-    fts = sa.literal_column("governance_article_fts")
-    rank = sa.func.bm25(fts, 10.0, 1.0)
-    return FTS_TABLE, FTS_TABLE.c.rowid, (fts.op("MATCH")(expression), rank)
+        statement = (
+            sa.select(PG_TABLE.c.article_id)
+            .where(PG_TABLE.c.document.op("@@")(query), reach(PG_TABLE.c.unit_id))
+            # The rank orders the rows and is never selected: selected too, PostgreSQL would
+            # compute it twice for every match (it is the search's main cost).
+            .order_by(
+                sa.func.ts_rank_cd(PG_TABLE.c.document, query).desc(),
+                PG_TABLE.c.article_id.desc(),
+            )
+            .limit(limit)
+        )
+    else:
+        quoted = ['"' + w.replace('"', '""') + '"' for w in words]
+        expression = (" AND " if every else " OR ").join(quoted)
+        fts = sa.literal_column("governance_article_fts")
+        statement = (
+            sa.select(FTS_TABLE.c.rowid)
+            .join(ARTICLES, ARTICLES.c.id == FTS_TABLE.c.rowid)
+            .where(fts.op("MATCH")(expression), reach(ARTICLES.c.unit_id))
+            .order_by(sa.func.bm25(fts, 10.0, 1.0), FTS_TABLE.c.rowid.desc())
+            .limit(limit)
+        )
+    return [int(i) for i in session.execute(statement).scalars()]
 
 
 def snippet(text: str, words: Iterable[str], *, width: int = 80) -> str:
