@@ -391,7 +391,7 @@ class Timings:
         ours, theirs = pick(self.ours_cpu), pick(self.theirs_cpu)
         return (
             f"CPU time ({_whose(clock)}) {statistic} {ours:.1f} ms vs {theirs:.1f} ms = "
-            f"{ours / theirs:.2f}x: the work itself, when waiting for a core swells the wall clock"
+            f"{ours / theirs:.2f}x"
         )
 
 
