@@ -146,18 +146,37 @@ class Duplicates:
             for pair, ra, rb, na, nb in rows
         ]
 
-    def recent_merges(self, session: Session, actor: Actor, limit: int = 20) -> list[Merge]:
-        """Merges of records ``actor`` can see, newest first (for undo)."""
-        kept = aliased(Resident, name="kept")
-        return list(
-            session.exec(
-                sm_select(Merge)
-                .join(kept, col(kept.id) == col(Merge.kept_id))
-                .where(scope.scope_filter(actor, READ, col(kept.unit_id)))
-                .order_by(col(Merge.id).desc())
-                .limit(limit)
+    def recent_merges(
+        self, session: Session, actor: Actor, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Merges whose two records ``actor`` can both see, newest first (for undo)."""
+        kept, gone = aliased(Resident, name="kept"), aliased(Resident, name="gone")
+        uk, ug = aliased(OrgUnit, name="uk"), aliased(OrgUnit, name="ug")
+        rows = session.exec(
+            sm_select(Merge, kept, gone, uk.name, ug.name)  # type: ignore[call-overload]
+            .join(kept, col(kept.id) == col(Merge.kept_id))
+            .join(gone, col(gone.id) == col(Merge.merged_id))
+            .join(uk, col(uk.id) == col(kept.unit_id))
+            .join(ug, col(ug.id) == col(gone.unit_id))
+            .where(
+                scope.scope_filter(actor, READ, col(kept.unit_id)),
+                scope.scope_filter(actor, READ, col(gone.unit_id)),
             )
-        )
+            .order_by(col(Merge.id).desc())
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "id": merge.id,
+                "kept": _person(k, kn),
+                "merged": _person(g, gn),
+                "at": merge.at,
+                "actor_username": merge.actor_username,
+                "undone_at": merge.undone_at,
+                "undone_by": merge.undone_by,
+            }
+            for merge, k, g, kn, gn in rows
+        ]
 
     def mark_different(self, session: Session, actor: Actor, pair_id: int) -> DuplicatePair:
         """Decide that the two records are different people."""

@@ -26,6 +26,12 @@ from .service import MANAGE, READ
 __all__ = ["ROUTES"]
 
 PAGE_SIZE = 30
+#: What the duplicates page says after a decision (``?done=``).
+DONE = {
+    "merge": "已合并：另一条记录已注销，它的关联已转到保留的记录；如有误，可在下方撤销。",
+    "different": "已标记为不是同一人。",
+    "undo": "已撤销合并：两条记录都已恢复，这组记录重新待处理。",
+}
 
 
 def _service(request: Request) -> Any:
@@ -221,7 +227,12 @@ async def duplicates_page(request: Request) -> Response:
         }
 
     found = await db(request, work)
-    return render(request, "quality/duplicates.html", {**found, "can_merge": actor.has(MERGE)})
+    done = DONE.get(request.query_params.get("done", ""))
+    return render(
+        request,
+        "quality/duplicates.html",
+        {**found, "can_merge": actor.has(MERGE), "done": done},
+    )
 
 
 @page(READ)
@@ -237,9 +248,10 @@ async def duplicate_action(request: Request) -> Response:
     elif action == "different":
         await db(request, lambda s: duplicates.mark_different(s, actor, number), commit=True)
     else:
+        action = "merge"
         keep = form_int(form, "keep", low=1)
         await db(request, lambda s: duplicates.merge(s, actor, number, keep), commit=True)
-    return RedirectResponse("/quality/duplicates", status_code=303)
+    return RedirectResponse(f"/quality/duplicates?done={action}", status_code=303)
 
 
 @page(READ)
