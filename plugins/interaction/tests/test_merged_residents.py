@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shequyun_interaction.models import Account
+from shequyun_interaction.models import Account, Ballot
 from sqlmodel import Session, select
 
 from .conftest import WEIFANG1
@@ -41,3 +41,67 @@ def test_the_account_moves_with_the_merge_and_back_with_the_undo(
     )
     assert undone.status_code == 200, undone.text
     assert _account_owner(shequyun_kernel, old.phone) == old.id
+
+
+def _merge(town, kernel, actors, keep, other):
+    kernel.quality.duplicates.find()
+    street = actors.street_admin("310115004000")
+    pairs = town.client.get("/api/v1/quality/duplicates", headers=street.auth).json()["pairs"]
+    [pair] = [p for p in pairs if {r["id"] for r in p["residents"]} == {keep.id, other.id}]
+    merged = town.client.post(
+        f"/api/v1/quality/duplicates/{pair['id']}/merge",
+        json={"keep": keep.id},
+        headers=street.auth,
+    )
+    assert merged.status_code == 201, merged.text
+    return lambda: town.client.post(
+        f"/api/v1/quality/merges/{merged.json()['merge']['id']}/undo", headers=street.auth
+    )
+
+
+def _ballots(kernel, topic_id):
+    with Session(kernel.engine) as session:
+        return sorted(
+            (b.resident_id, b.option)
+            for b in session.exec(select(Ballot).where(Ballot.topic_id == topic_id))
+        )
+
+
+def test_what_the_person_did_follows_their_account_to_the_kept_record_and_back(
+    town, shequyun_kernel, shequyun_actors
+):
+    old = town.resident("陈合并")
+    app = town.verified(old)
+    asked = app.post("/requests", {"category": "help", "title": "求助", "body": "需要轮椅"}).json()
+    topic = town.topic()
+    assert app.put(f"/topics/{topic['id']}/ballot", {"option": 0}).status_code == 200
+    town.resident("李建国")  # a neighbour registered in between
+    new = town.resident("陈合并")  # the same person, registered again
+
+    undo = _merge(town, shequyun_kernel, shequyun_actors, keep=new, other=old)
+    assert app.get("/me").json()["resident"]["id"] == new.id
+    assert [r["id"] for r in app.get("/requests").json()["items"]] == [asked["id"]]
+    assert app.get(f"/topics/{topic['id']}").json()["my_ballot"] == {"option": 0}
+    assert _ballots(shequyun_kernel, topic["id"]) == [(new.id, 0)]
+
+    assert undo().status_code == 200
+    assert app.get("/me").json()["resident"]["id"] == old.id
+    assert [r["id"] for r in app.get("/requests").json()["items"]] == [asked["id"]]
+    assert _ballots(shequyun_kernel, topic["id"]) == [(old.id, 0)]
+
+
+def test_one_person_two_ballots_on_an_open_topic_count_once_until_the_undo(
+    town, shequyun_kernel, shequyun_actors
+):
+    old = town.resident("陈合并")
+    town.resident("李建国")
+    new = town.resident("陈合并")
+    topic = town.topic()
+    town.verified(old).put(f"/topics/{topic['id']}/ballot", {"option": 0})
+    town.verified(new).put(f"/topics/{topic['id']}/ballot", {"option": 1})
+
+    undo = _merge(town, shequyun_kernel, shequyun_actors, keep=new, other=old)
+    assert _ballots(shequyun_kernel, topic["id"]) == [(new.id, 1)]  # the kept record's vote
+
+    assert undo().status_code == 200
+    assert _ballots(shequyun_kernel, topic["id"]) == [(old.id, 0), (new.id, 1)]

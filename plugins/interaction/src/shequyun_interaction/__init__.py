@@ -37,6 +37,7 @@ from . import (
     deliberation,
     escalation,
     indicators,
+    merges,
     notify,
     pages_cadre,
     pages_resident,
@@ -243,26 +244,16 @@ def workbench_cards(
 
 @hookimpl
 def resident_merged(session: Any, kept_id: int, merged_id: int) -> dict[str, Any] | None:
-    """A resident's account follows their kept record when two records of them are merged.
-
-    If the kept record has an account already, both accounts stay as they are (the person
-    chooses which to keep by signing in); nothing is moved.
-    """
-    theirs = session.exec(select(Account).where(Account.resident_id == merged_id)).first()
-    taken = session.exec(select(Account.id).where(Account.resident_id == kept_id)).first()
-    if theirs is None or taken is not None:
-        return None
-    theirs.resident_id = kept_id
-    session.add(theirs)
-    return {"account": theirs.id}
+    """The person's account, requests, posts, comments, ballots and notifications follow the
+    kept record when two records of them are merged (see :mod:`.merges`)."""
+    return merges.merged(session, kept_id, merged_id) or None
 
 
 @hookimpl
-def resident_merge_undone(session: Any, merged_id: int, moved: Mapping[str, Any]) -> None:
-    account = session.get(Account, moved.get("account"))
-    if account is not None:
-        account.resident_id = merged_id
-        session.add(account)
+def resident_merge_undone(
+    session: Any, kept_id: int, merged_id: int, moved: Mapping[str, Any]
+) -> None:
+    merges.undone(session, kept_id, merged_id, moved)
 
 
 @hookimpl
