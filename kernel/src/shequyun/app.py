@@ -91,6 +91,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         kernel.start()
+        kernel.authenticator.epoch.start()
         worker = (
             asyncio.create_task(_inline_worker(kernel)) if kernel.settings.inline_worker else None
         )
@@ -107,6 +108,7 @@ def create_app(
             # Off the event loop: a job still running gets a moment to finish.
             await asyncio.to_thread(kernel.scheduler.stop_background)
             await asyncio.to_thread(kernel.openness.stop_background)
+            await asyncio.to_thread(kernel.authenticator.epoch.stop)
             kernel.stop()
             process_exit()
 

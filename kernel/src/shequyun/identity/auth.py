@@ -117,6 +117,8 @@ class Authenticator:
         #: Other kinds of bearer token, by prefix (the apps slice's OAuth access tokens).
         self.bearer_resolvers: dict[str, Callable[[str], Actor | None]] = {}
         credentials.watch()
+        #: Follows the credential changes of other processes (started by the web app).
+        self.epoch = credentials.EpochWatch(engine)
 
     def actor_for(
         self,

@@ -9,25 +9,45 @@ or expired credential is looked up every time.
 Revocation still takes effect at once in the process that makes it. Every commit that changes
 a user, a grant, a token, a web session or an org unit (their ORM objects, or an ``UPDATE`` /
 ``DELETE`` of their tables through a session) moves a process-wide generation on, and an entry
-is only used while the generation it was found under is current. Other processes (other
-uvicorn workers, the CLI) do not see this process's commits: there a revoked token, ended
-session, withdrawn grant or deactivated user still works for at most ``AUTH_CACHE_SECONDS``.
+is only used while the generation it was found under is current.
+
+Other processes (other uvicorn workers, the CLI, other machines) learn of it through the
+database: the same transaction adds one to the single row of ``kernel_credential_epoch``, and
+every serving process reads that row every :data:`EPOCH_POLL_SECONDS` in a thread of its own
+(:class:`EpochWatch`), moving its own generation on when the number changed. So a revoked
+token, ended session, withdrawn grant or deactivated user stops working everywhere within about
+half a second, through a pooler and on SQLite alike; one tiny query per half second per process
+is the price.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, inspect
+from sqlalchemy import BigInteger, Column, event, inspect, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlmodel import Field, SQLModel
 
-__all__ = ["AUTH_CACHE_SECONDS", "CredentialCache", "generation"]
+from ..outages import OutageWatch
+
+__all__ = [
+    "AUTH_CACHE_SECONDS",
+    "EPOCH_POLL_SECONDS",
+    "CredentialCache",
+    "CredentialEpoch",
+    "EpochWatch",
+    "generation",
+]
 
 #: How long a credential found valid is trusted without asking the database again.
 AUTH_CACHE_SECONDS = 5.0
+#: How often each serving process reads the shared epoch (seconds).
+EPOCH_POLL_SECONDS = 0.5
 MAX_ENTRIES = 10_000
 
 #: The tables whose rows decide who a credential stands for and what they may do.
@@ -49,6 +69,20 @@ NEUTRAL_COLUMNS = frozenset(
     {"last_used_at", "last_login_at", "failed_logins", "next_login_at", "locked_until"}
 )
 _CHANGED = "shequyun.credentials_changed"
+
+log = logging.getLogger("shequyun.identity")
+
+
+class CredentialEpoch(SQLModel, table=True):
+    """One row: how many committed transactions changed credentials, in any process."""
+
+    __tablename__ = "kernel_credential_epoch"
+
+    id: int = Field(default=1, primary_key=True)
+    epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+EPOCH = CredentialEpoch.__table__  # type: ignore[attr-defined]
 
 V = TypeVar("V")
 
@@ -110,14 +144,23 @@ def _touches_credentials(session: Session, _flush: UOWTransaction) -> None:
     # of before the flush.
     for instance in session.deleted:
         if _watched(instance):
-            session.info[_CHANGED] = True
+            _changed(session)
             return
     for instance in session.dirty:
         if _watched(instance):
             changed = {a.key for a in inspect(instance).attrs if a.history.has_changes()}
             if changed - NEUTRAL_COLUMNS:
-                session.info[_CHANGED] = True
+                _changed(session)
                 return
+
+
+def _changed(session: Session) -> None:
+    """Mark this transaction as changing credentials, and tell the other processes through the
+    shared epoch, in the same transaction (so a rollback tells nobody)."""
+    if session.info.get(_CHANGED):
+        return
+    session.info[_CHANGED] = True
+    session.connection().execute(update(EPOCH).values(epoch=EPOCH.c.epoch + 1))
 
 
 def _watched(instance: object) -> bool:
@@ -129,7 +172,7 @@ def _bulk_touches_credentials(state: ORMExecuteState) -> None:
         return
     table: Any = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in WATCHED_TABLES:
-        state.session.info[_CHANGED] = True
+        _changed(state.session)
 
 
 def _after_commit(session: Session) -> None:
@@ -153,3 +196,52 @@ def watch() -> None:
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+
+
+class EpochWatch:
+    """Reads the shared epoch every :data:`EPOCH_POLL_SECONDS` in a thread, and moves this
+    process's generation on when another process changed credentials."""
+
+    def __init__(self, engine: Engine, interval: float = EPOCH_POLL_SECONDS) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._seen: int | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def check(self) -> bool:
+        """Read the epoch once; True when it moved since the last read."""
+        with self.engine.connect() as connection:
+            epoch = connection.execute(select(EPOCH.c.epoch)).scalar()
+        moved = self._seen is not None and epoch != self._seen
+        self._seen = epoch
+        if moved:
+            generation.bump()
+        return moved
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        stop = self._stop = threading.Event()
+
+        def loop() -> None:
+            watch = OutageWatch(log, "credential changes")
+            while not stop.is_set():
+                try:
+                    self.check()
+                except Exception as exc:  # the database may be briefly away
+                    # Meanwhile nothing is known: forget every remembered credential.
+                    generation.bump()
+                    stop.wait(watch.failed(exc))
+                    continue
+                watch.succeeded()
+                stop.wait(self.interval)
+
+        self._thread = threading.Thread(target=loop, name="shequyun-epoch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stop.set()
+            thread.join(5)

@@ -13,6 +13,7 @@ from shequyun_sdk import PluginContext, Role, hookimpl
 from starlette.routing import BaseRoute
 
 from . import api_audit, api_me, api_org, api_users, demo_data, pages
+from .credentials import CredentialEpoch
 from .models import (
     ApiToken,
     AuditEntry,
@@ -89,7 +90,16 @@ def register_roles(plugin: PluginContext) -> Sequence[Role]:
 
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
-    return [OrgUnit, OrgUnitChange, User, Grant, ApiToken, WebSession, AuditEntry]
+    return [
+        OrgUnit,
+        OrgUnitChange,
+        User,
+        Grant,
+        ApiToken,
+        WebSession,
+        AuditEntry,
+        CredentialEpoch,
+    ]
 
 
 @hookimpl

@@ -1,0 +1,115 @@
+"""What must hold across worker processes does, with two real uvicorn workers on one database:
+a token revoked through one worker is refused by both within a second, and the login limits
+(per account, per client address) count every worker's attempts.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from ..conftest import subprocess_env
+from .servers import Server, serving
+from .test_worker_logs import _access_lines
+
+PUDONG = "310115000000"
+#: A liveness bound (rounds of requests until both workers have answered), not a timing test.
+ROUNDS = 25
+
+
+@pytest.fixture
+def two_workers(shequyun_kernel, shequyun_actors, tmp_path):
+    """``shequyun serve --workers 2`` on the test's database (and its data directory, so the
+    same secret key), with only the kernel's own plugins, as the test kernel has."""
+    env = subprocess_env(
+        tmp_path,
+        SHEQUYUN_DATABASE_URL=shequyun_kernel.settings.effective_database_url,
+        SHEQUYUN_PLUGINS_ALLOWED="kernel-only",
+        SHEQUYUN_INLINE_WORKER="false",
+    )
+    with serving(env, tmp_path / "serve.log", "--workers", "2") as server:
+        yield server
+
+
+def answered_by(server: Server, request_ids: set[str]) -> dict[str, str]:
+    """The worker (pid) that answered each request, from the access lines."""
+    return {rid: pid for pid, rid, _ in _access_lines(server.log.read_text()) if rid in request_ids}
+
+
+def from_both_workers(server: Server, send: Callable[[str], Any], least: int = 0) -> list[Any]:
+    """Send ``send(request_id)`` from 8 threads, round after round, until both workers have
+    answered some (and at least ``least`` were sent); every answer."""
+    answers: list[Any] = []
+    sent: set[str] = set()
+
+    def one(_: int) -> None:
+        request_id = f"w-{uuid.uuid4().hex[:16]}"
+        sent.add(request_id)
+        answers.append(send(request_id))
+
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(ROUNDS):
+            list(pool.map(one, range(16)))
+            time.sleep(0.2)  # the access lines are written once the answer is out
+            if len(answers) >= least and len(set(answered_by(server, sent).values())) == 2:
+                return answers
+    raise AssertionError("only one worker answered:\n" + server.log.read_text()[-3000:])
+
+
+def test_a_token_revoked_in_one_worker_is_refused_by_both_within_a_second(
+    two_workers, shequyun_actors
+):
+    admin, bureau = shequyun_actors.district_admin(PUDONG), shequyun_actors.bureau(PUDONG)
+    made = httpx.post(
+        two_workers.url + "/api/v1/tokens",
+        json={"grant_id": bureau.grant.id, "name": "同步", "expires_in_days": 30},
+        headers=admin.auth,
+    ).json()
+
+    def me(request_id: str) -> int:
+        headers = {"Authorization": f"Bearer {made['secret']}", "X-Request-ID": request_id}
+        return two_workers.get("/api/v1/me", headers=headers).status_code
+
+    # Both workers have found the token valid and remember it.
+    assert set(from_both_workers(two_workers, me)) == {200}
+
+    revoked = httpx.delete(f"{two_workers.url}/api/v1/tokens/{made['id']}", headers=admin.auth)
+    assert revoked.status_code in (200, 204), revoked.text
+    time.sleep(1.0)  # the bound the platform promises
+
+    assert set(from_both_workers(two_workers, me)) == {401}
+
+
+def test_login_limits_count_the_attempts_of_every_worker(
+    two_workers, shequyun_kernel, shequyun_actors
+):
+    bureau = shequyun_actors.bureau(PUDONG)
+    anon = uuid.uuid4().hex
+    csrf = shequyun_kernel.authenticator.anonymous_csrf(anon)
+
+    def login(username: str, password: str, request_id: str = "-") -> int:
+        answer = httpx.post(
+            two_workers.url + "/login",
+            data={"username": username, "password": password, "csrf_token": csrf},
+            cookies={"shequyun_anon": anon},
+            headers={"X-Request-ID": request_id} if request_id != "-" else {},
+            timeout=30,
+        )
+        return answer.status_code
+
+    # Per account: three failures in a row, then the next attempt must wait (a second).
+    assert [login(bureau.username, "wrong-password") for _ in range(3)] == [401, 401, 401]
+    assert login(bureau.username, bureau.password) == 429  # too soon, however right
+
+    # Per address: 30 attempts per 15 minutes whatever the usernames; four made above.
+    flood = from_both_workers(
+        two_workers, lambda rid: login(f"nobody-{uuid.uuid4().hex[:8]}", "x", rid), least=40
+    )
+    assert flood.count(401) == 26
+    assert flood.count(429) == len(flood) - 26
