@@ -67,8 +67,11 @@ class Duplicates:
         self.host: Any = None
         self.platform: Any = None
 
-    def find(self) -> int:
-        """Add every new candidate pair among active records; the number added."""
+    def find(self, *, variants: bool = True) -> int:
+        """Add every new candidate pair among active records; the number added.
+
+        ``variants=False`` compares names only as written (the benchmark's baseline).
+        """
         a, b = aliased(Resident, name="a"), aliased(Resident, name="b")
         pair = DuplicatePair.__table__  # type: ignore[attr-defined]
         active = and_(col(a.status) == "active", col(b.status) == "active", col(a.id) < col(b.id))
@@ -100,18 +103,18 @@ class Duplicates:
                 .execution_options(preserve_rowcount=True)
             )
             # One name written two ways (陳/陈, 阿卜杜•热合曼/阿卜杜·热合曼, full-width letters).
-            variants = names.variant_pairs(connection)
-            if variants:
+            found = names.variant_pairs(connection) if variants else []
+            if found:
                 found_at = utcnow()
                 connection.execute(
                     insert(pair),
                     [
                         {"resident_a": a, "resident_b": b, "reason": reason, "status": "open",
                          "found_at": found_at}
-                        for a, b, reason in variants
+                        for a, b, reason in found
                     ],
                 )  # fmt: skip
-        return max(result.rowcount or 0, 0) + len(variants)
+        return max(result.rowcount or 0, 0) + len(found)
 
     def pairs(
         self, session: Session, actor: Actor, *, status: str = "open", limit: int = 100
