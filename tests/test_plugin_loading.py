@@ -88,6 +88,20 @@ def test_an_invalid_manifest_names_every_problem(tmp_path):
     assert "title: 'zh' is a required property" in record.reason
 
 
+def test_audit_actions_are_named_after_their_plugin(tmp_path):
+    plugin = make_plugin("lifts")
+    plugin.MANIFEST = {
+        **plugin.MANIFEST,
+        "audit_actions": {
+            "lifts.consulted": {"zh": "发起加装电梯征询"},
+            "resident.updated": {"zh": "修改居民信息"},
+        },
+    }
+    record = kernel_with(tmp_path, plugin).host.records["lifts"]
+    assert record.state == "failed"
+    assert "audit_actions: 'resident.updated' must start with 'lifts.'" in record.reason
+
+
 def test_a_plugin_needing_another_sdk_is_refused(tmp_path):
     record = kernel_with(tmp_path, make_plugin("future", sdk=">=2")).host.records["future"]
     assert record.state == "failed"

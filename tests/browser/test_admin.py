@@ -233,9 +233,13 @@ def test_the_audit_log_is_filtered(browser_page, portal):
     page = browser_page
     log_in(page, portal, portal.actors.platform_admin())
     page.goto(f"{portal.url}/admin/audit")
-    page.get_by_label("动作（前缀）").fill("plugin.")
+    page.get_by_label("动作类别").select_option(label="插件开关")
     page.get_by_role("button", name="查询").click()
     assert "插件开关" in page.locator("table.data").inner_text()
+    # Who did it is a name, and the download holds what the page shows.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
     page.get_by_label("起始日期").fill("2025-03-02")
     page.get_by_label("截止日期（含）").fill("2025-03-01")
     page.get_by_role("button", name="查询").click()

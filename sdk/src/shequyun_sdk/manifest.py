@@ -73,6 +73,11 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         "settings_schema": {"type": "object"},
         "requires": {"type": "array", "items": _NAME, "uniqueItems": True},
         "enabled_by_default": {"type": "boolean"},
+        "audit_actions": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$", "maxLength": 80},
+            "additionalProperties": _LOCALIZED,
+        },
         "demo_units": {
             "type": "array",
             "items": {"type": "string", "pattern": "^[0-9]{12}$"},
@@ -114,6 +119,9 @@ def check_manifest(manifest: Mapping[str, Any]) -> None:
         for item in manifest.get(kind, []):
             if not item["name"].startswith(prefix):
                 problems.append(f"{kind}: {item['name']!r} must start with {prefix!r}")
+    for action in manifest.get("audit_actions", {}):
+        if not action.startswith(prefix):
+            problems.append(f"audit_actions: {action!r} must start with {prefix!r}")
     schema = manifest.get("settings_schema")
     if schema is not None:
         try:

@@ -42,6 +42,9 @@ MANIFEST = {
     },
     "sdk": ">=0.1,<0.2",
     "enabled_by_default": False,
+    "audit_actions": {
+        "garbage.checked_in": {"zh": "垃圾分类打卡", "en": "Checked in a sorting"},
+    },
     "demo_units": ["310104000000"],  # 徐汇区
     "permissions": [
         {

@@ -31,7 +31,7 @@ from ..openapi import describe
 from . import scope
 from .auth import request_actor
 from .directory import unit_by_code
-from .models import LEVELS, AuditEntry, OrgUnit
+from .models import LEVELS, AuditEntry, OrgUnit, User
 
 __all__ = ["AUDIT_READ", "MAX_LIMIT", "ROUTES", "AuditFilters", "parse_filters"]
 
@@ -87,7 +87,7 @@ def parse_filters(params: QueryParams) -> AuditFilters:
         if not value or len(value) > longest or not value.isprintable():
             bad(key, f"{key} 不能为空、不能含控制字符，且不超过 {longest} 个字符")
         else:
-            text[key] = value.lower() if key == "actor" else value
+            text[key] = value
     outcome = values.get("outcome")
     if outcome is not None and not _OUTCOME.fullmatch(outcome):
         bad("outcome", "outcome 应为小写字母，如 ok、denied")
@@ -160,9 +160,13 @@ def query_entries(
     )
     for key, value in filters.text.items():
         column, _, by_prefix = _TEXT_FILTERS[key]
-        query = query.where(
+        condition = (
             col(column).startswith(value, autoescape=True) if by_prefix else col(column) == value
         )
+        if key == "actor":  # a person is found by their login (lower case) or by their name
+            named = select(col(User.id)).where(col(User.display_name) == value)
+            condition = or_(col(column) == value.lower(), col(AuditEntry.actor_user_id).in_(named))
+        query = query.where(condition)
     if filters.outcome is not None:
         query = query.where(col(AuditEntry.outcome) == filters.outcome)
     if filters.unit is not None:
@@ -250,7 +254,7 @@ def _query_parameter(name: str, description: str, **schema: Any) -> dict[str, An
 LIST_PARAMETERS: Sequence[dict[str, Any]] = (
     _query_parameter("action", "动作前缀，如 login. 匹配 login.ok、login.failed"),
     _query_parameter("outcome", "结果：ok、denied 等"),
-    _query_parameter("actor", "操作人用户名"),
+    _query_parameter("actor", "操作人用户名或姓名"),
     _query_parameter("unit", "组织编码：该单位及其下级的记录", pattern=r"^\d{12}$"),
     _query_parameter("target_type", "对象类型"),
     _query_parameter("target_id", "对象编号"),

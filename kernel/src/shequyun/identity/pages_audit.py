@@ -7,88 +7,41 @@ days) into the API's moments and shows the entries in Chinese.
 
 from __future__ import annotations
 
-import json
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from shequyun_sdk import ValidationFailed
+from shequyun_sdk.csvfiles import csv_bytes
 from sqlmodel import Session
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ..portal.common import actor_of, db, page, render
-from . import api_audit
-from .models import AuditEntry, OrgUnit
+from ..portal.common import SHANGHAI, actor_of, db, kernel_of, page, render
+from ..spreadsheets import xlsx_chunks
+from . import api_audit, audit_reading
 from .pages_admin import AUDIT_READ, crumbs, errors_of, tr
 
-__all__ = ["ACTION_TITLES", "ROUTES"]
+__all__ = ["ROUTES"]
 
 PAGE_SIZE = 50
-FIELDS = ("action", "outcome", "actor", "unit", "date_from", "date_to")
+#: A download holds at most this many entries (newest first); narrow the filters for more.
+EXPORT_LIMIT = 5000
+FIELDS = ("action", "outcome", "actor", "unit", "date_from", "date_to", "target_type", "target_id")
 #: The API's parameter each form field feeds, to put its errors next to the right field.
 API_FIELDS = {"from": "date_from", "to": "date_to"}
-OUTCOMES = {"ok": "成功", "denied": "拒绝"}
-TARGET_TITLES = {
-    "user": "用户",
-    "grant": "授权",
-    "token": "令牌",
-    "org_unit": "单位",
-    "org_import": "组织名册",
-    "plugin": "插件",
-    "resident": "居民",
-}
-#: What the kernel's actions mean, for people reading the log.
-ACTION_TITLES = {
-    "access.denied": "越权访问被拒绝",
-    "login.succeeded": "登录成功",
-    "login.failed": "登录失败",
-    "login.locked": "账户被锁定",
-    "login.throttled": "登录过于频繁",
-    "password.changed": "修改密码",
-    "grant.switched": "切换身份",
-    "token.rejected": "令牌被拒绝",
-    "user.created": "新建用户",
-    "user.updated": "修改用户",
-    "user.unlocked": "解锁用户",
-    "user.password_reset": "重置密码",
-    "users.imported": "批量导入用户",
-    "grant.created": "授予角色",
-    "grant.revoked": "撤销授权",
-    "token.created": "签发令牌",
-    "token.revoked": "吊销令牌",
-    "org.unit.created": "设立单位",
-    "org.unit.renamed": "单位更名",
-    "org.unit.moved": "移动单位",
-    "org.unit.closed": "撤销单位",
-    "org.unit.split": "拆分单位",
-    "org.unit.merged": "合并单位",
-    "org.units.imported": "导入组织名册",
-    "plugin.enablement_changed": "插件开关",
-    "resident.created": "登记居民",
-    "resident.updated": "修改居民信息",
-    "resident.moved": "居民迁出",
-    "resident.removed": "注销居民",
-    "resident.revealed": "查看完整身份信息",
-    "resident.exported": "下载居民名单",
-    "resident.imported": "导入居民",
-    "quality.rule_saved": "保存数据质量规则",
-    "quality.confirmed": "核实居民信息",
-    "quality.waived": "标记核实无误",
-    "quality.unwaived": "撤销核实无误",
-    "quality.merged": "合并重复居民记录",
-    "quality.merge_undone": "撤销合并",
-    "quality.not_duplicate": "标记不是同一人",
-    "quality.round_started": "发起居民信息核对",
-}
 
 
-def _api_params(shown: dict[str, str], cursor: str) -> tuple[QueryParams, dict[str, str]]:
+def _api_params(
+    shown: dict[str, str], cursor: str, limit: int
+) -> tuple[QueryParams, dict[str, str]]:
     """The API's query for the form's values; problems with the dates by form field."""
     errors: dict[str, str] = {}
-    query = {k: shown[k] for k in ("action", "outcome", "actor", "unit") if shown[k]}
+    texts = ("action", "outcome", "actor", "unit", "target_type", "target_id")
+    query = {k: shown[k] for k in texts if shown[k]}
     for name, key, shift in (("date_from", "from", 0), ("date_to", "to", 1)):
         if not shown[name]:
             continue
@@ -100,55 +53,50 @@ def _api_params(shown: dict[str, str], cursor: str) -> tuple[QueryParams, dict[s
         query[key] = f"{day.isoformat()}T00:00:00+08:00"  # whole days in Beijing time
     if cursor:
         query["cursor"] = cursor
-    query["limit"] = str(PAGE_SIZE)
+    query["limit"] = str(limit)
     return QueryParams(query), errors
 
 
-def _entry(entry: AuditEntry, unit: OrgUnit | None) -> dict[str, Any]:
-    detail = entry.detail or {}
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "action": entry.action,
-        "action_title": ACTION_TITLES.get(entry.action, ""),
-        "outcome": entry.outcome,
-        "actor": entry.actor_username or "—",
-        "unit": unit.name if unit else "",
-        "target": " ".join(
-            filter(
-                None,
-                (TARGET_TITLES.get(entry.target_type or "", entry.target_type), entry.target_id),
-            )
-        ),
-        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else "",
-        "client_ip": entry.client_ip or "",
-    }
+def catalogue(request: Request) -> audit_reading.ActionCatalogue:
+    """The kernel's actions and those of the active plugins."""
+    records = kernel_of(request).host.records.values()
+    return audit_reading.catalogue_of(r.manifest for r in records if r.active and r.manifest)
+
+
+def _filters(request: Request, *, limit: int) -> tuple[dict[str, str], Any, dict[str, str]]:
+    params = request.query_params
+    shown = {k: params.get(k, "").strip()[:80] for k in FIELDS}
+    cursor = params.get("cursor", "").strip()[:12]
+    query, errors = _api_params(shown, cursor, min(limit, api_audit.MAX_LIMIT))
+    filters = None
+    if not errors:
+        try:
+            filters = replace(api_audit.parse_filters(query), limit=limit)
+        except ValidationFailed as exc:
+            errors = {API_FIELDS.get(k, k): v for k, v in errors_of(exc).items()}
+    return shown, filters, errors
 
 
 @page(AUDIT_READ)
 async def audit_page(request: Request) -> Response:
     actor = actor_of(request)
-    params = request.query_params
-    shown = {k: params.get(k, "").strip()[:80] for k in FIELDS}
-    cursor = params.get("cursor", "").strip()[:12]
-    query, errors = _api_params(shown, cursor)
-    entries: list[dict[str, Any]] = []
+    shown, filters, errors = _filters(request, limit=PAGE_SIZE)
+    actions = catalogue(request)
+    entries: list[audit_reading.ReadableEntry] = []
     next_cursor = None
-    if not errors:
+    if filters is not None:
+
+        def fetch(session: Session) -> tuple[list[audit_reading.ReadableEntry], str | None]:
+            rows = api_audit.query_entries(session, actor, filters)
+            more = str(rows[PAGE_SIZE - 1][0].id) if len(rows) > PAGE_SIZE else None
+            return audit_reading.readable(session, actor, rows[:PAGE_SIZE], actions), more
+
         try:
-            filters = api_audit.parse_filters(query)
-
-            def fetch(session: Session) -> list[tuple[AuditEntry, OrgUnit | None]]:
-                return api_audit.query_entries(session, actor, filters)
-
-            rows = await db(request, fetch)
+            entries, next_cursor = await db(request, fetch)
         except ValidationFailed as exc:
             errors = {API_FIELDS.get(k, k): v for k, v in errors_of(exc).items()}
-        else:
-            entries = [_entry(e, u) for e, u in rows[:PAGE_SIZE]]
-            if len(rows) > PAGE_SIZE:
-                next_cursor = str(rows[PAGE_SIZE - 1][0].id)
     filters_only = {k: v for k, v in shown.items() if v}
+    cursor = request.query_params.get("cursor")
     return render(
         request,
         "admin/audit.html",
@@ -156,7 +104,12 @@ async def audit_page(request: Request) -> Response:
             "f": shown,
             "entries": entries,
             "errors": errors,
-            "outcomes": OUTCOMES,
+            "outcomes": audit_reading.OUTCOMES,
+            "groups": actions.groups,
+            "known_action": shown["action"] in actions.titles
+            or any(shown["action"] == g[0] for g in actions.groups),
+            "query": urlencode(filters_only),
+            "export_limit": EXPORT_LIMIT,
             "next_href": f"?{urlencode({**filters_only, 'cursor': next_cursor})}"
             if next_cursor
             else None,
@@ -167,4 +120,41 @@ async def audit_page(request: Request) -> Response:
     )
 
 
-ROUTES: list[BaseRoute] = [Route("/admin/audit", audit_page, methods=["GET"])]
+@page(AUDIT_READ)
+async def audit_export(request: Request) -> Response:
+    """The filtered log as CSV or XLSX, newest first, as people read it; the download is audited."""
+    actor = actor_of(request)
+    fmt = request.query_params.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationFailed("format 应为 csv 或 xlsx", field="format")
+    shown, filters, errors = _filters(request, limit=EXPORT_LIMIT)
+    if filters is None:
+        raise ValidationFailed(next(iter(errors.values())), field=next(iter(errors)))
+    actions = catalogue(request)
+
+    def fetch(session: Session) -> list[list[str]]:
+        return audit_reading.export_rows(
+            session, actor, filters, actions, {k: v for k, v in shown.items() if v}, fmt
+        )
+
+    rows = await db(request, fetch, commit=True)
+    stamp = datetime.now(SHANGHAI).strftime("%Y%m%d-%H%M")
+    name = f"audit-{stamp}.{fmt}"
+    header = [tr(request, t) for t in audit_reading.EXPORT_HEADER]
+    if fmt == "xlsx":
+        return StreamingResponse(
+            xlsx_chunks("审计日志", header, rows, widths=[20, 18, 22, 14, 16, 26, 24, 40, 8, 16]),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return Response(
+        csv_bytes(rows, header=header),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/admin/audit", audit_page, methods=["GET"]),
+    Route("/admin/audit/export", audit_export, methods=["GET"]),
+]

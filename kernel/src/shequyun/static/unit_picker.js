@@ -126,7 +126,8 @@
       if (!q) { closeList(); return; }
       timer = setTimeout(function () {
         fetchUnits({ q: q, reach: reach, level: level }, function (answer) {
-          if (shown.value.trim() === q) showResults(answer);
+          // Not after the person moved on: a late answer must not cover the next fields.
+          if (shown.value.trim() === q && document.activeElement === shown) showResults(answer);
         });
       }, 200);
     });

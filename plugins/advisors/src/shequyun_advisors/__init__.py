@@ -55,6 +55,27 @@ MANIFEST = {
     },
     "sdk": ">=0.1,<0.2",
     "enabled_by_default": True,
+    "audit_actions": {
+        "advisors.advisor_created": {"zh": "登记民生顾问", "en": "Registered an advisor"},
+        "advisors.candidates_exported": {
+            "zh": "下载政策找人名单",
+            "en": "Downloaded an outreach list",
+        },
+        "advisors.candidates_viewed": {"zh": "查看政策找人名单", "en": "Viewed an outreach list"},
+        "advisors.case_assigned": {"zh": "分派跟进", "en": "Assigned a follow-up"},
+        "advisors.case_viewed": {"zh": "查看跟进", "en": "Viewed a follow-up"},
+        "advisors.notices_sent": {"zh": "发送政策告知", "en": "Sent policy notices"},
+        "advisors.outcome_recorded": {"zh": "记录跟进结果", "en": "Recorded an outcome"},
+        "advisors.point_created": {"zh": "设立顾问点", "en": "Opened an advisor point"},
+        "advisors.policy_saved": {"zh": "保存政策", "en": "Saved a policy"},
+        "advisors.resident_policies_viewed": {
+            "zh": "查看居民适用政策",
+            "en": "Viewed a resident's policies",
+        },
+        "advisors.resource_created": {"zh": "登记资源", "en": "Added a resource"},
+        "advisors.service_recorded": {"zh": "记录顾问服务", "en": "Recorded a service"},
+        "advisors.synced": {"zh": "同步顾问数据", "en": "Synchronised advisor data"},
+    },
     # The plugin's own actor (demo data, subscribers, jobs) reads residents to find candidates
     # and writes the disability grades of the demo.
     "actor_permissions": ["residents.read", "residents.write"],

@@ -51,6 +51,10 @@ MANIFEST = {
     },
     "sdk": ">=0.1,<0.2",
     "enabled_by_default": True,
+    "audit_actions": {
+        "governance.category_added": {"zh": "新增事项类别", "en": "Added a case category"},
+        "governance.log_recorded": {"zh": "记录民情日志", "en": "Recorded a field log"},
+    },
     "permissions": [
         _perm(VIEW, "查看社区治理", "View community governance", [CADRE, SOCIAL, STREET, DISTRICT]),
         _perm(LOG, "记录民情日志", "Record field logs", [CADRE, SOCIAL]),

@@ -90,6 +90,32 @@ MANIFEST = {
     },
     "sdk": ">=0.1,<0.2",
     "enabled_by_default": True,
+    "audit_actions": {
+        "interaction.announcement_published": {"zh": "发布公告", "en": "Published an announcement"},
+        "interaction.announcement_withdrawn": {"zh": "撤回公告", "en": "Withdrew an announcement"},
+        "interaction.assist_started": {"zh": "开始代办", "en": "Started assisting a resident"},
+        "interaction.assisted_comment": {"zh": "代居民发表意见", "en": "Commented for a resident"},
+        "interaction.assisted_photos": {
+            "zh": "代居民上传照片",
+            "en": "Uploaded photos for a resident",
+        },
+        "interaction.assisted_request": {
+            "zh": "代居民提交诉求",
+            "en": "Submitted a request for a resident",
+        },
+        "interaction.assisted_vote": {"zh": "代居民投票", "en": "Voted for a resident"},
+        "interaction.code_issued": {"zh": "发放认证码", "en": "Issued a code"},
+        "interaction.disclosed": {"zh": "发布居务公开", "en": "Published a disclosure"},
+        "interaction.disclosure_revised": {"zh": "修订居务公开", "en": "Revised a disclosure"},
+        "interaction.moderated": {"zh": "处理不当内容", "en": "Moderated content"},
+        "interaction.phone_code_sent": {"zh": "发送手机验证码", "en": "Sent a phone code"},
+        "interaction.phone_confirmed": {"zh": "验证手机", "en": "Confirmed a phone"},
+        "interaction.request_escalated": {"zh": "诉求转社区治理", "en": "Escalated a request"},
+        "interaction.request_replied": {"zh": "答复诉求", "en": "Replied to a request"},
+        "interaction.resident_moved": {"zh": "居民账户随迁", "en": "Moved a resident's account"},
+        "interaction.topic_closed": {"zh": "结束议题", "en": "Closed a topic"},
+        "interaction.topic_opened": {"zh": "发起议题", "en": "Opened a topic"},
+    },
     "permissions": [
         _perm(
             VIEW,
