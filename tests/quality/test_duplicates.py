@@ -14,8 +14,8 @@ from shequyun.residents.models import Resident, ResidentChange, ResidentTag
 from .conftest import Town
 
 
-def _roster_answer(town: Town, unit_code: str, resident_id: int) -> int:
-    """A roster campaign's task whose answers name ``resident_id``."""
+def _roster_answer(town: Town, unit_code: str, *resident_ids: int) -> int:
+    """A roster campaign's task whose answers name ``resident_ids``."""
     unit = town.units[unit_code]
     now = datetime.now(UTC)
     with Session(town.kernel.engine) as session:
@@ -34,7 +34,7 @@ def _roster_answer(town: Town, unit_code: str, resident_id: int) -> int:
         task = Task(
             campaign_id=campaign.id, unit_id=unit.id, street_id=unit.parent_id,
             district_id=town.units["310115000000"].id,
-            data={"rows": [{"resident_id": resident_id, "在家": True}]},
+            data={"rows": [{"resident_id": r, "在家": True} for r in resident_ids]},
         )  # fmt: skip
         session.add(task)
         session.commit()
@@ -158,3 +158,21 @@ def test_the_review_page_merges_and_undoes(town: Town):
         assert session.get(Resident, second).status == "removed"
     page = portal.get("/quality/duplicates")
     assert "撤销合并" in page.text
+
+
+def test_a_task_that_lists_both_records_keeps_one_row_each(town: Town):
+    first = town.add(name="郑两行", born="19660606")
+    town.serial += 1
+    second = town.add(name="郑两行", born="19660606")
+    task = _roster_answer(town, "310115004001", first, second)
+    town.kernel.quality.duplicates.find()
+    street = town.actors.street_admin("310115004000")
+    pair = _pair_of(town, street, first, second)
+    merged = town.client.post(
+        f"/api/v1/quality/duplicates/{pair['id']}/merge", json={"keep": second}, headers=street.auth
+    )
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["merge"]["moved"]["tasks"] == {}
+    with Session(town.kernel.engine) as session:
+        rows = session.get(Task, task).data["rows"]
+        assert [r["resident_id"] for r in rows] == [first, second]  # not two rows for one record

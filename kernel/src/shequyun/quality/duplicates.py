@@ -439,7 +439,11 @@ def _person(resident: Resident, unit_name: str) -> dict[str, Any]:
 def _move_roster_rows(
     session: Session, source: int, target: int, *, only: Mapping[str, Any] | None = None
 ) -> dict[str, list[int]]:
-    """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved."""
+    """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved.
+
+    A task that has a row for ``target`` already keeps its row for ``source`` as it is: two rows
+    for one record would be refused as 重复 when the task is submitted.
+    """
     query = (
         sm_select(Task)
         .join(Campaign, col(Campaign.id) == col(Task.campaign_id))
@@ -455,6 +459,10 @@ def _move_roster_rows(
         if not isinstance(rows, list):
             continue
         wanted = None if only is None else set(only.get(str(task.id), []))
+        if wanted is None and any(
+            isinstance(r, dict) and r.get("resident_id") == target for r in rows
+        ):
+            continue
         changed = []
         for index, row in enumerate(rows):
             if not isinstance(row, dict) or row.get("resident_id") != source:
