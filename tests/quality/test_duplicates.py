@@ -176,3 +176,28 @@ def test_a_task_that_lists_both_records_keeps_one_row_each(town: Town):
     with Session(town.kernel.engine) as session:
         rows = session.get(Task, task).data["rows"]
         assert [r["resident_id"] for r in rows] == [first, second]  # not two rows for one record
+
+
+def test_answers_from_a_committee_the_merged_record_has_left_follow_it_too(town: Town):
+    moved = town.add("310115004002", name="冯迁过", born="19591010")
+    task = _roster_answer(town, "310115004002", moved)  # answered while it lived there
+    cadre = town.cadre("310115004002")
+    version = town.client.get(f"/api/v1/residents/{moved}", headers=cadre.auth).json()["version"]
+    transferred = town.client.post(
+        f"/api/v1/residents/{moved}/transfer",
+        json={"to_unit_code": "310115004001", "effective_on": "2026-11-01", "reason": "搬家",
+              "version": version},
+        headers=cadre.auth,
+    )  # fmt: skip
+    assert transferred.status_code == 200, transferred.text
+    town.serial += 1
+    kept = town.add(name="冯迁过", born="19591010")
+    town.kernel.quality.duplicates.find()
+    street = town.actors.street_admin("310115004000")
+    pair = _pair_of(town, street, moved, kept)
+    merged = town.client.post(
+        f"/api/v1/quality/duplicates/{pair['id']}/merge", json={"keep": kept}, headers=street.auth
+    )
+    assert merged.status_code == 201, merged.text
+    with Session(town.kernel.engine) as session:
+        assert session.get(Task, task).data["rows"][0]["resident_id"] == kept

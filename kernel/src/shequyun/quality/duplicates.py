@@ -35,7 +35,7 @@ from ..collection.models import Campaign, Task
 from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.models import OrgUnit
-from ..residents.models import Resident, ResidentChange, ResidentTag
+from ..residents.models import Resident, ResidentChange, ResidentTag, ResidentTransfer
 from ..residents.service import READ, ResidentService
 from . import names
 from .models import DuplicatePair, Merge
@@ -229,7 +229,16 @@ class Duplicates:
             if getattr(kept, field) is None and getattr(merged, field) is not None:
                 setattr(kept, field, getattr(merged, field))
                 moved["filled"].append(field)
-        moved["tasks"] = _move_roster_rows(session, merged.id, kept.id)
+        # A roster lists the residents of its task's committee: the merged record's rows are in
+        # the tasks of the committees it has been in, not among every task of the city.
+        units = {merged.unit_id} | set(
+            session.exec(
+                sm_select(ResidentTransfer.from_unit_id).where(
+                    ResidentTransfer.resident_id == merged.id
+                )
+            )
+        )
+        moved["tasks"] = _move_roster_rows(session, merged.id, kept.id, units=units)
         moved["plugins"] = self._plugins_merge(session, kept.id, merged.id)
         self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")])
         merged.status = "removed"
@@ -437,7 +446,12 @@ def _person(resident: Resident, unit_name: str) -> dict[str, Any]:
 
 
 def _move_roster_rows(
-    session: Session, source: int, target: int, *, only: Mapping[str, Any] | None = None
+    session: Session,
+    source: int,
+    target: int,
+    *,
+    only: Mapping[str, Any] | None = None,
+    units: set[int] | None = None,
 ) -> dict[str, list[int]]:
     """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved.
 
@@ -449,6 +463,8 @@ def _move_roster_rows(
         .join(Campaign, col(Campaign.id) == col(Task.campaign_id))
         .where(Campaign.mode == "roster")
     )
+    if units is not None:
+        query = query.where(col(Task.unit_id).in_(sorted(units)))
     if only is not None:
         if not only:
             return {}
