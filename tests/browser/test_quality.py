@@ -95,6 +95,7 @@ def test_a_cadre_works_through_the_to_do_list(browser_page, portal, planted):
     row.get_by_label("核实情况").fill("上门核实，老人健在，出生日期无误")
     row.get_by_role("button", name="标记核实无误").click()
     page.wait_for_load_state("networkidle")
+    assert page.get_by_role("status").inner_text().startswith("已标记核实无误")
     assert todo_row(page, "钱福寿").count() == 0
     shoot(page, "quality-todo-done")
 

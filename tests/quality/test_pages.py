@@ -100,10 +100,11 @@ def test_every_message_of_the_pages_has_an_english_entry():
         ours = {m.id for m in read_po(handle, abort_invalid=True) if m.id and m.string}
     # Words passed to _() from code: levels, kinds, the checks' titles.
     from shequyun.quality.checks import CHECKS, KINDS
-    from shequyun.quality.pages import DONE
+    from shequyun.quality.pages import DONE, UNIT_DONE
     from shequyun.quality.rules import LEVELS
 
     wanted = _template_messages() | set(LEVELS.values()) | set(KINDS.values()) | set(DONE.values())
+    wanted |= set(UNIT_DONE.values())
     wanted |= {c.title for c in CHECKS.values()}
     assert len(wanted) > 40
     missing = sorted(m for m in wanted if m not in ours and m not in translations("en"))

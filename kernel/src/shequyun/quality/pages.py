@@ -26,6 +26,11 @@ from .service import MANAGE, READ
 __all__ = ["ROUTES"]
 
 PAGE_SIZE = 30
+#: What the to-do list says after a finding was dealt with (``?done=``).
+UNIT_DONE = {
+    "confirmed": "已记为今天与居民核实过，相关问题已更新。",
+    "waived": "已标记核实无误：这条规则不再提示该居民。",
+}
 #: What the duplicates page says after a decision (``?done=``).
 DONE = {
     "merge": "已合并：另一条记录已注销，它的关联已转到保留的记录；如有误，可在下方撤销。",
@@ -120,7 +125,9 @@ async def _unit_page(request: Request, code: str | None) -> Response:
             "kinds": KINDS,
             "can_write": actor.has("residents.write"),
             "can_round": unit.level != "committee" and actor.has("collection.publish"),
-            "back": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+            # The same page with its filters (never ?done=), to come back to after a form.
+            "back": str(request.url.path) + (link() if link() != "?" else ""),
+            "done": UNIT_DONE.get(request.query_params.get("done", "")),
         },
     )
 
@@ -136,9 +143,11 @@ async def unit_page(request: Request) -> Response:
     return await _unit_page(request, request.path_params["code"])
 
 
-def _back(form: Any) -> str:
+def _back(form: Any, done: str) -> str:
+    """Where the form came from (a page of /quality), saying what was done there."""
     target = str(form.get("next") or "/quality")
-    return target if target.startswith("/quality") else "/quality"
+    target = target if target.startswith("/quality") else "/quality"
+    return f"{target}{'&' if '?' in target else '?'}done={done}"
 
 
 @page(READ)
@@ -148,7 +157,7 @@ async def confirm(request: Request) -> Response:
     actor = actor_of(request)
     resident_id = request.path_params["resident_id"]
     await db(request, lambda s: _service(request).confirm(s, actor, resident_id), commit=True)
-    return RedirectResponse(_back(form), status_code=303)
+    return RedirectResponse(_back(form, "confirmed"), status_code=303)
 
 
 @page(READ)
@@ -161,7 +170,7 @@ async def waive(request: Request) -> Response:
     await db(
         request, lambda s: _service(request).waive(s, actor, resident_id, rule, note), commit=True
     )
-    return RedirectResponse(_back(form), status_code=303)
+    return RedirectResponse(_back(form, "waived"), status_code=303)
 
 
 @page(READ)
