@@ -12,7 +12,7 @@ missing, as the generator leaves them), marks one record in ten as last changed 
   the same number of findings per rule, or the benchmark fails.
 - ``quality-update`` — the cost of keeping findings current: subject: one resident's update
   through ``ResidentService.update`` followed by the ``resident.updated`` subscriber's work
-  (``QualityService.on_resident_event``: every rule re-evaluated for the residents the change
+  (``QualityService.on_resident_events``: every rule re-evaluated for the residents the change
   touches); baseline: the same update alone. The ratio is what keeping findings current adds to
   an update.
 
@@ -294,11 +294,20 @@ def _updates(kernel: Any, plan: Plan, committee: Any) -> tuple[list[float], list
         payload = _update(kernel, actor, resident_id, phone)
         middle = time.perf_counter()
         if number % 2 == 0:
-            kernel.quality.on_resident_event("resident.updated", payload)
+            _refresh(kernel, payload)
             subject.append((time.perf_counter() - began) * 1000)
         else:
             baseline.append((middle - began) * 1000)
     return subject, baseline
+
+
+def _refresh(kernel: Any, payload: Any) -> None:
+    """What the data-quality subscriber does for one delivered ``resident.updated``."""
+    from sqlmodel import Session
+
+    with Session(kernel.engine) as session:
+        kernel.quality.on_resident_events(session, [("resident.updated", payload)])
+        session.commit()
 
 
 def _cadre(kernel: Any, committee: Any) -> Any:

@@ -47,6 +47,25 @@ def test_a_shared_phone_group_shrinking_below_the_threshold_clears_every_member(
     assert all(town.of(r) == set() for r in sharing)
 
 
+def test_many_changes_at_once_are_evaluated_together_not_one_by_one(town: Town, monkeypatch):
+    # An import publishes an event per row; re-evaluating a household or a phone group per
+    # event would cost rows × group size. The subscriber takes its events in batches.
+    refreshed: list[set[int]] = []
+    real_refresh = town.kernel.quality.refresh
+
+    def counting_refresh(session, resident_ids, **kwargs):
+        refreshed.append(set(resident_ids))
+        return real_refresh(session, resident_ids, **kwargs)
+
+    monkeypatch.setattr(town.kernel.quality, "refresh", counting_refresh)
+    sharing = [town.add(phone="13900003333") for _ in range(12)]
+
+    town.drain()
+
+    assert len(refreshed) == 1 and set(sharing) <= refreshed[0]
+    assert all(town.of(r) == {"shared_phone"} for r in sharing)
+
+
 def test_a_transfer_and_a_removal_update_findings(town: Town):
     alone = town.add(born="19400101", household_number="A-7", tags=["独居老人"])
     son = town.add(household_number="A-7")

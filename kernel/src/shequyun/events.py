@@ -5,12 +5,19 @@ session, so an event exists exactly when the change it describes was committed. 
 attempted one by one, each in its own transaction: a subscriber that raises is retried later with
 exponential backoff and never holds up another subscriber's deliveries. On PostgreSQL, several
 workers share the table safely through ``FOR UPDATE SKIP LOCKED``.
+
+A kernel subscriber whose work per event grows with what other events touch (data quality
+re-evaluates whole households) registers a :class:`BatchSubscriber`: it receives its due events
+together, up to ``batch_size`` at a time, so that an import of many rows costs one evaluation
+per batch instead of one per row. A batch that fails is retried event by event, so one bad
+event is isolated and the rest are delivered.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +29,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from .handlers import wanted
 
-__all__ = ["DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
+__all__ = ["BatchSubscriber", "DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
 
 log = logging.getLogger("shequyun.events")
 
@@ -32,6 +39,18 @@ MAX_BACKOFF = timedelta(hours=1)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class BatchSubscriber(Subscriber):
+    """A kernel subscriber that takes its due events together: ``handler(events, session)``.
+
+    ``events`` is a list of up to ``batch_size`` :class:`Event`, oldest first; ``session`` is
+    the delivery's transaction, committed with the deliveries marked done (exactly once, as for
+    a :class:`Subscriber` that names ``session``). Kernel-internal: not part of the SDK.
+    """
+
+    batch_size: int = 500
 
 
 class DeliveryStatus:
@@ -129,12 +148,17 @@ class EventBus:
             connection.execute(_INSERT_DELIVERY, deliveries)
 
     def deliver_due(self, *, limit: int = 100, now: Callable[[], datetime] = utcnow) -> int:
-        """Attempt up to ``limit`` due deliveries; return how many were attempted."""
+        """Attempt up to about ``limit`` due deliveries; return how many were attempted.
+
+        A batch subscriber's batch counts as the deliveries it holds, so the total may pass
+        ``limit`` by less than one batch.
+        """
         attempted = 0
         while attempted < limit:
-            if not self._deliver_one(now()):
+            done = self._deliver_next(now())
+            if not done:
                 break
-            attempted += 1
+            attempted += done
         return attempted
 
     def drain(self, *, max_rounds: int = 100) -> None:
@@ -160,57 +184,131 @@ class EventBus:
             query = query.with_for_update(skip_locked=True)
         return session.exec(query).first()
 
-    def _deliver_one(self, now: datetime) -> bool:
+    def _more_due(
+        self, session: Session, now: datetime, first: EventDelivery, count: int
+    ) -> list[EventDelivery]:
+        """Up to ``count`` further due deliveries of ``first``'s subscriber, locked as ``_due``."""
+        if count <= 0:
+            return []
+        query = (
+            select(EventDelivery)
+            .where(
+                EventDelivery.status == DeliveryStatus.PENDING,
+                EventDelivery.subscriber == first.subscriber,
+                EventDelivery.next_attempt_at <= now,
+                EventDelivery.id != first.id,
+            )
+            .order_by(EventDelivery.id)  # type: ignore[arg-type]
+            .limit(count)
+        )
+        if self.engine.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(session.exec(query).all())
+
+    def _deliver_next(self, now: datetime) -> int:
+        """Deliver the first due delivery (with its batch, for a batch subscriber); return how
+        many deliveries were attempted, 0 when none was due."""
         with Session(self.engine) as session:
             delivery = self._due(session, now)
             if delivery is None:
-                return False
-            event_row = session.get(OutboxEvent, delivery.event_id)
-            assert event_row is not None and event_row.id is not None
+                return 0
             sub = self.subscribers.get(delivery.subscriber)
-            delivery.attempts += 1
-            if sub is None:
-                # The plugin is gone or failed; keep the row for when it comes back.
-                delivery.next_attempt_at = now + MAX_BACKOFF
-                delivery.last_error = "subscriber is not active"
-            else:
-                event = Event(
-                    id=event_row.id,
-                    type=event_row.type,
-                    payload=event_row.payload,
-                    occurred_at=event_row.created_at,
+            if not isinstance(sub, BatchSubscriber):
+                self._deliver(session, delivery, sub, now)
+                return 1
+            batch = [delivery, *self._more_due(session, now, delivery, sub.batch_size - 1)]
+            if len(batch) == 1:
+                self._deliver(session, delivery, sub, now)
+                return 1
+            ids = [d.id for d in batch]
+            try:
+                sub.handler([self._event(session, d) for d in batch], session=session)
+            except Exception as exc:
+                session.rollback()
+                log.info(
+                    "batch subscriber %s failed on %d events (%r); retrying them one by one",
+                    sub.name,
+                    len(ids),
+                    exc,
                 )
-                try:
-                    sub.handler(event, **self._arguments(delivery.subscriber, session))
-                except Exception as exc:
-                    if "session" in self._wants.get(delivery.subscriber, ()):
-                        # Undo what the handler wrote; record the failure on its own.
-                        delivery_id, attempts = delivery.id, delivery.attempts
-                        session.rollback()
-                        delivery = self._due(session, now, delivery_id)
-                        if delivery is None:  # another worker has it now
-                            return True
-                        delivery.attempts = attempts
-                    log.warning(
-                        "subscriber %s failed on event %s (%s), attempt %d: %r",
-                        delivery.subscriber,
-                        event.id,
-                        event.type,
-                        delivery.attempts,
-                        exc,
-                    )
-                    delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                    if delivery.attempts >= MAX_ATTEMPTS:
-                        delivery.status = DeliveryStatus.DEAD
-                    else:
-                        delivery.next_attempt_at = utcnow() + _backoff(delivery.attempts)
-                else:
-                    delivery.status = DeliveryStatus.DONE
-                    delivery.delivered_at = utcnow()
-                    delivery.last_error = None
+            else:
+                for d in batch:
+                    d.attempts += 1
+                    self._done(d)
+                    session.add(d)
+                session.commit()
+                return len(batch)
+        # One by one, each in its own transaction: a bad event fails alone.
+        for delivery_id in ids:
+            with Session(self.engine) as session:
+                single = self._due(session, now, delivery_id)
+                if single is not None:
+                    self._deliver(session, single, sub, now)
+        return len(ids)
+
+    def _event(self, session: Session, delivery: EventDelivery) -> Event:
+        row = session.get(OutboxEvent, delivery.event_id)
+        assert row is not None and row.id is not None
+        return Event(id=row.id, type=row.type, payload=row.payload, occurred_at=row.created_at)
+
+    def _deliver(
+        self,
+        session: Session,
+        delivery: EventDelivery,
+        sub: Subscriber | None,
+        now: datetime,
+    ) -> None:
+        """Attempt one delivery in ``session`` and record its outcome; commits."""
+        # Read the event before touching the delivery row: an autoflushed UPDATE would begin a
+        # writing transaction here, and a handler writing on its own connection would wait on it.
+        event = self._event(session, delivery)
+        delivery.attempts += 1
+        if sub is None:
+            # The plugin is gone or failed; keep the row for when it comes back.
+            delivery.next_attempt_at = now + MAX_BACKOFF
+            delivery.last_error = "subscriber is not active"
             session.add(delivery)
             session.commit()
-            return True
+            return
+        try:
+            if isinstance(sub, BatchSubscriber):
+                sub.handler([event], session=session)
+            else:
+                sub.handler(event, **self._arguments(delivery.subscriber, session))
+        except Exception as exc:
+            if isinstance(sub, BatchSubscriber) or "session" in self._wants.get(
+                delivery.subscriber, ()
+            ):
+                # Undo what the handler wrote; record the failure on its own.
+                delivery_id, attempts = delivery.id, delivery.attempts
+                session.rollback()
+                delivery = self._due(session, now, delivery_id)
+                if delivery is None:  # another worker has it now
+                    return
+                delivery.attempts = attempts
+            log.warning(
+                "subscriber %s failed on event %s (%s), attempt %d: %r",
+                delivery.subscriber,
+                event.id,
+                event.type,
+                delivery.attempts,
+                exc,
+            )
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.DEAD
+            else:
+                delivery.next_attempt_at = utcnow() + _backoff(delivery.attempts)
+        else:
+            self._done(delivery)
+        session.add(delivery)
+        session.commit()
+
+    @staticmethod
+    def _done(delivery: EventDelivery) -> None:
+        delivery.status = DeliveryStatus.DONE
+        delivery.delivered_at = utcnow()
+        delivery.last_error = None
 
 
 _INSERT_EVENT = insert(OutboxEvent.__table__)  # type: ignore[attr-defined]

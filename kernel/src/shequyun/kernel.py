@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from shequyun_sdk import NotFound
@@ -563,10 +564,8 @@ class Kernel:
         try:
             for sub in subscribers:
                 local = sub.name or f"{sub.handler.__module__}.{sub.handler.__qualname__}"
-                self.events.add(
-                    Subscriber(sub.event, sub.handler, f"{record.name}:{local}"),
-                    plugin=record.name,
-                )
+                # The same class with the plugin's name in front (a batch subscriber stays one).
+                self.events.add(replace(sub, name=f"{record.name}:{local}"), plugin=record.name)
         except Exception as exc:
             self.events.remove_prefix(f"{record.name}:")
             self.host.fail(

@@ -25,8 +25,10 @@ from shequyun_sdk import (
 )
 from shequyun_sdk.indicators import BEIJING
 from shequyun_sdk.types import Event
+from sqlmodel import Session
 from starlette.routing import BaseRoute
 
+from ..events import BatchSubscriber
 from . import api, api_duplicates, api_rounds, indicators, pages
 from .duplicates import MERGE
 from .models import (
@@ -174,9 +176,10 @@ def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
 def register_event_subscribers(plugin: PluginContext, platform: Any) -> Sequence[Subscriber]:
     service = platform.kernel.quality
 
-    def refresh(event: Event) -> None:
-        # Idempotent: it recomputes the findings of the residents concerned from their state.
-        service.on_resident_event(event.type, event.payload)
+    def refresh(events: list[Event], session: Session) -> None:
+        # In batches (an import publishes an event per row) and in the delivery's transaction:
+        # the findings of the residents concerned are recomputed from their state.
+        service.on_resident_events(session, [(e.type, e.payload) for e in events])
 
     def round_answered(event: Event) -> None:
         # Idempotent: confirmations are set to the delivery's moment, findings recomputed.
@@ -187,7 +190,7 @@ def register_event_subscribers(plugin: PluginContext, platform: Any) -> Sequence
         service.scan(changed_only=True)
 
     return [
-        Subscriber("resident.*", refresh, name="refresh"),
+        BatchSubscriber("resident.*", refresh, name="refresh"),
         Subscriber("quality.rule_saved", rules_changed, name="rules"),
         Subscriber("collection.submission.*", round_answered, name="rounds"),
     ]

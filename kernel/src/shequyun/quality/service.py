@@ -239,15 +239,23 @@ class QualityService:
             found |= _ids(session, union(*near) if len(near) > 1 else near[0])
         return found
 
-    def on_resident_event(self, event_type: str, payload: Mapping[str, Any]) -> None:
-        """Keep findings current after ``resident.*``: the subscriber's work."""
-        resident_id = payload.get("resident_id")
-        if event_type not in CHANGES or not isinstance(resident_id, int):
-            return
-        with Session(self.engine) as session:
-            ids = {resident_id} | self._left_households(session, event_type, payload)
-            self.refresh(session, ids)
-            session.commit()
+    def on_resident_events(
+        self, session: Session, events: Iterable[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """Keep findings current after a batch of ``resident.*`` events: the subscriber's work.
+
+        The residents of every event are refreshed together, in ``session`` (the delivery's
+        transaction): an import of a household's two thousand members evaluates the household
+        once per batch, not once per member.
+        """
+        ids: set[int] = set()
+        for event_type, payload in events:
+            resident_id = payload.get("resident_id")
+            if event_type not in CHANGES or not isinstance(resident_id, int):
+                continue
+            ids.add(resident_id)
+            ids |= self._left_households(session, event_type, payload)
+        self.refresh(session, ids)
 
     def _left_households(
         self, session: Session, event_type: str, payload: Mapping[str, Any]

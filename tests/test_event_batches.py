@@ -1,0 +1,92 @@
+"""Batch subscribers: a kernel subscriber takes its due events together, exactly once, and a bad
+event in a batch fails alone while the rest are delivered."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from shequyun.events import BatchSubscriber, DeliveryStatus, EventDelivery
+
+
+class Counter:
+    """Counts residents per committee, as a batch: one call for many events."""
+
+    def __init__(self, *, refuse: str | None = None) -> None:
+        self.calls: list[list[int]] = []
+        self.refuse = refuse
+
+    def __call__(self, events, session):
+        self.calls.append([e.id for e in events])
+        for event in events:
+            if event.payload.get("name") == self.refuse:
+                raise ValueError(f"无法处理 {self.refuse}")
+
+
+def publish(kernel, names):
+    with Session(kernel.engine) as session:
+        for name in names:
+            kernel.events.publish(session, "resident.created", {"name": name})
+        session.commit()
+
+
+def deliveries(kernel, subscriber):
+    with Session(kernel.engine) as session:
+        rows = session.exec(
+            select(EventDelivery)
+            .where(EventDelivery.subscriber == subscriber)
+            .order_by(EventDelivery.id)
+        ).all()
+        return [(row.status, row.attempts) for row in rows]
+
+
+def test_due_events_arrive_in_batches_of_the_subscriber_size(shequyun_kernel):
+    counter = Counter()
+    shequyun_kernel.events.add(
+        BatchSubscriber("resident.*", counter, name="test:count", batch_size=3)
+    )
+    publish(shequyun_kernel, [f"居民{n}" for n in range(7)])
+
+    shequyun_kernel.events.drain()
+
+    assert [len(call) for call in counter.calls] == [3, 3, 1]
+    assert deliveries(shequyun_kernel, "test:count") == [(DeliveryStatus.DONE, 1)] * 7
+
+
+def test_a_bad_event_fails_alone_and_the_rest_of_its_batch_is_delivered(shequyun_kernel):
+    counter = Counter(refuse="坏数据")
+    shequyun_kernel.events.add(
+        BatchSubscriber("resident.*", counter, name="test:count", batch_size=10)
+    )
+    publish(shequyun_kernel, ["张三", "坏数据", "李四"])
+
+    shequyun_kernel.events.deliver_due(limit=100)
+
+    # The batch failed, then each event was tried on its own.
+    assert [len(call) for call in counter.calls] == [3, 1, 1, 1]
+    assert deliveries(shequyun_kernel, "test:count") == [
+        (DeliveryStatus.DONE, 1),
+        (DeliveryStatus.PENDING, 1),
+        (DeliveryStatus.DONE, 1),
+    ]
+
+
+def test_what_a_failed_batch_wrote_is_rolled_back(shequyun_kernel):
+    from shequyun.events import OutboxEvent
+
+    def writes_then_fails(events, session):
+        # A write in the delivery's transaction: it must not survive the failure.
+        session.add(OutboxEvent(type="test.side_effect", payload={}))
+        session.flush()
+        raise RuntimeError("下游系统不可用")
+
+    shequyun_kernel.events.add(
+        BatchSubscriber("resident.*", writes_then_fails, name="test:fails", batch_size=5)
+    )
+    publish(shequyun_kernel, ["张三", "李四"])
+
+    shequyun_kernel.events.deliver_due(limit=100)
+
+    with Session(shequyun_kernel.engine) as session:
+        left = session.exec(select(OutboxEvent).where(OutboxEvent.type == "test.side_effect"))
+        assert left.all() == []
+    assert deliveries(shequyun_kernel, "test:fails") == [(DeliveryStatus.PENDING, 1)] * 2
