@@ -13,6 +13,10 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
+from sqlmodel import Session
+
+from shequyun.identity.accounts import ADDRESS_LIMIT, LOCK_AFTER
+from shequyun.identity.models import User
 
 from ..conftest import subprocess_env
 from .servers import Server, serving
@@ -86,30 +90,48 @@ def test_a_token_revoked_in_one_worker_is_refused_by_both_within_a_second(
     assert set(from_both_workers(two_workers, me)) == {401}
 
 
-def test_login_limits_count_the_attempts_of_every_worker(
+def login_form(server: Server, kernel: Any) -> Callable[..., Any]:
+    """``login(username, password, request_id)`` through the portal's form, as one browser."""
+    anon = uuid.uuid4().hex
+    csrf = kernel.authenticator.anonymous_csrf(anon)
+
+    def login(username: str, password: str, request_id: str) -> httpx.Response:
+        return httpx.post(
+            server.url + "/login",
+            data={"username": username, "password": password, "csrf_token": csrf},
+            cookies={"shequyun_anon": anon},
+            headers={"X-Request-ID": request_id},
+            timeout=30,
+        )
+
+    return login
+
+
+def test_an_account_locked_through_one_worker_is_locked_in_both(
     two_workers, shequyun_kernel, shequyun_actors
 ):
     bureau = shequyun_actors.bureau(PUDONG)
-    anon = uuid.uuid4().hex
-    csrf = shequyun_kernel.authenticator.anonymous_csrf(anon)
+    login = login_form(two_workers, shequyun_kernel)
+    with Session(shequyun_kernel.engine) as session:  # nine failures long ago
+        user = session.get(User, bureau.user.id)
+        user.failed_logins = LOCK_AFTER - 1
+        session.add(user)
+        session.commit()
 
-    def login(username: str, password: str, request_id: str = "-") -> int:
-        answer = httpx.post(
-            two_workers.url + "/login",
-            data={"username": username, "password": password, "csrf_token": csrf},
-            cookies={"shequyun_anon": anon},
-            headers={"X-Request-ID": request_id} if request_id != "-" else {},
-            timeout=30,
-        )
-        return answer.status_code
-
-    # Per account: three failures in a row, then the next attempt must wait (a second).
-    assert [login(bureau.username, "wrong-password") for _ in range(3)] == [401, 401, 401]
-    assert login(bureau.username, bureau.password) == 429  # too soon, however right
-
-    # Per address: 30 attempts per 15 minutes whatever the usernames; four made above.
-    flood = from_both_workers(
-        two_workers, lambda rid: login(f"nobody-{uuid.uuid4().hex[:8]}", "x", rid), least=40
+    assert login(bureau.username, "wrong-password", "tenth").status_code == 401
+    answers = from_both_workers(
+        two_workers, lambda rid: login(bureau.username, bureau.password, rid)
     )
-    assert flood.count(401) == 26
-    assert flood.count(429) == len(flood) - 26
+    assert {a.status_code for a in answers} == {429}
+    assert all("账户已暂时锁定" in a.text for a in answers)
+
+
+def test_the_limit_per_address_counts_the_attempts_of_both_workers(two_workers, shequyun_kernel):
+    login = login_form(two_workers, shequyun_kernel)
+    answers = from_both_workers(
+        two_workers,
+        lambda rid: login(f"nobody-{uuid.uuid4().hex[:8]}", "x", rid).status_code,
+        least=ADDRESS_LIMIT.limit + 10,
+    )
+    assert answers.count(401) == ADDRESS_LIMIT.limit
+    assert answers.count(429) == len(answers) - ADDRESS_LIMIT.limit

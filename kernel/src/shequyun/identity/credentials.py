@@ -69,6 +69,7 @@ NEUTRAL_COLUMNS = frozenset(
     {"last_used_at", "last_login_at", "failed_logins", "next_login_at", "locked_until"}
 )
 _CHANGED = "shequyun.credentials_changed"
+_EPOCH = "shequyun.credentials_epoch"
 
 log = logging.getLogger("shequyun.identity")
 
@@ -100,6 +101,9 @@ class _Generation:
 
 
 generation = _Generation()
+#: (database, epoch) pairs this process's own commits produced: its watcher need not act on
+#: them again.
+own_epochs: set[tuple[str, int]] = set()
 
 
 class CredentialCache(Generic[V]):
@@ -160,7 +164,11 @@ def _changed(session: Session) -> None:
     if session.info.get(_CHANGED):
         return
     session.info[_CHANGED] = True
-    session.connection().execute(update(EPOCH).values(epoch=EPOCH.c.epoch + 1))
+    connection = session.connection()
+    moved = connection.execute(
+        update(EPOCH).values(epoch=EPOCH.c.epoch + 1).returning(EPOCH.c.epoch)
+    )
+    session.info[_EPOCH] = (str(connection.engine.url), moved.scalar())
 
 
 def _watched(instance: object) -> bool:
@@ -178,10 +186,14 @@ def _bulk_touches_credentials(state: ORMExecuteState) -> None:
 def _after_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         generation.bump()
+        epoch = session.info.pop(_EPOCH, None)
+        if epoch is not None:
+            own_epochs.add(epoch)
 
 
 def _after_rollback(session: Session) -> None:
     # What was flushed is undone: nothing changed. Bumping anyway costs only a few lookups.
+    session.info.pop(_EPOCH, None)
     if session.info.pop(_CHANGED, False):
         generation.bump()
 
@@ -212,9 +224,18 @@ class EpochWatch:
     def check(self) -> bool:
         """Read the epoch once; True when it moved since the last read."""
         with self.engine.connect() as connection:
-            epoch = connection.execute(select(EPOCH.c.epoch)).scalar()
-        moved = self._seen is not None and epoch != self._seen
-        self._seen = epoch
+            epoch = int(connection.execute(select(EPOCH.c.epoch)).scalar_one())
+        seen, self._seen = self._seen, epoch
+        if seen is None or epoch == seen:
+            return False
+        # Changes this process committed itself moved the generation at once already.
+        database = str(self.engine.url)
+        if epoch < seen or epoch - seen > 1000:
+            moved = True
+        else:
+            moved = any((database, n) not in own_epochs for n in range(seen + 1, epoch + 1))
+        for mine in [m for m in own_epochs if m[0] == database and m[1] <= epoch]:
+            own_epochs.discard(mine)
         if moved:
             generation.bump()
         return moved
