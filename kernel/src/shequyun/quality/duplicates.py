@@ -27,18 +27,25 @@ from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
 from sqlalchemy import DateTime, String, and_, case, exists, insert, literal, select, union_all
 from sqlalchemy.orm import aliased
-from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
-from ..collection.models import Campaign, Task
 from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.models import OrgUnit
-from ..residents.models import Resident, ResidentChange, ResidentTag, ResidentTransfer
+from ..residents.models import (
+    GENDERS,
+    REGISTRATIONS,
+    Address,
+    Resident,
+    ResidentChange,
+    ResidentTag,
+    ResidentTransfer,
+)
 from ..residents.service import READ, ResidentService
 from . import names
 from .models import DuplicatePair, Merge
+from .roster_rows import move_roster_rows
 
 __all__ = ["MERGE", "REASONS", "Duplicates"]
 
@@ -124,12 +131,16 @@ class Duplicates:
             raise ValidationFailed("status 应为 open、merged 或 different", field="status")
         a, b = aliased(Resident, name="a"), aliased(Resident, name="b")
         ua, ub = aliased(OrgUnit, name="ua"), aliased(OrgUnit, name="ub")
+        # Where each lives helps the reviewer decide: the addresses, when recorded.
+        da, db = aliased(Address, name="da"), aliased(Address, name="db")
         rows = session.exec(
-            sm_select(DuplicatePair, a, b, ua.name, ub.name)  # type: ignore[call-overload]
+            sm_select(DuplicatePair, a, b, ua.name, ub.name, da, db)  # type: ignore[call-overload]
             .join(a, col(a.id) == col(DuplicatePair.resident_a))
             .join(b, col(b.id) == col(DuplicatePair.resident_b))
             .join(ua, col(ua.id) == col(a.unit_id))
             .join(ub, col(ub.id) == col(b.unit_id))
+            .outerjoin(da, col(da.id) == col(a.address_id))
+            .outerjoin(db, col(db.id) == col(b.address_id))
             .where(
                 col(DuplicatePair.status) == status,
                 scope.scope_filter(actor, READ, col(a.unit_id)),
@@ -144,9 +155,12 @@ class Duplicates:
                 "reason": pair.reason,
                 "reason_text": REASONS.get(pair.reason, pair.reason),
                 "status": pair.status,
-                "residents": [_person(r, unit) for r, unit in ((ra, na), (rb, nb))],
+                "residents": [
+                    {**_person(r, unit), "address": home.label() if home is not None else None}
+                    for r, unit, home in ((ra, na, ha), (rb, nb, hb))
+                ],
             }
-            for pair, ra, rb, na, nb in rows
+            for pair, ra, rb, na, nb, ha, hb in rows
         ]
 
     def recent_merges(
@@ -238,7 +252,7 @@ class Duplicates:
                 )
             )
         )
-        moved["tasks"] = _move_roster_rows(session, merged.id, kept.id, units=units)
+        moved["tasks"] = move_roster_rows(session, merged.id, kept.id, units=units)
         moved["plugins"] = self._plugins_merge(session, kept.id, merged.id)
         self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")])
         merged.status = "removed"
@@ -295,7 +309,7 @@ class Duplicates:
             if getattr(kept, field) == getattr(merged, field):
                 setattr(kept, field, None)
         assert kept.id is not None and merged.id is not None
-        _move_roster_rows(session, kept.id, merged.id, only=moved.get("tasks", {}))
+        move_roster_rows(session, kept.id, merged.id, only=moved.get("tasks", {}))
         self._plugins_undo(session, kept.id, merged.id, moved.get("plugins", {}))
         merged.status = "active"
         self._bump(session, actor, kept, [("(merge undone)", None, f"撤销合并记录 {merged.id}")])
@@ -437,59 +451,11 @@ def _person(resident: Resident, unit_name: str) -> dict[str, Any]:
     return {
         "id": resident.id,
         "name": resident.name,
+        "gender": GENDERS.get(resident.gender, resident.gender),
         "birth_date": resident.birth_date.isoformat(),
+        "registration": REGISTRATIONS.get(resident.registration, resident.registration),
         "id_number": resident.id_number_masked,
         "phone": resident.phone_masked,
         "unit_name": unit_name,
         "status": resident.status,
     }
-
-
-def _move_roster_rows(
-    session: Session,
-    source: int,
-    target: int,
-    *,
-    only: Mapping[str, Any] | None = None,
-    units: set[int] | None = None,
-) -> dict[str, list[int]]:
-    """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved.
-
-    A task that has a row for ``target`` already keeps its row for ``source`` as it is: two rows
-    for one record would be refused as 重复 when the task is submitted.
-    """
-    query = (
-        sm_select(Task)
-        .join(Campaign, col(Campaign.id) == col(Task.campaign_id))
-        .where(Campaign.mode == "roster")
-    )
-    if units is not None:
-        query = query.where(col(Task.unit_id).in_(sorted(units)))
-    if only is not None:
-        if not only:
-            return {}
-        query = query.where(col(Task.id).in_([int(k) for k in only]))
-    moved: dict[str, list[int]] = {}
-    for task in session.exec(query):
-        rows = task.data.get("rows") if isinstance(task.data, dict) else None
-        if not isinstance(rows, list):
-            continue
-        wanted = None if only is None else set(only.get(str(task.id), []))
-        if wanted is None and any(
-            isinstance(r, dict) and r.get("resident_id") == target for r in rows
-        ):
-            continue
-        changed = []
-        for index, row in enumerate(rows):
-            if not isinstance(row, dict) or row.get("resident_id") != source:
-                continue
-            if wanted is not None and index not in wanted:
-                continue
-            row["resident_id"] = target
-            changed.append(index)
-        if changed:
-            # The rows were changed in place: tell the ORM the JSON column changed.
-            flag_modified(task, "data")
-            session.add(task)
-            moved[str(task.id)] = changed
-    return moved

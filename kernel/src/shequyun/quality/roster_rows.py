@@ -1,0 +1,70 @@
+"""Roster answers of collection campaigns follow a merged record (and come back on undo).
+
+A roster-mode task's answers are rows naming residents by id; when two records of one person
+are merged, the rows naming the merged record name the kept one. Only the tasks of the
+committees the merged record has been in can hold such rows, since a roster lists its
+committee's residents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session, col
+from sqlmodel import select as sm_select
+
+from ..collection.models import Campaign, Task
+
+__all__ = ["move_roster_rows"]
+
+
+def move_roster_rows(
+    session: Session,
+    source: int,
+    target: int,
+    *,
+    only: Mapping[str, Any] | None = None,
+    units: set[int] | None = None,
+) -> dict[str, list[int]]:
+    """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved.
+
+    A task that has a row for ``target`` already keeps its row for ``source`` as it is: two rows
+    for one record would be refused as 重复 when the task is submitted.
+    """
+    query = (
+        sm_select(Task)
+        .join(Campaign, col(Campaign.id) == col(Task.campaign_id))
+        .where(Campaign.mode == "roster")
+    )
+    if units is not None:
+        query = query.where(col(Task.unit_id).in_(sorted(units)))
+    if only is not None:
+        if not only:
+            return {}
+        query = query.where(col(Task.id).in_([int(k) for k in only]))
+    moved: dict[str, list[int]] = {}
+    for task in session.exec(query):
+        rows = task.data.get("rows") if isinstance(task.data, dict) else None
+        if not isinstance(rows, list):
+            continue
+        wanted = None if only is None else set(only.get(str(task.id), []))
+        if wanted is None and any(
+            isinstance(r, dict) and r.get("resident_id") == target for r in rows
+        ):
+            continue
+        changed = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict) or row.get("resident_id") != source:
+                continue
+            if wanted is not None and index not in wanted:
+                continue
+            row["resident_id"] = target
+            changed.append(index)
+        if changed:
+            # The rows were changed in place: tell the ORM the JSON column changed.
+            flag_modified(task, "data")
+            session.add(task)
+            moved[str(task.id)] = changed
+    return moved
