@@ -259,3 +259,21 @@ def test_registering_a_resident_with_an_error_fixed_on_the_way(browser_page, por
     page.get_by_role("button", name="登记").click()
     assert page.get_by_role("status").inner_text() == "已登记该居民。"
     assert page.get_by_role("heading", name="孙建华").is_visible()
+
+
+def test_a_cadre_sorts_the_list_and_prints_a_resident_card(browser_page, portal, seeded):
+    page = browser_page
+    log_in(page, portal, portal.actors.cadre(UNIT))
+    page.goto(f"{portal.url}/residents")
+    page.get_by_label("排序").select_option(label="年龄从大到小")
+    page.get_by_role("button", name="排序", exact=True).click()
+    first = page.locator("table.residents td.name").first.inner_text()
+    assert first == "周桂芳"  # born 1938, the eldest
+    shoot(page, "residents-sorted")
+    page.get_by_role("link", name="周桂芳").click()
+    assert page.get_by_role("button", name="打印居民卡").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".shell-header").is_visible()
+    assert page.get_by_role("heading", name="基本信息").is_visible()
+    page.screenshot(path="test-results/screenshots/resident-card-print.png", full_page=True)
+    page.emulate_media(media="screen")

@@ -175,7 +175,29 @@ def test_the_list_filters_masks_and_pages_with_a_cursor(shequyun_kernel, cadre, 
     next_url = re.search(r'href="([^"]+)" rel="next">下一页', first.text)[1].replace("&amp;", "&")
     second = portal.get(next_url)
     assert "第 3–3 人" in second.text and "下一页" not in second.text
-    assert "回到第一页" in second.text
+    assert 'href="/residents?page=1"' in second.text
+
+
+def test_the_list_sorts_and_has_page_numbers(shequyun_kernel, cadre, monkeypatch):
+    for name, born, serial in (("赵一", "19400101", "301"), ("钱二", "19900101", "302")):
+        register(shequyun_kernel, cadre, name=name, id_number=id_number(born=born, serial=serial))
+    register(
+        shequyun_kernel, cadre, name="孙三", id_number=id_number(born="19700101", serial="303")
+    )
+    portal = cadre.portal()
+
+    def names(page):
+        return re.findall(r'<td class="name"><a href="/residents/\d+">([^<]+)</a>', page.text)
+
+    assert names(portal.get("/residents", params={"sort": "age"})) == ["赵一", "孙三", "钱二"]
+    assert names(portal.get("/residents", params={"sort": "-age"})) == ["钱二", "孙三", "赵一"]
+    monkeypatch.setattr(residents_pages, "PAGE_SIZE", 2)
+    first = portal.get("/residents", params={"sort": "age"})
+    assert '<span aria-current="page">1</span>' in first.text and "共 2 页" in first.text
+    second = portal.get("/residents", params={"sort": "age", "page": "2"})
+    assert names(second) == ["钱二"] and "第 3–3 人" in second.text
+    assert 'href="/residents?sort=age&amp;page=1"' in second.text
+    assert portal.get("/residents", params={"sort": "colour"}).status_code == 422
 
 
 def test_bad_filters_are_shown_next_to_their_field(cadre, wang):

@@ -42,9 +42,18 @@ from .pages_support import (
     tr,
 )
 from .panels import collect_panels
+from .reading import SORTS
 from .service import READ, REVEAL, TRANSFER, ResidentFilters
 
 PAGE_SIZE = 50
+#: The list's orders as the sort menu names them.
+SORT_TITLES = {
+    "": "登记顺序",
+    "name": "姓名",
+    "age": "年龄从大到小",
+    "-age": "年龄从小到大",
+    "address": "地址（小区、楼栋、室）",
+}
 NOTICES = {
     "saved": "已保存修改。",
     "created": "已登记该居民。",
@@ -68,12 +77,17 @@ async def list_page(request: Request) -> Response:
     except ValidationFailed as exc:
         errors = errors_of(exc)
         filters = ResidentFilters(q=None)
-    after = params.get("after") or None
+    after = params.get("after") or None  # links from before page numbers: keyset by id
     start = query_int(request, "start", 1, low=1, high=2**62)
+    number = query_int(request, "page", 1, low=1, high=100_000)
+    sort = params.get("sort", "")
+    if sort not in SORTS:
+        errors["sort"] = "排序方式无效"
+        sort = ""
 
     def work(session: Session) -> dict[str, Any]:
         context: dict[str, Any] = {"items": [], "count": 0, "next_cursor": None}
-        if not errors:
+        if not errors and after is not None:
             try:
                 found = service.search(session, actor, filters, after=after, limit=PAGE_SIZE)
             except ValidationFailed as exc:  # a damaged cursor
@@ -85,6 +99,11 @@ async def list_page(request: Request) -> Response:
                 context["count"] = session.exec(
                     select(func.count()).select_from(query.subquery())
                 ).one()
+        elif not errors:
+            items, count = service.numbered_page(
+                session, actor, filters, sort=sort, page=number, size=PAGE_SIZE
+            )
+            context["items"], context["count"] = items, count
         context["units"] = committee_choices(session, actor, READ)
         context["compounds"] = list(
             session.exec(
@@ -98,13 +117,24 @@ async def list_page(request: Request) -> Response:
         return context
 
     context = await db(request, work)
-    kept = [(k, v) for k, v in params.multi_items() if k not in {"after", "start"} and v]
+    kept = [(k, v) for k, v in params.multi_items() if k not in {"after", "start", "page"} and v]
     query = urlencode(kept)
     next_url = None
-    if context["next_cursor"]:
-        next_url = "/residents?" + urlencode(
-            [*kept, ("after", context["next_cursor"]), ("start", str(start + PAGE_SIZE))]
-        )
+    pages = max(1, -(-context["count"] // PAGE_SIZE))
+    if after is not None:
+        if context["next_cursor"]:
+            next_url = "/residents?" + urlencode(
+                [*kept, ("after", context["next_cursor"]), ("start", str(start + PAGE_SIZE))]
+            )
+    else:
+        start = (number - 1) * PAGE_SIZE + 1
+        if number < pages:
+            next_url = "/residents?" + urlencode([*kept, ("page", str(number + 1))])
+
+    def page_url(n: int) -> str:
+        return "/residents?" + urlencode([*kept, ("page", str(n))])
+
+    shown_pages = sorted({1, pages, *range(max(1, number - 2), min(pages, number + 2) + 1)})
     vocabulary = service.vocabulary
     extra_open = any(
         params.get(name)
@@ -122,10 +152,18 @@ async def list_page(request: Request) -> Response:
             "registrations": REGISTRATIONS,
             "start": start,
             "end": start + len(context["items"]) - 1,
-            "paged": after is not None,
+            "paged": after is not None or number > 1,
+            "page_number": number,
+            "pages": pages,
+            "page_links": [(n, page_url(n)) for n in shown_pages] if after is None else [],
+            "prev_url": page_url(number - 1) if after is None and number > 1 else None,
+            "sort": sort,
+            "sorts": SORT_TITLES,
             "first_url": "/residents?" + query if query else "/residents",
             "next_url": next_url,
-            "export_url": "/residents/export?" + query if query else "/residents/export",
+            "export_url": "/residents/export?" + urlencode([(k, v) for k, v in kept if k != "sort"])
+            if query
+            else "/residents/export",
             "extra_open": extra_open,
             "notice": tr(request, NOTICES["moved"]) if params.get("notice") == "moved" else None,
             "breadcrumbs": page_crumbs(request, ("工作台", "/workbench"), ("居民信息", None)),

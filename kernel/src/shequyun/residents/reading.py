@@ -16,6 +16,7 @@ from typing import Any
 
 from shequyun_sdk import Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..events import EventBus
@@ -35,7 +36,7 @@ from .models import (
 )
 from .vocabulary import ResidentVocabulary
 
-__all__ = ["MAX_PAGE", "READ", "REVEAL", "Page", "ResidentFilters", "ResidentReader"]
+__all__ = ["MAX_PAGE", "READ", "REVEAL", "SORTS", "Page", "ResidentFilters", "ResidentReader"]
 
 READ = "residents.read"
 REVEAL = "residents.reveal"
@@ -57,6 +58,28 @@ class ResidentFilters:
     id_number: str | None = None
     phone: str | None = None
     status: str = "active"
+
+
+#: Orders of the resident list: key -> ORDER BY (the id breaks ties).
+SORTS: dict[str, tuple[Any, ...]] = {
+    "": (),
+    "name": (col(Resident.name),),
+    "-name": (col(Resident.name).desc(),),
+    "age": (col(Resident.birth_date),),  # oldest first
+    "-age": (col(Resident.birth_date).desc(),),
+    "address": (
+        col(Address.compound),
+        col(Address.building),
+        col(Address.entrance),
+        col(Address.room),
+    ),
+    "-address": (
+        col(Address.compound).desc(),
+        col(Address.building).desc(),
+        col(Address.entrance).desc(),
+        col(Address.room).desc(),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,31 @@ class ResidentReader:
         items = self.views(session, rows)
         next_cursor = _encode_cursor(rows[-1].id) if more and rows and rows[-1].id else None
         return Page(items, next_cursor)
+
+    def numbered_page(
+        self,
+        session: Session,
+        actor: Actor | None,
+        filters: ResidentFilters,
+        *,
+        sort: str = "",
+        page: int = 1,
+        size: int = 50,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Page ``page`` of the residents ``actor`` may see, ordered by ``sort``, and how many
+        there are. ``sort`` is one of :data:`SORTS` (registration order when empty)."""
+        if sort not in SORTS:
+            raise ValidationFailed(
+                f"sort 应为 {'、'.join(k for k in SORTS if k)} 之一", field="sort"
+            )
+        size = max(1, min(size, MAX_PAGE))
+        query = self.scoped_query(actor, filters)
+        count = int(session.exec(select(func.count()).select_from(query.subquery())).one())
+        if sort in ("address", "-address"):
+            query = query.outerjoin(Address, col(Address.id) == col(Resident.address_id))
+        order = [*SORTS[sort], col(Resident.id)]
+        rows = list(session.exec(query.order_by(*order).offset((page - 1) * size).limit(size)))
+        return self.views(session, rows), count
 
     def scoped_query(
         self, actor: Actor | None, filters: ResidentFilters, permission: str = READ
