@@ -23,6 +23,7 @@ NO_BODY = {
     ("POST", "/api/v1/forms/{form_id}/versions/{number}/publish"),
     ("PUT", "/api/v1/indicators/pins/{name}"),
     ("POST", "/api/v1/users/{user_id}/unlock"),
+    ("POST", "/api/v1/users/{user_id}/confirm-holder"),
     ("POST", "/api/v1/quality/duplicates/{pair_id}/different"),
     ("POST", "/api/v1/quality/merges/{merge_id}/undo"),
     ("POST", "/api/v1/quality/residents/{resident_id}/confirm"),

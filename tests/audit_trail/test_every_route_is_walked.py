@@ -20,6 +20,7 @@ WALKED = {
     *test_identity_trail.ROUTES,
     *test_identity_trail.ORG_ROUTES,
     *test_identity_trail.PLUGIN_ROUTES,
+    *test_identity_trail.HOLDER_ROUTES,
     *test_residents_trail.ROUTES,
     *test_collection_trail.ROUTES,
     *test_platform_trail.ROUTES,

@@ -351,3 +351,46 @@ def test_switching_a_plugin_is_audited_through_both_doors(shequyun_kernel, shequ
         audit=switched,
     )
     trail.check_walked(PLUGIN_ROUTES)
+
+
+HOLDER_ROUTES = [
+    "POST /api/v1/users/{user_id:int}/confirm-holder",
+    "POST /account/colleagues/{user_id:int}/confirm",
+]
+
+
+def _held_cadre(shequyun_kernel, shequyun_actors):
+    """A cadre whose password a street admin reset and who has chosen their own since."""
+    from sqlmodel import Session
+
+    from shequyun.identity.models import User
+
+    cadre = shequyun_actors.cadre(WEIFANG_1)
+    admin = shequyun_actors.street_admin(WEIFANG)
+    assert admin.client().post(f"/api/v1/users/{cadre.user.id}/reset-password").is_success
+    with Session(shequyun_kernel.engine) as session:
+        user = session.get(User, cadre.user.id)
+        user.must_change_password = False  # as after the password page
+        session.add(user)
+        session.commit()
+    return cadre.user.id
+
+
+def test_confirming_a_holder_leaves_one_entry_through_both_doors(shequyun_kernel, shequyun_actors):
+    colleague = shequyun_actors.cadre(WEIFANG_1)
+    api, portal = colleague.client(), colleague.portal()
+    first, second = (_held_cadre(shequyun_kernel, shequyun_actors) for _ in range(2))
+    trail = Trail(shequyun_kernel)
+    trail.step(
+        "POST /api/v1/users/{user_id:int}/confirm-holder",
+        api.post(f"/api/v1/users/{first}/confirm-holder"),
+        audit=[("user.holder_confirmed", "user")],
+    )
+    trail.step(
+        "POST /account/colleagues/{user_id:int}/confirm",
+        portal.post(f"/account/colleagues/{second}/confirm", follow_redirects=False),
+        status=303,
+        audit=[("user.holder_confirmed", "user")],
+    )
+    assert "目前没有需要您确认的同事" in portal.get("/account/colleagues").text
+    trail.check_walked(HOLDER_ROUTES)

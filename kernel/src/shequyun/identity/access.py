@@ -240,6 +240,7 @@ def user_json(
         "locked": locked_until is not None and locked_until > utcnow(),
         "locked_until": iso(locked_until),
         "must_change_password": user.must_change_password,
+        "awaiting_confirmation": user.personal_data_hold is not None,
         "last_login_at": iso(user.last_login_at),
         "created_at": iso(user.created_at),
         "version": user.version,

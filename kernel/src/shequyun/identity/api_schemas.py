@@ -44,6 +44,10 @@ USER = obj(
         "locked": BOOLEAN,
         "locked_until": nullable(DATETIME),
         "must_change_password": BOOLEAN,
+        "awaiting_confirmation": {
+            **BOOLEAN,
+            "description": "密码由无个人信息权限的管理员设置，待另一位有权人员确认持有人",
+        },
         "last_login_at": nullable(DATETIME),
         "created_at": nullable(DATETIME),
         "version": INTEGER,
@@ -51,6 +55,21 @@ USER = obj(
         "password": {**STRING, "description": "生成的初始密码，仅此一次返回"},
     },
     required=["id", "username", "home_unit", "version", "grants"],
+)
+AWAITING = obj(
+    {
+        "id": INTEGER,
+        "username": STRING,
+        "display_name": STRING,
+        "units": array(UNIT),
+        "password_set_by": STRING,
+    },
+    required=["id", "username", "display_name", "units", "password_set_by"],
+)
+AWAITING_LIST = obj({"items": array(AWAITING)}, required=["items"])
+CONFIRMED = obj(
+    {"id": INTEGER, "username": STRING, "awaiting_confirmation": BOOLEAN},
+    required=["id", "username", "awaiting_confirmation"],
 )
 USER_PAGE = obj({"items": array(USER), "next_cursor": nullable(STRING)}, required=["items"])
 TOKEN = obj(

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from ..openapi import describe
 from . import api_schemas as docs
 from . import user_admin, user_lists
+from .api_confirm import confirm_holder, list_awaiting
 from .api_grants import create_grant, list_user_grants, revoke_grant
 from .api_support import (
     CREATED,
@@ -324,6 +325,8 @@ ROUTES: list[BaseRoute] = [
     Route("/users", list_users, methods=["GET"]),
     Route("/users", create_user, methods=["POST"]),
     Route("/users/import", import_users, methods=["POST"]),
+    Route("/users/awaiting-confirmation", list_awaiting, methods=["GET"]),
+    Route("/users/{user_id:int}/confirm-holder", confirm_holder, methods=["POST"]),
     Route("/users/{user_id:int}", get_user, methods=["GET"]),
     Route("/users/{user_id:int}", update_user, methods=["PATCH"]),
     Route("/users/{user_id:int}/unlock", unlock_user, methods=["POST"]),

@@ -50,6 +50,7 @@ ACTION_TITLES: dict[str, str] = {
     "user.updated": "修改用户",
     "user.unlocked": "解锁用户",
     "user.password_reset": "重置密码",
+    "user.holder_confirmed": "确认账户持有人",
     "users.imported": "批量导入用户",
     "grant.created": "授予角色",
     "grant.revoked": "撤销授权",

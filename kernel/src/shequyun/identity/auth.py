@@ -34,7 +34,7 @@ from ..errors import error_response
 from ..metrics import TOKEN_REJECTIONS
 from . import actors, audit, credentials
 from .models import ApiToken, Grant, OrgUnit, User, WebSession
-from .permissions import PermissionRegistry
+from .permissions import PERSONAL_DATA, PermissionRegistry
 from .rejections import Sampler
 
 __all__ = [
@@ -134,6 +134,11 @@ class Authenticator:
         active_grant = grant if grant is not None and grant.revoked_at is None else None
         if must_change_password is None:
             must_change_password = user.must_change_password
+        permissions = (
+            self.registry.permissions_of(active_grant.role) if active_grant else frozenset()
+        )
+        if user.personal_data_hold is not None:  # until a holder confirms them (see the model)
+            permissions = permissions - PERSONAL_DATA
         actor = Actor(
             user_id=user.id,
             username=user.username,
@@ -141,9 +146,7 @@ class Authenticator:
             grant_id=active_grant.id if active_grant else None,
             role=active_grant.role if active_grant else None,
             unit=unit_ref(unit) if active_grant and unit else None,
-            permissions=self.registry.permissions_of(active_grant.role)
-            if active_grant
-            else frozenset(),
+            permissions=permissions,
             via=via,
             must_change_password=must_change_password,
         )

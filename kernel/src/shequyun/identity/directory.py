@@ -103,8 +103,12 @@ def create_user(
     password: str | None = None,
     phone: str | None = None,
     must_change_password: bool = True,
+    personal_data_hold: int | None = None,
 ) -> User:
-    """Add a staff account; without a password it cannot log in until one is set."""
+    """Add a staff account; without a password it cannot log in until one is set.
+
+    ``personal_data_hold``: the administrator who chose the password, when they hold no
+    personal-data permission (see :attr:`User.personal_data_hold`)."""
     username = username.strip().lower()
     if not USERNAME_RE.match(username):
         raise ValidationFailed(
@@ -132,6 +136,7 @@ def create_user(
         home_unit_id=home_unit.id,
         password_hash=password_hash,
         must_change_password=must_change_password,
+        personal_data_hold=personal_data_hold,
     )
     session.add(user)
     session.flush()

@@ -14,7 +14,7 @@ from . import scope
 from .auth import unit_ref
 from .models import Grant, OrgUnit, User
 from .passwords import check_policy
-from .permissions import PermissionRegistry
+from .permissions import PERSONAL_DATA, PermissionRegistry
 
 USERS_MANAGE = "identity.users.manage"
 ADMIN_PERMISSION_PREFIX = "identity."
@@ -55,9 +55,12 @@ def may_grant(registry: PermissionRegistry, actor: Actor, role: str, unit: OrgUn
     return unit.path != actor.unit.path and unit.path.startswith(actor.unit.path)
 
 
-#: Permissions that show or hand out residents' personal data in full. Delegation must not reach
-#: them: an admin may make the cadres who hold them, but may not hold them through a cadre.
-PERSONAL_DATA = frozenset({"residents.reveal", "residents.export"})
+def personal_data_hold(actor: Actor) -> int | None:
+    """What :attr:`.models.User.personal_data_hold` becomes when ``actor`` sets a password:
+    their user id unless they hold every personal-data permission themselves."""
+    if actor.user_id is None or all(actor.has(p) for p in PERSONAL_DATA):
+        return None
+    return actor.user_id
 
 
 def token_delegation_refusal(

@@ -83,6 +83,12 @@ class User(SQLModel, table=True):
     home_unit_id: int = Field(foreign_key="kernel_org_unit.id", index=True)
     password_hash: str | None = Field(default=None, max_length=200)
     must_change_password: bool = True
+    #: The administrator who set this account's current password (a new user, a reset) while
+    #: holding no personal-data permission (``residents.reveal`` / ``export``). Until someone
+    #: else who holds them over the account's units confirms the holder, the account's grants
+    #: carry neither (:mod:`.holder_confirmation`): the administrator cannot sign in with the
+    #: password they set, choose "the holder's" password and read what the holder may.
+    personal_data_hold: int | None = None
     is_active: bool = True
     failed_logins: int = 0
     next_login_at: datetime | None = None

@@ -16,9 +16,13 @@ from shequyun_sdk.types import Permission, Role
 
 from ..plugin_host import PluginHost, PluginRecord
 
-__all__ = ["ALL_PERMISSIONS", "PermissionRegistry"]
+__all__ = ["ALL_PERMISSIONS", "PERSONAL_DATA", "PermissionRegistry"]
 
 ALL_PERMISSIONS = "*"
+
+#: Permissions that show or hand out residents' personal data in full. Delegation must not reach
+#: them: an admin may make the cadres who hold them, but may not hold them through a cadre.
+PERSONAL_DATA = frozenset({"residents.reveal", "residents.export"})
 
 
 @dataclass

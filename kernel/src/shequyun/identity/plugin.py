@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from shequyun_sdk import PluginContext, Role, hookimpl
+from shequyun_sdk import Actor, PluginContext, Role, WorkbenchCard, hookimpl
 from starlette.routing import BaseRoute
 
-from . import api_audit, api_me, api_org, api_users, demo_data, pages
+from . import api_audit, api_me, api_org, api_users, demo_data, pages, pages_confirm
 from .credentials import CredentialEpoch
 from .models import (
     ApiToken,
@@ -104,7 +104,7 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
 
 @hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return pages.ROUTES
+    return [*pages.ROUTES, *pages_confirm.ROUTES]
 
 
 @hookimpl
@@ -115,3 +115,30 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 @hookimpl
 def load_demo_data(plugin: PluginContext, platform: KernelPlatform) -> str | None:
     return demo_data.load(platform.kernel)
+
+
+@hookimpl
+def workbench_cards(
+    plugin: PluginContext, actor: Actor, platform: KernelPlatform
+) -> Sequence[WorkbenchCard]:
+    """待确认的同事, only while someone waits for this actor's confirmation."""
+    from sqlmodel import Session
+
+    from .access import Call
+    from .holder_confirmation import awaiting
+
+    kernel = platform.kernel
+    with Session(kernel.engine) as session:
+        waiting = awaiting(session, Call(kernel.engine, kernel.permissions, actor, None))
+    if not waiting:
+        return []
+    names = "、".join(a.user.display_name for a in waiting[:5])
+    return [
+        WorkbenchCard(
+            title="待确认的同事",
+            value=str(len(waiting)),
+            lines=(names, "确认前，他们不能查看完整个人信息"),
+            href="/account/colleagues",
+            order=5,
+        )
+    ]

@@ -34,7 +34,7 @@ from .access import (
     refuse_token_delegation,
     utcnow,
 )
-from .grant_rules import new_first_password
+from .grant_rules import new_first_password, personal_data_hold
 from .models import ApiToken, Grant, OrgUnit, User, WebSession
 from .passwords import check_policy, hash_password
 
@@ -86,6 +86,7 @@ def create_user(
         password=password,
         phone=phone,
         must_change_password=True,
+        personal_data_hold=personal_data_hold(call.actor),
     )
     call.audit(session, "user.created", "user", user.id, username=user.username)
     if role is not None:
@@ -184,6 +185,7 @@ def reset_password(
         raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(chosen)
     user.must_change_password = True
+    user.personal_data_hold = personal_data_hold(call.actor)
     user.locked_until = None
     user.next_login_at = None
     user.failed_logins = 0

@@ -32,6 +32,7 @@ from .grant_rules import (
     escalation_message,
     may_grant,
     new_first_password,
+    personal_data_hold,
     resolve_role,
 )
 from .models import Grant, OrgUnit, User
@@ -307,8 +308,10 @@ def _check(
         if not report.valid or hashes is None:
             session.rollback()
             return report
+        hold = personal_data_hold(actor)
         for planned, user in checker.created:
             user.password_hash = hashes[planned.username]
+            user.personal_data_hold = hold
             session.add(user)
             audit.record(
                 session,
