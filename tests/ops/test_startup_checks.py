@@ -8,6 +8,9 @@ The CLI tests run ``shequyun`` in a subprocess on the test's own database (Postg
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
@@ -17,7 +20,7 @@ from shequyun.kernel import Kernel
 from shequyun.residents.crypto import FieldCipher
 from shequyun.residents.keycheck import KeyMismatch, check_data_key
 
-from ..conftest import subprocess_env
+from ..conftest import SHEQUYUN, subprocess_env
 from ..residents._data import resident
 from .servers import free_port, run
 
@@ -77,7 +80,9 @@ def test_a_database_url_that_does_not_work_is_named_not_traced(tmp_path, url, sa
         assert "hunter2" not in answer.stderr
 
 
-def test_readyz_says_when_the_data_key_cannot_read_the_database(shequyun_kernel, shequyun_client):
+def test_an_app_started_without_serve_refuses_a_data_key_that_cannot_read_the_database(
+    shequyun_kernel, shequyun_client
+):
     assert shequyun_client.get("/readyz").json() == {"status": "ready"}  # keeps the canary
     for update in (
         {"data_key": SecretStr("another-site-s-key")},
@@ -85,12 +90,31 @@ def test_readyz_says_when_the_data_key_cannot_read_the_database(shequyun_kernel,
     ):
         settings = shequyun_kernel.settings.model_copy(update=update)
         other = Kernel(settings, discover=False, engine=shequyun_kernel.engine)
-        with TestClient(create_app(kernel=other)) as client:
-            ready = client.get("/readyz")
+        app = create_app(kernel=other)
+        with pytest.raises(KeyMismatch, match=r"data_key \(SHEQUYUN_DATA_KEY\)"):
+            with TestClient(app):
+                pass  # the start-up refuses: it never serves
+        ready = TestClient(app).get("/readyz")  # and /readyz of one that skipped it says so
         assert ready.status_code == 503
         assert ready.json()["error"]["code"] == "data_key_mismatch"
         assert "data_key" in ready.json()["error"]["message"]
     assert shequyun_client.get("/readyz").status_code == 200
+
+
+def test_uvicorn_on_the_app_factory_refuses_another_sites_key(cli_env):
+    """The same refusal when the app is started by uvicorn itself, not ``shequyun serve``."""
+    assert run("worker", "--once", env=cli_env(SHEQUYUN_DATA_KEY=RIGHT)).returncode == 0
+    uvicorn = str(Path(SHEQUYUN).parent / "uvicorn")
+    started = subprocess.run(
+        [uvicorn, "shequyun.app:create_app", "--factory", "--port", str(free_port())],
+        env=cli_env(SHEQUYUN_DATA_KEY="another-site-s-key"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert started.returncode != 0
+    assert "data_key (SHEQUYUN_DATA_KEY) is not the key" in started.stderr
+    assert "Application startup failed" in started.stderr
 
 
 def test_a_database_from_before_the_canary_is_checked_against_its_residents(

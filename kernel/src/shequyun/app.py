@@ -90,6 +90,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Refused like `shequyun serve` refuses, however the process was started.
+        await asyncio.to_thread(kernel.check_data_key)
         kernel.start()
         kernel.authenticator.epoch.start()
         worker = (

@@ -524,6 +524,23 @@ class Kernel:
         migration that seals existing rows does it with this kernel's data key."""
         self.migrations.upgrade(self.engine, sealer=self.platform)
 
+    def check_data_key(self) -> None:
+        """Raise :class:`~.residents.keycheck.KeyMismatch` (naming the setting) unless the
+        configured data key reads this database; the first start keeps its canary.
+
+        ``shequyun serve`` and ``shequyun worker`` check it before anything runs; the app's
+        start-up checks it too, for a process started some other way (uvicorn or gunicorn on
+        ``shequyun.app:create_app``) with a key from another place (an empty secret, a
+        ``data_dir`` elsewhere holding another generated secret key). A database without the
+        kernel's tables is left to the migration check.
+        """
+        from sqlalchemy import inspect
+
+        from .residents.keycheck import check_data_key
+
+        if inspect(self.engine).has_table("kernel_key_canary"):
+            check_data_key(self.engine, self.residents.cipher, self.settings)
+
     def start(self, *, check_migrations: bool | None = None) -> None:
         """Check the database, register subscribers and run every plugin's ``on_startup``."""
         if check_migrations is None:
