@@ -91,9 +91,8 @@ def test_an_app_started_without_serve_refuses_a_data_key_that_cannot_read_the_da
         settings = shequyun_kernel.settings.model_copy(update=update)
         other = Kernel(settings, discover=False, engine=shequyun_kernel.engine)
         app = create_app(kernel=other)
-        with pytest.raises(KeyMismatch, match=r"data_key \(SHEQUYUN_DATA_KEY\)"):
-            with TestClient(app):
-                pass  # the start-up refuses: it never serves
+        with pytest.raises(KeyMismatch, match=r"data_key \(SHEQUYUN_DATA_KEY\)"), TestClient(app):
+            pass  # the start-up refuses: it never serves
         ready = TestClient(app).get("/readyz")  # and /readyz of one that skipped it says so
         assert ready.status_code == 503
         assert ready.json()["error"]["code"] == "data_key_mismatch"
