@@ -127,3 +127,19 @@ def test_a_street_merges_a_duplicate_and_undoes_it(browser_page, portal, planted
     assert page.locator("section.card", has_text="孙玉兰").count() == 1
     assert "已撤销" in page.get_by_role("region", name="最近的合并").inner_text()
     shoot(page, "quality-merge-undone")
+
+
+def test_a_street_starts_a_verification_round(browser_page, portal, planted):
+    page = browser_page
+    log_in(page, portal, portal.actors.street_admin(STREET))
+    page.goto(f"{portal.url}/quality")
+    form = page.get_by_role("region", name="发起核对")
+    form.get_by_label("户籍、常住居民缺少联系电话").check()
+    form.get_by_label("名称").fill("冬季电话核对")
+    form.get_by_label("截止日期").fill("2099-12-20")
+    form.get_by_role("button", name="发起核对").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="冬季电话核对").is_visible()
+    assert "户籍、常住居民缺少联系电话" in page.locator("main").inner_text()
+    assert page.locator("table.data tbody tr", has_text=portal.units[OTHER].name).count() == 1
+    shoot(page, "quality-round")

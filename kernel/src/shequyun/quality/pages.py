@@ -285,8 +285,13 @@ async def round_page(request: Request) -> Response:
     """A round: each committee's score when it started and now."""
     actor = actor_of(request)
     number = request.path_params["number"]
-    view = await db(request, lambda s: kernel_of(request).quality_rounds.view(s, actor, number))
-    return render(request, "quality/round.html", {"round": view})
+
+    def work(session: Any) -> dict[str, Any]:
+        view = kernel_of(request).quality_rounds.view(session, actor, number)
+        titles = {r.code: r.title for r in _service(request).visible_rules(session, actor)}
+        return {"round": view, "rule_titles": [titles.get(c, c) for c in view["rules"]]}
+
+    return render(request, "quality/round.html", await db(request, work))
 
 
 ROUTES: list[BaseRoute] = [
