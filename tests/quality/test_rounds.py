@@ -82,3 +82,39 @@ def test_a_street_starts_a_round_in_the_portal(town: Town):
     assert page.status_code == 200 and "电话核对" in page.text and "潍坊一村居委会" in page.text
     # A cadre has no such form.
     assert "发起核对" not in town.cadre().portal().get("/quality").text
+
+
+def test_a_person_on_a_rounds_list_stays_on_it_when_their_records_are_merged(town: Town):
+    listed = town.add(name="蒋合并", born="19480808", phone=None)  # on the round's list
+    town.kernel.quality.scan()
+    street = town.actors.street_admin("310115004000")
+    deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    started = town.client.post(
+        "/api/v1/quality/rounds",
+        json={"rules": ["missing_phone"], "deadline": deadline, "title": "电话核对"},
+        headers=street.auth,
+    )
+    assert started.status_code == 201, started.text
+    town.serial += 1
+    kept = town.add(name="蒋合并", born="19480808")  # registered again later, with a phone
+
+    def roster() -> set[int]:
+        cadre = town.cadre()
+        tasks = town.client.get("/api/v1/tasks", headers=cadre.auth).json()["items"]
+        [task] = [t for t in tasks if "电话核对" in str(t)]
+        task = town.client.get(f"/api/v1/tasks/{task['id']}", headers=cadre.auth).json()
+        return {r["id"] for r in task["roster"]}
+
+    assert listed in roster() and kept not in roster()
+    town.kernel.quality.duplicates.find()
+    pairs = town.client.get("/api/v1/quality/duplicates", headers=street.auth).json()["pairs"]
+    [pair] = [p for p in pairs if {r["id"] for r in p["residents"]} == {listed, kept}]
+    merged = town.client.post(
+        f"/api/v1/quality/duplicates/{pair['id']}/merge", json={"keep": kept}, headers=street.auth
+    )
+    assert merged.status_code == 201, merged.text
+    assert kept in roster() and listed not in roster()
+
+    town.client.post(f"/api/v1/quality/merges/{merged.json()['merge']['id']}/undo",
+                     headers=street.auth)  # fmt: skip
+    assert listed in roster() and kept not in roster()

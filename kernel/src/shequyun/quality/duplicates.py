@@ -45,7 +45,7 @@ from ..residents.models import (
 from ..residents.service import READ, ResidentService
 from . import names
 from .models import DuplicatePair, Merge
-from .roster_rows import move_roster_rows
+from .roster_rows import move_roster_rows, name_in_rosters
 
 __all__ = ["MERGE", "REASONS", "Duplicates"]
 
@@ -253,6 +253,7 @@ class Duplicates:
             )
         )
         moved["tasks"] = move_roster_rows(session, merged.id, kept.id, units=units)
+        moved["rosters"] = name_in_rosters(session, merged.id, kept.id)
         moved["plugins"] = self._plugins_merge(session, kept.id, merged.id)
         self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")])
         merged.status = "removed"
@@ -310,6 +311,7 @@ class Duplicates:
                 setattr(kept, field, None)
         assert kept.id is not None and merged.id is not None
         move_roster_rows(session, kept.id, merged.id, only=moved.get("tasks", {}))
+        name_in_rosters(session, kept.id, merged.id, only=moved.get("rosters", []))
         self._plugins_undo(session, kept.id, merged.id, moved.get("plugins", {}))
         merged.status = "active"
         self._bump(session, actor, kept, [("(merge undone)", None, f"撤销合并记录 {merged.id}")])

@@ -68,3 +68,35 @@ def move_roster_rows(
             session.add(task)
             moved[str(task.id)] = changed
     return moved
+
+
+def name_in_rosters(
+    session: Session, named: int, also: int, *, only: list[int] | None = None
+) -> list[int]:
+    """Open roster campaigns that list ``named`` by id (a verification round) list ``also`` too.
+
+    Without it the person would drop out of the round when their record is merged: the merged
+    record is no longer active, and the kept one was not on the list. Returns the campaigns
+    changed; ``only`` (on undo) takes ``named`` out of exactly those again.
+    """
+    query = sm_select(Campaign).where(Campaign.mode == "roster", Campaign.status == "open")
+    if only is not None:
+        if not only:
+            return []
+        query = query.where(col(Campaign.id).in_(only))
+    changed = []
+    for campaign in session.exec(query):
+        ids = campaign.roster_filter.get("resident_ids")
+        if not isinstance(ids, list):
+            continue
+        if only is not None:
+            listed = [i for i in ids if i != named]
+        elif named in ids and also not in ids:
+            listed = sorted([*ids, also])
+        else:
+            continue
+        campaign.roster_filter = {**campaign.roster_filter, "resident_ids": listed}
+        session.add(campaign)
+        assert campaign.id is not None
+        changed.append(campaign.id)
+    return changed
