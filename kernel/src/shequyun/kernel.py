@@ -547,6 +547,13 @@ class Kernel:
             check_migrations = self.settings.check_migrations
         if check_migrations:
             self.migrations.check(self.engine)
+            newer = self.migrations.newer(self.engine)
+            if newer:
+                log.warning(
+                    "the database has migrations this release does not know (%s): a newer "
+                    "release upgraded it; restart onto that release",
+                    ", ".join(newer),
+                )
         for record, subscribers in self.host.collect(
             "register_event_subscribers", platform=self.platform
         ):

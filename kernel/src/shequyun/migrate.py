@@ -61,20 +61,42 @@ class MigrationSet:
             command.upgrade(cfg, "heads")
 
     def pending(self, engine: Engine) -> list[str]:
-        """Revisions known to the code but not applied, as ``branch:revision (message)``."""
+        """Revisions known to the code but not applied, as ``branch:revision (message)``.
+
+        A database upgraded by a newer release (during a rolling upgrade) has heads this code
+        does not know (:meth:`newer`); a branch with no head this code knows is then taken to
+        be ahead, not pending, so the old workers keep serving until they are restarted."""
         script = ScriptDirectory.from_config(self.config(engine))
-        with engine.connect() as connection:
-            applied = set(MigrationContext.configure(connection).get_current_heads())
+        applied = self._applied(engine)
+        known = {rev.revision for rev in script.walk_revisions()}
+        newer = applied - known
         applied_all: set[str] = set()
-        for head in applied:
+        current_branches: set[str] = set()
+        for head in applied & known:
+            current_branches.add(_branch_of(script, head))
             for rev in script.iterate_revisions(head, "base"):
                 applied_all.add(rev.revision)
         missing = []
         for rev in script.walk_revisions():
-            if rev.revision not in applied_all:
-                label = ",".join(sorted(rev.branch_labels)) or _branch_of(script, rev.revision)
-                missing.append(f"{label}:{rev.revision} ({rev.doc})")
+            if rev.revision in applied_all:
+                continue
+            branch = ",".join(sorted(rev.branch_labels)) or _branch_of(script, rev.revision)
+            if newer and branch not in current_branches:
+                continue  # presumably under one of the newer heads
+            missing.append(f"{branch}:{rev.revision} ({rev.doc})")
         return list(reversed(missing))
+
+    def newer(self, engine: Engine) -> list[str]:
+        """Revisions applied to the database that this code does not know: a newer release
+        upgraded it."""
+        script = ScriptDirectory.from_config(self.config(engine))
+        known = {rev.revision for rev in script.walk_revisions()}
+        return sorted(self._applied(engine) - known)
+
+    @staticmethod
+    def _applied(engine: Engine) -> set[str]:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads())
 
     def check(self, engine: Engine) -> None:
         """Raise :class:`PendingMigrations` when the database is not current."""

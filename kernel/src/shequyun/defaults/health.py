@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from shequyun_sdk import PluginContext, hookimpl
 from sqlalchemy import text
@@ -36,10 +37,13 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """The database answers, every migration of the kernel and active plugins is applied, and
-    the data key reads the database's encrypted values. With read replicas configured, each
-    one's state is listed; a skipped replica makes the answer ``degraded`` (still 200: the
-    primary answers its reads)."""
+    the data key reads the database's encrypted values. Migrations of a newer release (a
+    rolling upgrade under way) are listed as ``database_newer``, still with 200. With read
+    replicas configured, each one's state is listed; a skipped replica makes the answer
+    ``degraded`` (still 200: the primary answers its reads)."""
     kernel = request.app.state.kernel
+
+    newer: list[str] = []
 
     def check() -> tuple[list[str], bool]:
         with kernel.engine.connect() as connection:
@@ -47,6 +51,7 @@ async def readyz(request: Request) -> Response:
         pending: list[str] = kernel.migrations.pending(kernel.engine)
         if pending:
             return pending, True
+        newer.extend(kernel.migrations.newer(kernel.engine))
         try:
             check_data_key(kernel.engine, kernel.residents.cipher, kernel.settings)
         except KeyMismatch:
@@ -69,12 +74,14 @@ async def readyz(request: Request) -> Response:
             "data_key_mismatch",
             gettext("The data key (data_key) cannot read this database's encrypted values"),
         )
-    if kernel.replicas is None:
-        return JSONResponse({"status": "ready"})
-    states = await run_in_threadpool(lambda: kernel.replicas.states(fresh=True))
-    return JSONResponse(
-        {
-            "status": "ready" if all(s.healthy for s in states) else "degraded",
-            "replicas": [s.view() for s in states],
-        }
-    )
+    ready: dict[str, Any] = {"status": "ready"}
+    if newer:
+        # A newer release upgraded the database (a rolling upgrade): this worker still serves
+        # until it is restarted onto the new code.
+        ready["database_newer"] = newer
+    if kernel.replicas is not None:
+        states = await run_in_threadpool(lambda: kernel.replicas.states(fresh=True))
+        if not all(s.healthy for s in states):
+            ready["status"] = "degraded"
+        ready["replicas"] = [s.view() for s in states]
+    return JSONResponse(ready)
