@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -344,30 +344,54 @@ def worker(once: bool, interval: float) -> None:
             click.echo(f"ran {len(kernel.scheduler.run_due())} scheduled jobs")
             click.echo(f"sent {kernel.openness.webhooks.deliver_due()} webhooks")
             return
-        _deliver_forever(kernel, interval)
+        _deliver_forever(kernel, interval, _stop_on_signals())
     except KeyboardInterrupt:
         pass
     finally:
-        kernel.close()
+        kernel.close()  # the scheduler's and the webhooks' threads finish what they run
 
 
-def _deliver_forever(kernel: Any, interval: float) -> None:
-    """Deliver events round after round; a database outage is waited out with backoff (and
-    logged once when it starts and once when it ends), never the end of the worker."""
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM (what systemd, Docker and Kubernetes send) or SIGINT: the worker
+    then finishes the delivery under way and exits, instead of dying in the middle of it."""
+    import logging
+    import signal
+
+    stop = threading.Event()
+
+    def handle(number: int, _frame: Any) -> None:
+        if not stop.is_set():
+            logging.getLogger("shequyun.worker").warning(
+                "%s received: finishing the current delivery, then stopping",
+                signal.Signals(number).name,
+            )
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def _deliver_forever(kernel: Any, interval: float, stop: threading.Event) -> None:
+    """Deliver events round after round until ``stop`` is set; a database outage is waited out
+    with backoff (and logged once when it starts and once when it ends), never the end of the
+    worker."""
     import logging
 
     from .outages import OutageWatch
 
-    watch = OutageWatch(logging.getLogger("shequyun.worker"), "event delivery")
-    while True:
+    log = logging.getLogger("shequyun.worker")
+    watch = OutageWatch(log, "event delivery")
+    while not stop.is_set():
         try:
-            delivered = kernel.events.deliver_due(limit=500)
+            delivered = kernel.events.deliver_due(limit=500, stopping=stop.is_set)
         except Exception as exc:
-            time.sleep(watch.failed(exc))
+            stop.wait(watch.failed(exc))
             continue
         watch.succeeded()
         if delivered == 0:
-            time.sleep(interval)
+            stop.wait(interval)
+    log.info("worker stopped")
 
 
 @main.command()

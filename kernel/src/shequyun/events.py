@@ -147,14 +147,22 @@ class EventBus:
         if deliveries:
             connection.execute(_INSERT_DELIVERY, deliveries)
 
-    def deliver_due(self, *, limit: int = 100, now: Callable[[], datetime] = utcnow) -> int:
+    def deliver_due(
+        self,
+        *,
+        limit: int = 100,
+        now: Callable[[], datetime] = utcnow,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> int:
         """Attempt up to about ``limit`` due deliveries; return how many were attempted.
 
         A batch subscriber's batch counts as the deliveries it holds, so the total may pass
-        ``limit`` by less than one batch.
+        ``limit`` by less than one batch. ``stopping`` is asked before each delivery: once it
+        says True, the delivery under way is finished and no other begins (a worker told to
+        stop).
         """
         attempted = 0
-        while attempted < limit:
+        while attempted < limit and not stopping():
             done = self._deliver_next(now())
             if not done:
                 break
