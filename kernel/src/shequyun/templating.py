@@ -48,6 +48,8 @@ DOMAIN_GETTEXT = "_in_catalog"
 
 
 LANGUAGE_COOKIE = "shequyun_lang"
+#: 大字模式 (elder mode): larger text and spacing, remembered in this browser.
+DISPLAY_COOKIE = "shequyun_display"
 
 
 def language_of(request: Request) -> str:
@@ -189,6 +191,7 @@ class Renderer:
             "_": functools.partial(gettext, language=language),
             DOMAIN_GETTEXT: functools.partial(self.catalogs.gettext, language=language),
             "language": language,
+            "large_text": request.cookies.get(DISPLAY_COOKIE) == "large",
             "request": request,
             "nav": self.visible_nav(request),
             "actor": actor,

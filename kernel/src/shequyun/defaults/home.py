@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..i18n import language_of_tag
 from ..identity.auth import request_actor
-from ..templating import LANGUAGE_COOKIE
+from ..templating import DISPLAY_COOKIE, LANGUAGE_COOKIE
 
 MANIFEST = {
     "name": "home",
@@ -24,7 +24,11 @@ MANIFEST = {
 
 @hookimpl
 def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
-    return [Route("/", home), Route("/lang/{language}", choose_language)]
+    return [
+        Route("/", home),
+        Route("/lang/{language}", choose_language),
+        Route("/display/{mode}", choose_display),
+    ]
 
 
 @hookimpl
@@ -53,4 +57,18 @@ async def choose_language(request: Request) -> Response:
     response.set_cookie(
         LANGUAGE_COOKIE, language, max_age=365 * 86400, httponly=True, samesite="lax"
     )
+    return response
+
+
+async def choose_display(request: Request) -> Response:
+    """大字模式 on (``/display/large``) or off (``/display/normal``), remembered in a cookie for
+    a year, then back where the visitor was."""
+    mode = request.path_params["mode"]
+    if mode not in ("large", "normal"):
+        raise NotFound("显示方式只有 large（大字模式）和 normal（标准）")
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(DISPLAY_COOKIE, mode, max_age=365 * 86400, httponly=True, samesite="lax")
     return response

@@ -2,11 +2,11 @@
    (市 › 区 › 街镇 › 居村委). It enhances any <input data-unit-picker> that holds a unit code;
    without this script the input takes a typed code (with its <datalist> suggestions), and the
    form's service checks whatever is sent either way. Texts come translated from the page
-   (#unit-picker-text), units from /units/pick. */
+   (#unit-picker-text, data-texts), units from /units/pick. */
 (function () {
   "use strict";
   var textNode = document.getElementById("unit-picker-text");
-  var T = textNode ? JSON.parse(textNode.textContent) : {};
+  var T = textNode ? JSON.parse(textNode.getAttribute("data-texts")) : {};
   function t(key) { return T[key] || key; }
   var counter = 0;
 
