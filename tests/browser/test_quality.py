@@ -143,3 +143,26 @@ def test_a_street_starts_a_verification_round(browser_page, portal, planted):
     assert "户籍、常住居民缺少联系电话" in page.locator("main").inner_text()
     assert page.locator("table.data tbody tr", has_text=portal.units[OTHER].name).count() == 1
     shoot(page, "quality-round")
+
+
+def test_a_district_adds_a_rule_and_a_bad_one_is_explained(browser_page, portal, planted):
+    page = browser_page
+    log_in(page, portal, portal.actors.district_admin("310115000000"))
+    page.goto(f"{portal.url}/quality/rules")
+    form = page.get_by_role("region", name="新增或修改规则")
+    form.get_by_label("规则编码").fill("pudong_age_over_100")
+    form.get_by_label("规则名称").fill("年龄超过 100 岁")
+    form.get_by_label("参数（JSON）").fill('{"years": "一百"}')
+    form.get_by_label("检查方式").select_option("age_over")
+    form.get_by_label("如何改正").fill("核对出生日期，健在的百岁老人请标记核实无误。")
+    form.get_by_role("button", name="保存规则").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("alert").inner_text().startswith("规则未保存：参数 years：应为整数")
+    shoot(page, "quality-rule-refused")
+
+    page.get_by_label("参数（JSON）").fill('{"years": 100}')
+    page.get_by_role("button", name="保存规则").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("status").inner_text().startswith("规则已保存")
+    assert page.locator("table.data tbody tr", has_text="pudong_age_over_100").count() == 1
+    shoot(page, "quality-rules")

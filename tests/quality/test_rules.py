@@ -99,3 +99,21 @@ def test_a_bad_rule_is_refused_naming_the_field(change, field):
     with pytest.raises(ValidationFailed) as refused:
         clean_rule(rule)
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"years": "一百"}, "参数 years：应为整数"),
+        ({"years": 0}, "参数 years：不能小于 1"),
+        ({}, "参数缺少 years"),
+        ({"years": 100, "colour": "red"}, "参数中有不认识的项：colour"),
+        ({"years": 100, "registrations": ["tourist"]}, "参数 registrations.0：应为以下之一："),
+    ],
+)
+def test_a_bad_parameter_is_explained_in_chinese(params, message):
+    rule = {"code": "age_over_100", "check": "age_over", "params": params, "level": "warning",
+            "title": "年龄超过 100 岁", "fix": "核对出生日期"}  # fmt: skip
+    with pytest.raises(ValidationFailed) as refused:
+        clean_rule(rule)
+    assert refused.value.message.startswith(message)
