@@ -68,6 +68,7 @@ def test_the_admin_who_set_the_password_reads_nothing_until_a_colleague_confirms
     export = taken.get("/api/v1/residents/export", params={"purpose": "核对名单"})
     assert export.status_code == 403
     assert admin.client().get(f"/api/v1/users/{new_id}").json()["awaiting_confirmation"] is True
+    assert "待同事确认" in taken.get("/workbench").text  # the account says why
 
     # Neither the administrator, the account itself nor a cadre of another committee confirms.
     by_admin = admin.client().post(f"/api/v1/users/{new_id}/confirm-holder")

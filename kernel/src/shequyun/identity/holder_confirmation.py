@@ -26,7 +26,7 @@ from .auth import unit_ref
 from .models import Grant, OrgUnit, User
 from .permissions import PERSONAL_DATA, PermissionRegistry
 
-__all__ = ["Awaiting", "awaiting", "confirm_holder", "refusal"]
+__all__ = ["Awaiting", "awaiting", "confirm_holder", "held", "refusal"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,17 @@ def awaiting(session: Session, call: Call) -> list[Awaiting]:
         units = tuple(unit for _, unit in _held_grants(session, call.registry, user.id))
         found.append(Awaiting(user, units, setter.username if setter else "?"))
     return found
+
+
+def held(session: Session, call: Call) -> bool:
+    """Whether the actor's own account waits for a second person (and it matters: one of its
+    grants carries personal-data permissions)."""
+    user_id = call.actor.user_id
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or user.personal_data_hold is None:
+        return False
+    assert user.id is not None
+    return bool(_held_grants(session, call.registry, user.id))
 
 
 def confirm_holder(session: Session, call: Call, user_id: int) -> User:

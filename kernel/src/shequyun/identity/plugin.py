@@ -121,24 +121,40 @@ def load_demo_data(plugin: PluginContext, platform: KernelPlatform) -> str | Non
 def workbench_cards(
     plugin: PluginContext, actor: Actor, platform: KernelPlatform
 ) -> Sequence[WorkbenchCard]:
-    """待确认的同事, only while someone waits for this actor's confirmation."""
+    """待确认的同事, only while someone waits for this actor's confirmation; 待同事确认 while
+    the actor's own account waits for someone else's."""
     from sqlmodel import Session
 
     from .access import Call
-    from .holder_confirmation import awaiting
+    from .holder_confirmation import awaiting, held
 
     kernel = platform.kernel
+    call = Call(kernel.engine, kernel.permissions, actor, None)
     with Session(kernel.engine) as session:
-        waiting = awaiting(session, Call(kernel.engine, kernel.permissions, actor, None))
+        waiting = awaiting(session, call)
+        mine = held(session, call)
+    cards = []
+    if mine:
+        cards.append(
+            WorkbenchCard(
+                title="待同事确认",
+                lines=(
+                    "您的密码由管理员设置过：请本居委会一位同事在“待确认的同事”中确认您本人，"
+                    "之后才能查看完整身份证号、电话和下载居民信息",
+                ),
+                order=4,
+            )
+        )
     if not waiting:
-        return []
+        return cards
     names = "、".join(a.user.display_name for a in waiting[:5])
     return [
+        *cards,
         WorkbenchCard(
             title="待确认的同事",
             value=str(len(waiting)),
             lines=(names, "确认前，他们不能查看完整个人信息"),
             href="/account/colleagues",
             order=5,
-        )
+        ),
     ]
