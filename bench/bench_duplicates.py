@@ -47,10 +47,15 @@ FULL, QUICK = (1_000_000, 3), (20_000, 1)
 SPELLINGS = {0: "traditional", 1: "space", 2: "ideographic space"}
 
 
-def run(*, quick: bool = False, postgres_url: str | None = None) -> list[Result]:
-    residents, rounds = QUICK if quick else FULL
+def run(
+    *, quick: bool = False, postgres_url: str | None = None, residents: int | None = None
+) -> list[Result]:
+    size, rounds = QUICK if quick else FULL
+    residents = residents or size
     server = postgres_url or os.environ.get(DATABASE_VARIABLE) or DEFAULT_POSTGRES
     command = reproduce("duplicates", quick=quick)
+    if residents != size:
+        command = f".venv/bin/python bench/bench_duplicates.py --residents {residents}"
     if os.environ.get(DATABASE_VARIABLE):
         command = f"{DATABASE_VARIABLE}={shlex.quote(_shown(server))} {command}"
     with contextlib.ExitStack() as stack:
@@ -155,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help=f"the PostgreSQL server to create the temporary database on ({DEFAULT_POSTGRES})",
     )
+    parser.add_argument("--residents", type=int, help="how many residents (default 1,000,000)")
     args = parser.parse_args(argv)
-    for result in run(quick=args.quick, postgres_url=args.postgres):
+    for result in run(quick=args.quick, postgres_url=args.postgres, residents=args.residents):
         print(result.report(), flush=True)
     return 0
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -83,28 +83,45 @@ def variant_pairs(connection: Connection) -> list[tuple[int, int, str]]:
         return []
     people: dict[int, Any] = {}
     for part in _chunks(list(odd)):
-        for row in connection.execute(select(*fields).where(table.c.id.in_(part))):
-            people[row.id] = row
-    for part in _chunks(sorted({name_key(name) for name in odd.values()})):
-        for row in connection.execute(select(*fields).where(active, table.c.name.in_(part))):
-            people[row.id] = row
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for row in people.values():
-        groups[name_key(row.name)].append(row)
-    found = [pair for rows in groups.values() for pair in _pairs(rows)]
+        mine = list(connection.execute(select(*fields).where(table.c.id.in_(part))))
+        people.update((row.id, row) for row in mine)
+        # Those whose name is the key and who share a birth date or a phone with one of these:
+        # never every holder of a common name (a million records hold few thousand names).
+        births = sorted({row.birth_date for row in mine})
+        phones = sorted({row.phone_hash for row in mine if row.phone_hash is not None})
+        near = table.c.birth_date.in_(births)
+        if phones:
+            near = near | table.c.phone_hash.in_(phones)
+        keys = sorted({name_key(row.name) for row in mine})
+        query = select(*fields).where(active, table.c.name.in_(keys), near)
+        people.update((row.id, row) for row in connection.execute(query))
+    found = _pairs(people.values(), odd)
     return _not_yet_paired(connection, found)
 
 
-def _pairs(rows: list[Any]) -> Iterable[tuple[int, int, str]]:
-    rows = sorted(rows, key=lambda r: r.id)
-    for index, a in enumerate(rows):
-        for b in rows[index + 1 :]:
-            if a.name == b.name:
-                continue  # found by the exact comparison in SQL
-            if (a.gender, a.birth_date) == (b.gender, b.birth_date):
-                yield a.id, b.id, "missed_transfer" if a.unit_id != b.unit_id else "name_birth"
-            elif a.phone_hash is not None and a.phone_hash == b.phone_hash:
-                yield a.id, b.id, "name_phone"
+def _pairs(rows: Iterable[Any], odd: Mapping[int, str]) -> list[tuple[int, int, str]]:
+    """The pairs with at least one name not in its folded form, by lookup, not by all pairs."""
+    by_person: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    by_phone: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        key = name_key(row.name)
+        by_person[(key, row.gender, row.birth_date)].append(row)
+        if row.phone_hash is not None:
+            by_phone[(key, row.phone_hash)].append(row)
+    found: dict[tuple[int, int], str] = {}
+    for same in by_person.values():
+        for a in (r for r in same if r.id in odd):
+            for b in same:
+                if a.name != b.name:  # the same name was found by the SQL
+                    pair = (min(a.id, b.id), max(a.id, b.id))
+                    found[pair] = "missed_transfer" if a.unit_id != b.unit_id else "name_birth"
+    for same in by_phone.values():
+        for a in (r for r in same if r.id in odd):
+            for b in same:
+                pair = (min(a.id, b.id), max(a.id, b.id))
+                if a.name != b.name and pair not in found:
+                    found[pair] = "name_phone"
+    return [(a, b, reason) for (a, b), reason in sorted(found.items())]
 
 
 def _not_yet_paired(
