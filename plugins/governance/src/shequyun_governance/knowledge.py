@@ -255,21 +255,23 @@ def search_articles(
     # plan for the actual words knows which.
     plan_each_time(session)
     for every in (True, False):
-        ids = search.ranked_ids(
+        best = search.ranked(
             session,
             words,
             every=every,
             reach=lambda column: _reaches(platform, actor, column),
             limit=limit,
         )
-        if ids or not every or len(words) == 1:
+        # Visibility is decided in the ranked subquery (by the article's unit); checking it
+        # again here made PostgreSQL scan every article instead of fetching the page's 20.
+        rows = session.exec(
+            select(Article)
+            .join(best, best.c.id == Article.id)
+            .where(col(Article.withdrawn).is_(False))
+            .order_by(best.c.rank, col(Article.id).desc())
+        ).all()
+        if rows or not every or len(words) == 1:
             break
-    # Withdrawn articles are out of the index; readable() checks again all the same.
-    loaded = session.exec(
-        select(Article).where(col(Article.id).in_(ids), readable(platform, actor))
-    )
-    by_id = {article.id: article for article in loaded}
-    rows = [by_id[i] for i in ids if i in by_id]
     found = [
         (
             article,

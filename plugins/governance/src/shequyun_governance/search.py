@@ -30,7 +30,7 @@ from sqlmodel import Session
 __all__ = [
     "index_article",
     "index_articles",
-    "ranked_ids",
+    "ranked",
     "segment",
     "snippet",
     "terms",
@@ -172,50 +172,47 @@ def unindex_article(session: Session, article_id: int) -> None:
     session.execute(sa.text(statement), {"id": article_id})
 
 
-def ranked_ids(
+def ranked(
     session: Session,
     words: Sequence[str],
     *,
     every: bool,
     reach: Callable[[Any], Any],
     limit: int,
-) -> list[int]:
-    """The ids of the ``limit`` best-ranked articles holding ``words`` (every word when
-    ``every``, else any) whose unit passes ``reach`` (a condition on a unit-id column).
+) -> Any:
+    """A subquery of the ``limit`` best articles holding ``words`` (every word when ``every``,
+    else any) whose unit passes ``reach`` (a condition on a unit-id column): columns ``id`` and
+    ``rank`` (ascending: best first). Join it to the articles to load the page in one query.
 
-    Only the index is read until the page is known: PostgreSQL's index table carries each
-    article's unit, so visibility, ranking and the limit happen there and the caller loads
-    just the page's articles. (Joining the articles first made PostgreSQL read every matching
-    article, body and all, to keep 20 of them: a common word matches thousands.) SQLite's FTS5
-    table holds only the words, so the articles' units come from a join.
+    The index is ranked and cut before any article is read: PostgreSQL's index table carries
+    each article's unit, so visibility, ranking and the limit happen there. (Joining the
+    articles first made PostgreSQL read every matching article, body and all, to keep 20 of
+    them: a common word matches thousands.) SQLite's FTS5 table holds only the words, so the
+    units come from a join. The rank is computed once per match: the order refers to the
+    selected column.
     """
     if _dialect(session) == "postgresql":
         joined = " ".join(words) if every else " or ".join(w for w in words if w != "or")
         function = sa.func.plainto_tsquery if every else sa.func.websearch_to_tsquery
         query = function(sa.literal_column("'simple'::regconfig"), joined)
+        rank = (-sa.func.ts_rank_cd(PG_TABLE.c.document, query)).label("rank")
         statement = (
-            sa.select(PG_TABLE.c.article_id)
+            sa.select(PG_TABLE.c.article_id.label("id"), rank)
             .where(PG_TABLE.c.document.op("@@")(query), reach(PG_TABLE.c.unit_id))
-            # The rank orders the rows and is never selected: selected too, PostgreSQL would
-            # compute it twice for every match (it is the search's main cost).
-            .order_by(
-                sa.func.ts_rank_cd(PG_TABLE.c.document, query).desc(),
-                PG_TABLE.c.article_id.desc(),
-            )
-            .limit(limit)
+            .order_by(rank, PG_TABLE.c.article_id.desc())
         )
     else:
         quoted = ['"' + w.replace('"', '""') + '"' for w in words]
         expression = (" AND " if every else " OR ").join(quoted)
         fts = sa.literal_column("governance_article_fts")
+        rank = sa.func.bm25(fts, 10.0, 1.0).label("rank")
         statement = (
-            sa.select(FTS_TABLE.c.rowid)
+            sa.select(FTS_TABLE.c.rowid.label("id"), rank)
             .join(ARTICLES, ARTICLES.c.id == FTS_TABLE.c.rowid)
             .where(fts.op("MATCH")(expression), reach(ARTICLES.c.unit_id))
-            .order_by(sa.func.bm25(fts, 10.0, 1.0), FTS_TABLE.c.rowid.desc())
-            .limit(limit)
+            .order_by(rank, FTS_TABLE.c.rowid.desc())
         )
-    return [int(i) for i in session.execute(statement).scalars()]
+    return statement.limit(limit).subquery("ranked")
 
 
 def snippet(text: str, words: Iterable[str], *, width: int = 80) -> str:
