@@ -342,3 +342,34 @@ def test_a_threshold_that_is_no_plain_fraction_is_a_422_naming_it(town, threshol
     refused = town.client.post(f"{API}/manage/topics", headers=town.cadre().auth, json=body)
     assert refused.status_code == 422, refused.text
     assert "threshold" in [d["field"] for d in refused.json()["error"]["details"]]
+
+
+def test_turnout_and_the_threshold_show_while_open_and_abstaining_counts_only_there(
+    town, shequyun_kernel
+):
+    wang = town.verified(town.resident("王秀英"))
+    li = town.verified(town.resident("李建国"))
+    zhang = town.verified(town.resident("张美华"))
+    topic = town.topic(threshold="2/3", allow_abstain=True)
+    assert wang.put(f"/topics/{topic['id']}/ballot", {"option": 0}).status_code == 200
+    assert li.put(f"/topics/{topic['id']}/ballot", {"option": "abstain"}).status_code == 200
+    standing = zhang.get(f"/topics/{topic['id']}").json()["standing"]
+    assert standing["ballots"] == 2 and standing["abstained"] == 1
+    assert standing["electorate"] >= 3
+    assert standing["needed"] == -(-2 * standing["electorate"] // 3)
+    closed = town.client.post(
+        f"{API}/manage/topics/{topic['id']}/close", headers=town.cadre(WEIFANG1).auth
+    )
+    assert closed.status_code in (200, 201), closed.text
+    result = wang.get(f"/topics/{topic['id']}").json()["result"]
+    assert result["abstained"] == 1 and result["ballots"] == 2
+    assert result["counts"] == [1, 0]
+    assert result["passed"] is False  # one vote of at least three is not two thirds
+
+
+def test_abstaining_is_refused_where_the_topic_does_not_allow_it(town):
+    wang = town.verified(town.resident("王秀英"))
+    topic = town.topic()
+    refused = wang.put(f"/topics/{topic['id']}/ballot", {"option": "abstain"})
+    assert refused.status_code in (400, 422)
+    assert refused.json()["error"]["field"] == "option"

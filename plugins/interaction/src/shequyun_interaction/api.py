@@ -376,10 +376,11 @@ async def photo(request: Request) -> Response:
 def _topic_view(session: Any, platform: Any, topic: Any, viewer: Viewer) -> dict[str, Any]:
     tally.settle(platform, session, topic)
     ballot = deliberation.ballot_of(session, topic, viewer)
-    _, ballots = tally.count_ballots(session, topic)
+    now_standing = tally.standing(platform, session, topic)
     return {
         **deliberation.summary(topic),
-        "ballots_cast": ballots,
+        "ballots_cast": now_standing["ballots"],
+        "standing": now_standing,
         "my_ballot": None if ballot is None else {"option": ballot.option},
         "can_vote": deliberation.refusal(topic, viewer) is None,
         "why_not": deliberation.refusal(topic, viewer),

@@ -195,11 +195,21 @@ TOPIC = obj(
         "scope_values": array({}),
         "threshold": nullable(STRING),
         "secret": BOOLEAN,
+        "allow_abstain": BOOLEAN,
         "opens_at": DATETIME,
         "closes_at": DATETIME,
         "status": STRING,
         "result": nullable(any_object()),
         "ballots_cast": INTEGER,
+        "standing": obj(
+            {
+                "ballots": INTEGER,
+                "abstained": INTEGER,
+                "electorate": INTEGER,
+                "turnout": {"type": "number"},
+                "needed": nullable(INTEGER),
+            }
+        ),
         "my_ballot": nullable(obj({"option": INTEGER})),
         "can_vote": BOOLEAN,
         "why_not": nullable(STRING),
@@ -221,11 +231,16 @@ NEW_TOPIC = obj(
         "threshold": {**STRING, "pattern": "^[0-9]+/[0-9]+$"},
         "closes_on": DATE,
         "closes_at": DATETIME,
+        "allow_abstain": BOOLEAN,
     },
     required=["title", "body", "options", "rule", "scope_kind", "closes_on"],
     closed=True,
 )
-BALLOT = obj({"option": {**INTEGER, "minimum": 0}}, required=["option"], closed=True)
+BALLOT = obj(
+    {"option": {"anyOf": [{**INTEGER, "minimum": 0}, {"const": "abstain"}]}},
+    required=["option"],
+    closed=True,
+)
 CAST = obj({"topic_id": INTEGER, "option": INTEGER, "changes": INTEGER})
 TOPIC_COMMENT = obj(
     {"stance": {"enum": list(STANCES)}, "body": {**STRING, "minLength": 2, "maxLength": 1000}},

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from .core import DELIBERATE, Errors, Viewer, choice, end_of_day, flag, mask_name, now, text
 from .core import upsert as upsert_row
 from .models import Ballot, Topic, TopicComment, aware
-from .tally import settle
+from .tally import ABSTAIN, settle
 
 __all__ = [
     "RULES",
@@ -135,6 +135,7 @@ def clean_topic(
         errors.add("closes_on", "截止时间应晚于现在")
     values["closes_at"] = closes_at
     values["secret"] = flag(raw, "secret")
+    values["allow_abstain"] = flag(raw, "allow_abstain")
     errors.raise_if_any()
     return values
 
@@ -247,12 +248,15 @@ def cast_vote(platform: Platform, topic_id: int, viewer: Viewer, option: Any) ->
         topic = get_visible(session, topic_id, viewer)
         if topic.status != "open" or aware(topic.closes_at) <= now():
             raise Conflict("表决已截止", code="closed")
-        try:
-            option = parse_int(option, "option")
-        except ValidationFailed:
-            raise ValidationFailed("请选择一个选项", field="option") from None
-        if not 0 <= option < len(topic.options):
-            raise ValidationFailed("所选选项不存在", field="option")
+        if option == "abstain" and topic.allow_abstain:
+            option = ABSTAIN
+        else:
+            try:
+                option = parse_int(option, "option")
+            except ValidationFailed:
+                raise ValidationFailed("请选择一个选项", field="option") from None
+            if not 0 <= option < len(topic.options):
+                raise ValidationFailed("所选选项不存在", field="option")
         reason = refusal(topic, viewer)
         if reason is not None:
             raise Forbidden(reason, code="not_eligible")
@@ -404,6 +408,7 @@ def summary(topic: Topic) -> dict[str, Any]:
         if topic.threshold_num
         else None,
         "secret": topic.secret,
+        "allow_abstain": topic.allow_abstain,
         "opens_at": aware(topic.opens_at).isoformat(),
         "closes_at": aware(topic.closes_at).isoformat(),
         "status": topic.status,

@@ -319,6 +319,8 @@ class Topic(SQLModel, table=True):
     threshold_num: int | None = None
     threshold_den: int | None = None
     secret: bool = False
+    #: Residents may answer 弃权: counted in the turnout, for no option.
+    allow_abstain: bool = False
     opens_at: datetime
     closes_at: datetime
     status: str = Field(default="open", max_length=12)

@@ -474,11 +474,12 @@ async def topic(request: Request) -> Response:
         with platform.session() as session:
             row = deliberation.get_visible(session, topic_id, viewer)
             tally.settle(platform, session, row)
-            _, ballots = tally.count_ballots(session, row)
+            now_standing = tally.standing(platform, session, row)
             return {
                 "topic": row,
                 "ballot": deliberation.ballot_of(session, row, viewer),
-                "ballots": ballots,
+                "ballots": now_standing["ballots"],
+                "standing": now_standing,
                 "comments": deliberation.comments(session, topic_id),
                 "stances": deliberation.stance_counts(session, topic_id),
                 "refusal": deliberation.refusal(row, viewer),

@@ -18,20 +18,38 @@ from sqlmodel import Session, col, select
 from .core import DELIBERATE, now
 from .models import Ballot, Topic, aware
 
-__all__ = ["close_topic", "count_ballots", "decide", "recount", "settle"]
+__all__ = [
+    "ABSTAIN",
+    "close_topic",
+    "count_ballots",
+    "decide",
+    "electorate",
+    "needed",
+    "recount",
+    "settle",
+    "standing",
+]
+
+
+#: The stored option of a 弃权 ballot.
+ABSTAIN = -1
 
 
 def count_ballots(session: Session, topic: Topic) -> tuple[list[int], int]:
+    """Votes per option, and the abstentions."""
     rows = session.exec(
         select(Ballot.option, func.count())
         .where(Ballot.topic_id == topic.id)
         .group_by(col(Ballot.option))
     ).all()
     counts = [0] * len(topic.options)
+    abstained = 0
     for option, n in rows:
         if 0 <= option < len(counts):
             counts[option] = int(n)
-    return counts, sum(counts)
+        elif option == ABSTAIN:
+            abstained = int(n)
+    return counts, abstained
 
 
 def electorate(platform: Platform, session: Session, topic: Topic) -> int:
@@ -47,10 +65,18 @@ def electorate(platform: Platform, session: Session, topic: Topic) -> int:
 
 
 def decide(
-    counts: Sequence[int], electorate_size: int, num: int | None, den: int | None
+    counts: Sequence[int],
+    electorate_size: int,
+    num: int | None,
+    den: int | None,
+    abstained: int = 0,
 ) -> dict[str, Any]:
-    """Winner (None on a tie or without votes), turnout and whether the threshold was met."""
-    ballots = sum(counts)
+    """Winner (None on a tie or without votes), turnout and whether the threshold was met.
+
+    Abstentions count in the turnout and for no option: the threshold is always a share of the
+    whole electorate, so abstaining weighs like not voting for the winner.
+    """
+    ballots = sum(counts) + abstained
     top = max(counts) if counts else 0
     leaders = [i for i, n in enumerate(counts) if n == top]
     winner = leaders[0] if top > 0 and len(leaders) == 1 else None
@@ -59,6 +85,7 @@ def decide(
         passed = winner is not None and counts[winner] * den >= num * electorate_size
     return {
         "counts": list(counts),
+        "abstained": abstained,
         "ballots": ballots,
         "electorate": electorate_size,
         "turnout": round(ballots / electorate_size, 4) if electorate_size else 0.0,
@@ -83,9 +110,13 @@ def close_topic(
         raise NotFound("找不到该议题")
     if topic.status == "closed":
         raise Conflict("议题已经结束")
-    counts, _ = count_ballots(session, topic)
+    counts, abstained = count_ballots(session, topic)
     result = decide(
-        counts, electorate(platform, session, topic), topic.threshold_num, topic.threshold_den
+        counts,
+        electorate(platform, session, topic),
+        topic.threshold_num,
+        topic.threshold_den,
+        abstained,
     )
     moment = now()
     result["closed_at"] = moment.isoformat()
@@ -132,12 +163,12 @@ def recount(platform: Platform, actor: Actor, topic_id: int) -> dict[str, Any]:
         ).first()
         if topic is None:
             raise NotFound("找不到该议题")
-        counts, _ = count_ballots(session, topic)
+        counts, abstained = count_ballots(session, topic)
         published = topic.result
         electorate_size = (
             published["electorate"] if published else electorate(platform, session, topic)
         )
-        again = decide(counts, electorate_size, topic.threshold_num, topic.threshold_den)
+        again = decide(counts, electorate_size, topic.threshold_num, topic.threshold_den, abstained)
         same = published is not None and all(
             published[k] == again[k] for k in ("counts", "ballots", "winner", "passed")
         )
@@ -179,3 +210,26 @@ def ballots_for_cadre(platform: Platform, actor: Actor, topic_id: int) -> list[d
         }
         for b in rows
     ]
+
+
+def needed(electorate_size: int, num: int | None, den: int | None) -> int | None:
+    """How many votes one option needs to pass the threshold (None without a threshold)."""
+    if num is None or den is None:
+        return None
+    return -(-num * electorate_size // den)
+
+
+def standing(platform: Platform, session: Session, topic: Topic) -> dict[str, Any]:
+    """Where an open topic stands: ballots (abstentions among them) against the electorate,
+    the turnout, and how many votes one option needs to pass the threshold. The counts per
+    option stay unpublished until the topic closes."""
+    counts, abstained = count_ballots(session, topic)
+    size = electorate(platform, session, topic)
+    ballots = sum(counts) + abstained
+    return {
+        "ballots": ballots,
+        "abstained": abstained,
+        "electorate": size,
+        "turnout": round(ballots / size, 4) if size else 0.0,
+        "needed": needed(size, topic.threshold_num, topic.threshold_den),
+    }

@@ -53,6 +53,7 @@ def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, p
             "buildings": [["潍坊一村", "12"]],
             "threshold": "2/3",
             "closes_on": "2099-12-31",
+            "allow_abstain": True,
         },
     ).json()
 
@@ -73,6 +74,10 @@ def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, p
     page.get_by_role("radio", name="同意", exact=True).check()
     page.get_by_role("button", name="提交表决").click()
     page.get_by_text("已记录您的表决").wait_for()
+    # While the topic is open: the turnout against the households concerned and the threshold.
+    turnout = page.locator(".ix-turnout").inner_text()
+    assert "已投 1 票（其中弃权 0）" in turnout and "通过门槛 2/3" in turnout
+    assert page.get_by_role("radio", name="弃权").is_visible()
     shoot(page, "interaction-voted")
 
     closed = api.post(f"{API}/manage/topics/{topic['id']}/close", headers=cadre.auth)
