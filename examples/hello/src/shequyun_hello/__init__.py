@@ -63,7 +63,16 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 
 @hookimpl
 def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
-    return [NavEntry(label="留言板", label_en="Messages", href=plugin.url("/"), order=50)]
+    # In the navigation of those who may post; anyone may still read the board at its address.
+    return [
+        NavEntry(
+            label="留言板",
+            label_en="Messages",
+            href=plugin.url("/"),
+            order=50,
+            permission="hello.post",
+        )
+    ]
 
 
 @hookimpl
