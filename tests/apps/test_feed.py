@@ -54,12 +54,22 @@ def test_resumed_after_a_crash_the_feed_misses_and_repeats_nothing(
     published: list[int] = []
     lock = threading.Lock()
     done = threading.Event()
+    with kernel.platform.session() as session:
+        unit = kernel.platform.unit(session, XUHUI_COMMITTEE)
 
     def write(n: int) -> None:
         for i in range(40):
             with kernel.platform.session() as session:
                 kernel.events.publish(
-                    session, "test.ping", {"unit_code": XUHUI_COMMITTEE, "n": n * 1000 + i}
+                    session,
+                    "resident.updated",
+                    {
+                        "resident_id": n * 1000 + i + 1,  # the number of the write, plus one
+                        "unit_code": unit.code,
+                        "unit_id": unit.id,
+                        "version": 2,
+                        "fields": ["phone"],
+                    },
                 )
         with lock:
             published.append(n)
@@ -80,14 +90,14 @@ def test_resumed_after_a_crash_the_feed_misses_and_repeats_nothing(
 
         reader = TestClient(shequyun_client.app)  # a fresh process, as after a crash
         page = reader.get(f"/api/v1/feed?cursor={cursor}&limit=7", headers=admin.auth).json()
-        seen += [i["payload"]["n"] for i in page["items"]]
+        seen += [i["payload"]["resident_id"] - 1 for i in page["items"]]
         cursor = page["next_cursor"]
         if finished and not page["items"]:
             done.set()
             for thread in numberers:
                 thread.join()
             rest, cursor = read_all(reader, admin.auth, cursor)
-            seen += [i["payload"]["n"] for i in rest]
+            seen += [i["payload"]["resident_id"] - 1 for i in rest]
             break
     expected = [n * 1000 + i for n in range(3) for i in range(40)]
     assert len(seen) == len(set(seen)) == len(expected)

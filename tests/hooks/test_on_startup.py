@@ -106,7 +106,11 @@ def test_a_plugin_failed_at_startup_receives_no_events(
 ):
     platform = shequyun_kernel.platform
     with platform.session() as session:
-        platform.publish(session, "resident.moved_in", {"name": "王阿姨"})
+        platform.publish(
+            session,
+            "resident.removed",
+            {"resident_id": 1, "unit_code": "310115004001", "unit_id": 4, "version": 2},
+        )
     drain_events()
     assert eldercare.received == []
 

@@ -3,10 +3,51 @@
 from __future__ import annotations
 
 import pytest
-from shequyun_sdk import Subscriber, hookimpl
+from shequyun_sdk import EventType, Subscriber, hookimpl
+from shequyun_sdk.events import payload
 from sqlmodel import select
 
 from ._plugins import MIGRATIONS, Notice, manifest, plugin_listing
+
+TEXT = {"type": "string"}
+
+
+class Registry:
+    """登记: the plugin whose events the others follow (it declares them, as publishers must)."""
+
+    MANIFEST = manifest("registry", "居民登记")
+
+    @hookimpl
+    def register_event_types(self):
+        return [
+            EventType(
+                "registry.moved_in",
+                "A resident moved in.",
+                payload({"name": TEXT, "building": TEXT, "committee": TEXT}),
+                example={"name": "王阿姨", "building": "3号楼", "committee": "田林十二村居委会"},
+            ),
+            EventType(
+                "registry.moved_out",
+                "A resident moved out.",
+                payload({"name": TEXT}),
+                example={"name": "李老伯"},
+            ),
+        ]
+
+
+class Notices:
+    MANIFEST = manifest("notices", "通知")
+
+    @hookimpl
+    def register_event_types(self):
+        return [
+            EventType(
+                "notices.published",
+                "A notice went up.",
+                payload({"title": TEXT}),
+                example={"title": "停水通知"},
+            )
+        ]
 
 
 class Noticeboard:
@@ -25,8 +66,8 @@ class Noticeboard:
     @hookimpl
     def register_event_subscribers(self, plugin):
         return [
-            Subscriber("resident.moved_in", self.welcome, name="welcome"),
-            Subscriber("resident.*", self.received.append, name="audit"),
+            Subscriber("registry.moved_in", self.welcome, name="welcome"),
+            Subscriber("registry.*", self.received.append, name="audit"),
         ]
 
     @hookimpl
@@ -50,7 +91,7 @@ class Flaky:
 
     @hookimpl
     def register_event_subscribers(self):
-        return [Subscriber("resident.*", self.sync, name="sync")]
+        return [Subscriber("registry.*", self.sync, name="sync")]
 
     def sync(self, event):
         self.attempts += 1
@@ -71,7 +112,7 @@ def flaky():
 
 @pytest.fixture
 def shequyun_plugins(noticeboard, flaky):
-    return [noticeboard, flaky]
+    return [Registry(), Notices(), noticeboard, flaky]
 
 
 @pytest.fixture
@@ -90,17 +131,17 @@ MOVED_IN = {"name": "王阿姨", "building": "3号楼", "committee": "田林十�
 
 
 def test_events_are_delivered_after_commit(publish, drain_events, noticeboard):
-    publish("resident.moved_in", MOVED_IN)
+    publish("registry.moved_in", MOVED_IN)
     assert noticeboard.received == []  # nothing happens inside the publisher's transaction
     drain_events()
     [event] = noticeboard.received
-    assert event.type == "resident.moved_in"
+    assert event.type == "registry.moved_in"
     assert event.payload == MOVED_IN
     assert isinstance(event.id, int)
 
 
 def test_subscribers_can_write_through_the_platform(publish, drain_events, shequyun_kernel):
-    publish("resident.moved_in", MOVED_IN)
+    publish("registry.moved_in", MOVED_IN)
     drain_events()
     with shequyun_kernel.platform.session() as session:
         titles = [notice.title for notice in session.exec(select(Notice))]
@@ -112,24 +153,24 @@ def test_an_event_whose_transaction_rolled_back_is_never_delivered(
 ):
     platform = shequyun_kernel.platform
     with pytest.raises(ValueError), platform.session() as session:
-        platform.publish(session, "resident.moved_in", MOVED_IN)
+        platform.publish(session, "registry.moved_in", MOVED_IN)
         raise ValueError("居民信息校验失败")
     drain_events()
     assert noticeboard.received == []
 
 
 def test_patterns_select_the_events_a_subscriber_gets(publish, drain_events, noticeboard):
-    publish("resident.moved_out", {"name": "李老伯"})
-    publish("notice.published", {"title": "停水通知"})
+    publish("registry.moved_out", {"name": "李老伯"})
+    publish("notices.published", {"title": "停水通知"})
     drain_events()
-    assert [event.type for event in noticeboard.received] == ["resident.moved_out"]
+    assert [event.type for event in noticeboard.received] == ["registry.moved_out"]
 
 
 def test_a_failing_subscriber_is_retried_and_holds_nobody_up(
     publish, shequyun_kernel, drain_events, noticeboard, flaky
 ):
-    publish("resident.moved_in", MOVED_IN)
-    publish("resident.moved_out", {"name": "李老伯"})
+    publish("registry.moved_in", MOVED_IN)
+    publish("registry.moved_out", {"name": "李老伯"})
     shequyun_kernel.events.deliver_due()  # one round of the worker, in real time
     delivered = [event.id for event in noticeboard.received]
     assert len(delivered) == 2  # not held up by the failures
@@ -154,11 +195,11 @@ class TestWhenRegisterEventSubscribersFails:
 
         @hookimpl
         def register_event_subscribers(self):
-            return ["resident.*"]
+            return ["registry.*"]
 
     @pytest.fixture
     def shequyun_plugins(self, noticeboard):
-        return [self.Broken(), self.BadValue(), noticeboard]
+        return [Registry(), self.Broken(), self.BadValue(), noticeboard]
 
     def test_the_plugin_is_failed_and_other_subscribers_still_get_events(
         self, shequyun_client, publish, drain_events, noticeboard
@@ -168,7 +209,7 @@ class TestWhenRegisterEventSubscribersFails:
         assert "hook register_event_subscribers raised" in listing["parking"]["reason"]
         assert listing["deliberation"]["state"] == "failed"
         assert "register_event_subscribers" in listing["deliberation"]["reason"]
-        publish("resident.moved_in", MOVED_IN)
+        publish("registry.moved_in", MOVED_IN)
         drain_events()
         assert len(noticeboard.received) == 1
 

@@ -104,3 +104,56 @@ def test_returning_something_else_than_permissions_fails_the_plugin(shequyun_cli
     garbage_sorting = plugin_listing(shequyun_client)["garbage_sorting"]
     assert garbage_sorting["state"] == "failed"
     assert "must be a Permission" in garbage_sorting["reason"]
+
+
+class TestARoleNamedInAPermission:
+    """``permissions[].roles`` gives the permission to built-in roles by default: a misspelt
+    role would give it to nobody, so the plugin is refused with the name."""
+
+    class Meals:
+        MANIFEST = manifest(
+            "meals",
+            "老年助餐",
+            permissions=[
+                {
+                    "name": "meals.serve",
+                    "title": {"zh": "登记助餐"},
+                    "roles": ["identity.cadre", "identity.cadr"],
+                },
+                {"name": "meals.read", "title": {"zh": "查看助餐"}, "roles": ["identity.cadre"]},
+            ],
+        )
+
+    class Reports:
+        """Names a role of another plugin that is active: accepted."""
+
+        MANIFEST = manifest(
+            "reports",
+            "报表",
+            permissions=[
+                {"name": "reports.read", "title": {"zh": "查看报表"}, "roles": ["eldercare.nurse"]}
+            ],
+        )
+
+    class Nurses:
+        MANIFEST = manifest(
+            "eldercare",
+            "养老顾问",
+            roles=[{"name": "eldercare.nurse", "title": {"zh": "护理员"}, "permissions": []}],
+        )
+
+    @pytest.fixture
+    def shequyun_plugins(self):
+        return [self.Meals(), self.Reports(), self.Nurses()]
+
+    @pytest.fixture
+    def shequyun_settings(self):
+        return {}
+
+    def test_an_unknown_role_fails_the_plugin_naming_it(self, shequyun_client, shequyun_kernel):
+        listing = plugin_listing(shequyun_client)
+        assert listing["meals"]["state"] == "failed"
+        assert "unknown roles: meals.serve → 'identity.cadr'" in listing["meals"]["reason"]
+        assert "meals.read" not in shequyun_kernel.permissions.permissions
+        assert listing["reports"]["state"] == "active"
+        assert "reports.read" in shequyun_kernel.permissions.permissions_of("eldercare.nurse")

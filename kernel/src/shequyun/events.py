@@ -27,6 +27,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from .event_catalogue import EventCatalogue
 from .handlers import wanted
 
 __all__ = ["BatchSubscriber", "DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
@@ -98,9 +99,11 @@ class EventBus:
         subscribers: Sequence[Subscriber] = (),
         *,
         actor_for: Callable[[str], Actor] | None = None,
+        catalogue: EventCatalogue | None = None,
     ) -> None:
         self.engine = engine
         self.actor_for = actor_for
+        self.catalogue = catalogue or EventCatalogue()
         self.subscribers: dict[str, Subscriber] = {}
         self._plugin: dict[str, str | None] = {}
         self._wants: dict[str, frozenset[str]] = {}
@@ -129,8 +132,13 @@ class EventBus:
             arguments["actor"] = self.actor_for(plugin)
         return arguments
 
+    def check(self, event_type: str, payload: Mapping[str, Any]) -> None:
+        """Hold the event to its declaration (see :mod:`.event_catalogue`) before it is written."""
+        self.catalogue.check(event_type, payload)
+
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
+        self.check(event_type, payload)
         # Straight inserts on the session's connection (its transaction), with statements
         # built once: events are published on hot paths (every submission).
         connection = session.connection()

@@ -34,10 +34,12 @@ from .attachments.responses import file_response
 from .attachments.service import AttachmentService, to_ref
 from .attachments.storage import BlobStore
 from .calendar import service as calendar_service
+from .collection import for_plugins as collection_reads
 from .collection.service import CollectionService
 from .db import engine_for, replicas_for, session_scope
 from .defaults import DEFAULT_PLUGINS
 from .enablement import Enablement
+from .event_catalogue import EventCatalogue
 from .events import EventBus
 from .identity import actors, audit, scope, tree
 from .identity.auth import Authenticator, unit_ref
@@ -170,6 +172,21 @@ class KernelPlatform:
 
     def unit_ancestors(self, session: Session, unit: UnitRef) -> list[UnitRef]:
         return tree.ancestors(session, unit)
+
+    # -- collection (SDK 1.0): what a subscriber reads of the events it gets -----------------
+
+    def get_campaign(
+        self, session: Session, actor: Actor | None, campaign_id: int
+    ) -> dict[str, Any]:
+        return collection_reads.campaign(
+            self._kernel.collection.campaigns, session, actor, campaign_id
+        )
+
+    def get_task(self, session: Session, actor: Actor | None, task_id: int) -> dict[str, Any]:
+        return collection_reads.task(session, actor, task_id)
+
+    def get_submission(self, session: Session, actor: Actor | None, task_id: int) -> dict[str, Any]:
+        return collection_reads.submission(session, actor, task_id)
 
     # -- identity -------------------------------------------------------------------------
 
@@ -489,10 +506,15 @@ class Kernel:
         self.tables = collect_tables(self.host)
         self.permissions = PermissionRegistry.collect(self.host)
         vocabulary = ResidentVocabulary.collect(self.host)
+        catalogue = EventCatalogue.collect(self.host, strict=self.settings.strict_events)
         self.migrations: MigrationSet = migration_set(self.host)
         secret = resolve_secret_key(self.settings)
         self.authenticator = Authenticator(self.engine, self.permissions, secret)
-        self.events = EventBus(self.engine, actor_for=lambda name: self.platform.plugin_actor(name))
+        self.events = EventBus(
+            self.engine,
+            actor_for=lambda name: self.platform.plugin_actor(name),
+            catalogue=catalogue,
+        )
         self.residents = ResidentService(
             FieldCipher(self.settings.data_key.get_secret_value() or secret),
             vocabulary,

@@ -56,6 +56,11 @@ class Settings(BaseModel):
     plugins_allowed: tuple[str, ...] | None = None
     plugin_settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     trace_hooks: bool = False
+    strict_events: bool = Field(
+        default=False,
+        description="Refuse to publish an event whose type is undeclared or whose payload "
+        "breaks its declaration (the test harness turns it on).",
+    )
     check_migrations: bool = True
     log_level: str = "INFO"
     host: str = "127.0.0.1"

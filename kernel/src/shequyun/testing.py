@@ -253,7 +253,7 @@ class Actors:
         from .identity.directory import create_token, create_user, grant_role
 
         self._count += 1
-        unit = self.units[unit_code]
+        unit = self.unit(unit_code)
         with Session(self.kernel.engine, expire_on_commit=False) as session:
             user = create_user(
                 session,
@@ -269,6 +269,41 @@ class Actors:
             _, secret = create_token(session, grant=grant, name="测试令牌", expires_at=None)
             session.commit()
         return TestActor(self.app, user, grant, unit, secret)
+
+    def unit(self, code: str) -> Any:
+        """The org unit ``code``: one of :data:`TEST_TREE`, one already in the database, or
+        any unit of Shanghai's reference tree (as ``shequyun demo`` builds it), created with
+        the units above it the first time a test asks for it."""
+        if code in self.units:
+            return self.units[code]
+        from sqlmodel import Session
+
+        from .identity.demo_data import reference_units
+        from .identity.directory import create_unit, unit_by_code
+
+        reference = reference_units()
+        with Session(self.kernel.engine, expire_on_commit=False) as session:
+            found = unit_by_code(session, code)
+            if found is None:
+                if code not in reference:
+                    raise LookupError(
+                        f"no org unit {code!r}: the test tree and Shanghai's reference data "
+                        "(the demo's 16 districts, 215 streets and 6,077 committees) have none; "
+                        "see docs/plugins/testing.md"
+                    )
+                chain = [code]
+                while (parent := reference[chain[-1]][2]) is not None and unit_by_code(
+                    session, parent
+                ) is None:
+                    chain.append(parent)
+                above = unit_by_code(session, parent) if parent is not None else None
+                for link in reversed(chain):
+                    name, level, _ = reference[link]
+                    above = create_unit(session, code=link, name=name, level=level, parent=above)
+                found = above
+                session.commit()
+        self.units[code] = found
+        return found
 
     # One helper per built-in role, on the unit most tests want.
     def platform_admin(self, unit_code: str = "310000000000") -> TestActor:

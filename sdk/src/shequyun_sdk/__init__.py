@@ -14,6 +14,7 @@ import pluggy
 from .attachments import ATTACHMENT_KINDS, AttachmentRef
 from .attempts import AttemptLimit, AttemptVerdict, TooManyAttempts
 from .errors import ApiError, Conflict, Forbidden, NotFound, ValidationFailed
+from .events import EventContractError, EventType
 from .identity import (
     LEVELS,
     Actor,
@@ -68,6 +69,8 @@ __all__ = [
     "Building",
     "Conflict",
     "Event",
+    "EventContractError",
+    "EventType",
     "Forbidden",
     "Indicator",
     "IndicatorQuery",

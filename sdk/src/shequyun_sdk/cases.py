@@ -26,9 +26,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
+from .events import MOMENT, RESIDENT_ID, UNIT_CODE, EventType, payload
+
 __all__ = [
     "CASE_ESCALATION",
     "CASE_UPDATED",
+    "EVENT_TYPES",
     "CaseEscalation",
     "CaseUpdate",
     "escalation",
@@ -141,3 +144,77 @@ def read_update(payload: Mapping[str, Any]) -> CaseUpdate | None:
     if not all(k in payload for k in keys):
         return None
     return {k: payload[k] for k in keys}  # type: ignore[return-value]
+
+
+def _text(limit: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": limit}
+
+
+#: The declarations of both events (the kernel registers them; any plugin may publish them).
+EVENT_TYPES = (
+    EventType(
+        CASE_ESCALATION,
+        "A plugin asks the case channel (末端处置) to take a matter on; publish it with "
+        "``shequyun_sdk.cases.escalation(...)``. The channel opens one case per "
+        "(``source``, ``source_ref``) however often it is delivered.",
+        payload(
+            {
+                "source": _text(40),
+                "source_ref": _text(80),
+                "unit_code": UNIT_CODE,
+                "title": _text(120),
+                "description": _text(4000),
+                "category": {"type": "string"},
+                "resident_id": RESIDENT_ID,
+                "address": {"type": "string", "maxLength": 200},
+                "attachments": {"type": "array", "items": {"type": "string"}},
+                "requested_by": {"type": "string", "maxLength": 80},
+            },
+            optional=("category", "resident_id", "address", "attachments", "requested_by"),
+        ),
+        example={
+            "source": "interaction",
+            "source_ref": "request:12",
+            "unit_code": "310115004001",
+            "title": "3号楼电梯停运",
+            "description": "电梯已停运两天，楼内有多位高龄老人。",
+            "category": "repair",
+            "resident_id": 1024,
+            "requested_by": "王主任",
+        },
+    ),
+    EventType(
+        CASE_UPDATED,
+        "The case channel took a step on a case that came with a ``source_ref``; the asking "
+        "plugin keeps the updates whose ``source`` is its own (read them with "
+        "``read_update``).",
+        payload(
+            {
+                "source": _text(40),
+                "source_ref": _text(80),
+                "case_id": {"type": "integer", "minimum": 1},
+                "case_number": {"type": "string"},
+                "status": {"enum": ["pending", "handling", "reported", "returned", "closed"]},
+                "status_label": {"type": "string"},
+                "step": {"type": "string"},
+                "step_label": {"type": "string"},
+                "note": {"type": "string"},
+                "unit_name": {"type": "string"},
+                "at": MOMENT,
+            }
+        ),
+        example={
+            "source": "interaction",
+            "source_ref": "request:12",
+            "case_id": 88,
+            "case_number": "GZ20260501-0007",
+            "status": "handling",
+            "status_label": "处置中",
+            "step": "accept",
+            "step_label": "签收",
+            "note": "已联系维保单位",
+            "unit_name": "潍坊新村街道",
+            "at": "2026-05-01T09:30:00+08:00",
+        },
+    ),
+)

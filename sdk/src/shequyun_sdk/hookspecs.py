@@ -37,6 +37,7 @@ import pluggy
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from .events import EventType
 from .identity import Actor
 from .indicators import Indicator
 from .platform import Platform
@@ -230,6 +231,20 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
     raises is retried later with backoff and never delays or loses the events of other
     subscribers; a handler without ``session`` may see an event twice (a worker that died after
     its work but before marking the delivery), so make it idempotent (use ``event.id``).
+    """
+
+
+@hookspec
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    """Return the declarations of the event types this plugin publishes.
+
+    Called once at start-up. Each :class:`~shequyun_sdk.events.EventType` is named
+    ``<plugin>.<what_happened>`` and carries the JSON Schema of its payload, a version and an
+    example; a name outside the plugin's namespace, a name another plugin declared or a bad
+    value marks the plugin failed. The kernel's and the first-party plugins' types are listed in
+    ``docs/plugins/events.md``. Under the test harness (setting ``strict_events``) every
+    published payload is checked against its declaration and an undeclared type is refused,
+    so a mistake fails the test that publishes it.
     """
 
 

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from .attachments import AttachmentRef
 from .attempts import AttemptLimit, AttemptVerdict
+from .collection import CollectionCalls
 from .identity import Actor, UnitRef
 from .picking import Pick
 from .population import Population
@@ -28,8 +29,12 @@ __all__ = ["Platform", "platform_from_request", "plugin_from_request"]
 
 
 @runtime_checkable
-class Platform(Protocol):
-    """What the kernel provides to plugins."""
+class Platform(CollectionCalls, Protocol):
+    """What the kernel provides to plugins.
+
+    Calls of one area live in their own module and are inherited here: collection
+    (:mod:`shequyun_sdk.collection`: ``get_campaign``, ``get_task``, ``get_submission``).
+    """
 
     def session(self) -> AbstractContextManager[Session]:
         """Open a database session; it commits when the block ends without an error.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shequyun_sdk import (
     Actor,
+    EventType,
     Indicator,
     NavEntry,
     Platform,
@@ -59,6 +60,11 @@ MANIFEST = {
         },
     ],
 }
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return [checkins.CHECKED_IN]
 
 
 @hookimpl

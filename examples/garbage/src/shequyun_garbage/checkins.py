@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from shequyun_sdk import Actor, Conflict, Platform, ValidationFailed
 from shequyun_sdk.params import parse_int
+from shequyun_sdk import Actor, Conflict, EventType, Platform, ValidationFailed
+from shequyun_sdk.events import DATE, UNIT, payload
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .models import CheckIn
+
+#: Published when a committee checks in; declared in ``register_event_types``.
+CHECKED_IN = EventType(
+    "garbage.checked_in",
+    "A committee recorded the day's garbage-sorting check (垃圾分类打卡).",
+    payload({**UNIT, "day": DATE, "households": {"type": "integer", "minimum": 0}}),
+    example={"unit_code": "310104003001", "unit_id": 10, "day": "2026-05-01", "households": 40},
+)
 
 VIEW = "garbage.view"
 RECORD = "garbage.record"
@@ -85,9 +94,10 @@ def record(platform: Platform, actor: Actor, raw: dict[str, Any]) -> CheckIn:
             )
             platform.publish(
                 session,
-                "garbage.checked_in",
+                CHECKED_IN.name,
                 {
                     "unit_code": unit.code,
+                    "unit_id": unit.id,
                     "day": values["day"].isoformat(),
                     "households": values["households"],
                 },

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shequyun_sdk import (
+    EventType,
     NavEntry,
     Platform,
     PluginContext,
@@ -16,6 +17,7 @@ from shequyun_sdk import (
     requires,
 )
 from shequyun_sdk.openapi import DATETIME, INTEGER, STRING, array, describe, obj
+from shequyun_sdk.events import payload
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -46,6 +48,20 @@ MANIFEST = {
         "additionalProperties": False,
     },
 }
+
+
+#: What subscribers of ``hello.message_posted`` receive: the new message's id.
+MESSAGE_POSTED = EventType(
+    "hello.message_posted",
+    "Someone posted a message on the board.",
+    payload({"id": {"type": "integer", "minimum": 1}}),
+    example={"id": 1},
+)
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return [MESSAGE_POSTED]
 
 
 @hookimpl
@@ -130,7 +146,7 @@ async def post_message(request: Request) -> Response:
             message = Message(text=text.strip())
             session.add(message)
             session.flush()
-            platform.publish(session, "hello.message_posted", {"id": message.id})
+            platform.publish(session, MESSAGE_POSTED.name, {"id": message.id})
             return message
 
     message = await run_in_threadpool(save)

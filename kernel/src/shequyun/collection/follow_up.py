@@ -63,6 +63,7 @@ def remind(
                 "title": campaign.title,
                 "task_id": item["task_id"],
                 "unit_code": item["unit"]["code"],
+                "unit_id": item["unit"]["id"],
                 "deadline": aware(campaign.deadline).isoformat(),
             },
         )

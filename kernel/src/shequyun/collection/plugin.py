@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shequyun_sdk import Indicator, PluginContext, hookimpl
+from shequyun_sdk.events import EventType
 from starlette.routing import BaseRoute
 
 from ..indicators import builtin_collection
-from . import api
+from . import api, event_types
 from .models import (
     Campaign,
     CampaignTarget,
@@ -59,3 +60,8 @@ def register_api_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
 @hookimpl
 def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
     return builtin_collection.INDICATORS
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES

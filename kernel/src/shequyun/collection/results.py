@@ -138,7 +138,7 @@ def overdue(
     return [
         {
             "task_id": t.id,
-            "unit": {"code": u.code, "name": u.name},
+            "unit": {"code": u.code, "id": u.id, "name": u.name},
             "street": names.get(t.street_id or 0, ("", ""))[1],
             "district": names.get(t.district_id or 0, ("", ""))[1],
             "status": t.status,

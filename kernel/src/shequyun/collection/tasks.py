@@ -241,7 +241,7 @@ class TaskFlow:
         self.events.publish(
             session,
             "collection.submission.changed" if resubmission else "collection.submission.created",
-            self._event(task, campaign),
+            self._event(task, campaign, unit),
         )
         return Submitted(task, False, campaign, unit)
 
@@ -267,7 +267,10 @@ class TaskFlow:
         self.events.publish(
             session,
             "collection.submission.returned",
-            {**self._event(task, campaign), "comment": comment.strip()},
+            {
+                **self._event(task, campaign, session.get(OrgUnit, task.unit_id)),
+                "comment": comment.strip(),
+            },
         )
         return task
 
@@ -432,10 +435,12 @@ class TaskFlow:
                 source="collection",
             )
 
-    def _event(self, task: Task, campaign: Campaign) -> dict[str, Any]:
+    def _event(self, task: Task, campaign: Campaign, unit: OrgUnit | None) -> dict[str, Any]:
+        assert unit is not None and unit.id == task.unit_id
         return {
             "campaign_id": campaign.id,
             "task_id": task.id,
+            "unit_code": unit.code,
             "unit_id": task.unit_id,
             "status": task.status,
             "version": task.version,

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shequyun_sdk import PluginContext, ValidationFailed, hookimpl, read_json
+from shequyun_sdk import NotFound, PluginContext, ValidationFailed, hookimpl, read_json
+from shequyun_sdk.cases import EVENT_TYPES as CASE_EVENT_TYPES
+from shequyun_sdk.events import EventType
 from shequyun_sdk.identity import requires
 from shequyun_sdk.openapi import (
     BOOLEAN,
@@ -53,6 +55,12 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
 @hookimpl
 def register_migrations(plugin: PluginContext) -> Path:
     return Path(__file__).parent.parent / "migrations" / "versions"
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    # The SDK's cross-plugin contracts: any plugin may publish them, the kernel declares them.
+    return CASE_EVENT_TYPES
 
 
 @hookimpl

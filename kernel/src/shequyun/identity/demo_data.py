@@ -9,6 +9,7 @@ nothing twice.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ from .directory import create_user, grant_role, unit_by_code
 from .models import OrgUnit, User
 from .org_import import RawRow, apply_units, check_units, read_rows
 
-__all__ = ["COMMITTEES", "DEMO_PASSWORD", "DEMO_USERS", "committee_rows", "load"]
+__all__ = [
+    "COMMITTEES",
+    "DEMO_PASSWORD",
+    "DEMO_USERS",
+    "committee_rows",
+    "load",
+    "reference_units",
+]
 
 #: Committees the demo generates in all (Shanghai's 居委会 and 村委会).
 COMMITTEES = 6077
@@ -84,8 +92,7 @@ def load(kernel: Any) -> str:
     with Session(kernel.engine, expire_on_commit=False) as session:
         if _already_loaded(session):
             return "演示数据已加载，未重复创建。" + _accounts_line(session)
-        data = resources.files("shequyun").joinpath("data/shanghai_divisions.csv").read_bytes()
-        divisions, _ = read_rows(data, "shanghai_divisions.csv")
+        divisions = _divisions()
         rows = [*divisions, *committee_rows(session, divisions)]
         report = check_units(session, rows, by=None, filename="演示数据")
         if not report.valid:
@@ -102,14 +109,15 @@ def load(kernel: Any) -> str:
         )
 
 
-def committee_rows(session: Session, divisions: Sequence[RawRow]) -> list[RawRow]:
+def committee_rows(session: Session | None, divisions: Sequence[RawRow]) -> list[RawRow]:
     """Rows for the demo's committees under the streets of ``divisions``, deterministic.
 
-    Committees already under a street count towards its share and keep their codes and names.
+    Committees already under a street count towards its share and keep their codes and names
+    (none without a ``session``: the reference tree as a fresh database gets it).
     """
     streets = [r.values for r in divisions if r.values["level"] == "street"]
     residents, villages = _shares(streets)
-    existing = _existing_committees(session)
+    existing = _existing_committees(session) if session is not None else {}
     rows: list[RawRow] = []
     rng = random.Random(SEED)
     for street, n_res, n_vil in zip(streets, residents, villages, strict=True):
@@ -134,6 +142,28 @@ def committee_rows(session: Session, divisions: Sequence[RawRow]) -> list[RawRow
                     )
                 )
     return rows
+
+
+def _divisions() -> list[RawRow]:
+    data = resources.files("shequyun").joinpath("data/shanghai_divisions.csv").read_bytes()
+    divisions, _ = read_rows(data, "shanghai_divisions.csv")
+    return divisions
+
+
+@functools.lru_cache(maxsize=1)
+def reference_units() -> dict[str, tuple[str, str, str | None]]:
+    """``{code: (name, level, parent code)}`` for Shanghai as ``shequyun demo`` builds it on a
+    fresh database: the city, districts and streets of the reference file and the 6,077
+    generated committees. The test harness makes actors on any of them."""
+    divisions = _divisions()
+    return {
+        row.values["code"]: (
+            row.values["name"],
+            row.values["level"],
+            row.values.get("parent_code") or None,
+        )
+        for row in [*divisions, *committee_rows(None, divisions)]
+    }
 
 
 def _shares(streets: Sequence[Any]) -> tuple[list[int], list[int]]:

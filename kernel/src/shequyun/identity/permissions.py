@@ -3,7 +3,8 @@
 Plugins declare permissions and roles in their manifest and may add more through the
 ``register_permissions`` and ``register_roles`` hooks; the kernel's own come from its default
 plugins the same way. A role may list ``"*"`` to mean every registered permission (the platform
-administrator). A plugin whose role names an unknown permission is marked failed.
+administrator). A plugin whose role names an unknown permission, or whose permission names an
+unknown role to hold it by default, is marked failed with the names.
 """
 
 from __future__ import annotations
@@ -51,6 +52,16 @@ class PermissionRegistry:
                 unknown = registry._unknown_permissions(record.name)
                 if unknown:
                     host.fail(record.name, f"roles name unknown permissions: {', '.join(unknown)}")
+                    changed = True
+                    continue
+                unknown = registry._unknown_roles(record.name)
+                if unknown:
+                    # A misspelt role would silently give the permission to nobody.
+                    host.fail(
+                        record.name,
+                        "permissions name unknown roles: " + ", ".join(unknown) + " (the roles "
+                        "are listed in docs/plugins/roles.md)",
+                    )
                     changed = True
                     continue
                 unknown = sorted(
@@ -107,6 +118,17 @@ class PermissionRegistry:
                 p for p in role.permissions if p != ALL_PERMISSIONS and p not in self.permissions
             ]
         return sorted(set(unknown))
+
+    def _unknown_roles(self, plugin: str) -> list[str]:
+        """``permission → role`` for each role a permission of ``plugin`` names that no active
+        plugin defines."""
+        return sorted(
+            f"{name} → {role!r}"
+            for name, permission in self.permissions.items()
+            if self.owners[name] == plugin
+            for role in permission.roles
+            if role not in self.roles
+        )
 
     def _drop_inactive(self, host: PluginHost) -> None:
         tables: tuple[dict[str, Any], ...] = (self.permissions, self.roles)

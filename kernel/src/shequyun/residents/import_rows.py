@@ -359,7 +359,12 @@ class Importer:
         self._publish(
             "resident.created",
             [
-                {"resident_id": resident_id, "unit_code": row.unit.code, "version": 1}
+                {
+                    "resident_id": resident_id,
+                    "unit_code": row.unit.code,
+                    "unit_id": row.unit.id,
+                    "version": 1,
+                }
                 for row, resident_id in zip(rows, ids, strict=True)
                 if row.unit is not None
             ],
@@ -368,6 +373,9 @@ class Importer:
 
     def _publish(self, event_type: str, payloads: list[dict[str, Any]], now: datetime) -> None:
         """Add the events and their deliveries, as ``EventBus.publish`` does one by one."""
+        bus = self.service.events
+        for payload in payloads:
+            bus.check(event_type, payload)
         ids = self.writer.insert(
             OutboxEvent,
             ("type", "payload", "created_at"),
@@ -375,7 +383,6 @@ class Importer:
             ids=True,
             json_columns=("payload",),
         )
-        bus = self.service.events
         names = [name for name, sub in bus.subscribers.items() if sub.matches(event_type)]
         self.writer.insert(
             EventDelivery,

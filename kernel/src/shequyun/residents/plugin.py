@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from shequyun_sdk import Indicator, PluginContext, TagDefinition, hookimpl
+from shequyun_sdk.events import EventType
 from starlette.routing import BaseRoute
 
 from ..indicators import builtin_residents
-from . import api, api_io, demo
+from . import api, api_io, demo, event_types
 from .keycheck import KeyCanary
 from .models import (
     Address,
@@ -106,3 +107,8 @@ def load_demo_data(plugin: PluginContext, platform: KernelPlatform) -> str | Non
 @hookimpl
 def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
     return builtin_residents.INDICATORS
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES

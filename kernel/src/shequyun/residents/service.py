@@ -88,7 +88,7 @@ class ResidentService(ResidentReader):
         self.events.publish(
             session,
             "resident.created",
-            {"resident_id": resident.id, "unit_code": unit.code, "version": 1},
+            {"resident_id": resident.id, "unit_code": unit.code, "unit_id": unit.id, "version": 1},
         )
         return resident
 
@@ -142,6 +142,7 @@ class ResidentService(ResidentReader):
             {
                 "resident_id": resident.id,
                 "unit_code": unit.code,
+                "unit_id": unit.id,
                 "version": new_version,
                 "fields": sorted({field for field, _, _ in diffs}),
             },
@@ -219,7 +220,9 @@ class ResidentService(ResidentReader):
             {
                 "resident_id": resident.id,
                 "from_unit_code": origin.code,
+                "from_unit_id": origin.id,
                 "to_unit_code": destination.code,
+                "to_unit_id": destination.id,
                 "effective_on": when.isoformat(),
                 "version": resident.version,
             },
@@ -262,7 +265,12 @@ class ResidentService(ResidentReader):
         self.events.publish(
             session,
             "resident.removed",
-            {"resident_id": resident.id, "unit_code": unit.code, "version": resident.version},
+            {
+                "resident_id": resident.id,
+                "unit_code": unit.code,
+                "unit_id": unit.id,
+                "version": resident.version,
+            },
         )
         return resident
 

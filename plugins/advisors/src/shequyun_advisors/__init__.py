@@ -26,10 +26,11 @@ from shequyun_sdk import (
     WorkbenchCard,
     hookimpl,
 )
+from shequyun_sdk.events import EventType
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, cli, merges, outreach, pages, policies, pool, subscribers
+from . import api, cli, event_types, merges, outreach, pages, policies, pool, subscribers
 from .core import MANAGE, OUTREACH, POLICIES, SERVE, VIEW
 from .demo import load as load_demo
 from .models import (
@@ -162,6 +163,11 @@ MODELS: list[type] = [
     ServiceRecord,
     Resource,
 ]
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES
 
 
 @hookimpl

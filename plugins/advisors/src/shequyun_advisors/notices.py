@@ -55,6 +55,7 @@ def notify_candidates(
                 "policy_id": policy.id,
                 "policy_name": policy.name,
                 "unit_code": unit.code,
+                "unit_id": unit.id,
                 "title": f"您可能符合「{policy.name}」",
                 "text": f"社区民生顾问提示：您可能可以享受「{policy.name}」。"
                 "如需了解或申请，请联系居委会或社区顾问点。",

@@ -424,9 +424,21 @@ def record_outcome(
     platform.publish(
         session,
         "advisors.case.updated",
-        {"case_id": row.id, "policy_id": row.policy_id, "unit_id": row.unit_id, "status": status},
+        {
+            "case_id": row.id,
+            "policy_id": row.policy_id,
+            "unit_code": _unit_code(platform, session, row.unit_id),
+            "unit_id": row.unit_id,
+            "status": status,
+        },
     )
     return row
+
+
+def _unit_code(platform: Platform, session: Session, unit_id: int) -> str:
+    unit = platform.unit_by_id(session, unit_id)
+    assert unit is not None
+    return unit.code
 
 
 def assign(

@@ -24,10 +24,11 @@ from shequyun_sdk import (
     WorkbenchCard,
     hookimpl,
 )
+from shequyun_sdk.events import EventType
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import api, escalation, merges, pages, workbench
+from . import api, escalation, event_types, merges, pages, workbench
 from .core import DISPATCH, HANDLE, INTAKE, LOG, MANAGE, PUBLISH, VIEW
 from .demo import load as load_demo
 from .models import Article, ArticleVersion, Case, CaseParty, CaseStep, Category, LogEntry
@@ -91,6 +92,11 @@ MODELS: list[type] = [Category, LogEntry, Case, CaseParty, CaseStep, Article, Ar
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
     return MODELS
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES
 
 
 @hookimpl

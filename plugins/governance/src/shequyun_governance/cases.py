@@ -367,6 +367,12 @@ def claim_photos(
     )
 
 
+def _unit_fields(platform: Platform, session: Session, prefix: str, unit_id: int) -> dict[str, Any]:
+    unit = platform.unit_by_id(session, unit_id)
+    assert unit is not None
+    return {f"{prefix}unit_code": unit.code, f"{prefix}unit_id": unit_id}
+
+
 def record_step(
     platform: Platform,
     session: Session,
@@ -416,8 +422,8 @@ def record_step(
         "number": case.number,
         "action": action,
         "status": case.status,
-        "unit_id": case.unit_id,
-        "origin_unit_id": case.origin_unit_id,
+        **_unit_fields(platform, session, "", case.unit_id),
+        **_unit_fields(platform, session, "origin_", case.origin_unit_id),
         "source": case.source,
         "source_ref": case.source_ref,
         "category": case.category_name,

@@ -119,6 +119,7 @@ def record(
         "governance.log.recorded",
         {
             "log_id": entry.id,
+            "unit_code": unit.code,
             "unit_id": unit.id,
             "kind": kind,
             "category": category.name,

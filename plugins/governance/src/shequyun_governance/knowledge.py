@@ -212,8 +212,19 @@ def _record(
     platform.publish(
         session,
         f"governance.article.{what}",
-        {"article_id": article.id, "unit_id": article.unit_id, "version": article.version},
+        {
+            "article_id": article.id,
+            "unit_code": _unit_code(platform, session, article.unit_id),
+            "unit_id": article.unit_id,
+            "version": article.version,
+        },
     )
+
+
+def _unit_code(platform: Platform, session: Session, unit_id: int) -> str:
+    unit = platform.unit_by_id(session, unit_id)
+    assert unit is not None
+    return unit.code
 
 
 def versions(session: Session, article_id: int) -> list[ArticleVersion]:

@@ -27,6 +27,7 @@ from shequyun_sdk import (
 )
 from shequyun_sdk.cases import CASE_UPDATED
 from shequyun_sdk.params import parse_int
+from shequyun_sdk.events import EventType
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.routing import BaseRoute
@@ -36,6 +37,7 @@ from . import (
     api,
     deliberation,
     escalation,
+    event_types,
     indicators,
     merges,
     notify,
@@ -189,6 +191,11 @@ MODELS: list[type] = [
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
     return MODELS
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES
 
 
 @hookimpl

@@ -183,7 +183,12 @@ def report(
                 platform.publish(
                     session,
                     "interaction.content.hidden",
-                    {"target_type": target_type, "target_id": target_id, "unit_id": item.unit_id},
+                    {
+                        "target_type": target_type,
+                        "target_id": target_id,
+                        "unit_code": ref.committee.code,
+                        "unit_id": item.unit_id,
+                    },
                 )
             return made_hidden
     except IntegrityError:

@@ -111,7 +111,12 @@ def publish(
         platform.publish(
             session,
             "interaction.announcement.published",
-            {"announcement_id": row.id, "unit_id": unit.id, "unit_level": unit.level},
+            {
+                "announcement_id": row.id,
+                "unit_code": unit.code,
+                "unit_id": unit.id,
+                "unit_level": unit.level,
+            },
         )
         return row
 

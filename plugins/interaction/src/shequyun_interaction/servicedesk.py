@@ -87,7 +87,12 @@ def submit(
         platform.publish(
             session,
             "interaction.request.submitted",
-            {"request_id": row.id, "unit_id": row.unit_id, "category": category},
+            {
+                "request_id": row.id,
+                "unit_code": ref.committee.code,
+                "unit_id": row.unit_id,
+                "category": category,
+            },
         )
         return row
 

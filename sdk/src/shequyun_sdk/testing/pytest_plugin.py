@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,13 @@ def shequyun_kernel(
     from shequyun.settings import load_settings
 
     def build(database_url: str) -> Any:
-        values = {"data_dir": tmp_path / "var", "inline_worker": False, **shequyun_settings}
+        # strict_events: every event a test publishes must match its declaration.
+        values = {
+            "data_dir": tmp_path / "var",
+            "inline_worker": False,
+            "strict_events": True,
+            **shequyun_settings,
+        }
         settings = load_settings(environ={}, database_url=database_url, **values)
         return Kernel(settings, plugins=shequyun_plugins, discover=shequyun_discover)
 
@@ -129,6 +136,25 @@ def drain_events(shequyun_kernel: Any) -> Callable[[], None]:
 
 
 @pytest.fixture
+def unchecked_events(shequyun_kernel: Any) -> Callable[[], AbstractContextManager[None]]:
+    """``with unchecked_events(): ...`` publishes without checking events against their
+    declarations, as production does: for a test of how your subscriber copes with a malformed
+    payload from someone else's plugin. Everywhere else the harness refuses such events."""
+    catalogue = shequyun_kernel.events.catalogue
+
+    @contextmanager
+    def unchecked() -> Iterator[None]:
+        before = catalogue.strict
+        catalogue.strict = False
+        try:
+            yield
+        finally:
+            catalogue.strict = before
+
+    return unchecked
+
+
+@pytest.fixture
 def scheduled_jobs(shequyun_client: Any, shequyun_kernel: Any) -> Any:
     """The platform's scheduled jobs, on a clock that moves only when the test moves it.
 
@@ -162,6 +188,11 @@ def shequyun_actors(
     shequyun_client: Any, shequyun_app: Any, shequyun_kernel: Any, shequyun_units: dict[str, Any]
 ) -> Any:
     """Make users at any level: ``shequyun_actors.cadre("310115004001")``.
+
+    The unit may be one of ``shequyun_units`` or any unit of Shanghai's reference tree (the
+    demo's districts, streets and 6,077 committees), created when first named;
+    ``shequyun_actors.unit(code)`` is the unit itself, and an unknown code raises
+    ``LookupError`` naming it.
 
     Each actor has ``.auth`` (bearer headers), ``.client()`` (an API client with their token)
     and ``.portal()`` (a client logged in through the login form, CSRF header set). Helpers:

@@ -1,0 +1,167 @@
+"""register_event_types: a plugin declares what it publishes; the harness holds every event to it."""
+
+from __future__ import annotations
+
+import pytest
+from shequyun_sdk import EventContractError, EventType, Subscriber, hookimpl
+from shequyun_sdk.deprecation import SdkDeprecationWarning
+from shequyun_sdk.events import DATE, UNIT, payload
+
+from ._plugins import manifest, plugin_listing
+
+CHECKED_IN = EventType(
+    "garbage.checked_in",
+    "A committee recorded the day's garbage-sorting check.",
+    payload({**UNIT, "day": DATE, "households": {"type": "integer", "minimum": 0}}),
+    example={"unit_code": "310104003001", "unit_id": 10, "day": "2026-05-01", "households": 40},
+)
+GOOD = {"unit_code": "310104003001", "unit_id": 10, "day": "2026-05-02", "households": 35}
+
+
+class Garbage:
+    """垃圾分类打卡: publishes garbage.checked_in."""
+
+    MANIFEST = manifest("garbage", "垃圾分类打卡")
+
+    @hookimpl
+    def register_event_types(self):
+        return [CHECKED_IN]
+
+
+class Tally:
+    """Counts check-ins: subscribes to what garbage declared."""
+
+    MANIFEST = manifest("tally", "打卡统计")
+
+    def __init__(self):
+        self.days = []
+
+    @hookimpl
+    def register_event_subscribers(self):
+        return [Subscriber("garbage.checked_in", lambda e: self.days.append(e.payload["day"]))]
+
+
+@pytest.fixture
+def tally():
+    return Tally()
+
+
+@pytest.fixture
+def shequyun_plugins(tally):
+    return [Garbage(), tally]
+
+
+def publish(kernel, event_type, value):
+    with kernel.platform.session() as session:
+        kernel.platform.publish(session, event_type, value)
+
+
+def test_a_declared_event_reaches_subscribers_of_another_plugin(
+    shequyun_client, shequyun_kernel, drain_events, tally
+):
+    publish(shequyun_kernel, "garbage.checked_in", GOOD)
+    drain_events()
+    assert tally.days == ["2026-05-02"]
+    assert shequyun_kernel.events.catalogue.types["garbage.checked_in"] is CHECKED_IN
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ({**GOOD, "households": -1}, "households"),
+        ({k: v for k, v in GOOD.items() if k != "unit_id"}, "'unit_id' is a required property"),
+        ({**GOOD, "unit_code": "徐汇"}, "unit_code"),
+        ({**GOOD, "day": "5月2日"}, "day"),
+        ({**GOOD, "name": "王阿姨"}, "'name' was unexpected"),
+    ],
+)
+def test_a_payload_breaking_its_declaration_is_refused_naming_the_field(
+    shequyun_kernel, value, named
+):
+    with pytest.raises(EventContractError, match=r"garbage\.checked_in") as refused:
+        publish(shequyun_kernel, "garbage.checked_in", value)
+    assert named in str(refused.value)
+
+
+def test_an_undeclared_event_is_refused_under_the_harness(shequyun_kernel):
+    with pytest.raises(EventContractError, match=r"'garbage\.weighed' is not declared"):
+        publish(shequyun_kernel, "garbage.weighed", {"kg": 3})
+
+
+class TestOutsideTheHarness:
+    @pytest.fixture
+    def shequyun_settings(self):
+        return {"strict_events": False}
+
+    def test_production_publishes_and_logs_an_undeclared_type_once(self, shequyun_kernel, caplog):
+        publish(shequyun_kernel, "garbage.weighed", {"kg": 3})
+        publish(shequyun_kernel, "garbage.weighed", {"kg": 4})
+        warned = [r for r in caplog.records if "garbage.weighed" in r.getMessage()]
+        assert len(warned) == 1
+
+
+class TestAPluginWrittenForSdk01:
+    """It declares nothing, as SDK 0.1 offered no way to: it keeps working, warned."""
+
+    class OldNotices:
+        MANIFEST = manifest("old_notices", "旧版通知")
+
+    @pytest.fixture
+    def shequyun_plugins(self):
+        return [self.OldNotices()]
+
+    def test_its_undeclared_events_are_published_with_a_deprecation_naming_the_removal(
+        self, shequyun_kernel
+    ):
+        with pytest.warns(SdkDeprecationWarning, match="removed in shequyun-sdk 2.0"):
+            publish(shequyun_kernel, "old_notices.posted", {"id": 1})
+
+
+class TestBadDeclarations:
+    class Outside:
+        MANIFEST = manifest("parking", "停车管理")
+
+        @hookimpl
+        def register_event_types(self):
+            return [EventType("resident.parked", "x", payload({}), example={})]
+
+    class Twice:
+        """A plugin named like a kernel noun cannot take over the kernel's events."""
+
+        MANIFEST = manifest("resident", "重复声明")
+
+        @hookimpl
+        def register_event_types(self):
+            return [EventType("resident.created", "x", payload({}), example={})]
+
+    class NotAType:
+        MANIFEST = manifest("notype", "错误返回值")
+
+        @hookimpl
+        def register_event_types(self):
+            return ["notype.happened"]
+
+    @pytest.fixture
+    def shequyun_plugins(self):
+        return [Garbage(), self.Outside(), self.Twice(), self.NotAType()]
+
+    def test_each_bad_declaration_fails_its_plugin_with_the_reason(self, shequyun_client):
+        listing = plugin_listing(shequyun_client)
+        assert listing["garbage"]["state"] == "active"
+        assert "must start with 'parking.'" in listing["parking"]["reason"]
+        assert "already declared by 'residents'" in listing["resident"]["reason"]
+        assert "is not an EventType" in listing["notype"]["reason"]
+
+
+def test_a_declaration_is_checked_when_it_is_made():
+    with pytest.raises(EventContractError, match="example: households"):
+        EventType(
+            "garbage.checked_in",
+            "x",
+            CHECKED_IN.schema,
+            example={**GOOD, "households": "many"},
+        )
+    with pytest.raises(EventContractError, match="schema"):
+        EventType("garbage.x", "x", {"type": "nonsense"}, example={})
+    with pytest.raises(EventContractError, match="dotted lower-case"):
+        EventType("CheckedIn", "x", payload({}), example={})
