@@ -11,37 +11,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/lib/chromium/chromium"
 
 
 @pytest.fixture
 def shequyun_discover() -> bool:
     """The kernel's tests load only the plugins they name, unless a test says otherwise."""
     return False
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Drive Debian's chromium: Playwright cannot download a browser on these machines."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-quic",
-        ],
-    }
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict) -> dict:
-    """Pages as a Shanghai cadre's browser shows them: Chinese, Beijing time."""
-    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
 
 
 MakeDist = Callable[..., Path]

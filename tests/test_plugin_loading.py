@@ -105,7 +105,7 @@ def test_audit_actions_are_named_after_their_plugin(tmp_path):
 def test_a_plugin_needing_another_sdk_is_refused(tmp_path):
     record = kernel_with(tmp_path, make_plugin("future", sdk=">=2")).host.records["future"]
     assert record.state == "failed"
-    assert record.reason == "needs SDK >=2, but this platform provides SDK 0.1.0"
+    assert record.reason == "needs SDK >=2, but this platform provides SDK 1.0.0"
 
 
 def test_a_plugin_without_manifest_is_refused(tmp_path):
@@ -119,6 +119,29 @@ def test_a_misspelt_hook_is_reported_not_ignored(tmp_path):
     plugin = make_plugin("typo", register_rotues=lambda plugin: [])
     record = kernel_with(tmp_path, plugin).host.records["typo"]
     assert (record.state, record.reason) == ("failed", "implements unknown hooks: register_rotues")
+
+
+def test_an_argument_a_hook_does_not_offer_is_named_in_full(tmp_path):
+    def register_nav(plugin, navigation_items):
+        return []
+
+    plugin = make_plugin("nav_typo", register_nav=register_nav)
+    record = kernel_with(tmp_path, plugin).host.records["nav_typo"]
+    assert record.state == "failed"
+    assert "register_nav(plugin, navigation_items)" in record.reason
+    assert "Argument(s) {'navigation_items'} are declared in the hookimpl" in record.reason
+    assert record.reason.endswith("register_nav offers: plugin")
+
+
+def test_a_plugin_asking_for_sdk_0_1_loads_under_1_0(tmp_path):
+    """SDK 1.0 keeps the 0.1 contract whole (docs/plugins/compatibility.md)."""
+    old = make_plugin("old", sdk=">=0.1,<0.2")
+    newer = make_plugin("newer", sdk=">=0.2,<0.3")
+    host = kernel_with(tmp_path, old, newer).host
+    assert host.records["old"].state == "active"
+    assert host.records["newer"].reason == (
+        "needs SDK >=0.2,<0.3, but this platform provides SDK 1.0.0"
+    )
 
 
 def test_requirements_are_checked_and_order_follows_them(tmp_path):

@@ -225,7 +225,7 @@ class TestAHandlerThatNamesSession:
 
         @hookimpl
         def register_event_subscribers(self):
-            return [Subscriber("resident.moved_in", self.record, name="record")]
+            return [Subscriber("registry.moved_in", self.record, name="record")]
 
         def record(self, event, session):
             session.add(Notice(committee=event.payload["committee"], title=f"台账 {event.id}"))
@@ -236,7 +236,7 @@ class TestAHandlerThatNamesSession:
 
     @pytest.fixture
     def shequyun_plugins(self, noticeboard):
-        return [noticeboard, self.Ledger()]
+        return [Registry(), noticeboard, self.Ledger()]
 
     def ledger(self, kernel):
         with kernel.platform.session() as session:
@@ -245,9 +245,7 @@ class TestAHandlerThatNamesSession:
     def test_its_writes_commit_with_the_delivery_and_roll_back_when_it_fails(
         self, publish, shequyun_kernel, drain_events
     ):
-        from shequyun.events import EventDelivery
-
-        publish("resident.moved_in", MOVED_IN)
+                publish("registry.moved_in", MOVED_IN)
         shequyun_kernel.events.deliver_due()
         assert self.ledger(shequyun_kernel) == []  # it raised after writing: nothing stays
         with shequyun_kernel.platform.session() as session:

@@ -83,9 +83,25 @@ class NotModels:
         return ["deliberation_topic"]
 
 
+class ElderlyMeal(SQLModel, table=True):
+    __tablename__ = "meals_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Unmigrated:
+    """Declares a table and forgets the migration that creates it."""
+
+    MANIFEST = manifest("meals", "老年助餐")
+
+    @hookimpl
+    def register_models(self):
+        return [ElderlyMeal]
+
+
 @pytest.fixture
 def shequyun_plugins():
-    return [Noticeboard(), UnprefixedTable(), BrokenModels(), NotModels()]
+    return [Noticeboard(), UnprefixedTable(), BrokenModels(), NotModels(), Unmigrated()]
 
 
 def test_the_tables_are_collected_per_plugin(shequyun_kernel):
@@ -121,3 +137,9 @@ def test_returning_something_else_than_table_classes_fails_the_plugin(shequyun_c
     assert deliberation["state"] == "failed"
     assert "register_models" in deliberation["reason"]
     assert "is not a SQLModel table class" in deliberation["reason"]
+
+
+def test_models_without_migrations_fail_the_plugin_naming_the_tables(shequyun_client):
+    meals = plugin_listing(shequyun_client)["meals"]
+    assert meals["state"] == "failed"
+    assert "(meals_order) but register_migrations gives no migrations" in meals["reason"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from shequyun_sdk import ScheduledJob, hookimpl
+from shequyun_sdk import ScheduledJob, beijing_today, hookimpl
 
 from ._plugins import manifest, plugin_listing
 
@@ -37,6 +37,7 @@ class Noticeboard:
 
     def archive(self, scheduled_for):
         self.days.append(scheduled_for)
+        self.today = beijing_today()
         self.archived.append("过期公告")
         return f"归档 {len(self.archived)} 条过期公告"
 
@@ -89,6 +90,7 @@ def test_a_handler_is_told_which_run_it_does_on_the_test_clock(scheduled_jobs, n
     scheduled_jobs.run_due(at=beijing(29, 9, 30))  # the 02:00 run, made up late
     assert noticeboard.days == [beijing(29, 2)]
     assert noticeboard.days[0].tzname() == "Asia/Shanghai"
+    assert noticeboard.today == beijing(29, 9, 30).date()  # the SDK's clock is the test's
     scheduled_jobs.advance(hours=1)
     scheduled_jobs.run("noticeboard.archive")  # by hand: the moment it was started
     assert noticeboard.days[1] == beijing(29, 10, 30)

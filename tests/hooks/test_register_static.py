@@ -76,3 +76,29 @@ def test_a_path_that_is_not_a_directory_fails_the_plugin(shequyun_client):
     assert "register_static returned" in deliberation["reason"]
     assert "which is not a directory" in deliberation["reason"]
     assert shequyun_client.get("/static/plugins/deliberation/0001_notices.py").status_code == 404
+
+
+class TestAPluginOffByDefault:
+    """A district app switched on only where an administrator says: its pages are not served
+    to a cadre elsewhere, its files (no data, no unit in the URL) are served to anyone."""
+
+    class Garbage:
+        MANIFEST = manifest("garbage", "垃圾分类", enabled_by_default=False)
+
+        @hookimpl
+        def register_static(self):
+            return STATIC
+
+        @hookimpl
+        def register_routes(self):
+            return [Route("/", lambda request: PlainTextResponse("打卡"))]
+
+    @pytest.fixture
+    def shequyun_plugins(self):
+        return [self.Garbage()]
+
+    def test_its_files_are_served_where_its_pages_are_not(self, shequyun_client, shequyun_actors):
+        cadre = shequyun_actors.cadre("310115004001").client()
+        assert cadre.get("/plugins/garbage/").status_code == 404
+        assert cadre.get("/static/plugins/garbage/notice.css").status_code == 200
+        assert shequyun_client.get("/static/plugins/garbage/notice.css").status_code == 200

@@ -48,16 +48,21 @@ KERNEL_STATIC = Path(__file__).parent / "static"
 class PluginGuard:
     """Wraps one plugin's routes: 404 when the plugin is not active, errors charged to it."""
 
-    def __init__(self, kernel: Kernel, record: PluginRecord, app: ASGIApp) -> None:
+    def __init__(
+        self, kernel: Kernel, record: PluginRecord, app: ASGIApp, *, per_unit: bool = True
+    ) -> None:
         self.kernel = kernel
         self.record = record
         self.app = app
+        self.per_unit = per_unit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.record.active:
             raise HTTPException(status_code=404)
-        if not self.record.builtin and not self.kernel.enablement.allows(
-            self.record.name, scope.get("shequyun.actor")
+        if (
+            self.per_unit
+            and not self.record.builtin
+            and not self.kernel.enablement.allows(self.record.name, scope.get("shequyun.actor"))
         ):
             # Not switched on where this actor works: as if it were not installed.
             raise HTTPException(status_code=404)
@@ -195,7 +200,9 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
         routes.append(
             Mount(
                 f"/static/plugins/{record.name}",
-                app=PluginGuard(kernel, record, StaticFiles(directory=path)),
+                # Static files hold no data and their URLs name no unit: served wherever the
+                # plugin is active, so a cached script or style never depends on who asked.
+                app=PluginGuard(kernel, record, StaticFiles(directory=path), per_unit=False),
             )
         )
     return routes

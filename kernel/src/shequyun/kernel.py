@@ -507,7 +507,7 @@ class Kernel:
         self.permissions = PermissionRegistry.collect(self.host)
         vocabulary = ResidentVocabulary.collect(self.host)
         catalogue = EventCatalogue.collect(self.host, strict=self.settings.strict_events)
-        self.migrations: MigrationSet = migration_set(self.host)
+        self.migrations: MigrationSet = migration_set(self.host, self.tables)
         secret = resolve_secret_key(self.settings)
         self.authenticator = Authenticator(self.engine, self.permissions, secret)
         self.events = EventBus(

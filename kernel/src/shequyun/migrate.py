@@ -7,8 +7,10 @@ those revisions is not applied, and says which.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -112,8 +114,14 @@ def _branch_of(script: ScriptDirectory, revision: str) -> str:
     return "?"
 
 
-def migration_set(host: PluginHost) -> MigrationSet:
-    """The kernel's revisions plus those of every active plugin."""
+def migration_set(
+    host: PluginHost, tables: Mapping[str, Sequence[Any]] | None = None
+) -> MigrationSet:
+    """The kernel's revisions plus those of every active plugin.
+
+    A plugin that declares ``tables`` (its ``register_models``) but no migrations is marked
+    failed: nothing would ever create its tables, and it would fail at its first query.
+    """
     locations: list[tuple[str, Path]] = []
     for record, result in host.collect("register_migrations"):
         path = Path(result)
@@ -121,4 +129,14 @@ def migration_set(host: PluginHost) -> MigrationSet:
             host.fail(record.name, f"register_migrations returned {path}, which is not a directory")
             continue
         locations.append((record.name, path))
+    migrated = {name for name, _ in locations}
+    tables = tables or {}
+    for record in host.active_records():
+        if not record.builtin and tables.get(record.name) and record.name not in migrated:
+            names = ", ".join(t.name for t in tables[record.name])
+            host.fail(
+                record.name,
+                f"register_models declares tables ({names}) but register_migrations gives no "
+                "migrations to create them (docs/plugins/hooks.md#register_migrationsplugin)",
+            )
     return MigrationSet(tuple(locations))

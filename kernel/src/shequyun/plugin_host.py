@@ -11,7 +11,9 @@ its own ``plugin`` context and an exception is charged to the plugin that raised
 
 from __future__ import annotations
 
+import inspect
 import logging
+import re
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,7 +160,9 @@ class PluginHost:
                 f"manifest name {manifest['name']!r} differs from entry point name {name!r}",
             )
             return
-        if not sdk_range_allows(manifest["sdk"], shequyun_sdk.__version__):
+        if not sdk_range_allows(
+            manifest["sdk"], shequyun_sdk.__version__, shequyun_sdk.COMPATIBLE_WITH
+        ):
             self._fail(
                 record,
                 f"needs SDK {manifest['sdk']}, but this platform provides SDK "
@@ -167,7 +171,10 @@ class PluginHost:
             return
         try:
             self.pm.register(module, name=name)
-        except Exception as exc:  # pluggy.PluginValidationError, or a repeated object
+        except pluggy.PluginValidationError as exc:
+            self._fail(record, f"hook validation failed: {_validation_reason(exc)}")
+            return
+        except Exception as exc:  # a repeated object
             self._fail(record, f"hook validation failed: {_describe(exc)}")
             return
         unknown = [
@@ -412,6 +419,19 @@ def _with_defaults(schema: dict[str, Any], configured: dict[str, Any]) -> dict[s
         if key not in values and isinstance(prop, dict) and "default" in prop:
             values[key] = prop["default"]
     return values
+
+
+def _validation_reason(exc: pluggy.PluginValidationError) -> str:
+    """pluggy's whole message on one line (its first line names no argument), with the
+    arguments the hook offers when an implementation asks for one it does not."""
+    reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    hook = re.search(r"for hook '(\w+)'", reason)
+    spec = getattr(hookspecs, hook[1], None) if hook else None
+    if spec is not None and "can not be found in the hookspec" in reason:
+        assert hook is not None
+        offered = ", ".join(inspect.signature(spec).parameters)
+        reason += f"; {hook[1]} offers: {offered}"
+    return reason
 
 
 def _describe(exc: BaseException) -> str:

@@ -47,25 +47,46 @@ class TestDatabases:
 
     def fresh(self, migrations: MigrationSet) -> str:
         """The URL of a new database with every revision of ``migrations`` applied."""
+        url = self.reserve()
+        self.fill(url, migrations)
+        return url
+
+    def reserve(self) -> str:
+        """A URL for a database that :meth:`fill` creates later: the harness builds the kernel
+        on it first (which connects to nothing), so the plugins' hooks run once per test."""
+        if self.postgres_url is None:
+            return f"sqlite:///{self.workdir / f'test-{uuid.uuid4().hex[:12]}.db'}"
+        name = f"{self.postgres_url.database}_t{uuid.uuid4().hex[:12]}"
+        return self._pg(name).render_as_string(hide_password=False)
+
+    def fill(self, url: str, migrations: MigrationSet) -> None:
+        """Create the database of a ``url`` from :meth:`reserve`, with ``migrations`` applied."""
         key = hashlib.sha256(
             "|".join(str(p) for _, p in migrations.locations).encode()
         ).hexdigest()[:12]
         if key not in self._templates:
             self._templates[key] = self._make_template(key, migrations)
         template = self._templates[key]
+        parsed = make_url(url)
         if self.postgres_url is None:
-            target = self.workdir / f"test-{uuid.uuid4().hex[:12]}.db"
-            shutil.copyfile(template, target)
-            return f"sqlite:///{target}"
+            assert parsed.database is not None
+            shutil.copyfile(template, parsed.database)
+            return
+        name = parsed.database
+        assert name is not None
         ready = self._ready.get(key)
+        renamed = False
         if ready:
-            name = ready.pop()
-        else:
-            name = f"{self.postgres_url.database}_t{uuid.uuid4().hex[:12]}"
+            spare = ready.pop()
+            try:
+                self._admin(f'ALTER DATABASE "{spare}" RENAME TO "{name}"')
+                renamed = True
+            except DBAPIError:  # someone (autovacuum) is connected to it: copy anew instead
+                self._admin(f'DROP DATABASE IF EXISTS "{spare}" WITH (FORCE)')
+        if not renamed:
             self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self._created.append(name)
         self._origin[name] = key
-        return self._pg(name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
         """Give back a database handed out by :meth:`fresh`: removed, or on PostgreSQL

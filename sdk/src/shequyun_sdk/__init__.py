@@ -45,7 +45,11 @@ from .types import (
 )
 from .web import read_json, read_json_object
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
+
+#: Earlier releases whose whole contract this one keeps: a plugin whose ``MANIFEST["sdk"]``
+#: admits one of them loads too (docs/plugins/compatibility.md).
+COMPATIBLE_WITH = ("0.1.0",)
 
 #: Decorate your hook implementations with this.
 hookimpl = pluggy.HookimplMarker("shequyun")
@@ -56,6 +60,7 @@ ENTRY_POINT_GROUP = "shequyun.plugins"
 __all__ = [
     "ATTACHMENT_KINDS",
     "BEIJING",
+    "COMPATIBLE_WITH",
     "ENTRY_POINT_GROUP",
     "LEVELS",
     "MANIFEST_SCHEMA",

@@ -7,7 +7,7 @@ not include this SDK's version, or whose ``requires`` are not all active.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jsonschema
@@ -132,6 +132,12 @@ def check_manifest(manifest: Mapping[str, Any]) -> None:
         raise ManifestError("; ".join(problems))
 
 
-def sdk_range_allows(sdk_range: str, sdk_version: str) -> bool:
-    """Return whether ``sdk_version`` is inside the manifest's ``sdk`` range."""
-    return SpecifierSet(sdk_range).contains(Version(sdk_version), prereleases=True)
+def sdk_range_allows(sdk_range: str, sdk_version: str, compatible_with: Iterable[str] = ()) -> bool:
+    """Return whether the manifest's ``sdk`` range admits ``sdk_version``, or one of the
+    earlier releases ``compatible_with`` whose whole contract ``sdk_version`` keeps (a plugin
+    written for SDK 0.1 and declaring ``>=0.1,<0.2`` loads under 1.0)."""
+    specifier = SpecifierSet(sdk_range)
+    return any(
+        specifier.contains(Version(version), prereleases=True)
+        for version in (sdk_version, *compatible_with)
+    )

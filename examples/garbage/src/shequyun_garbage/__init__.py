@@ -41,7 +41,7 @@ MANIFEST = {
         "zh": "徐汇区居委每日垃圾分类检查打卡，街镇与区实时查看",
         "en": "Daily garbage-sorting checks by Xuhui's committees",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "enabled_by_default": False,
     "audit_actions": {
         "garbage.checked_in": {"zh": "垃圾分类打卡", "en": "Checked in a sorting"},

@@ -34,7 +34,7 @@ MANIFEST = {
     "version": "0.1.0",
     "title": {"zh": "留言板", "en": "Message board"},
     "description": {"zh": "居民与干部的简单留言板", "en": "A simple message board"},
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "permissions": [
         {
             "name": "hello.post",

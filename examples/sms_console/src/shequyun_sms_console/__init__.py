@@ -22,7 +22,7 @@ MANIFEST = {
         "zh": "把短信写入日志而不发送，仅供开发和演示，切勿在生产环境安装",
         "en": "Writes SMS to the log instead of sending them; development only",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
 }
 
 WARNING = (

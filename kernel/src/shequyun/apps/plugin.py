@@ -38,7 +38,7 @@ MANIFEST = {
         "zh": "统一身份认证（OIDC）、外部应用注册、Webhook 推送、变更订阅与消息总线桥接",
         "en": "OpenID Connect sign-in, registered apps, webhooks, change feed, broker bridge",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity"],
     "permissions": [
         {"name": "apps.manage", "title": {"zh": "管理外部应用", "en": "Manage external apps"}},

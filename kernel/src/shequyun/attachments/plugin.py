@@ -22,7 +22,7 @@ MANIFEST = {
         "zh": "上传、检查并按权限提供照片与文档",
         "en": "Upload, check and serve photos and documents by scope",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity"],
 }
 

@@ -23,7 +23,7 @@ MANIFEST = {
         "zh": "法定节假日与调休安排，期限按工作日计算",
         "en": "Public holidays and make-up working days that deadlines count by",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity"],
     "permissions": [
         {"name": "calendar.manage", "title": {"zh": "维护节假日安排", "en": "Edit the calendar"}}

@@ -22,7 +22,7 @@ MANIFEST = {
         "zh": "我的填报、在线填表、表单与采集任务发布、进度看板与汇总结果",
         "en": "My tasks, filling forms, publishing forms and campaigns, progress and results",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity", "collection"],
 }
 

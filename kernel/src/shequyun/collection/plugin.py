@@ -36,7 +36,7 @@ MANIFEST = {
         "zh": "委办局发布表单、下发到居村、跟踪进度、汇总结果",
         "en": "Publish forms to the hierarchy, track completion, aggregate results",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity", "residents"],
     "permissions": [
         _perm("publish", "发布采集表单", "Publish collection forms", PUBLISHERS),

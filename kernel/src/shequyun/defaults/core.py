@@ -41,7 +41,7 @@ MANIFEST = {
         "zh": "身份、居民数据与一键采集的基础",
         "en": "Identity, resident data and collection",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
 }
 
 MANAGE = "identity.plugins.manage"

@@ -21,7 +21,7 @@ MANIFEST = {
     "version": "0.1.0",
     "title": {"zh": "健康检查", "en": "Health checks"},
     "description": {"zh": "供负载均衡与运维探测", "en": "Probes for load balancers and operators"},
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
 }
 
 

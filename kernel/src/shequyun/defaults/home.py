@@ -18,7 +18,7 @@ MANIFEST = {
     "version": "0.1.0",
     "title": {"zh": "首页", "en": "Home"},
     "description": {"zh": "门户首页", "en": "The portal's landing page"},
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
 }
 
 

@@ -23,7 +23,7 @@ MANIFEST = {
         "zh": "由实际挂载的路由生成的 OpenAPI 3.1 文档",
         "en": "OpenAPI 3.1 document generated from the mounted routes",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
 }
 
 

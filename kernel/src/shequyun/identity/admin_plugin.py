@@ -31,7 +31,7 @@ MANIFEST = {
         "zh": "组织架构、用户与授权、访问令牌、插件开关与审计日志的管理页面",
         "en": "Pages to manage org units, users and grants, API tokens, plugins and the audit log",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity"],
 }
 

@@ -40,7 +40,7 @@ MANIFEST = {
         "zh": "市—区—街镇—居村组织架构、用户、角色、授权、登录与审计",
         "en": "Org hierarchy, users, roles, grants, login and audit",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "permissions": [
         _perm("org.view", "查看组织架构", "View org units"),
         _perm("org.manage", "管理组织架构", "Manage org units"),

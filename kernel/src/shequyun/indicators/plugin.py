@@ -37,7 +37,7 @@ MANIFEST = {
         "zh": "各插件声明的指标，按市、区、街镇、居村逐级汇总，趋势、对比与大屏",
         "en": "Indicators from every plugin, summed up the hierarchy; trends, comparisons, wall",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity"],
     "permissions": [
         {

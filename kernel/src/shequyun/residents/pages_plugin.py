@@ -22,7 +22,7 @@ MANIFEST = {
         "zh": "居村干部的工作台，居民信息的查询、详情、修改、迁移、导入与下载页面",
         "en": "The cadre's workbench; pages to find, view, edit, move, import and export residents",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity", "residents", "collection"],
 }
 

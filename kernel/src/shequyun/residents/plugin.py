@@ -46,7 +46,7 @@ MANIFEST = {
         "zh": "居民、家庭户与地址；按授权范围查询、更新、下载与导入",
         "en": "Residents, households and addresses, scoped by grant",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity"],
     "permissions": [
         _perm("read", "查看居民信息", "View residents", [CADRE, SOCIAL_WORKER, STREET, DISTRICT]),

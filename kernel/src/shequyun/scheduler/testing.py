@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shequyun_sdk import times
+
 from .service import JobRun, JobStatus, Scheduler
 from .timing import as_utc
 
@@ -14,13 +16,19 @@ class ScheduledJobs:
     """The ``scheduled_jobs`` fixture: run jobs now, or as the platform would at a moment.
 
     The scheduler's clock stands still at the moment the fixture was made until the test moves
-    it with ``run_due(at=...)`` or ``advance(...)``.
+    it with ``run_due(at=...)`` or ``advance(...)``; so do ``shequyun_sdk.beijing_now()`` and
+    ``beijing_today()`` for the code the test runs, job handlers included, until :meth:`close`.
     """
 
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self.now = datetime.now(UTC)
         scheduler.clock = lambda: self.now
+        self._previous = times.set_clock(lambda: self.now)
+
+    def close(self) -> None:
+        """Give the SDK's clock back (the fixture does it after the test)."""
+        times.set_clock(self._previous)
 
     @property
     def names(self) -> list[str]:

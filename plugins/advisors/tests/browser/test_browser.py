@@ -3,9 +3,11 @@ the funnel moves; the other pages are looked at on a phone and a desktop."""
 
 from __future__ import annotations
 
+import pytest
+from shequyun_sdk.testing.browser import shoot
 from starlette.testclient import TestClient
 
-from .conftest import shoot
+pytestmark = pytest.mark.browser
 
 API = "/api/v1/plugins/advisors"
 BASE = "/plugins/advisors"
@@ -19,8 +21,8 @@ def id_number(serial: int, born: str) -> str:
     return first + "10X98765432"[sum(int(d) * w for d, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
 
-def login(page, portal, actor):
-    page.goto(f"{portal.url}/login")
+def login(page, shequyun_portal, actor):
+    page.goto(f"{shequyun_portal.url}/login")
     page.get_by_label("用户名").fill(actor.username)
     page.get_by_label("密码").fill(actor.password)
     page.get_by_role("button", name="登录").click()
@@ -31,10 +33,12 @@ def stage(page, key):
     return int(page.locator(f'[data-testid="funnel"] [data-stage="{key}"]').inner_text())
 
 
-def test_a_street_advisor_records_applied_and_the_funnel_moves(browser_page, portal):
-    page = browser_page
-    api = TestClient(portal.app)
-    cadre = portal.actors.cadre(UNIT)
+def test_a_street_advisor_records_applied_and_the_funnel_moves(
+    shequyun_browser_page, shequyun_portal
+):
+    page = shequyun_browser_page
+    api = TestClient(shequyun_portal.app)
+    cadre = shequyun_portal.actors.cadre(UNIT)
     for serial, name, born, tags in (
         (701, "王秀英", "19500312", ["独居老人"]),
         (702, "张建国", "19700312", ["低收入"]),
@@ -54,9 +58,9 @@ def test_a_street_advisor_records_applied_and_the_funnel_moves(browser_page, por
             },
         )
         assert made.status_code == 201, made.text
-    advisor = portal.actors.make("advisors.advisor", STREET)
-    login(page, portal, advisor)
-    page.goto(f"{portal.url}{BASE}/")
+    advisor = shequyun_portal.actors.make("advisors.advisor", STREET)
+    login(page, shequyun_portal, advisor)
+    page.goto(f"{shequyun_portal.url}{BASE}/")
     page.get_by_role("button", name="刷新名单").click()
     page.get_by_text("名单已更新").wait_for()
     assert stage(page, "applied") == 0
@@ -82,16 +86,16 @@ def test_a_street_advisor_records_applied_and_the_funnel_moves(browser_page, por
     assert stage(page, "found") == found
 
 
-def test_the_other_pages_on_a_phone_and_a_desktop(browser_page, portal):
-    page = browser_page
-    api = TestClient(portal.app)
-    street = portal.actors.street_admin(STREET)
+def test_the_other_pages_on_a_phone_and_a_desktop(shequyun_browser_page, shequyun_portal):
+    page = shequyun_browser_page
+    api = TestClient(shequyun_portal.app)
+    street = shequyun_portal.actors.street_admin(STREET)
     point = api.post(
         f"{API}/points",
         headers=street.auth,
         json={"name": "潍坊新村街道顾问点", "kind": "both", "unit": STREET, "address": "潍坊路1号"},
     )
-    advisor = portal.actors.make("advisors.advisor", STREET)
+    advisor = shequyun_portal.actors.make("advisors.advisor", STREET)
     api.post(
         f"{API}/advisors",
         headers=street.auth,
@@ -115,8 +119,8 @@ def test_the_other_pages_on_a_phone_and_a_desktop(browser_page, portal):
             "capacity": 80,
         },
     )
-    login(page, portal, advisor)
-    page.goto(f"{portal.url}{BASE}/desk")
+    login(page, shequyun_portal, advisor)
+    page.goto(f"{shequyun_portal.url}{BASE}/desk")
     page.get_by_label("上门探访").check()
     page.get_by_label("电话").check()
     page.get_by_label("服务内容").fill("电话回访独居老人，介绍长护险评估")
@@ -128,7 +132,7 @@ def test_the_other_pages_on_a_phone_and_a_desktop(browser_page, portal):
         ("/policies/sh-elderly-allowance", "advisors-policy"),
         ("/figures", "advisors-figures"),
     ):
-        page.goto(f"{portal.url}{BASE}{path}")
+        page.goto(f"{shequyun_portal.url}{BASE}{path}")
         page.wait_for_load_state("networkidle")
         assert "内部错误" not in page.content()
         shoot(page, name)

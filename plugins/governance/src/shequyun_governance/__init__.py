@@ -50,7 +50,7 @@ MANIFEST = {
         "zh": "民情日志、末端处置案件、知识库与民情民意分析",
         "en": "Field logs, the case channel, a knowledge base and dashboards",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "enabled_by_default": True,
     "audit_actions": {
         "governance.category_added": {"zh": "新增事项类别", "en": "Added a case category"},

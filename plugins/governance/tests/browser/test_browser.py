@@ -8,9 +8,11 @@ import re
 import struct
 import zlib
 
+import pytest
+from shequyun_sdk.testing.browser import PHONE, shoot
 from starlette.testclient import TestClient
 
-from .conftest import PHONE, shoot
+pytestmark = pytest.mark.browser
 
 API = "/api/v1/plugins/governance"
 BASE = "/plugins/governance"
@@ -78,21 +80,23 @@ def natural_width(image) -> int:
     return int(image.evaluate("img => img.naturalWidth"))
 
 
-def login(page, portal, actor):
-    page.goto(f"{portal.url}/login")
+def login(page, shequyun_portal, actor):
+    page.goto(f"{shequyun_portal.url}/login")
     page.get_by_label("用户名").fill(actor.username)
     page.get_by_label("密码").fill(actor.password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state("networkidle")
 
 
-def test_a_cadre_logs_a_visit_with_a_photo_and_turns_it_into_a_case(browser_page, portal):
-    page = browser_page
+def test_a_cadre_logs_a_visit_with_a_photo_and_turns_it_into_a_case(
+    shequyun_browser_page, shequyun_portal
+):
+    page = shequyun_browser_page
     page.set_viewport_size(PHONE)
-    api = TestClient(portal.app)
-    cadre = portal.actors.cadre(WANPING)
+    api = TestClient(shequyun_portal.app)
+    cadre = shequyun_portal.actors.cadre(WANPING)
     residents(api, cadre)
-    login(page, portal, cadre)
+    login(page, shequyun_portal, cadre)
 
     # Three taps from the workbench: the card, the camera, 保存.
     page.get_by_role("link", name=re.compile("民情日志")).first.click()
@@ -116,7 +120,7 @@ def test_a_cadre_logs_a_visit_with_a_photo_and_turns_it_into_a_case(browser_page
     shoot(page, "governance-case-from-log")
 
     # A visit to someone in particular: find them, pick them, save.
-    page.goto(f"{portal.url}{BASE}/logs/new?q=王秀英")
+    page.goto(f"{shequyun_portal.url}{BASE}/logs/new?q=王秀英")
     page.get_by_label(re.compile("王秀英")).check()
     page.get_by_label(re.compile("情况")).fill("老人独居，提醒用电安全，需跟进助餐。")
     page.get_by_label("需要跟进").check()
@@ -124,24 +128,26 @@ def test_a_cadre_logs_a_visit_with_a_photo_and_turns_it_into_a_case(browser_page
     page.get_by_text("已保存。").wait_for()
     assert "王秀英" in page.locator("h1").inner_text()
     for path, name in (("/logs", "logs"), ("/coverage", "coverage"), ("/", "home")):
-        page.goto(f"{portal.url}{BASE}{path}")
+        page.goto(f"{shequyun_portal.url}{BASE}{path}")
         shoot(page, f"governance-{name}")
 
 
-def test_a_street_dispatches_and_sees_the_on_time_chart_change(browser_page, portal):
-    page = browser_page
+def test_a_street_dispatches_and_sees_the_on_time_chart_change(
+    shequyun_browser_page, shequyun_portal
+):
+    page = shequyun_browser_page
     page.set_viewport_size(PHONE)
-    api = TestClient(portal.app)
-    street = portal.actors.street_admin(STREET)
-    cadre = portal.actors.cadre(WANPING)
-    login(page, portal, street)
+    api = TestClient(shequyun_portal.app)
+    street = shequyun_portal.actors.street_admin(STREET)
+    cadre = shequyun_portal.actors.cadre(WANPING)
+    login(page, shequyun_portal, street)
 
-    page.goto(f"{portal.url}{BASE}/dashboard")
+    page.goto(f"{shequyun_portal.url}{BASE}/dashboard")
     before = page.locator("table.data").inner_text()
     assert "宛平南路居委会" in before
     rates_before = page.locator("svg title", has_text="按期办结率").count()
 
-    page.goto(f"{portal.url}{BASE}/cases/new")
+    page.goto(f"{shequyun_portal.url}{BASE}/cases/new")
     page.get_by_label("案件标题").fill("宛平南路88弄路灯不亮")
     page.get_by_label("案件描述").fill("弄堂口两盏路灯一周未亮，居民夜间出行不便。")
     page.get_by_label("案件类别").select_option(label="设施维修（7 个工作日）")
@@ -165,7 +171,7 @@ def test_a_street_dispatches_and_sees_the_on_time_chart_change(browser_page, por
     assert "按期办结" in page.locator("article").inner_text()
     shoot(page, "governance-case-closed")
 
-    page.goto(f"{portal.url}{BASE}/dashboard")
+    page.goto(f"{shequyun_portal.url}{BASE}/dashboard")
     chart = page.locator("svg", has=page.locator("title", has_text="按期办结率"))
     chart.wait_for()
     assert rates_before == 0 and "宛平南路居委会" in chart.inner_html()
@@ -173,16 +179,16 @@ def test_a_street_dispatches_and_sees_the_on_time_chart_change(browser_page, por
     row = page.locator("table.data tr", has_text="宛平南路居委会").inner_text()
     assert "100%" in row and row != before
     shoot(page, "governance-dashboard")
-    page.goto(f"{portal.url}{BASE}/cases?status=all")
+    page.goto(f"{shequyun_portal.url}{BASE}/cases?status=all")
     shoot(page, "governance-cases")
 
 
-def test_the_knowledge_base_finds_dian_ti_jia_zhuang(browser_page, portal):
-    page = browser_page
-    street = portal.actors.street_admin(STREET)
-    cadre = portal.actors.cadre(WANPING)
-    login(page, portal, street)
-    page.goto(f"{portal.url}{BASE}/knowledge/new")
+def test_the_knowledge_base_finds_dian_ti_jia_zhuang(shequyun_browser_page, shequyun_portal):
+    page = shequyun_browser_page
+    street = shequyun_portal.actors.street_admin(STREET)
+    cadre = shequyun_portal.actors.cadre(WANPING)
+    login(page, shequyun_portal, street)
+    page.goto(f"{shequyun_portal.url}{BASE}/knowledge/new")
     page.get_by_label("类型").select_option(label="办事流程")
     page.get_by_label("标题").fill("既有多层住宅电梯加装办事指南")
     page.get_by_label("正文").fill(
@@ -195,8 +201,8 @@ def test_the_knowledge_base_finds_dian_ti_jia_zhuang(browser_page, portal):
     shoot(page, "governance-article")
 
     page.context.clear_cookies()
-    login(page, portal, cadre)
-    page.goto(f"{portal.url}{BASE}/knowledge")
+    login(page, shequyun_portal, cadre)
+    page.goto(f"{shequyun_portal.url}{BASE}/knowledge")
     page.get_by_label(re.compile("搜索政策")).fill("加装电梯")
     page.get_by_role("button", name="搜索").click()
     result = page.locator(".gv-results li").first

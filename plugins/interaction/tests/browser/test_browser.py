@@ -3,10 +3,13 @@ publishes an announcement with files and a resident sees them."""
 
 from __future__ import annotations
 
+import pytest
+from shequyun_sdk.testing.browser import shoot
 from starlette.testclient import TestClient
 
 from .._files import pdf, png
-from .conftest import shoot
+
+pytestmark = pytest.mark.browser
 
 API = "/api/v1/plugins/interaction"
 BASE = "/plugins/interaction"
@@ -36,10 +39,12 @@ def add_resident(api, cadre, name, serial, phone, room):
     return made.json()
 
 
-def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, portal):
-    page = browser_page
-    api = TestClient(portal.app)
-    cadre = portal.actors.cadre(UNIT)
+def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(
+    shequyun_browser_page, shequyun_portal
+):
+    page = shequyun_browser_page
+    api = TestClient(shequyun_portal.app)
+    cadre = shequyun_portal.actors.cadre(UNIT)
     add_resident(api, cadre, "王秀英", 201, "13812340001", "402")
     topic = api.post(
         f"{API}/manage/topics",
@@ -57,7 +62,7 @@ def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, p
         },
     ).json()
 
-    page.goto(f"{portal.url}{BASE}/signup")
+    page.goto(f"{shequyun_portal.url}{BASE}/signup")
     page.get_by_label("手机号").fill("13812340001")
     page.get_by_label("设置密码").fill("Resident-pass-1")
     page.get_by_label("再次输入密码").fill("Resident-pass-1")
@@ -98,10 +103,10 @@ def test_a_resident_verifies_votes_on_a_lift_and_sees_the_result(browser_page, p
     shoot(page, "interaction-result-en")
 
 
-def test_a_cadre_moderates_a_reported_post(browser_page, portal):
-    page = browser_page
-    api = TestClient(portal.app)
-    cadre = portal.actors.cadre(UNIT)
+def test_a_cadre_moderates_a_reported_post(shequyun_browser_page, shequyun_portal):
+    page = shequyun_browser_page
+    api = TestClient(shequyun_portal.app)
+    cadre = shequyun_portal.actors.cadre(UNIT)
     tokens = []
     for i in range(4):
         phone = f"1381234010{i}"
@@ -127,12 +132,12 @@ def test_a_cadre_moderates_a_reported_post(browser_page, portal):
             json={"target_type": "post", "target_id": post["id"], "reason": "广告"},
         )
 
-    page.goto(f"{portal.url}/login")
+    page.goto(f"{shequyun_portal.url}/login")
     page.get_by_label("用户名").fill(cadre.username)
     page.get_by_label("密码").fill(cadre.password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state("networkidle")
-    page.goto(f"{portal.url}{BASE}/manage/moderation")
+    page.goto(f"{shequyun_portal.url}{BASE}/manage/moderation")
     card = page.locator(".ix-post", has_text="低价保健品")
     assert "已自动隐藏" in card.inner_text()
     shoot(page, "interaction-moderation")
@@ -143,16 +148,18 @@ def test_a_cadre_moderates_a_reported_post(browser_page, portal):
     shoot(page, "interaction-moderated")
 
 
-def test_a_cadre_publishes_files_and_a_resident_sees_the_thumbnail(browser_page, portal):
-    page = browser_page
-    cadre = portal.actors.cadre(UNIT)
-    page.goto(f"{portal.url}/login")
+def test_a_cadre_publishes_files_and_a_resident_sees_the_thumbnail(
+    shequyun_browser_page, shequyun_portal
+):
+    page = shequyun_browser_page
+    cadre = shequyun_portal.actors.cadre(UNIT)
+    page.goto(f"{shequyun_portal.url}/login")
     page.get_by_label("用户名").fill(cadre.username)
     page.get_by_label("密码").fill(cadre.password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state("networkidle")
 
-    page.goto(f"{portal.url}{BASE}/manage/announcements")
+    page.goto(f"{shequyun_portal.url}{BASE}/manage/announcements")
     page.get_by_label("标题").fill("小区绿化改造公示")
     page.get_by_label("正文").fill("改造方案和效果图见附件，欢迎提出意见。")
     page.get_by_label("附件（可不传）").set_input_files(
@@ -166,7 +173,7 @@ def test_a_cadre_publishes_files_and_a_resident_sees_the_thumbnail(browser_page,
     page.get_by_role("cell", name="小区绿化改造公示").wait_for()
 
     page.context.clear_cookies()  # a resident who has not signed in
-    page.goto(f"{portal.url}{BASE}/?unit={UNIT}")
+    page.goto(f"{shequyun_portal.url}{BASE}/?unit={UNIT}")
     page.get_by_role("link", name="小区绿化改造公示").click()
     thumbnail = page.get_by_role("img", name="效果图.png")
     thumbnail.wait_for()

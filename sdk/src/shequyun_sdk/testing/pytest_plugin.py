@@ -29,6 +29,14 @@ from typing import Any
 
 import pytest
 
+# Browser fixtures (shequyun_portal, shequyun_browser_page): registered with the rest.
+from .browser import (  # noqa: F401
+    shequyun_browser_page,
+    shequyun_portal,
+    shequyun_portal_plugins,
+    shequyun_portal_settings,
+)
+
 TEST_DATABASE_ENV = "SHEQUYUN_TEST_DATABASE_URL"
 XDIST_WORKER_ENV = "PYTEST_XDIST_WORKER"  # set by pytest-xdist in each worker: gw0, gw1...
 
@@ -101,12 +109,12 @@ def shequyun_kernel(
         settings = load_settings(environ={}, database_url=database_url, **values)
         return Kernel(settings, plugins=shequyun_plugins, discover=shequyun_discover)
 
-    # Load the plugins once against a throwaway URL to learn their migrations, then build the
-    # real kernel on a database migrated for exactly that set.
-    probe = build("sqlite://")
-    url = shequyun_test_databases.fresh(probe.migrations)
-    probe.engine.dispose()
+    # Build the kernel (its hooks run once) on a database that does not exist yet, then create
+    # it migrated for exactly the set of migrations the kernel collected: building connects to
+    # nothing.
+    url = shequyun_test_databases.reserve()
     kernel = build(url)
+    shequyun_test_databases.fill(url, kernel.migrations)
     yield kernel
     kernel.close()
     shequyun_test_databases.drop(url)
@@ -155,7 +163,7 @@ def unchecked_events(shequyun_kernel: Any) -> Callable[[], AbstractContextManage
 
 
 @pytest.fixture
-def scheduled_jobs(shequyun_client: Any, shequyun_kernel: Any) -> Any:
+def scheduled_jobs(shequyun_client: Any, shequyun_kernel: Any) -> Iterator[Any]:
     """The platform's scheduled jobs, on a clock that moves only when the test moves it.
 
     ``scheduled_jobs.run("interaction.digest")`` runs a job now (as ``shequyun jobs run``);
@@ -163,10 +171,14 @@ def scheduled_jobs(shequyun_client: Any, shequyun_kernel: Any) -> Any:
     a worker would then; ``.advance(hours=1)`` moves the clock on; ``.status(name)`` has the
     schedule, ``next_due``, ``last_outcome``, ``last_summary`` and ``last_error``; ``.names``
     lists the jobs. Each run returns ``.outcome`` (``ok``/``failed``), ``.summary``, ``.error``.
+    While the fixture is in use, ``shequyun_sdk.beijing_now()`` and ``beijing_today()`` read the
+    same clock, in job handlers and everywhere else the test runs.
     """
     from shequyun.scheduler.testing import ScheduledJobs
 
-    return ScheduledJobs(shequyun_kernel.scheduler)
+    jobs = ScheduledJobs(shequyun_kernel.scheduler)
+    yield jobs
+    jobs.close()
 
 
 @pytest.fixture
