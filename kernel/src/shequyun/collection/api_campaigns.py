@@ -23,8 +23,9 @@ from ..replicas import reads_replica
 from ..spreadsheets import xlsx_chunks
 from . import api_schemas as docs
 from . import follow_up
-from .api_support import XLSX_TYPE, campaign_view, kernel_of, run_work, within_unit
+from .api_support import XLSX_TYPE, kernel_of, run_work, within_unit
 from .campaigns import RESULTS, REVIEW
+from .for_plugins import campaign_view
 from .forms import PUBLISH
 from .models import Task
 from .results import ExportColumns, aggregate, overdue, progress, task_scope

@@ -21,7 +21,7 @@ from .campaigns import FILL, RESULTS, REVIEW, CampaignService
 from .models import Campaign, Form, FormVersion, Task
 from .tasks import aware, check_task_scope
 
-__all__ = ["campaign", "submission", "task"]
+__all__ = ["campaign", "campaign_view", "submission", "task"]
 
 #: Who may read a task: its publisher's side, or the committee filling it.
 READERS = (RESULTS, REVIEW, FILL)
@@ -33,20 +33,27 @@ def campaign(
     """The campaign as ``GET /api/v1/campaigns/{id}`` shows it, plus its publisher unit."""
     found = service.get(session, actor, campaign_id)
     publisher = session.get(OrgUnit, found.publisher_unit_id)
-    version = session.get(FormVersion, found.form_version_id)
-    assert publisher is not None and version is not None
+    assert publisher is not None
+    return {**campaign_view(session, found), "publisher_unit": _unit(publisher)}
+
+
+def campaign_view(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """A campaign as the API shows it (``GET /api/v1/campaigns/{id}``)."""
+    version = session.get(FormVersion, campaign.form_version_id)
+    assert version is not None
     form = session.get(Form, version.form_id)
     assert form is not None
     return {
-        "id": found.id,
-        "title": found.title,
-        "instructions": found.instructions,
+        "id": campaign.id,
+        "title": campaign.title,
+        "instructions": campaign.instructions,
         "form": {"id": form.id, "title": form.title, "version": version.number},
-        "mode": found.mode,
-        "status": found.status,
-        "starts_at": aware(found.starts_at).isoformat(),
-        "deadline": aware(found.deadline).isoformat(),
-        "publisher_unit": _unit(publisher),
+        "mode": campaign.mode,
+        "roster_filter": campaign.roster_filter,
+        "writeback": campaign.writeback,
+        "status": campaign.status,
+        "starts_at": aware(campaign.starts_at).isoformat(),
+        "deadline": aware(campaign.deadline).isoformat(),
     }
 
 

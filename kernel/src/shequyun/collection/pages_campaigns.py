@@ -25,8 +25,8 @@ from ..identity.models import LEVELS, OrgUnit
 from ..portal.common import SHANGHAI, actor_of, db, kernel_of, page, render
 from ..portal.form_renderer import FormLayout
 from . import fields, follow_up
-from .api_support import campaign_view
 from .campaigns import RESULTS, REVIEW
+from .for_plugins import campaign_view
 from .forms import PUBLISH
 from .models import TASK_STATUSES, FormVersion, Task, utcnow
 from .pages_files import readable_files

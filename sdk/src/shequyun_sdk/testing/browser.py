@@ -109,14 +109,13 @@ def shequyun_portal(
     from shequyun.testing import Actors, build_test_tree
 
     url = shequyun_test_databases.reserve()
-    settings = load_settings(
-        environ={},
-        data_dir=tmp_path_factory.mktemp("portal"),
-        database_url=url,
-        inline_worker=True,
-        strict_events=True,
+    values = {
+        "data_dir": tmp_path_factory.mktemp("portal"),
+        "inline_worker": True,
+        "strict_events": True,
         **shequyun_portal_settings,
-    )
+    }
+    settings = load_settings(environ={}, database_url=url, **values)
     kernel = Kernel(settings, discover=True, plugins=shequyun_portal_plugins)
     shequyun_test_databases.fill(url, kernel.migrations)
     app = create_app(kernel=kernel)
