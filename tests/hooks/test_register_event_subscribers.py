@@ -245,7 +245,9 @@ class TestAHandlerThatNamesSession:
     def test_its_writes_commit_with_the_delivery_and_roll_back_when_it_fails(
         self, publish, shequyun_kernel, drain_events
     ):
-                publish("registry.moved_in", MOVED_IN)
+        from shequyun.events import EventDelivery
+
+        publish("registry.moved_in", MOVED_IN)
         shequyun_kernel.events.deliver_due()
         assert self.ledger(shequyun_kernel) == []  # it raised after writing: nothing stays
         with shequyun_kernel.platform.session() as session:

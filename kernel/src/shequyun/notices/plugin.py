@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from shequyun_sdk import Event, PluginContext, ScheduledJob, Subscriber, hookimpl
+from shequyun_sdk import Event, EventType, PluginContext, ScheduledJob, Subscriber, hookimpl
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
-from . import collection_notices, pages
+from . import collection_notices, event_types, pages
 from .models import Notice
 
 MANIFEST = {
@@ -23,7 +23,7 @@ MANIFEST = {
         "zh": "新任务、催报提醒、退回和即将截止的站内通知，并以事件交给短信等适配器",
         "en": "New tasks, reminders, returns and deadlines as notices, and as events for SMS",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity", "collection"],
 }
 
@@ -31,6 +31,11 @@ MANIFEST = {
 @hookimpl
 def register_models(plugin: PluginContext) -> Sequence[type]:
     return [Notice]
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES
 
 
 @hookimpl

@@ -438,14 +438,34 @@ class Duplicates:
     def _publish(
         self, session: Session, kind: str, record: Merge, kept: Resident, merged: Resident
     ) -> None:
-        payload = {"merge_id": record.id, "kept_id": kept.id, "merged_id": merged.id}
+        units = {
+            u.id: u
+            for u in session.exec(
+                sm_select(OrgUnit).where(col(OrgUnit.id).in_({kept.unit_id, merged.unit_id}))
+            )
+        }
+        kept_unit = units[kept.unit_id]
+        payload = {
+            "merge_id": record.id,
+            "kept_id": kept.id,
+            "merged_id": merged.id,
+            "unit_code": kept_unit.code,
+            "unit_id": kept_unit.id,
+        }
         self.events.publish(session, kind, payload)
         # The kernel's own subscribers (data quality) re-read both records.
         for resident in (kept, merged):
+            unit = units[resident.unit_id]
             self.events.publish(
                 session,
                 "resident.updated",
-                {"resident_id": resident.id, "version": resident.version, "fields": ["status"]},
+                {
+                    "resident_id": resident.id,
+                    "unit_code": unit.code,
+                    "unit_id": unit.id,
+                    "version": resident.version,
+                    "fields": ["status"],
+                },
             )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shequyun_sdk import (
+    EventType,
     Indicator,
     NavEntry,
     PluginContext,
@@ -29,7 +30,7 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from ..events import BatchSubscriber
-from . import api, api_duplicates, api_rounds, indicators, pages
+from . import api, api_duplicates, api_rounds, event_types, indicators, pages
 from .duplicates import MERGE
 from .models import (
     Confirmation,
@@ -61,7 +62,7 @@ MANIFEST = {
         "zh": "质量规则、问题清单、核实与评分：让居民信息完整、合理、一致、及时",
         "en": "Quality rules, findings to work through, confirmations and scores",
     },
-    "sdk": ">=0.1,<0.2",
+    "sdk": ">=1.0,<2",
     "requires": ["identity", "residents"],
     "permissions": [
         {
@@ -85,6 +86,11 @@ MANIFEST = {
         },
     ],
 }
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return event_types.EVENT_TYPES
 
 
 @hookimpl
