@@ -35,14 +35,14 @@ class Registry:
         ]
 
 
-class Notices:
-    MANIFEST = manifest("notices", "通知")
+class Bulletin:
+    MANIFEST = manifest("bulletin", "通知")
 
     @hookimpl
     def register_event_types(self):
         return [
             EventType(
-                "notices.published",
+                "bulletin.published",
                 "A notice went up.",
                 payload({"title": TEXT}),
                 example={"title": "停水通知"},
@@ -112,7 +112,7 @@ def flaky():
 
 @pytest.fixture
 def shequyun_plugins(noticeboard, flaky):
-    return [Registry(), Notices(), noticeboard, flaky]
+    return [Registry(), Bulletin(), noticeboard, flaky]
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_an_event_whose_transaction_rolled_back_is_never_delivered(
 
 def test_patterns_select_the_events_a_subscriber_gets(publish, drain_events, noticeboard):
     publish("registry.moved_out", {"name": "李老伯"})
-    publish("notices.published", {"title": "停水通知"})
+    publish("bulletin.published", {"title": "停水通知"})
     drain_events()
     assert [event.type for event in noticeboard.received] == ["registry.moved_out"]
 
