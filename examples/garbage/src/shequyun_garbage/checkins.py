@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from shequyun_sdk.params import parse_int
 from shequyun_sdk import Actor, Conflict, EventType, Platform, ValidationFailed
 from shequyun_sdk.events import DATE, UNIT, payload
+from shequyun_sdk.params import parse_int
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 

@@ -16,8 +16,8 @@ from shequyun_sdk import (
     read_json,
     requires,
 )
-from shequyun_sdk.openapi import DATETIME, INTEGER, STRING, array, describe, obj
 from shequyun_sdk.events import payload
+from shequyun_sdk.openapi import DATETIME, INTEGER, STRING, array, describe, obj
 from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shequyun_sdk import NotFound, PluginContext, ValidationFailed, hookimpl, read_json
+from shequyun_sdk import PluginContext, ValidationFailed, hookimpl, read_json
 from shequyun_sdk.cases import EVENT_TYPES as CASE_EVENT_TYPES
 from shequyun_sdk.events import EventType
 from shequyun_sdk.identity import requires

@@ -26,8 +26,8 @@ from shequyun_sdk import (
     hookimpl,
 )
 from shequyun_sdk.cases import CASE_UPDATED
-from shequyun_sdk.params import parse_int
 from shequyun_sdk.events import EventType
+from shequyun_sdk.params import parse_int
 from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.routing import BaseRoute
