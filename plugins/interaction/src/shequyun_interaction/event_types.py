@@ -20,6 +20,7 @@ RESULT = {
     "type": "object",
     "properties": {
         "counts": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "abstained": {"type": "integer", "minimum": 0},
         "ballots": {"type": "integer", "minimum": 0},
         "electorate": {"type": "integer", "minimum": 0},
         "turnout": {"type": "number", "minimum": 0},
@@ -28,7 +29,16 @@ RESULT = {
         "passed": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
         "closed_at": MOMENT,
     },
-    "required": ["counts", "ballots", "electorate", "turnout", "winner", "passed", "closed_at"],
+    "required": [
+        "counts",
+        "abstained",
+        "ballots",
+        "electorate",
+        "turnout",
+        "winner",
+        "passed",
+        "closed_at",
+    ],
     "additionalProperties": False,
 }
 ITEM = {
@@ -61,9 +71,10 @@ EVENT_TYPES = (
             **COMMITTEE,
             "result": {
                 "counts": [120, 31],
-                "ballots": 151,
+                "abstained": 4,
+                "ballots": 155,
                 "electorate": 200,
-                "turnout": 0.755,
+                "turnout": 0.775,
                 "winner": 0,
                 "threshold": "2/3",
                 "passed": False,
