@@ -182,6 +182,19 @@ def test_the_workbench_draws_the_charts_and_shows_plugin_cards(shequyun_kernel, 
     assert "待走访老人" in card and "3 位高龄独居老人本月未走访" in card
 
 
+def test_above_a_committee_each_campaign_is_one_line_with_its_counts(
+    shequyun_client, shequyun_actors
+):
+    bureau = shequyun_actors.bureau()
+    open_campaign(shequyun_client, bureau, "楼组长名册", ["310115000000"], days=20)
+    page = shequyun_actors.platform_admin().portal().get("/workbench")
+    assert page.status_code == 200
+    lines = page.text.split('id="wb-campaigns"')[1].split("</section>")[0]
+    assert lines.count("楼组长名册") == 1  # not one row per committee
+    assert "已提交 0/3" in lines  # 浦东新区's three committees
+    assert 'href="/collection/campaigns/' in lines and 'id="wb-tasks"' not in page.text
+
+
 def test_a_bureau_without_residents_sees_no_resident_sections(shequyun_actors):
     page = shequyun_actors.bureau().portal().get("/workbench")
     assert page.status_code == 200

@@ -275,6 +275,32 @@ class CampaignService(TaskFlow):
             query = query.where(Task.status == status)
         return list(session.exec(query))
 
+    def task_summary(self, session: Session, actor: Actor | None) -> list[dict[str, Any]]:
+        """Per open campaign, how many of the tasks ``actor`` reaches are in each status:
+        what a street, district or the city reads instead of one row per committee."""
+        rows = session.exec(
+            select(  # type: ignore[call-overload]
+                col(Campaign.id),
+                col(Campaign.title),
+                col(Campaign.deadline),
+                col(Task.status),
+                func.count(),
+            )
+            .join(Campaign, col(Campaign.id) == Task.campaign_id)
+            .where(scope.scope_filter(actor, FILL, Task.unit_id))
+            .where(Task.withdrawn == False, Campaign.status == "open")  # noqa: E712
+            .group_by(
+                col(Campaign.id), col(Campaign.title), col(Campaign.deadline), col(Task.status)
+            )
+        ).all()
+        found: dict[int, dict[str, Any]] = {}
+        for cid, title, deadline, status, n in rows:
+            entry = found.setdefault(
+                cid, {"id": cid, "title": title, "deadline": deadline, "by_status": {}}
+            )
+            entry["by_status"][status] = int(n)
+        return sorted(found.values(), key=lambda e: (e["deadline"], e["id"]))
+
     # -- filling ---------------------------------------------------------------------------
 
     # -- helpers ---------------------------------------------------------------------------

@@ -223,16 +223,45 @@ def open_tasks(session: Session, kernel: Any, actor: Actor) -> tuple[list[TaskRo
     return todo, submitted
 
 
+def campaign_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str, Any]]:
+    """The open campaigns reaching the actor's units, each with its tasks still to do."""
+    now = datetime.now(UTC)
+    rows = []
+    for entry in kernel.collection.campaigns.task_summary(session, actor):
+        deadline = entry["deadline"]
+        if deadline.tzinfo is None:  # SQLite gives naive datetimes back
+            deadline = deadline.replace(tzinfo=UTC)
+        counts = entry["by_status"]
+        total = sum(counts.values())
+        done = counts.get("submitted", 0)
+        rows.append(
+            {
+                **entry,
+                "deadline": deadline,
+                "total": total,
+                "done": done,
+                "returned": counts.get("returned", 0),
+                "overdue": deadline < now and done < total,
+                "soon": now <= deadline < now + SOON and done < total,
+            }
+        )
+    return rows
+
+
 @page()
 async def workbench(request: Request) -> Response:
     actor = actor_of(request)
     kernel = kernel_of(request)
     reads = actor.has(READ)
     fills = actor.has(FILL)
+    # Above a committee, one line per campaign with its counts instead of a row per committee.
+    summarised = actor.unit is not None and actor.unit.level != "committee"
 
     def work(session: Session) -> dict[str, Any]:
         context: dict[str, Any] = {"tasks": [], "submitted": 0, "changes": [], "total": None}
-        if fills:
+        if fills and summarised:
+            context["campaigns"] = campaign_rows(session, kernel, actor)
+        elif fills:
             context["tasks"], context["submitted"] = open_tasks(session, kernel, actor)
         if reads:
             bands = age_bands(session, actor)
@@ -257,6 +286,7 @@ async def workbench(request: Request) -> Response:
             "cards": cards,
             "reads": reads,
             "fills": fills,
+            "summarised": summarised,
             "breadcrumbs": [("工作台", None)],
         },
     )
