@@ -28,7 +28,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
-    from ..kernel import KernelPlatform
+    from ..kernel_platform import KernelPlatform
 
 MANIFEST = {
     "name": "apps",

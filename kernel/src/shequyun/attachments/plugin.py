@@ -12,7 +12,7 @@ from . import api
 from .models import Attachment
 
 if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
-    from ..kernel import KernelPlatform
+    from ..kernel_platform import KernelPlatform
 
 MANIFEST = {
     "name": "attachments",

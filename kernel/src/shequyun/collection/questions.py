@@ -8,24 +8,39 @@ A form the questions cannot say (a ``$ref``, a list of numbers...) is refused by
 
 :func:`check` finds what a clerk can get wrong before the engine's checks run, each problem
 naming the question by its number and label in Chinese; :func:`owner_of` finds the question an
-engine problem (a JSON pointer) is about.
+engine problem (a JSON pointer) is about. Both live in :mod:`.question_checks`, the question
+itself in :mod:`.question_model`; this module re-exports them, so callers import one place.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import fields
-from .fields import ADDRESS_PARTS, SAFE_NAME
-from .schema_patterns import pattern_problem
+from .fields import ADDRESS_PARTS
+from .question_checks import check, owner_of
+from .question_model import (
+    CHOICE_KINDS,
+    CONDITION_KINDS,
+    DEFAULT_BOUNDS,
+    FILE_KINDS,
+    KIND_TITLES,
+    NESTED_KINDS,
+    TEXT_LIMIT,
+    NotBuildable,
+    Question,
+    QuestionProblem,
+    bounds_of,
+    number_of,
+    walk,
+)
 
 __all__ = [
     "CHOICE_KINDS",
     "CONDITION_KINDS",
     "DEFAULT_BOUNDS",
+    "FILE_KINDS",
     "KIND_TITLES",
     "NESTED_KINDS",
     "NotBuildable",
@@ -39,124 +54,6 @@ __all__ = [
     "to_form",
     "walk",
 ]
-
-KIND_TITLES = {
-    "text": "单行文字",
-    "long_text": "多行文字",
-    "integer": "整数",
-    "number": "数字（可带小数）",
-    "single_choice": "单选",
-    "multiple_choice": "多选",
-    "yes_no": "是／否",
-    "date": "日期",
-    "datetime": "日期和时间",
-    "phone": "电话",
-    "id_number": "身份证号",
-    "email": "电子邮箱",
-    "address": "地址（小区、楼号、单元、室号）",
-    "photo": "照片（一张）",
-    "photos": "照片（多张）",
-    "attachment": "附件（一个）",
-    "attachments": "附件（多个）",
-    "table": "表格（每行填一组，可加行）",
-    "group": "分组（把几道题放在一起）",
-}
-"""The kinds of question the builder offers, in the order it lists them."""
-
-CHOICE_KINDS = frozenset({"single_choice", "multiple_choice"})
-CONDITION_KINDS = frozenset({"single_choice", "multiple_choice", "yes_no"})
-NESTED_KINDS = frozenset({"table", "group"})
-FILE_KINDS = frozenset({"photo", "photos", "attachment", "attachments"})
-
-_TEXT_LIMIT = 200  # longer than this, fields.kind_of calls a string long text
-DEFAULT_BOUNDS: dict[str, tuple[int | None, int | None]] = {
-    "text": (None, 50),
-    "long_text": (None, 2000),
-    "photos": (None, 9),
-    "attachments": (None, 9),
-    "table": (None, 20),
-}
-"""The bounds a new question of the builder starts with."""
-
-
-class NotBuildable(ValueError):
-    """A stored form the questions cannot say; the message says what, in Chinese."""
-
-
-@dataclass
-class Question:
-    """One question: its kind (a key of :data:`KIND_TITLES`), export name, label and rules.
-
-    ``minimum`` and ``maximum`` are the bounds the kind has (:func:`bounds_of`): the value of a
-    number, the length of a text, how many choices, files or rows. ``show_field`` names an
-    earlier question beside this one (same table or group) and ``show_values`` its answers
-    that show this question. ``children`` are the columns of a table or the questions of a
-    group. ``widget`` keeps a widget the UI layer named that the kind does not imply.
-    """
-
-    kind: str
-    name: str
-    label: str = ""
-    help: str = ""
-    required: bool = False
-    choices: list[str] = field(default_factory=list)
-    minimum: int | float | None = None
-    maximum: int | float | None = None
-    pattern: str = ""
-    show_field: str = ""
-    show_values: list[Any] = field(default_factory=list)
-    children: list[Question] = field(default_factory=list)
-    widget: str = ""
-
-
-@dataclass(frozen=True)
-class QuestionProblem:
-    """A problem with a question: ``key`` locates it (``"3"``, ``"3.2"`` for a column of a
-    table), ``title`` names it as the clerk sees it (第 3 题「居住情况」), ``part`` is the
-    setting at fault (``label``, ``choices``, ``name``... or ``""``)."""
-
-    key: str
-    title: str
-    part: str
-    message: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.title}：{self.message}" if self.title else self.message
-
-
-def bounds_of(kind: str) -> tuple[str, str] | None:
-    """What ``minimum`` and ``maximum`` bound for a kind, as labels: ``("最小值", "最大值")``."""
-    if kind in ("integer", "number"):
-        return ("最小值", "最大值")
-    if kind in ("text", "long_text"):
-        return ("最少字数", "最多字数")
-    if kind == "multiple_choice":
-        return ("最少选几项", "最多选几项")
-    if kind in ("photos", "attachments"):
-        return ("最少几个文件", "最多几个文件")
-    if kind == "table":
-        return ("最少几行", "最多几行")
-    return None
-
-
-def walk(questions: Sequence[Question], base: str = "") -> Iterator[tuple[str, Question]]:
-    """Every question with its key (``"1"``, ``"1.2"``), nested ones after their parent."""
-    for index, question in enumerate(questions, start=1):
-        key = f"{base}.{index}" if base else str(index)
-        yield key, question
-        yield from walk(question.children, key)
-
-
-def number_of(key: str) -> str:
-    """How a key reads: ``"3"`` is 第 3 题, ``"3.2"`` is 第 3 题第 2 列."""
-    parts = key.split(".")
-    return f"第 {parts[0]} 题" + "".join(f"第 {p} 项" for p in parts[1:])
-
-
-def _title(key: str, question: Question) -> str:
-    label = question.label.strip()
-    return f"{number_of(key)}「{label[:30]}」" if label else number_of(key)
 
 
 # -- writing the form ---------------------------------------------------------------------------
@@ -175,7 +72,7 @@ def _field_schema(q: Question) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string"}
         _bounded(schema, "minLength", "maxLength", q)
         if kind == "text" and q.maximum is None:
-            schema["maxLength"] = _TEXT_LIMIT  # without it, a text is a long text
+            schema["maxLength"] = TEXT_LIMIT  # without it, a text is a long text
         if q.pattern:
             schema["pattern"] = q.pattern
         return schema
@@ -243,7 +140,7 @@ def _widget(q: Question) -> str:
         return q.widget
     if q.kind in ("photo", "photos"):
         return "photo"
-    if q.kind == "long_text" and q.maximum is not None and q.maximum <= _TEXT_LIMIT:
+    if q.kind == "long_text" and q.maximum is not None and q.maximum <= TEXT_LIMIT:
         return "textarea"  # a short long text is still drawn as a text box
     return ""
 
@@ -382,134 +279,3 @@ def _read_field(
 
 
 # -- what a clerk can get wrong ----------------------------------------------------------------
-
-
-def check(questions: Sequence[Question]) -> list[QuestionProblem]:
-    """Every problem of the questions, in their order, before :func:`to_form` writes them."""
-    problems: list[QuestionProblem] = []
-    if not questions:
-        problems.append(QuestionProblem("", "", "", "表单至少需要一道题"))
-    _check_level(questions, "", problems, top=True)
-    return problems
-
-
-def _check_level(
-    questions: Sequence[Question], base: str, problems: list[QuestionProblem], *, top: bool
-) -> None:
-    seen: dict[str, str] = {}
-    earlier: dict[str, Question] = {}
-    for index, q in enumerate(questions, start=1):
-        key = f"{base}.{index}" if base else str(index)
-
-        def add(part: str, message: str, key: str = key, q: Question = q) -> None:
-            problems.append(QuestionProblem(key, _title(key, q), part, message))
-
-        if q.kind not in KIND_TITLES:
-            add("kind", "请选择题型")
-            continue
-        if not q.label.strip():
-            add("label", "请填写题目")
-        elif len(q.label) > 100:
-            add("label", "题目不能超过 100 个字")
-        if len(q.help) > 1000:
-            add("help", "说明不能超过 1000 个字")
-        if not SAFE_NAME.fullmatch(q.name):
-            add("name", "导出列名只能用英文字母、数字和 _，不以数字开头，最长 64 个字符")
-        elif q.name in seen:
-            add("name", f"导出列名 {q.name} 与{number_of(seen[q.name])}重复")
-        else:
-            seen[q.name] = key
-        if q.kind in NESTED_KINDS and not top:
-            add("kind", "表格或分组里不能再放表格或分组")
-        _check_choices(q, add)
-        _check_bounds(q, add)
-        if q.pattern and q.kind in ("text", "long_text"):
-            problem = pattern_problem(q.pattern, 200)
-            if problem:
-                add("pattern", problem)
-        _check_condition(q, earlier, add)
-        earlier[q.name] = q
-        if q.kind in NESTED_KINDS:
-            if not q.children:
-                add("children", "表格至少需要一列" if q.kind == "table" else "分组至少需要一道题")
-            _check_level(q.children, key, problems, top=False)
-
-
-def _check_choices(q: Question, add: Any) -> None:
-    if q.kind not in CHOICE_KINDS:
-        return
-    if not q.choices:
-        add("choices", "请至少写一个选项（每行一个）")
-    duplicates = sorted({c for c in q.choices if q.choices.count(c) > 1})
-    if duplicates:
-        add("choices", f"选项重复：{'、'.join(duplicates)}")
-    if any(len(c) > 100 for c in q.choices):
-        add("choices", "每个选项不能超过 100 个字")
-
-
-def _check_bounds(q: Question, add: Any) -> None:
-    names = bounds_of(q.kind)
-    if names is None:
-        return
-    counted = q.kind not in ("integer", "number")
-    for value, label in ((q.minimum, names[0]), (q.maximum, names[1])):
-        if value is None:
-            continue
-        if counted and (not isinstance(value, int) or value < 0):
-            add("bounds", f"{label}应为不小于 0 的整数")
-            return
-        if q.kind == "integer" and not isinstance(value, int):
-            add("bounds", f"{label}应为整数")
-            return
-    if q.minimum is not None and q.maximum is not None and q.minimum > q.maximum:
-        add("bounds", f"{names[0]}大于{names[1]}，没有答案能通过")
-    if q.kind == "text" and q.maximum is not None and q.maximum > _TEXT_LIMIT:
-        add("bounds", f"单行文字最多 {_TEXT_LIMIT} 个字，更长的请选“多行文字”")
-    if q.kind == "multiple_choice" and q.maximum is not None and q.maximum > len(q.choices):
-        add("bounds", f"{names[1]}超过了选项的个数（{len(q.choices)} 个）")
-
-
-def _check_condition(q: Question, earlier: Mapping[str, Question], add: Any) -> None:
-    if not q.show_field:
-        return
-    target = earlier.get(q.show_field)
-    if target is None:
-        add("condition", "显示条件只能依据同一层中排在它前面的题目")
-        return
-    if target.kind not in CONDITION_KINDS:
-        add("condition", f"显示条件依据的「{target.label}」不是单选、多选或是／否题")
-        return
-    if not q.show_values:
-        add("condition", f"请选择「{target.label}」为哪些答案时显示本题")
-        return
-    allowed = [True, False] if target.kind == "yes_no" else target.choices
-    wrong = [v for v in q.show_values if not any(v == a and type(v) is type(a) for a in allowed)]
-    if wrong:
-        add(
-            "condition",
-            f"{'、'.join(fields.describe(v) for v in wrong)} 不是「{target.label}」的选项",
-        )
-
-
-# -- the question a problem of the engine is about ----------------------------------------------
-
-_PROPERTY = re.compile(r"/properties/([^/]+)")
-
-
-def owner_of(pointer: str, questions: Sequence[Question]) -> str:
-    """The key of the question an engine problem points at (``schema/properties/a/items/...``
-    or ``ui/fields/a.b/...``), or ``""`` when it is about the whole form."""
-    if pointer.startswith("ui/fields/"):
-        names = pointer.removeprefix("ui/fields/").split("/", 1)[0].split(".")
-    else:
-        names = _PROPERTY.findall(pointer)
-    key = ""
-    level: Sequence[Question] = questions
-    for name in names:
-        name = name.replace("~1", "/").replace("~0", "~")
-        found = next((i for i, q in enumerate(level, start=1) if q.name == name), None)
-        if found is None:
-            break
-        key = f"{key}.{found}" if key else str(found)
-        level = level[found - 1].children
-    return key

@@ -25,7 +25,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
-    from ..kernel import KernelPlatform
+    from ..kernel_platform import KernelPlatform
 
 
 def _perm(name: str, zh: str, en: str) -> dict[str, object]:
