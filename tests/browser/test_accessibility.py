@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shequyun_sdk.testing.browser import PHONE
 from sqlmodel import Session
 
 from ..residents._data import id_number, resident
-from .conftest import PHONE, log_in, shoot
+from .conftest import log_in, shoot
 
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

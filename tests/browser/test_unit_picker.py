@@ -3,10 +3,11 @@ drills down 区 › 街镇 › 居委 on a phone; the form sends the unit's code
 
 from __future__ import annotations
 
+from shequyun_sdk.testing.browser import PHONE
 from sqlmodel import Session
 
 from ..residents._data import id_number, resident
-from .conftest import PHONE, log_in, shoot
+from .conftest import log_in, shoot
 
 
 def _register(portal) -> int:
