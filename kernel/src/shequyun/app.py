@@ -116,6 +116,10 @@ def create_app(
             await asyncio.to_thread(kernel.scheduler.stop_background)
             await asyncio.to_thread(kernel.openness.stop_background)
             await asyncio.to_thread(kernel.authenticator.epoch.stop)
+            try:
+                await asyncio.to_thread(kernel.authenticator.token_uses.flush)
+            except Exception as exc:  # the database may be away; the uses are informational
+                log.warning("token last-use times not written at shutdown: %s", exc)
             kernel.stop()
             process_exit()
 
