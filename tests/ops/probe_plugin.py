@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shequyun_sdk import Event, Platform, PluginContext, Subscriber, hookimpl
+from shequyun_sdk.events import EventType
 from sqlmodel import Session
 
 MANIFEST = {
@@ -25,6 +26,24 @@ MANIFEST = {
     "description": {"zh": "测试用", "en": "For tests"},
     "sdk": ">=0.1,<0.2",
 }
+
+
+@hookimpl
+def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
+    return [
+        EventType(
+            "probe.note",
+            "A test asks for a note of the event.",
+            {"type": "object", "additionalProperties": False},
+            {},
+        ),
+        EventType(
+            "probe.effect",
+            "A test asks for one audit row written in the delivery's transaction.",
+            {"type": "object", "properties": {"n": {"type": "integer"}}},
+            {"n": 1},
+        ),
+    ]
 
 
 @hookimpl
