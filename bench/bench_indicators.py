@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from _common import Figure, Result, median, reproduce, spread
 from bench_residents import (
@@ -56,6 +57,8 @@ from sqlalchemy import text
 XUHUI = "310104000000"
 SEED = 2026
 INDICATORS = 14
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ def _checkins(kernel: Any, xuhui: Any, committees: list[Any]) -> None:
     from shequyun.enablement import PluginEnablement
 
     rng = random.Random(SEED + 1)
-    today = datetime.now(UTC).date()
+    today = _beijing_today()
     first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     with Session(kernel.engine) as session:
         session.add(PluginEnablement(plugin="garbage", unit_id=xuhui.id, unit_path=xuhui.path))
@@ -272,9 +275,15 @@ def _analyze(kernel: Any) -> None:
 # -- the baseline: the same figures, written by hand --------------------------------------------
 
 
+def _beijing_today() -> date:
+    # The indicators count ages and months on Beijing's calendar: from 16:00 UTC on, Beijing
+    # is already on the next day, and a baseline on the UTC date put a birthday in another band.
+    return datetime.now(BEIJING).date()
+
+
 def _baseline(kernel: Any, xuhui: Any) -> Callable[[], dict[str, dict[int, Any]]]:
     """Ten queries grouped by street; returns ``{indicator: {street id: figures}}``."""
-    today = datetime.now(UTC).date()
+    today = _beijing_today()
     born_by_60 = _years_before(today, 60)
     bands = [(80, "80+"), (60, "60-79"), (35, "35-59"), (18, "18-34")]
     band_case = " ".join(
