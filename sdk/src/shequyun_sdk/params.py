@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, overload
+from typing import Any, TypeGuard, overload
 
 from starlette.requests import Request
 
@@ -117,7 +117,7 @@ def form_int(
     return _optional(values.get(name), name, default, low, high)
 
 
-def is_id(value: object) -> bool:
+def is_id(value: object) -> TypeGuard[int]:
     """Whether ``value`` (say, from a JSON body) can be the id of a stored row: an ``int`` (not a
     ``bool``) in 1…:data:`MAX_ID`. PostgreSQL refuses to compare an id column with a larger
     number (``integer out of range``), so check before querying."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
+from shequyun_sdk.params import is_id
 from sqlalchemy import case, exists, func, insert
 from sqlmodel import Session, col, or_, select
 
@@ -41,8 +42,10 @@ class CampaignService(TaskFlow):
     def open(self, session: Session, actor: Actor | None, body: Mapping[str, Any]) -> Campaign:
         errors: list[dict[str, str]] = []
         form_id, number = body.get("form_id"), body.get("version")
-        if not isinstance(form_id, int) or not isinstance(number, int):
-            raise ValidationFailed("请指定表单 form_id 与版本 version", field="form_id")
+        if not is_id(form_id):
+            raise ValidationFailed("请指定表单 form_id（表单编号）", field="form_id")
+        if not is_id(number):
+            raise ValidationFailed("请指定表单版本 version（从 1 起的整数）", field="version")
         form = self.forms.get(session, actor, form_id)
         version = self.forms.version(session, form.id or 0, number)
         if version.status != "published":

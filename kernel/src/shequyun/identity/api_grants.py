@@ -23,7 +23,7 @@ from .api_support import (
     body_doc,
     call_of,
     grant_json,
-    int_field,
+    id_field,
     json_body,
     load_user,
     query_flag,
@@ -75,7 +75,7 @@ async def create_grant(request: Request) -> Response:
     """
     call = call_of(request)
     body = await json_body(request, {"user_id", "role", "unit_code"})
-    user_id = int_field(body, "user_id")
+    user_id = id_field(body, "user_id")
     role = text_field(body, "role", required=True) or ""
     unit_code = text_field(body, "unit_code", required=True) or ""
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shequyun_sdk import ValidationFailed
-from shequyun_sdk.params import query_int
+from shequyun_sdk.params import MAX_ID, is_id, query_int
 from shequyun_sdk.web import read_json
 from starlette.requests import Request
 
@@ -61,6 +61,7 @@ __all__ = [
     "call_of",
     "end_sessions",
     "grant_json",
+    "id_field",
     "int_field",
     "iso",
     "json_body",
@@ -124,6 +125,17 @@ def int_field(data: Mapping[str, Any], name: str) -> int:
         raise ValidationFailed(f"缺少字段 {name}", field=name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed(f"{name} 应为整数", field=name)
+    if not 0 <= value <= MAX_ID:
+        # PostgreSQL refuses to compare an integer column with a number beyond its range.
+        raise ValidationFailed(f"{name} 应在 0–{MAX_ID} 之间", field=name)
+    return value
+
+
+def id_field(data: Mapping[str, Any], name: str) -> int:
+    """Body field ``name`` as the id of a stored row (see :func:`shequyun_sdk.params.is_id`)."""
+    value = int_field(data, name)
+    if not is_id(value):
+        raise ValidationFailed(f"{name} 不是有效的编号", field=name)
     return value
 
 

@@ -22,6 +22,7 @@ from .api_support import (
     TOKENS_MANAGE,
     body_doc,
     call_of,
+    id_field,
     int_field,
     json_body,
     page_bounds,
@@ -87,7 +88,7 @@ async def create_token(request: Request) -> Response:
     """
     call = call_of(request)
     body = await json_body(request, {"grant_id", "name", "expires_in_days"})
-    grant_id = int_field(body, "grant_id")
+    grant_id = id_field(body, "grant_id")
     name = text_field(body, "name", required=True) or ""
     days = int_field(body, "expires_in_days")
 

@@ -18,6 +18,7 @@ from shequyun_sdk import (
     requires,
 )
 from shequyun_sdk.openapi import describe
+from shequyun_sdk.params import is_id
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -190,7 +191,7 @@ async def moderate(request: Request) -> Response:
 async def issue_code(request: Request) -> Response:
     body = await json_object(request)
     resident_id = body.get("resident_id")
-    if not isinstance(resident_id, int) or isinstance(resident_id, bool):
+    if not is_id(resident_id):
         raise ValidationFailed("请提供居民编号 resident_id", field="resident_id")
     days = int(plugin_from_request(request).settings.get("code_days", 14))
     code, row = await run(
