@@ -10,12 +10,9 @@ platform's shape ``{"error": {"code", "message", "field"?}}``.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from shequyun_sdk import (
-    Conflict,
-    NotAuthenticated,
     ValidationFailed,
     platform_from_request,
     plugin_from_request,
@@ -26,198 +23,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import (
-    accounts,
+    api_account,
     api_manage,
     deliberation,
     files,
     neighbours,
     notices,
     notify,
-    phone,
     servicedesk,
     tally,
 )
 from . import api_schemas as docs
-from .availability import is_open
+from .api_account import resident_viewer
 from .core import Viewer
 from .web import (
-    TOKEN_HEADER,
-    client_address,
     form_with_files,
     is_multipart,
     json_object,
     run,
-    signups_per_hour,
-    viewer_of,
 )
 
 __all__ = ["ROUTES"]
-
-
-async def _viewer(request: Request, *, account: bool = True, public: bool = False) -> Viewer:
-    viewer = await viewer_of(request, api=True, public=public)
-    if account and viewer.account is None and viewer.assistant is None:
-        raise NotAuthenticated("请先登录居民账号")
-    return viewer
-
-
-def _me(viewer: Viewer, *, phone_proof: bool = False, enabled: bool = True) -> dict[str, Any]:
-    """The account and placement; ``enabled`` is false when the plugin is off in the resident's
-    committee, ``must_confirm_phone`` when an SMS code is wanted before verifying by ID number."""
-    ref = viewer.resident
-    account = viewer.account
-    confirmed = account is not None and account.phone_confirmed_at is not None
-    return {
-        "account": None
-        if account is None
-        else {
-            "id": account.id,
-            "phone": account.phone_masked,
-            "verified": ref is not None,
-            "verified_via": account.verified_via or None,
-            "phone_confirmed": confirmed,
-            "must_confirm_phone": phone_proof and not confirmed and ref is None,
-        },
-        "resident": None
-        if ref is None
-        else {
-            "id": ref.id,
-            "name": ref.name,
-            "committee": {"code": ref.committee.code, "name": ref.committee.name},
-            "address": ref.address_label,
-            "building": ref.building,
-            "household_number": ref.household_number,
-        },
-        "assisted_by": viewer.assisted_by,
-        "enabled": enabled,
-    }
-
-
-def _phone_proof(request: Request) -> bool:
-    return phone.required(plugin_from_request(request).settings)
-
-
-async def _me_response(request: Request, status_code: int = 200, **extra: Any) -> Response:
-    viewer = await _viewer(request, public=True)
-    enabled = True
-    if viewer.resident is not None:
-        name = plugin_from_request(request).name
-        platform = platform_from_request(request)
-        enabled = await run(is_open, platform, name, viewer.resident.committee)
-    body = _me(viewer, phone_proof=_phone_proof(request), enabled=enabled)
-    return JSONResponse({**body, **extra}, status_code=status_code)
-
-
-# -- account -----------------------------------------------------------------------------------
-
-
-@describe(body=docs.CREDENTIALS, response=docs.ME, status=201)
-async def signup(request: Request) -> Response:
-    """201 with the account; with ``phone_proof = "sms"`` also ``phone_code`` (where the SMS
-    code went, how long it lives, when another may be asked for)."""
-    body = await json_object(request)
-    prove = _phone_proof(request)
-    account, sent = await run(
-        accounts.sign_up,
-        platform_from_request(request),
-        body.get("phone"),
-        body.get("password"),
-        prove_phone=prove,
-        client=client_address(request),
-        per_address_hour=signups_per_hour(request),
-    )
-    data = _me(Viewer(account), phone_proof=prove)
-    if sent is not None:
-        data["phone_code"] = sent.as_dict()
-    return JSONResponse(data, status_code=201)
-
-
-@describe(body=docs.CREDENTIALS, response=docs.TOKEN)
-async def login(request: Request) -> Response:
-    body = await json_object(request)
-    days = int(plugin_from_request(request).settings.get("session_days", 30))
-    _, token = await run(
-        accounts.log_in,
-        platform_from_request(request),
-        body.get("phone"),
-        body.get("password"),
-        kind="api",
-        lifetime=timedelta(days=days),
-        client=client_address(request),
-    )
-    return JSONResponse({"token": token, "header": "X-Resident-Token"})
-
-
-@describe(responses=docs.NO_CONTENT)
-async def logout(request: Request) -> Response:
-    token = request.headers.get(TOKEN_HEADER)
-    if token:
-        await run(accounts.log_out, platform_from_request(request), token)
-    return Response(status_code=204)
-
-
-@describe(response=docs.ME)
-async def me(request: Request) -> Response:
-    return await _me_response(request)
-
-
-async def _own_account(request: Request) -> int:
-    """The signed-in resident's own account (not in assisted mode), for the phone routes."""
-    viewer = await _viewer(request)
-    if viewer.account is None or viewer.account.id is None:
-        raise ValidationFailed("代办模式下不能验证手机号", field="(account)")
-    if not _phone_proof(request):
-        raise Conflict("本平台未启用短信验证手机号", field="phone", code="phone_proof_off")
-    return viewer.account.id
-
-
-@describe(body=docs.CODE, response=docs.ME)
-async def phone_confirm(request: Request) -> Response:
-    """``{code}``: the SMS code sent to the account's phone; 200 with the account."""
-    account_id = await _own_account(request)
-    body = await json_object(request)
-    await run(phone.confirm, platform_from_request(request), account_id, body.get("code"))
-    return await _me_response(request)
-
-
-@describe(response=docs.SENT, status=202)
-async def phone_resend(request: Request) -> Response:
-    """Send a new SMS code (429 within the cool-down or past the hourly or daily limit)."""
-    account_id = await _own_account(request)
-    sent = await run(phone.resend, platform_from_request(request), account_id)
-    return JSONResponse(sent.as_dict(), status_code=202)
-
-
-@describe(body=docs.VERIFY, response=docs.ME)
-async def verify(request: Request) -> Response:
-    viewer = await _viewer(request)
-    if viewer.account is None:
-        raise ValidationFailed("代办模式下不能核验账号", field="(account)")
-    body = await json_object(request)
-    platform = platform_from_request(request)
-    name = plugin_from_request(request).name
-    if "code" in body:
-        await run(
-            accounts.redeem_code,
-            platform,
-            viewer.account.id,
-            body.get("code"),
-            body.get("name"),
-            plugin_name=name,
-            client=client_address(request),
-        )
-    else:
-        await run(
-            accounts.verify_identity,
-            platform,
-            viewer.account.id,
-            body.get("name"),
-            body.get("id_number"),
-            plugin_name=name,
-            require_phone=_phone_proof(request),
-            client=client_address(request),
-        )
-    return await _me_response(request)
 
 
 # -- public content ----------------------------------------------------------------------------
@@ -241,7 +67,7 @@ async def _unit(request: Request) -> Any:
 
 @describe(query=[docs.UNIT_PARAM], response=docs.ANNOUNCEMENTS)
 async def announcements(request: Request) -> Response:
-    viewer = await _viewer(request, account=False, public=True)
+    viewer = await resident_viewer(request, account=False, public=True)
     rows = await run(
         notices.announcements_for,
         platform_from_request(request),
@@ -254,7 +80,7 @@ async def announcements(request: Request) -> Response:
 
 @describe(response=docs.ANNOUNCEMENT)
 async def announcement(request: Request) -> Response:
-    viewer = await _viewer(request, account=False, public=True)
+    viewer = await resident_viewer(request, account=False, public=True)
     row, reads, attached = await run(
         notices.read_announcement,
         platform_from_request(request),
@@ -267,7 +93,7 @@ async def announcement(request: Request) -> Response:
 
 @describe(query=[docs.UNIT_PARAM, docs.CATEGORY_PARAM], response=docs.DISCLOSURES)
 async def disclosures(request: Request) -> Response:
-    viewer = await _viewer(request, account=False, public=True)
+    viewer = await resident_viewer(request, account=False, public=True)
     unit = await _unit(request) or (viewer.resident.committee if viewer.resident else None)
     if unit is None:
         raise ValidationFailed("请指定居委（unit=居委编码）", field="unit")
@@ -297,7 +123,7 @@ async def disclosure(request: Request) -> Response:
 
 @describe(response=docs.SERVICE_REQUESTS)
 async def my_requests(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     rows = await run(servicedesk.mine, platform_from_request(request), viewer)
     return JSONResponse({"items": [servicedesk.as_dict(r) for r in rows]})
 
@@ -305,7 +131,7 @@ async def my_requests(request: Request) -> Response:
 @describe(requestBody=docs.NEW_REQUEST_BODY, response=docs.SERVICE_REQUEST, status=201)
 async def submit_request(request: Request) -> Response:
     """JSON ``{category, title, body}``, or the same as a multipart form with ``photos``."""
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     due = plugin_from_request(request).settings.get("request_due_days", {})
     if is_multipart(request):
         body, photos = await form_with_files(request, "photos", files.MAX_REQUEST_PHOTOS)
@@ -333,13 +159,13 @@ async def _own_request(
 
 @describe(response=docs.SERVICE_REQUEST)
 async def my_request(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     return await _own_request(request, viewer, request.path_params["item_id"])
 
 
 @describe(body=docs.RESIDENT_REPLY, response=docs.SERVICE_REQUEST, status=201)
 async def add_to_request(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     platform = platform_from_request(request)
     item_id = request.path_params["item_id"]
     await run(servicedesk.resident_reply, platform, viewer, item_id, await json_object(request))
@@ -349,7 +175,7 @@ async def add_to_request(request: Request) -> Response:
 @describe(requestBody=docs.PHOTOS_BODY, response=docs.SERVICE_REQUEST, status=201)
 async def add_photos(request: Request) -> Response:
     """Multipart ``photos`` (one or more) added to one's own open request."""
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     item_id = request.path_params["item_id"]
     _, photos = await form_with_files(request, "photos", files.MAX_REQUEST_PHOTOS)
     await run(servicedesk.add_photos, platform_from_request(request), viewer, item_id, photos)
@@ -359,7 +185,7 @@ async def add_photos(request: Request) -> Response:
 @describe(query=[docs.DOWNLOAD], responses=docs.FILE)
 async def photo(request: Request) -> Response:
     """A photo of one's own request (``?download=1`` to save it)."""
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     return await run(
         servicedesk.photo_response,
         platform_from_request(request),
@@ -390,14 +216,14 @@ def _topic_view(session: Any, platform: Any, topic: Any, viewer: Viewer) -> dict
 
 @describe(response=docs.TOPICS)
 async def topics(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     rows = await run(deliberation.for_viewer, platform_from_request(request), viewer)
     return JSONResponse({"items": [deliberation.summary(t) for t in rows]})
 
 
 @describe(response=docs.TOPIC)
 async def topic(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     platform = platform_from_request(request)
 
     def load() -> dict[str, Any]:
@@ -421,7 +247,7 @@ async def topic(request: Request) -> Response:
 
 @describe(body=docs.BALLOT, response=docs.CAST)
 async def vote(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     body = await json_object(request)
     ballot = await run(
         deliberation.cast_vote,
@@ -437,7 +263,7 @@ async def vote(request: Request) -> Response:
 
 @describe(body=docs.TOPIC_COMMENT, response=docs.CREATED, status=201)
 async def comment_topic(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     row = await run(
         deliberation.comment,
         platform_from_request(request),
@@ -453,7 +279,7 @@ async def comment_topic(request: Request) -> Response:
 
 @describe(response=docs.POSTS)
 async def posts(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     threads = await run(neighbours.posts_for, platform_from_request(request), viewer)
     return JSONResponse(
         {
@@ -475,7 +301,7 @@ async def posts(request: Request) -> Response:
 
 @describe(body=docs.NEW_POST, response=docs.POST, status=201)
 async def create_post(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     row = await run(
         neighbours.create_post, platform_from_request(request), viewer, await json_object(request)
     )
@@ -484,7 +310,7 @@ async def create_post(request: Request) -> Response:
 
 @describe(body=docs.POST_COMMENT, response=docs.CREATED, status=201)
 async def comment_post(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     await run(
         neighbours.comment,
         platform_from_request(request),
@@ -497,7 +323,7 @@ async def comment_post(request: Request) -> Response:
 
 @describe(body=docs.REPORT, response=docs.HIDDEN, status=201)
 async def report(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     body = await json_object(request)
     threshold = int(plugin_from_request(request).settings.get("auto_hide_reports", 3))
     hidden = await run(
@@ -514,7 +340,7 @@ async def report(request: Request) -> Response:
 
 @describe(response=docs.NOTIFICATIONS)
 async def notifications(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     if viewer.resident is None:
         return JSONResponse({"items": []})
     rows = await run(notify.for_resident, platform_from_request(request), viewer.resident.id)
@@ -537,20 +363,14 @@ async def notifications(request: Request) -> Response:
 
 @describe(responses=docs.NO_CONTENT)
 async def notifications_read(request: Request) -> Response:
-    viewer = await _viewer(request)
+    viewer = await resident_viewer(request)
     if viewer.resident is not None:
         await run(notify.mark_read, platform_from_request(request), viewer.resident.id)
     return Response(status_code=204)
 
 
 ROUTES = [
-    Route("/auth/signup", signup, methods=["POST"]),
-    Route("/auth/login", login, methods=["POST"]),
-    Route("/auth/logout", logout, methods=["POST"]),
-    Route("/auth/phone/confirm", phone_confirm, methods=["POST"]),
-    Route("/auth/phone/resend", phone_resend, methods=["POST"]),
-    Route("/me", me, methods=["GET"]),
-    Route("/me/verify", verify, methods=["POST"]),
+    *api_account.ACCOUNT_ROUTES,
     Route("/announcements", announcements, methods=["GET"]),
     Route("/announcements/{item_id:int}", announcement, methods=["GET"]),
     Route("/disclosures", disclosures, methods=["GET"]),
