@@ -9,12 +9,16 @@ repository's root ``conftest.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from shequyun_sdk.testing.browser import Portal, shoot
 
-__all__ = ["log_in", "shoot"]
+__all__ = ["SCREENSHOTS", "log_in", "shoot"]
+
+#: Where the screenshots that are not pairs (the indicator walls at 1920 px) go.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
