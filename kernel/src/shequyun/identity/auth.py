@@ -12,12 +12,9 @@ client without a query or a hop to a worker thread.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +24,6 @@ from urllib.parse import parse_qs
 
 import anyio.to_thread
 from shequyun_sdk.identity import Actor, UnitRef
-from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -37,9 +33,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..errors import error_response
 from ..metrics import TOKEN_REJECTIONS
 from . import actors, audit, credentials
-from .models import ApiToken, Grant, OrgUnit, User, WebSession
+from .models import Grant, OrgUnit, User, WebSession
 from .permissions import PERSONAL_DATA, PermissionRegistry
 from .rejections import Sampler
+from .token_uses import TokenUses, token_lookup
 
 __all__ = [
     "ANON_COOKIE",
@@ -204,7 +201,7 @@ class Authenticator:
         key = hash_token(token)
         found_under = credentials.generation.value
         with Session(self.engine, expire_on_commit=False) as session:
-            row = session.exec(_token_lookup(), params={"key": key}).first()  # type: ignore[call-overload]
+            row = session.exec(token_lookup(), params={"key": key}).first()  # type: ignore[call-overload]
             if row is None:
                 return None
             api_token, grant, user, unit = row
@@ -255,65 +252,6 @@ class Authenticator:
     def anonymous_csrf(self, anon_cookie: str) -> str:
         """The CSRF token for a visitor who has not logged in yet (the login form)."""
         return hmac.new(self.secret_key, anon_cookie.encode(), hashlib.sha256).hexdigest()
-
-
-@functools.cache
-def _token_lookup() -> Any:
-    """The statement that finds a live API token with its grant, user and unit, built once:
-    building it cost more than running it (most requests of a committee token come here)."""
-    return (
-        select(ApiToken, Grant, User, OrgUnit)
-        .join(Grant, Grant.id == ApiToken.grant_id)  # type: ignore[arg-type]
-        .join(User, User.id == Grant.user_id)  # type: ignore[arg-type]
-        .join(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
-        .where(ApiToken.token_hash == bindparam("key"))
-        .where(ApiToken.revoked_at == None)  # noqa: E711 - SQL comparison
-        .where(Grant.revoked_at == None)  # noqa: E711
-        .where(User.is_active == True)  # noqa: E712
-    )
-
-
-class TokenUses:
-    """API tokens' last use, written in one statement every ``seconds`` (10) instead of a
-    transaction of its own on the first request of each token.
-
-    With a token per committee, most requests are a token's first in a while: recording each
-    use in its own commit cost more than the rest of the lookup. The uses wait here (the
-    latest per token) until a lookup finds the batch old enough, or the process stops
-    (:meth:`flush`); a process killed outright loses at most that many seconds of them, which
-    are informational (``last_used_at`` in the token list) and decide nothing."""
-
-    def __init__(self, engine: Engine, seconds: float = 10.0) -> None:
-        self.engine = engine
-        self.seconds = seconds
-        self._pending: dict[int, datetime] = {}
-        self._since = time.monotonic()
-        self._lock = threading.Lock()
-
-    def note(self, token_id: int, when: datetime) -> None:
-        with self._lock:
-            self._pending[token_id] = when
-            due = time.monotonic() - self._since >= self.seconds
-        if due:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write every noted use now."""
-        with self._lock:
-            batch, self._pending = self._pending, {}
-            self._since = time.monotonic()
-        if not batch:
-            return
-        table = ApiToken.__table__  # type: ignore[attr-defined]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("token_id"))
-            .values(last_used_at=bindparam("used_at"))
-        )
-        with self.engine.begin() as connection:
-            connection.execute(
-                statement, [{"token_id": k, "used_at": v} for k, v in sorted(batch.items())]
-            )
 
 
 def _aware(moment: datetime) -> datetime:
