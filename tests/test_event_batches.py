@@ -11,21 +11,28 @@ from shequyun.events import BatchSubscriber, DeliveryStatus, EventDelivery
 class Counter:
     """Counts residents per committee, as a batch: one call for many events."""
 
-    def __init__(self, *, refuse: str | None = None) -> None:
+    def __init__(self, *, refuse: int | None = None) -> None:
         self.calls: list[list[int]] = []
         self.refuse = refuse
 
     def __call__(self, events, session):
         self.calls.append([e.id for e in events])
         for event in events:
-            if event.payload.get("name") == self.refuse:
-                raise ValueError(f"无法处理 {self.refuse}")
+            if event.payload["resident_id"] == self.refuse:
+                raise ValueError(f"无法处理居民 {self.refuse}")
 
 
-def publish(kernel, names):
+def publish(kernel, resident_ids):
+    """``resident.created`` for each id, as declared (the harness checks every payload)."""
     with Session(kernel.engine) as session:
-        for name in names:
-            kernel.events.publish(session, "resident.created", {"name": name})
+        for resident_id in resident_ids:
+            payload = {
+                "resident_id": resident_id,
+                "unit_code": "310115004001",
+                "unit_id": 4,
+                "version": 1,
+            }
+            kernel.events.publish(session, "resident.created", payload)
         session.commit()
 
 
@@ -44,7 +51,7 @@ def test_due_events_arrive_in_batches_of_the_subscriber_size(shequyun_kernel):
     shequyun_kernel.events.add(
         BatchSubscriber("resident.*", counter, name="test:count", batch_size=3)
     )
-    publish(shequyun_kernel, [f"居民{n}" for n in range(7)])
+    publish(shequyun_kernel, range(1, 8))
 
     shequyun_kernel.events.drain()
 
@@ -53,11 +60,11 @@ def test_due_events_arrive_in_batches_of_the_subscriber_size(shequyun_kernel):
 
 
 def test_a_bad_event_fails_alone_and_the_rest_of_its_batch_is_delivered(shequyun_kernel):
-    counter = Counter(refuse="坏数据")
+    counter = Counter(refuse=2)
     shequyun_kernel.events.add(
         BatchSubscriber("resident.*", counter, name="test:count", batch_size=10)
     )
-    publish(shequyun_kernel, ["张三", "坏数据", "李四"])
+    publish(shequyun_kernel, [1, 2, 3])
 
     shequyun_kernel.events.deliver_due(limit=100)
 
@@ -75,14 +82,14 @@ def test_what_a_failed_batch_wrote_is_rolled_back(shequyun_kernel):
 
     def writes_then_fails(events, session):
         # A write in the delivery's transaction: it must not survive the failure.
-        session.add(OutboxEvent(type="test.side_effect", payload={}))
+        session.add(OutboxEvent(type="test.side_effect", payload={}))  # a row, not a publish
         session.flush()
         raise RuntimeError("下游系统不可用")
 
     shequyun_kernel.events.add(
         BatchSubscriber("resident.*", writes_then_fails, name="test:fails", batch_size=5)
     )
-    publish(shequyun_kernel, ["张三", "李四"])
+    publish(shequyun_kernel, [1, 2])
 
     shequyun_kernel.events.deliver_due(limit=100)
 
