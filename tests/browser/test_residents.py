@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from ..residents._data import id_number, resident
@@ -273,7 +274,9 @@ def test_a_cadre_sorts_the_list_and_prints_a_resident_card(browser_page, portal,
     page.get_by_role("link", name="周桂芳").click()
     assert page.get_by_role("button", name="打印居民卡").is_visible()
     page.emulate_media(media="print")
-    assert not page.locator(".shell-header").is_visible()
+    # expect() waits for the print styles to apply; is_visible() right after the switch may
+    # still see the screen layout.
+    expect(page.locator(".shell-header")).to_be_hidden()
     assert page.get_by_role("heading", name="基本信息").is_visible()
     page.screenshot(path="test-results/screenshots/resident-card-print.png", full_page=True)
     page.emulate_media(media="screen")
