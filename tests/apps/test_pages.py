@@ -70,3 +70,23 @@ def test_the_apps_nav_entry_shows_where_it_is_enabled_and_permitted(
     assert 'href="http://127.0.0.1:9/app/" class="external-app"' in xuhui.text
     pudong = shequyun_actors.cadre(PUDONG_COMMITTEE).portal().get("/")
     assert "external-app" not in pudong.text
+
+
+def test_the_units_are_kept_unchecked_dropped_and_added_one_by_one(shequyun_client, admin):
+    app = shequyun_client.post("/api/v1/apps", json=manifest(), headers=admin.auth).json()
+    portal = admin.portal()
+    page = portal.get(f"/admin/apps/{app['id']}")
+    # each enabled unit is a box to keep or untick, with its place in the city
+    assert re.search(r'type="checkbox" name="units" value="310104000000" checked', page.text)
+    assert "上海市" not in page.text.split("目前启用的单位", 1)[1].split("添加单位", 1)[0]
+    assert 'id="f-add-unit" name="units"' in page.text and "data-unit-picker" in page.text
+    saved = portal.post(
+        f"/admin/apps/{app['id']}/units",
+        data={"units": ["310104000000", "310115004001", "310115004001"]},
+    )
+    assert saved.status_code == 200
+    kept = saved.text.split("目前启用的单位", 1)[1].split("添加单位", 1)[0]
+    assert "浦东新区 › 潍坊新村街道 › </span>潍坊一村居委会（310115004001）" in kept
+    assert kept.count('value="310115004001"') == 1
+    dropped = portal.post(f"/admin/apps/{app['id']}/units", data={"units": ["310115004001"]})
+    assert 'value="310104000000"' not in dropped.text.split("添加单位", 1)[0]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from playwright.sync_api import expect
+
 from .conftest import Portal, log_in, shoot
 
 MANIFEST = {
@@ -37,6 +39,18 @@ def test_an_admin_registers_an_app_and_a_cadre_finds_it_in_the_nav(browser_page,
     page.get_by_role("link", name="我已复制，查看应用").click()
     assert page.get_by_role("heading", name="启用单位").is_visible()
     shoot(page, "apps-detail")
+    # another unit, found by its name with the unit picker, not typed as a code
+    box = page.get_by_role("combobox", name="添加单位")
+    box.fill("天平路")
+    option = page.get_by_role("option", name="天平路街道")
+    option.wait_for()
+    option.click()
+    shoot(page, "apps-detail-picking")
+    page.get_by_role("button", name="保存启用单位").click()
+    expect(page.get_by_text("已更新启用单位。")).to_be_visible()
+    kept = page.get_by_role("group", name="目前启用的单位")
+    expect(kept.get_by_role("checkbox", name="徐汇区 › 天平路街道（310104003000）")).to_be_checked()
+    shoot(page, "apps-detail-units")
     page.goto(f"{portal.url}/admin/apps")
     shoot(page, "apps-list")
 

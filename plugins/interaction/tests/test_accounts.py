@@ -132,3 +132,18 @@ def test_a_resident_cannot_sign_up_with_a_common_password_or_their_phone(shequyu
         assert refused.status_code == 422, refused.text
         error = refused.json()["error"]
         assert error["field"] == "password" and reason in error["message"], error
+
+
+def test_the_code_list_names_residents_masked_not_by_their_internal_number(town):
+    zhang = town.resident("张阿婆", phone="02158881234")
+    cadre = town.cadre()
+    issued = town.client.post(
+        f"{API}/manage/codes", headers=cadre.auth, json={"resident_id": zhang.id}
+    )
+    assert issued.status_code == 201, issued.text
+    page = cadre.portal().get("/plugins/interaction/manage/codes")
+    assert page.status_code == 200
+    recent = page.text.split("最近发放", 1)[1]
+    assert "张**" in recent
+    assert "张阿婆" not in recent and f">{zhang.id}<" not in recent
+    assert "居民编号" not in recent

@@ -17,8 +17,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..identity import tree
 from ..identity.auth import request_actor
-from ..identity.pages_admin import crumbs, no_store, tr
+from ..identity.models import LEVEL_NAMES
+from ..identity.pages_admin import crumbs, no_store, tr, unit_choices
 from ..portal.common import db, page, render
 from .service import MANAGE
 
@@ -36,6 +38,12 @@ EXAMPLE = {
     "units": ["310104000000"],
 }
 STATES = {"active": "推送中", "paused": "已暂停"}
+NOTICES = {
+    "units": "已更新启用单位。",
+    "paused": "已暂停推送。",
+    "resumed": "已恢复推送。",
+    "replayed": "已安排重新推送。",
+}
 DELIVERY_STATES = {"pending": "待发送", "done": "已送达", "dead": "已放弃"}
 
 
@@ -129,13 +137,22 @@ async def detail_page(request: Request) -> Response:
 
     def fetch(session: Session) -> dict[str, Any]:
         app = openness.apps.get(session, actor, app_id)
+        units = openness.apps.units(session, app_id)
         return {
             "app": app,
-            "units": openness.apps.units(session, app_id),
+            # 上海市 › 徐汇区 › …: committee and street names repeat across the city
+            "units": [
+                (u, " › ".join(a.name for a in tree.ancestors(session, u)[1:])) for u in units
+            ],
+            "choices": unit_choices(session, actor, MANAGE) if actor is not None else [],
+            "level_names": LEVEL_NAMES,
             "deliveries": openness.webhooks.log(session, actor, app_id, limit=30),
         }
 
     context = await db(request, fetch)
+    done = request.query_params.get("done", "")
+    # shown once, by the shell (base.html shows any ``notice``)
+    notice = tr(request, NOTICES[done]) if done in NOTICES else None
     return render(
         request,
         "apps/detail.html",
@@ -143,7 +160,7 @@ async def detail_page(request: Request) -> Response:
             **context,
             "states": STATES,
             "delivery_states": DELIVERY_STATES,
-            "notice": request.query_params.get("done"),
+            "notice": notice,
             "error": request.query_params.get("error"),
             "breadcrumbs": crumbs(
                 request, (tr(request, "外部应用"), "/admin/apps"), (context["app"].name, None)
@@ -158,8 +175,12 @@ async def units_action(request: Request) -> Response:
     actor = request_actor(request)
     app_id = _app_id(request)
     form = await request.form()
+    # One field per unit (the kept units' boxes, the picker's new one), or one comma list.
     codes = [
-        c for c in str(form.get("units", "")).replace("，", ",").replace(" ", ",").split(",") if c
+        c
+        for field in form.getlist("units")
+        for c in str(field).replace("，", ",").replace(" ", ",").split(",")
+        if c
     ]
     try:
         await db(request, lambda s: apps.set_units(s, actor, app_id, codes), commit=True)

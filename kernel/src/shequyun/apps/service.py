@@ -164,7 +164,7 @@ class AppService:
     ) -> ExternalApp:
         """Enable the app exactly at the units ``codes`` (and below)."""
         app = self.get(session, actor, app_id)
-        units = self._units(session, actor, list(codes))
+        units = self._units(session, actor, list(dict.fromkeys(codes)))
         app.manifest = {**app.manifest, "units": [u.code for u in units]}
         app.version += 1
         session.add(app)

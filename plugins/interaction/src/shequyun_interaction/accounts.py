@@ -37,7 +37,7 @@ from sqlmodel import Session, col, select
 
 from . import phone as phone_proof
 from .availability import is_open, refuse_resident
-from .core import ASSIST, Errors, Viewer, now
+from .core import ASSIST, Errors, Viewer, mask_name, now
 from .models import Account, AssistSession, ResidentSession, VerificationCode, aware
 
 __all__ = [
@@ -509,9 +509,13 @@ def _account(session: Session, account_id: int) -> Account:
     return account
 
 
-def issued_codes(platform: Platform, actor: Actor, limit: int = 30) -> list[VerificationCode]:
+def issued_codes(
+    platform: Platform, actor: Actor, limit: int = 30
+) -> list[tuple[VerificationCode, str]]:
+    """The codes most recently issued within ``actor``'s reach, each with its resident's name
+    masked as residents' names are shown elsewhere (王** , see :func:`~.core.mask_name`)."""
     with platform.session() as session:
-        return list(
+        rows = list(
             session.exec(
                 select(VerificationCode)
                 .where(platform.scope_filter(actor, ASSIST, VerificationCode.unit_id))
@@ -519,6 +523,11 @@ def issued_codes(platform: Platform, actor: Actor, limit: int = 30) -> list[Veri
                 .limit(limit)
             )
         )
+        refs = platform.resident_refs(session, {row.resident_id for row in rows})
+    return [
+        (row, mask_name(refs[row.resident_id].name) if row.resident_id in refs else "")
+        for row in rows
+    ]
 
 
 # -- assisted mode (代办) -------------------------------------------------------------------------
