@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from shequyun_sdk import hookimpl
 
 from .conftest import Portal, log_in, shoot
@@ -232,6 +233,13 @@ def test_a_district_admin_issues_a_token(browser_page, portal):
 def test_the_audit_log_is_filtered(browser_page, portal):
     page = browser_page
     log_in(page, portal, portal.actors.platform_admin())
+    # Something to find, whichever tests ran before: switch the district app on for Xuhui.
+    page.goto(f"{portal.url}/admin/plugins")
+    card = page.locator("#plugin-garbage")
+    card.get_by_label("单位编码（区、街镇或居村委）").fill(XUHUI)
+    card.get_by_label("开启").check()
+    card.get_by_role("button", name="保存设置").click()
+    expect(page.get_by_role("status")).to_have_text("已开启。")
     page.goto(f"{portal.url}/admin/audit")
     page.get_by_label("动作类别").select_option(label="插件开关")
     page.get_by_role("button", name="查询").click()

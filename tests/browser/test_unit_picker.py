@@ -62,7 +62,7 @@ def test_an_admin_on_a_phone_drills_down_to_a_committee(browser_page, portal):
     page.get_by_role("button", name="逐级选择").first.click()
     page.get_by_role("button", name="潍坊新村街道 的下级（2）").click()
     page.get_by_role("button", name="选择 潍坊二村居委会").click()
-    assert page.locator("#f-home_unit_code-code").input_value() == "310115004002"
+    assert page.locator("input[name=home_unit_code]").input_value() == "310115004002"
     assert (
         "浦东新区 › 潍坊新村街道 › 潍坊二村居委会"
         in page.locator(".unit-picker-picked").first.inner_text()

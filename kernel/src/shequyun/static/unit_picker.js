@@ -30,25 +30,28 @@
     return (unit.trail ? unit.trail + " › " : "") + unit.name + "（" + unit.code + "）";
   }
 
-  function enhance(code) {
+  function enhance(shown) {
+    // The field the page rendered stays the one people type into (and tests and assistive
+    // technology already hold): someone who started typing before this script ran keeps focus
+    // and text. The code travels in a new hidden input that takes over the field's name.
     counter += 1;
     var n = "up" + counter;
-    var reach = code.getAttribute("data-reach") || "scope";
-    var level = code.getAttribute("data-level") || "";
+    var reach = shown.getAttribute("data-reach") || "scope";
+    var level = shown.getAttribute("data-level") || "";
     var box = el("div", { "class": "unit-picker" });
-    var shown = el("input", {
-      type: "text", id: code.id, role: "combobox", "aria-autocomplete": "list",
-      "aria-expanded": "false", "aria-controls": n + "-list", autocomplete: "off",
-      placeholder: t("输入名称或编码查找"), "class": "unit-picker-input"
-    });
-    ["aria-invalid", "aria-describedby", "required"].forEach(function (a) {
-      if (code.hasAttribute(a)) shown.setAttribute(a, code.getAttribute(a));
-    });
-    shown.value = code.value;
-    code.id = code.id + "-code";
-    code.type = "hidden";
-    code.removeAttribute("list");
-    code.removeAttribute("required");
+    var code = el("input", { type: "hidden", name: shown.name });
+    code.value = shown.value;
+    shown.removeAttribute("name");
+    shown.removeAttribute("list");
+    shown.removeAttribute("inputmode");
+    shown.removeAttribute("maxlength");
+    shown.setAttribute("role", "combobox");
+    shown.setAttribute("aria-autocomplete", "list");
+    shown.setAttribute("aria-expanded", "false");
+    shown.setAttribute("aria-controls", n + "-list");
+    shown.setAttribute("autocomplete", "off");
+    shown.setAttribute("placeholder", t("输入名称或编码查找"));
+    shown.classList.add("unit-picker-input");
     var browse = el("button", { type: "button", "class": "secondary unit-picker-browse",
       "aria-expanded": "false", "aria-controls": n + "-tree" }, t("逐级选择"));
     var list = el("ul", { id: n + "-list", role: "listbox", "class": "unit-picker-list",
@@ -58,7 +61,9 @@
       "aria-label": t("逐级选择") });
     tree.hidden = true;
     var picked = el("p", { "class": "unit-picker-picked", "aria-live": "polite" });
-    code.parentNode.insertBefore(box, code);
+    var hadFocus = document.activeElement === shown;
+    var caret = hadFocus ? [shown.selectionStart, shown.selectionEnd] : null;
+    shown.parentNode.insertBefore(box, shown);
     var row = el("div", { "class": "unit-picker-row" });
     row.appendChild(shown);
     row.appendChild(browse);
@@ -67,6 +72,7 @@
     box.appendChild(list);
     box.appendChild(tree);
     box.appendChild(picked);
+    if (hadFocus) { shown.focus(); shown.setSelectionRange(caret[0], caret[1]); }
 
     var items = [];
     var active = -1;
