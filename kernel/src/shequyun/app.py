@@ -18,7 +18,7 @@ from shequyun_sdk.types import NavEntry
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount, Router
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,6 +34,7 @@ from .plugin_host import API_PREFIX, PluginRecord
 from .proxies import ForwardedHeadersMiddleware
 from .replicas import ReplicaRouting
 from .request_context import RequestIdMiddleware
+from .route_index import IndexedRouter
 from .routing import checked_routes
 from .settings import Settings
 from .templating import Renderer
@@ -157,6 +158,8 @@ def create_app(
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
+    # The same routes, tried by their first path segment (see route_index).
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.kernel = kernel
     app.state.platform = kernel.platform
     app.state.renderer = renderer
@@ -189,11 +192,13 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
                     Mount(
                         prefix,
                         app=PluginGuard(
-                            kernel, record, Router(routes=checked_routes(checked, api=is_api))
+                            kernel,
+                            record,
+                            IndexedRouter(routes=checked_routes(checked, api=is_api)),
                         ),
                     )
                 )
-    routes.append(Mount(API_PREFIX, app=Router(routes=kernel_api)))
+    routes.append(Mount(API_PREFIX, app=IndexedRouter(routes=kernel_api)))
     routes.extend(kernel_pages)
     routes.append(Mount("/static/kernel", app=StaticFiles(directory=KERNEL_STATIC), name="static"))
     for record, directory in host.collect("register_static"):

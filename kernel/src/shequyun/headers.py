@@ -16,7 +16,8 @@ keeps its own.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from collections.abc import Iterable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeadersMiddleware"]
@@ -38,6 +39,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
 _STATIC_PREFIX = "/static/"
 
 
+Pairs = tuple[tuple[bytes, bytes], ...]
+_ALWAYS: Pairs = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"))
+_HTML: Pairs = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+)
+_NO_STORE: Pairs = ((b"cache-control", b"no-store"),)
+
+
 class SecurityHeadersMiddleware:
     """Adds the headers above to each HTTP response that does not set them itself."""
 
@@ -52,14 +62,21 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                if headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                    headers.setdefault("X-Frame-Options", "DENY")
-                if not static:
-                    headers.setdefault("Cache-Control", "no-store")
+                message["headers"] = _with_defaults(message.get("headers") or [], static)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _with_defaults(raw: Iterable[tuple[bytes, bytes]], static: bool) -> list[tuple[bytes, bytes]]:
+    """``raw`` (ASGI header pairs) with each header above the response did not set added: one
+    pass over the headers, names compared lowercased as HTTP compares them."""
+    headers = list(raw)
+    present = {name.lower(): value for name, value in headers}
+    wanted = _ALWAYS
+    if present.get(b"content-type", b"").startswith(b"text/html"):
+        wanted += _HTML
+    if not static:
+        wanted += _NO_STORE
+    headers.extend(pair for pair in wanted if pair[0] not in present)
+    return headers

@@ -13,9 +13,9 @@ as it is on the portal's pages.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -73,7 +73,7 @@ class RequestIdMiddleware:
             return
         started = time.perf_counter()
         incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _SANE_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         token = _request_id.set(request_id)
         client = scope.get("client")

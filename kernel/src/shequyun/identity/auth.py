@@ -258,8 +258,10 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _cookies(scope: Scope) -> dict[str, str]:
-    raw = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
+def _cookies(headers: dict[bytes, bytes]) -> dict[str, str]:
+    raw = headers.get(b"cookie", b"").decode("latin-1")
+    if not raw:
+        return {}
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)
@@ -295,7 +297,7 @@ class AuthMiddleware:
             return
         auth = self._authenticator()
         headers = dict(scope.get("headers") or [])
-        cookies = _cookies(scope)
+        cookies = _cookies(headers)
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         expected_csrf: str | None = None
         new_anon: str | None = None

@@ -1,0 +1,82 @@
+"""A router that tries only the routes a path's first segment can reach.
+
+Starlette's :class:`~starlette.routing.Router` tries its routes one after another until one
+matches. The platform's top level holds every plugin's mount, the API mount and every portal
+page (about 80 routes), so ``GET /healthz`` ran some 80 regular expressions before its own:
+that was most of what a request to the kernel cost beyond a bare Starlette app (issue 20).
+
+:class:`IndexedRouter` groups the routes by the literal first segment of their path
+(``/healthz`` → ``healthz``, ``Mount("/api/v1")`` → ``api``); a route whose first segment is
+a parameter, or that has no path (a ``Host``), is tried for every path. A request tries the
+routes of its own first segment together with those, **in their original order**, so the
+route chosen is the one Starlette would choose: a route left out cannot match, since its
+first literal segment differs from the path's. Anything but a full match among them (a 405, a
+trailing-slash redirect, a 404) is left to Starlette's own loop over every route, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+__all__ = ["IndexedRouter", "first_segment"]
+
+
+def first_segment(route: BaseRoute) -> str | None:
+    """The literal first segment every path the route matches starts with, or None when the
+    route may match paths starting with anything."""
+    if not isinstance(route, Route | Mount | WebSocketRoute):
+        return None
+    path = route.path
+    if not path.startswith("/"):
+        return None
+    segment = path[1:].split("/", 1)[0]
+    if "{" in segment or (isinstance(route, Mount) and not segment):
+        return None  # a parameter, or a mount at the root: anything may follow
+    return segment
+
+
+class IndexedRouter(Router):
+    """A :class:`~starlette.routing.Router` that tries only the routes a path can reach."""
+
+    _indexed: tuple[int, int, dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]] | None = None
+
+    def _index(self) -> tuple[dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]]:
+        """Routes by first segment (each list with the catch-all routes, in order), and the
+        catch-all routes alone; rebuilt when the route list is replaced or grows."""
+        key = (id(self.routes), len(self.routes))
+        if self._indexed is not None and self._indexed[:2] == key:
+            return self._indexed[2], self._indexed[3]
+        segments = [first_segment(route) for route in self.routes]
+        anywhere = tuple(r for r, s in zip(self.routes, segments, strict=True) if s is None)
+        by_segment: dict[str, tuple[BaseRoute, ...]] = {}
+        for name in {s for s in segments if s is not None}:
+            by_segment[name] = tuple(
+                r for r, s in zip(self.routes, segments, strict=True) if s is None or s == name
+            )
+        self._indexed = (*key, by_segment, anywhere)
+        return by_segment, anywhere
+
+    def candidates(self, route_path: str) -> Sequence[BaseRoute]:
+        """The routes that may match ``route_path``, in their order."""
+        if not route_path.startswith("/"):
+            return self.routes
+        by_segment, anywhere = self._index()
+        return by_segment.get(route_path[1:].split("/", 1)[0], anywhere)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            for route in self.candidates(get_route_path(scope)):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    if "router" not in scope:
+                        scope["router"] = self
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        # No full match (or a lifespan): Starlette's own loop decides, over every route.
+        await super().app(scope, receive, send)
