@@ -40,6 +40,7 @@ full run takes about an hour on a busy 2-core machine, most of it writing the 5 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import http.client
 import math
 import os
@@ -165,6 +166,8 @@ def _curve(
             _say(f"{size:,} residents: importing new residents")
             curve["import"][size] = _import(world, plan, size)
             meta["load"][size] = os.getloadavg()[0]
+            done = Plan(tuple(s for s in plan.sizes if s <= size), *dataclasses.astuple(plan)[1:])
+            _say("so far:\n" + _table(curve, {**meta, "sizes": done.sizes}, "(partial)"))
     finally:
         asgi.close()
     return curve, meta
@@ -252,7 +255,7 @@ def _in_process(world: World, asgi: setup.Asgi, plan: Plan) -> dict[str, Point]:
 
     kernel = world.kernel
     people = _sample(world, world.district_ids, 40)
-    locals_ = _sample(world, [world.cadre_unit_id], 20)
+    locals_ = _sample(world, [world.cadre_unit_id], 20) or people  # tiny sizes: none there
     turn = {"id": 0, "name": 0, "local": 0}
 
     def api(target: Any, token: str) -> Any:

@@ -25,8 +25,9 @@ after ``--warmup`` seconds that are not counted:
 Prints, per route: requests, throughput, p50/p95/p99 latency and errors (anything but the
 expected status, a dropped connection or a timeout); the total; each worker's memory (RSS) at
 the start and the end and its peak; the CPU the client used and the load average; and the
-command. ``--pace 0.5`` halves every pause (the same people, twice as impatient). Reconnects transparently when the server has closed an idle connection (uvicorn keeps
-one open 5 s), as browsers do. Everything stays on 127.0.0.1 and stops at the deadline.
+command. ``--pace 0.5`` halves every pause (the same people, twice as impatient). Reconnects
+transparently when the server has closed an idle connection (uvicorn keeps one open 5 s), as
+browsers do. Everything stays on 127.0.0.1 and stops at the deadline.
 """
 
 from __future__ import annotations
