@@ -21,6 +21,7 @@ __all__ = [
     "DuplicatePair",
     "Finding",
     "Merge",
+    "NameKey",
     "Round",
     "RuleState",
     "RuleVersion",
@@ -148,6 +149,21 @@ class DuplicatePair(SQLModel, table=True):
     found_at: datetime = Field(default_factory=utcnow)
     decided_at: datetime | None = None
     decided_by: str | None = Field(default=None, max_length=64)
+
+
+class NameKey(SQLModel, table=True):
+    """A record whose name is not its own folded key (:func:`.names.name_key`): ``陳麗華``.
+
+    Such names are rare; keeping their keys lets the duplicate search after a change find a
+    record written another way by an index lookup (the key is ``陈丽华``) instead of folding
+    every name of the city. Derived state: rewritten for the residents of each change and, as a
+    whole, by the daily search.
+    """
+
+    __tablename__ = "kernel_quality_name_key"
+
+    resident_id: int = Field(foreign_key="kernel_resident.id", primary_key=True)
+    name_key: str = Field(max_length=100, index=True)
 
 
 class Merge(SQLModel, table=True):

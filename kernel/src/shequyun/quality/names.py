@@ -22,10 +22,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, insert, select
 
 from ..residents.models import Resident
-from .models import DuplicatePair
+from .models import DuplicatePair, NameKey
 
 __all__ = ["name_key", "variant_pairs"]
 
@@ -79,6 +79,7 @@ def variant_pairs(connection: Connection) -> list[tuple[int, int, str]]:
     for resident_id, name in connection.execute(names):
         if name_key(name) != name:
             odd[resident_id] = name
+    _keep_keys(connection, odd)
     if not odd:
         return []
     people: dict[int, Any] = {}
@@ -97,6 +98,15 @@ def variant_pairs(connection: Connection) -> list[tuple[int, int, str]]:
         people.update((row.id, row) for row in connection.execute(query))
     found = _pairs(people.values(), odd)
     return _not_yet_paired(connection, found)
+
+
+def _keep_keys(connection: Connection, odd: Mapping[int, str]) -> None:
+    """Rewrite :class:`.models.NameKey` as a whole: the keys the change-time search looks up."""
+    table = NameKey.__table__  # type: ignore[attr-defined]
+    connection.execute(delete(table))
+    rows = [{"resident_id": i, "name_key": name_key(n)} for i, n in sorted(odd.items())]
+    for start in range(0, len(rows), CHUNK):
+        connection.execute(insert(table), rows[start : start + CHUNK])
 
 
 def _pairs(rows: Iterable[Any], odd: Mapping[int, str]) -> list[tuple[int, int, str]]:

@@ -1,0 +1,158 @@
+"""Duplicate candidates of the residents just changed, found by index lookups (no scan).
+
+The daily job (:meth:`.duplicates.Duplicates.find`) compares the whole base; between two nights
+a record registered or corrected today would wait for it. :func:`pairs_for` runs in the
+``resident.*`` subscriber's transaction and looks only at what can pair with the changed
+records, by the indexes the residents table has:
+
+- the same name (as written, or the changed record's folded key) and birth date, by the index
+  on ``(name, birth_date)``;
+- the same phone, by the index on ``phone_hash``;
+- records whose name is written another way but folds to the same key (``陳麗華`` for
+  ``陈丽华``), by :class:`.models.NameKey`, which keeps the key of each such (rare) record and
+  is rewritten here for the changed records.
+
+The reasons are those of the daily search (``name_birth``, ``missed_transfer``,
+``name_phone``), and a pair already known — open, merged, or decided to be two people — is
+never added again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..residents.models import Resident
+from .models import DuplicatePair, NameKey
+from .names import name_key
+
+__all__ = ["keep_name_keys", "pairs_for"]
+
+_R: Table = Resident.__table__  # type: ignore[attr-defined]
+_PAIR: Table = DuplicatePair.__table__  # type: ignore[attr-defined]
+_KEY: Table = NameKey.__table__  # type: ignore[attr-defined]
+_FIELDS = ("id", "name", "gender", "birth_date", "unit_id", "phone_hash")
+CHUNK = 500
+
+
+def keep_name_keys(connection: Connection, ids: Iterable[int]) -> None:
+    """Rewrite the kept keys of ``ids``: a row for each whose name is not its own key."""
+    for part in _chunks(sorted(set(ids))):
+        connection.execute(delete(_KEY).where(_KEY.c.resident_id.in_(part)))
+        rows = connection.execute(select(_R.c.id, _R.c.name).where(_R.c.id.in_(part)))
+        odd = [{"resident_id": i, "name_key": name_key(n)} for i, n in rows if name_key(n) != n]
+        if odd:
+            connection.execute(insert(_KEY), odd)
+
+
+def pairs_for(connection: Connection, ids: Iterable[int]) -> int:
+    """Add the candidate pairs that ``ids`` (residents just changed) are in; how many."""
+    chosen = sorted(set(ids))
+    if not chosen:
+        return 0
+    keep_name_keys(connection, chosen)
+    fields = [_R.c[n] for n in _FIELDS]
+    active = _R.c.status == "active"
+    changed: dict[int, Any] = {}
+    for part in _chunks(chosen):
+        query = select(*fields).where(active, _R.c.id.in_(part))
+        changed.update((row.id, row) for row in connection.execute(query))
+    if not changed:
+        return 0
+    people = dict(changed)
+    for part in _chunks(list(changed.values())):
+        people.update((row.id, row) for row in _near(connection, fields, part))
+    found = _pairs(people.values(), set(changed))
+    return _add(connection, found)
+
+
+def _near(connection: Connection, fields: list[Any], mine: list[Any]) -> Iterable[Any]:
+    """Active records that may pair with ``mine``: each lookup by an index."""
+    active = _R.c.status == "active"
+    keys = {name_key(row.name) for row in mine}
+    names = sorted({row.name for row in mine} | keys)
+    births = sorted({row.birth_date for row in mine})
+    phones = sorted({row.phone_hash for row in mine if row.phone_hash is not None})
+    # Two lists, not pairs of values: both databases then search the (name, birth_date) index
+    # (SQLite scans the table for a list of row values). The few extra rows pair with nobody.
+    person = and_(_R.c.name.in_(names), _R.c.birth_date.in_(births))
+    yield from connection.execute(select(*fields).where(active, person))
+    if phones:
+        yield from connection.execute(select(*fields).where(active, _R.c.phone_hash.in_(phones)))
+    near: ColumnElement[bool] = _R.c.birth_date.in_(births)
+    if phones:
+        near = or_(near, _R.c.phone_hash.in_(phones))
+    written_otherwise = (
+        select(*fields)
+        .select_from(_R.join(_KEY, _KEY.c.resident_id == _R.c.id))
+        .where(active, _KEY.c.name_key.in_(sorted(keys)), near)
+    )
+    yield from connection.execute(written_otherwise)
+
+
+def _pairs(rows: Iterable[Any], changed: set[int]) -> dict[tuple[int, int], str]:
+    """The pairs with a changed record in them, by the daily search's reasons."""
+    by_person: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    by_phone: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        key = name_key(row.name)
+        by_person[(key, row.gender, row.birth_date)].append(row)
+        if row.phone_hash is not None:
+            by_phone[(key, row.phone_hash)].append(row)
+    found: dict[tuple[int, int], str] = {}
+    for same in by_person.values():
+        for a in (r for r in same if r.id in changed):
+            for b in same:
+                if a.id != b.id:
+                    pair = (min(a.id, b.id), max(a.id, b.id))
+                    found[pair] = "missed_transfer" if a.unit_id != b.unit_id else "name_birth"
+    for same in by_phone.values():
+        for a in (r for r in same if r.id in changed):
+            for b in same:
+                pair = (min(a.id, b.id), max(a.id, b.id))
+                if a.id != b.id and pair not in found:
+                    found[pair] = "name_phone"
+    return found
+
+
+def _add(connection: Connection, found: dict[tuple[int, int], str]) -> int:
+    """Insert the pairs not known yet (whatever their status); how many were added."""
+    if not found:
+        return 0
+    known: set[tuple[int, int]] = set()
+    pairs = sorted(found)
+    for part in _chunks(pairs):
+        query = select(_PAIR.c.resident_a, _PAIR.c.resident_b).where(
+            _PAIR.c.resident_a.in_(sorted({a for a, _ in part})),
+            _PAIR.c.resident_b.in_(sorted({b for _, b in part})),
+        )
+        known.update((a, b) for a, b in connection.execute(query))
+    now = datetime.now(UTC)
+    rows = [
+        {"resident_a": a, "resident_b": b, "reason": found[(a, b)], "status": "open",
+         "found_at": now}
+        for a, b in pairs
+        if (a, b) not in known
+    ]  # fmt: skip
+    if not rows:
+        return 0
+    # The daily search may add the same pair meanwhile: the unique pair wins, quietly.
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_PAIR).on_conflict_do_nothing(
+        index_elements=[_PAIR.c.resident_a, _PAIR.c.resident_b]
+    )
+    added = 0
+    for row in rows:
+        added += max(connection.execute(statement, row).rowcount or 0, 0)
+    return added
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
