@@ -160,7 +160,7 @@ def test_the_review_page_merges_and_undoes(town: Town):
     assert "撤销合并" in page.text
 
 
-def test_a_task_that_lists_both_records_keeps_one_row_each(town: Town):
+def test_a_task_that_lists_both_records_lists_the_person_once_until_the_undo(town: Town):
     first = town.add(name="郑两行", born="19660606")
     town.serial += 1
     second = town.add(name="郑两行", born="19660606")
@@ -175,7 +175,15 @@ def test_a_task_that_lists_both_records_keeps_one_row_each(town: Town):
     assert merged.json()["merge"]["moved"]["tasks"] == {}
     with Session(town.kernel.engine) as session:
         rows = session.get(Task, task).data["rows"]
-        assert [r["resident_id"] for r in rows] == [first, second]  # not two rows for one record
+        assert [r["resident_id"] for r in rows] == [second]  # the person once, not twice
+
+    undone = town.client.post(
+        f"/api/v1/quality/merges/{merged.json()['merge']['id']}/undo", headers=street.auth
+    )
+    assert undone.status_code == 200, undone.text
+    with Session(town.kernel.engine) as session:
+        rows = session.get(Task, task).data["rows"]
+        assert rows == [{"resident_id": first, "在家": True}, {"resident_id": second, "在家": True}]
 
 
 def test_answers_from_a_committee_the_merged_record_has_left_follow_it_too(town: Town):

@@ -118,3 +118,60 @@ def test_a_person_on_a_rounds_list_stays_on_it_when_their_records_are_merged(tow
     town.client.post(f"/api/v1/quality/merges/{merged.json()['merge']['id']}/undo",
                      headers=street.auth)  # fmt: skip
     assert listed in roster() and kept not in roster()
+
+
+def test_a_person_listed_twice_by_a_round_counts_once_after_their_records_are_merged(
+    town: Town,
+):
+    # Two active 常住 records of one person: the finding spans both, so the round lists both.
+    first = town.add(name="褚两条", born="19570707", registration="常住")
+    town.serial += 1
+    second = town.add(name="褚两条", born="19570707", registration="常住")
+    town.drain()
+    assert "two_active_changzhu" in town.of(first) & town.of(second)
+    street = town.actors.street_admin("310115004000")
+    deadline = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    started = town.client.post(
+        "/api/v1/quality/rounds",
+        json={"rules": ["two_active_changzhu"], "deadline": deadline, "title": "常住核对"},
+        headers=street.auth,
+    )
+    assert started.status_code == 201, started.text
+    campaign = started.json()["round"]["campaign_id"]
+    cadre = town.cadre()
+    tasks = town.client.get("/api/v1/tasks", headers=cadre.auth).json()["items"]
+    [task] = [t for t in tasks if "常住核对" in str(t)]
+    rows = [{"resident_id": r, "confirmed": True} for r in (first, second)]
+    submitted = town.client.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        json={"client_key": "round-twice-1", "data": {"rows": rows}},
+        headers=cadre.auth,
+    )
+    assert submitted.status_code in {200, 201}, submitted.text
+
+    def listed() -> list[int]:
+        answers = town.client.get(
+            f"/api/v1/campaigns/{campaign}/submissions", headers=street.auth
+        ).json()["items"]
+        return [r["resident_id"] for item in answers for r in item["data"]["rows"]]
+
+    assert listed() == [first, second]
+    pairs = town.client.get("/api/v1/quality/duplicates", headers=street.auth).json()["pairs"]
+    [pair] = [p for p in pairs if {r["id"] for r in p["residents"]} == {first, second}]
+    merged = town.client.post(
+        f"/api/v1/quality/duplicates/{pair['id']}/merge", json={"keep": second},
+        headers=street.auth,
+    )  # fmt: skip
+    assert merged.status_code == 201, merged.text
+    assert listed() == [second]  # one person, one row: the kept record's answers
+    results = town.client.get(
+        f"/api/v1/campaigns/{campaign}/results?level=committee", headers=street.auth
+    ).json()
+    total = str(results["total"])
+    assert "'answered': 1" in total and "'answered': 2" not in total
+
+    undone = town.client.post(
+        f"/api/v1/quality/merges/{merged.json()['merge']['id']}/undo", headers=street.auth
+    )
+    assert undone.status_code == 200, undone.text
+    assert listed() == [first, second]

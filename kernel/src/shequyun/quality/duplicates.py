@@ -45,7 +45,7 @@ from ..residents.models import (
 from ..residents.service import READ, ResidentService
 from . import names
 from .models import DuplicatePair, Merge
-from .roster_rows import move_roster_rows, name_in_rosters
+from .roster_rows import drop_twin_rows, move_roster_rows, name_in_rosters, restore_twin_rows
 
 __all__ = ["MERGE", "REASONS", "Duplicates"]
 
@@ -252,6 +252,7 @@ class Duplicates:
                 )
             )
         )
+        moved["task_rows"] = drop_twin_rows(session, merged.id, kept.id, units=units)
         moved["tasks"] = move_roster_rows(session, merged.id, kept.id, units=units)
         moved["rosters"] = name_in_rosters(session, merged.id, kept.id)
         moved["plugins"] = self._plugins_merge(session, kept.id, merged.id)
@@ -311,6 +312,7 @@ class Duplicates:
                 setattr(kept, field, None)
         assert kept.id is not None and merged.id is not None
         move_roster_rows(session, kept.id, merged.id, only=moved.get("tasks", {}))
+        restore_twin_rows(session, moved.get("task_rows", {}))
         name_in_rosters(session, kept.id, merged.id, only=moved.get("rosters", []))
         self._plugins_undo(session, kept.id, merged.id, moved.get("plugins", {}))
         merged.status = "active"

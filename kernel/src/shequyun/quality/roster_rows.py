@@ -4,6 +4,11 @@ A roster-mode task's answers are rows naming residents by id; when two records o
 are merged, the rows naming the merged record name the kept one. Only the tasks of the
 committees the merged record has been in can hold such rows, since a roster lists its
 committee's residents.
+
+A task that lists both records has two rows for one person: the kept record's row stays (the
+kept record's answers survive, as its fields do), and the merged record's row is taken out of
+the task and kept on the merge, so the task, its results and its exports count the person once;
+the undo puts the row back where it was.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from sqlmodel import select as sm_select
 
 from ..collection.models import Campaign, Task
 
-__all__ = ["move_roster_rows"]
+__all__ = ["drop_twin_rows", "move_roster_rows", "name_in_rosters", "restore_twin_rows"]
 
 
 def move_roster_rows(
@@ -30,7 +35,7 @@ def move_roster_rows(
 ) -> dict[str, list[int]]:
     """Roster answers naming ``source`` name ``target`` now; which rows of which tasks moved.
 
-    A task that has a row for ``target`` already keeps its row for ``source`` as it is: two rows
+    A task that has a row for ``target`` already is left to :func:`drop_twin_rows`: two rows
     for one record would be refused as 重复 when the task is submitted.
     """
     query = (
@@ -68,6 +73,53 @@ def move_roster_rows(
             session.add(task)
             moved[str(task.id)] = changed
     return moved
+
+
+def _roster_tasks(session: Session, units: set[int] | None, only: list[int] | None) -> Any:
+    query = (
+        sm_select(Task)
+        .join(Campaign, col(Campaign.id) == col(Task.campaign_id))
+        .where(Campaign.mode == "roster")
+    )
+    if units is not None:
+        query = query.where(col(Task.unit_id).in_(sorted(units)))
+    if only is not None:
+        query = query.where(col(Task.id).in_(only))
+    return session.exec(query)
+
+
+def drop_twin_rows(
+    session: Session, source: int, target: int, *, units: set[int] | None = None
+) -> dict[str, list[list[Any]]]:
+    """Take ``source``'s rows out of the tasks that have a row for ``target`` too.
+
+    Returns ``{task id: [[index, row], ...]}`` for :func:`restore_twin_rows`.
+    """
+    dropped: dict[str, list[list[Any]]] = {}
+    for task in _roster_tasks(session, units, None):
+        rows = task.data.get("rows") if isinstance(task.data, dict) else None
+        if not isinstance(rows, list):
+            continue
+        named = [r.get("resident_id") if isinstance(r, dict) else None for r in rows]
+        if target not in named or source not in named:
+            continue
+        taken = [[i, row] for i, row in enumerate(rows) if named[i] == source]
+        task.data = {**task.data, "rows": [r for i, r in enumerate(rows) if named[i] != source]}
+        session.add(task)
+        dropped[str(task.id)] = taken
+    return dropped
+
+
+def restore_twin_rows(session: Session, dropped: Mapping[str, Any]) -> None:
+    """Put the rows :func:`drop_twin_rows` took out back at their places."""
+    if not dropped:
+        return
+    for task in _roster_tasks(session, None, [int(k) for k in dropped]):
+        rows = list(task.data.get("rows") or []) if isinstance(task.data, dict) else []
+        for index, row in sorted(dropped[str(task.id)], key=lambda taken: taken[0]):
+            rows.insert(min(int(index), len(rows)), row)
+        task.data = {**task.data, "rows": rows}
+        session.add(task)
 
 
 def name_in_rosters(
