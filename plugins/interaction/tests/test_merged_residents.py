@@ -105,3 +105,47 @@ def test_one_person_two_ballots_on_an_open_topic_count_once_until_the_undo(
 
     assert undo().status_code == 200
     assert _ballots(shequyun_kernel, topic["id"]) == [(old.id, 0), (new.id, 1)]
+
+
+def test_a_person_who_signed_up_twice_signs_in_with_either_phone_after_the_merge(
+    town, shequyun_kernel, shequyun_actors
+):
+    # Registered twice, in two committees, with two phones; an account verified on each.
+    old = town.resident("陈两号", unit="310115004002")
+    old_app = town.verified(old)
+    asked = old_app.post("/requests", {"category": "help", "title": "求助", "body": "换灯泡"})
+    town.resident("李建国")  # a neighbour registered in between
+    new = town.resident("陈两号")
+    new_app = town.verified(new)
+    assert asked.status_code == 201, asked.text
+
+    undo = _merge(town, shequyun_kernel, shequyun_actors, keep=new, other=old)
+    # Both phones still sign in, to one person with everything they did under either record.
+    for app in (old_app, new_app):
+        me = app.get("/me").json()["resident"]
+        assert me["id"] == new.id
+        assert [r["id"] for r in app.get("/requests").json()["items"]] == [asked.json()["id"]]
+    street = shequyun_actors.street_admin("310115004000")
+    share = town.client.get(
+        "/api/v1/indicators/units/310115004000/interaction.verified_share", headers=street.auth
+    ).json()["indicator"]["unit"]
+    assert (share["value"], share["base"]) == (1, 2)  # one person, two accounts: counted once
+    with Session(shequyun_kernel.engine) as session:
+        hints = {
+            a.unit_hint for a in session.exec(select(Account).where(Account.resident_id == new.id))
+        }
+        assert hints == {
+            shequyun_kernel.platform.resident_refs(session, [new.id])[new.id].committee.id
+        }
+
+    assert undo().status_code == 200
+    assert old_app.get("/me").json()["resident"]["id"] == old.id
+    assert new_app.get("/me").json()["resident"]["id"] == new.id
+    assert [r["id"] for r in old_app.get("/requests").json()["items"]] == [asked.json()["id"]]
+    assert new_app.get("/requests").json()["items"] == []
+    with Session(shequyun_kernel.engine) as session:
+        [account] = session.exec(select(Account).where(Account.resident_id == old.id)).all()
+        assert (
+            account.unit_hint
+            == shequyun_kernel.platform.resident_refs(session, [old.id])[old.id].committee.id
+        )

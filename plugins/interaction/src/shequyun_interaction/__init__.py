@@ -276,10 +276,13 @@ def workbench_cards(
 
 
 @hookimpl
-def resident_merged(session: Any, kept_id: int, merged_id: int) -> dict[str, Any] | None:
-    """The person's account, requests, posts, comments, ballots and notifications follow the
-    kept record when two records of them are merged (see :mod:`.merges`)."""
-    return merges.merged(session, kept_id, merged_id) or None
+def resident_merged(
+    platform: Platform, session: Any, kept_id: int, merged_id: int
+) -> dict[str, Any] | None:
+    """The person's accounts (both, when they signed up twice), requests, posts, comments,
+    ballots and notifications follow the kept record when two records of them are merged (see
+    :mod:`.merges`)."""
+    return merges.merged(session, kept_id, merged_id, platform) or None
 
 
 @hookimpl
@@ -371,7 +374,7 @@ def register_event_subscribers(plugin: PluginContext, platform: Platform) -> Seq
                     col(Account.resident_id).in_(ids), col(Account.verified_at).is_not(None)
                 )
             ).all()
-            for resident_id in linked:
+            for resident_id in dict.fromkeys(linked):  # two accounts of one person: once
                 if resident_id is None:
                     continue
                 notify.notify(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk import Indicator, IndicatorQuery
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlmodel import col
 
 from .core import VIEW
@@ -21,21 +21,25 @@ __all__ = ["INDICATORS"]
 
 
 def verified_share(q: IndicatorQuery) -> Any:
-    """Active residents with a verified account (as of ``q.as_of``) over active residents."""
+    """Active residents with a verified account (as of ``q.as_of``) over active residents.
+
+    A resident counts once however many accounts point at them (a merge of two records of one
+    person who had signed up twice leaves two)."""
     r = q.residents
-    verified = and_(
-        col(Account.resident_id) == r.c.id,
-        col(Account.verified_at).is_not(None),
-        col(Account.verified_at) < q.as_of,
+    verified = exists(
+        select(1).where(
+            col(Account.resident_id) == r.c.id,
+            col(Account.verified_at).is_not(None),
+            col(Account.verified_at) < q.as_of,
+        )
     )
     return (
         select(
             r.c.unit_id,
-            func.count(col(Account.id)).label("value"),
+            func.sum(case((verified, 1), else_=0)).label("value"),
             func.count().label("base"),
         )
         .select_from(r)
-        .outerjoin(Account, verified)
         .where(q.within(r.c.unit_id))
         .group_by(r.c.unit_id)
     )

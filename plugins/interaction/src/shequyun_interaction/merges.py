@@ -1,10 +1,13 @@
 """Two records of one person merged (data quality): what the person did here follows them.
 
-The account follows the kept record unless that record has one already (then both accounts stay:
-the person chooses by signing in). Whatever the person did under the merged record moves to
-the kept one either way, so that it shows under "my requests" and "my posts" of the account now
-linked: service requests, in-app notifications (one of a kind: a notification the kept record
-has already stays behind), neighbours' posts and comments, comments on topics, and ballots.
+The person's accounts follow the kept record: the merged record's account points at the kept
+one, and when the kept record has an account of its own (the person signed up twice, with two
+phones) both stay and both point at it — they sign in with either phone, as before the merge,
+and see one person's things. Each account's committee hint follows the kept record, so the
+committee's notices reach it. Whatever the person did under the merged record moves to the kept
+one too, so that it shows under "my requests" and "my posts" of either account: service
+requests, in-app notifications (one of a kind: a notification the kept record has already stays
+behind), neighbours' posts and comments, comments on topics, and ballots.
 
 A person votes once on a topic. Two ballots of one person on an open topic (one under each
 record) are one too many: the kept record's stands and the other is withdrawn. On a closed
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from shequyun_sdk import Platform
 from sqlmodel import Session, col, select
 
 from .models import (
@@ -51,15 +55,27 @@ BALLOT_FIELDS = (
 )
 
 
-def merged(session: Session, kept_id: int, merged_id: int) -> dict[str, Any]:
-    """Move the person's account (when free to) and rows to ``kept_id``; what moved."""
+def merged(
+    session: Session, kept_id: int, merged_id: int, platform: Platform | None = None
+) -> dict[str, Any]:
+    """Move the person's accounts and rows to ``kept_id``; what moved."""
     moved: dict[str, Any] = {}
-    theirs = session.exec(select(Account).where(Account.resident_id == merged_id)).first()
-    taken = session.exec(select(Account.id).where(Account.resident_id == kept_id)).first()
-    if theirs is not None and taken is None:
-        theirs.resident_id = kept_id
-        session.add(theirs)
-        moved["account"] = theirs.id
+    ref = platform.resident_refs(session, [kept_id]).get(kept_id) if platform else None
+    hints: dict[str, int | None] = {}
+    mine = session.exec(
+        select(Account).where(col(Account.resident_id).in_([merged_id, kept_id]))
+    ).all()
+    for account in sorted(mine, key=lambda a: a.id or 0):
+        assert account.id is not None
+        if ref is not None and account.unit_hint != ref.committee.id:
+            hints[str(account.id)] = account.unit_hint
+            account.unit_hint = ref.committee.id
+        if account.resident_id == merged_id:
+            account.resident_id = kept_id
+            moved.setdefault("accounts", []).append(account.id)
+        session.add(account)
+    if hints:
+        moved["hints"] = hints
     for key, model in OWN.items():
         ids = _repoint(session, model, merged_id, kept_id, None)
         if ids:
@@ -83,10 +99,18 @@ def merged(session: Session, kept_id: int, merged_id: int) -> dict[str, Any]:
 
 def undone(session: Session, kept_id: int, merged_id: int, moved: Mapping[str, Any]) -> None:
     """Put back what :func:`merged` moved; withdrawn ballots are cast again as they were."""
-    account = session.get(Account, moved.get("account")) if moved.get("account") else None
-    if account is not None and account.resident_id == kept_id:
-        account.resident_id = merged_id
-        session.add(account)
+    # ``account``: one account, as merges recorded it before both accounts of a person moved.
+    accounts = [*moved.get("accounts", []), *([moved["account"]] if moved.get("account") else [])]
+    for account_id in accounts:
+        account = session.get(Account, int(account_id))
+        if account is not None and account.resident_id == kept_id:
+            account.resident_id = merged_id
+            session.add(account)
+    for account_id, hint in moved.get("hints", {}).items():
+        account = session.get(Account, int(account_id))
+        if account is not None:
+            account.unit_hint = hint
+            session.add(account)
     for key, model in {**OWN, "notifications": Notification}.items():
         if moved.get(key):
             _repoint(session, model, kept_id, merged_id, [int(i) for i in moved[key]])

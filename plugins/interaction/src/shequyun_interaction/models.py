@@ -67,7 +67,9 @@ class Account(SQLModel, table=True):
     #: What the holder and the audit log are shown: 138****0001.
     phone_masked: str = Field(max_length=20)
     password_hash: str = Field(max_length=200)
-    resident_id: int | None = Field(default=None, unique=True, index=True)
+    #: The resident linked by verification (one account each), or by a merge of two records of
+    #: one person who had signed up twice: then both of their accounts point at the kept record.
+    resident_id: int | None = Field(default=None, index=True)
     #: The committee the resident lived in when last seen: only a hint for fanning out
     #: notifications, never used to decide rights (those read the resident record afresh).
     unit_hint: int | None = Field(default=None, index=True)

@@ -107,15 +107,18 @@ def fan_out(
     """
     sent = 0
     with platform.session() as session:
-        ids = [
-            rid
-            for rid in session.exec(
-                select(Account.resident_id).where(
-                    Account.unit_hint == unit_id, col(Account.resident_id).is_not(None)
+        # A resident whose two records were merged may have two accounts: notified once.
+        ids = list(
+            dict.fromkeys(
+                rid
+                for rid in session.exec(
+                    select(Account.resident_id).where(
+                        Account.unit_hint == unit_id, col(Account.resident_id).is_not(None)
+                    )
                 )
+                if rid is not None
             )
-            if rid is not None
-        ]
+        )
         refs = platform.resident_refs(session, ids)
         for rid in ids:
             ref = refs.get(rid)
