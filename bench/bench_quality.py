@@ -65,10 +65,17 @@ FULL = Plan(1_000_000, rounds=3, updates=200)
 QUICK = Plan(20_000, rounds=1, updates=20)
 
 
-def run(*, quick: bool = False, postgres_url: str | None = None) -> list[Result]:
+def run(
+    *, quick: bool = False, postgres_url: str | None = None, residents: int | None = None
+) -> list[Result]:
     plan = QUICK if quick else FULL
+    if residents and residents != plan.residents:
+        plan = Plan(residents, plan.rounds, plan.updates)
     server = postgres_url or os.environ.get(DATABASE_VARIABLE) or DEFAULT_POSTGRES
     command = reproduce("quality", quick=quick)
+    if residents and residents != (QUICK if quick else FULL).residents:
+        quick_flag = " --quick" if quick else ""
+        command = f".venv/bin/python bench/bench_quality.py{quick_flag} --residents {residents}"
     if os.environ.get(DATABASE_VARIABLE):
         command = f"{DATABASE_VARIABLE}={shlex.quote(_shown(server))} {command}"
     with contextlib.ExitStack() as stack:
@@ -353,8 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help=f"the PostgreSQL server to create the temporary database on ({DEFAULT_POSTGRES})",
     )
+    parser.add_argument("--residents", type=int, help="how many residents (default 1,000,000)")
     args = parser.parse_args(argv)
-    for result in run(quick=args.quick, postgres_url=args.postgres):
+    for result in run(quick=args.quick, postgres_url=args.postgres, residents=args.residents):
         print(result.report(), flush=True)
     return 0
 
