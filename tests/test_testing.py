@@ -10,11 +10,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, inspect, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from shequyun.db import make_engine
+from shequyun.identity.credentials import CredentialEpoch
 from shequyun.identity.models import AuditEntry, OrgUnit
 from shequyun.testing import build_test_tree
 
@@ -56,12 +57,14 @@ def identity(url: str) -> object:
 
 
 def use(url: str) -> None:
-    """Write what tests write: units (their ids move the sequences on) and an audit entry."""
+    """Write what tests write: units (their ids move the sequences on), an audit entry and a
+    credential change (which moves the one-row credential epoch the migrations wrote)."""
     engine = make_engine(url)
     try:
         build_test_tree(SimpleNamespace(engine=engine))
         with Session(engine) as session:
             session.add(AuditEntry(action="test.used"))
+            session.exec(update(CredentialEpoch).values(epoch=CredentialEpoch.epoch + 7))
             session.commit()
     finally:
         engine.dispose()
@@ -83,6 +86,7 @@ def test_the_next_database_has_no_rows_ids_start_over_and_the_audit_log_stays_ap
         with Session(engine) as session:
             assert session.exec(select(OrgUnit)).all() == []
             assert session.exec(select(AuditEntry)).all() == []
+            assert session.exec(select(CredentialEpoch.epoch)).all() == [0]
         units = build_test_tree(SimpleNamespace(engine=engine))
         assert units["310000000000"].id == 1
         with Session(engine) as session:

@@ -78,10 +78,8 @@ class TestDatabases:
         renamed = False
         if ready:
             spare = ready.pop()
-            try:
-                self._admin(f'ALTER DATABASE "{spare}" RENAME TO "{name}"')
-                renamed = True
-            except DBAPIError:  # someone (autovacuum) is connected to it: copy anew instead
+            renamed = self._rename(spare, name)
+            if not renamed:  # someone still holds it: copy anew instead
                 self._admin(f'DROP DATABASE IF EXISTS "{spare}" WITH (FORCE)')
         if not renamed:
             self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
@@ -153,6 +151,23 @@ class TestDatabases:
     def _pg(self, database: str) -> URL:
         assert self.postgres_url is not None
         return self.postgres_url.set(database=database)
+
+    def _rename(self, spare: str, name: str) -> bool:
+        """Rename a spare database for its next test. An autovacuum worker cleaning up after
+        the last test's deletes holds it now and then (more often on a loaded machine); it is
+        told to stop (it starts again later) and the rename is tried once more."""
+        for attempt in range(2):
+            try:
+                self._admin(f'ALTER DATABASE "{spare}" RENAME TO "{name}"')
+                return True
+            except DBAPIError:
+                if attempt:
+                    break
+                self._admin(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{spare}' AND backend_type = 'autovacuum worker'"
+                )
+        return False
 
     def _admin(self, statement: str) -> None:
         engine = make_engine(
