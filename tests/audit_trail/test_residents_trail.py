@@ -24,6 +24,7 @@ ROUTES = [
     "DELETE /api/v1/residents/{resident_id}",
     "POST /api/v1/residents/import",
     "GET /api/v1/residents/export",
+    "POST /api/v1/residents/batch/tags",
     "POST /residents/new",
     "POST /residents/{resident_id:int}/edit",
     "POST /residents/{resident_id:int}/reveal",
@@ -31,6 +32,7 @@ ROUTES = [
     "POST /residents/import",
     "POST /residents/import/confirm",
     "POST /residents/export",
+    "POST /residents/batch",
 ]
 
 
@@ -174,5 +176,28 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             data={"columns": ["name", "tags"], "format": "csv", "purpose": "慰问名单"},
         ),
         audit=[("resident.exported", "resident")],
+    )
+
+    # 批量操作: an entry and a history row for each resident whose tags change, as one edit.
+    zhao = api.get("/api/v1/residents", params={"q": "赵一"}).json()["items"][0]["id"]
+    qian = api.get("/api/v1/residents", params={"q": "钱二"}).json()["items"][0]["id"]
+    trail.step(
+        "POST /api/v1/residents/batch/tags",
+        api.post(
+            "/api/v1/residents/batch/tags", json={"resident_ids": [zhao, qian], "add": ["志愿者"]}
+        ),
+        audit=updated * 2,
+        history={"resident": 2},
+    )
+    trail.step(
+        "POST /residents/batch",
+        portal.post(
+            "/residents/batch",
+            data={"id": [str(zhao), str(qian)], "action": "remove", "tag": "志愿者"},
+            follow_redirects=False,
+        ),
+        status=303,
+        audit=updated * 2,
+        history={"resident": 2},
     )
     trail.check_walked(ROUTES)

@@ -22,6 +22,7 @@ from ..identity.models import OrgUnit
 from ..replicas import reads_replica
 from ..sessions import reading_engine
 from . import api_schemas as docs
+from .batch import check_ids, retag
 from .models import REGISTRATIONS, Resident, ResidentTransfer
 from .service import READ, TRANSFER, WRITE, ResidentFilters
 
@@ -69,7 +70,9 @@ def filters_from(request: Request) -> ResidentFilters:
     tags = tuple(t for t in params.getlist("tag") if t)
     if len(tags) > 10:
         raise ValidationFailed("一次最多按 10 个标签筛选", field="tag")
+    chosen = params.getlist("id")
     return ResidentFilters(
+        ids=tuple(check_ids(chosen, name="id")) if chosen else (),
         q=params.get("q") or None,
         tags=tags,
         age_min=query_int(request, "age_min", high=150),
@@ -131,6 +134,29 @@ async def create_resident(request: Request) -> Response:
         return service.view(session, resident)  # type: ignore[no-any-return]
 
     return JSONResponse(await _in_session(request, work, commit=True), status_code=201)
+
+
+@describe(body=docs.BATCH_TAGS, response=docs.BATCH_RESULT)
+@requires(WRITE)
+async def retag_residents(request: Request) -> Response:
+    """Add tags to and take tags off up to 200 residents at once; all or nothing, every failing
+    resident listed in ``details``."""
+    body = await read_json_object(request)
+    actor = request_actor(request)
+    service = _kernel(request).residents
+
+    def work(session: Session) -> dict[str, Any]:
+        return retag(
+            service,
+            session,
+            actor,
+            body.get("resident_ids"),
+            add=body.get("add"),
+            remove=body.get("remove"),
+            source=SOURCE,
+        ).to_dict()
+
+    return JSONResponse(await _in_session(request, work, commit=True))
 
 
 @describe(response=docs.RESIDENT)
@@ -319,6 +345,7 @@ ROUTES: list[BaseRoute] = [
     Route("/residents", create_resident, methods=["POST"]),
     Route("/residents/vocabulary", vocabulary, methods=["GET"]),
     Route("/residents/moved-out", moved_out, methods=["GET"]),
+    Route("/residents/batch/tags", retag_residents, methods=["POST"]),
     Route("/residents/{resident_id}", get_resident, methods=["GET"]),
     Route("/residents/{resident_id}", update_resident, methods=["PATCH"]),
     Route("/residents/{resident_id}", remove_resident, methods=["DELETE"]),

@@ -22,6 +22,8 @@ from shequyun_sdk.openapi import (
 from .models import GENDERS, REGISTRATIONS
 
 __all__ = [
+    "BATCH_RESULT",
+    "BATCH_TAGS",
     "FILTERS",
     "HISTORY",
     "MOVED_OUT",
@@ -50,7 +52,22 @@ FILTERS: list[dict[str, Any]] = [
     query_param("id_number", STRING, "身份证号（精确）"),
     query_param("phone", STRING, "电话（精确）"),
     query_param("status", {"enum": ["active", "removed", "any"], "default": "active"}, "状态"),
+    {**query_param("id", array(INTEGER), "只要这些居民（最多 200 个编号）"), "explode": True},
 ]
+_TAG_NAMES = {**array(STRING), "maxItems": 10}
+#: ``POST /residents/batch/tags``: which residents, which tags to add and to take off.
+BATCH_TAGS = obj(
+    {
+        "resident_ids": {**array(INTEGER), "minItems": 1, "maxItems": 200},
+        "add": _TAG_NAMES,
+        "remove": _TAG_NAMES,
+    },
+    required=["resident_ids"],
+    closed=True,
+)
+BATCH_RESULT = obj(
+    {"changed": array(INTEGER), "unchanged": array(INTEGER)}, required=["changed", "unchanged"]
+)
 
 _ADDRESS = obj({"compound": STRING, "building": STRING, "entrance": STRING, "room": STRING})
 #: What a client may write (``POST`` all required ones, ``PATCH`` any of them).

@@ -29,6 +29,7 @@ from ..replicas import reads_replica
 from ..workbench.pages import change_row
 from .api import filters_from
 from .models import REGISTRATIONS, Address, Resident
+from .pages_batch import ACTIONS, batch_action, list_notice
 from .pages_form import edit_page, new_page
 from .pages_io import export_page, import_confirm, import_errors, import_page, import_template
 from .pages_support import (
@@ -165,7 +166,13 @@ async def list_page(request: Request) -> Response:
             if query
             else "/residents/export",
             "extra_open": extra_open,
-            "notice": tr(request, NOTICES["moved"]) if params.get("notice") == "moved" else None,
+            "notice": tr(request, NOTICES["moved"])
+            if params.get("notice") == "moved"
+            else list_notice(request),
+            "batch_actions": [
+                (key, title) for key, (title, needs) in ACTIONS.items() if actor.has(needs)
+            ],
+            "batch_back": request.url.query,
             "breadcrumbs": page_crumbs(request, ("工作台", "/workbench"), ("居民信息", None)),
         },
         status_code=422 if errors else 200,
@@ -362,6 +369,7 @@ ROUTES: list[BaseRoute] = [
     Route("/residents/import/template.csv", import_template, methods=["GET"]),
     Route("/residents/import/{token}/problems.csv", import_errors, methods=["GET"]),
     Route("/residents/export", export_page, methods=["GET", "POST"]),
+    Route("/residents/batch", batch_action, methods=["POST"]),
     Route("/residents/{resident_id:int}", detail_page, methods=["GET"]),
     Route("/residents/{resident_id:int}/reveal", reveal_page, methods=["POST"]),
     Route("/residents/{resident_id:int}/edit", edit_page, methods=["GET", "POST"]),

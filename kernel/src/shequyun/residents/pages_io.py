@@ -332,4 +332,7 @@ def _filter_summary(request: Request) -> list[tuple[str, str]]:
     if params.get("registration"):
         registration = params["registration"]
         shown.append(("户籍类型", REGISTRATIONS.get(registration, registration)))
+    chosen = len(set(params.getlist("id")))
+    if chosen:
+        shown.append(("在名单中勾选", tr(request, "{n} 人", n=chosen)))
     return shown
