@@ -94,6 +94,13 @@ def run(*, quick: bool = False) -> list[Result]:
         f"{median(parts['bearer']):.0f} us, session lookup {median(parts['session']):.0f} us, "
         f"worker-thread hop {median(parts['hop']):.0f} us",
         "the anonymous baseline still passes the auth middleware, which hands it a CSRF cookie",
+        "CPU time per request (this process, worker threads included; steadier on a busy "
+        "machine): "
+        + ", ".join(
+            f"{name} {median(timings[f'{name} cpu']):.0f} us"
+            f" ({median(timings[f'{name} cpu']) / median(timings['healthz cpu']):.2f}x)"
+            for name in ("healthz", "bearer", "session", "committees", "permission")
+        ),
     )
     return [
         Result(
@@ -118,6 +125,14 @@ def run(*, quick: bool = False) -> list[Result]:
             f"{measured}",
             baseline=baseline,
             subject=_figure("/me, first use of a token", timings["committees"]),
+            command=command,
+            notes=notes,
+        ),
+        Result(
+            name="auth-committee-tokens-cpu",
+            title="the same, CPU time per request (this process, its worker threads included)",
+            baseline=_figure("GET /healthz", timings["healthz cpu"]),
+            subject=_figure("/me, first use of a token", timings["committees cpu"]),
             command=command,
             notes=notes,
         ),
@@ -189,6 +204,7 @@ def _platform(root: Path) -> tuple[Any, Any, Kinds, dict[str, str]]:
 
 async def _measure(app: Any, kinds: Kinds, plan: Plan) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {name: [] for name in kinds}
+    cpu: dict[str, list[float]] = {name: [] for name in kinds}
     for path, headers in kinds.values():
         for _ in range(plan.warmup):
             await _get(app, path, _next(headers))
@@ -197,10 +213,13 @@ async def _measure(app: Any, kinds: Kinds, plan: Plan) -> dict[str, list[float]]
         order = list(kinds) if number % 2 == 0 else list(reversed(kinds))
         for name in order:
             path, headers = kinds[name]
+            used = time.process_time()
             began = time.perf_counter()
             for _ in range(plan.requests):
                 await _get(app, path, _next(headers))
             timings[name].append((time.perf_counter() - began) / plan.requests * 1e6)
+            cpu[name].append((time.process_time() - used) / plan.requests * 1e6)
+    timings.update({f"{name} cpu": values for name, values in cpu.items()})
     return timings
 
 

@@ -5,6 +5,7 @@ second), and a change made straight in the database within AUTH_CACHE_SECONDS.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -12,7 +13,8 @@ from sqlmodel import Session
 
 from shequyun.identity.auth import hash_token
 from shequyun.identity.credentials import AUTH_CACHE_SECONDS
-from shequyun.identity.models import ApiToken
+from shequyun.identity.models import ApiToken, User
+from shequyun.identity.permissions import PERSONAL_DATA
 from shequyun.kernel import Kernel
 
 PUDONG = "310115000000"
@@ -164,3 +166,22 @@ def test_a_tokens_last_use_is_written_with_the_next_batch(shequyun_actors, shequ
     assert last_used() is not None
     listed = client.get("/api/v1/tokens").json()["items"]
     assert next(t for t in listed if t["id"] == made["id"])["last_used_at"] is not None
+
+
+def test_a_tokens_actor_is_the_one_its_user_grant_and_unit_make(shequyun_actors, shequyun_kernel):
+    """The token lookup reads plain columns, not the ORM objects: the actor it issues is still
+    the one actor_for makes of them, personal data left out while the holder is unconfirmed."""
+    auth = shequyun_kernel.authenticator
+    cadre = shequyun_actors.cadre()
+    expected = auth.actor_for(cadre.user, cadre.grant, cadre.unit, "token")
+    found = auth.from_bearer(cadre.token)
+    assert found is not None and found == replace(expected, must_change_password=False)
+    assert "residents.reveal" in found.permissions
+    with Session(shequyun_kernel.engine) as session:
+        user = session.get(User, cadre.user.id)
+        user.personal_data_hold = 1
+        session.add(user)
+        session.commit()
+    held = auth.from_bearer(cadre.token)
+    assert held is not None and "residents.reveal" not in held.permissions
+    assert held.permissions == found.permissions - PERSONAL_DATA

@@ -135,20 +135,42 @@ class Authenticator:
         """The issued actor of ``user`` under ``grant`` (see :mod:`.actors`)."""
         assert user.id is not None
         active_grant = grant if grant is not None and grant.revoked_at is None else None
-        if must_change_password is None:
-            must_change_password = user.must_change_password
-        permissions = (
-            self.registry.permissions_of(active_grant.role) if active_grant else frozenset()
+        return self._issue(
+            user.id,
+            user.username,
+            user.display_name,
+            user.personal_data_hold is not None,
+            active_grant.id if active_grant else None,
+            active_grant.role if active_grant else None,
+            unit_ref(unit) if active_grant and unit else None,
+            via,
+            user.must_change_password if must_change_password is None else must_change_password,
         )
-        if user.personal_data_hold is not None:  # until a holder confirms them (see the model)
+
+    def _issue(
+        self,
+        user_id: int,
+        username: str,
+        display_name: str,
+        held: bool,
+        grant_id: int | None,
+        role: str | None,
+        unit: UnitRef | None,
+        via: str,
+        must_change_password: bool,
+    ) -> Actor:
+        """The one place an authenticated person's actor is made: the role's permissions, less
+        personal data while the account's holder is unconfirmed (``held``, see the model)."""
+        permissions = self.registry.permissions_of(role) if role is not None else frozenset()
+        if held:
             permissions = permissions - PERSONAL_DATA
         actor = Actor(
-            user_id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            grant_id=active_grant.id if active_grant else None,
-            role=active_grant.role if active_grant else None,
-            unit=unit_ref(unit) if active_grant and unit else None,
+            user_id=user_id,
+            username=username,
+            display_name=display_name,
+            grant_id=grant_id,
+            role=role,
+            unit=unit,
             permissions=permissions,
             via=via,
             must_change_password=must_change_password,
@@ -200,24 +222,37 @@ class Authenticator:
         now = utcnow()
         key = hash_token(token)
         found_under = credentials.generation.value
-        with Session(self.engine, expire_on_commit=False) as session:
-            row = session.exec(token_lookup(), params={"key": key}).first()  # type: ignore[call-overload]
-            if row is None:
-                return None
-            api_token, grant, user, unit = row
-            if api_token.expires_at is not None and _aware(api_token.expires_at) <= now:
-                return None
-            last = api_token.last_used_at
-            if last is None or _aware(last) < now - LAST_USED_GRANULARITY:
-                assert api_token.id is not None
-                self.token_uses.note(api_token.id, now)
-        # Tokens are for programs: the first-password rule applies to people at the portal.
-        actor = self.actor_for(user, grant, unit, "token", must_change_password=False)
-        expires_in = (
-            None
-            if api_token.expires_at is None
-            else (_aware(api_token.expires_at) - now).total_seconds()
+        with self.engine.connect() as connection:
+            row = connection.execute(token_lookup(), {"key": key}).first()
+        if row is None:
+            return None
+        expires_at = None if row.expires_at is None else _aware(row.expires_at)
+        if expires_at is not None and expires_at <= now:
+            return None
+        if row.last_used_at is None or _aware(row.last_used_at) < now - LAST_USED_GRANULARITY:
+            self.token_uses.note(row.token_id, now)
+        unit = UnitRef(
+            id=row.unit_id,
+            code=row.unit_code,
+            name=row.unit_name,
+            level=row.unit_level,
+            path=row.unit_path,
+            closed=row.unit_closed_on is not None,
+            parent_id=row.unit_parent_id,
         )
+        # Tokens are for programs: the first-password rule applies to people at the portal.
+        actor = self._issue(
+            row.user_id,
+            row.username,
+            row.display_name,
+            row.personal_data_hold is not None,
+            row.grant_id,
+            row.role,
+            unit,
+            "token",
+            False,
+        )
+        expires_in = None if expires_at is None else (expires_at - now).total_seconds()
         self.bearers.put(key, actor, found_under, expires_in)
         return actor
 
