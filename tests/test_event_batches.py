@@ -97,3 +97,30 @@ def test_what_a_failed_batch_wrote_is_rolled_back(shequyun_kernel):
         left = session.exec(select(OutboxEvent).where(OutboxEvent.type == "test.side_effect"))
         assert left.all() == []
     assert deliveries(shequyun_kernel, "test:fails") == [(DeliveryStatus.PENDING, 1)] * 2
+
+
+def test_a_worker_told_to_stop_leaves_the_rest_of_a_failed_batch_for_later(shequyun_kernel):
+    counter = Counter(refuse=2)
+    shequyun_kernel.events.add(
+        BatchSubscriber("resident.*", counter, name="test:count", batch_size=10)
+    )
+    publish(shequyun_kernel, [1, 2, 3, 4])
+    asked: list[int] = []
+
+    def stopping() -> bool:  # SIGTERM arrives while the failed batch is retried
+        asked.append(1)
+        return len(asked) > 1
+
+    attempted = shequyun_kernel.events.deliver_due(limit=100, stopping=stopping)
+
+    # The batch of four failed; the first event was retried on its own, then the worker stopped.
+    assert [len(call) for call in counter.calls] == [4, 1]
+    assert attempted == 1
+    assert deliveries(shequyun_kernel, "test:count") == [
+        (DeliveryStatus.DONE, 1),
+        (DeliveryStatus.PENDING, 0),
+        (DeliveryStatus.PENDING, 0),
+        (DeliveryStatus.PENDING, 0),
+    ]
+    shequyun_kernel.events.drain()
+    assert deliveries(shequyun_kernel, "test:count")[2:] == [(DeliveryStatus.DONE, 1)] * 2

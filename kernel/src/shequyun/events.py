@@ -171,7 +171,7 @@ class EventBus:
         """
         attempted = 0
         while attempted < limit and not stopping():
-            done = self._deliver_next(now())
+            done = self._deliver_next(now(), stopping)
             if not done:
                 break
             attempted += done
@@ -221,9 +221,10 @@ class EventBus:
             query = query.with_for_update(skip_locked=True)
         return list(session.exec(query).all())
 
-    def _deliver_next(self, now: datetime) -> int:
+    def _deliver_next(self, now: datetime, stopping: Callable[[], bool]) -> int:
         """Deliver the first due delivery (with its batch, for a batch subscriber); return how
-        many deliveries were attempted, 0 when none was due."""
+        many deliveries were attempted, 0 when none was due. A failed batch is retried one by
+        one until ``stopping`` says True; the rest stay due for the next worker."""
         with Session(self.engine) as session:
             delivery = self._due(session, now)
             if delivery is None:
@@ -255,12 +256,16 @@ class EventBus:
                 session.commit()
                 return len(batch)
         # One by one, each in its own transaction: a bad event fails alone.
+        attempted = 0
         for delivery_id in ids:
+            if attempted and stopping():
+                break
             with Session(self.engine) as session:
                 single = self._due(session, now, delivery_id)
                 if single is not None:
                     self._deliver(session, single, sub, now)
-        return len(ids)
+            attempted += 1
+        return attempted
 
     def _event(self, session: Session, delivery: EventDelivery) -> Event:
         row = session.get(OutboxEvent, delivery.event_id)
