@@ -21,12 +21,13 @@ from .conftest import log_in, shoot
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-#: Controls a finger must hit. Links inside running text are exempt (WCAG 2.5.5's inline case).
+#: Controls a finger must hit. Links inside running text are exempt (WCAG 2.5.5's inline case),
+#: and so are controls clipped out of sight (a form's default button for the Enter key).
 TARGETS = """
 () => [...document.querySelectorAll(
     'button, select, summary, a.button, nav a, .account a, table a, '
     + 'input:not([type=hidden]):not([type=radio]):not([type=checkbox]), label.choice')]
-  .filter(e => e.offsetParent !== null && !e.closest('.skip'))
+  .filter(e => e.offsetParent !== null && !e.closest('.skip, .sr-only, .visually-hidden'))
   .map(e => { const r = e.getBoundingClientRect();
               return {what: e.outerHTML.slice(0, 90), w: Math.round(r.width), h: Math.round(r.height)}; })
   .filter(t => t.w < 44 || t.h < 44)
@@ -140,3 +141,101 @@ def test_elder_mode_sets_large_text_and_is_remembered(browser_page, portal):
     with page.expect_navigation():
         page.get_by_role("link", name="标准字号").click()
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 16
+
+
+def test_the_form_builder(browser_page, portal):
+    page = browser_page
+    log_in(page, portal, portal.actors.bureau())
+    check(page, f"{portal.url}/collection/forms/new", "form-builder")
+    # with questions that bring their own controls: choices, a condition, a repeating table
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{portal.url}/collection/forms/new")
+    for kind in ("单选", "表格（每行填一组，可加行）"):
+        page.locator("#add_kind").select_option(label=kind)
+        with page.expect_response(lambda r: r.request.headers.get("x-builder") == "page"):
+            page.get_by_role("button", name="＋ 添加").click()
+    page.locator("#q-2-choices").fill("独居\n与子女同住")
+    with page.expect_response(lambda r: r.request.headers.get("x-builder") == "page"):
+        page.locator("#q-2-choices").blur()
+    assert axe_violations(page) == [], "form builder with questions: axe at 1366 px"
+    page.set_viewport_size(PHONE)
+    assert axe_violations(page) == [], "form builder with questions: axe at 390 px"
+    small = page.evaluate(TARGETS)
+    assert small == [], json.dumps(small, ensure_ascii=False)
+    shoot(page, "a11y-form-builder-questions")
+
+
+INTERACTION = "/plugins/interaction"
+
+
+@pytest.fixture(scope="module")
+def neighbour(portal) -> dict[str, Any]:
+    """A resident of 潍坊一村 (with a phone on the record) and an open topic of their committee."""
+    from starlette.testclient import TestClient
+
+    api = TestClient(portal.app)
+    cadre = portal.actors.cadre("310115004001")
+    made = api.post(
+        "/api/v1/residents",
+        headers=cadre.auth,
+        json=resident(
+            name="顾美玲",
+            id_number=id_number(born="19560312", serial="262"),
+            phone="13812349876",
+            tags=[],
+        ),
+    )
+    assert made.status_code == 201, made.text
+    topic = api.post(
+        "/api/v1/plugins/interaction/manage/topics",
+        headers=cadre.auth,
+        json={
+            "title": "小区停车位划线意见征询",
+            "body": "拟在潍坊一村东门内侧划出 20 个车位，请居民表决。",
+            "options": ["同意", "不同意"],
+            "rule": "resident",
+            "scope_kind": "committee",
+            "closes_on": "2099-12-31",
+            "allow_abstain": True,
+        },
+    )
+    assert topic.status_code == 201, topic.text
+    return {
+        "name": "顾美玲",
+        "id_number": id_number(born="19560312", serial="262"),
+        "phone": "13812349876",
+        "topic": topic.json()["id"],
+    }
+
+
+def test_the_resident_pages_of_the_interaction_plugin(browser_page, portal, neighbour):
+    page = browser_page
+    base = f"{portal.url}{INTERACTION}"
+    for path, name in (
+        ("/", "ix-home-anonymous"),
+        ("/login", "ix-login"),
+        ("/signup", "ix-signup"),
+    ):
+        check(page, f"{base}{path}", name)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{base}/signup")
+    page.get_by_label("手机号").fill(neighbour["phone"])
+    page.get_by_label("设置密码").fill("Resident-pass-1")
+    page.get_by_label("再次输入密码").fill("Resident-pass-1")
+    page.get_by_role("button", name="注册").click()
+    page.wait_for_url(f"**{INTERACTION}/verify")
+    check(page, f"{base}/verify", "ix-verify")
+    page.get_by_label("姓名", exact=True).fill(neighbour["name"])
+    page.get_by_label("身份证号").fill(neighbour["id_number"])
+    page.get_by_role("button", name="核验", exact=True).click()
+    page.get_by_text("实名核验成功").wait_for()
+    for path, name in (
+        ("/", "ix-home"),
+        ("/topics", "ix-topics"),
+        (f"/topics/{neighbour['topic']}", "ix-topic"),
+        ("/requests", "ix-requests"),
+        ("/posts", "ix-posts"),
+        ("/disclosures", "ix-disclosures"),
+        ("/notifications", "ix-notifications"),
+    ):
+        check(page, f"{base}{path}", name)
