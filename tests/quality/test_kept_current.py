@@ -99,6 +99,22 @@ def test_confirming_a_record_clears_its_freshness_finding(town: Town):
     assert town.of(stale) == set()
 
 
+def test_a_refresh_later_the_same_day_reads_the_moment_afresh(town: Town):
+    # The refresh keeps its statement for the day; the moment must still be the run's own.
+    morning = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+    noon = morning + timedelta(hours=2)
+    resident = town.add()
+    town.age_record(resident, morning - timedelta(days=365) + timedelta(hours=1))
+    with Session(town.kernel.engine) as session:
+        town.kernel.quality.refresh(session, [resident], now=morning)
+        session.commit()
+    assert town.of(resident) == set()  # not yet twelve months
+    with Session(town.kernel.engine) as session:
+        town.kernel.quality.refresh(session, [resident], now=noon)
+        session.commit()
+    assert town.of(resident) == {"not_confirmed_12_months"}
+
+
 def test_the_daily_job_finds_records_that_grew_stale_with_time(town: Town, scheduled_jobs):
     resident = town.add()
     town.kernel.quality.scan()

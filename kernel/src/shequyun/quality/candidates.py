@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, insert, or_, select
+from sqlalchemy import Connection, Table, delete, insert, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -44,36 +44,54 @@ CHUNK = 500
 def keep_name_keys(connection: Connection, ids: Iterable[int]) -> None:
     """Rewrite the kept keys of ``ids``: a row for each whose name is not its own key."""
     for part in _chunks(sorted(set(ids))):
-        connection.execute(delete(_KEY).where(_KEY.c.resident_id.in_(part)))
-        rows = connection.execute(select(_R.c.id, _R.c.name).where(_R.c.id.in_(part)))
-        odd = [{"resident_id": i, "name_key": name_key(n)} for i, n in rows if name_key(n) != n]
-        if odd:
-            connection.execute(insert(_KEY), odd)
+        _sync_keys(connection, list(connection.execute(_with_keys(part))))
 
 
 def pairs_for(connection: Connection, ids: Iterable[int]) -> int:
-    """Add the candidate pairs that ``ids`` (residents just changed) are in; how many."""
+    """Add the candidate pairs that ``ids`` (residents just changed) are in; how many.
+
+    Two statements for a change that pairs with nobody (the usual case): the changed records
+    with their kept keys, and one ``UNION ALL`` of the three index lookups.
+    """
     chosen = sorted(set(ids))
-    if not chosen:
-        return 0
-    keep_name_keys(connection, chosen)
-    fields = [_R.c[n] for n in _FIELDS]
-    active = _R.c.status == "active"
     changed: dict[int, Any] = {}
     for part in _chunks(chosen):
-        query = select(*fields).where(active, _R.c.id.in_(part))
-        changed.update((row.id, row) for row in connection.execute(query))
+        rows = list(connection.execute(_with_keys(part)))
+        _sync_keys(connection, rows)
+        changed.update((row.id, row) for row in rows if row.status == "active")
     if not changed:
         return 0
     people = dict(changed)
-    for part in _chunks(list(changed.values())):
-        people.update((row.id, row) for row in _near(connection, fields, part))
-    found = _pairs(people.values(), set(changed))
-    return _add(connection, found)
+    for mine in _chunks(list(changed.values())):
+        people.update((row.id, row) for row in connection.execute(_near(mine)))
+    return _add(connection, _pairs(people.values(), set(changed)))
 
 
-def _near(connection: Connection, fields: list[Any], mine: list[Any]) -> Iterable[Any]:
-    """Active records that may pair with ``mine``: each lookup by an index."""
+def _with_keys(part: list[int]) -> Any:
+    fields = [_R.c[n] for n in _FIELDS]
+    return (
+        select(*fields, _R.c.status, _KEY.c.name_key)
+        .select_from(_R.outerjoin(_KEY, _KEY.c.resident_id == _R.c.id))
+        .where(_R.c.id.in_(part))
+    )
+
+
+def _sync_keys(connection: Connection, rows: list[Any]) -> None:
+    """Write a kept key only where it differs from the record's name as it is now (rarely)."""
+    for row in rows:
+        key = name_key(row.name)
+        wanted = key if key != row.name else None
+        if wanted == row.name_key:
+            continue
+        if row.name_key is not None:
+            connection.execute(delete(_KEY).where(_KEY.c.resident_id == row.id))
+        if wanted is not None:
+            connection.execute(insert(_KEY).values(resident_id=row.id, name_key=wanted))
+
+
+def _near(mine: list[Any]) -> Any:
+    """Active records that may pair with ``mine``, in one statement of three index lookups."""
+    fields = [_R.c[n] for n in _FIELDS]
     active = _R.c.status == "active"
     keys = {name_key(row.name) for row in mine}
     names = sorted({row.name for row in mine} | keys)
@@ -81,19 +99,17 @@ def _near(connection: Connection, fields: list[Any], mine: list[Any]) -> Iterabl
     phones = sorted({row.phone_hash for row in mine if row.phone_hash is not None})
     # Two lists, not pairs of values: both databases then search the (name, birth_date) index
     # (SQLite scans the table for a list of row values). The few extra rows pair with nobody.
-    person = and_(_R.c.name.in_(names), _R.c.birth_date.in_(births))
-    yield from connection.execute(select(*fields).where(active, person))
-    if phones:
-        yield from connection.execute(select(*fields).where(active, _R.c.phone_hash.in_(phones)))
+    lookups = [select(*fields).where(active, _R.c.name.in_(names), _R.c.birth_date.in_(births))]
     near: ColumnElement[bool] = _R.c.birth_date.in_(births)
     if phones:
+        lookups.append(select(*fields).where(active, _R.c.phone_hash.in_(phones)))
         near = or_(near, _R.c.phone_hash.in_(phones))
-    written_otherwise = (
+    lookups.append(
         select(*fields)
         .select_from(_R.join(_KEY, _KEY.c.resident_id == _R.c.id))
         .where(active, _KEY.c.name_key.in_(sorted(keys)), near)
     )
-    yield from connection.execute(written_otherwise)
+    return union_all(*lookups)
 
 
 def _pairs(rows: Iterable[Any], changed: set[int]) -> dict[tuple[int, int], str]:
@@ -122,34 +138,20 @@ def _pairs(rows: Iterable[Any], changed: set[int]) -> dict[tuple[int, int], str]
 
 
 def _add(connection: Connection, found: dict[tuple[int, int], str]) -> int:
-    """Insert the pairs not known yet (whatever their status); how many were added."""
-    if not found:
-        return 0
-    known: set[tuple[int, int]] = set()
-    pairs = sorted(found)
-    for part in _chunks(pairs):
-        query = select(_PAIR.c.resident_a, _PAIR.c.resident_b).where(
-            _PAIR.c.resident_a.in_(sorted({a for a, _ in part})),
-            _PAIR.c.resident_b.in_(sorted({b for _, b in part})),
-        )
-        known.update((a, b) for a, b in connection.execute(query))
-    now = datetime.now(UTC)
-    rows = [
-        {"resident_a": a, "resident_b": b, "reason": found[(a, b)], "status": "open",
-         "found_at": now}
-        for a, b in pairs
-        if (a, b) not in known
-    ]  # fmt: skip
-    if not rows:
-        return 0
-    # The daily search may add the same pair meanwhile: the unique pair wins, quietly.
+    """Insert the pairs not known yet (whatever their status); how many were added.
+
+    A known pair (open, merged, or decided to be two people) is the unique pair already: the
+    insert leaves it as it is, and so does a pair the daily search added meanwhile.
+    """
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(_PAIR).on_conflict_do_nothing(
         index_elements=[_PAIR.c.resident_a, _PAIR.c.resident_b]
     )
+    now = datetime.now(UTC)
     added = 0
-    for row in rows:
-        added += max(connection.execute(statement, row).rowcount or 0, 0)
+    for (a, b), reason in sorted(found.items()):
+        row = {"resident_a": a, "resident_b": b, "reason": reason, "status": "open"}
+        added += max(connection.execute(statement, {**row, "found_at": now}).rowcount or 0, 0)
     return added
 
 

@@ -13,16 +13,18 @@ too, so keeping findings current after one update reads a few index entries, not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    DateTime,
     Integer,
     Select,
     Table,
     and_,
+    bindparam,
     cast,
     distinct,
     exists,
@@ -36,7 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..residents.models import REGISTRATIONS, Resident, ResidentTag
 from .models import Confirmation
 
-__all__ = ["CHECKS", "KINDS", "Check", "Context", "R", "years_ago"]
+__all__ = ["CHECKS", "KINDS", "Check", "Context", "R", "since_values", "years_ago"]
 
 R: Table = Resident.__table__  # type: ignore[attr-defined]
 _TAG: Table = ResidentTag.__table__  # type: ignore[attr-defined]
@@ -61,7 +63,8 @@ class Context:
 
     today: date
     now: datetime
-    touched: Any = None  # a subquery of resident ids, or None for everyone
+    #: The residents to narrow to: ids, an expanding bound parameter, or None for everyone.
+    touched: Any = None
 
 
 Builder = Callable[[Mapping[str, Any], Context], Select[Any]]
@@ -231,8 +234,21 @@ def _shared_phone(params: Mapping[str, Any], ctx: Context) -> Select[Any]:
     )
 
 
+def since_values(rules: Iterable[Any], now: datetime) -> dict[str, datetime]:
+    """The values of the ``since_<months>`` parameters the freshness checks of ``rules`` bind
+    (a statement built once for a day is run with each moment's values)."""
+    months = {int(r.params["months"]) for r in rules if r.check == "not_confirmed"}
+    return {f"since_{m}": _months_ago(now.astimezone(UTC), m) for m in months}
+
+
 def _not_confirmed(params: Mapping[str, Any], ctx: Context) -> Select[Any]:
-    since = _months_ago(ctx.now.astimezone(UTC), int(params["months"]))
+    months = int(params["months"])
+    # A parameter, not a value: the refresh after an event keeps its statement for the day.
+    since = bindparam(
+        f"since_{months}",
+        _months_ago(ctx.now.astimezone(UTC), months),
+        type_=DateTime(timezone=True),
+    )
     confirmed = exists(
         select(1).where(_CONFIRMED.c.resident_id == R.c.id, _CONFIRMED.c.confirmed_at >= since)
     )

@@ -8,6 +8,7 @@ residents are replaced by what the rule's query finds for them now.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    bindparam,
     delete,
     exists,
     insert,
@@ -26,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..identity.models import OrgUnit
-from .checks import CHECKS, Context, R
+from .checks import CHECKS, Context, R, since_values
 from .models import Finding, Waiver
 from .rules import Rule
 
@@ -74,7 +76,7 @@ def _rows(rule: Rule, ctx: Context) -> Any:
         found.c.household_id,
         found.c.unit_id,
         found.c.group_key,
-        literal(ctx.now, DateTime(timezone=True)).label("found_at"),
+        bindparam("found_at", ctx.now, type_=DateTime(timezone=True)).label("found_at"),
     )
 
 
@@ -102,20 +104,48 @@ def evaluate_touched(connection: Connection, rules: Iterable[Rule], ctx: Context
 
     Two statements whatever the number of rules: one ``DELETE`` of their findings and one
     ``INSERT … SELECT`` of the rules' queries joined by ``UNION ALL`` (each narrowed to the
-    touched residents), so keeping findings current costs two round trips per event.
+    touched residents), so keeping findings current costs two round trips per event. Building
+    the ten rules' queries costs more than running them for a few residents, so the statements
+    are built once per set of rules and day, with the residents and the moment as parameters.
     """
     assert ctx.touched is not None
     chosen = list(rules)
-    codes = [rule.code for rule in chosen]
-    connection.execute(
-        delete(_FINDING).where(
-            _FINDING.c.rule_code.in_(codes), _FINDING.c.resident_id.in_(ctx.touched)
-        )
-    )
-    active = [_rows(rule, ctx) for rule in chosen if rule.active]
-    if not active:
+    drop, add = _touched_statements(chosen, ctx.today)
+    values = {"touched": list(ctx.touched), "found_at": ctx.now, **since_values(chosen, ctx.now)}
+    connection.execute(drop, {"touched": values["touched"]})
+    if add is None:
         return 0
-    return _insert(connection, union_all(*active) if len(active) > 1 else active[0])
+    result = connection.execute(add, values)
+    return max(result.rowcount or 0, 0)
+
+
+#: ``(rules, day)`` → the refresh's two statements; a few entries (the rules change rarely).
+_TOUCHED: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+
+def _touched_statements(rules: list[Rule], today: date) -> tuple[Any, Any]:
+    key = (today, *((r.code, r.version, r.active, r.unit_path, repr(r.params)) for r in rules))
+    found = _TOUCHED.get(key)
+    if found is not None:
+        return found
+    touched = bindparam("touched", expanding=True)
+    drop = delete(_FINDING).where(
+        _FINDING.c.rule_code.in_([rule.code for rule in rules]),
+        _FINDING.c.resident_id.in_(touched),
+    )
+    # The moment's values are bound again at each run (found_at, since_<months>).
+    ctx = Context(today=today, now=datetime.now(UTC), touched=touched)
+    active = [_rows(rule, ctx) for rule in rules if rule.active]
+    add = None
+    if active:
+        rows = union_all(*active) if len(active) > 1 else active[0]
+        add = insert(_FINDING).from_select(list(_COLUMNS), rows)
+        # psycopg reports no row count for INSERT ... SELECT unless asked to keep it.
+        add = add.execution_options(preserve_rowcount=True)
+    if len(_TOUCHED) >= 8:
+        _TOUCHED.clear()
+    _TOUCHED[key] = (drop, add)
+    return drop, add
 
 
 def forget_rules(connection: Connection, keep: Iterable[str]) -> None:
