@@ -39,6 +39,10 @@ _PAIR: Table = DuplicatePair.__table__  # type: ignore[attr-defined]
 _KEY: Table = NameKey.__table__  # type: ignore[attr-defined]
 _FIELDS = ("id", "name", "gender", "birth_date", "unit_id", "phone_hash")
 CHUNK = 500
+#: Records looked up together: the name and birth-date lists are searched as their cross product
+#: in the index, so the work per statement grows with the square of this (an import's batch of
+#: 500 changes is 10 statements of 50, not one of 500 × 1,000 combinations).
+NEAR = 50
 
 
 def keep_name_keys(connection: Connection, ids: Iterable[int]) -> None:
@@ -62,7 +66,7 @@ def pairs_for(connection: Connection, ids: Iterable[int]) -> int:
     if not changed:
         return 0
     people = dict(changed)
-    for mine in _chunks(list(changed.values())):
+    for mine in _chunks(list(changed.values()), NEAR):
         people.update((row.id, row) for row in connection.execute(_near(mine)))
     return _add(connection, _pairs(people.values(), set(changed)))
 
@@ -155,6 +159,6 @@ def _add(connection: Connection, found: dict[tuple[int, int], str]) -> int:
     return added
 
 
-def _chunks(items: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
