@@ -7,7 +7,9 @@ across the city. Two reaches:
 - ``scope``: the units the actor may see with ``identity.org.view`` (their grant's subtree),
   for the admin forms where a unit is chosen to manage;
 - ``city``: every open unit of the city, for choosing where a resident moves to. Unit names
-  and codes are the public statistical codes, so any staff member may look them up.
+  and codes are the public statistical codes, so any staff member may look them up;
+- ``residents``: the units whose residents the actor may read (``residents.read``), for the
+  resident list's committee filter above a street.
 
 Only suggestions: whatever is submitted is checked again by the service of the form.
 """
@@ -28,7 +30,9 @@ from .models import LEVEL_NAMES, LEVELS, OrgUnit
 __all__ = ["PICK_LIMIT", "REACHES", "Pick", "pick"]
 
 ORG_VIEW = "identity.org.view"
-REACHES = ("scope", "city")
+REACHES = ("scope", "city", "residents")
+#: The permission whose grant bounds each scoped reach.
+REACH_PERMISSIONS = {"scope": ORG_VIEW, "residents": "residents.read"}
 #: Units in one answer: a search names the first ones and asks for more letters.
 PICK_LIMIT = 30
 
@@ -61,7 +65,7 @@ def pick(
     or the city for ``reach="city"``). ``level`` keeps only units of that level in a search.
     """
     if reach not in REACHES:
-        raise ValidationFailed("reach 应为 scope 或 city", field="reach")
+        raise ValidationFailed("reach 应为 scope、city 或 residents", field="reach")
     if level and level not in LEVELS:
         raise ValidationFailed(f"level 应为 {'、'.join(LEVELS)} 之一", field="level")
     q = q.strip()
@@ -127,13 +131,13 @@ def pick(
 def _reachable(actor: Actor, reach: str) -> Any:
     if reach == "city":
         return col(OrgUnit.id).is_not(None)
-    return scope.unit_scope_filter(actor, ORG_VIEW)
+    return scope.unit_scope_filter(actor, REACH_PERMISSIONS[reach])
 
 
 def _top(session: Session, actor: Actor, reach: str) -> OrgUnit | None:
     if reach == "city":
         return session.exec(select(OrgUnit).where(col(OrgUnit.parent_id).is_(None))).first()
-    prefix = scope.grant_prefix(actor, ORG_VIEW)
+    prefix = scope.grant_prefix(actor, REACH_PERMISSIONS[reach])
     if prefix is None:
         return None
     return session.exec(select(OrgUnit).where(col(OrgUnit.path) == prefix)).first()

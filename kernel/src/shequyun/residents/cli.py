@@ -115,3 +115,21 @@ def check_numbers_command(fix: bool) -> None:
     for finding in findings:
         click.echo("  " + finding.line(), err=True)
     sys.exit(1)
+
+
+@residents.command("tally")
+def tally_command() -> None:
+    """Count the resident tallies of every unit again (工作台 and 居民信息 read them).
+
+    They are kept current as residents change; run this after writing residents outside
+    shequyun, or to have them at once after an upgrade or a unit move instead of waiting for
+    the residents.tally job (every 10 minutes).
+    """
+    from sqlmodel import Session
+
+    from . import tally
+
+    with migrated_kernel() as kernel, Session(kernel.engine) as session:
+        rows = tally.rebuild(session)
+        session.commit()
+    click.echo(f"已重新计算居民统计：{rows} 行")

@@ -16,7 +16,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
+from . import tally
 from .crypto import FieldCipher
 from .generate import Committee, Home, Person, generate_homes
 from .idnumber import mask_id, mask_phone
@@ -103,6 +105,10 @@ def bulk_load(
                 random.Random(f"{seed}:order").shuffle(order)
             last_ids = _write(writer, rows, homes, unit_ids, order, batch, stats, progress)
             writer.finish(last_ids)
+            # Written without the ORM: the units' tallies are counted again, in the same
+            # transaction, so that they never show the residents half loaded.
+            with Session(bind=connection) as session:
+                tally.rebuild(session)
             connection.commit()
         finally:
             writer.close()

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from ..events import EventDelivery, OutboxEvent
 from ..identity import scope
 from ..identity.models import OrgUnit
+from . import tally
 from .idnumber import mask_id, mask_phone
 from .import_table import (
     ADDRESS_PARTS,
@@ -335,6 +336,7 @@ class Importer:
                 for tag in row.values.get("tags", ())
             ],
         )
+        tally.note_added(self.session, ids)  # inserted without the ORM: count them here
         actor = self.actor
         writer.insert(
             ResidentChange,

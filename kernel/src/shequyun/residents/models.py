@@ -17,6 +17,8 @@ __all__ = [
     "Resident",
     "ResidentChange",
     "ResidentTag",
+    "ResidentTally",
+    "ResidentTallyState",
     "ResidentTransfer",
 ]
 
@@ -99,6 +101,8 @@ class Resident(SQLModel, table=True):
         Index("ix_kernel_resident_person", "name", "birth_date"),
         # A household's members (data quality keeps household findings current per update).
         Index("ix_kernel_resident_household", "household_id"),
+        # The residents born around an age band's boundary, counted live (see tally.py).
+        Index("ix_kernel_resident_birth", "birth_date", "status", "gender", "unit_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -164,3 +168,34 @@ class ResidentTransfer(SQLModel, table=True):
     reason: str = Field(default="", max_length=200)
     actor_user_id: int | None = None
     at: datetime = Field(default_factory=utcnow)
+
+
+class ResidentTally(SQLModel, table=True):
+    """How many active residents a unit's subtree holds, by one measure (see :mod:`.tally`).
+
+    ``measure`` is ``total`` (``key`` empty), ``age`` (``key`` = ``gender:YYYY-MM``, the month
+    of birth) or ``tag`` (``key`` = the tag). Every unit from the committee up to the city
+    has its rows, so a city's counts are a few rows rather than every resident.
+    """
+
+    __tablename__ = "kernel_resident_tally"
+
+    unit_id: int = Field(primary_key=True)
+    measure: str = Field(primary_key=True, max_length=8)
+    key: str = Field(primary_key=True, max_length=80)
+    n: int = 0
+
+
+class ResidentTallyState(SQLModel, table=True):
+    """When the tallies were last counted from scratch, and on which org tree.
+
+    ``tree_stamp`` is the newest unit move (``kernel_org_unit_change`` id) they account for:
+    a move since then leaves the tallies on the old tree, so readers count live until the
+    next rebuild. No row at all: never built (an existing database before its first rebuild).
+    """
+
+    __tablename__ = "kernel_resident_tally_state"
+
+    id: int = Field(primary_key=True)
+    tree_stamp: int = 0
+    built_at: datetime = Field(default_factory=utcnow)

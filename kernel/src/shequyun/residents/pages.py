@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from shequyun_sdk import Conflict, ValidationFailed
 from shequyun_sdk.params import form_int, query_int
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -43,10 +42,12 @@ from .pages_support import (
     tr,
 )
 from .panels import collect_panels
-from .reading import SORTS
+from .reading import SORTS, Count
 from .service import READ, REVEAL, TRANSFER, ResidentFilters
 
 PAGE_SIZE = 50
+#: A committee filter lists up to this many committees; above it the unit picker finds them.
+PICKER_ABOVE = 60
 #: The list's orders as the sort menu names them.
 SORT_TITLES = {
     "": "登记顺序",
@@ -87,33 +88,35 @@ async def list_page(request: Request) -> Response:
         sort = ""
 
     def work(session: Session) -> dict[str, Any]:
-        context: dict[str, Any] = {"items": [], "count": 0, "next_cursor": None}
+        context: dict[str, Any] = {"items": [], "count": Count(0), "next_cursor": None}
         if not errors and after is not None:
             try:
                 found = service.search(session, actor, filters, after=after, limit=PAGE_SIZE)
             except ValidationFailed as exc:  # a damaged cursor
                 errors.update(errors_of(exc))
             else:
-                query = service.scoped_query(actor, filters)
                 context["items"] = found.items
                 context["next_cursor"] = found.next_cursor
-                context["count"] = session.exec(
-                    select(func.count()).select_from(query.subquery())
-                ).one()
+                context["count"] = service.count(session, actor, filters)
         elif not errors:
-            items, count = service.numbered_page(
+            context["items"], context["count"] = service.numbered_page(
                 session, actor, filters, sort=sort, page=number, size=PAGE_SIZE
             )
-            context["items"], context["count"] = items, count
-        context["units"] = committee_choices(session, actor, READ)
-        context["compounds"] = list(
-            session.exec(
-                select(Address.compound)
-                .where(scope.scope_filter(actor, READ, Address.unit_id))
-                .distinct()
-                .order_by(col(Address.compound))
-                .limit(300)
+        # Up to PICKER_ABOVE committees a select; more are found with the unit picker.
+        context["units"] = committee_choices(session, actor, READ, limit=PICKER_ABOVE + 1)
+        # A few hundred compounds of a street name something; the first of a city's do not.
+        context["compounds"] = (
+            list(
+                session.exec(
+                    select(Address.compound)
+                    .where(scope.scope_filter(actor, READ, Address.unit_id))
+                    .distinct()
+                    .order_by(col(Address.compound))
+                    .limit(300)
+                )
             )
+            if actor.unit is not None and actor.unit.level in ("street", "committee")
+            else []
         )
         return context
 
@@ -121,7 +124,8 @@ async def list_page(request: Request) -> Response:
     kept = [(k, v) for k, v in params.multi_items() if k not in {"after", "start", "page"} and v]
     query = urlencode(kept)
     next_url = None
-    pages = max(1, -(-context["count"] // PAGE_SIZE))
+    count: Count = context["count"]
+    pages = max(1, -(-count.n // PAGE_SIZE))
     if after is not None:
         if context["next_cursor"]:
             next_url = "/residents?" + urlencode(
@@ -129,7 +133,7 @@ async def list_page(request: Request) -> Response:
             )
     else:
         start = (number - 1) * PAGE_SIZE + 1
-        if number < pages:
+        if number < pages or (not count.exact and len(context["items"]) == PAGE_SIZE):
             next_url = "/residents?" + urlencode([*kept, ("page", str(number + 1))])
 
     def page_url(n: int) -> str:
@@ -166,6 +170,7 @@ async def list_page(request: Request) -> Response:
             if query
             else "/residents/export",
             "extra_open": extra_open,
+            "picker": len(context["units"]) > PICKER_ABOVE,
             "notice": tr(request, NOTICES["moved"])
             if params.get("notice") == "moved"
             else list_notice(request),

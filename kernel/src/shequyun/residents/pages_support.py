@@ -76,14 +76,16 @@ def field_titles(vocabulary: Any) -> dict[str, str]:
     return titles
 
 
-def committee_choices(session: Session, actor: Actor, permission: str) -> list[OrgUnit]:
-    """Open committees ``actor`` reaches with ``permission``, by code."""
+def committee_choices(
+    session: Session, actor: Actor, permission: str, limit: int = 1000
+) -> list[OrgUnit]:
+    """Open committees ``actor`` reaches with ``permission``, by code (the first ``limit``)."""
     return list(
         session.exec(
             select(OrgUnit)
             .where(scope.unit_scope_filter(actor, permission))
             .where(OrgUnit.level == "committee", col(OrgUnit.closed_on).is_(None))
             .order_by(col(OrgUnit.code))
-            .limit(1000)
+            .limit(limit)
         )
     )

@@ -7,14 +7,16 @@ vocabulary, the tables and the API, through the same hooks as any plugin.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from shequyun_sdk import Indicator, PluginContext, TagDefinition, hookimpl
+from shequyun_sdk import Indicator, PluginContext, ScheduledJob, TagDefinition, hookimpl
 from shequyun_sdk.events import EventType
+from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from ..indicators import builtin_residents
-from . import api, api_io, demo, event_types
+from . import api, api_io, demo, event_types, tally
 from .keycheck import KeyCanary
 from .models import (
     Address,
@@ -22,6 +24,8 @@ from .models import (
     Resident,
     ResidentChange,
     ResidentTag,
+    ResidentTally,
+    ResidentTallyState,
     ResidentTransfer,
 )
 
@@ -85,6 +89,8 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
         ResidentTag,
         ResidentChange,
         ResidentTransfer,
+        ResidentTally,
+        ResidentTallyState,
         KeyCanary,
     ]
 
@@ -112,3 +118,21 @@ def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
 @hookimpl
 def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
     return event_types.EVENT_TYPES
+
+
+@hookimpl
+def register_scheduled_jobs(
+    plugin: PluginContext, platform: KernelPlatform
+) -> Sequence[ScheduledJob]:
+    engine = platform.kernel.engine
+
+    def recount() -> str | None:
+        """Count the tallies again when a unit moved since (or they were never counted)."""
+        with Session(engine) as session:
+            if tally.fresh(session):
+                return None
+            rows = tally.rebuild(session)
+            session.commit()
+        return f"居民统计已重新计算（{rows} 行）"
+
+    return [ScheduledJob("tally", recount, every=timedelta(minutes=10))]

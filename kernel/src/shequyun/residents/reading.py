@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -23,6 +23,7 @@ from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from . import tally
 from .crypto import FieldCipher
 from .idnumber import normalize_id, normalize_phone
 from .models import (
@@ -36,11 +37,23 @@ from .models import (
 )
 from .vocabulary import ResidentVocabulary
 
-__all__ = ["MAX_PAGE", "READ", "REVEAL", "SORTS", "Page", "ResidentFilters", "ResidentReader"]
+__all__ = [
+    "COUNT_CAP",
+    "MAX_PAGE",
+    "READ",
+    "REVEAL",
+    "SORTS",
+    "Count",
+    "Page",
+    "ResidentFilters",
+    "ResidentReader",
+]
 
 READ = "residents.read"
 REVEAL = "residents.reveal"
 MAX_PAGE = 500
+#: Matches counted one by one at most; past it a list says "more than" (超过).
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,14 @@ class Page:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class Count:
+    """How many residents match: ``n`` exactly, or more than ``n`` when not ``exact``."""
+
+    n: int
+    exact: bool = True
+
+
 class ResidentReader:
     """The reading half of :class:`~.service.ResidentService` (which adds the writes)."""
 
@@ -131,21 +152,62 @@ class ResidentReader:
         sort: str = "",
         page: int = 1,
         size: int = 50,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[dict[str, Any]], Count]:
         """Page ``page`` of the residents ``actor`` may see, ordered by ``sort``, and how many
-        there are. ``sort`` is one of :data:`SORTS` (registration order when empty)."""
+        there are (:meth:`count`). ``sort`` is one of :data:`SORTS` (registration order when
+        empty)."""
         if sort not in SORTS:
             raise ValidationFailed(
                 f"sort 应为 {'、'.join(k for k in SORTS if k)} 之一", field="sort"
             )
         size = max(1, min(size, MAX_PAGE))
         query = self.scoped_query(actor, filters)
-        count = int(session.exec(select(func.count()).select_from(query.subquery())).one())
         if sort in ("address", "-address"):
             query = query.outerjoin(Address, col(Address.id) == col(Resident.address_id))
         order = [*SORTS[sort], col(Resident.id)]
         rows = list(session.exec(query.order_by(*order).offset((page - 1) * size).limit(size)))
-        return self.views(session, rows), count
+        return self.views(session, rows), self.count(session, actor, filters)
+
+    def count(
+        self,
+        session: Session,
+        actor: Actor | None,
+        filters: ResidentFilters,
+        *,
+        cap: int = COUNT_CAP,
+    ) -> Count:
+        """How many residents ``actor`` may see match ``filters``.
+
+        Exact from the resident tallies for the lists a level opens with (everyone in scope,
+        one committee, one tag); any other search is counted up to ``cap`` matches, so that a
+        broad search of the city stops counting early and says "more than ``cap``".
+        """
+        tallied = self._tallied(session, actor, filters)
+        if tallied is not None:
+            return Count(tallied)
+        ids = self.scoped_query(actor, filters).with_only_columns(col(Resident.id))
+        n = int(session.exec(select(func.count()).select_from(ids.limit(cap + 1).subquery())).one())
+        return Count(min(n, cap), n <= cap)
+
+    def _tallied(self, session: Session, actor: Actor | None, f: ResidentFilters) -> int | None:
+        """The count from the tallies, when ``f`` asks for one of their rows; else None."""
+        if replace(f, unit_code=None, tags=()) != ResidentFilters() or len(f.tags) > 1:
+            return None
+        if f.unit_code and f.tags:
+            return None
+        unit_id = tally.scope_unit(actor, READ)
+        if unit_id is None or not tally.fresh(session):
+            return None
+        if f.unit_code:
+            unit = session.exec(select(OrgUnit).where(OrgUnit.code == f.unit_code)).first()
+            if unit is None or not scope.can(actor, READ, unit_ref(unit)):
+                return 0  # as the search: nothing outside the scope
+            if unit.level != "committee":  # the filter names a committee, not a subtree
+                return None
+            assert unit.id is not None
+            unit_id = unit.id
+        measure, key = (tally.TAG, f.tags[0]) if f.tags else (tally.TOTAL, "")
+        return tally.read(session, unit_id, measure).get(key, 0)
 
     def scoped_query(
         self, actor: Actor | None, filters: ResidentFilters, permission: str = READ

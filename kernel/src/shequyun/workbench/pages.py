@@ -1,19 +1,18 @@
 """The workbench (工作台): where a cadre lands after logging in.
 
 It shows the actor's open collection tasks with their deadlines, the latest changes to residents
-in their scope, the age pyramid and tag counts of those residents (counted by the database, never
-by loading residents), and the cards plugins contribute through ``workbench_cards``.
+in their scope, the age pyramid and tag counts of those residents (from the resident tallies, see
+:mod:`.counts`), and the cards plugins contribute through ``workbench_cards``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shequyun_sdk import charts
 from shequyun_sdk.identity import Actor
-from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -30,20 +29,17 @@ from ..residents.models import (
     STATUSES,
     Resident,
     ResidentChange,
-    ResidentTag,
 )
 from ..residents.service import FIELD_TITLES, READ
 from .cards import collect_cards
+from .counts import age_bands, band_labels, tag_counts
 
-__all__ = ["ROUTES", "age_bands", "recent_changes", "tag_counts"]
+__all__ = ["ROUTES", "age_bands", "band_labels", "recent_changes", "tag_counts"]
 
 FILL = "collection.fill"
-#: Age bands of five years, the last open-ended: 0–4, 5–9, … 80–84, 85+.
-BAND_COUNT = 18
 SOON = timedelta(days=3)
 RECENT_ROWS = 40
 RECENT_ENTRIES = 10
-TOP_TAGS = 15
 CHART_WIDTH = 360
 
 #: History field names as cadres read them (the service's titles, plus the ones only history has).
@@ -56,65 +52,6 @@ CHANGE_TITLES = {
 }
 #: Stored values of coded fields and the words cadres use for them.
 VALUE_WORDS = {"gender": GENDERS, "registration": REGISTRATIONS, "status": STATUSES}
-
-
-def band_labels() -> list[str]:
-    return [f"{5 * k}–{5 * k + 4}" for k in range(BAND_COUNT - 1)] + [f"{5 * (BAND_COUNT - 1)}+"]
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def age_bands(
-    session: Session, actor: Actor, today: date | None = None
-) -> list[tuple[str, int, int]]:
-    """``(band, men, women)`` of the active residents ``actor`` may read, youngest band first.
-
-    One GROUP BY over a CASE on the birth date: someone is at least ``5k`` years old exactly
-    when born on or before the day ``5k`` years ago.
-    """
-    today = today or date.today()
-    band = case(
-        *[
-            (col(Resident.birth_date) > _years_before(today, 5 * (k + 1)), k)
-            for k in range(BAND_COUNT - 1)
-        ],
-        else_=BAND_COUNT - 1,
-    )
-    # Grouping over a subquery's columns: PostgreSQL does not see two copies of a CASE with
-    # bound parameters (one in SELECT, one in GROUP BY) as the same expression.
-    inner = (
-        select(band.label("band"), col(Resident.gender).label("gender"))
-        .where(scope.scope_filter(actor, READ, Resident.unit_id))
-        .where(Resident.status == "active")
-        .subquery()
-    )
-    counts = [[0, 0] for _ in range(BAND_COUNT)]
-    for index, gender, number in session.execute(
-        select(inner.c.band, inner.c.gender, func.count()).group_by(inner.c.band, inner.c.gender)
-    ):
-        if gender in ("male", "female"):
-            counts[int(index)][0 if gender == "male" else 1] = int(number)
-    return [(label, men, women) for label, (men, women) in zip(band_labels(), counts, strict=True)]
-
-
-def tag_counts(session: Session, actor: Actor, limit: int = TOP_TAGS) -> list[tuple[str, int]]:
-    """The most used tags among the active residents ``actor`` may read, most used first."""
-    number = func.count().label("number")
-    rows = session.execute(
-        select(ResidentTag.tag, number)
-        .join(Resident, col(Resident.id) == ResidentTag.resident_id)
-        .where(scope.scope_filter(actor, READ, Resident.unit_id))
-        .where(Resident.status == "active")
-        .group_by(ResidentTag.tag)
-        .order_by(number.desc(), ResidentTag.tag)
-        .limit(limit)
-    )
-    return [(str(tag), int(count)) for tag, count in rows]
 
 
 @dataclass
