@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from shequyun.identity import orgunits
 from shequyun.identity.models import OrgUnit
 from shequyun.residents import tally
+from shequyun.residents.batch import retag
 from shequyun.residents.importing import apply_import
 from shequyun.residents.models import Resident, ResidentTag
 from shequyun.residents.reading import Count, ResidentFilters
@@ -139,6 +140,25 @@ def test_registering_editing_moving_and_removing_keep_every_level_right(
             ids[2],
             version=1,
             reason="迁往外省",
+            source="portal",
+        )
+        session.commit()
+    assert_counts_right(shequyun_kernel, levels)
+
+
+def test_a_batch_of_tags_is_counted(shequyun_kernel, levels):
+    ids = [
+        register(shequyun_kernel, levels[0], name=f"甲{n}", id_number=born("19500101", n))
+        for n in (101, 103)
+    ]
+    with Session(shequyun_kernel.engine) as session:
+        retag(
+            shequyun_kernel.residents,
+            session,
+            actor_of(shequyun_kernel, levels[0]),
+            ids,
+            add=["志愿者"],
+            remove=["独居老人"],
             source="portal",
         )
         session.commit()
