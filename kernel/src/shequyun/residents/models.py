@@ -20,6 +20,7 @@ __all__ = [
     "ResidentTally",
     "ResidentTallyState",
     "ResidentTransfer",
+    "address_label",
 ]
 
 #: 户籍 (registered here), 常住 (living here, registered elsewhere), 流动 (floating population).
@@ -50,14 +51,19 @@ class Address(SQLModel, table=True):
     room: str = Field(default="", max_length=20)
 
     def label(self) -> str:
-        parts = [self.compound]
-        if self.building:
-            parts.append(f"{self.building}号楼")
-        if self.entrance:
-            parts.append(f"{self.entrance}单元")
-        if self.room:
-            parts.append(f"{self.room}室")
-        return "".join(parts)
+        return address_label(self.compound, self.building, self.entrance, self.room)
+
+
+def address_label(compound: str, building: str, entrance: str, room: str) -> str:
+    """An address as people write it: 小区 + 楼栋号楼 + 单元单元 + 室."""
+    parts = [compound]
+    if building:
+        parts.append(f"{building}号楼")
+    if entrance:
+        parts.append(f"{entrance}单元")
+    if room:
+        parts.append(f"{room}室")
+    return "".join(parts)
 
 
 class Household(SQLModel, table=True):
