@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from shequyun_sdk import EventContractError, EventType, Subscriber, hookimpl
 from shequyun_sdk.deprecation import SdkDeprecationWarning
 from shequyun_sdk.events import DATE, UNIT, payload
+from sqlalchemy import text
 
 from ._plugins import manifest, plugin_listing
 
@@ -16,6 +19,13 @@ CHECKED_IN = EventType(
     example={"unit_code": "310104003001", "unit_id": 10, "day": "2026-05-01", "households": 40},
 )
 GOOD = {"unit_code": "310104003001", "unit_id": 10, "day": "2026-05-02", "households": 35}
+COLLECTED = EventType(
+    "garbage.collected",
+    "A collector picked up a committee's bins; an SMS adapter may text the collector.",
+    payload({**UNIT, "collector_phone": {"type": "string"}}),
+    example={"unit_code": "310104003001", "unit_id": 10, "collector_phone": "13900000000"},
+    sealed=("collector_phone",),
+)
 
 
 class Garbage:
@@ -25,7 +35,7 @@ class Garbage:
 
     @hookimpl
     def register_event_types(self):
-        return [CHECKED_IN]
+        return [CHECKED_IN, COLLECTED]
 
 
 class Tally:
@@ -35,10 +45,14 @@ class Tally:
 
     def __init__(self):
         self.days = []
+        self.phones = []
 
     @hookimpl
     def register_event_subscribers(self):
-        return [Subscriber("garbage.checked_in", lambda e: self.days.append(e.payload["day"]))]
+        return [
+            Subscriber("garbage.checked_in", lambda e: self.days.append(e.payload["day"])),
+            Subscriber("garbage.collected", lambda e: self.phones.append(e.payload), name="sms"),
+        ]
 
 
 @pytest.fixture
@@ -153,7 +167,27 @@ class TestBadDeclarations:
         assert "is not an EventType" in listing["notype"]["reason"]
 
 
+def test_a_sealed_field_reaches_subscribers_but_lies_encrypted_in_the_outbox(
+    shequyun_client, shequyun_kernel, tally, drain_events
+):
+    sent = {"unit_code": "310104003001", "unit_id": 10, "collector_phone": "13911112222"}
+    publish(shequyun_kernel, "garbage.collected", sent)
+    drain_events()
+
+    assert tally.phones == [sent]
+    with shequyun_kernel.engine.connect() as connection:
+        [stored] = connection.execute(
+            text("SELECT payload FROM kernel_event WHERE type = 'garbage.collected'")
+        ).scalars()
+    stored = stored if isinstance(stored, dict) else json.loads(stored)
+    assert stored["unit_code"] == "310104003001"
+    assert set(stored["collector_phone"]) == {"$sealed"}
+    assert "13911112222" not in json.dumps(stored)
+
+
 def test_a_declaration_is_checked_when_it_is_made():
+    with pytest.raises(EventContractError, match="sealed field 'phone' is not a property"):
+        EventType("garbage.x", "x", payload({}), example={}, sealed=("phone",))
     with pytest.raises(EventContractError, match="example: households"):
         EventType(
             "garbage.checked_in",

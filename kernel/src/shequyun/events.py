@@ -27,6 +27,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from . import event_sealing
 from .event_catalogue import EventCatalogue
 from .handlers import wanted
 
@@ -100,8 +101,11 @@ class EventBus:
         *,
         actor_for: Callable[[str], Actor] | None = None,
         catalogue: EventCatalogue | None = None,
+        cipher: event_sealing.Cipher | None = None,
     ) -> None:
         self.engine = engine
+        #: Seals the fields event types declare ``sealed`` (see :mod:`.event_sealing`).
+        self.cipher = cipher
         self.actor_for = actor_for
         self.catalogue = catalogue or EventCatalogue()
         self.subscribers: dict[str, Subscriber] = {}
@@ -143,8 +147,10 @@ class EventBus:
         # built once: events are published on hot paths (every submission).
         connection = session.connection()
         now = utcnow()
+        declared = self.catalogue.types.get(event_type)
+        stored = event_sealing.seal(self.cipher, declared.sealed, payload) if declared else payload
         written = connection.execute(
-            _INSERT_EVENT, {"type": event_type, "payload": dict(payload), "created_at": now}
+            _INSERT_EVENT, {"type": event_type, "payload": dict(stored), "created_at": now}
         )
         event_id = written.inserted_primary_key[0]  # type: ignore[index]
         deliveries = [
@@ -270,7 +276,8 @@ class EventBus:
     def _event(self, session: Session, delivery: EventDelivery) -> Event:
         row = session.get(OutboxEvent, delivery.event_id)
         assert row is not None and row.id is not None
-        return Event(id=row.id, type=row.type, payload=row.payload, occurred_at=row.created_at)
+        payload = event_sealing.unseal(self.cipher, row.payload)
+        return Event(id=row.id, type=row.type, payload=payload, occurred_at=row.created_at)
 
     def _deliver(
         self,

@@ -88,13 +88,15 @@ class Kernel:
         self.migrations: MigrationSet = migration_set(self.host, self.tables)
         secret = resolve_secret_key(self.settings)
         self.authenticator = Authenticator(self.engine, self.permissions, secret)
+        cipher = FieldCipher(self.settings.data_key.get_secret_value() or secret)
         self.events = EventBus(
             self.engine,
             actor_for=lambda name: self.platform.plugin_actor(name),
             catalogue=catalogue,
+            cipher=cipher,
         )
         self.residents = ResidentService(
-            FieldCipher(self.settings.data_key.get_secret_value() or secret),
+            cipher,
             vocabulary,
             self.events,
         )

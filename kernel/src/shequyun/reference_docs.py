@@ -64,8 +64,14 @@ How payloads name things (the same in every event):
   joining with tables that store it); a second unit in the same event takes a prefix
   (`from_unit_code`/`from_unit_id`, `origin_unit_code`/`origin_unit_id`);
 - a resident: `resident_id`; read the record with `Platform.get_resident` in your actor's scope.
-  Payloads never carry ID numbers, and phones only in `interaction.sms`, whose purpose is one;
+  Payloads never carry ID numbers, and phones only where an adapter must reach someone
+  (`interaction.sms`, `notice.created`);
 - moments: ISO 8601 with offset; days: `YYYY-MM-DD`.
+
+Fields marked *sealed* (`EventType(..., sealed=(...))`, SDK 1.1) carry secrets or personal
+data: they are encrypted under the platform's data key while the event waits in the outbox,
+reach subscribers inside the platform in clear, and are left out of everything that leaves it
+(the change feed, webhooks and the broker bridge carry the event without them).
 
 An event tells you *that* something happened; read *what* through the Platform in your
 plugin's actor's scope (`get_resident`, `get_task`, `get_submission`, `get_campaign`).
@@ -103,6 +109,8 @@ def _event_section(event: EventType) -> list[str]:
         for field, schema in properties.items():
             note = event.deprecated.get(field)
             kind = _type_of(schema) + (f" — deprecated: {note}" if note else "")
+            if field in event.sealed:
+                kind += " — sealed: encrypted in the outbox, left out of the feed and webhooks"
             lines.append(f"| `{field}` | {kind} | {'yes' if field in required else 'no'} |")
         lines.append("")
     lines += [

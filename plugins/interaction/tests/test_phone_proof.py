@@ -229,6 +229,27 @@ def test_no_code_reaches_the_logs_or_the_audit_log(town, inbox, shequyun_actors,
     assert ours and not any(code in line for line in ours)
 
 
+def test_the_code_lies_sealed_in_the_outbox_and_never_reaches_the_change_feed(
+    town, inbox, shequyun_kernel, shequyun_actors
+):
+    sign_up(town, "13812340006")
+    code = inbox("13812340006")  # the adapter got it in clear
+    with shequyun_kernel.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT payload FROM kernel_event WHERE type = 'interaction.sms'")
+        ).scalars()
+        raw = json.dumps([row if isinstance(row, dict) else json.loads(row) for row in stored])
+    assert "$sealed" in raw
+    assert code not in raw and "13812340006" not in raw
+    feed = town.client.get(
+        "/api/v1/feed", params={"limit": 500}, headers=shequyun_actors.platform_admin().auth
+    )
+    assert feed.status_code == 200, feed.text
+    [sms] = [item for item in feed.json()["items"] if item["type"] == "interaction.sms"]
+    assert sms["payload"] == {"purpose": "signup"}
+    assert code not in feed.text and "13812340006" not in feed.text
+
+
 def test_committee_codes_need_no_sms(town):
     zhang = town.resident("张阿婆", phone="02158881234")
     _, app = sign_up(town, "13700000001")  # never confirms the phone

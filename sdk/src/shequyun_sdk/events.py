@@ -26,9 +26,16 @@ Conventions every payload follows (the schema pieces below spell them out):
   :func:`unit_fields`);
 - a resident is ``resident_id`` (:data:`RESIDENT_ID`), a platform user ``user_id``; names of
   people appear only where the event is meant to be shown to someone, never ID or phone numbers
-  (except the one SMS event whose whole point is the phone);
+  (except where an adapter must reach someone — an SMS to a phone — and then those fields are
+  ``sealed``, below);
 - moments are ISO 8601 strings with their offset (:data:`MOMENT`), days ``YYYY-MM-DD``
   (:data:`DATE`).
+
+Secrets and personal data: a field that must travel to a subscriber but must not lie readable
+in the database or leave the platform (a phone number, a one-time code's text) is named in
+``sealed``. The platform keeps it encrypted under its data key in the outbox, hands it to
+subscribers inside the platform in clear, and leaves it out of everything that leaves: the
+change feed, webhooks and the message-broker bridge (since SDK 1.1).
 
 Versions: a declaration's ``version`` starts at 1. Adding an optional field keeps the version;
 renaming, removing or changing the meaning of a field publishes a new version and keeps the old
@@ -123,6 +130,8 @@ class EventType:
     (draft 2020-12) of the payload, ``example`` a payload that satisfies it (shown in the docs,
     and checked). ``deprecated`` maps a field kept for old subscribers to what replaces it and
     the SDK release that removes it (``{"unit_id": "use unit_code; removed in 2.0"}``).
+    ``sealed`` names top-level fields kept encrypted at rest and never sent outside the
+    platform (see the module's notes; new in SDK 1.1).
     """
 
     name: str
@@ -131,6 +140,7 @@ class EventType:
     example: Mapping[str, Any]
     version: int = 1
     deprecated: Mapping[str, str] = field(default_factory=dict)
+    sealed: tuple[str, ...] = ()
     _validator: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -144,6 +154,15 @@ class EventType:
             problems.append("the name must be dotted lower-case, like 'plugin.thing_happened'")
         if not isinstance(self.version, int) or self.version < 1:
             problems.append("version must be a whole number from 1")
+        if isinstance(self.sealed, str) or not all(isinstance(n, str) for n in self.sealed):
+            problems.append("sealed must be a tuple of field names")
+        else:
+            declared = (self.schema or {}).get("properties", {})
+            problems += [
+                f"sealed field {name!r} is not a property of the schema"
+                for name in self.sealed
+                if name not in declared
+            ]
         try:
             jsonschema.Draft202012Validator.check_schema(dict(self.schema))
         except jsonschema.SchemaError as exc:

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
+from ..event_sealing import public
 from ..events import OutboxEvent
 from ..identity.models import OrgUnit
 from .models import AppUnit, ExternalApp, FeedEntry, WebhookDelivery, aware
@@ -142,7 +143,7 @@ class Feed:
                 "event_id": entry.event_id,
                 "type": entry.type,
                 "occurred_at": aware(entry.occurred_at).isoformat(),
-                "payload": payload,
+                "payload": public(payload),  # sealed fields never leave the platform
             }
             for entry, payload in session.exec(query)
         ]

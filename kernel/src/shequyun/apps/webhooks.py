@@ -37,6 +37,7 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from ..event_sealing import public
 from ..events import OutboxEvent
 from ..identity import audit
 from ..outages import OutageWatch
@@ -217,11 +218,12 @@ class WebhookDispatcher:
                     self._in_flight[app.id] = self._in_flight.get(app.id, 0) + 1
                 delivery.lease_until = moment + LEASE
                 session.add(delivery)
+                data = public(event.payload)  # sealed fields never leave the platform
                 body = json.dumps(
                     {
                         "type": event.type,
                         "timestamp": aware(event.created_at).isoformat(),
-                        "data": {**event.payload, "event_id": event.id, "seq": delivery.seq},
+                        "data": {**data, "event_id": event.id, "seq": delivery.seq},
                     },
                     ensure_ascii=False,
                     separators=(",", ":"),

@@ -36,5 +36,6 @@ EVENT_TYPES = (
             "text": "【社区云】请尽快填报：老旧小区加装电梯意愿摸底。",
             "link": "/tasks/32",
         },
+        sealed=("phone",),  # personal data: encrypted while it waits, never in the change feed
     ),
 )

@@ -90,7 +90,7 @@ MANIFEST = {
         "zh": "居民账号与实名核验、社区公告、居务公开、在线服务、议事厅、邻里互动",
         "en": "Resident accounts, announcements, disclosure, services, deliberation, neighbours",
     },
-    "sdk": ">=1.0,<2",
+    "sdk": ">=1.1,<2",  # sealed event fields
     "enabled_by_default": True,
     "audit_actions": {
         "interaction.announcement_published": {"zh": "发布公告", "en": "Published an announcement"},

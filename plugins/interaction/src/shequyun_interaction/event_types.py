@@ -161,5 +161,7 @@ EVENT_TYPES = (
             "text": "【社区云】验证码 123456，用于注册居社互动，10 分钟内有效。",
             "params": {"code": "123456", "minutes": 10},
         },
+        # The phone and the code: encrypted while the event waits, never in the change feed.
+        sealed=("phone", "text", "params"),
     ),
 )

@@ -14,6 +14,8 @@ plugin delivers it::
 
 (``params`` for gateways that only send approved templates). That event is the only place a
 code leaves: the database keeps a salted scrypt hash, and neither logs nor the audit log see it.
+The event declares ``phone``, ``text`` and ``params`` sealed: they wait in the outbox encrypted
+under the data key and are left out of the change feed, webhooks and the broker bridge.
 A code is valid for :data:`LIFETIME`, allows :data:`MAX_ATTEMPTS` tries, and only the newest
 code of an account counts. A phone gets at most :data:`PER_HOUR` codes an hour and
 :data:`PER_DAY` a day, at least :data:`COOL_DOWN` apart.
