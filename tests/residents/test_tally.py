@@ -215,3 +215,30 @@ def test_a_search_past_the_cap_says_more_than(shequyun_kernel, levels):
         search = ResidentFilters(q="张")
         assert shequyun_kernel.residents.count(session, actor, search, cap=3) == Count(3, False)
         assert shequyun_kernel.residents.count(session, actor, search, cap=4) == Count(4, True)
+
+
+@pytest.mark.parametrize("page", [1, 2])
+def test_walking_the_ids_gives_the_same_page_as_reading_the_subtree(
+    shequyun_kernel, levels, monkeypatch, page
+):
+    from shequyun.residents import reading
+
+    for serial in range(101, 121):  # two committees' residents, interleaved by id
+        register(
+            shequyun_kernel,
+            levels[serial % 2],
+            name=f"居民{serial}",
+            id_number=born("19700101", serial),
+            tags=[],
+        )
+    street = actor_of(shequyun_kernel, levels[2])
+    pages = {}
+    for walk in (False, True):
+        monkeypatch.setattr(reading, "_walk_ids", lambda *args, walk=walk: walk)
+        with Session(shequyun_kernel.engine) as session:
+            items, counted = shequyun_kernel.residents.numbered_page(
+                session, street, ResidentFilters(), page=page, size=7
+            )
+        pages[walk] = [item["id"] for item in items]
+        assert counted == Count(20)
+    assert pages[True] == pages[False] and len(pages[True]) == 7
