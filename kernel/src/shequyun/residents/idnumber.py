@@ -7,6 +7,7 @@ that form, so full-width or otherwise exotic digits can never register one perso
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import date
 
@@ -31,6 +32,7 @@ __all__ = [
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+_CODE_OFFSET = 48 * sum(_WEIGHTS)
 _ID_RE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 
 
@@ -45,7 +47,12 @@ def normalize_id(raw: str) -> str:
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    digits = first17.encode("ascii")
+    if len(digits) != len(_WEIGHTS) or not digits.isdigit():
+        raise ValueError("check_digit needs the first 17 characters, digits")
+    # On the bytes' codes (each digit's code is 48 more than it): no int() per digit, which
+    # was a quarter of an import row's check.
+    total = sum(map(operator.mul, digits, _WEIGHTS)) - _CODE_OFFSET
     return _CHECK[total % 11]
 
 

@@ -9,6 +9,7 @@ of an edit in the portal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -41,7 +42,7 @@ from .import_table import (
     padded_date,
     read_header,
 )
-from .import_writer import CHANGE_COLUMNS, RESIDENT_COLUMNS, Places, Writer, among
+from .import_writer import CHANGE_COLUMNS, RESIDENT_COLUMNS, Places, Writer, among, read_ahead
 from .models import Resident, ResidentChange, ResidentTag
 from .validation import clean_resident
 from .vocabulary import AttributeSpec
@@ -135,11 +136,14 @@ class Importer:
         )
         if self.report.error_count:
             return
-        for batch in self._parsed(rows):
-            self.report.rows += len(batch)
-            self._finish(batch)
-            if progress is not None:
-                progress(len(batch))
+        # Batches are checked in a thread of their own while the previous one is written:
+        # the checks (validation, sealing) are this process's work, the writes the database's.
+        with contextlib.closing(read_ahead(self._parsed(rows))) as batches:
+            for batch in batches:
+                self.report.rows += len(batch)
+                self._finish(batch)
+                if progress is not None:
+                    progress(len(batch))
         if self.report.rows == 0:
             raise file_error("文件只有表头，没有数据行")
 

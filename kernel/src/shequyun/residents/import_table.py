@@ -25,7 +25,7 @@ MAX_IMPORT_ROWS = 200_000
 MAX_COLUMNS = 60
 #: A report listing more errors than this helps nobody; the total is still counted.
 MAX_REPORTED_ERRORS = 10_000
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 #: Header → field. Fields are named as :func:`clean_resident` names them in its errors.
 HEADERS: dict[str, str] = {

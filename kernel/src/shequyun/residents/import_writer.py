@@ -6,10 +6,11 @@ at once, with the same rows an edit through the service would leave.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, String, any_, bindparam, insert
 from sqlalchemy import select as core_select
@@ -17,6 +18,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
+from ..db import json_text
 from .import_table import ADDRESS_PARTS, Row
 from .models import Address, Household
 
@@ -128,10 +130,15 @@ class Writer:
 
 
 def with_json(row: tuple[Any, ...], indexes: Sequence[int]) -> tuple[Any, ...]:
+    """``row`` with the values at ``indexes`` as JSON text, written as the engine writes JSON
+    columns (orjson: json.dumps with non-default options cost more than the COPY itself)."""
     values = list(row)
     for i in indexes:
-        values[i] = json.dumps(values[i], ensure_ascii=False)
+        values[i] = _EMPTY if values[i] == {} else json_text(values[i])
     return tuple(values)
+
+
+_EMPTY = "{}"
 
 
 class Places:
@@ -193,9 +200,14 @@ class Places:
         for pair in wanted:
             self.addresses[pair] = {}
         table = Address.__table__  # type: ignore[attr-defined]
+        # One array parameter each (``among``): an IN list of a batch's thousands of units
+        # cost more to build and plan than the lookup itself.
+        postgres = self.writer.postgres
+        units = sorted({unit_id for unit_id, _ in wanted})
+        compounds = sorted({compound for _, compound in wanted})
         query = core_select(table.c.id, *(table.c[c] for c in ADDRESS_COLUMNS)).where(
-            table.c.unit_id.in_({unit_id for unit_id, _ in wanted}),
-            table.c.compound.in_({compound for _, compound in wanted}),
+            among(table.c.unit_id, units, postgres),
+            among(table.c.compound, compounds, postgres, name="among_compound"),
         )
         for address_id, unit_id, compound, building, entrance, room in self.session.execute(query):
             known = self.addresses.get((unit_id, compound))
@@ -213,18 +225,64 @@ class Places:
         table = Household.__table__  # type: ignore[attr-defined]
         query = (
             core_select(table.c.id, table.c.unit_id, table.c.number)
-            .where(table.c.unit_id.in_(wanted))
+            .where(among(table.c.unit_id, sorted(wanted), self.writer.postgres))
             .order_by(table.c.id)
         )
         for household_id, unit_id, number in self.session.execute(query):
             self.households[unit_id].setdefault(number, household_id)
 
 
-def among(column: Any, values: Sequence[Any], postgres: bool) -> Any:
-    """``column IN values``; on PostgreSQL ``= ANY(array)``: one parameter, not thousands."""
+T = TypeVar("T")
+_DONE = object()
+
+
+def read_ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """``items``, produced in a thread of their own up to ``depth`` ahead of the consumer.
+
+    An exception in the producer is raised in the consumer; a consumer that stops early (an
+    error while writing) stops the producer at its next item."""
+    ready: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over((item, None)):
+                    return
+            hand_over((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            hand_over((_DONE, exc))
+
+    producer = threading.Thread(target=produce, name="import-read-ahead", daemon=True)
+    producer.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        producer.join()
+
+
+def among(column: Any, values: Sequence[Any], postgres: bool, *, name: str = "among") -> Any:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``: one parameter, not thousands
+    (``name`` tells two of them in one statement apart)."""
     if postgres:
         kind = String if values and isinstance(next(iter(values)), str) else Integer
-        return column == any_(bindparam("among", list(values), type_=ARRAY(kind)))
+        return column == any_(bindparam(name, list(values), type_=ARRAY(kind)))
     return column.in_(values)
 
 
