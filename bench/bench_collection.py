@@ -4,18 +4,25 @@
    6,077 committees; submissions sent to the platform under uvicorn on loopback, each to its own
    task, by a small asyncio client in the benchmark's process: 8 keep-alive connections, each
    sending its next request when the previous response is in and replaced after 20 requests
-   (so that both workers get their share). Once with 1 uvicorn worker (``collection-submit``),
-   once with 2 (``collection-submit-2w``), each on fresh tasks after a warm-up that is not
-   counted. The CPU time of the client, of the server's processes and of a local PostgreSQL is
-   reported too: on a 2-core machine they all share the cores, with whatever else runs (the
-   load average says how busy the machine was). Baseline: inserting the same documents
-   straight into a scratch table with executemany (what storing alone costs), same run. ODK
-   Central publishes about 41 submissions/s for a 250-question form on a 2 GB server.
+   (so that both workers get their share). Each submission carries **its committee's own API
+   token** (a 居村干部 grant on that committee, as docs/api/collection.md describes), so every
+   request is its token's first: the lookup is never remembered from an earlier request. Once
+   with 1 uvicorn worker (``collection-submit``), once with 2 (``collection-submit-2w``), and,
+   for comparison with figures measured before 2026-12-06, once with 1 worker and every
+   submission sent with one platform administrator's token, which each worker remembers after
+   its first request (``collection-submit-admin-token``); each run on fresh tasks after a
+   warm-up that is not counted. The CPU time of the client, of the server's processes and of a
+   local PostgreSQL is reported too: on a 2-core machine they all share the cores, with
+   whatever else runs (the load average says how busy the machine was). Baseline: inserting
+   the same documents straight into a scratch table with executemany (what storing alone
+   costs), same run. ODK Central publishes about 41 submissions/s for a 250-question form on
+   a 2 GB server.
 2. ``collection-progress``: ``results.progress`` by district for that campaign (about half the
    tasks submitted) vs one hand-written ``GROUP BY district_id`` on the task table.
 
-Each submission answers the form's attachment questions with one file its sender uploaded
-beforehand (stored through ``kernel.attachments``), so it claims that file as a real one does.
+Each submission answers the form's attachment questions with one file its sender (the
+committee's cadre, or the administrator in the comparison run) uploaded beforehand (stored
+through ``kernel.attachments``), so it claims that file as a real one does.
 
 SQLite by default; PostgreSQL with ``SHEQUYUN_BENCH_DATABASE_URL=postgresql+psycopg://...``
 (a temporary database is created on that server and dropped).
@@ -40,14 +47,21 @@ from _common import Figure, Result, median, reproduce, spread
 TREE_COMMITTEES = 6077
 CONNECTIONS = 8
 REQUESTS_PER_CONNECTION = 20
-WORKER_COUNTS = (1, 2)
+#: The timed runs: (result name, uvicorn workers, whose tokens: "committee" or "admin").
+RUNS = (
+    ("collection-submit", 1, "committee"),
+    ("collection-submit-2w", 2, "committee"),
+    ("collection-submit-admin-token", 1, "admin"),
+)
 
 
 @dataclass(frozen=True)
 class Load:
     """One timed run of submissions against one server."""
 
+    name: str
     workers: int
+    tokens: str  # "committee": each submission its committee's token; "admin": one token
     submissions: int
     seconds: float
     client_cpu: float  # seconds of CPU the client used
@@ -114,20 +128,43 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
     kernel.upgrade_database()
     demo_data.load(kernel)
     schema, document = form()
-    token, campaign_id, task_ids = _campaign(kernel, schema)
+    admin_token, campaign_id, task_ids = _campaign(kernel, schema)
     engine_name = kernel.engine.dialect.name
     warmup = 4 * CONNECTIONS
-    plan = list(_shares(task_ids, [warmup + submissions] * len(WORKER_COUNTS)))
-    files = _uploads(kernel, [tid for share in plan for tid in share])
+    plan = list(_shares(task_ids, [warmup + submissions] * len(RUNS)))
+    senders: dict[int, tuple[str, str]] = {}  # task → its sender's token and uploaded file
+    for (_, _, tokens), share in zip(RUNS, plan, strict=True):
+        if tokens == "committee":
+            senders.update(_committee_senders(kernel, share))
+        else:
+            senders.update(_admin_uploads(kernel, admin_token, share))
     file_fields = [n for n, p in schema["properties"].items() if p.get("format") == "attachment"]
     kernel.engine.dispose()
 
     loads = []
-    for workers, share in zip(WORKER_COUNTS, plan, strict=True):
-        bodies = [_body(tid, document, file_fields, files[tid]) for tid in share]
-        loads.append(_load(tmp, url, workers, token, share, bodies, warmup))
+    for (name, workers, tokens), share in zip(RUNS, plan, strict=True):
+        bodies = [_body(tid, document, file_fields, senders[tid][1]) for tid in share]
+        requests = [
+            _request(0, senders[tid][0], tid, body) for tid, body in zip(share, bodies, strict=True)
+        ]
+        loads.append(_load(tmp, url, name, workers, tokens, requests, warmup))
     store_rate = _raw_store_rate(kernel, document, submissions)
     results = [_submit_result(engine_name, store_rate, load, quick) for load in loads]
+    committee = next(load for load in loads if load.name == "collection-submit")
+    admin = next(load for load in loads if load.tokens == "admin")
+    results[0] = Result(
+        results[0].name,
+        results[0].title,
+        results[0].baseline,
+        results[0].subject,
+        results[0].command,
+        (
+            *results[0].notes,
+            f"with one remembered platform-admin token (the figure measured before 2026-12-06) "
+            f"the same worker did {admin.rate:.0f}/s in this run: committee tokens at "
+            f"{committee.rate / admin.rate:.2f}x that",
+        ),
+    )
 
     progress_times, raw_times = _progress(kernel, campaign_id, quick)
     results.append(
@@ -150,10 +187,15 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
 
 def _submit_result(engine_name: str, store_rate: float, load: Load, quick: bool) -> Result:
     workers = f"{load.workers} uvicorn worker{'s' if load.workers > 1 else ''}"
+    whose = (
+        "each committee's own token"
+        if load.tokens == "committee"
+        else "one platform-admin token for all (comparison)"
+    )
     return Result(
-        "collection-submit" + ("" if load.workers == 1 else f"-{load.workers}w"),
-        f"submissions/s of a 250-field form through the API ({engine_name}, {workers}) "
-        "vs storing the JSON",
+        load.name,
+        f"submissions/s of a 250-field form through the API ({engine_name}, {workers}, "
+        f"{whose}) vs storing the JSON",
         Figure("raw executemany", store_rate, "/s", f"{load.submissions} rows in one transaction"),
         Figure(
             "POST /tasks/{id}/submit",
@@ -191,13 +233,13 @@ def _body(task_id: int, document: dict[str, Any], file_fields: list[str], file_i
 def _load(
     tmp: Path,
     url: str,
+    name: str,
     workers: int,
-    token: str,
-    task_ids: list[int],
-    bodies: list[bytes],
+    tokens: str,
+    requests: list[bytes],
     warmup: int,
 ) -> Load:
-    """Serve with ``workers`` uvicorn workers; submit ``bodies`` (the first ``warmup`` untimed)."""
+    """Serve with ``workers`` uvicorn workers; send ``requests`` (the first ``warmup`` untimed)."""
     from _common import PYTHON, clean_env, free_port
 
     port = free_port()
@@ -223,9 +265,7 @@ def _load(
         )  # fmt: skip
     try:
         _wait_for(port, server, log)
-        requests = [
-            _request(port, token, tid, body) for tid, body in zip(task_ids, bodies, strict=True)
-        ]
+        requests = [_at_port(request, port) for request in requests]
         # Every worker loads the form version and compiles its validator on its first
         # submission; the warm-up gives each worker some before the clock starts.
         asyncio.run(_post_all(port, requests[:warmup], CONNECTIONS))
@@ -241,7 +281,9 @@ def _load(
         server.wait(timeout=30)
     load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return Load(
+        name,
         workers,
+        tokens,
         len(requests) - warmup,
         seconds,
         client_cpu,
@@ -249,6 +291,10 @@ def _load(
         database_cpu,
         load_average,
     )
+
+
+def _at_port(request: bytes, port: int) -> bytes:
+    return request.replace(b"Host: 127.0.0.1:0\r\n", f"Host: 127.0.0.1:{port}\r\n".encode(), 1)
 
 
 def _request(port: int, token: str, task_id: int, body: bytes) -> bytes:
@@ -433,14 +479,9 @@ def _label_nested(schema: dict[str, Any], ui: dict[str, Any]) -> None:
             ui["fields"][f"{name}.{child}"] = {"label": child}
 
 
-def _uploads(kernel: Any, task_ids: list[int]) -> dict[int, str]:
-    """One uploaded PNG per task, by the bench user: what its attachment answers refer to."""
+def _png() -> bytes:
     import struct
     import zlib
-
-    from sqlmodel import Session, select
-
-    from shequyun.identity.models import Grant, OrgUnit, User
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
@@ -448,8 +489,17 @@ def _uploads(kernel: Any, task_ids: list[int]) -> dict[int, str]:
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\x80"))
-    png += chunk(b"IEND", b"")
-    files: dict[int, str] = {}
+    return png + chunk(b"IEND", b"")
+
+
+def _admin_uploads(kernel: Any, token: str, task_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """One uploaded PNG per task, by the bench administrator, who sends them all."""
+    from sqlmodel import Session, select
+
+    from shequyun.identity.models import Grant, OrgUnit, User
+
+    png = _png()
+    senders: dict[int, tuple[str, str]] = {}
     with Session(kernel.engine, expire_on_commit=False) as session:
         user = session.exec(select(User).where(User.username == "benchadmin")).one()
         grant = session.exec(select(Grant).where(Grant.user_id == user.id)).one()
@@ -458,9 +508,49 @@ def _uploads(kernel: Any, task_ids: list[int]) -> dict[int, str]:
         )
         for tid in task_ids:
             row = kernel.attachments.store(session, data=png, filename=f"{tid}.png", actor=actor)
-            files[tid] = row.id
+            senders[tid] = (token, row.id)
         session.commit()
-    return files
+    return senders
+
+
+def _committee_senders(kernel: Any, task_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """For each task, its committee's cadre (a 居村干部 grant on the committee) with an API
+    token of their own, and a PNG that cadre uploaded: what a committee's script sends."""
+    from sqlmodel import Session, col, select
+
+    from shequyun.collection.models import Task
+    from shequyun.identity.directory import create_token, create_user, grant_role
+    from shequyun.identity.models import OrgUnit
+
+    png = _png()
+    senders: dict[int, tuple[str, str]] = {}
+    with Session(kernel.engine, expire_on_commit=False) as session:
+        units = {
+            tid: unit
+            for tid, unit in session.exec(
+                select(Task.id, OrgUnit)
+                .join(OrgUnit, OrgUnit.id == Task.unit_id)  # type: ignore[arg-type]
+                .where(col(Task.id).in_(task_ids))
+            )
+        }
+        for tid in task_ids:
+            unit = units[tid]
+            user = create_user(
+                session,
+                username=f"bench.cadre.{unit.code}",
+                display_name=f"{unit.name}干部",
+                home_unit=unit,
+                must_change_password=False,
+            )
+            grant = grant_role(
+                session, kernel.permissions, user=user, role="identity.cadre", unit=unit
+            )
+            _, token = create_token(session, grant=grant, name="居委填报脚本", expires_at=None)
+            actor = kernel.authenticator.actor_for(user, grant, unit, "token")
+            row = kernel.attachments.store(session, data=png, filename=f"{tid}.png", actor=actor)
+            senders[tid] = (token, row.id)
+        session.commit()
+    return senders
 
 
 def _raw_store_rate(kernel: Any, document: dict[str, Any], count: int) -> float:

@@ -87,11 +87,13 @@ def run(
     server = postgres_url or os.environ.get(DATABASE_VARIABLE) or DEFAULT_POSTGRES
     command = reproduce("residents", quick=quick)
     if import_only:
-        command = "cd bench && ../.venv/bin/python bench_residents.py --import-only" + (
+        command = "../.venv/bin/python bench_residents.py --import-only" + (
             " --quick" if quick else ""
         )
     if os.environ.get(DATABASE_VARIABLE):
         command = f"{DATABASE_VARIABLE}={shlex.quote(_shown(server))} {command}"
+    if import_only:
+        command = f"cd bench && {command}"
     with contextlib.ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="shequyun-bench-res-")))
         if _reachable(server):
