@@ -48,6 +48,7 @@ ROUTES = [
     "DELETE /api/v1/indicators/pins/{name}",
     "POST /indicators/pins",
     "POST /notices/{notice_id}/read",
+    "POST /display/{mode}",
 ]
 
 
@@ -269,5 +270,11 @@ def test_calendar_attachments_and_pins(shequyun_kernel, shequyun_actors):
         portal.post("/notices/all/read", follow_redirects=False),
         status=303,
         audit=[],  # one's own notices
+    )
+    trail.step(
+        "POST /display/{mode}",
+        portal.post("/display/large", data={"next": "/workbench"}, follow_redirects=False),
+        status=303,
+        audit=[],  # one's own display setting
     )
     trail.check_walked(ROUTES[19:])

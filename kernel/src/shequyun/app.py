@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.calls import AppCallAudit
+from .display import DisplayPreferences
 from .errors import UnhandledErrorMiddleware, exception_handlers
 from .headers import SecurityHeadersMiddleware
 from .identity.auth import AuthMiddleware
@@ -91,6 +92,7 @@ def create_app(
         nav,
         {name: role.title for name, role in kernel.permissions.roles.items()},
         allowed=kernel.enablement.allows,
+        display=DisplayPreferences(kernel.engine),
     )
     kernel.platform.bind_renderer(renderer)
 

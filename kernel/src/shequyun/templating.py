@@ -8,6 +8,7 @@ reads that plugin's catalog first (``register_translations``), then the kernel's
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -30,6 +31,7 @@ from shequyun_sdk.types import NavEntry, Visitor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from .display import DISPLAY_COOKIE, DisplayPreferences
 from .i18n import LANGUAGES, Catalogs, gettext
 from .plugin_host import PluginHost
 from .portal.common import cn_date, cn_datetime
@@ -48,8 +50,6 @@ DOMAIN_GETTEXT = "_in_catalog"
 
 
 LANGUAGE_COOKIE = "shequyun_lang"
-#: 大字模式 (elder mode): larger text and spacing, remembered in this browser.
-DISPLAY_COOKIE = "shequyun_display"
 
 
 def language_of(request: Request) -> str:
@@ -107,8 +107,10 @@ class Renderer:
         nav: list[tuple[str, NavEntry]],
         role_titles: Mapping[str, str] | None = None,
         allowed: Callable[[str, Any], bool] | None = None,
+        display: DisplayPreferences | None = None,
     ) -> None:
         self.host = host
+        self.display = display
         self.nav = nav
         self.role_titles = dict(role_titles or {})
         self.allowed = allowed or (lambda plugin, actor: True)
@@ -170,12 +172,31 @@ class Renderer:
                 record, "visitor_from_request", fail_plugin=False, request=request
             )
             if isinstance(found, Visitor):
+                if found.account_key:  # one plugin's account numbers are not another's
+                    key = f"{record.name}:{found.account_key}"[:160]
+                    return dataclasses.replace(found, account_key=key)
                 return found
             if found is not None:
                 log.error(
                     "plugin %s: visitor_from_request returned %r, not a Visitor", record.name, found
                 )
         return None
+
+    def display_key(self, actor: Any, visitor: Visitor | None) -> str | None:
+        """Under which account 大字模式 is kept: the staff user, or the visitor a plugin signed
+        in (when it names the account); None for anyone else (their browser keeps it)."""
+        if actor is not None:
+            return f"user:{actor.user_id}" if actor.user_id is not None else None
+        return visitor.account_key if visitor is not None else None
+
+    def display_mode(self, request: Request, actor: Any, visitor: Visitor | None) -> str:
+        """``large`` or ``normal``: the account's choice when it made one, else the browser's."""
+        key = self.display_key(actor, visitor)
+        if key is not None and self.display is not None:
+            mode = self.display.mode_of(key)
+            if mode is not None:
+                return mode
+        return "large" if request.cookies.get(DISPLAY_COOKIE) == "large" else "normal"
 
     def render(
         self,
@@ -187,15 +208,16 @@ class Renderer:
     ) -> HTMLResponse:
         actor = request.scope.get("shequyun.actor")
         language = language_of(request)
+        visitor = self.visitor(request) if actor is None else None
         values: dict[str, Any] = {
             "_": functools.partial(gettext, language=language),
             DOMAIN_GETTEXT: functools.partial(self.catalogs.gettext, language=language),
             "language": language,
-            "large_text": request.cookies.get(DISPLAY_COOKIE) == "large",
+            "large_text": self.display_mode(request, actor, visitor) == "large",
             "request": request,
             "nav": self.visible_nav(request),
             "actor": actor,
-            "portal_visitor": self.visitor(request) if actor is None else None,
+            "portal_visitor": visitor,
             "role_title": self.role_title(actor.role) if actor and actor.role else "",
             "csrf_token": request.scope.get("shequyun.csrf") or "",
         }

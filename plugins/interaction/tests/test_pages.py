@@ -178,3 +178,21 @@ def test_a_cadre_moderates_from_the_queue_page(town, shequyun_actors):
     assert decided.status_code == 303
     after = portal.get(f"{BASE}/manage/moderation").text
     assert "没有待审核的内容" in after and "删除" in after
+
+
+def test_a_residents_large_text_follows_their_account_to_another_phone(town):
+    wang = town.resident("王秀英")
+    first = resident_browser(town, wang)
+    page = first.get(f"{BASE}/topics").text
+    assert 'class="large-text"' not in page
+    chose = first.post(
+        "/display/large",
+        data={"csrf_token": csrf(page), "next": f"{BASE}/topics"},
+        follow_redirects=False,
+    )
+    assert chose.status_code == 303
+    second = TestClient(town.client.app)  # another phone: signs in, no display cookie
+    signed = submit(second, f"{BASE}/login", {"phone": wang.phone, "password": PASSWORD})
+    assert signed.status_code == 303, signed.text
+    assert 'class="large-text"' in second.get(f"{BASE}/").text
+    assert 'class="large-text"' not in TestClient(town.client.app).get(f"{BASE}/").text

@@ -271,11 +271,15 @@ class Visitor:
     Returned by ``visitor_from_request``. ``name`` is shown in the portal's header (``王秀英``);
     ``href`` links it to the plugin's account page; ``logout_href`` is where the header's
     退出 button posts (with the page's ``csrf_token``) to sign them out of the plugin.
+    ``account_key`` (since 1.1) names the signed-in account stably (``"account:42"``, unique
+    within your plugin): the portal then keeps the visitor's display settings such as 大字模式
+    with that account, across browsers; without it they stay in the browser.
     """
 
     name: str
     href: str | None = None
     logout_href: str | None = None
+    account_key: str | None = None
 
 
 # -- resident panels (advisors, issue 16) -----------------------------------------------------

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shequyun_sdk import NavEntry, NotFound, PluginContext, hookimpl, platform_from_request
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..display import DISPLAY_COOKIE, MODES, DisplayPreference
 from ..i18n import language_of_tag
 from ..identity.auth import request_actor
-from ..templating import DISPLAY_COOKIE, LANGUAGE_COOKIE
+from ..templating import LANGUAGE_COOKIE
 
 MANIFEST = {
     "name": "home",
@@ -27,8 +29,13 @@ def register_routes(plugin: PluginContext) -> Sequence[BaseRoute]:
     return [
         Route("/", home),
         Route("/lang/{language}", choose_language),
-        Route("/display/{mode}", choose_display),
+        Route("/display/{mode}", choose_display, methods=["GET", "POST"]),
     ]
+
+
+@hookimpl
+def register_models(plugin: PluginContext) -> Sequence[type]:
+    return [DisplayPreference]
 
 
 @hookimpl
@@ -61,12 +68,23 @@ async def choose_language(request: Request) -> Response:
 
 
 async def choose_display(request: Request) -> Response:
-    """大字模式 on (``/display/large``) or off (``/display/normal``), remembered in a cookie for
-    a year, then back where the visitor was."""
+    """大字模式 on (``/display/large``) or off (``/display/normal``), then back where the
+    visitor was. Remembered in a cookie for a year; posted (the header's button, with the page's
+    CSRF token) by someone signed in — a staff user, or a visitor a plugin names with an
+    ``account_key`` — it is also kept with their account and follows them to other browsers.
+    A plain GET (an old link) sets the cookie only: a link elsewhere cannot change an account."""
     mode = request.path_params["mode"]
-    if mode not in ("large", "normal"):
+    if mode not in MODES:
         raise NotFound("显示方式只有 large（大字模式）和 normal（标准）")
     target = request.query_params.get("next", "/")
+    if request.method == "POST":
+        form = await request.form()
+        target = str(form.get("next") or target)
+        renderer = request.app.state.renderer
+        actor = request_actor(request)
+        key = renderer.display_key(actor, renderer.visitor(request) if actor is None else None)
+        if key is not None and renderer.display is not None:
+            await run_in_threadpool(renderer.display.remember, key, mode)
     if not target.startswith("/") or target.startswith("//"):
         target = "/"
     response = RedirectResponse(target, status_code=303)

@@ -32,8 +32,12 @@ def visitor_for(plugin: PluginContext, request: Request) -> Visitor | None:
     if viewer.account is None:
         return None
     logout = plugin.url("/logout")
+    # 大字模式 and the like follow the account, not the browser
+    key = f"account:{viewer.account.id}"
     if viewer.resident is not None:
-        return Visitor(name=viewer.resident.name, href=plugin.url("/"), logout_href=logout)
+        return Visitor(
+            name=viewer.resident.name, href=plugin.url("/"), logout_href=logout, account_key=key
+        )
     _ = platform.translator(request, plugin)
     name = _("{phone}（未核验）", phone=viewer.account.phone_masked)
-    return Visitor(name=name, href=plugin.url("/verify"), logout_href=logout)
+    return Visitor(name=name, href=plugin.url("/verify"), logout_href=logout, account_key=key)
