@@ -337,81 +337,73 @@ class ResidentReader:
         household: Household | None,
         tags: list[str],
     ) -> dict[str, Any]:
-        return self._shape(
-            r,
+        placed = (
+            (None, None, None, None)
+            if address is None
+            else (address.compound, address.building, address.entrance, address.room)
+        )
+        values = (
+            *(r.id, r.name, r.gender, r.birth_date, r.id_number_masked, r.phone_masked),
+            *(r.registration, r.extra, r.status, r.version, r.updated_at),
+            None if address is None else address.id,
+            None if household is None else household.id,
             unit.code,
             unit.name,
-            None
-            if address is None
-            else (address.compound, address.building, address.entrance, address.room),
-            None if household is None else (household.id, household.number),
-            tags,
+            *placed,
+            None if household is None else household.number,
+            None,  # the page query's tags column; the tags come as a list here
         )
+        return self._shape(values, tags, self.vocabulary.active_attributes(), date.today())
 
     def _row_view(self, row: Any, specs: list[AttributeSpec], today: date) -> dict[str, Any]:
         """The view of one row of the page query (:func:`_page_columns`)."""
-        return self._shape(
-            row,
-            row.unit_code,
-            row.unit_name,
-            None
-            if row.address_id is None
-            else (row.compound, row.building, row.entrance, row.room),
-            None if row.household_id is None else (row.household_id, row.household_number),
-            sorted(json.loads(row.tags)) if row.tags else [],
-            specs,
-            today,
-        )
+        return self._shape(row, sorted(json.loads(row[-1])) if row[-1] else [], specs, today)
 
     def _shape(
-        self,
-        r: Any,
-        unit_code: str,
-        unit_name: str,
-        address: tuple[str, str, str, str] | None,
-        household: tuple[int | None, str] | None,
-        tags: list[str],
-        specs: list[AttributeSpec] | None = None,
-        today: date | None = None,
+        self, values: Sequence[Any], tags: list[str], specs: list[AttributeSpec], today: date
     ) -> dict[str, Any]:
-        """The API view of a resident (an ORM object or a page row: the same attribute names),
-        sensitive fields masked; the one place its shape is written. ``specs`` (the active
-        attributes) and ``today`` are the page's, looked up once for all its rows."""
+        """The API view of a resident, sensitive fields masked: the one place its shape is
+        written. ``values`` are in the order of :func:`_page_columns` (a page row, or what
+        :meth:`_view` gathers from the ORM objects); ``specs`` (the active attributes) and
+        ``today`` are looked up once per page."""
+        (resident_id, name, gender, born, id_number, phone, registration, extra) = values[:8]
+        (status, version, updated_at, address_id, household_id, unit_code, unit_name) = values[8:15]
+        (compound, building, entrance, room, household_number) = values[15:20]
         attributes: dict[str, Any] = {}
-        for spec in self.vocabulary.active_attributes() if specs is None else specs:
-            value = r.extra.get(spec.plugin, {}).get(spec.attribute.name)
+        for spec in specs:
+            value = extra.get(spec.plugin, {}).get(spec.attribute.name)
             if spec.attribute.sensitive and value is not None:
                 value = "******"
             attributes[spec.key] = value
         return {
-            "id": r.id,
-            "name": r.name,
-            "gender": r.gender,
-            "gender_label": GENDERS.get(r.gender, r.gender),
-            "birth_date": r.birth_date.isoformat(),
-            "age": _age(r.birth_date, today),
-            "id_number": r.id_number_masked,
-            "phone": r.phone_masked,
-            "registration": r.registration,
-            "registration_label": REGISTRATIONS.get(r.registration, r.registration),
+            "id": resident_id,
+            "name": name,
+            "gender": gender,
+            "gender_label": GENDERS.get(gender, gender),
+            "birth_date": born.isoformat(),
+            "age": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
+            "id_number": id_number,
+            "phone": phone,
+            "registration": registration,
+            "registration_label": REGISTRATIONS.get(registration, registration),
             "unit": {"code": unit_code, "name": unit_name},
             "address": None
-            if address is None
+            if address_id is None
             else {
-                "compound": address[0],
-                "building": address[1],
-                "entrance": address[2],
-                "room": address[3],
-                "label": address_label(*address),
+                "compound": compound,
+                "building": building,
+                "entrance": entrance,
+                "room": room,
+                "label": address_label(compound, building, entrance, room),
             },
             "household": None
-            if household is None
-            else {"id": household[0], "number": household[1]},
+            if household_id is None
+            else {"id": household_id, "number": household_number},
             "tags": tags,
             "attributes": attributes,
-            "status": r.status,
-            "version": r.version,
-            "updated_at": r.updated_at.isoformat(),
+            "status": status,
+            "version": version,
+            "updated_at": updated_at.isoformat(),
         }
 
     def view(self, session: Session, resident: Resident) -> dict[str, Any]:
@@ -465,11 +457,6 @@ class ResidentReader:
             detail={"fields": sorted(fields), "reason": reason.strip()},
         )
         return shown
-
-
-def _age(born: date, today: date | None = None) -> int:
-    today = today or date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _walk_ids(session: Session, actor: Actor | None, matches: int, through: int) -> bool:
