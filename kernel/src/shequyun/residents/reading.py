@@ -9,7 +9,6 @@ masked in every view; revealing one is audited.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from typing import Any
 
 from shequyun_sdk import Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import Text, cast, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..events import EventBus
@@ -28,6 +27,7 @@ from ..identity.models import OrgUnit
 from . import tally
 from .crypto import FieldCipher
 from .idnumber import normalize_id, normalize_phone
+from .list_page import PAGE_FROM, page_columns
 from .models import (
     GENDERS,
     REGISTRATIONS,
@@ -137,7 +137,7 @@ class ResidentReader:
         """One page of the residents ``actor`` may see matching ``filters`` (keyset by id)."""
         limit = max(1, min(limit, MAX_PAGE))
         postgres = session.get_bind().dialect.name == "postgresql"
-        query = select(*_page_columns(postgres)).select_from(_PAGE_FROM)
+        query = select(*page_columns(postgres)).select_from(PAGE_FROM)
         query = self._apply_filters(
             query.where(scope.scope_filter(actor, permission, Resident.unit_id)), filters
         )
@@ -356,14 +356,14 @@ class ResidentReader:
         return self._shape(values, tags, self.vocabulary.active_attributes(), date.today())
 
     def _row_view(self, row: Any, specs: list[AttributeSpec], today: date) -> dict[str, Any]:
-        """The view of one row of the page query (:func:`_page_columns`)."""
+        """The view of one row of the page query (:func:`.list_page.page_columns`)."""
         return self._shape(row, sorted(json.loads(row[-1])) if row[-1] else [], specs, today)
 
     def _shape(
         self, values: Sequence[Any], tags: list[str], specs: list[AttributeSpec], today: date
     ) -> dict[str, Any]:
         """The API view of a resident, sensitive fields masked: the one place its shape is
-        written. ``values`` are in the order of :func:`_page_columns` (a page row, or what
+        written. ``values`` are in the order of :func:`.list_page.page_columns` (a page row, or what
         :meth:`_view` gathers from the ORM objects); ``specs`` (the active attributes) and
         ``today`` are looked up once per page."""
         (resident_id, name, gender, born, id_number, phone, registration, extra) = values[:8]
@@ -493,52 +493,3 @@ def _decode_cursor(cursor: str) -> int:
     except (ValueError, UnicodeDecodeError):
         pass
     raise ValidationFailed("分页游标无效", field="cursor")
-
-
-_PAGE_FROM = (
-    Resident.__table__.join(  # type: ignore[attr-defined]
-        OrgUnit.__table__,  # type: ignore[attr-defined]
-        col(OrgUnit.id) == col(Resident.unit_id),
-    )
-    .outerjoin(Address.__table__, col(Address.id) == col(Resident.address_id))  # type: ignore[attr-defined]
-    .outerjoin(Household.__table__, col(Household.id) == col(Resident.household_id))  # type: ignore[attr-defined]
-)
-
-
-@functools.cache
-def _page_columns(postgres: bool) -> tuple[Any, ...]:
-    """What a list page shows of each resident, its unit, address, household and tags, as
-    plain columns of one statement: a page is one query, and no ORM object is built for it
-    (at a million residents the objects and the two follow-up queries cost a committee's
-    page several times its SQL). The tags come as a JSON array text per resident."""
-    tag = col(ResidentTag.tag)
-    gathered = cast(func.json_agg(tag), Text) if postgres else func.json_group_array(tag)
-    tags = (
-        select(gathered)
-        .where(col(ResidentTag.resident_id) == col(Resident.id))
-        .correlate(Resident.__table__)  # type: ignore[attr-defined]
-        .scalar_subquery()
-    )
-    return (
-        col(Resident.id),
-        col(Resident.name),
-        col(Resident.gender),
-        col(Resident.birth_date),
-        col(Resident.id_number_masked),
-        col(Resident.phone_masked),
-        col(Resident.registration),
-        col(Resident.extra),
-        col(Resident.status),
-        col(Resident.version),
-        col(Resident.updated_at),
-        col(Resident.address_id),
-        col(Resident.household_id),
-        col(OrgUnit.code).label("unit_code"),
-        col(OrgUnit.name).label("unit_name"),
-        col(Address.compound),
-        col(Address.building),
-        col(Address.entrance),
-        col(Address.room),
-        col(Household.number).label("household_number"),
-        tags.label("tags"),
-    )
