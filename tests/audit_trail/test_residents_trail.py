@@ -73,7 +73,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             json={"to_unit_code": W2, "effective_on": "2026-11-01", "reason": "搬家", "version": 2},
         ),
         audit=moved,
-        history={"resident": 2},  # the committee, and the address left behind
+        history={"resident": 3},  # the committee, and the address and household left behind
     )
     trail.step(
         "DELETE /api/v1/residents/{resident_id}",

@@ -88,6 +88,38 @@ def test_a_transfer_and_a_removal_update_findings(town: Town):
     assert town.of(gone) == set()
 
 
+def test_a_transfer_rechecks_the_household_left_not_the_whole_committee(town: Town, monkeypatch):
+    child = town.add(born="20160101", household_number="B-8")
+    mother = town.add(born="19880101", household_number="B-8")
+    town.kernel.quality.scan()
+    assert town.of(child) == set()
+    refreshed: list[set[int]] = []
+    real_refresh = town.kernel.quality.refresh
+
+    def counting_refresh(session, resident_ids, **kwargs):
+        refreshed.append(set(resident_ids))
+        return real_refresh(session, resident_ids, **kwargs)
+
+    monkeypatch.setattr(town.kernel.quality, "refresh", counting_refresh)
+    with Session(town.kernel.engine) as session:
+        town.kernel.residents.transfer(
+            session, town.cadre().actor, mother, to_unit_code="310115004002",
+            effective_on="2026-11-01", reason="搬家", version=1,
+        )  # fmt: skip
+        session.commit()
+    town.drain()
+
+    assert town.of(child) == {"household_head_under_16"}  # a child left alone in B-8
+    # The household the mother left, not the 120 generated residents of her old committee.
+    assert refreshed == [{mother, child}]
+    history = town.client.get(
+        f"/api/v1/residents/{mother}/history", headers=town.cadre("310115004002").auth
+    )
+    assert ("household_number", "B-8", None) in [
+        (c["field"], c["old"], c["new"]) for c in history.json()["changes"]
+    ]
+
+
 def test_confirming_a_record_clears_its_freshness_finding(town: Town):
     stale = town.add()
     town.age_record(stale, LONG_AGO)

@@ -270,25 +270,16 @@ class QualityService:
     def _left_households(
         self, session: Session, event_type: str, payload: Mapping[str, Any]
     ) -> set[int]:
-        """Members of the household the resident just left (its findings may change)."""
-        resident_id = payload["resident_id"]
-        if event_type == "resident.moved":
-            # A transfer takes the resident out of its household, which the history does not
-            # name: the households of the committee left behind are looked at again.
-            origin = session.exec(
-                select(col(OrgUnit.id)).where(OrgUnit.code == payload.get("from_unit_code"))
-            ).first()
-            if origin is None:
+        """Members of the household the resident just left (its findings may change): an update
+        of the 户号, or a transfer, which clears it; the history names the household left."""
+        if event_type == "resident.updated":
+            if "household_number" not in payload.get("fields", ()):
                 return set()
-            in_origin = select(col(Resident.id)).where(
-                Resident.unit_id == origin, col(Resident.household_id).is_not(None)
-            )
-            return _ids(session, in_origin)
-        if "household_number" not in payload.get("fields", ()):
+        elif event_type != "resident.moved":
             return set()
         change = session.exec(
             select(ResidentChange.old_value, ResidentChange.unit_id).where(
-                ResidentChange.resident_id == resident_id,
+                ResidentChange.resident_id == payload["resident_id"],
                 ResidentChange.version == payload.get("version"),
                 ResidentChange.field == "household_number",
             )

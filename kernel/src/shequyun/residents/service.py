@@ -197,6 +197,11 @@ class ResidentService(ResidentReader):
         diffs: list[tuple[str, str | None, str | None]] = [("unit", origin.name, destination.name)]
         if resident.address_id is not None:
             diffs.append(("address", address_label(session, resident.address_id), None))
+        if resident.household_id is not None:
+            # The household left behind, in the history (and for whoever re-checks it).
+            diffs.append(
+                ("household_number", household_number(session, resident.household_id), None)
+            )
         resident.unit_id = destination.id
         resident.address_id = None
         resident.household_id = None
