@@ -111,7 +111,8 @@ def evaluate_touched(connection: Connection, rules: Iterable[Rule], ctx: Context
     assert ctx.touched is not None
     chosen = list(rules)
     drop, add = _touched_statements(chosen, ctx.today)
-    values = {"touched": list(ctx.touched), "found_at": ctx.now, **since_values(chosen, ctx.now)}
+    moments = since_values([rule for rule in chosen if rule.active], ctx.now)
+    values = {"touched": list(ctx.touched), "found_at": ctx.now, **moments}
     connection.execute(drop, {"touched": values["touched"]})
     if add is None:
         return 0
