@@ -36,9 +36,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "COOKIE",
+    "PINNED_BEFORE",
     "ReplicaRouting",
     "ReplicaState",
     "Replicas",
+    "download_allowed",
     "reads_replica",
     "replica_allowed",
 ]
@@ -49,6 +51,9 @@ log = logging.getLogger("shequyun.replicas")
 MARK = "shequyun_reads_replica"
 #: The scope key the routing middleware sets when this request's reads may use a replica.
 ALLOWED = "shequyun.replica_allowed"
+#: The scope key the routing middleware sets on a request that changes something: whether its
+#: person's reads were pinned to the primary before it (see :func:`download_allowed`).
+PINNED_BEFORE = "shequyun.pinned_before"
 #: The cookie that pins a person's reads to the primary after they wrote (a Unix time).
 COOKIE = "shequyun_primary_until"
 #: Persons remembered as having just written, per process, before old entries are dropped.
@@ -71,6 +76,17 @@ def replica_allowed(scope: Scope) -> bool:
     """Whether this request's reads may go to a replica: a marked endpoint, a reading method,
     and a person who has not just written."""
     return bool(scope.get(ALLOWED)) and bool(getattr(scope.get("endpoint"), MARK, False))
+
+
+def download_allowed(scope: Scope) -> bool:
+    """Whether a download requested by a form (a POST that only reads, and audits on the
+    primary) may read a replica: its person had not written within the window before it.
+
+    The middleware cannot tell such a POST from a change, so it pins the person afterwards
+    all the same; this only decides where the download's own rows come from."""
+    if scope.get("method") in READING_METHODS:
+        return bool(scope.get(ALLOWED))
+    return scope.get(PINNED_BEFORE) is False
 
 
 @dataclass(frozen=True)
@@ -276,13 +292,14 @@ class ReplicaRouting:
             await self.app(scope, receive, send)
             return
         person = _person(scope)
+        pinned = (person is not None and replicas.pinned(person)) or _cookie_pins(
+            scope, replicas.window
+        )
         if scope["method"] in READING_METHODS:
-            pinned = (person is not None and replicas.pinned(person)) or _cookie_pins(
-                scope, replicas.window
-            )
             scope[ALLOWED] = not pinned
             await self.app(scope, receive, send)
             return
+        scope[PINNED_BEFORE] = pinned
         if person is not None:
             replicas.wrote(person)
         until = time.time() + replicas.window

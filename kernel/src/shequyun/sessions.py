@@ -11,9 +11,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from .replicas import replica_allowed
+from .replicas import download_allowed, replica_allowed
 
-__all__ = ["in_session", "reading_engine"]
+__all__ = ["download_engine", "in_session", "reading_engine"]
 
 
 def reading_engine(request: Request) -> Engine:
@@ -22,6 +22,19 @@ def reading_engine(request: Request) -> Engine:
     primary."""
     kernel = request.app.state.kernel
     if kernel.replicas is not None and replica_allowed(request.scope):
+        replica: Engine | None = kernel.replicas.engine_for_reading()
+        if replica is not None:
+            return replica
+    primary: Engine = kernel.engine
+    return primary
+
+
+def download_engine(request: Request) -> Engine:
+    """Where a download asked for by a form (a POST that only reads) reads its rows: a healthy
+    replica when its person had not just written, else the primary. Call it in a worker
+    thread: picking a replica may check the replicas' health."""
+    kernel = request.app.state.kernel
+    if kernel.replicas is not None and download_allowed(request.scope):
         replica: Engine | None = kernel.replicas.engine_for_reading()
         if replica is not None:
             return replica

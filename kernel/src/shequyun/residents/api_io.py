@@ -14,6 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 from ..identity.auth import client_ip, request_actor
 from ..openapi import describe
+from ..replicas import reads_replica
+from ..sessions import reading_engine
 from .api import filters_from
 from .api_schemas import FILTERS
 from .exporting import EXPORT, FORMATS, REVEAL, ResidentExport, check_purpose, resolve_columns
@@ -43,6 +45,7 @@ def _param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
+@reads_replica
 @describe(
     parameters=[
         {
@@ -91,7 +94,15 @@ async def export_residents(request: Request) -> Response:
     if reveal and not actor.has(REVEAL):
         await run_in_threadpool(request.app.state.platform.audit_denial, request, actor, REVEAL)
     export = ResidentExport(
-        kernel, actor, filters, columns, purpose=purpose, file_format=file_format, reveal=reveal
+        kernel,
+        actor,
+        filters,
+        columns,
+        purpose=purpose,
+        file_format=file_format,
+        reveal=reveal,
+        # Chosen off the event loop: picking a replica may check the replicas' health.
+        reading=await run_in_threadpool(reading_engine, request),
     )
     rows = await run_in_threadpool(export.start, client_ip=client_ip(request))
     return StreamingResponse(

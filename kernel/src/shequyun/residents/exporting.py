@@ -6,6 +6,10 @@ this process ever holds the whole set: CSV is produced batch by batch as it is s
 written row by row by openpyxl's write-only workbook into a temporary file and sent from there.
 ID and phone numbers are masked unless the actor holds ``residents.reveal`` and asks for them in
 full; the audit entry written when the export starts says which.
+
+The rows (and their count) are read from ``reading``, a healthy read replica when the web layer
+found one (see :mod:`shequyun.replicas`), so that a district's export does not load the
+primary; the audit entry is always written to the primary.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from shequyun_sdk.csvfiles import csv_chunks
 from shequyun_sdk.identity import Actor
 from sqlalchemy import func
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..identity import audit
@@ -182,6 +187,7 @@ class ResidentExport:
         purpose: str,
         file_format: str,
         reveal: bool = False,
+        reading: Engine | None = None,
     ) -> None:
         if file_format not in FORMATS:
             raise ValidationFailed("format 应为 csv 或 xlsx", field="format")
@@ -190,6 +196,8 @@ class ResidentExport:
         if reveal and not actor.has(REVEAL):
             raise Forbidden("您没有查看完整身份证号和电话的权限", field="include_sensitive")
         self.engine = kernel.engine
+        #: Where the rows are read: a replica, or the primary (``engine``) when none is given.
+        self.reading = reading if reading is not None else kernel.engine
         self.service = kernel.residents
         self.actor = actor
         self.filters = filters
@@ -216,7 +224,7 @@ class ResidentExport:
     def start(self, *, client_ip: str | None = None) -> int:
         """Count the rows and record the export in the audit log (committed); return the count."""
         query = self.service.scoped_query(self.actor, self.filters, EXPORT)
-        with Session(self.engine) as session:
+        with Session(self.reading) as session:
             self.rows = session.exec(select(func.count()).select_from(query.subquery())).one()
             if self.filters.unit_code:
                 unit = session.exec(
@@ -224,6 +232,7 @@ class ResidentExport:
                 ).first()
                 if unit is not None and self.rows:
                     self.unit_name, self.unit_code = unit, self.filters.unit_code
+        with Session(self.engine) as session:
             audit.record(
                 session,
                 "resident.exported",
@@ -268,7 +277,7 @@ class ResidentExport:
         units: dict[int, tuple[str, str]] = {}
         last = 0
         while True:
-            with Session(self.engine) as session:
+            with Session(self.reading) as session:
                 residents = session.execute(
                     query.where(col(Resident.id) > last)
                     .order_by(col(Resident.id))

@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ..identity.auth import client_ip
 from ..portal.common import actor_of, db, kernel_of, page, render
+from ..sessions import download_engine
 from .api import filters_from
 from .exporting import ResidentExport, check_purpose, column_catalogue, resolve_columns
 from .importing import MAX_IMPORT_BYTES, ImportReport, apply_import, plan_import
@@ -280,6 +281,7 @@ async def export_page(request: Request) -> Response:
                 purpose=values["purpose"],
                 file_format=values["format"],
                 reveal=values["include_sensitive"],
+                reading=await run_in_threadpool(download_engine, request),
             )
             rows = await run_in_threadpool(export.start, client_ip=client_ip(request))
             return StreamingResponse(
