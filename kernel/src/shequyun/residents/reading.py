@@ -175,7 +175,7 @@ class ResidentReader:
             # Registration order over a big part of the city: walk the ids from the first
             # one in scope and keep those in scope (unit_id + 0: no index), which stops after
             # the page, rather than reading the whole subtree by unit and sorting it.
-            first = session.exec(query.with_only_columns(func.min(col(Resident.id)))).one()
+            first = session.exec(_first_id_in_scope(actor)).one()
             query = self.scoped_query(actor, filters, unit_column=col(Resident.unit_id) + 0)
             query = query.where(col(Resident.id) >= (first or 0))
         if sort in ("address", "-address"):
@@ -464,7 +464,9 @@ def _walk_ids(session: Session, actor: Actor | None, matches: int, through: int)
     than reading them all: about ``through * everyone / matches`` rows against ``matches``,
     with ``everyone`` the city's residents (from the tallies; residents spread over the ids).
     """
-    if actor is None or actor.unit is None or actor.unit.level == "committee" or not matches:
+    if actor is None or actor.unit is None or not matches:
+        return False
+    if actor.unit.level in ("city", "committee"):  # the city's plan walks the ids already
         return False
     prefix = scope.grant_prefix(actor, READ)
     if prefix is None or not tally.fresh(session):
@@ -472,6 +474,17 @@ def _walk_ids(session: Session, actor: Actor | None, matches: int, through: int)
     city = int(prefix.strip("/").split("/")[0])
     everyone = tally.read(session, city, tally.TOTAL).get("", 0)
     return matches * matches > through * everyone
+
+
+def _first_id_in_scope(actor: Actor | None) -> Any:
+    """The lowest resident id of any unit in scope: one index probe per unit (whatever the
+    status or the filters, so a bound below every match)."""
+    first_of_unit = (
+        select(func.min(col(Resident.id)))
+        .where(col(Resident.unit_id) == col(OrgUnit.id))
+        .scalar_subquery()
+    )
+    return select(func.min(first_of_unit)).where(scope.unit_scope_filter(actor, READ))
 
 
 def _years_before(day: date, years: int) -> date:
