@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from shequyun_sdk.identity import Actor
-from sqlalchemy import delete, event, func, insert, inspect, select, text
+from sqlalchemy import case, delete, event, func, insert, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -44,6 +44,7 @@ __all__ = [
     "fresh",
     "note_added",
     "read",
+    "read_bands",
     "rebuild",
     "scope_unit",
     "tree_stamp",
@@ -58,6 +59,7 @@ CHUNK = 500
 _PENDING = "shequyun.resident_tally"  # session.info: committee-level differences to write
 _BEFORE = "shequyun.resident_tally.before"
 _UNKNOWN = "shequyun.resident_tally.unknown"  # a savepoint rolled back: rebuild instead
+_FRESH = "shequyun.resident_tally.fresh"  # fresh()'s answer in this transaction
 
 TALLY: Any = ResidentTally.__table__  # type: ignore[attr-defined]
 # Core columns: the counting statements read columns, never objects.
@@ -160,6 +162,7 @@ def _before_commit(session: OrmSession) -> None:
         # Part of this transaction's differences were rolled back with a savepoint and
         # cannot be told apart: let readers count live until the next rebuild.
         session.execute(delete(STATE))
+        session.info.pop(_FRESH, None)
         return
     if pending:
         _write(session, pending)
@@ -171,8 +174,14 @@ def _after_rollback(session: OrmSession, previous_transaction: SessionTransactio
         if session.info.get(_PENDING):
             session.info[_UNKNOWN] = True
         return
-    for name in (_PENDING, _BEFORE, _UNKNOWN):
+    for name in (_PENDING, _BEFORE, _UNKNOWN, _FRESH):
         session.info.pop(name, None)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _after_transaction(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the next transaction may see another tree
+        session.info.pop(_FRESH, None)
 
 
 def note_added(session: OrmSession, resident_ids: Sequence[int]) -> None:
@@ -238,6 +247,7 @@ def rebuild(session: OrmSession) -> int:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE kernel_resident_tally IN EXCLUSIVE MODE"))
+    session.info.pop(_FRESH, None)
     session.execute(delete(TALLY))
     session.execute(delete(STATE))
     stamp = tree_stamp(session)
@@ -283,9 +293,15 @@ def scope_unit(actor: Actor | None, permission: str) -> int | None:
 
 
 def fresh(session: OrmSession) -> bool:
-    """Whether the tallies are counted on today's tree (else count live)."""
-    state = session.execute(select(STATE.c.tree_stamp)).scalar()
-    return state is not None and state == tree_stamp(session)
+    """Whether the tallies are counted on today's tree (else count live).
+
+    Asked once per transaction: a page's figures all come from the same answer.
+    """
+    known = session.info.get(_FRESH)
+    if known is None:
+        state = session.execute(select(STATE.c.tree_stamp)).scalar()
+        known = session.info[_FRESH] = state is not None and state == tree_stamp(session)
+    return bool(known)
 
 
 def read(session: OrmSession, unit_id: int, measure: str) -> dict[str, int]:
@@ -296,3 +312,31 @@ def read(session: OrmSession, unit_id: int, measure: str) -> dict[str, int]:
         )
     )
     return {str(key): int(n) for key, n in rows}
+
+
+def read_bands(
+    session: OrmSession, unit_id: int, last_months: Sequence[str]
+) -> list[tuple[str, int, int]]:
+    """``(gender, band, count)`` of ``unit_id``'s subtree from the months of birth, each month
+    in the band of its last day: band ``k`` holds the months after ``last_months[k]`` and up
+    to ``last_months[k - 1]`` (``YYYY-MM``, oldest band's boundary last), summed by the
+    database rather than sent row by row.
+    """
+    key = TALLY.c.key  # "gender:YYYY-MM"
+    month = func.substr(key, func.length(key) - 6)
+    band = case(*[(month > last, k) for k, last in enumerate(last_months)], else_=len(last_months))
+    inner = (
+        select(
+            func.substr(key, 1, func.length(key) - 8).label("gender"),
+            band.label("band"),
+            TALLY.c.n,
+        )
+        .where(TALLY.c.unit_id == unit_id, TALLY.c.measure == AGE, TALLY.c.n > 0)
+        .subquery()
+    )
+    rows = session.execute(
+        select(inner.c.gender, inner.c.band, func.sum(inner.c.n)).group_by(
+            inner.c.gender, inner.c.band
+        )
+    )
+    return [(str(gender), int(b), int(n)) for gender, b, n in rows]

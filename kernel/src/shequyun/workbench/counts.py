@@ -1,16 +1,17 @@
 """The workbench's figures: the age pyramid and the tag counts of the residents in scope.
 
-Both come from the resident tallies (:mod:`shequyun.residents.tally`): the rows of the unit
-whose subtree the actor's grant reaches, which the kernel's scope names, so a city reads as few
-rows as a committee. When the tallies are stale (a unit moved since they were counted) or
-were never counted, the same figures are counted live with one GROUP BY, as before.
+Above a committee both come from the resident tallies (:mod:`shequyun.residents.tally`): the
+rows of the unit whose subtree the actor's grant reaches, which the kernel's scope names, so a
+city reads as few rows as a committee. A committee's, and any level's while the tallies are
+stale (a unit moved since they were counted) or were never counted, are counted live with one
+GROUP BY over the residents in scope.
 """
 
 from __future__ import annotations
 
 import calendar
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from shequyun_sdk.identity import Actor
 from sqlalchemy import and_, case, func, or_
@@ -46,12 +47,27 @@ def _boundaries(today: date) -> list[date]:
     return [_years_before(today, 5 * (k + 1)) for k in range(BAND_COUNT - 1)]
 
 
-def _band(born: date, boundaries: list[date]) -> int:
-    return sum(1 for last in boundaries if born <= last)
-
-
 def _month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _last_whole_months(boundaries: list[date]) -> list[str]:
+    """For each boundary, the last month (``YYYY-MM``) whose every day lies on or before it:
+    a month is at least as old as band ``k`` exactly when it is not after ``[k - 1]``."""
+    months = []
+    for last in boundaries:
+        month = last if last == _month_end(last) else last.replace(day=1) - timedelta(days=1)
+        months.append(f"{month.year:04d}-{month.month:02d}")
+    return months
+
+
+def _tallied_unit(session: Session, actor: Actor) -> int | None:
+    """The unit whose tallies answer for ``actor``, or None to count live: a committee's own
+    residents are read as fast through its unit index as its tally rows are."""
+    if actor.unit is None or actor.unit.level == "committee":
+        return None
+    unit_id = tally.scope_unit(actor, READ)
+    return unit_id if unit_id is not None and tally.fresh(session) else None
 
 
 def _rows(counts: list[list[int]]) -> list[tuple[str, int, int]]:
@@ -68,39 +84,42 @@ def age_bands(
     are counted live (a few days of births per band).
     """
     today = today or date.today()
-    unit_id = tally.scope_unit(actor, READ)
-    if unit_id is None or not tally.fresh(session):
+    unit_id = _tallied_unit(session, actor)
+    if unit_id is None:
         return age_bands_live(session, actor, today)
     boundaries = _boundaries(today)
     counts = [[0, 0] for _ in range(BAND_COUNT)]
-    for key, n in tally.read(session, unit_id, tally.AGE).items():
-        gender, month = key.split(":")
-        if gender not in GENDERS:
-            continue
-        year, number = (int(part) for part in month.split("-"))
-        end = _month_end(date(year, number, 1))
-        counts[_band(end, boundaries)][GENDERS.index(gender)] += n
-    windows = [
-        and_(col(Resident.birth_date) >= last.replace(day=1), col(Resident.birth_date) <= last)
-        for last in boundaries
+    for gender, band, n in tally.read_bands(session, unit_id, _last_whole_months(boundaries)):
+        if gender in GENDERS:
+            counts[band][GENDERS.index(gender)] += n
+    # The residents born in a boundary's month on or before it are one band older than their
+    # month says: count them per boundary (band k's oldest day is boundaries[k]).
+    born = col(Resident.birth_date)
+    windows = {
+        k: and_(born >= last.replace(day=1), born <= last)
+        for k, last in enumerate(boundaries)
         if last != _month_end(last)
-    ]
+    }
+    which = case(*[(window, k) for k, window in windows.items()], else_=-1)
     # Above a committee the unit is compared as ``unit_id + 0``, which no index answers: the
     # database then reads the birth-date index (a few days of births per band) instead of
     # every resident of the subtree through the unit index.
     committee = actor.unit is not None and actor.unit.level == "committee"
     unit = col(Resident.unit_id) if committee else col(Resident.unit_id) + 0
     if windows:
-        for gender, born, n in session.execute(
-            select(col(Resident.gender), col(Resident.birth_date), func.count())
-            .where(or_(*windows), Resident.status == "active")
-            .where(scope.scope_filter(actor, READ, unit))
-            .group_by(col(Resident.gender), col(Resident.birth_date))
+        inner = (
+            select(col(Resident.gender).label("gender"), which.label("k"))
+            .where(or_(*windows.values()))
+            .where(Resident.status == "active", scope.scope_filter(actor, READ, unit))
+            .subquery()
+        )
+        for gender, k, n in session.execute(
+            select(inner.c.gender, inner.c.k, func.count()).group_by(inner.c.gender, inner.c.k)
         ):
-            if gender in GENDERS:
+            if gender in GENDERS and k >= 0:
                 side = GENDERS.index(gender)
-                counts[_band(_month_end(born), boundaries)][side] -= n
-                counts[_band(born, boundaries)][side] += n
+                counts[k][side] -= n  # their month's last day falls in band k
+                counts[k + 1][side] += n
     return _rows(counts)
 
 
@@ -134,8 +153,8 @@ def age_bands_live(session: Session, actor: Actor, today: date) -> list[tuple[st
 
 def tag_counts(session: Session, actor: Actor, limit: int = TOP_TAGS) -> list[tuple[str, int]]:
     """The most used tags among the active residents ``actor`` may read, most used first."""
-    unit_id = tally.scope_unit(actor, READ)
-    if unit_id is not None and tally.fresh(session):
+    unit_id = _tallied_unit(session, actor)
+    if unit_id is not None:
         found = Counter(tally.read(session, unit_id, tally.TAG))
         return sorted(found.items(), key=lambda item: (-item[1], item[0]))[:limit]
     number = func.count().label("number")
