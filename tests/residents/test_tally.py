@@ -221,7 +221,7 @@ def test_a_search_past_the_cap_says_more_than(shequyun_kernel, levels):
 def test_walking_the_ids_gives_the_same_page_as_reading_the_subtree(
     shequyun_kernel, levels, monkeypatch, page
 ):
-    from shequyun.residents import reading
+    from shequyun.residents import id_walk
 
     for serial in range(101, 121):  # two committees' residents, interleaved by id
         register(
@@ -234,7 +234,7 @@ def test_walking_the_ids_gives_the_same_page_as_reading_the_subtree(
     street = actor_of(shequyun_kernel, levels[2])
     pages = {}
     for walk in (False, True):
-        monkeypatch.setattr(reading, "_walk_ids", lambda *args, walk=walk: walk)
+        monkeypatch.setattr(id_walk, "pays", lambda *args, walk=walk: walk)
         with Session(shequyun_kernel.engine) as session:
             items, counted = shequyun_kernel.residents.numbered_page(
                 session, street, ResidentFilters(), page=page, size=7

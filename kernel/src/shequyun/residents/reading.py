@@ -24,7 +24,7 @@ from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
-from . import tally
+from . import id_walk, tally
 from .crypto import FieldCipher
 from .idnumber import normalize_id, normalize_phone
 from .list_page import PAGE_FROM, page_columns
@@ -171,11 +171,11 @@ class ResidentReader:
         size = max(1, min(size, MAX_PAGE))
         count = self.count(session, actor, filters)
         query = self.scoped_query(actor, filters)
-        if not sort and count.exact and _walk_ids(session, actor, count.n, page * size):
+        if not sort and count.exact and id_walk.pays(session, actor, count.n, page * size):
             # Registration order over a big part of the city: walk the ids from the first
             # one in scope and keep those in scope (unit_id + 0: no index), which stops after
             # the page, rather than reading the whole subtree by unit and sorting it.
-            first = session.exec(_first_id_in_scope(actor)).one()
+            first = session.exec(id_walk.first_id_in_scope(actor)).one()
             query = self.scoped_query(actor, filters, unit_column=col(Resident.unit_id) + 0)
             query = query.where(col(Resident.id) >= (first or 0))
         if sort in ("address", "-address"):
@@ -457,34 +457,6 @@ class ResidentReader:
             detail={"fields": sorted(fields), "reason": reason.strip()},
         )
         return shown
-
-
-def _walk_ids(session: Session, actor: Actor | None, matches: int, through: int) -> bool:
-    """Whether walking the ids finds the first ``through`` of ``matches`` residents sooner
-    than reading them all: about ``through * everyone / matches`` rows against ``matches``,
-    with ``everyone`` the city's residents (from the tallies; residents spread over the ids).
-    """
-    if actor is None or actor.unit is None or not matches:
-        return False
-    if actor.unit.level in ("city", "committee"):  # the city's plan walks the ids already
-        return False
-    prefix = scope.grant_prefix(actor, READ)
-    if prefix is None or not tally.fresh(session):
-        return False
-    city = int(prefix.strip("/").split("/")[0])
-    everyone = tally.read(session, city, tally.TOTAL).get("", 0)
-    return matches * matches > through * everyone
-
-
-def _first_id_in_scope(actor: Actor | None) -> Any:
-    """The lowest resident id of any unit in scope: one index probe per unit (whatever the
-    status or the filters, so a bound below every match)."""
-    first_of_unit = (
-        select(func.min(col(Resident.id)))
-        .where(col(Resident.unit_id) == col(OrgUnit.id))
-        .scalar_subquery()
-    )
-    return select(func.min(first_of_unit)).where(scope.unit_scope_filter(actor, READ))
 
 
 def _years_before(day: date, years: int) -> date:
