@@ -3,6 +3,7 @@ drills down 区 › 街镇 › 居委 on a phone; the form sends the unit's code
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
 from shequyun_sdk.testing.browser import PHONE
 from sqlmodel import Session
 
@@ -72,3 +73,41 @@ def test_an_admin_on_a_phone_drills_down_to_a_committee(browser_page, portal):
     page.get_by_role("button", name="逐级选择").first.click()
     page.get_by_role("button", name="潍坊新村街道 的下级（2）").click()
     shoot(page, "unit-picker-drill")
+
+
+def test_a_district_finds_one_committees_residents_with_the_picker(
+    browser_page, portal, monkeypatch
+):
+    """Above PICKER_ABOVE committees the resident list's committee filter is the picker (the
+    demo city has 6,077); lowered here so that the test town's three qualify."""
+    from shequyun.residents import pages as residents_pages
+
+    monkeypatch.setattr(residents_pages, "PICKER_ABOVE", 1)
+    from shequyun.identity.models import Grant, OrgUnit, User
+
+    kernel = portal.kernel
+    for code, name, serial in (("310115004001", "孙梅", "221"), ("310115004002", "钱芳", "222")):
+        clerk = portal.actors.cadre(code)
+        with Session(kernel.engine) as session:
+            grant = session.get(Grant, clerk.grant.id)
+            user, unit = session.get(User, clerk.user.id), session.get(OrgUnit, grant.unit_id)
+            kernel.residents.create(
+                session,
+                kernel.authenticator.actor_for(user, grant, unit, "session"),
+                resident(name=name, id_number=id_number(born="19800101", serial=serial)),
+                source="portal",
+            )
+            session.commit()
+    page = browser_page
+    log_in(page, portal, portal.actors.district_admin("310115000000"))
+    page.goto(f"{portal.url}/residents")
+    expect(page.locator(".result-count")).to_contain_text("共")
+    page.get_by_text("更多筛选条件").click()
+    box = page.get_by_role("combobox", name="所属居委")
+    box.fill("潍坊二村")
+    page.get_by_role("option", name="潍坊二村居委会").click()
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator(".result-count")).to_contain_text("共 1 人")
+    assert "unit=310115004002" in page.url
+    expect(page.get_by_role("link", name="钱芳")).to_be_visible()
+    shoot(page, "unit-picker-resident-list")
