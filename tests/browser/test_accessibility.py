@@ -238,6 +238,33 @@ def test_the_resident_pages_of_the_interaction_plugin(browser_page, portal, neig
         ("/notifications", "ix-notifications"),
     ):
         check(page, f"{base}{path}", name)
+        named_once_with_one_way_out(page, f"{base}{path}", neighbour["name"])
+    shoot(page, "ix-signed-in-header")
+    # 退出 by keyboard alone, on a phone: Tab to it, Enter.
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/topics")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "退出":
+            break
+    else:
+        raise AssertionError("Tab never reached 退出")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="居民登录")).to_be_visible()
+    expect(page.get_by_role("button", name="退出")).to_have_count(0)
+
+
+def named_once_with_one_way_out(page: Any, url: str, name: str) -> None:
+    """A signed-in resident sees their name once and one 退出 (the portal's header has both;
+    the plugin's bar adds only their committee), at desktop and phone width."""
+    for size in ({"width": 1366, "height": 900}, PHONE):
+        page.set_viewport_size(size)
+        page.goto(url)
+        out = page.get_by_role("button", name="退出")
+        expect(out).to_have_count(1)
+        expect(out).to_be_visible()
+        assert page.locator("body").inner_text().count(name) == 1, f"{url} at {size}"
 
 
 def test_a_residents_elder_mode_follows_them_to_another_phone(browser_page, portal):

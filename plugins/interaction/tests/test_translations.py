@@ -156,6 +156,27 @@ def test_the_portal_header_names_a_signed_in_resident_and_keeps_the_staff_login(
     assert '<a href="/login">登录</a>' in account_area(browser.get("/").text)
 
 
+def test_the_plugins_pages_name_the_resident_and_offer_退出_once(town):
+    """The header names her and signs her out; the plugin's bar adds only her committee."""
+    browser = resident_browser(town, town.resident("王秀英"))
+    for path in ("/", "/topics", "/requests", "/notifications"):
+        page = browser.get(f"{BASE}{path}").text
+        assert page.count(f'action="{BASE}/logout"') == 1, path
+        assert page.count("王秀英") == 1, path
+        bar = page[page.index('class="ix-bar"') : page.index('class="ix-tabs"')]
+        assert "王秀英" not in bar and "居委会" in bar, path
+
+
+def test_a_staff_login_in_the_same_browser_leaves_the_resident_a_labelled_way_out(town):
+    browser = resident_browser(town, town.resident("王秀英"))
+    staff = town.cadre().portal()
+    browser.cookies.update(staff.cookies)
+    page = browser.get(f"{BASE}/topics").text
+    bar = page[page.index('class="ix-bar"') : page.index('class="ix-tabs"')]
+    assert "王秀英" in bar and f'action="{BASE}/logout"' in bar and "退出居民账号" in bar
+    assert 'action="/logout"' in account_area(page)  # the staff user's own
+
+
 def test_an_unverified_account_is_shown_by_its_masked_phone(town):
     wang = town.resident("王秀英", phone="13912345678")
     browser = TestClient(town.client.app)
