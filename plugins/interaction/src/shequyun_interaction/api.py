@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import (
+    affairs,
     api_account,
     api_manage,
     deliberation,
@@ -98,24 +99,24 @@ async def disclosures(request: Request) -> Response:
     if unit is None:
         raise ValidationFailed("请指定居委（unit=居委编码）", field="unit")
     rows = await run(
-        notices.disclosures,
+        affairs.disclosures,
         platform_from_request(request),
         unit,
         request.query_params.get("category"),
         plugin_name=plugin_from_request(request).name,
     )
-    return JSONResponse({"items": [notices.disclosure_dict(r) for r in rows]})
+    return JSONResponse({"items": [affairs.disclosure_dict(r) for r in rows]})
 
 
 @describe(response=docs.DISCLOSURE)
 async def disclosure(request: Request) -> Response:
     row, history, attached = await run(
-        notices.disclosure,
+        affairs.disclosure,
         platform_from_request(request),
         request.path_params["item_id"],
         plugin_name=plugin_from_request(request).name,
     )
-    return JSONResponse(notices.disclosure_dict(row, history, attached))
+    return JSONResponse(affairs.disclosure_dict(row, history, attached))
 
 
 # -- 在线服务 ------------------------------------------------------------------------------------

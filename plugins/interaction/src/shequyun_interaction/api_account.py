@@ -22,6 +22,7 @@ from starlette.routing import Route
 from . import (
     accounts,
     phone,
+    verification,
 )
 from . import api_schemas as docs
 from .availability import is_open
@@ -185,7 +186,7 @@ async def verify(request: Request) -> Response:
     name = plugin_from_request(request).name
     if "code" in body:
         await run(
-            accounts.redeem_code,
+            verification.redeem_code,
             platform,
             viewer.account.id,
             body.get("code"),
@@ -195,7 +196,7 @@ async def verify(request: Request) -> Response:
         )
     else:
         await run(
-            accounts.verify_identity,
+            verification.verify_identity,
             platform,
             viewer.account.id,
             body.get("name"),

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import (
-    accounts,
+    affairs,
     deliberation,
     escalation,
     files,
@@ -33,6 +33,7 @@ from . import (
     notify,
     servicedesk,
     tally,
+    verification,
 )
 from . import api_schemas as docs
 from .core import ASSIST, DELIBERATE, MODERATE, OPERATE, PUBLISH, SERVE
@@ -195,7 +196,7 @@ async def issue_code(request: Request) -> Response:
         raise ValidationFailed("请提供居民编号 resident_id", field="resident_id")
     days = int(plugin_from_request(request).settings.get("code_days", 14))
     code, row = await run(
-        accounts.issue_code,
+        verification.issue_code,
         platform_from_request(request),
         _actor(request),
         resident_id,
@@ -231,9 +232,9 @@ async def withdraw_announcement(request: Request) -> Response:
 async def disclose(request: Request) -> Response:
     """``{category, title, body, attachments?: [ids uploaded first]}``."""
     platform = platform_from_request(request)
-    row = await run(notices.disclose, platform, _actor(request), await json_object(request))
-    _, history, attached = await run(notices.disclosure, platform, row.id)
-    return JSONResponse(notices.disclosure_dict(row, history, attached), status_code=201)
+    row = await run(affairs.disclose, platform, _actor(request), await json_object(request))
+    _, history, attached = await run(affairs.disclosure, platform, row.id)
+    return JSONResponse(affairs.disclosure_dict(row, history, attached), status_code=201)
 
 
 @describe(body=docs.REVISION, response=docs.DISCLOSURE)
@@ -243,14 +244,14 @@ async def revise(request: Request) -> Response:
     the new version's files (earlier ones to keep, new uploads), absent keeps them all."""
     platform = platform_from_request(request)
     row = await run(
-        notices.revise,
+        affairs.revise,
         platform,
         _actor(request),
         request.path_params["item_id"],
         await json_object(request),
     )
-    _, history, attached = await run(notices.disclosure, platform, row.id)
-    return JSONResponse(notices.disclosure_dict(row, history, attached))
+    _, history, attached = await run(affairs.disclosure, platform, row.id)
+    return JSONResponse(affairs.disclosure_dict(row, history, attached))
 
 
 @describe(response=docs.DIGESTS)

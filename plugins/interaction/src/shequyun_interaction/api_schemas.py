@@ -16,9 +16,9 @@ from shequyun_sdk.openapi import (
     query_param,
 )
 
+from .affairs import CATEGORIES as DISCLOSURE_CATEGORIES
 from .deliberation import RULES, SCOPES, STANCES
 from .neighbours import DECISIONS, TARGETS
-from .notices import CATEGORIES as DISCLOSURE_CATEGORIES
 from .servicedesk import CATEGORIES as REQUEST_CATEGORIES
 from .servicedesk import STATUSES
 

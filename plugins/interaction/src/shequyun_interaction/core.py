@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from shequyun_sdk import Actor, ValidationFailed
+from shequyun_sdk import Actor, Forbidden, Platform, UnitRef, ValidationFailed
 from shequyun_sdk.residents import ResidentRef
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -29,6 +29,7 @@ __all__ = [
     "mask_name",
     "now",
     "upsert",
+    "writer_unit",
 ]
 
 VIEW = "interaction.view"
@@ -38,6 +39,9 @@ DELIBERATE = "interaction.deliberate"
 MODERATE = "interaction.moderate"
 ASSIST = "interaction.assist"
 OPERATE = "interaction.operate"
+
+#: The levels of unit whose staff publish announcements and disclosures.
+WRITER_LEVELS = ("district", "street", "committee")
 
 SHANGHAI = timezone(timedelta(hours=8), "CST")
 
@@ -187,3 +191,11 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(conflict))
     session.execute(statement)
+
+
+def writer_unit(platform: Platform, actor: Actor) -> UnitRef:
+    """The unit ``actor`` publishes for (their own, when its staff may publish); 403 otherwise."""
+    unit = actor.unit
+    if unit is None or unit.level not in WRITER_LEVELS or not platform.can(actor, PUBLISH, unit):
+        raise Forbidden("只有区、街镇和居委的工作人员可以发布")
+    return unit

@@ -24,7 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import (
-    accounts,
+    affairs,
+    assisting,
     deliberation,
     escalation,
     files,
@@ -32,6 +33,7 @@ from . import (
     notices,
     servicedesk,
     tally,
+    verification,
 )
 from .core import ASSIST, DELIBERATE, MODERATE, PUBLISH, SERVE, VIEW
 from .models import Topic
@@ -125,12 +127,12 @@ async def disclosures(request: Request) -> Response:
     if request.method == "POST":
         try:
             values, uploads = await form_with_files(request, "files", files.MAX_NOTICE_FILES)
-            await run(notices.disclose, platform, actor, values, uploads)
+            await run(affairs.disclose, platform, actor, values, uploads)
         except ApiError as exc:
             errors = form_errors(exc)
         else:
             return redirect(request, "/manage/disclosures")
-    rows = await run(notices.managed_disclosures, platform, actor)
+    rows = await run(affairs.managed_disclosures, platform, actor)
     return _manage(
         request,
         "disclosures.html",
@@ -138,7 +140,7 @@ async def disclosures(request: Request) -> Response:
             "rows": rows,
             "errors": errors,
             "values": values,
-            "categories": notices.CATEGORIES,
+            "categories": affairs.CATEGORIES,
             "max_files": files.MAX_NOTICE_FILES,
         },
         422 if errors else 200,
@@ -158,12 +160,12 @@ async def disclosure(request: Request) -> Response:
             # The files of the new version: the current ones left ticked, then the uploads.
             kept = values.get("keep", [])
             values["attachments"] = [kept] if isinstance(kept, str) else list(kept)
-            await run(notices.revise, platform, actor, item_id, values, uploads)
+            await run(affairs.revise, platform, actor, item_id, values, uploads)
         except ApiError as exc:
             errors = form_errors(exc)
         else:
             return redirect(request, f"/manage/disclosures/{item_id}")
-    row, history, attached = await run(notices.disclosure, platform, item_id, actor)
+    row, history, attached = await run(affairs.disclosure, platform, item_id, actor)
     current = attached.get(row.version, [])
     return _manage(
         request,
@@ -176,7 +178,7 @@ async def disclosure(request: Request) -> Response:
             "kept": set(values["attachments"]) if values else {f.id for f in current},
             "errors": errors,
             "values": values or {"category": row.category, "title": row.title, "body": row.body},
-            "categories": notices.CATEGORIES,
+            "categories": affairs.CATEGORIES,
             "max_files": files.MAX_NOTICE_FILES,
         },
         422 if errors else 200,
@@ -404,7 +406,7 @@ async def codes(request: Request) -> Response:
         days = int(plugin_from_request(request).settings.get("code_days", 14))
         try:
             code, row = await run(
-                accounts.issue_code,
+                verification.issue_code,
                 platform,
                 actor,
                 form_int(values, "resident_id", 0),
@@ -418,7 +420,7 @@ async def codes(request: Request) -> Response:
             issued = {"code": code, "row": row, "name": values.get("name", "")}
     q = request.query_params.get("q", "").strip()
     found = await _search(request, actor, q)
-    recent = await run(accounts.issued_codes, platform, actor)
+    recent = await run(verification.issued_codes, platform, actor)
     return _manage(
         request,
         "codes.html",
@@ -437,13 +439,13 @@ async def assist(request: Request) -> Response:
         if values.get("action") == "end":
             token = request.cookies.get(ASSIST_COOKIE)
             if token:
-                await run(accounts.end_assist, platform, token)
+                await run(assisting.end_assist, platform, token)
             response = redirect(request, "/manage/assist")
             set_cookie(request, response, ASSIST_COOKIE, None)
             return response
         try:
             token, _ = await run(
-                accounts.start_assist, platform, actor, form_int(values, "resident_id", 0)
+                assisting.start_assist, platform, actor, form_int(values, "resident_id", 0)
             )
         except ApiError as exc:
             errors = form_errors(exc)

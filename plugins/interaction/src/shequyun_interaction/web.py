@@ -36,7 +36,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from . import accounts
+from . import accounts, assisting
 from .availability import is_open, refuse_resident
 from .core import Viewer
 from .files import Upload
@@ -89,9 +89,9 @@ async def viewer_of(request: Request, *, api: bool = False, public: bool = False
                     except ValidationFailed:
                         target = None
                 else:
-                    target = accounts.assist_target(session, actor, assist_cookie)
+                    target = assisting.assist_target(session, actor, assist_cookie)
                 if target is not None:
-                    ref = accounts.assisted_resident(platform, session, actor, target)
+                    ref = assisting.assisted_resident(platform, session, actor, target)
                     if ref is not None:
                         return Viewer(None, ref, actor)
                 if api:
