@@ -29,7 +29,7 @@ from .attachments.service import to_ref
 from .calendar import service as calendar_service
 from .collection import for_plugins as collection_reads
 from .db import session_scope
-from .identity import actors, audit, scope, tree
+from .identity import actors, audit, scope, tree, user_lists
 from .identity.auth import unit_ref
 from .identity.models import OrgUnit
 from .residents import for_plugins, picking, population
@@ -249,6 +249,9 @@ class KernelPlatform:
         )
 
     # -- interaction needs (issue 7) --
+
+    def user_names(self, session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+        return user_lists.display_names(session, user_ids)
 
     def verify_resident(
         self, session: Session, *, name: str, id_number: str, phone: str

@@ -147,3 +147,16 @@ def test_the_code_list_names_residents_masked_not_by_their_internal_number(town)
     assert "张**" in recent
     assert "张阿婆" not in recent and f">{zhang.id}<" not in recent
     assert "居民编号" not in recent
+
+
+def test_the_code_list_names_who_issued_each_code_by_name(town):
+    cadre = town.cadre()
+    issued = town.client.post(
+        f"{API}/manage/codes",
+        headers=cadre.auth,
+        json={"resident_id": town.resident("张阿婆", phone="02158881234").id},
+    )
+    assert issued.status_code == 201, issued.text
+    recent = cadre.portal().get("/plugins/interaction/manage/codes").text.split("最近发放", 1)[1]
+    assert f">{cadre.user.display_name}<" in recent
+    assert f">{cadre.username}<" not in recent

@@ -222,6 +222,19 @@ class Platform(CollectionCalls, Protocol):
         """
         ...
 
+    def user_names(self, session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+        """The display name (``张丽``) of each staff user in ``user_ids`` that exists.
+
+        For naming, to staff, the user who did something your plugin recorded by ``user_id``
+        (who issued a code, who replied): nothing else about them — not the login name, phone
+        or grants. Deactivated users keep their name, as the history they made does. Ids of no
+        user are left out. At most 1,000 ids a call (``ValueError`` beyond). Residents are not
+        users; show them a role (``居委工作人员``) rather than a staff member's name.
+
+        Since SDK 1.1.
+        """
+        ...
+
     def audit_denial(self, request: Request, actor: Actor | None, permission: str) -> None:
         """Record that ``actor`` was refused ``permission`` (in its own transaction).
 

@@ -7,6 +7,8 @@ there are more.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -14,7 +16,10 @@ from . import scope
 from .access import TOKENS_MANAGE, USERS_VIEW, Call, load_unit
 from .models import ApiToken, Grant, OrgUnit, User
 
-__all__ = ["find_tokens", "find_users"]
+__all__ = ["display_names", "find_tokens", "find_users"]
+
+#: Ids one ``display_names`` call may ask for (``Platform.user_names``).
+MAX_NAMES = 1000
 
 
 def find_users(
@@ -84,3 +89,17 @@ def find_tokens(
         query = query.where(col(ApiToken.id) < before)
     rows = list(session.exec(query).all())
     return rows[:limit], len(rows) > limit
+
+
+def display_names(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """``{id: display_name}`` of the users among ``user_ids`` (``Platform.user_names``): the
+    name only, deactivated users included; at most :data:`MAX_NAMES` ids."""
+    wanted = {int(i) for i in user_ids if isinstance(i, int) and 0 < i < 2**31}
+    if len(wanted) > MAX_NAMES:
+        raise ValueError(f"user_names takes at most {MAX_NAMES} ids a call, not {len(wanted)}")
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(User.id, User.display_name).where(col(User.id).in_(sorted(wanted)))
+    ).all()
+    return {int(user_id): name for user_id, name in rows if user_id is not None}

@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 
 from shequyun_sdk import (
@@ -39,6 +40,7 @@ __all__ = [
     "CODE_DIGITS",
     "CODE_TRIES",
     "MAX_VERIFY_FAILURES",
+    "IssuedCode",
     "issue_code",
     "issued_codes",
     "redeem_code",
@@ -265,11 +267,20 @@ def _account(session: Session, account_id: int) -> Account:
     return account
 
 
-def issued_codes(
-    platform: Platform, actor: Actor, limit: int = 30
-) -> list[tuple[VerificationCode, str]]:
+@dataclass(frozen=True)
+class IssuedCode:
+    """A code in the committee's list: ``resident`` masked (王**, "" when the record is gone),
+    ``issuer`` the staff member's name (their login name if the user no longer exists)."""
+
+    row: VerificationCode
+    resident: str
+    issuer: str
+
+
+def issued_codes(platform: Platform, actor: Actor, limit: int = 30) -> list[IssuedCode]:
     """The codes most recently issued within ``actor``'s reach, each with its resident's name
-    masked as residents' names are shown elsewhere (王** , see :func:`~.core.mask_name`)."""
+    masked as residents' names are shown elsewhere (王** , see :func:`~.core.mask_name`) and
+    the name of the staff member who issued it."""
     with platform.session() as session:
         rows = list(
             session.exec(
@@ -280,7 +291,12 @@ def issued_codes(
             )
         )
         refs = platform.resident_refs(session, {row.resident_id for row in rows})
+        names = platform.user_names(session, {row.issued_by_user_id for row in rows})
     return [
-        (row, mask_name(refs[row.resident_id].name) if row.resident_id in refs else "")
+        IssuedCode(
+            row,
+            mask_name(refs[row.resident_id].name) if row.resident_id in refs else "",
+            names.get(row.issued_by_user_id, row.issued_by),
+        )
         for row in rows
     ]
