@@ -129,17 +129,17 @@ def _touched_statements(rules: list[Rule], today: date) -> tuple[Any, Any]:
     found = _TOUCHED.get(key)
     if found is not None:
         return found
-    touched = bindparam("touched", expanding=True)
+    touched: Any = bindparam("touched", expanding=True)
     drop = delete(_FINDING).where(
         _FINDING.c.rule_code.in_([rule.code for rule in rules]),
         _FINDING.c.resident_id.in_(touched),
     )
     # The moment's values are bound again at each run (found_at, since_<months>).
     ctx = Context(today=today, now=datetime.now(UTC), touched=touched)
-    active = [_rows(rule, ctx) for rule in rules if rule.active]
+    active: list[Any] = [_rows(rule, ctx) for rule in rules if rule.active]
     add = None
     if active:
-        rows = union_all(*active) if len(active) > 1 else active[0]
+        rows: Any = union_all(*active) if len(active) > 1 else active[0]
         add = insert(_FINDING).from_select(list(_COLUMNS), rows)
         # psycopg reports no row count for INSERT ... SELECT unless asked to keep it.
         add = add.execution_options(preserve_rowcount=True)

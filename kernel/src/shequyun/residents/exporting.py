@@ -305,7 +305,9 @@ class ResidentExport:
     def _reachable_units(self, session: Session) -> list[int]:
         """The ids of the units the actor may export from (within the filter's unit, if one),
         in id order; the query still holds the scope and every filter."""
-        units = select(OrgUnit.id).where(scope.scope_filter(self.actor, EXPORT, col(OrgUnit.id)))
+        units: Any = select(col(OrgUnit.id)).where(
+            scope.scope_filter(self.actor, EXPORT, col(OrgUnit.id))
+        )
         if self.filters.unit_code:
             units = units.where(OrgUnit.code == self.filters.unit_code)
         return list(session.exec(units.order_by(col(OrgUnit.id))))
