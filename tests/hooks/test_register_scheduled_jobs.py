@@ -63,6 +63,7 @@ def test_jobs_are_named_after_their_plugin(scheduled_jobs):
         "kernel.indicators.snapshot",
         "kernel.notices.due_soon",
         "kernel.quality.daily",
+        "kernel.residents.tally",
         "noticeboard.archive",
         "noticeboard.sync",
     ]
