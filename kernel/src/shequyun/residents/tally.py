@@ -203,11 +203,30 @@ def _write(session: OrmSession, committee_counts: Counter[Key]) -> None:
     for (unit_id, measure, key), n in changed.items():
         for above in _path_ids(paths.get(unit_id), unit_id):
             rows[(above, measure, key)] += n
-    ordered = [
-        {"unit_id": u, "measure": m, "key": k, "n": n} for (u, m, k), n in sorted(rows.items()) if n
-    ]
-    if ordered:
-        session.execute(_upsert(session), ordered)
+    ordered = [(u, m, k, n) for (u, m, k), n in sorted(rows.items()) if n]
+    if not ordered:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement over four arrays, in the sorted order: an import's tens of thousands
+        # of rows through executemany cost more of its CPU than its own COPYs.
+        units, measures, keys, counts = (list(column) for column in zip(*ordered, strict=True))
+        session.execute(
+            _UPSERT_ARRAYS, {"units": units, "measures": measures, "keys": keys, "counts": counts}
+        )
+        return
+    session.execute(
+        _upsert(session),
+        [{"unit_id": u, "measure": m, "key": k, "n": n} for u, m, k, n in ordered],
+    )
+
+
+_UPSERT_ARRAYS = text(
+    "INSERT INTO kernel_resident_tally (unit_id, measure, key, n) "
+    "SELECT u, m, k, n FROM unnest(CAST(:units AS integer[]), CAST(:measures AS varchar[]), "
+    "CAST(:keys AS varchar[]), CAST(:counts AS integer[])) WITH ORDINALITY AS t(u, m, k, n, o) "
+    "ORDER BY o "
+    "ON CONFLICT (unit_id, measure, key) DO UPDATE SET n = kernel_resident_tally.n + excluded.n"
+)
 
 
 def _path_ids(path: str | None, unit_id: int) -> list[int]:
