@@ -38,7 +38,14 @@ class OrgUnit(SQLModel, table=True):
     """
 
     __tablename__ = "kernel_org_unit"
-    __table_args__ = (Index("ix_kernel_org_unit_parent", "parent_id"),)
+    __table_args__ = (
+        Index("ix_kernel_org_unit_parent", "parent_id"),
+        # Subtrees are path prefixes: LIKE 'prefix%' is a range of this index on PostgreSQL
+        # whatever the collation (migration k0023).
+        Index(
+            "ix_kernel_org_unit_path_pattern", "path", postgresql_ops={"path": "varchar_pattern_ops"}
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=12, unique=True)
