@@ -43,7 +43,9 @@ class OrgUnit(SQLModel, table=True):
         # Subtrees are path prefixes: LIKE 'prefix%' is a range of this index on PostgreSQL
         # whatever the collation (migration k0023).
         Index(
-            "ix_kernel_org_unit_path_pattern", "path", postgresql_ops={"path": "varchar_pattern_ops"}
+            "ix_kernel_org_unit_path_pattern",
+            "path",
+            postgresql_ops={"path": "varchar_pattern_ops"},
         ),
     )
 
