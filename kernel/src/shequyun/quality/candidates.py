@@ -19,7 +19,6 @@ never added again.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..residents.models import Resident
 from .models import DuplicatePair, NameKey
-from .names import name_key
+from .names import name_key, pairs_by_key
 
 __all__ = ["keep_name_keys", "pairs_for"]
 
@@ -118,27 +117,7 @@ def _near(mine: list[Any]) -> Any:
 
 def _pairs(rows: Iterable[Any], changed: set[int]) -> dict[tuple[int, int], str]:
     """The pairs with a changed record in them, by the daily search's reasons."""
-    by_person: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-    by_phone: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in rows:
-        key = name_key(row.name)
-        by_person[(key, row.gender, row.birth_date)].append(row)
-        if row.phone_hash is not None:
-            by_phone[(key, row.phone_hash)].append(row)
-    found: dict[tuple[int, int], str] = {}
-    for same in by_person.values():
-        for a in (r for r in same if r.id in changed):
-            for b in same:
-                if a.id != b.id:
-                    pair = (min(a.id, b.id), max(a.id, b.id))
-                    found[pair] = "missed_transfer" if a.unit_id != b.unit_id else "name_birth"
-    for same in by_phone.values():
-        for a in (r for r in same if r.id in changed):
-            for b in same:
-                pair = (min(a.id, b.id), max(a.id, b.id))
-                if a.id != b.id and pair not in found:
-                    found[pair] = "name_phone"
-    return found
+    return pairs_by_key(rows, changed, lambda a, b: a.id != b.id)
 
 
 def _add(connection: Connection, found: dict[tuple[int, int], str]) -> int:

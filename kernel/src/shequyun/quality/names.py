@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -110,7 +110,20 @@ def _keep_keys(connection: Connection, odd: Mapping[int, str]) -> None:
 
 
 def _pairs(rows: Iterable[Any], odd: Mapping[int, str]) -> list[tuple[int, int, str]]:
-    """The pairs with at least one name not in its folded form, by lookup, not by all pairs."""
+    """The pairs with at least one name not in its folded form, by lookup, not by all pairs
+    (two records with the same name were found by the SQL already)."""
+    found = pairs_by_key(rows, set(odd), lambda a, b: a.name != b.name)
+    return [(a, b, reason) for (a, b), reason in sorted(found.items())]
+
+
+def pairs_by_key(
+    rows: Iterable[Any], pivots: Container[int], differ: Callable[[Any, Any], bool]
+) -> dict[tuple[int, int], str]:
+    """The duplicate candidates among ``rows`` that involve a record of ``pivots``, with the
+    daily search's reasons: the same folded name, gender and birth date (``missed_transfer``
+    across committees, else ``name_birth``), or the same folded name and phone
+    (``name_phone``). ``differ(a, b)`` says whether two rows may make a pair at all. Each row
+    has ``id``, ``name``, ``gender``, ``birth_date``, ``unit_id`` and ``phone_hash``."""
     by_person: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     by_phone: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in rows:
@@ -120,18 +133,18 @@ def _pairs(rows: Iterable[Any], odd: Mapping[int, str]) -> list[tuple[int, int, 
             by_phone[(key, row.phone_hash)].append(row)
     found: dict[tuple[int, int], str] = {}
     for same in by_person.values():
-        for a in (r for r in same if r.id in odd):
+        for a in (r for r in same if r.id in pivots):
             for b in same:
-                if a.name != b.name:  # the same name was found by the SQL
+                if differ(a, b):
                     pair = (min(a.id, b.id), max(a.id, b.id))
                     found[pair] = "missed_transfer" if a.unit_id != b.unit_id else "name_birth"
     for same in by_phone.values():
-        for a in (r for r in same if r.id in odd):
+        for a in (r for r in same if r.id in pivots):
             for b in same:
                 pair = (min(a.id, b.id), max(a.id, b.id))
-                if a.name != b.name and pair not in found:
+                if differ(a, b) and pair not in found:
                     found[pair] = "name_phone"
-    return [(a, b, reason) for (a, b), reason in sorted(found.items())]
+    return found
 
 
 def _not_yet_paired(
