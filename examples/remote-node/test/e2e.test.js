@@ -52,8 +52,10 @@ test("a cadre signs in through the platform and sees only their committee", { sk
   // The app sends the browser to the platform, which asks for the portal login.
   const login = await b.go(`http://127.0.0.1:${env.APP_PORT}/`);
   assert.match(login.url, /\/login\?next=/);
-  const csrf = login.text.match(/name="csrf_token" value="([^"]*)"/)[1];
-  const next = login.text.match(/name="next" value="([^"]*)"/)[1].replace(/&amp;/g, "&");
+  // The login form's own fields (the page header holds other forms, such as 大字模式's).
+  const form = login.text.match(/<form method="post" action="\/login">[\s\S]*?<\/form>/)[0];
+  const csrf = form.match(/name="csrf_token" value="([^"]*)"/)[1];
+  const next = form.match(/name="next" value="([^"]*)"/)[1].replace(/&amp;/g, "&");
   const home = await b.go(new URL("/login", env.PLATFORM_URL).toString(), {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
