@@ -39,6 +39,17 @@ class Server:
     def get(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.get(self.url + path, timeout=30, **kwargs)  # type: ignore[arg-type]
 
+    def logged(self, marker: str, seconds: float = 30) -> list[str]:
+        """The log's lines holding ``marker``, once there is one. A request's access line is
+        written after its response has left, so a client can read the log before it is there
+        (a liveness bound, not a timing test)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            lines = [line for line in self.log.read_text().splitlines() if marker in line]
+            if lines or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.1)
+
 
 @contextmanager
 def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[Server]:
