@@ -1,5 +1,7 @@
 """A bounded schemathesis run over every operation of openapi.json (the kernel's and every
-installed plugin's), as a platform administrator and as a committee cadre: no answer is a 5xx.
+installed plugin's), as a platform administrator and as a committee cadre: no answer is a 5xx,
+and every 2xx answer has a status its operation declares and matches the JSON Schema declared
+for it (so the document clients are generated from cannot drift from what the server sends).
 
 schemathesis generates the cases from the document (path and query parameters, request bodies);
 they are sent through the in-process test client of the app under test. A little data is seeded
@@ -18,6 +20,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from shequyun_sdk import hookimpl
 from shequyun_sdk.openapi import INTEGER, describe, obj, query_param
 from starlette.responses import JSONResponse
@@ -122,7 +128,56 @@ def operations(schema):
     return sorted(found, key=lambda op: op.path.startswith(LAST))
 
 
-def fuzz(operation, client, headers, label, failures, statuses, examples=EXAMPLES):
+def _escape(part):
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def answer_schema(document, path, method, status):
+    """A ``$ref`` to the JSON Schema openapi.json declares for ``status`` answered to
+    ``method path`` (inside the document, so its own ``$ref`` resolve), or None."""
+    responses = document["paths"][path][method.lower()]["responses"]
+    pointer = ["paths", path, method.lower(), "responses", str(status)]
+    declared = responses.get(str(status))
+    if declared is None:
+        return None
+    if "$ref" in declared:
+        name = declared["$ref"].rsplit("/", 1)[1]
+        pointer, declared = (
+            ["components", "responses", name],
+            document["components"]["responses"][name],
+        )
+    if "schema" not in declared.get("content", {}).get("application/json", {}):
+        return None
+    pointer += ["content", "application/json", "schema"]
+    return {"$ref": "urn:shequyun:openapi#/" + "/".join(map(_escape, pointer))}
+
+
+def nonconforming(document, operation, response):
+    """Why ``response`` (a 2xx other than 204) breaks what its operation declares, or None."""
+    status, path, method = response.status_code, operation.path, operation.method
+    if status == 204 or status // 100 != 2:
+        return None
+    if str(status) not in document["paths"][path][method.lower()]["responses"]:
+        return f"answered {status}, which the operation does not declare"
+    schema = answer_schema(document, path, method, status)
+    if schema is None or not response.headers.get("content-type", "").startswith(
+        "application/json"
+    ):
+        return None
+    error = best_match(_validator(document, schema).iter_errors(response.json()))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "(the answer)"
+    return f"answer at {where}: {error.message[:300]}"
+
+
+def _validator(document, schema):
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource("urn:shequyun:openapi", resource)
+    return Draft202012Validator(schema, registry=registry)
+
+
+def fuzz(operation, client, headers, label, failures, statuses, examples=EXAMPLES, document=None):
     @given(case=operation.as_strategy())
     @settings(
         max_examples=examples,
@@ -138,6 +193,11 @@ def fuzz(operation, client, headers, label, failures, statuses, examples=EXAMPLE
         if response.status_code >= 500:
             failures.append(
                 f"{operation.label} as {label}: {response.status_code} {response.text[:200]}\n"
+                f"  {case.as_curl_command(headers=headers)}"
+            )
+        elif document is not None and (why := nonconforming(document, operation, response)):
+            failures.append(
+                f"{operation.label} as {label}: {response.status_code} breaks its schema, {why}\n"
                 f"  {case.as_curl_command(headers=headers)}"
             )
 
@@ -158,7 +218,7 @@ def test_no_operation_answers_a_server_error(shequyun_app, shequyun_actors, seed
             ("platform_admin", shequyun_actors.platform_admin()),
             ("cadre", shequyun_actors.cadre(COMMITTEE)),
         ):
-            fuzz(operation, client, actor.auth, label, failures, statuses)
+            fuzz(operation, client, actor.auth, label, failures, statuses, document=document)
             ran += 1
     assert ran > 300  # every operation, both actors
     assert failures == [], "\n".join(failures)
@@ -196,3 +256,31 @@ def test_the_run_reports_a_server_error(shequyun_app, shequyun_actors):
     failures: list[str] = []
     fuzz(operation, client, admin.auth, "platform_admin", failures, Counter(), examples=50)
     assert failures and "500" in failures[0] and "curl" in failures[0]
+
+
+class Liar:
+    """A plugin whose answer is not what its operation declares, as a drifted schema would be."""
+
+    MANIFEST = {**Broken.MANIFEST, "name": "liar", "title": {"zh": "说谎"}}
+
+    @hookimpl
+    def register_api_routes(self, plugin):
+        @describe(
+            query=[query_param("n", INTEGER, required=True)],
+            response=obj({"items": {"type": "array", "items": obj({"n": INTEGER})}}),
+        )
+        async def echo(request):
+            return JSONResponse({"items": [{"n": str(request.query_params.get("n"))}]})
+
+        return [Route("/echo", echo, methods=["GET"])]
+
+
+@pytest.mark.parametrize("shequyun_plugins", [[Liar()]], ids=["liar"])
+def test_the_run_reports_an_answer_that_breaks_its_schema(shequyun_app, shequyun_actors):
+    client = TestClient(shequyun_app, raise_server_exceptions=False)
+    admin = shequyun_actors.platform_admin()
+    document = client.get("/api/v1/openapi.json", headers=admin.auth).json()
+    operation = schemathesis.openapi.from_dict(document)["/api/v1/plugins/liar/echo"]["GET"]
+    failures: list[str] = []
+    fuzz(operation, client, admin.auth, "platform_admin", failures, Counter(), document=document)
+    assert failures and "breaks its schema" in failures[0] and "items/0/n" in failures[0]

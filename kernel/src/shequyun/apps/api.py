@@ -50,7 +50,7 @@ async def _json(request: Request) -> Any:
         raise ValidationFailed("请求体不是合法的 JSON", field="body") from None
 
 
-@describe(response=docs.MANIFEST)
+@describe(response=docs.MANIFEST_SCHEMA_DOCUMENT)
 async def manifest_schema(request: Request) -> Response:
     """The published JSON Schema of app manifests."""
     return JSONResponse(MANIFEST_SCHEMA)

@@ -39,6 +39,12 @@ REGISTERED = obj(
 )
 APPS = obj({"items": array(APP)}, required=["items"])
 MANIFEST = dict(MANIFEST_SCHEMA)
+#: The answer of ``GET /apps/manifest-schema``: the manifest's JSON Schema itself.
+MANIFEST_SCHEMA_DOCUMENT = obj(
+    {"$schema": STRING, "type": {"const": "object"}, "properties": {"type": "object"}},
+    required=["type", "properties"],
+    description="应用清单的 JSON Schema（draft 2020-12）",
+)
 UNITS = obj({"units": array(UNIT_CODE)}, required=["units"], closed=True)
 STATE = obj({"disabled": BOOLEAN}, required=["disabled"], closed=True)
 SECRET = obj({"secret": STRING}, required=["secret"])

@@ -137,9 +137,9 @@ TASK = obj(
     {
         "id": INTEGER,
         "campaign_id": INTEGER,
-        "campaign": any_object(),
+        "campaign": {**STRING, "description": "采集活动的标题"},
         "deadline": DATETIME,
-        "mode": STRING,
+        "mode": {"enum": ["unit", "roster"]},
         "unit": _UNIT,
         "status": {"enum": ["not_started", "draft", "submitted", "returned"]},
         "data": nullable(any_object("答案")),
@@ -149,8 +149,18 @@ TASK = obj(
         "overdue": BOOLEAN,
         "form": VERSION,
         "instructions": STRING,
-        "history": array(any_object()),
-        "roster": array(any_object()),
+        "history": array(
+            obj(
+                {
+                    "at": DATETIME,
+                    "action": STRING,
+                    "actor": nullable(STRING),
+                    "comment": nullable(STRING),
+                },
+                required=["at", "action"],
+            )
+        ),
+        "roster": array(any_object("名单上的一位居民（与 GET /api/v1/residents 的一项相同）")),
     },
     required=["id", "campaign_id", "status", "version"],
 )

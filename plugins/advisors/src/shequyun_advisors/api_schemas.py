@@ -43,7 +43,17 @@ EVALUATE = obj(
 )
 EVALUATED = obj({"day": DATE, "results": array(any_object())}, required=["day", "results"])
 AREA = obj({"unit": UNIT_CODE}, closed=True)
-SYNCED = obj({"unit": UNIT_CODE, "found": INTEGER})
+SYNCED = obj(
+    {
+        "unit": UNIT_CODE,
+        "found": {
+            "type": "object",
+            "additionalProperties": INTEGER,
+            "description": "每项政策新发现的对象数（政策编号 → 人数）",
+        },
+    },
+    required=["unit", "found"],
+)
 UNIT = query_param("unit", UNIT_CODE, "单位编码（缺省为自己的单位）")
 POLICY_PARAM = query_param("policy", STRING, "只看该政策")
 CANDIDATE_PARAMS = [
