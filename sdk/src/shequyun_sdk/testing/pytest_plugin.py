@@ -168,11 +168,12 @@ def scheduled_jobs(shequyun_client: Any, shequyun_kernel: Any) -> Iterator[Any]:
 
     ``scheduled_jobs.run("interaction.digest")`` runs a job now (as ``shequyun jobs run``);
     ``scheduled_jobs.run_due(at=moment)`` runs what is due at ``moment`` (an aware datetime), as
-    a worker would then; ``.advance(hours=1)`` moves the clock on; ``.status(name)`` has the
-    schedule, ``next_due``, ``last_outcome``, ``last_summary`` and ``last_error``; ``.names``
-    lists the jobs. Each run returns ``.outcome`` (``ok``/``failed``), ``.summary``, ``.error``.
-    While the fixture is in use, ``shequyun_sdk.beijing_now()`` and ``beijing_today()`` read the
-    same clock, in job handlers and everywhere else the test runs.
+    a worker would then (the first ``run_due`` is the platform starting: each job first falls
+    due at its first scheduled moment after it); ``.advance(hours=1)`` moves the clock on;
+    ``.status(name)`` has the schedule, ``next_due``, ``last_outcome``, ``last_summary`` and
+    ``last_error``; ``.names`` lists the jobs. Each run returns ``.outcome`` (``ok``/``failed``),
+    ``.summary``, ``.error``. While the fixture is in use, ``shequyun_sdk.beijing_now()`` and
+    ``beijing_today()`` read the same clock, in job handlers and everywhere else the test runs.
     """
     from shequyun.scheduler.testing import ScheduledJobs
 
