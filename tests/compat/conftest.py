@@ -1,4 +1,5 @@
-"""The frozen 0.1 plugin runs in a pytest of its own (tests/test_compat.py): its table
-``hello_message`` would clash with the installed examples/hello's in one process."""
+"""The frozen plugins run in a pytest of their own (tests/test_compat.py): their tables
+(``hello_message``, ``garbage_checkin``) would clash with the installed examples' in one
+process."""
 
-collect_ignore = ["hello_0_1"]
+collect_ignore = ["hello_0_1", "garbage_1_0"]
