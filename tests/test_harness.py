@@ -89,3 +89,33 @@ def test_testing_md_lists_every_fixture_of_the_harness():
     page = (REPO / "docs" / "plugins" / "testing.md").read_text(encoding="utf-8")
     missing = [name for name in fixtures if f"| `{name}` |" not in page]
     assert missing == [], f"docs/plugins/testing.md has no table row for {missing}"
+
+
+def test_every_committee_of_the_reference_is_reachable_by_its_code():
+    """What ``shequyun_actors`` draws on: 6,077 committees, each under a street under a district
+    under the city, numbered under its street's code from 001 (居委会) and from 200 (村委会), as
+    testing.md says."""
+    from shequyun.identity.demo_data import reference_units
+
+    reference = reference_units()
+    levels: dict[str, list[str]] = {}
+    for code, (_name, level, _parent) in reference.items():
+        levels.setdefault(level, []).append(code)
+    assert {level: len(codes) for level, codes in levels.items()} == {
+        "city": 1,
+        "district": 16,
+        "street": 215,
+        "committee": 6077,
+    }
+    for code in levels["committee"]:
+        street = reference[code][2]
+        district = reference[street][2]
+        assert (reference[street][1], reference[district][1]) == ("street", "district")
+        assert reference[district][2] == "310000000000"
+        assert code[:9] == street[:9] and code[9:] != "000"
+    for street in levels["street"]:
+        numbers = [int(c[9:]) for c in levels["committee"] if reference[c][2] == street]
+        for kind, first in (("居委会", 1), ("村委会", 200)):
+            mine = sorted(n for n in numbers if (n >= 200) == (first == 200))
+            assert mine == list(range(first, first + len(mine))), (street, kind)
+        assert numbers, f"{street} has no committee"
