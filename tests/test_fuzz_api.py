@@ -53,7 +53,8 @@ def id_number(serial: int) -> str:
 
 @pytest.fixture
 def seeded(shequyun_client, shequyun_actors):
-    """Plugins switched on for the city; three residents; a form with a campaign."""
+    """Plugins switched on for the city; three residents; a form with a campaign, answered by
+    one committee."""
     admin = shequyun_actors.platform_admin().client()
     for plugin in admin.get("/api/v1/plugins").json()["plugins"]:
         if not plugin["available"] and not plugin["builtin"]:
@@ -95,6 +96,14 @@ def seeded(shequyun_client, shequyun_actors):
         },
     )
     assert campaign.status_code == 201, campaign.text
+    # One committee has answered, so the answers' listings and results hold something to check.
+    cadre = shequyun_actors.cadre(COMMITTEE).client()
+    (task,) = cadre.get("/api/v1/tasks").json()["items"]
+    submitted = cadre.post(
+        f"/api/v1/tasks/{task['id']}/submit",
+        json={"client_key": "fuzz-0001", "data": {"agree": True}},
+    )
+    assert submitted.status_code == 201, submitted.text
     return admin
 
 

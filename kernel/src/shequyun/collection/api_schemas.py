@@ -127,7 +127,22 @@ REMINDED = obj({"reminded": INTEGER}, required=["reminded"])
 RESULTS = any_object("每道题、每个单位的汇总（submitted 的答案）")
 SUBMISSIONS = obj(
     {
-        "items": array(any_object("一份已提交的答案，含 task_id 与单位")),
+        "items": array(
+            obj(
+                {
+                    "task_id": INTEGER,
+                    "unit": _UNIT,
+                    "submitted_at": nullable(DATETIME),
+                    "on_time": nullable(BOOLEAN),
+                    "version": INTEGER,
+                    "data": any_object(
+                        "答案，键为导出列名；按居民名单填写的为 {rows: [{resident_id, …}]}"
+                    ),
+                },
+                required=["task_id", "unit", "version", "data"],
+                description="一份已提交的答案",
+            )
+        ),
         "next_cursor": nullable(STRING),
     },
     required=["items", "next_cursor"],
