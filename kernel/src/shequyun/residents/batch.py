@@ -27,6 +27,7 @@ from ..identity.models import OrgUnit
 from .models import Resident, ResidentTag, utcnow
 from .reading import READ
 from .validation import MAX_TAGS
+from .write_steps import audit_write, record_history, set_tags
 
 if TYPE_CHECKING:
     from .service import ResidentService
@@ -203,15 +204,15 @@ def _write(
     resident.version = version + 1
     resident.updated_at = utcnow()
     session.add(resident)
-    service._set_tags(session, resident.id, after)
-    service._record(
+    set_tags(session, resident.id, after)
+    record_history(
         session,
         actor,
         resident,
         source,
         [("tags", "、".join(before) or None, "、".join(after) or None)],
     )
-    service._audit(
+    audit_write(
         session,
         actor,
         "resident.updated",

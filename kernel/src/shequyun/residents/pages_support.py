@@ -15,7 +15,7 @@ from ..i18n import gettext
 from ..identity import scope
 from ..identity.models import OrgUnit
 from ..templating import language_of
-from .service import FIELD_TITLES
+from .validation import FIELD_TITLES
 
 EXPORT = "residents.export"
 IMPORT = "residents.import"

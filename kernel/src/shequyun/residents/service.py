@@ -5,14 +5,14 @@ single records are checked with the same rule (``scope.can``), answering "not fo
 records outside the actor's reach so that their existence does not leak. Every change bumps the
 record's version (a stale version is refused with the current values), writes one history row
 per field, adds an audit entry (which fields, not their values: those are in the history) and
-publishes an event to the outbox, all in the same transaction. Rows written by an import are
-audited once, for the file (:mod:`.importing`).
+publishes an event to the outbox, all in the same transaction (the steps writes share are in
+:mod:`.write_steps`). Rows written by an import are audited once, for the file
+(:mod:`.importing`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,26 +21,31 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from ..identity import audit, scope
+from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from .households import address_label, household_number, place
 from .idnumber import mask_id, mask_phone
-from .models import (
-    Resident,
-    ResidentChange,
-    ResidentTag,
-    ResidentTransfer,
-)
+from .models import Resident, ResidentTag, ResidentTransfer
 from .reading import READ, REVEAL, ResidentFilters, ResidentReader
-from .validation import Cleaned, clean_resident
+from .validation import Cleaned, clean_resident, raise_if_invalid
+from .write_steps import (
+    Diff,
+    audit_write,
+    merged_extra,
+    record_history,
+    set_phone,
+    set_tags,
+    shown,
+    shown_json,
+    shown_masked,
+)
 
 __all__ = ["READ", "REVEAL", "TRANSFER", "WRITE", "ResidentFilters", "ResidentService"]
 
 WRITE = "residents.write"
 TRANSFER = "residents.transfer"
 EXPORT = "residents.export"
-SOURCES = {"portal", "api", "import", "plugin", "collection"}
 
 
 def utcnow() -> datetime:
@@ -57,7 +62,7 @@ class ResidentService(ResidentReader):
     ) -> Resident:
         cleaned = clean_resident(data, self.vocabulary, partial=False)
         unit = self._target_unit(session, actor, cleaned)
-        _raise_if_invalid(cleaned)
+        raise_if_invalid(cleaned)
         values = cleaned.values
         id_hash = self.cipher.lookup_hash(values["id_number"])
         self._refuse_duplicate(session, actor, id_hash)
@@ -72,19 +77,19 @@ class ResidentService(ResidentReader):
             id_number_masked=mask_id(values["id_number"]),
             registration=values["registration"],
         )
-        self._set_phone(resident, values.get("phone"))
+        set_phone(self.cipher, resident, values.get("phone"))
         session.add(resident)
         session.flush()
         assert resident.id is not None
         if "address" in values or "household_number" in values:
             place(session, resident, unit, values)
         if "tags" in values:
-            self._set_tags(session, resident.id, values["tags"])
+            set_tags(session, resident.id, values["tags"])
         if "attributes" in values:
-            resident.extra = self._merged_extra({}, values["attributes"])
+            resident.extra = merged_extra({}, values["attributes"])
         session.add(resident)
-        self._record(session, actor, resident, source, [("(created)", None, resident.name)])
-        self._audit(session, actor, "resident.created", resident, source, unit=unit.code)
+        record_history(session, actor, resident, source, [("(created)", None, resident.name)])
+        audit_write(session, actor, "resident.created", resident, source, unit=unit.code)
         self.events.publish(
             session,
             "resident.created",
@@ -108,7 +113,7 @@ class ResidentService(ResidentReader):
         if "unit_code" in changes:
             raise ValidationFailed("更换所属居委请使用迁移（transfer）", field="unit_code")
         cleaned = clean_resident(changes, self.vocabulary, partial=True)
-        _raise_if_invalid(cleaned)
+        raise_if_invalid(cleaned)
         if resident.version != version:
             raise self._stale(session, resident)
         unit = session.get(OrgUnit, resident.unit_id)
@@ -133,9 +138,9 @@ class ResidentService(ResidentReader):
         resident.version = new_version
         resident.updated_at = utcnow()
         session.add(resident)
-        self._record(session, actor, resident, source, diffs)
+        record_history(session, actor, resident, source, diffs)
         fields = sorted({field for field, _, _ in diffs})
-        self._audit(session, actor, "resident.updated", resident, source, fields=fields)
+        audit_write(session, actor, "resident.updated", resident, source, fields=fields)
         self.events.publish(
             session,
             "resident.updated",
@@ -194,7 +199,7 @@ class ResidentService(ResidentReader):
                 actor_user_id=actor.user_id if actor else None,
             )
         )
-        diffs: list[tuple[str, str | None, str | None]] = [("unit", origin.name, destination.name)]
+        diffs: list[Diff] = [("unit", origin.name, destination.name)]
         if resident.address_id is not None:
             diffs.append(("address", address_label(session, resident.address_id), None))
         if resident.household_id is not None:
@@ -208,8 +213,8 @@ class ResidentService(ResidentReader):
         resident.version += 1
         resident.updated_at = utcnow()
         session.add(resident)
-        self._record(session, actor, resident, "api", diffs, unit_id=origin.id)
-        self._audit(
+        record_history(session, actor, resident, "api", diffs, unit_id=origin.id)
+        audit_write(
             session,
             actor,
             "resident.transferred",
@@ -259,14 +264,14 @@ class ResidentService(ResidentReader):
         resident.version += 1
         resident.updated_at = utcnow()
         session.add(resident)
-        self._record(
+        record_history(
             session,
             actor,
             resident,
             source,
             [("status", "active", "removed"), ("(reason)", None, reason.strip())],
         )
-        self._audit(session, actor, "resident.removed", resident, source, reason=reason.strip())
+        audit_write(session, actor, "resident.removed", resident, source, reason=reason.strip())
         self.events.publish(
             session,
             "resident.removed",
@@ -292,15 +297,15 @@ class ResidentService(ResidentReader):
             code = actor.unit.code
         if code is None:
             cleaned.error("unit_code", "请指定所属居委（12 位编码）")
-            _raise_if_invalid(cleaned)
+            raise_if_invalid(cleaned)
         unit = session.exec(select(OrgUnit).where(OrgUnit.code == code)).first()
         if unit is None or not scope.can(actor, WRITE, unit_ref(unit)):
             cleaned.error("unit_code", "找不到该居委，或您无权在此登记居民")
-            _raise_if_invalid(cleaned)
+            raise_if_invalid(cleaned)
         assert unit is not None
         if unit.level != "committee" or unit.closed_on is not None:
             cleaned.error("unit_code", "居民只能登记在现有的居委会或村委会")
-            _raise_if_invalid(cleaned)
+            raise_if_invalid(cleaned)
         return unit
 
     def _refuse_duplicate(
@@ -334,11 +339,11 @@ class ResidentService(ResidentReader):
 
     def _apply(
         self, session: Session, resident: Resident, unit: OrgUnit, values: Mapping[str, Any]
-    ) -> list[tuple[str, str | None, str | None]]:
-        diffs: list[tuple[str, str | None, str | None]] = []
+    ) -> list[Diff]:
+        diffs: list[Diff] = []
         for name in ("name", "gender", "birth_date", "registration"):
             if name in values and getattr(resident, name) != values[name]:
-                diffs.append((name, _str(getattr(resident, name)), _str(values[name])))
+                diffs.append((name, shown(getattr(resident, name)), shown(values[name])))
                 setattr(resident, name, values[name])
         if "id_number" in values:
             new_hash = self.cipher.lookup_hash(values["id_number"])
@@ -355,7 +360,7 @@ class ResidentService(ResidentReader):
                 diffs.append(
                     ("phone", resident.phone_masked, mask_phone(new_phone) if new_phone else None)
                 )
-                self._set_phone(resident, new_phone)
+                set_phone(self.cipher, resident, new_phone)
         if "address" in values or "household_number" in values:
             before_address = address_label(session, resident.address_id)
             before_household = household_number(session, resident.household_id)
@@ -373,135 +378,17 @@ class ResidentService(ResidentReader):
             )
             if before != values["tags"]:
                 diffs.append(("tags", "、".join(before) or None, "、".join(values["tags"]) or None))
-                self._set_tags(session, resident.id, values["tags"])
+                set_tags(session, resident.id, values["tags"])
         if "attributes" in values:
             for key, value in values["attributes"].items():
                 plugin, name = key.split(".", 1)
                 old = resident.extra.get(plugin, {}).get(name)
                 if old != value:
                     spec = self.vocabulary.attributes[key]
-                    shown = _masked if spec.attribute.sensitive else _json
-                    diffs.append((f"attributes.{key}", shown(old), shown(value)))
-            resident.extra = self._merged_extra(resident.extra, values["attributes"])
+                    show = shown_masked if spec.attribute.sensitive else shown_json
+                    diffs.append((f"attributes.{key}", show(old), show(value)))
+            resident.extra = merged_extra(resident.extra, values["attributes"])
         return diffs
-
-    def _merged_extra(self, extra: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-        merged = {plugin: dict(attrs) for plugin, attrs in extra.items()}
-        for key, value in values.items():
-            plugin, name = key.split(".", 1)
-            if value is None:
-                merged.get(plugin, {}).pop(name, None)
-            else:
-                merged.setdefault(plugin, {})[name] = value
-        return {plugin: attrs for plugin, attrs in merged.items() if attrs}
-
-    def _set_phone(self, resident: Resident, phone: str | None) -> None:
-        if phone:
-            resident.phone_enc = self.cipher.encrypt(phone)
-            resident.phone_hash = self.cipher.lookup_hash(phone)
-            resident.phone_masked = mask_phone(phone)
-        else:
-            resident.phone_enc = resident.phone_hash = resident.phone_masked = None
-
-    def _set_tags(self, session: Session, resident_id: int, tags: Iterable[str]) -> None:
-        for row in session.exec(select(ResidentTag).where(ResidentTag.resident_id == resident_id)):
-            session.delete(row)
-        session.flush()
-        for tag in tags:
-            session.add(ResidentTag(resident_id=resident_id, tag=tag))
-
-    def _audit(
-        self,
-        session: Session,
-        actor: Actor | None,
-        action: str,
-        resident: Resident,
-        source: str,
-        unit_id: int | None = None,
-        **detail: Any,
-    ) -> None:
-        if source == "import":  # one entry for the whole file, written by the import
-            return
-        audit.record(
-            session,
-            action,
-            actor=actor,
-            target_type="resident",
-            target_id=resident.id,
-            unit_id=unit_id if unit_id is not None else resident.unit_id,
-            detail={**detail, "version": resident.version},
-        )
-
-    def _record(
-        self,
-        session: Session,
-        actor: Actor | None,
-        resident: Resident,
-        source: str,
-        diffs: Sequence[tuple[str, str | None, str | None]],
-        unit_id: int | None = None,
-    ) -> None:
-        assert resident.id is not None
-        for field_name, old, new in diffs:
-            session.add(
-                ResidentChange(
-                    resident_id=resident.id,
-                    version=resident.version,
-                    actor_user_id=actor.user_id if actor else None,
-                    actor_username=actor.username if actor else None,
-                    grant_id=actor.grant_id if actor else None,
-                    unit_id=unit_id if unit_id is not None else resident.unit_id,
-                    source=source if source in SOURCES or source.startswith("plugin:") else "api",
-                    field=field_name,
-                    old_value=old,
-                    new_value=new,
-                )
-            )
-
-
-def _raise_if_invalid(cleaned: Cleaned) -> None:
-    if cleaned.errors:
-        first = cleaned.errors[0]
-        raise ValidationFailed(
-            f"{_field_title(first['field'])}：{first['message']}"
-            + (f"（共 {len(cleaned.errors)} 处问题）" if len(cleaned.errors) > 1 else ""),
-            field=first["field"],
-            details=cleaned.errors,
-        )
-
-
-FIELD_TITLES = {
-    "name": "姓名",
-    "gender": "性别",
-    "birth_date": "出生日期",
-    "id_number": "身份证号",
-    "phone": "电话",
-    "registration": "户籍类型",
-    "unit_code": "所属居委",
-    "address": "地址",
-    "household_number": "户号",
-    "tags": "标签",
-    "attributes": "扩展属性",
-    "version": "版本号",
-}
-
-
-def _field_title(field_name: str) -> str:
-    return FIELD_TITLES.get(field_name.split(".")[0], field_name)
-
-
-def _str(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _masked(value: Any) -> str | None:
-    return None if value is None else "******"
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def _parse_date(raw: Any) -> date | None:

@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from shequyun_sdk import ValidationFailed
+
 from .idnumber import IdNumberError, birth_date_of, gender_of, validate_id, validate_phone
 from .models import GENDERS, REGISTRATIONS
 from .vocabulary import ResidentVocabulary
 
-__all__ = ["ADDRESS_FIELDS", "Cleaned", "clean_resident"]
+__all__ = [
+    "ADDRESS_FIELDS",
+    "FIELD_TITLES",
+    "Cleaned",
+    "clean_resident",
+    "field_title",
+    "raise_if_invalid",
+]
 
 ADDRESS_FIELDS = ("compound", "building", "entrance", "room")
 WRITABLE = {
@@ -218,3 +227,37 @@ def _clean_attributes(raw: Any, vocabulary: ResidentVocabulary, cleaned: Cleaned
                 continue
         values[key] = value
     cleaned.values["attributes"] = values
+
+
+#: The fields' names in the messages (姓名：不能为空).
+FIELD_TITLES = {
+    "name": "姓名",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "id_number": "身份证号",
+    "phone": "电话",
+    "registration": "户籍类型",
+    "unit_code": "所属居委",
+    "address": "地址",
+    "household_number": "户号",
+    "tags": "标签",
+    "attributes": "扩展属性",
+    "version": "版本号",
+}
+
+
+def field_title(field_name: str) -> str:
+    """The Chinese name of ``field_name`` (``address.room`` is 地址)."""
+    return FIELD_TITLES.get(field_name.split(".")[0], field_name)
+
+
+def raise_if_invalid(cleaned: Cleaned) -> None:
+    """Raise ValidationFailed naming the first problem (and listing all) if there are any."""
+    if cleaned.errors:
+        first = cleaned.errors[0]
+        raise ValidationFailed(
+            f"{field_title(first['field'])}：{first['message']}"
+            + (f"（共 {len(cleaned.errors)} 处问题）" if len(cleaned.errors) > 1 else ""),
+            field=first["field"],
+            details=cleaned.errors,
+        )

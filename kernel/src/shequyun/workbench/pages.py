@@ -30,7 +30,8 @@ from ..residents.models import (
     Resident,
     ResidentChange,
 )
-from ..residents.service import FIELD_TITLES, READ
+from ..residents.service import READ
+from ..residents.validation import FIELD_TITLES
 from .cards import collect_cards
 from .counts import age_bands, band_labels, tag_counts
 
