@@ -20,11 +20,17 @@ serves it after its own check with :meth:`Platform.attachment_response`.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["ATTACHMENT_KINDS", "AttachmentRef"]
+from sqlmodel import Session
+from starlette.responses import Response
+
+from .identity import Actor, UnitRef
+
+__all__ = ["ATTACHMENT_KINDS", "AttachmentCalls", "AttachmentRef"]
 
 ATTACHMENT_KINDS: dict[str, dict[str, str]] = {
     "image": {
@@ -94,3 +100,73 @@ class AttachmentRef:
             "claimed": self.claimed,
             "public": self.public,
         }
+
+
+class AttachmentCalls(Protocol):
+    """Keeping, claiming and serving files (a part of the
+    :class:`~shequyun_sdk.platform.Platform`)."""
+
+    def store_attachment(
+        self,
+        session: Session,
+        *,
+        data: bytes,
+        filename: str,
+        owner: str,
+        owner_ref: str | None = None,
+        unit: UnitRef | None = None,
+        actor: Actor | None = None,
+        accept: Collection[str] = ("image", "document"),
+        public: bool = False,
+        read_permissions: Sequence[str] = (),
+        field: str = "file",
+    ) -> AttachmentRef:
+        """Keep a file your plugin received and return it, already claimed by ``owner``.
+
+        ``data`` is refused with :class:`ValidationFailed` (naming ``field``, in Chinese) when it
+        is empty, larger than the ``attachment_max_bytes`` setting, or not of a kind in
+        ``accept`` (see :data:`~shequyun_sdk.attachments.ATTACHMENT_KINDS`); the type is read
+        from the content, not from ``filename``. ``public`` files are served to anyone,
+        others to ``actor`` and to holders of a permission in ``read_permissions`` on
+        ``unit``. Identical content is stored once.
+        """
+        ...
+
+    def get_attachment(self, session: Session, attachment_id: str) -> AttachmentRef | None:
+        """The attachment ``attachment_id`` (``att_…``), or None when there is none."""
+        ...
+
+    def claim_attachments(
+        self,
+        session: Session,
+        attachment_ids: Iterable[str],
+        *,
+        actor: Actor | None,
+        owner: str,
+        owner_ref: str,
+        unit: UnitRef | None = None,
+        accept: Collection[str] = ("image", "document"),
+        public: bool = False,
+        read_permissions: Sequence[str] = (),
+        field: str = "attachments",
+    ) -> list[AttachmentRef]:
+        """Attach uploaded files to your record ``owner_ref``, in ``session``.
+
+        Each id must be a file ``actor`` uploaded and nobody claimed yet, or one already claimed
+        by the same ``owner``/``owner_ref`` (saving a record again is harmless); its kind must be
+        in ``accept``. Otherwise nothing changes and :class:`ValidationFailed` lists every bad
+        id under ``field`` (``field[0]``, ``field[1]`` …): a record can never borrow someone
+        else's file. Claiming sets who may read the file (as for :meth:`store_attachment`).
+        """
+        ...
+
+    def attachment_response(
+        self, session: Session, attachment: AttachmentRef, *, download: bool = False
+    ) -> Response:
+        """A response serving ``attachment``'s content, for a route that checked its reader.
+
+        Images and PDFs are shown inline unless ``download``; the response is sandboxed
+        (``Content-Security-Policy: sandbox``, ``nosniff``) so a file can never run script in
+        the portal's origin.
+        """
+        ...

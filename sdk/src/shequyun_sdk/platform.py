@@ -7,7 +7,7 @@ a method here, so that the kernel can change its internals without breaking plug
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -15,7 +15,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .attachments import AttachmentRef
+from .attachments import AttachmentCalls
 from .attempts import AttemptLimit, AttemptVerdict
 from .collection import CollectionCalls
 from .identity import Actor, UnitRef
@@ -29,11 +29,13 @@ __all__ = ["Platform", "platform_from_request", "plugin_from_request"]
 
 
 @runtime_checkable
-class Platform(CollectionCalls, Protocol):
+class Platform(CollectionCalls, AttachmentCalls, Protocol):
     """What the kernel provides to plugins.
 
     Calls of one area live in their own module and are inherited here: collection
-    (:mod:`shequyun_sdk.collection`: ``get_campaign``, ``get_task``, ``get_submission``).
+    (:mod:`shequyun_sdk.collection`: ``get_campaign``, ``get_task``, ``get_submission``) and
+    attachments (:mod:`shequyun_sdk.attachments`: ``store_attachment``, ``get_attachment``,
+    ``claim_attachments``, ``attachment_response``).
     """
 
     def session(self) -> AbstractContextManager[Session]:
@@ -289,73 +291,6 @@ class Platform(CollectionCalls, Protocol):
 
         With ``adults_only`` only residents aged 18 or more count, and a household counts when
         it has at least one of them: the denominator of a turnout or a threshold.
-        """
-        ...
-
-    # -- attachments ----------------------------------------------------------------------
-
-    def store_attachment(
-        self,
-        session: Session,
-        *,
-        data: bytes,
-        filename: str,
-        owner: str,
-        owner_ref: str | None = None,
-        unit: UnitRef | None = None,
-        actor: Actor | None = None,
-        accept: Collection[str] = ("image", "document"),
-        public: bool = False,
-        read_permissions: Sequence[str] = (),
-        field: str = "file",
-    ) -> AttachmentRef:
-        """Keep a file your plugin received and return it, already claimed by ``owner``.
-
-        ``data`` is refused with :class:`ValidationFailed` (naming ``field``, in Chinese) when it
-        is empty, larger than the ``attachment_max_bytes`` setting, or not of a kind in
-        ``accept`` (see :data:`~shequyun_sdk.attachments.ATTACHMENT_KINDS`); the type is read
-        from the content, not from ``filename``. ``public`` files are served to anyone,
-        others to ``actor`` and to holders of a permission in ``read_permissions`` on
-        ``unit``. Identical content is stored once.
-        """
-        ...
-
-    def get_attachment(self, session: Session, attachment_id: str) -> AttachmentRef | None:
-        """The attachment ``attachment_id`` (``att_…``), or None when there is none."""
-        ...
-
-    def claim_attachments(
-        self,
-        session: Session,
-        attachment_ids: Iterable[str],
-        *,
-        actor: Actor | None,
-        owner: str,
-        owner_ref: str,
-        unit: UnitRef | None = None,
-        accept: Collection[str] = ("image", "document"),
-        public: bool = False,
-        read_permissions: Sequence[str] = (),
-        field: str = "attachments",
-    ) -> list[AttachmentRef]:
-        """Attach uploaded files to your record ``owner_ref``, in ``session``.
-
-        Each id must be a file ``actor`` uploaded and nobody claimed yet, or one already claimed
-        by the same ``owner``/``owner_ref`` (saving a record again is harmless); its kind must be
-        in ``accept``. Otherwise nothing changes and :class:`ValidationFailed` lists every bad
-        id under ``field`` (``field[0]``, ``field[1]`` …): a record can never borrow someone
-        else's file. Claiming sets who may read the file (as for :meth:`store_attachment`).
-        """
-        ...
-
-    def attachment_response(
-        self, session: Session, attachment: AttachmentRef, *, download: bool = False
-    ) -> Response:
-        """A response serving ``attachment``'s content, for a route that checked its reader.
-
-        Images and PDFs are shown inline unless ``download``; the response is sandboxed
-        (``Content-Security-Policy: sandbox``, ``nosniff``) so a file can never run script in
-        the portal's origin.
         """
         ...
 
