@@ -63,8 +63,7 @@ async def get_form(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> dict[str, Any]:
-        form = svc.forms.get(session, actor, form_id)
-        return form_view(form, svc.forms.versions(session, form_id))
+        return form_view(*svc.forms.with_versions(session, actor, form_id))
 
     return JSONResponse(await run_work(request, work, commit=False))
 
@@ -92,8 +91,8 @@ async def get_version(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> dict[str, Any]:
-        svc.forms.get(session, actor, form_id)
-        return version_view(svc.forms.version(session, form_id, number))
+        _form, version = svc.forms.get_version(session, actor, form_id, number)
+        return version_view(version)
 
     return JSONResponse(await run_work(request, work, commit=False))
 
@@ -149,8 +148,7 @@ async def version_workbook(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> bytes:
-        form = svc.forms.get(session, actor, form_id)
-        version = svc.forms.version(session, form_id, number)
+        form, version = svc.forms.get_version(session, actor, form_id, number)
         try:
             return write_workbook(form.title, form.description, version.schema_, version.ui)
         except NotBuildable as exc:

@@ -46,8 +46,7 @@ class CampaignService(TaskFlow):
             raise ValidationFailed("请指定表单 form_id（表单编号）", field="form_id")
         if not is_id(number):
             raise ValidationFailed("请指定表单版本 version（从 1 起的整数）", field="version")
-        form = self.forms.get(session, actor, form_id)
-        version = self.forms.version(session, form.id or 0, number)
+        form, version = self.forms.get_version(session, actor, form_id, number)
         if version.status != "published":
             errors.append({"field": "version", "message": "只能下发已发布的表单版本"})
         title = body.get("title") or form.title

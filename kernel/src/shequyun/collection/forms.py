@@ -57,6 +57,8 @@ class FormService:
     """Creates, versions and publishes forms for publishers within their grant."""
 
     def get(self, session: Session, actor: Actor | None, form_id: int) -> Form:
+        """The form, if ``actor`` may publish where it is owned; NotFound otherwise, so that a
+        form out of reach is not known to exist."""
         form = session.get(Form, form_id)
         if form is None:
             raise NotFound("找不到该表单")
@@ -66,7 +68,25 @@ class FormService:
             raise NotFound("找不到该表单")
         return form
 
+    def with_versions(
+        self, session: Session, actor: Actor | None, form_id: int
+    ) -> tuple[Form, list[FormVersion]]:
+        """The form, if ``actor`` may publish where it is owned (else NotFound), and its
+        versions, oldest first."""
+        form = self.get(session, actor, form_id)
+        return form, self.versions(session, form_id)
+
+    def get_version(
+        self, session: Session, actor: Actor | None, form_id: int, number: int
+    ) -> tuple[Form, FormVersion]:
+        """The form, if ``actor`` may publish where it is owned (else NotFound), and its version
+        ``number`` (NotFound naming ``version`` when it has none such)."""
+        form = self.get(session, actor, form_id)
+        return form, self.version(session, form_id, number)
+
     def versions(self, session: Session, form_id: int) -> list[FormVersion]:
+        """The versions of a form the caller already holds (no scope check: see
+        :meth:`with_versions`)."""
         return list(
             session.exec(
                 select(FormVersion)
@@ -76,6 +96,8 @@ class FormService:
         )
 
     def version(self, session: Session, form_id: int, number: int) -> FormVersion:
+        """Version ``number`` of a form the caller already holds (no scope check: see
+        :meth:`get_version`)."""
         found = session.exec(
             select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.number == number)
         ).first()

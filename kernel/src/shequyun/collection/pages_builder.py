@@ -236,8 +236,7 @@ async def builder_edit(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def load(session: Session) -> tuple[Any, Any]:
-        form = svc.forms.get(session, actor, form_id)
-        versions = svc.forms.versions(session, form_id)
+        form, versions = svc.forms.with_versions(session, actor, form_id)
         wanted = request.query_params.get("version", "")
         shown = next((v for v in versions if str(v.number) == wanted), versions[-1])
         return form, shown
@@ -346,8 +345,8 @@ async def form_download(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def load(session: Session) -> tuple[Any, Any]:
-        form = svc.forms.get(session, actor, form_id)
-        return form, svc.forms.version(session, form_id, number)
+        form, version = svc.forms.get_version(session, actor, form_id, number)
+        return form, version
 
     form, version = await db(request, load)
     try:

@@ -155,8 +155,8 @@ async def _form_detail(
     svc = kernel_of(request).collection
 
     def work(session: Session) -> tuple[Form, list[FormVersion]]:
-        form = svc.forms.get(session, actor, form_id)
-        return form, svc.forms.versions(session, form_id)
+        form, versions = svc.forms.with_versions(session, actor, form_id)
+        return form, versions
 
     form, versions = await db(request, work)
     shown_raw = request.query_params.get("version", "")
