@@ -1,4 +1,7 @@
-"""Portal pages of the identity plugin: login, logout, password change, choosing a grant."""
+"""Portal pages of the identity plugin: login, logout, password change, choosing a grant.
+
+The rules of each are in :mod:`.accounts` (logging in) and :mod:`.own_account`.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,17 @@ from typing import Any
 
 from shequyun_sdk import platform_from_request
 from shequyun_sdk.params import form_int
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..metrics import LOGIN_FAILURES
-from . import audit
 from .accounts import attempt_login
 from .auth import SESSION_COOKIE, client_ip, cookie_header, request_actor
-from .models import Grant, OrgUnit, User, WebSession
-from .passwords import check_policy, hash_password, verify_password
+from .models import Grant, OrgUnit
+from .own_account import change_password, own_grants, record_logout, switch_grant
 
 __all__ = ["ROUTES"]
 
@@ -97,11 +99,13 @@ async def logout(request: Request) -> Response:
         await run_in_threadpool(kernel.authenticator.end_session, cookie)
     actor = request_actor(request)
     if actor is not None:
-        await run_in_threadpool(
-            lambda: audit.record_now(
-                kernel.engine, "logout", actor=actor, client_ip=client_ip(request)
-            )
-        )
+
+        def record() -> None:
+            with Session(kernel.engine) as session:
+                record_logout(session, actor)
+                session.commit()
+
+        await run_in_threadpool(record)
     response = RedirectResponse("/login", status_code=303)
     response.raw_headers.append(
         cookie_header(SESSION_COOKIE, "", secure=kernel.settings.https, max_age=0)
@@ -125,38 +129,16 @@ async def password_page(request: Request) -> Response:
 
     def change() -> dict[str, str]:
         with Session(kernel.engine) as session:
-            user = session.get(User, actor.user_id)
-            assert user is not None
-            if not verify_password(user.password_hash, current):
-                return {"current": "当前密码不正确"}
-            problem = check_policy(new, user.username)
-            if problem:
-                return {"new": problem}
-            if new != repeat:
-                return {"repeat": "两次输入的新密码不一致"}
-            if verify_password(user.password_hash, new):
-                return {"new": "新密码不能与当前密码相同"}
-            user.password_hash = hash_password(new)
-            user.must_change_password = False
-            user.version += 1
-            session.add(user)
-            # Every other session of this user ends: a changed password locks out old logins.
-            cookie = request.cookies.get(SESSION_COOKIE, "")
-            from .auth import hash_token
-
-            for other in session.exec(select(WebSession).where(WebSession.user_id == user.id)):
-                if other.token_hash != hash_token(cookie):
-                    session.delete(other)
-            audit.record(
+            errors = change_password(
                 session,
-                "password.changed",
-                actor=actor,
-                target_type="user",
-                target_id=user.id,
-                client_ip=client_ip(request),
+                actor,
+                current=current,
+                new=new,
+                repeat=repeat,
+                keep_cookie=request.cookies.get(SESSION_COOKIE, ""),
             )
             session.commit()
-            return {}
+            return errors
 
     errors = await run_in_threadpool(change)
     if errors:
@@ -176,14 +158,7 @@ async def grant_page(request: Request) -> Response:
 
     def grants() -> list[tuple[Grant, OrgUnit]]:
         with Session(kernel.engine) as session:
-            return list(
-                session.exec(
-                    select(Grant, OrgUnit)
-                    .join(OrgUnit, OrgUnit.id == Grant.unit_id)  # type: ignore[arg-type]
-                    .where(Grant.user_id == actor.user_id, Grant.revoked_at == None)  # noqa: E711
-                    .order_by(Grant.id)  # type: ignore[arg-type]
-                )
-            )
+            return own_grants(session, actor)
 
     if request.method == "GET":
         rows = await run_in_threadpool(grants)
@@ -202,35 +177,12 @@ async def grant_page(request: Request) -> Response:
     wanted = form_int(form, "grant_id", -1, low=-1)
     cookie = request.cookies.get(SESSION_COOKIE, "")
 
-    def switch() -> bool:
-        from .auth import hash_token
-
+    def switch() -> None:
         with Session(kernel.engine) as session:
-            grant = session.get(Grant, wanted)
-            if grant is None or grant.user_id != actor.user_id or grant.revoked_at is not None:
-                return False
-            web = session.exec(
-                select(WebSession).where(WebSession.token_hash == hash_token(cookie))
-            ).first()
-            if web is None:
-                return False
-            web.grant_id = grant.id
-            session.add(web)
-            audit.record(
-                session,
-                "grant.switched",
-                actor=actor,
-                target_type="grant",
-                target_id=grant.id,
-                client_ip=client_ip(request),
-            )
+            switch_grant(session, actor, wanted, cookie)
             session.commit()
-            return True
 
-    if not await run_in_threadpool(switch):
-        from shequyun_sdk import NotFound
-
-        raise NotFound("找不到该授权", field="grant_id")
+    await run_in_threadpool(switch)
     return RedirectResponse("/", status_code=303)
 
 
