@@ -322,14 +322,23 @@ def _check(
                 detail={"username": user.username, "via": "import", "row": planned.row},
                 client_ip=client_ip,
             )
+        # The same detail as a grant given one by one (user_admin.give_grant), and "via".
+        names = {user.id: user.username for _, user in checker.created}
         for grant in checker.grants:
+            unit = session.get(OrgUnit, grant.unit_id)
             audit.record(
                 session,
                 "grant.created",
                 actor=actor,
                 target_type="grant",
                 target_id=grant.id,
-                detail={"user_id": grant.user_id, "role": grant.role, "via": "import"},
+                detail={
+                    "user_id": grant.user_id,
+                    "username": names.get(grant.user_id),
+                    "role": grant.role,
+                    "unit_code": unit.code if unit else None,
+                    "via": "import",
+                },
                 client_ip=client_ip,
             )
         audit.record(
