@@ -51,21 +51,19 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
     one, two = shequyun_actors.cadre(W1), shequyun_actors.cadre(W2)
     one_api, two_portal = one.client(), two.portal()
     trail = Trail(shequyun_kernel)
-    opened = [("collection.campaign_opened", "campaign")]
-    reminded = [("collection.reminded", "campaign")]
-    returned = [("collection.returned", "task")]
+    opened = [("collection.campaign_opened", "campaign", {"targets": [WEIFANG], "tasks": 2})]
 
     form = trail.step(
         "POST /api/v1/forms",
         api.post("/api/v1/forms", json={"title": "住户摸底", **COMMITTEE_COUNT}),
         status=201,
-        audit=[("collection.form_created", "form")],
+        audit=[("collection.form_created", "form", {"title": "住户摸底"})],
     ).json()["id"]
     trail.step(
         "POST /api/v1/forms/{form_id}/versions",
         api.post(f"/api/v1/forms/{form}/versions", json=COMMITTEE_COUNT),
         status=201,
-        audit=[("collection.form_draft_saved", "form")],
+        audit=[("collection.form_draft_saved", "form", {"version": 1})],
     )
     trail.step(
         "POST /api/v1/forms/xlsx",
@@ -79,7 +77,7 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
     trail.step(
         "POST /api/v1/forms/{form_id}/versions/{number}/publish",
         api.post(f"/api/v1/forms/{form}/versions/1/publish"),
-        audit=[("collection.form_published", "form")],
+        audit=[("collection.form_published", "form", {"version": 1})],
     )
     campaign = trail.step(
         "POST /api/v1/campaigns",
@@ -93,7 +91,7 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
     trail.step(
         "POST /api/v1/campaigns/{campaign_id}/remind",
         api.post(f"/api/v1/campaigns/{campaign}/remind"),
-        audit=reminded,
+        audit=[("collection.reminded", "campaign", {"units": 2, "within": None})],
     )
     task = task_of(one_api, campaign)
     trail.step(
@@ -115,13 +113,13 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
     trail.step(
         "POST /api/v1/tasks/{task_id}/return",
         api.post(f"/api/v1/tasks/{task}/return", json={"comment": "户数与上月相差太大"}),
-        audit=returned,
+        audit=[("collection.returned", "task", {"comment": "户数与上月相差太大"})],
         history={"task": 1},
     )
     trail.step(
         "GET /api/v1/campaigns/{campaign_id}/export",
         api.get(f"/api/v1/campaigns/{campaign}/export"),
-        audit=[("collection.exported", "campaign")],
+        audit=[("collection.exported", "campaign", {"format": "csv"})],
     )
 
     # The same through the pages.
@@ -138,7 +136,7 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
             follow_redirects=False,
         ),
         status=303,
-        audit=[("collection.form_created", "form")],
+        audit=[("collection.form_created", "form", {"title": "电梯摸底"})],
     )
     form_url = created.headers["location"].split("?")[0]
     trail.step(
@@ -202,7 +200,7 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
             follow_redirects=False,
         ),
         status=303,
-        audit=reminded,
+        audit=[("collection.reminded", "campaign", {"units": 2, "within": WEIFANG})],
     )
     task = task_of(two.client(), second)
     page = two_portal.get(f"/collection/tasks/{task}").text
@@ -230,7 +228,7 @@ def test_collection_steps_leave_the_same_trail_through_both_doors(shequyun_kerne
             follow_redirects=False,
         ),
         status=303,
-        audit=returned,
+        audit=[("collection.returned", "task", {"comment": "请补充备注"})],
         history={"task": 1},
     )
     trail.check_walked(ROUTES)

@@ -1,7 +1,9 @@
 """Every state-changing route of the API and the portal has a step in the audit trail.
 
 A new POST, PUT, PATCH or DELETE route fails this test until a step in one of the trail tests
-says what it leaves in the audit log and the history (which may be nothing, stated).
+says what it leaves in the audit log and the history (which may be nothing, stated). The
+kernel's tests load no installed plugin, so these are the kernel's routes; the walk would see a
+plugin's too (``test_the_walk_sees_a_plugins_routes``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ READS = {"GET", "HEAD", "OPTIONS"}
 
 
 def routes(items, prefix=""):
+    """``"METHOD /path"`` of every route in ``items``, through mounts; a plugin's routes are
+    mounted inside its guard (``shequyun.app.PluginGuard``), so look through it too."""
     for item in items:
         if isinstance(item, Mount):
-            yield from routes(item.routes or [], prefix + item.path)
+            inner = getattr(item.app, "app", item.app)
+            yield from routes(
+                getattr(inner, "routes", None) or item.routes or [], prefix + item.path
+            )
         elif isinstance(item, Route):
             for method in item.methods or ():
                 yield f"{method} {prefix}{item.path}"

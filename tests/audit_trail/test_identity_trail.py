@@ -17,6 +17,7 @@ from ._trail import Trail, hidden
 PUDONG, WEIFANG = "310115000000", "310115004000"
 WEIFANG_1, WEIFANG_2, LUJIAZUI = "310115004001", "310115004002", "310115005000"
 USERS_CSV = "username,display_name,phone,home_unit_code,role,unit_code\n"
+SOCIAL_WORKER_AT_2 = {"role": "identity.social_worker", "unit_code": WEIFANG_2}
 
 ROUTES = [
     "POST /api/v1/users",
@@ -96,7 +97,10 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
             },
         ),
         status=201,
-        audit=[("user.created", "user"), ("grant.created", "grant")],
+        audit=[
+            ("user.created", "user", {"username": "wangfang"}),
+            ("grant.created", "grant", {"role": "identity.cadre", "unit_code": WEIFANG_1}),
+        ],
     ).json()
     user = made["id"]
     trail.step(
@@ -123,13 +127,13 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
             json={"user_id": user, "role": "identity.social_worker", "unit_code": WEIFANG_2},
         ),
         status=201,
-        audit=[("grant.created", "grant")],
+        audit=[("grant.created", "grant", SOCIAL_WORKER_AT_2)],
     ).json()["id"]
     token = trail.step(
         "POST /api/v1/tokens",
         api.post("/api/v1/tokens", json={"grant_id": grant, "name": "对接", "expires_in_days": 30}),
         status=201,
-        audit=[("token.created", "token")],
+        audit=[("token.created", "token", {"grant_id": grant, "name": "对接"})],
     ).json()["id"]
     trail.step(
         "DELETE /api/v1/tokens/{token_id:int}",
@@ -139,7 +143,7 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
     trail.step(
         "DELETE /api/v1/grants/{grant_id:int}",
         api.delete(f"/api/v1/grants/{grant}"),
-        audit=[("grant.revoked", "grant")],
+        audit=[("grant.revoked", "grant", SOCIAL_WORKER_AT_2)],
     )
     trail.step(
         "POST /api/v1/users/import",
@@ -149,7 +153,15 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
             files={"file": ("u.csv", f"{USERS_CSV}lijun,李军,,{WEIFANG_2},居村干部,\n".encode())},
         ),
         status=201,
-        audit=[("user.created", "user"), ("grant.created", "grant"), ("users.imported", None)],
+        audit=[
+            ("user.created", "user", {"username": "lijun", "via": "import", "row": 2}),
+            (
+                "grant.created",
+                "grant",
+                {"username": "lijun", "role": "identity.cadre", "unit_code": WEIFANG_2},
+            ),
+            ("users.imported", None, {"filename": "u.csv", "users": 1, "grants": 1}),
+        ],
     )
 
     # The same writes from the admin pages.
@@ -164,7 +176,10 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
                 "role": "identity.cadre",
             },
         ),
-        audit=[("user.created", "user"), ("grant.created", "grant")],
+        audit=[
+            ("user.created", "user", {"username": "zhaomin"}),
+            ("grant.created", "grant", {"role": "identity.cadre", "unit_code": WEIFANG_1}),
+        ],
     )
     assert "赵敏" in created.text
     other = api.get("/api/v1/users", params={"q": "zhaomin"}).json()["items"][0]["id"]
@@ -174,7 +189,7 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
             f"/admin/users/{other}/grants",
             data={"role": "identity.social_worker", "unit_code": WEIFANG_2},
         ),
-        audit=[("grant.created", "grant")],
+        audit=[("grant.created", "grant", SOCIAL_WORKER_AT_2)],
     )
     page = portal.get(f"/admin/users/{other}").text
     second = re.findall(rf'action="/admin/users/{other}/grants/(\d+)/revoke"', page)[-1]
@@ -183,7 +198,7 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
         portal.post(
             "/admin/tokens/new", data={"grant_id": second, "name": "填报", "expires_in_days": "7"}
         ),
-        audit=[("token.created", "token")],
+        audit=[("token.created", "token", {"grant_id": int(second), "name": "填报"})],
     )
     assert "填报" in issued.text
     tokens = api.get("/api/v1/tokens", params={"grant_id": second}).json()["items"]
@@ -195,7 +210,7 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
     trail.step(
         "POST /admin/users/{user_id:int}/grants/{grant_id:int}/revoke",
         portal.post(f"/admin/users/{other}/grants/{second}/revoke"),
-        audit=[("grant.revoked", "grant")],
+        audit=[("grant.revoked", "grant", SOCIAL_WORKER_AT_2)],
     )
     trail.step(
         "POST /admin/users/{user_id:int}/unlock",
@@ -220,7 +235,10 @@ def test_users_grants_and_tokens_leave_the_same_trail_through_both_doors(
     trail.step(
         "POST /admin/users/import/confirm",
         portal.post("/admin/users/import/confirm", data={"token": hidden(checked.text, "token")}),
-        audit=[("user.created", "user"), ("users.imported", None)],
+        audit=[
+            ("user.created", "user", {"username": "chenxi", "via": "import", "row": 2}),
+            ("users.imported", None, {"filename": "u.csv", "users": 1, "grants": 0}),
+        ],
     )
     trail.check_walked(ROUTES)
 
@@ -334,11 +352,10 @@ def test_switching_a_plugin_is_audited_through_both_doors(shequyun_kernel, shequ
     admin = shequyun_actors.platform_admin()
     api, portal = admin.client(), admin.portal()
     trail = Trail(shequyun_kernel)
-    switched = [("plugin.enablement_changed", "plugin")]
     trail.step(
         "PUT /api/v1/plugin-enablement/{name}",
         api.put("/api/v1/plugin-enablement/lanes", json={"unit_code": PUDONG, "enabled": True}),
-        audit=switched,
+        audit=[("plugin.enablement_changed", "plugin", {"unit": PUDONG, "enabled": True})],
     )
     trail.step(
         "POST /admin/plugins/{name}/enablement",
@@ -348,7 +365,7 @@ def test_switching_a_plugin_is_audited_through_both_doors(shequyun_kernel, shequ
             follow_redirects=False,
         ),
         status=303,
-        audit=switched,
+        audit=[("plugin.enablement_changed", "plugin", {"unit": WEIFANG, "enabled": False})],
     )
     trail.check_walked(PLUGIN_ROUTES)
 

@@ -44,7 +44,7 @@ def test_quality_steps_leave_the_same_trail_through_both_doors(shequyun_kernel, 
     trail = Trail(shequyun_kernel)
     saved = [("quality.rule_saved", "quality_rule")]
     confirmed = [("quality.confirmed", "resident")]
-    waived = [("quality.waived", "resident")]
+    waived = [("quality.waived", "resident", {"rule": "missing_phone", "note": "老人没有电话"})]
 
     trail.step(
         "POST /api/v1/quality/rules",

@@ -42,10 +42,9 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
     cadre, neighbour = shequyun_actors.cadre(W1), shequyun_actors.cadre(W2)
     api, portal, other = cadre.client(), cadre.portal(), neighbour.client()
     trail = Trail(shequyun_kernel)
-    created = [("resident.created", "resident")]
-    updated = [("resident.updated", "resident")]
-    revealed = [("resident.revealed", "resident")]
-    moved = [("resident.transferred", "resident")]
+    created = [("resident.created", "resident", {"unit": W1, "version": 1})]
+    updated = [("resident.updated", "resident", {"fields": ["phone"], "version": 2})]
+    moved = [("resident.transferred", "resident", {"to_unit": W2, "effective_on": "2026-11-01"})]
 
     wang = trail.step(
         "POST /api/v1/residents",
@@ -64,7 +63,13 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
     trail.step(
         "POST /api/v1/residents/{resident_id}/reveal",
         api.post(f"{url}/reveal", json={"fields": ["id_number"], "reason": "核对高龄津贴"}),
-        audit=revealed,
+        audit=[
+            (
+                "resident.revealed",
+                "resident",
+                {"fields": ["id_number"], "reason": "核对高龄津贴"},
+            )
+        ],
     )
     trail.step(
         "POST /api/v1/residents/{resident_id}/transfer",
@@ -78,7 +83,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
     trail.step(
         "DELETE /api/v1/residents/{resident_id}",
         other.request("DELETE", url, json={"version": 3, "reason": "已故"}),
-        audit=[("resident.removed", "resident")],
+        audit=[("resident.removed", "resident", {"reason": "已故", "version": 4})],
         history={"resident": 2},  # the status, and the reason
     )
     row = f"赵一,{id_number(born='19500101')},户籍,{W1},13800001111,潍坊一村,1,1,101,,\n"
@@ -90,13 +95,13 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             files={"file": ("居民.csv", (IMPORT_CSV + row).encode(), "text/csv")},
         ),
         status=(200, 201),
-        audit=[("resident.imported", "resident")],
+        audit=[("resident.imported", "resident", {"rows": 1, "created": 1})],
         history={"resident": 1},
     )
     trail.step(
         "GET /api/v1/residents/export",
         api.get("/api/v1/residents/export", params={"purpose": "重阳节走访慰问名单"}),
-        audit=[("resident.exported", "resident")],
+        audit=[("resident.exported", "resident", {"purpose": "重阳节走访慰问名单"})],
     )
 
     # The same through the pages.
@@ -131,7 +136,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
     trail.step(
         "POST /residents/{resident_id:int}/reveal",
         portal.post(f"{page}/reveal", data={"fields": ["phone"], "reason": "核对联系电话"}),
-        audit=revealed,
+        audit=[("resident.revealed", "resident", {"fields": ["phone"], "reason": "核对联系电话"})],
     )
     trail.step(
         "POST /residents/{resident_id:int}/transfer",
@@ -166,7 +171,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             follow_redirects=False,
         ),
         status=303,
-        audit=[("resident.imported", "resident")],
+        audit=[("resident.imported", "resident", {"rows": 1, "created": 1})],
         history={"resident": 1},
     )
     trail.step(
@@ -175,7 +180,13 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             "/residents/export",
             data={"columns": ["name", "tags"], "format": "csv", "purpose": "慰问名单"},
         ),
-        audit=[("resident.exported", "resident")],
+        audit=[
+            (
+                "resident.exported",
+                "resident",
+                {"purpose": "慰问名单", "columns": ["name", "tags"], "rows": 2},
+            )
+        ],
     )
 
     # 批量操作: an entry and a history row for each resident whose tags change, as one edit.
@@ -186,7 +197,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
         api.post(
             "/api/v1/residents/batch/tags", json={"resident_ids": [zhao, qian], "add": ["志愿者"]}
         ),
-        audit=updated * 2,
+        audit=[("resident.updated", "resident", {"added": ["志愿者"], "batch": 2})] * 2,
         history={"resident": 2},
     )
     trail.step(
@@ -197,7 +208,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             follow_redirects=False,
         ),
         status=303,
-        audit=updated * 2,
+        audit=[("resident.updated", "resident", {"removed": ["志愿者"], "batch": 2})] * 2,
         history={"resident": 2},
     )
     trail.check_walked(ROUTES)
