@@ -13,16 +13,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shequyun_sdk.identity import Actor
 from sqlmodel import Session, col, select
 
 from . import audit, scope
+from .audit_log import AuditFilters, query_entries
 from .models import AuditEntry, OrgUnit, User
-
-if TYPE_CHECKING:
-    from .api_audit import AuditFilters
 
 __all__ = [
     "ACTION_GROUPS",
@@ -258,7 +256,7 @@ def readable(
     rows: Sequence[tuple[AuditEntry, OrgUnit | None]],
     catalogue: ActionCatalogue,
 ) -> list[ReadableEntry]:
-    """``rows`` (from :func:`.api_audit.query_entries`) as people read them, in four queries."""
+    """``rows`` (from :func:`.audit_log.query_entries`) as people read them, in four queries."""
     users = _users(session, {e.actor_user_id for e, _ in rows if e.actor_user_id})
     units = [u for _, u in rows if u is not None]
     trails = _trails(session, units)
@@ -426,8 +424,6 @@ def export_rows(
     fmt: str,
 ) -> list[list[str]]:
     """The entries ``filters`` select, as the download's rows; the download is itself audited."""
-    from .api_audit import query_entries
-
     rows = query_entries(session, reader, filters)[: filters.limit]
     shown = readable(session, reader, rows, catalogue)
     audit.record(

@@ -1,8 +1,9 @@
 """审计日志: the audit log of the admin's subtree, filtered, newest first, paged by cursor.
 
-The filters are the API's (:func:`~shequyun.identity.api_audit.parse_filters`) and so is the
-query, limited to the entries the reader may see; the page only turns the form's dates (Beijing
-days) into the API's moments and shows the entries in Chinese.
+The filters are the API's (:func:`~shequyun.identity.audit_log.parse_filters`) and so is the
+query (:func:`~shequyun.identity.audit_log.query_entries`), limited to the entries the reader
+may see; the page only turns the form's dates (Beijing days) into the API's moments and shows
+the entries in Chinese.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..portal.common import SHANGHAI, actor_of, db, kernel_of, page, render
 from ..spreadsheets import xlsx_chunks
-from . import api_audit, audit_reading
+from . import audit_log, audit_reading
 from .pages_admin import AUDIT_READ, crumbs, errors_of, tr
 
 __all__ = ["ROUTES"]
@@ -67,11 +68,11 @@ def _filters(request: Request, *, limit: int) -> tuple[dict[str, str], Any, dict
     params = request.query_params
     shown = {k: params.get(k, "").strip()[:80] for k in FIELDS}
     cursor = params.get("cursor", "").strip()[:12]
-    query, errors = _api_params(shown, cursor, min(limit, api_audit.MAX_LIMIT))
+    query, errors = _api_params(shown, cursor, min(limit, audit_log.MAX_LIMIT))
     filters = None
     if not errors:
         try:
-            filters = replace(api_audit.parse_filters(query), limit=limit)
+            filters = replace(audit_log.parse_filters(query), limit=limit)
         except ValidationFailed as exc:
             errors = {API_FIELDS.get(k, k): v for k, v in errors_of(exc).items()}
     return shown, filters, errors
@@ -87,7 +88,7 @@ async def audit_page(request: Request) -> Response:
     if filters is not None:
 
         def fetch(session: Session) -> tuple[list[audit_reading.ReadableEntry], str | None]:
-            rows = api_audit.query_entries(session, actor, filters)
+            rows = audit_log.query_entries(session, actor, filters)
             more = str(rows[PAGE_SIZE - 1][0].id) if len(rows) > PAGE_SIZE else None
             return audit_reading.readable(session, actor, rows[:PAGE_SIZE], actions), more
 
