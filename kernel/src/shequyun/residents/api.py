@@ -10,20 +10,18 @@ from shequyun_sdk.identity import requires
 from shequyun_sdk.openapi import describe, obj, query_param
 from shequyun_sdk.params import path_id, query_int
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..identity import scope
 from ..identity.auth import request_actor
-from ..identity.models import OrgUnit
 from ..replicas import reads_replica
 from ..sessions import reading_engine
 from . import api_schemas as docs
 from .batch import check_ids, retag
-from .models import REGISTRATIONS, Resident, ResidentTransfer
+from .models import REGISTRATIONS
 from .service import READ, TRANSFER, WRITE, ResidentFilters
 
 __all__ = ["ROUTES"]
@@ -289,28 +287,10 @@ async def moved_out(request: Request) -> Response:
     actor = request_actor(request)
     limit = query_int(request, "limit", 100, low=1, high=500)
 
+    service = _kernel(request).residents
+
     def work(session: Session) -> list[dict[str, Any]]:
-        origin = OrgUnit.__table__.alias("origin")  # type: ignore[attr-defined]
-        rows = session.exec(
-            select(ResidentTransfer, Resident.name, OrgUnit.name, origin.c.name)
-            .join(Resident, col(Resident.id) == ResidentTransfer.resident_id)
-            .join(OrgUnit, col(OrgUnit.id) == ResidentTransfer.to_unit_id)
-            .join(origin, origin.c.id == ResidentTransfer.from_unit_id)
-            .where(scope.scope_filter(actor, READ, ResidentTransfer.from_unit_id))
-            .order_by(col(ResidentTransfer.id).desc())
-            .limit(limit)
-        )
-        return [
-            {
-                "resident_id": t.resident_id,
-                "name": name,
-                "from": origin_name,
-                "to": to_name,
-                "effective_on": t.effective_on.isoformat(),
-                "reason": t.reason,
-            }
-            for t, name, to_name, origin_name in rows
-        ]
+        return service.moved_out(session, actor, limit)  # type: ignore[no-any-return]
 
     return JSONResponse({"items": await _in_session(request, work, commit=False)})
 

@@ -27,7 +27,7 @@ from ..portal.common import actor_of, db, kernel_of, page, render
 from ..replicas import reads_replica
 from ..workbench.pages import change_row
 from .api import filters_from
-from .models import REGISTRATIONS, Address, Resident
+from .models import REGISTRATIONS, Address
 from .pages_batch import ACTIONS, batch_action, list_notice
 from .pages_form import edit_page, new_page
 from .pages_io import export_page, import_confirm, import_errors, import_page, import_template
@@ -238,24 +238,10 @@ async def _detail_context(request: Request, resident_id: int) -> dict[str, Any]:
             if usernames
             else {}
         )
-        members: list[tuple[int, str]] = []
-        if resident.household_id is not None:
-            members = [
-                (rid, name)
-                for rid, name in session.exec(
-                    select(Resident.id, Resident.name)
-                    .where(Resident.household_id == resident.household_id)
-                    .where(Resident.status == "active", col(Resident.id) != resident_id)
-                    .where(scope.scope_filter(actor, READ, Resident.unit_id))
-                    .order_by(col(Resident.id))
-                    .limit(50)
-                )
-                if rid is not None
-            ]
         return {
             "r": view,
             "timeline": _timeline(history, names, service.vocabulary),
-            "members": members,
+            "members": service.household_members(session, actor, resident),
         }
 
     context: dict[str, Any] = await db(request, work)

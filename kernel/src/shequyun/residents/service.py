@@ -284,6 +284,52 @@ class ResidentService(ResidentReader):
         )
         return resident
 
+    # -- reading around a record ----------------------------------------------------------
+
+    def household_members(
+        self, session: Session, actor: Actor | None, resident: Resident, limit: int = 50
+    ) -> list[tuple[int, str]]:
+        """(id, name) of the other registered members of ``resident``'s household that
+        ``actor`` may read, in registration order."""
+        if resident.household_id is None:
+            return []
+        rows = session.exec(
+            select(Resident.id, Resident.name)
+            .where(Resident.household_id == resident.household_id)
+            .where(Resident.status == "active", col(Resident.id) != resident.id)
+            .where(scope.scope_filter(actor, READ, Resident.unit_id))
+            .order_by(col(Resident.id))
+            .limit(limit)
+        )
+        return [(rid, name) for rid, name in rows if rid is not None]
+
+    def moved_out(
+        self, session: Session, actor: Actor | None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The latest transfers out of committees ``actor`` may read (the old committee keeps
+        them): who, from where, to where, when and why; newest first."""
+        origin = OrgUnit.__table__.alias("origin")  # type: ignore[attr-defined]
+        rows = session.exec(
+            select(ResidentTransfer, Resident.name, OrgUnit.name, origin.c.name)
+            .join(Resident, col(Resident.id) == ResidentTransfer.resident_id)
+            .join(OrgUnit, col(OrgUnit.id) == ResidentTransfer.to_unit_id)
+            .join(origin, origin.c.id == ResidentTransfer.from_unit_id)
+            .where(scope.scope_filter(actor, READ, ResidentTransfer.from_unit_id))
+            .order_by(col(ResidentTransfer.id).desc())
+            .limit(limit)
+        )
+        return [
+            {
+                "resident_id": t.resident_id,
+                "name": name,
+                "from": origin_name,
+                "to": to_name,
+                "effective_on": t.effective_on.isoformat(),
+                "reason": t.reason,
+            }
+            for t, name, to_name, origin_name in rows
+        ]
+
     # -- helpers ---------------------------------------------------------------------------
 
     def _target_unit(self, session: Session, actor: Actor | None, cleaned: Cleaned) -> OrgUnit:
