@@ -18,9 +18,7 @@ from ..identity.auth import request_actor
 from . import api_schemas as docs
 from .api_support import XLSX_TYPE, kernel_of, run_work
 from .form_sheets import MAX_SHEET_BYTES
-from .form_sheets_write import write_workbook
 from .forms import PUBLISH, form_view, version_view
-from .questions import NotBuildable
 
 # -- forms -------------------------------------------------------------------------------
 
@@ -148,11 +146,8 @@ async def version_workbook(request: Request) -> Response:
     svc = kernel_of(request).collection
 
     def work(session: Session) -> bytes:
-        form, version = svc.forms.get_version(session, actor, form_id, number)
-        try:
-            return write_workbook(form.title, form.description, version.schema_, version.ui)
-        except NotBuildable as exc:
-            raise ValidationFailed(f"该表单无法写成 Excel：{exc}", field="version") from None
+        _form, data = svc.forms.workbook(session, actor, form_id, number)
+        return data  # type: ignore[no-any-return]
 
     data = await run_work(request, work, commit=False)
     return Response(

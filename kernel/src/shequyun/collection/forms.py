@@ -84,6 +84,21 @@ class FormService:
         form = self.get(session, actor, form_id)
         return form, self.version(session, form_id, number)
 
+    def workbook(
+        self, session: Session, actor: Actor | None, form_id: int, number: int
+    ) -> tuple[Form, bytes]:
+        """The form and its version ``number`` as the XLSX workbook the upload reads; a form the
+        builder cannot hold (one using ``$ref``, say) is refused naming ``version``."""
+        from .form_sheets_write import write_workbook
+        from .questions import NotBuildable
+
+        form, version = self.get_version(session, actor, form_id, number)
+        try:
+            data = write_workbook(form.title, form.description, version.schema_, version.ui)
+        except NotBuildable as exc:
+            raise ValidationFailed(f"该表单无法写成 Excel：{exc}", field="version") from None
+        return form, data
+
     def versions(self, session: Session, form_id: int) -> list[FormVersion]:
         """The versions of a form the caller already holds (no scope check: see
         :meth:`with_versions`)."""

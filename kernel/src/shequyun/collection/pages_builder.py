@@ -344,15 +344,14 @@ async def form_download(request: Request) -> Response:
     actor = actor_of(request)
     svc = kernel_of(request).collection
 
-    def load(session: Session) -> tuple[Any, Any]:
-        form, version = svc.forms.get_version(session, actor, form_id, number)
-        return form, version
+    def load(session: Session) -> tuple[Any, bytes]:
+        form, data = svc.forms.workbook(session, actor, form_id, number)
+        return form, data
 
-    form, version = await db(request, load)
     try:
-        data = write_workbook(form.title, form.description, version.schema_, version.ui)
-    except NotBuildable as exc:
-        raise NotFound(f"该表单无法写成 Excel：{exc}") from None
+        form, data = await db(request, load)
+    except ValidationFailed as exc:
+        raise NotFound(exc.message) from None  # the page's answer for a form it cannot write
     name = urllib.parse.quote(f"{form.title}_第{number}版.xlsx")
     return Response(
         data,
