@@ -55,6 +55,7 @@ SERVICES = [
     "quality/rounds.py",
     "quality/service.py",
     "residents/batch.py",
+    "residents/changes.py",
     "residents/exporting.py",
     "residents/households.py",
     "residents/importing.py",

@@ -25,8 +25,8 @@ from ..identity import scope
 from ..identity.models import User
 from ..portal.common import actor_of, db, kernel_of, page, render
 from ..replicas import reads_replica
-from ..workbench.pages import change_row
 from .api import filters_from
+from .changes import change_row
 from .models import REGISTRATIONS, Address
 from .pages_batch import ACTIONS, batch_action, list_notice
 from .pages_form import edit_page, new_page
