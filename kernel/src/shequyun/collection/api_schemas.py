@@ -29,7 +29,11 @@ VERSION = obj(
         "published_at": nullable(DATETIME),
         "schema": _SCHEMA,
         "ui": _UI,
-        "columns": array(any_object()),
+        "columns": {
+            "type": "object",
+            "additionalProperties": STRING,
+            "description": "题目 → 导出列名",
+        },
     },
     required=["number", "status"],
 )
@@ -124,7 +128,48 @@ OVERDUE = obj(
     required=["items"],
 )
 REMINDED = obj({"reminded": INTEGER}, required=["reminded"])
-RESULTS = any_object("每道题、每个单位的汇总（submitted 的答案）")
+_QUESTION = obj(
+    {
+        "column": STRING,
+        "label": STRING,
+        "kind": {"enum": ["number", "choice", "text", "file", "table"]},
+        "answered": INTEGER,
+        "sum": NUMBER,
+        "average": nullable(NUMBER),
+        "min": nullable(NUMBER),
+        "max": nullable(NUMBER),
+        "distribution": {
+            "type": "object",
+            "additionalProperties": INTEGER,
+            "description": "选项 → 次数（选择题）",
+        },
+        "files": INTEGER,
+        "samples": array(STRING, description="前几个附件的 id（文件题）"),
+    },
+    required=["column", "label", "kind", "answered"],
+    description="一道题的汇总：数字题有 sum/average/min/max，选择题有 distribution，文件题有 files",
+)
+RESULTS = obj(
+    {
+        "level": {"enum": ["district", "street", "committee"]},
+        "groups": array(
+            obj(
+                {
+                    "unit": nullable(_UNIT),
+                    "submissions": INTEGER,
+                    "questions": array(_QUESTION),
+                },
+                required=["unit", "submissions", "questions"],
+            )
+        ),
+        "total": obj(
+            {"submissions": INTEGER, "questions": array(_QUESTION)},
+            required=["submissions", "questions"],
+        ),
+    },
+    required=["level", "groups", "total"],
+    description="每道题、每个单位的汇总（submitted 的答案）",
+)
 SUBMISSIONS = obj(
     {
         "items": array(
