@@ -41,11 +41,21 @@ def collect_tables(host: PluginHost) -> dict[str, list[Table]]:
 
 
 def model_drift(engine: Engine, tables: dict[str, list[Table]]) -> list[str]:
-    """Differences between the declared tables and the database, one line each."""
+    """Differences between the declared tables and the database, one line each.
+
+    An index declared for one database only (``info={"only_on": "postgresql"}``, with the
+    matching ``ddl_if``) is compared on that database only."""
     metadata = MetaData()
     for plugin_tables in tables.values():
         for table in plugin_tables:
-            table.to_metadata(metadata)
+            copied = table.to_metadata(metadata)  # (which does not copy an index's info)
+            elsewhere = {
+                index.name
+                for index in table.indexes
+                if index.info.get("only_on", engine.dialect.name) != engine.dialect.name
+            }
+            for index in [i for i in copied.indexes if i.name in elsewhere]:
+                copied.indexes.discard(index)
     names = set(metadata.tables)
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

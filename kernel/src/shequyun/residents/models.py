@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -109,6 +109,13 @@ class Resident(SQLModel, table=True):
         Index("ix_kernel_resident_household", "household_id"),
         # The residents born around an age band's boundary, counted live (see tally.py).
         Index("ix_kernel_resident_birth", "birth_date", "status", "gender", "unit_id"),
+        # A name search on PostgreSQL: the name's characters and pairs (k0024, name_search.py).
+        Index(
+            "ix_kernel_resident_name_grams",
+            func.kernel_name_grams(text("name")),
+            postgresql_using="gin",
+            info={"only_on": "postgresql"},  # models.model_drift compares it there only
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -22,6 +22,7 @@ from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from .models import Address, Household, Resident
+from .name_search import escape_like, name_contains
 
 __all__ = ["MAX_PICKS", "households_by_unit", "pick", "resolve_picks"]
 
@@ -54,8 +55,7 @@ def _units(session: Session, ids: Iterable[int]) -> dict[int, Any]:
 
 
 def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{escape_like(text)}%"
 
 
 def pick(
@@ -93,7 +93,7 @@ def _residents(
         .where(Resident.status == "active")
     )
     if q:
-        query = query.where(col(Resident.name).like(_like(q), escape="\\"))
+        query = query.where(name_contains(col(Resident.name), q, literal=True))
     rows = session.exec(query.order_by(col(Resident.name), col(Resident.id)).limit(limit)).all()
     units = _units(session, (r[2] for r in rows))
     picks = []
@@ -133,7 +133,7 @@ def _households(
     if q:
         pattern = _like(q)
         named = select(Resident.household_id).where(
-            col(Resident.name).like(pattern, escape="\\"), Resident.status == "active"
+            name_contains(col(Resident.name), q, literal=True), Resident.status == "active"
         )
         query = query.where(
             or_(

@@ -38,6 +38,7 @@ from .models import (
     ResidentTag,
     address_label,
 )
+from .name_search import name_contains
 from .vocabulary import AttributeSpec, ResidentVocabulary
 
 __all__ = [
@@ -246,7 +247,7 @@ class ResidentReader:
         if f.ids:  # ids beyond 32 bits name nobody (and PostgreSQL refuses to compare them)
             query = query.where(col(Resident.id).in_([i for i in f.ids if i < 2**31]))
         if f.q:
-            query = query.where(col(Resident.name).contains(f.q.strip()))
+            query = query.where(name_contains(col(Resident.name), f.q.strip()))
         for tag in f.tags:
             query = query.where(
                 col(Resident.id).in_(select(ResidentTag.resident_id).where(ResidentTag.tag == tag))
