@@ -6,17 +6,20 @@
    sending its next request when the previous response is in and replaced after 20 requests
    (so that both workers get their share). Each submission carries **its committee's own API
    token** (a 居村干部 grant on that committee, as docs/api/collection.md describes), so every
-   request is its token's first: the lookup is never remembered from an earlier request. Once
-   with 1 uvicorn worker (``collection-submit``), once with 2 (``collection-submit-2w``), and,
-   for comparison with figures measured before 2026-12-06, once with 1 worker and every
-   submission sent with one platform administrator's token, which each worker remembers after
-   its first request (``collection-submit-admin-token``); each run on fresh tasks after a
-   warm-up that is not counted. The CPU time of the client, of the server's processes and of a
-   local PostgreSQL is reported too: on a 2-core machine they all share the cores, with
-   whatever else runs (the load average says how busy the machine was). Baseline: inserting
-   the same documents straight into a scratch table with executemany (what storing alone
-   costs), same run. ODK Central publishes about 41 submissions/s for a 250-question form on
-   a 2 GB server.
+   request is its token's first: the lookup is never remembered from an earlier request. For
+   comparison with figures measured before 2026-12-06, the same server also takes blocks sent
+   with one platform administrator's token, which each worker remembers after its first request
+   (``collection-submit-admin-token``). The two kinds take turns in blocks of fresh tasks
+   (committee, admin, committee, admin...) on one server, so that a busy spell of the machine
+   falls on both: the committee/admin ratio is taken pair by pair. Once with 1 uvicorn worker
+   (``collection-submit``, ``collection-submit-admin-token``) and once with 2
+   (``collection-submit-2w``, ``collection-submit-2w-admin-token``), each after a warm-up of
+   both kinds that is not counted. Each block's rate and the CPU time of the server's
+   processes per submission are reported, with the client's and a local PostgreSQL's: on a
+   2-core machine they all share the cores, with whatever else runs (the load average says how
+   busy the machine was). Baseline: inserting the same documents straight into a scratch table
+   with executemany (what storing alone costs), same run. ODK Central publishes about 41
+   submissions/s for a 250-question form on a 2 GB server.
 2. ``collection-progress``: ``results.progress`` by district for that campaign (about half the
    tasks submitted) vs one hand-written ``GROUP BY district_id`` on the task table.
 
@@ -47,51 +50,88 @@ from _common import Figure, Result, median, reproduce, spread
 TREE_COMMITTEES = 6077
 CONNECTIONS = 8
 REQUESTS_PER_CONNECTION = 20
-#: The timed runs: (result name, uvicorn workers, whose tokens: "committee" or "admin").
-RUNS = (
-    ("collection-submit", 1, "committee"),
-    ("collection-submit-2w", 2, "committee"),
-    ("collection-submit-admin-token", 1, "admin"),
+#: The servers: (uvicorn workers, result name of the committee blocks, of the admin blocks).
+SERVERS = (
+    (1, "collection-submit", "collection-submit-admin-token"),
+    (2, "collection-submit-2w", "collection-submit-2w-admin-token"),
 )
+#: Blocks per kind on each server, and submissions per block (full run, quick run).
+PAIRS, BLOCK = 4, 150
+QUICK_PAIRS, QUICK_BLOCK = 2, 25
 
 
 @dataclass(frozen=True)
-class Load:
-    """One timed run of submissions against one server."""
+class Block:
+    """One timed block of submissions, all sent with one kind of token."""
 
-    name: str
-    workers: int
-    tokens: str  # "committee": each submission its committee's token; "admin": one token
     submissions: int
     seconds: float
     client_cpu: float  # seconds of CPU the client used
     server_cpu: float | None  # seconds of CPU the server's processes used (Linux)
     database_cpu: float | None  # seconds of CPU this machine's PostgreSQL processes used
-    load_average: float | None  # the machine's 1-minute load average as the run ended
+    load_average: float | None  # the machine's 1-minute load average as the block ended
 
     @property
     def rate(self) -> float:
         return self.submissions / self.seconds
 
+
+@dataclass(frozen=True)
+class Load:
+    """The blocks of one kind of token on one server."""
+
+    name: str
+    workers: int
+    tokens: str  # "committee": each submission its committee's token; "admin": one token
+    blocks: tuple[Block, ...]
+
+    @property
+    def submissions(self) -> int:
+        return sum(b.submissions for b in self.blocks)
+
+    @property
+    def seconds(self) -> float:
+        return sum(b.seconds for b in self.blocks)
+
+    @property
+    def rate(self) -> float:
+        return self.submissions / self.seconds
+
+    def _total(self, what: str) -> float | None:
+        values = [getattr(b, what) for b in self.blocks]
+        return None if any(v is None for v in values) else sum(values)
+
     def cpu_note(self) -> str:
-        parts = [f"client {self.client_cpu / self.seconds:.0%} of a core"]
-        if self.server_cpu is not None:
+        client, server = self._total("client_cpu") or 0.0, self._total("server_cpu")
+        database = self._total("database_cpu")
+        parts = [f"client {client / self.seconds:.0%} of a core"]
+        if server is not None:
             parts.append(
-                f"server {self.server_cpu / self.seconds:.0%} of a core "
-                f"({self.server_cpu / self.submissions * 1000:.1f} ms CPU per submission)"
+                f"server {server / self.seconds:.0%} of a core "
+                f"({server / self.submissions * 1000:.1f} ms CPU per submission)"
             )
-        if self.database_cpu:
+        if database:
             parts.append(
-                f"PostgreSQL {self.database_cpu / self.seconds:.0%} of a core "
-                f"({self.database_cpu / self.submissions * 1000:.1f} ms per submission)"
+                f"PostgreSQL {database / self.seconds:.0%} of a core "
+                f"({database / self.submissions * 1000:.1f} ms per submission)"
             )
-        if self.load_average is not None:
-            parts.append(f"load average {self.load_average:.1f} on {os.cpu_count()} cores")
+        loads = [b.load_average for b in self.blocks if b.load_average is not None]
+        if loads:
+            parts.append(
+                f"load average {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} cores"
+            )
         return ", ".join(parts)
+
+    def blocks_note(self) -> str:
+        rates = ", ".join(f"{b.rate:.0f}" for b in self.blocks)
+        note = f"blocks of {self.blocks[0].submissions}: {rates} /s"
+        if all(b.server_cpu is not None for b in self.blocks):
+            cpu = ", ".join(f"{b.server_cpu / b.submissions * 1000:.1f}" for b in self.blocks)  # type: ignore[operator]
+            note += f"; server CPU per submission by block: {cpu} ms"
+        return note
 
 
 def run(*, quick: bool = False) -> list[Result]:
-    submissions = 150 if quick else 1200
     server_url = os.environ.get("SHEQUYUN_BENCH_DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix="bench-collection-") as tmp:
         if server_url:
@@ -106,15 +146,15 @@ def run(*, quick: bool = False) -> list[Result]:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
             try:
-                return _measure(Path(tmp), url, submissions, quick)
+                return _measure(Path(tmp), url, quick)
             finally:
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
-        return _measure(Path(tmp), f"sqlite:///{Path(tmp) / 'bench.db'}", submissions, quick)
+        return _measure(Path(tmp), f"sqlite:///{Path(tmp) / 'bench.db'}", quick)
 
 
-def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]:
+def _measure(tmp: Path, url: str, quick: bool) -> list[Result]:
     from bench_validator import form
 
     from shequyun.identity import demo_data
@@ -130,41 +170,43 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
     schema, document = form()
     admin_token, campaign_id, task_ids = _campaign(kernel, schema)
     engine_name = kernel.engine.dialect.name
-    warmup = 4 * CONNECTIONS
-    plan = list(_shares(task_ids, [warmup + submissions] * len(RUNS)))
+    pairs, block = (QUICK_PAIRS, QUICK_BLOCK) if quick else (PAIRS, BLOCK)
+    warmup = 2 * CONNECTIONS  # of each kind
+    # Per server: the warm-up's and every block's tasks, committee kind first in each pair.
+    sizes = [warmup, warmup] + [block] * (2 * pairs)
+    plans = [list(_shares(tasks, sizes)) for tasks in _shares(task_ids, [sum(sizes)] * 2)]
     senders: dict[int, tuple[str, str]] = {}  # task → its sender's token and uploaded file
-    for (_, _, tokens), share in zip(RUNS, plan, strict=True):
-        if tokens == "committee":
-            senders.update(_committee_senders(kernel, share))
-        else:
-            senders.update(_admin_uploads(kernel, admin_token, share))
+    for plan in plans:
+        committee = [t for share in plan[0::2] for t in share]
+        senders.update(_committee_senders(kernel, committee))
+        senders.update(_admin_uploads(kernel, admin_token, [t for s in plan[1::2] for t in s]))
     file_fields = [n for n, p in schema["properties"].items() if p.get("format") == "attachment"]
     kernel.engine.dispose()
 
-    loads = []
-    for (name, workers, tokens), share in zip(RUNS, plan, strict=True):
-        bodies = [_body(tid, document, file_fields, senders[tid][1]) for tid in share]
-        requests = [
-            _request(0, senders[tid][0], tid, body) for tid, body in zip(share, bodies, strict=True)
+    def requests(share: list[int]) -> list[bytes]:
+        return [
+            _request(0, senders[t][0], t, _body(t, document, file_fields, senders[t][1]))
+            for t in share
         ]
-        loads.append(_load(tmp, url, name, workers, tokens, requests, warmup))
-    store_rate = _raw_store_rate(kernel, document, submissions)
-    results = [_submit_result(engine_name, store_rate, load, quick) for load in loads]
-    committee = next(load for load in loads if load.name == "collection-submit")
-    admin = next(load for load in loads if load.tokens == "admin")
-    results[0] = Result(
-        results[0].name,
-        results[0].title,
-        results[0].baseline,
-        results[0].subject,
-        results[0].command,
-        (
-            *results[0].notes,
-            f"with one remembered platform-admin token (the figure measured before 2026-12-06) "
-            f"the same worker did {admin.rate:.0f}/s in this run: committee tokens at "
-            f"{committee.rate / admin.rate:.2f}x that",
-        ),
-    )
+
+    loads: list[Load] = []
+    for (workers, committee_name, admin_name), plan in zip(SERVERS, plans, strict=True):
+        blocks = _serve_blocks(tmp, url, workers, [requests(share) for share in plan], 2)
+        loads.append(Load(committee_name, workers, "committee", tuple(blocks[0::2])))
+        loads.append(Load(admin_name, workers, "admin", tuple(blocks[1::2])))
+    store_rate = _raw_store_rate(kernel, document, block * pairs)
+    command = _command(quick)
+    results = []
+    for committee, admin in zip(loads[0::2], loads[1::2], strict=True):
+        ratios = [c.rate / a.rate for c, a in zip(committee.blocks, admin.blocks, strict=True)]
+        compared = (
+            f"interleaved with blocks sent with one remembered platform-admin token (the "
+            f"figure measured before 2026-12-06; {admin.rate:.0f}/s in this run): committee "
+            f"tokens at {median(ratios):.2f}x that (median; pair by pair "
+            f"{', '.join(f'{r:.2f}' for r in ratios)})"
+        )
+        results.append(_submit_result(engine_name, store_rate, committee, command, compared))
+        results.append(_submit_result(engine_name, store_rate, admin, command))
 
     progress_times, raw_times = _progress(kernel, campaign_id, quick)
     results.append(
@@ -174,7 +216,7 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
             f"({engine_name})",
             Figure("hand-written GROUP BY", median(raw_times), "ms", spread(raw_times, " ms")),
             Figure("results.progress", median(progress_times), "ms", spread(progress_times, " ms")),
-            reproduce("collection", quick=quick),
+            command,
             (
                 "results.progress also applies the actor's scope filter, counts on-time and late "
                 "submissions and names the districts",
@@ -185,7 +227,9 @@ def _measure(tmp: Path, url: str, submissions: int, quick: bool) -> list[Result]
     return results
 
 
-def _submit_result(engine_name: str, store_rate: float, load: Load, quick: bool) -> Result:
+def _submit_result(
+    engine_name: str, store_rate: float, load: Load, command: str, compared: str | None = None
+) -> Result:
     workers = f"{load.workers} uvicorn worker{'s' if load.workers > 1 else ''}"
     whose = (
         "each committee's own token"
@@ -201,18 +245,30 @@ def _submit_result(engine_name: str, store_rate: float, load: Load, quick: bool)
             "POST /tasks/{id}/submit",
             load.rate,
             "/s",
-            f"{load.submissions} submissions, {CONNECTIONS} keep-alive connections, {workers}",
+            f"{load.submissions} submissions in {len(load.blocks)} blocks, {CONNECTIONS} "
+            f"keep-alive connections, {workers}",
         ),
-        reproduce("collection", quick=quick),
+        command,
         (
             f"ODK Central's published figure: about 41/s for a 250-question form on a 2 GB server; "
             f"here {load.rate:.0f}/s = {load.rate / 41:.1f}x that (goal: 10x, 410/s)",
+            load.blocks_note(),
+            *([compared] if compared else []),
             f"CPU while timed: {load.cpu_note()}",
             "each submission is authenticated (bearer token), scope-checked, validated by the "
             "compiled validator, idempotency-keyed, claims its uploaded file, and is written with "
             "its history row and an outbox event",
         ),
     )
+
+
+def _command(quick: bool) -> str:
+    """The command that reruns this benchmark, with the database server it used."""
+    import shlex
+
+    command = reproduce("collection", quick=quick)
+    server = os.environ.get("SHEQUYUN_BENCH_DATABASE_URL")
+    return f"SHEQUYUN_BENCH_DATABASE_URL={shlex.quote(server)} {command}" if server else command
 
 
 def _shares(task_ids: list[int], sizes: list[int]) -> Iterator[list[int]]:
@@ -230,16 +286,11 @@ def _body(task_id: int, document: dict[str, Any], file_fields: list[str], file_i
     return json.dumps({"client_key": f"bench-{task_id:08d}", "data": data}).encode()
 
 
-def _load(
-    tmp: Path,
-    url: str,
-    name: str,
-    workers: int,
-    tokens: str,
-    requests: list[bytes],
-    warmup: int,
-) -> Load:
-    """Serve with ``workers`` uvicorn workers; send ``requests`` (the first ``warmup`` untimed)."""
+def _serve_blocks(
+    tmp: Path, url: str, workers: int, shares: list[list[bytes]], untimed: int
+) -> list[Block]:
+    """Serve with ``workers`` uvicorn workers and send each share of requests in turn, timing
+    each share after the first ``untimed`` (the warm-up)."""
     from _common import PYTHON, clean_env, free_port
 
     port = free_port()
@@ -263,34 +314,33 @@ def _load(
             stdout=output,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
+    blocks = []
     try:
         _wait_for(port, server, log)
-        requests = [_at_port(request, port) for request in requests]
         # Every worker loads the form version and compiles its validator on its first
-        # submission; the warm-up gives each worker some before the clock starts.
-        asyncio.run(_post_all(port, requests[:warmup], CONNECTIONS))
-        server_before, database_before = _tree_cpu(server.pid), _postgres_cpu(url)
-        cpu_before, began = time.process_time(), time.perf_counter()
-        asyncio.run(_post_all(port, requests[warmup:], CONNECTIONS))
-        seconds = time.perf_counter() - began
-        client_cpu = time.process_time() - cpu_before
-        server_cpu = _spent(server_before, _tree_cpu(server.pid))
-        database_cpu = _spent(database_before, _postgres_cpu(url))
+        # submission; the warm-up gives each worker some of each kind before the clock starts.
+        for share in shares[:untimed]:
+            asyncio.run(_post_all(port, [_at_port(r, port) for r in share], CONNECTIONS))
+        for share in shares[untimed:]:
+            requests = [_at_port(r, port) for r in share]
+            server_before, database_before = _tree_cpu(server.pid), _postgres_cpu(url)
+            cpu_before, began = time.process_time(), time.perf_counter()
+            asyncio.run(_post_all(port, requests, CONNECTIONS))
+            seconds = time.perf_counter() - began
+            blocks.append(
+                Block(
+                    len(requests),
+                    seconds,
+                    time.process_time() - cpu_before,
+                    _spent(server_before, _tree_cpu(server.pid)),
+                    _spent(database_before, _postgres_cpu(url)),
+                    os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+                )
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return Load(
-        name,
-        workers,
-        tokens,
-        len(requests) - warmup,
-        seconds,
-        client_cpu,
-        server_cpu,
-        database_cpu,
-        load_average,
-    )
+    return blocks
 
 
 def _at_port(request: bytes, port: int) -> bytes:
