@@ -141,3 +141,19 @@ def test_postgresql_answers_a_name_search_through_the_name_index(shequyun_kernel
         explained = session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
         plan = "\n".join(row[0] for row in explained)
     assert "ix_kernel_resident_name_grams" in plan, plan
+
+
+def test_the_operators_guide_builds_the_index_the_migration_builds():
+    """docs/operations.md gives the SQL to build the index beforehand: the migration's own."""
+    import runpy
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    migration = runpy.run_path(
+        str(root / "kernel/src/shequyun/migrations/versions/0024_resident_name_grams.py")
+    )
+    guide = (root / "docs/operations.md").read_text(encoding="utf-8")
+    sql = guide.split("### The name index", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    function, index = sql.split("$$;\n", 1)
+    assert " ".join(f"{function}$$".split()) == " ".join(migration["GRAMS"].split())
+    assert " ".join(index.split()) == f"CREATE INDEX CONCURRENTLY {migration['INDEX']};"
