@@ -46,7 +46,7 @@ from .api_org_support import (
     run_work,
     unit_view,
 )
-from .models import LEVELS, OrgUnit, OrgUnitChange, User
+from .models import LEVELS, OrgUnit
 from .orgunits import ORG_VIEW, is_code
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ROUTES", "list_page", "parse_list_query", "unit_view"]
@@ -205,13 +205,7 @@ async def unit_history(request: Request) -> Response:
     code = request.path_params["code"]
 
     def fetch(session: Session) -> dict[str, Any]:
-        unit = orgunits.find(session, code, by=actor, permission=ORG_VIEW)
-        rows = session.exec(
-            select(OrgUnitChange, User)
-            .outerjoin(User, col(User.id) == col(OrgUnitChange.actor_user_id))
-            .where(OrgUnitChange.unit_id == unit.id)
-            .order_by(col(OrgUnitChange.at), col(OrgUnitChange.id))
-        ).all()
+        unit, rows = orgunits.history(session, code, by=actor)
         return {
             "unit": brief(unit),
             "items": [

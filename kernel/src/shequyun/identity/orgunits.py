@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from . import audit, scope
 from .auth import unit_ref
 from .directory import create_unit, unit_by_code
-from .models import OrgUnit
+from .models import OrgUnit, OrgUnitChange, User
 from .orgunit_steps import (
     NewUnit,
     StaleVersion,
@@ -61,6 +61,7 @@ __all__ = [
     "create",
     "expected_units",
     "find",
+    "history",
     "is_code",
     "merge",
     "move",
@@ -101,6 +102,21 @@ def find(
     if field is None:
         raise NotFound(f"找不到组织 {shown}")
     raise ValidationFailed(f"找不到组织 {shown}", field=field)
+
+
+def history(
+    session: Session, code: object, *, by: Actor | None
+) -> tuple[OrgUnit, list[tuple[OrgUnitChange, User | None]]]:
+    """The unit ``code`` (as :func:`find` with ``ORG_VIEW``) and its changes, oldest first,
+    each with the user who made it (None for the command line)."""
+    unit = find(session, code, by=by, permission=ORG_VIEW)
+    rows = session.exec(
+        select(OrgUnitChange, User)
+        .outerjoin(User, col(User.id) == col(OrgUnitChange.actor_user_id))
+        .where(OrgUnitChange.unit_id == unit.id)
+        .order_by(col(OrgUnitChange.at), col(OrgUnitChange.id))
+    ).all()
+    return unit, [(change, user) for change, user in rows]
 
 
 def _audit_denial(session: Session, by: Actor | None, permission: str, unit: OrgUnit) -> None:

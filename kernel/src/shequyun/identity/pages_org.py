@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from shequyun_sdk import ApiError, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
 from shequyun_sdk.params import form_int, query_int
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -103,13 +103,8 @@ def _listing_params(request: Request, code: str) -> tuple[QueryParams, dict[str,
     return QueryParams(query), shown
 
 
-def _history(session: Session, unit: OrgUnit) -> list[dict[str, Any]]:
-    rows = session.exec(
-        select(OrgUnitChange, User)
-        .outerjoin(User, col(User.id) == col(OrgUnitChange.actor_user_id))
-        .where(OrgUnitChange.unit_id == unit.id)
-        .order_by(col(OrgUnitChange.at).desc(), col(OrgUnitChange.id).desc())
-    ).all()
+def _history(rows: list[tuple[OrgUnitChange, User | None]]) -> list[dict[str, Any]]:
+    """The unit's changes as the page shows them, newest first."""
     return [
         {
             "at": change.at,
@@ -117,7 +112,7 @@ def _history(session: Session, unit: OrgUnit) -> list[dict[str, Any]]:
             "text": describe_change(change),
             "by": user.display_name if user else "命令行",
         }
-        for change, user in rows
+        for change, user in reversed(rows)
     ]
 
 
@@ -130,10 +125,10 @@ async def unit_page(request: Request) -> Response:
     params, shown = _listing_params(request, code)
 
     def fetch(session: Session) -> dict[str, Any]:
-        unit = orgunits.find(session, code, by=actor, permission=ORG_VIEW)
+        unit, changes = orgunits.history(session, code, by=actor)
         context: dict[str, Any] = {
             "unit": api_org.unit_view(session, unit, actor),
-            "history": _history(session, unit),
+            "history": _history(changes),
             "may_manage": scope.can(actor, ORG_MANAGE, unit_ref(unit)),
             "errors": {},
         }
