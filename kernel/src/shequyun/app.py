@@ -26,7 +26,7 @@ from .apps.calls import AppCallAudit
 from .display import DisplayPreferences
 from .errors import UnhandledErrorMiddleware, exception_handlers
 from .headers import SecurityHeadersMiddleware
-from .identity.auth import AuthMiddleware
+from .identity.middleware import AuthMiddleware
 from .kernel import Kernel
 from .limits import BodySizeLimitMiddleware
 from .metrics import MetricsEndpoint, process_exit
