@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from shequyun.db import make_engine
-from shequyun.identity.credentials import CredentialEpoch
 from shequyun.identity.models import AuditEntry, OrgUnit
+from shequyun.identity.revocations import CredentialEpoch
 from shequyun.testing import build_test_tree
 
 

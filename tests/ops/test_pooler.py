@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from shequyun.app import create_app
+from shequyun.identity.auth import hash_token
+from shequyun.identity.models import ApiToken
 from shequyun.kernel import Kernel
 
 from ..residents._data import id_number, resident
@@ -86,3 +89,42 @@ def test_the_platform_works_through_pgbouncer_in_transaction_mode(pooled, shequy
     assert len(created) == 32
     assert {item["id"] for item in listed.json()["items"]} >= set(created)
     assert ready.json() == {"status": "ready"}
+
+
+def test_tokens_are_found_and_revocations_followed_through_pgbouncer(
+    pooled, shequyun_kernel, shequyun_actors
+):
+    """The token lookup runs on a pooled DBAPI connection, the credential changes are written
+    and read through PgBouncer: no prepared statement, no session state."""
+    auth = pooled.authenticator
+    cadres = [shequyun_actors.cadre() for _ in range(3)]
+    auth.epoch.check()
+    for _ in range(4):  # psycopg would prepare the lookup after five runs
+        auth.bearers.clear()
+        for cadre in cadres:
+            assert auth.from_bearer(cadre.token) is not None
+    # Written through the pooler: the epoch's move and what the revocation touched.
+    with Session(pooled.engine) as session:
+        token = session.exec(select(ApiToken).where(ApiToken.grant_id == cadres[0].grant.id)).one()
+        token.revoked_at = datetime.now(UTC)
+        session.add(token)
+        session.commit()
+    with shequyun_kernel.engine.connect() as connection:
+        touched = connection.execute(
+            text("SELECT kind, subject FROM kernel_credential_change ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert tuple(touched) == ("token", hash_token(cadres[0].token))
+    # Read through the pooler: another process's change, as it writes it.
+    with shequyun_kernel.engine.begin() as connection:
+        epoch = connection.execute(
+            text("UPDATE kernel_credential_epoch SET epoch = epoch + 1 RETURNING epoch")
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO kernel_credential_change (epoch, kind, subject) VALUES (:e, 'token', :s)"
+            ),
+            {"e": epoch, "s": hash_token(cadres[1].token)},
+        )
+    assert auth.epoch.check()
+    assert [auth.cached_bearer(c.token) is not None for c in cadres] == [False, False, True]
+    assert auth.from_bearer(cadres[0].token) is None

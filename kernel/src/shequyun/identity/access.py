@@ -20,7 +20,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from . import audit, scope
+from . import audit, revocations, scope
 from .auth import unit_ref
 from .directory import unit_by_code
 from .grant_rules import (
@@ -278,7 +278,12 @@ def token_json(
     }
 
 
-def end_sessions(session: Session, *conditions: Any) -> int:
+def end_sessions(session: Session, user_id: int | None, *conditions: Any) -> int:
+    """End the web sessions of user ``user_id`` that meet ``conditions``; how many there were."""
     ended = session.exec(select(func.count()).select_from(WebSession).where(*conditions)).one()
-    session.exec(delete(WebSession).where(*conditions))
+    session.exec(
+        delete(WebSession)
+        .where(*conditions)
+        .execution_options(**revocations.touching(revocations.user(user_id)))
+    )
     return int(ended)

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from .. import throttles
-from . import audit
+from . import audit, revocations
 from .models import Grant, User
 from .passwords import hash_password, needs_rehash, verify_password
 
@@ -176,16 +176,20 @@ def attempt_login(
             )
             session.commit()
             return LoginResult("bad_credentials")
+        # Neither the login's bookkeeping nor a stronger hash of the same password changes
+        # what anyone's credentials stand for: no worker need forget any.
         session.execute(
             update(USERS)
             .where(USERS.c.id == user_id)
             .values(failed_logins=0, next_login_at=None, locked_until=None, last_login_at=now)
+            .execution_options(**revocations.touching())
         )
         if user.password_hash and needs_rehash(user.password_hash):
             session.execute(
                 update(USERS)
                 .where(USERS.c.id == user_id)
                 .values(password_hash=hash_password(password))
+                .execution_options(**revocations.touching())
             )
         grant_id = session.exec(
             select(Grant.id)

@@ -2,9 +2,9 @@
 
 The :class:`Authenticator` turns either into an actor, and starts and ends sessions; the
 middleware that calls it for every request is :mod:`.middleware`. A credential found valid is
-remembered for a few seconds (:mod:`.credentials`, which also says how revocation still takes
-effect at once), so the middleware answers most requests of a busy client without a query or a
-hop to a worker thread.
+remembered (:mod:`.credentials`) and forgotten as soon as anything it stands on changes in
+any process (:mod:`.revocations`), so the middleware answers most requests, including a
+committee token's first in hours, without a query or a hop to a worker thread.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,10 +22,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from starlette.requests import Request
 
-from . import actors, credentials
+from . import actors, credentials, revocations
 from .models import Grant, OrgUnit, User, WebSession
 from .permissions import PERSONAL_DATA, PermissionRegistry
-from .token_uses import TokenUses, token_lookup
+from .token_uses import TokenLookup, TokenUses
 
 __all__ = [
     "ANON_COOKIE",
@@ -41,6 +41,7 @@ __all__ = [
 SESSION_COOKIE = "shequyun_session"
 ANON_COOKIE = "shequyun_anon"
 TOKEN_PREFIX = "sqy_"
+#: A token's last use is noted at most this often (seconds).
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
@@ -86,24 +87,58 @@ class Authenticator:
         secret_key: str,
         session_lifetime: timedelta = timedelta(hours=12),
         cache_seconds: float = credentials.AUTH_CACHE_SECONDS,
+        cache_entries: int = credentials.MAX_ENTRIES,
     ) -> None:
         self.engine = engine
         self.registry = registry
         self.secret_key = secret_key.encode()
         self.session_lifetime = session_lifetime
         self.bearers: credentials.CredentialCache[Actor] = credentials.CredentialCache(
-            cache_seconds
+            cache_seconds, cache_entries
         )
         self.sessions: credentials.CredentialCache[Authenticated] = credentials.CredentialCache(
-            cache_seconds
+            cache_seconds, cache_entries
         )
+        #: The permission registry's version the remembered actors were made under.
+        self._registry_version = registry.version
         #: When tokens were last used, written in batches (see :class:`TokenUses`).
         self.token_uses = TokenUses(engine)
+        self._token_lookup = TokenLookup(engine)
         #: Other kinds of bearer token, by prefix (the apps slice's OAuth access tokens).
         self.bearer_resolvers: dict[str, Callable[[str], Actor | None]] = {}
-        credentials.watch()
-        #: Follows the credential changes of other processes (started by the web app).
-        self.epoch = credentials.EpochWatch(engine)
+        revocations.watch()
+        revocations.remember(self)
+        #: Follows the credential changes of other processes (started by the web app), and
+        #: writes the batched last uses of tokens.
+        self.epoch = revocations.EpochWatch(engine, self, also=self.token_uses.flush_if_due)
+
+    def forget_changes(self, changes: Iterable[revocations.Change]) -> None:
+        """Forget the remembered credentials that ``changes`` touched (see
+        :mod:`.revocations`)."""
+        for kind, subject in changes:
+            if kind == "token":
+                self.bearers.forget(subject)
+            elif kind == "session":
+                self.sessions.forget(subject)
+            elif kind == "user" and subject.isdigit():
+                self.bearers.forget_user(int(subject))
+                self.sessions.forget_user(int(subject))
+            elif kind == "unit" and subject.isdigit():
+                self.bearers.forget_unit(int(subject))
+                self.sessions.forget_unit(int(subject))
+            elif kind == "apps":
+                self.bearers.forget_where(lambda entry: entry.value.via.startswith("app"))
+            else:
+                self.bearers.clear()
+                self.sessions.clear()
+
+    def _current(self) -> None:
+        """Forget every remembered actor once a plugin's failure changed the roles' permissions."""
+        version = self.registry.version
+        if version != self._registry_version:
+            self._registry_version = version
+            self.bearers.clear()
+            self.sessions.clear()
 
     def actor_for(
         self,
@@ -160,14 +195,15 @@ class Authenticator:
         return actors.issue(actor)
 
     def cached_session(self, cookie: str) -> Authenticated | None:
-        """What ``cookie`` was found to stand for in the last few seconds, if anything."""
+        """What ``cookie`` was found to stand for, if it is remembered."""
+        self._current()
         return self.sessions.get(hash_token(cookie))
 
     def from_session(self, cookie: str) -> Authenticated | None:
         """Look the session cookie up in the database (and remember a valid one)."""
         now = utcnow()
         key = hash_token(cookie)
-        found_under = credentials.generation.value
+        found_under = self.sessions.forgettings
         with Session(self.engine) as session:
             row = session.exec(
                 select(WebSession, User, Grant, OrgUnit)
@@ -183,29 +219,37 @@ class Authenticator:
         web_session, user, grant, unit = row
         found = Authenticated(self.actor_for(user, grant, unit, "session"), web_session.csrf_token)
         expires_in = (_aware(web_session.expires_at) - now).total_seconds()
-        self.sessions.put(key, found, found_under, expires_in)
+        self.sessions.put(key, found, found_under, expires_in, **_whose(found.actor))
         return found
 
     def cached_bearer(self, token: str) -> Actor | None:
-        """Who ``token`` was found to stand for in the last few seconds, if anyone."""
-        return self.bearers.get(hash_token(token))
+        """Who ``token`` was found to stand for, if it is remembered (its use is noted)."""
+        self._current()
+        entry = self.bearers.entry(hash_token(token))
+        if entry is None:
+            return None
+        if entry.token_id is not None:
+            moment = self.bearers.clock()
+            if moment - entry.noted >= LAST_USED_GRANULARITY.total_seconds():
+                entry.noted = moment
+                self.token_uses.note(entry.token_id, utcnow())
+        return entry.value
 
     def from_bearer(self, token: str) -> Actor | None:
         """Look the API token up in the database (and remember a valid one)."""
+        key = hash_token(token)
         if not token.startswith(TOKEN_PREFIX):
             for prefix, resolve in self.bearer_resolvers.items():
                 if token.startswith(prefix):
-                    found_under = credentials.generation.value
+                    found_under = self.bearers.forgettings
                     resolved = resolve(token)
                     if resolved is not None:
-                        self.bearers.put(hash_token(token), resolved, found_under, None)
+                        self.bearers.put(key, resolved, found_under, None, **_whose(resolved))
                     return resolved
             return None
         now = utcnow()
-        key = hash_token(token)
-        found_under = credentials.generation.value
-        with self.engine.connect() as connection:
-            row = connection.execute(token_lookup(), {"key": key}).first()
+        found_under = self.bearers.forgettings
+        row = self._token_lookup.find(key)
         if row is None:
             return None
         expires_at = None if row.expires_at is None else _aware(row.expires_at)
@@ -213,6 +257,7 @@ class Authenticator:
             return None
         if row.last_used_at is None or _aware(row.last_used_at) < now - LAST_USED_GRANULARITY:
             self.token_uses.note(row.token_id, now)
+            self.token_uses.flush_if_due()
         unit = UnitRef(
             id=row.unit_id,
             code=row.unit_code,
@@ -235,7 +280,9 @@ class Authenticator:
             False,
         )
         expires_in = None if expires_at is None else (expires_at - now).total_seconds()
-        self.bearers.put(key, actor, found_under, expires_in)
+        self.bearers.put(
+            key, actor, found_under, expires_in, token_id=row.token_id, **_whose(actor)
+        )
         return actor
 
     def start_session(
@@ -257,7 +304,8 @@ class Authenticator:
         return cookie
 
     def end_session(self, cookie: str) -> None:
-        self.sessions.forget(hash_token(cookie))
+        """Log out: the session's row goes (and with its commit, every process's memory of
+        it, and only of it)."""
         with Session(self.engine) as session:
             row = session.exec(
                 select(WebSession).where(WebSession.token_hash == hash_token(cookie))
@@ -269,6 +317,11 @@ class Authenticator:
     def anonymous_csrf(self, anon_cookie: str) -> str:
         """The CSRF token for a visitor who has not logged in yet (the login form)."""
         return hmac.new(self.secret_key, anon_cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def _whose(actor: Actor) -> dict[str, Any]:
+    """Whose credential an actor's is, for the memory to forget it by."""
+    return {"user_id": actor.user_id, "unit_path": actor.unit.path if actor.unit else None}
 
 
 def _aware(moment: datetime) -> datetime:

@@ -24,7 +24,7 @@ from sqlalchemy import String, cast, func, insert, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, scope
+from . import audit, revocations, scope
 from .models import LEVEL_NAMES, LEVELS, OrgUnit, OrgUnitChange
 from .org_import_file import (
     COLUMNS,
@@ -280,7 +280,8 @@ def apply_units(
             update(OrgUnit)
             .where(col(OrgUnit.level) == level, col(OrgUnit.path) == "")
             .values(path=func.coalesce(parent_path, "/") + cast(OrgUnit.id, String) + "/")
-            .execution_options(synchronize_session=False)
+            # New units: nobody's credential stands on them yet.
+            .execution_options(synchronize_session=False, **revocations.touching())
         )
         ids.update(_ids(session, [r.code for r in rows]))
     now = datetime.now(UTC)

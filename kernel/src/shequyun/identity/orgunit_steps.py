@@ -15,7 +15,7 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import String, func, literal, or_, update
 from sqlmodel import Session, col, select
 
-from . import audit
+from . import audit, revocations
 from .directory import as_dict, unit_by_code
 from .models import LEVEL_NAMES, LEVELS, OrgUnit, OrgUnitChange
 
@@ -128,13 +128,19 @@ def open_children(session: Session, unit: OrgUnit, day: date) -> list[OrgUnit]:
     )
 
 
+def _touching(unit: OrgUnit) -> dict[str, Any]:
+    """The credentials a change to ``unit`` touches: those of its subtree (whose paths, old
+    ones too, name its id)."""
+    return revocations.touching(revocations.Change("unit", str(unit.id)))
+
+
 def bump(session: Session, unit: OrgUnit, **values: Any) -> None:
     """Write ``values`` and the next version, if nobody changed the unit meanwhile."""
     result = session.exec(
         update(OrgUnit)
         .where(col(OrgUnit.id) == unit.id, col(OrgUnit.version) == unit.version)
         .values(version=col(OrgUnit.version) + 1, **values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **_touching(unit))
     )
     if result.rowcount != 1:
         session.refresh(unit)
@@ -151,7 +157,7 @@ def rebase(session: Session, unit: OrgUnit, new_parent: OrgUnit) -> int:
         .values(
             path=literal(new_prefix, String) + func.substr(col(OrgUnit.path), len(old_prefix) + 1)
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **_touching(unit))
     )
     return int(result.rowcount)
 

@@ -35,6 +35,12 @@ class PermissionRegistry:
     _host: PluginHost | None = None
     _generation: int = 0
 
+    @property
+    def version(self) -> int:
+        """Moves on when a plugin fails and its roles' permissions are withdrawn: actors made
+        before then may hold permissions no role gives any more."""
+        return self._host.generation if self._host is not None else 0
+
     @classmethod
     def collect(cls, host: PluginHost) -> PermissionRegistry:
         registry = cls()

@@ -13,7 +13,6 @@ from shequyun_sdk import Actor, PluginContext, Role, WorkbenchCard, hookimpl
 from starlette.routing import BaseRoute
 
 from . import api_audit, api_me, api_org, api_users, demo_data, pages, pages_confirm
-from .credentials import CredentialEpoch
 from .models import (
     ApiToken,
     AuditEntry,
@@ -23,6 +22,7 @@ from .models import (
     User,
     WebSession,
 )
+from .revocations import CredentialChange, CredentialEpoch
 
 if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
     from ..kernel_platform import KernelPlatform
@@ -99,6 +99,7 @@ def register_models(plugin: PluginContext) -> Sequence[type]:
         WebSession,
         AuditEntry,
         CredentialEpoch,
+        CredentialChange,
     ]
 
 

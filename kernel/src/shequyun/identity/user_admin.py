@@ -16,7 +16,7 @@ from typing import Any
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from sqlmodel import Session, col, update
 
-from . import directory, user_import
+from . import directory, revocations, user_import
 from .access import (
     MAX_TOKEN_DAYS,
     PHONE_RE,
@@ -136,13 +136,14 @@ def update_user(
         update(User)
         .where(col(User.id) == user_id, col(User.version) == version)
         .values(**cleaned, version=version + 1)
+        .execution_options(**revocations.touching(revocations.user(user_id)))
     )
     if updated.rowcount != 1:
         session.rollback()
         raise StaleUser(user, home)
     sessions_ended = 0
     if cleaned.get("is_active") is False:
-        sessions_ended = end_sessions(session, col(WebSession.user_id) == user_id)
+        sessions_ended = end_sessions(session, user_id, col(WebSession.user_id) == user_id)
     detail = {
         k: "changed" if k == "phone" else {"from": before[k], "to": v}
         for k, v in cleaned.items()
@@ -191,7 +192,7 @@ def reset_password(
     user.failed_logins = 0
     user.version += 1
     session.add(user)
-    ended = end_sessions(session, col(WebSession.user_id) == user_id)
+    ended = end_sessions(session, user_id, col(WebSession.user_id) == user_id)
     call.audit(
         session,
         "user.password_reset",
@@ -273,11 +274,12 @@ def revoke_grant(
     now = utcnow()
     grant.revoked_at = now
     session.add(grant)
-    sessions = end_sessions(session, col(WebSession.grant_id) == grant_id)
+    sessions = end_sessions(session, grant.user_id, col(WebSession.grant_id) == grant_id)
     tokens = session.exec(
         update(ApiToken)
         .where(col(ApiToken.grant_id) == grant_id, col(ApiToken.revoked_at).is_(None))
         .values(revoked_at=now)
+        .execution_options(**revocations.touching(revocations.user(grant.user_id)))
     ).rowcount
     call.audit(
         session,
