@@ -2,13 +2,15 @@
 
     python bench/_loadgen.py PORT [--path /healthz] [--connections 16] [--warmup 1]
                              [--duration 5] [--max-requests 2000000] [--expect BODY]
-                             [--server-pid PID]
+                             [--server-pid PID] [--tokens FILE]
 
 Opens ``--connections`` keep-alive connections to 127.0.0.1:PORT; each sends one ``GET`` and
 sends the next only once the whole response has arrived (no pipelining). Responses completed
 during the ``--duration`` seconds after ``--warmup`` are counted; a response that is not 200,
 or whose body differs from ``--expect``, counts as an error. With ``--server-pid`` it also
-reports the CPU time the server process used during those seconds (Linux). Prints one JSON line.
+reports the CPU time the server process used during those seconds (Linux). With ``--tokens``
+(a file of bearer tokens, one a line) every request carries the next token of the file, the
+connections taking them in turn from one round robin. Prints one JSON line.
 
 It is bounded: loopback only, at most ``--max-requests`` requests, and it stops at
 warmup + duration whatever the server does.
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 HOST = "127.0.0.1"
@@ -44,8 +48,8 @@ class Tally:
 class Connection(asyncio.Protocol):
     """One keep-alive connection sending sequential requests as fast as responses arrive."""
 
-    def __init__(self, request: bytes, tally: Tally) -> None:
-        self.request = request
+    def __init__(self, requests: Iterator[bytes], tally: Tally) -> None:
+        self.requests = requests
         self.tally = tally
         self.buffer = bytearray()
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -89,7 +93,7 @@ class Connection(asyncio.Protocol):
             return
         if self.tally.may_send():
             self.tally.sent += 1
-            self.transport.write(self.request)
+            self.transport.write(next(self.requests))
         else:
             self._close()
 
@@ -98,13 +102,13 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
 
-async def _keep_connected(request: bytes, tally: Tally, port: int) -> None:
+async def _keep_connected(requests: Iterator[bytes], tally: Tally, port: int) -> None:
     """Hold one connection open, reconnecting if the server closes it, until told to stop."""
     loop = asyncio.get_running_loop()
     while tally.may_send():
         try:
             _, conn = await asyncio.wait_for(
-                loop.create_connection(lambda: Connection(request, tally), HOST, port), 2.0
+                loop.create_connection(lambda: Connection(requests, tally), HOST, port), 2.0
             )
         except (OSError, TimeoutError):
             tally.errors += 1
@@ -116,13 +120,20 @@ async def _keep_connected(request: bytes, tally: Tally, port: int) -> None:
 
 
 async def measure(args: argparse.Namespace) -> dict[str, float | None]:
-    request = (
+    head = (
         f"GET {args.path} HTTP/1.1\r\nHost: {HOST}:{args.port}\r\n"
-        "User-Agent: shequyun-bench\r\nAccept: */*\r\n\r\n"
-    ).encode("ascii")
+        "User-Agent: shequyun-bench\r\nAccept: */*\r\n"
+    )
+    if args.tokens:
+        with open(args.tokens, encoding="ascii") as listed:
+            tokens = [line.strip() for line in listed if line.strip()]
+        built = [f"{head}Authorization: Bearer {t}\r\n\r\n".encode("ascii") for t in tokens]
+    else:
+        built = [f"{head}\r\n".encode("ascii")]
+    requests = itertools.cycle(built)  # one round robin for every connection
     tally = Tally(args.max_requests, args.expect.encode() if args.expect is not None else None)
     workers = [
-        asyncio.create_task(_keep_connected(request, tally, args.port))
+        asyncio.create_task(_keep_connected(requests, tally, args.port))
         for _ in range(args.connections)
     ]
     await asyncio.sleep(args.warmup)
@@ -183,6 +194,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=2_000_000)
     parser.add_argument("--expect", help="the exact body every response must have")
     parser.add_argument("--server-pid", type=int, help="report this process's CPU time too")
+    parser.add_argument("--tokens", help="a file of bearer tokens to send in turn, one a line")
     args = parser.parse_args()
     if not 1 <= args.connections <= 256 or not 0 < args.duration <= 60 or args.warmup > 60:
         parser.error("keep it bounded: 1-256 connections, at most 60 s of warm-up and of load")

@@ -6,6 +6,12 @@ loop and HTTP implementation, log level warning, no access log) on an ephemeral 
 a fixed number of keep-alive connections; the servers take turns over several rounds and the
 median of the rounds is reported. The difference is the kernel's price per request: its
 middleware, its router and the plugin guard around the route.
+
+The kernel's server also answers ``GET /api/v1/me`` with the city's 6,077 committee tokens in
+turn, each token's next request 6,077 requests later (as committees send now and then, each
+with its own token), after one whole turn not counted: its CPU time per request against the
+same server's ``/healthz`` is what a token-authenticated request costs over an unauthenticated
+one, under uvicorn.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from _common import (
 PATH = "/healthz"
 BODY = json.dumps({"status": "ok"}, separators=(",", ":"))
 CONNECTIONS = 16
+TOKEN_PATH = "/api/v1/me"
+COMMITTEES = 6077
 
 
 @dataclass(frozen=True)
@@ -65,30 +73,42 @@ class Server:
 
 def run(*, quick: bool = False) -> list[Result]:
     plan = QUICK if quick else FULL
+    committees = 200 if quick else COMMITTEES
     loop, http = uvicorn_impls()
     apps = {"bare": "_apps:make_bare_app", "kernel": "_apps:make_kernel_app"}
-    rps: dict[str, list[float]] = {name: [] for name in apps}
-    cpu_per_request: dict[str, list[float]] = {name: [] for name in apps}
-    client_cpu: dict[str, list[float]] = {name: [] for name in apps}
+    loads = [*apps, "tokens"]  # "tokens": the kernel's server, /api/v1/me, tokens in turn
+    rps: dict[str, list[float]] = {name: [] for name in loads}
+    cpu_per_request: dict[str, list[float]] = {name: [] for name in loads}
+    client_cpu: dict[str, list[float]] = {name: [] for name in loads}
     with tempfile.TemporaryDirectory(prefix="shequyun-bench-requests-") as tmp:
         root = Path(tmp)
         migrate(root / "data")
+        tokens = root / "tokens.txt"
+        tokens.write_text("\n".join(committee_tokens(root / "data", committees)) + "\n")
         env = clean_env(SHEQUYUN_BENCH_DATA_DIR=str(root / "data"))
         with contextlib.ExitStack() as stack:
             servers = {
                 name: stack.enter_context(serving(factory, root, env, loop=loop, http=http))
                 for name, factory in apps.items()
             }
+            servers["tokens"] = servers["kernel"]
             # A server's first load run is slower than the ones after it even past a warm-up
             # of seconds (seen on the bare app: some 15% more CPU per request), so each server
-            # gets one run that is thrown away.
-            for server in servers.values():
-                _load(server, replace(plan, warmup=0.0, duration=plan.priming))
+            # gets one run that is thrown away; the tokens' runs until every committee has
+            # sent once.
+            for name in apps:
+                _load(servers[name], replace(plan, warmup=0.0, duration=plan.priming))
+            sent = 0
+            while sent < committees:
+                primed = _load(
+                    servers["tokens"], replace(plan, warmup=0.0, duration=plan.priming), tokens
+                )
+                sent += primed["requests"]
             for number in range(plan.rounds):
                 # Alternate who goes first, so neither always follows the other's heat.
-                order = list(apps) if number % 2 == 0 else list(reversed(apps))
+                order = list(loads) if number % 2 == 0 else list(reversed(loads))
                 for name in order:
-                    sample = _load(servers[name], plan)
+                    sample = _load(servers[name], plan, tokens if name == "tokens" else None)
                     rps[name].append(sample["rps"])
                     client_cpu[name].append(sample["client_cpu"])
                     if sample["server_cpu"] is not None:
@@ -97,7 +117,7 @@ def run(*, quick: bool = False) -> list[Result]:
     command = reproduce("requests", quick=quick)
     same = f"uvicorn 1 worker, --loop {loop} --http {http}, {CONNECTIONS} keep-alive connections"
     measured = f"median of {plan.rounds} x {plan.duration:g} s (after {plan.warmup:g} s warm-up)"
-    client = " / ".join(f"{name} {median(client_cpu[name]):.0%}" for name in apps)
+    client = " / ".join(f"{name} {median(client_cpu[name]):.0%}" for name in loads)
     results = [
         Result(
             name="requests",
@@ -124,7 +144,57 @@ def run(*, quick: bool = False) -> list[Result]:
                 notes=(same, "user + system time of the uvicorn process while it was measured"),
             )
         )
+        results.append(
+            Result(
+                name="requests-token-cpu",
+                title=f"server CPU time per GET {TOKEN_PATH} with {committees:,} committee "
+                f"tokens in turn / per GET {PATH}, the same kernel server, {measured}",
+                baseline=_figure(f"kernel {PATH}", cpu_per_request["kernel"], "us/req"),
+                subject=_figure(
+                    f"kernel {TOKEN_PATH}, tokens in turn", cpu_per_request["tokens"], "us/req"
+                ),
+                command=command,
+                notes=(
+                    same,
+                    f"each token's next request {committees:,} requests later; one whole turn "
+                    "sent before the rounds, so each worker has seen every token",
+                    f"requests/s: {TOKEN_PATH} {median(rps['tokens']):.0f}, "
+                    f"{PATH} {median(rps['kernel']):.0f}",
+                ),
+            )
+        )
     return results
+
+
+def committee_tokens(data_dir: Path, count: int) -> list[str]:
+    """``count`` committee tokens in the database of ``data_dir`` (the test tree, a committee
+    cadre's grant: each token's lookup is the same), their secrets."""
+    from sqlmodel import Session
+
+    from shequyun.identity.directory import create_token, create_user, grant_role
+    from shequyun.kernel import Kernel
+    from shequyun.settings import load_settings
+    from shequyun.testing import build_test_tree
+
+    kernel = Kernel(load_settings(environ={}, data_dir=data_dir), discover=False)
+    try:
+        unit = build_test_tree(kernel)["310115004001"]
+        with Session(kernel.engine, expire_on_commit=False) as session:
+            user = create_user(
+                session, username="bench.cadre", display_name="基准测试干部", home_unit=unit,
+                must_change_password=False,
+            )  # fmt: skip
+            grant = grant_role(
+                session, kernel.permissions, user=user, role="identity.cadre", unit=unit
+            )
+            made = [
+                create_token(session, grant=grant, name=f"居委 {n}", expires_at=None)[1]
+                for n in range(count)
+            ]
+            session.commit()
+    finally:
+        kernel.close()
+    return made
 
 
 def uvicorn_impls() -> tuple[str, str]:
@@ -202,12 +272,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _load(server: Server, plan: Plan) -> dict[str, Any]:
+def _load(server: Server, plan: Plan, tokens: Path | None = None) -> dict[str, Any]:
+    """One load run: ``/healthz``, or ``/api/v1/me`` with the ``tokens`` in turn."""
+    target = ["--path", PATH, "--expect", BODY]
+    if tokens is not None:
+        target = ["--path", TOKEN_PATH, "--tokens", str(tokens)]
     sample = run_json(
         [
             PYTHON, str(BENCH / "_loadgen.py"), str(server.port),
             "--server-pid", str(server.pid),
-            "--path", PATH, "--expect", BODY,
+            *target,
             "--connections", str(CONNECTIONS),
             "--warmup", str(plan.warmup), "--duration", str(plan.duration),
         ],
