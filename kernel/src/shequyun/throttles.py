@@ -12,11 +12,16 @@ legitimate.
 The window is fixed and starts at the first hit after the previous one ended, so a key that
 took ``limit`` hits at once is refused until that window ends. Keys are stored hashed (they are
 addresses, phone numbers, ID numbers): the table says how often, never who.
+
+A key that is an IP address counts for the block its holder controls (:func:`address_block`):
+an IPv6 address for its /64, since a home line or a phone is given a whole /64 and may use any
+address in it, so an attacker would otherwise get a fresh per-address count with every request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
-__all__ = ["ThrottleHit", "forgive", "hit", "reset"]
+__all__ = ["ThrottleHit", "address_block", "forgive", "hit", "reset"]
 
 #: One hit in this many also removes the bucket's rows whose windows ended a day ago.
 PURGE_ONE_IN = 200
@@ -54,8 +59,28 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+#: The IPv6 prefix one subscriber is given (RFC 6177: a /64 at least, for a home or a phone).
+IPV6_BLOCK = 64
+
+
+def address_block(key: str) -> str:
+    """``key`` as counted: an IPv6 address becomes its /64 (``2001:db8:1:2::/64``), an
+    IPv4-mapped one (``::ffff:203.0.113.7``) the IPv4 address; any other key is itself."""
+    if ":" not in key:
+        return key  # IPv4 addresses, account ids, phone and ID numbers: counted as they are
+    try:
+        address = ipaddress.ip_address(key)
+    except ValueError:
+        return key
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_BLOCK), strict=False))
+    return key
+
+
 def key_hash(bucket: str, key: str) -> str:
-    return hashlib.sha256(f"{bucket}\x00{key}".encode()).hexdigest()
+    return hashlib.sha256(f"{bucket}\x00{address_block(key)}".encode()).hexdigest()
 
 
 def hit(

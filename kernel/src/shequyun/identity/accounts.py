@@ -61,12 +61,21 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _reserve(connection: Connection, user_id: int, now: datetime) -> dict[str, Any] | None:
+def _clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reserve(
+    connection: Connection, user_id: int, now: datetime, fixed: bool = False
+) -> dict[str, Any] | None:
     """Count an attempt on the user's row unless it is locked or must wait; the new counters.
 
     The ``UPDATE`` takes the row's lock, so the follow-up that sets the delay or the lockout
     commits before any other attempt can be counted (PostgreSQL re-reads the row after the
-    lock; SQLite writes one at a time).
+    lock; SQLite writes one at a time). ``now`` is when the attempt began; the delay and the
+    lockout run from when it was counted (unless a test ``fixed`` the time): a loaded server
+    may count an attempt seconds after it began, and a delay run from its beginning would be
+    over before the next attempt of the burst is counted.
     """
     counted = connection.execute(
         update(USERS)
@@ -80,6 +89,8 @@ def _reserve(connection: Connection, user_id: int, now: datetime) -> dict[str, A
     ).first()
     if counted is None:
         return None
+    if not fixed:
+        now = max(now, _clock())
     failures = int(counted[0])
     detail: dict[str, Any] = {"failures": failures}
     values: dict[str, Any] = {}
@@ -125,7 +136,8 @@ def attempt_login(
     now: datetime | None = None,
 ) -> LoginResult:
     """Check one login attempt and record its outcome (counters and audit)."""
-    now = now or datetime.now(UTC)
+    fixed = now is not None
+    now = now or _clock()
     username = username.strip().lower()
     if client_ip:
         verdict = throttles.hit(engine, ADDRESS_LIMIT, client_ip, now=now)
@@ -156,7 +168,7 @@ def attempt_login(
         assert user.id is not None
         user_id = user.id
         session.commit()  # a transaction of its own for the count, committed at once
-        detail = _reserve(session.connection(), user_id, now)
+        detail = _reserve(session.connection(), user_id, now, fixed)
         session.commit()
         session.refresh(user)
         if detail is None:

@@ -4,20 +4,37 @@ and signing out.
 Each is one function that checks, writes and audits in the caller's session (the caller
 commits); the portal's account pages (:mod:`.pages`) only read the form and show the result.
 The audit entries take the client's address from the request being handled.
+
+The current password is a password check like a login's: whoever finds a signed-in browser (a
+shared office computer) could otherwise try passwords there without end and then set their
+own. :func:`change_password` counts each check against :data:`CURRENT_PASSWORD_LIMIT` before
+it is made (:mod:`shequyun.throttles`, one atomic statement whatever the worker).
 """
 
 from __future__ import annotations
 
-from shequyun_sdk import NotFound
+from datetime import timedelta
+
+from shequyun_sdk import AttemptLimit, NotFound, TooManyAttempts
 from shequyun_sdk.identity import Actor
 from sqlmodel import Session, select
 
+from .. import throttles
 from . import audit
 from .auth import hash_token
 from .models import Grant, OrgUnit, User, WebSession
 from .passwords import check_policy, hash_password, verify_password
 
-__all__ = ["change_password", "own_grants", "record_logout", "switch_grant"]
+__all__ = [
+    "CURRENT_PASSWORD_LIMIT",
+    "change_password",
+    "own_grants",
+    "record_logout",
+    "switch_grant",
+]
+
+#: Wrong current passwords one user may type on the password page per window.
+CURRENT_PASSWORD_LIMIT = AttemptLimit("password.current", 5, timedelta(minutes=15))
 
 
 def change_password(
@@ -29,12 +46,27 @@ def change_password(
     nothing when there is one; otherwise sets the password, lifts a forced change, ends every
     other web session of the user (the one whose cookie is ``keep_cookie`` stays) and audits
     ``password.changed``, and returns ``{}``.
+
+    Raises :class:`~shequyun_sdk.TooManyAttempts` (429, naming ``current``) without checking
+    the current password once :data:`CURRENT_PASSWORD_LIMIT` wrong ones were tried; call it
+    before the session has read or written anything (the count commits on its own).
     """
+    engine = session.get_bind()
+    key = str(actor.user_id)
+    verdict = throttles.hit(engine, CURRENT_PASSWORD_LIMIT, key)  # type: ignore[arg-type]
+    if not verdict.allowed:
+        minutes = (verdict.retry_after + 59) // 60
+        raise TooManyAttempts(
+            f"当前密码错误次数过多，请 {minutes} 分钟后再试",
+            retry_after=verdict.retry_after,
+            field="current",
+        )
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound("找不到该用户")
     if not verify_password(user.password_hash, current):
         return {"current": "当前密码不正确"}
+    throttles.forgive(engine, CURRENT_PASSWORD_LIMIT, key)  # type: ignore[arg-type]
     problem = check_policy(new, user.username)
     if problem:
         return {"new": problem}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shequyun_sdk import platform_from_request
+from shequyun_sdk import TooManyAttempts, platform_from_request
 from shequyun_sdk.params import form_int
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -140,7 +140,15 @@ async def password_page(request: Request) -> Response:
             session.commit()
             return errors
 
-    errors = await run_in_threadpool(change)
+    try:
+        errors = await run_in_threadpool(change)
+    except TooManyAttempts as exc:
+        errors = {"current": exc.message}
+        page = platform.render(
+            request, "password.html", {**context, "errors": errors}, status_code=429
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if errors:
         return platform.render(
             request, "password.html", {**context, "errors": errors}, status_code=422
