@@ -194,12 +194,23 @@ def test_codes_are_rationed_per_phone(town, inbox, clock):
     assert len(Gateway.sent) == 10
 
 
+def test_a_code_typed_with_full_width_digits_is_the_code(town, inbox):
+    """A Chinese input method types ０-９: the code is still the code (NFKC, as everywhere)."""
+    _, app = sign_up(town, "13812340005")
+    code = inbox("13812340005")
+    full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    confirmed = app.post("/auth/phone/confirm", {"code": f" {full_width[:3]} {full_width[3:]}"})
+    assert confirmed.status_code == 200, confirmed.text
+
+
 def test_bad_input_names_the_field(town):
     _, app = sign_up(town, "13812340004")
-    for body in ({}, {"code": "12345"}, {"code": "abcdef"}, {"code": 123456}):
+    arabic = "٣٣٣٣٣٣"  # digits to Python's \d and int(), never an SMS code's
+    for body in ({}, {"code": "12345"}, {"code": "abcdef"}, {"code": 123456}, {"code": arabic}):
         bad = app.post("/auth/phone/confirm", body)
         assert bad.status_code == 422, body
         assert bad.json()["error"]["field"] == "code"
+        assert "位数字验证码" in bad.json()["error"]["message"], body  # refused, no try spent
     assert town.client.post(f"{API}/auth/phone/confirm", json={"code": "123456"}).status_code == 401
 
 

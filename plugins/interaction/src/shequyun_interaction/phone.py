@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -280,8 +281,10 @@ def _use_one_try(session: Session, row: PhoneCode) -> int:
 
 def confirm(platform: Platform, account_id: int, code: object) -> None:
     """Check the code sent to the account's phone; on success the phone is proven."""
-    digits = re.sub(r"\s", "", code) if isinstance(code, str) else ""
-    if not re.fullmatch(rf"\d{{{CODE_DIGITS}}}", digits):
+    # NFKC: full-width ０-９ (what a Chinese input method types) are the ASCII digits; any
+    # other script's digits are no code's, though \d and int() would take them.
+    digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", code)) if isinstance(code, str) else ""
+    if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
         raise ValidationFailed(f"请填写短信中的 {CODE_DIGITS} 位数字验证码", field="code")
     with platform.session() as session:
         account = _account(session, account_id)
