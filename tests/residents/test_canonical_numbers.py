@@ -152,3 +152,59 @@ def test_rows_stored_before_the_canonical_form_are_reported_and_fixed(
         "/api/v1/residents", params={"phone": "13812345678"}, headers=cadre.auth
     ).json()
     assert ids[2] in [r["id"] for r in found["items"]]
+
+
+def test_every_door_takes_the_canonical_form_and_refuses_other_scripts(
+    shequyun_kernel, shequyun_client, shequyun_actors
+):
+    """The update, the import and verify_resident (what sign-up's verification calls) read
+    full-width digits as the ASCII ones and refuse Arabic-Indic ones, as creating does."""
+    import csv
+    import io
+
+    from sqlmodel import Session
+
+    from shequyun.residents.importing import plan_import
+
+    cadre = shequyun_actors.cadre("310115004001")
+    number = id_number(serial="123")
+    created = shequyun_client.post(
+        "/api/v1/residents", json=resident(id_number=number), headers=cadre.auth
+    ).json()
+    url = f"/api/v1/residents/{created['id']}"
+
+    for field, value in (("id_number", number.translate(ARABIC_INDIC)), ("phone", "١٣٨١٢٣٤٥٦٧٨")):
+        refused = shequyun_client.patch(url, json={"version": 1, field: value}, headers=cadre.auth)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == field, value
+    updated = shequyun_client.patch(
+        url, json={"version": 1, "phone": "１３９ ００００ １１１１"}, headers=cadre.auth
+    )
+    assert updated.status_code == 200, updated.text
+    found = shequyun_client.get(
+        "/api/v1/residents", params={"phone": "13900001111"}, headers=cadre.auth
+    ).json()
+    assert [r["id"] for r in found["items"]] == [created["id"]]
+
+    def import_plan(id_text: str):
+        out = io.StringIO()
+        csv.writer(out).writerows([["姓名", "身份证号", "户籍类型"], ["王秀英", id_text, "户籍"]])
+        actor = shequyun_kernel.authenticator.actor_for(cadre.user, cadre.grant, cadre.unit, "t")
+        return plan_import(shequyun_kernel, actor, out.getvalue().encode("utf-8-sig"), "a.csv")
+
+    same_person = import_plan(number.translate(FULLWIDTH))
+    assert not same_person.errors and same_person.updated + same_person.unchanged == 1
+    assert same_person.created == 0  # the person already registered, not a second one
+    arabic = import_plan(number.translate(ARABIC_INDIC))
+    assert [e.column for e in arabic.errors] == ["身份证号"] and arabic.created == 0
+
+    platform = shequyun_kernel.platform
+    with Session(shequyun_kernel.engine) as session:
+        name, phone = created["name"], "13900001111"
+        typed = number.translate(FULLWIDTH)
+        assert platform.verify_resident(session, name=name, id_number=typed, phone=phone)
+        wide_phone = "１３９００００１１１１"
+        assert platform.verify_resident(session, name=name, id_number=number, phone=wide_phone)
+        arabic_id = number.translate(ARABIC_INDIC)
+        assert (
+            platform.verify_resident(session, name=name, id_number=arabic_id, phone=phone) is None
+        )

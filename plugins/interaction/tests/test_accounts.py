@@ -160,3 +160,27 @@ def test_the_code_list_names_who_issued_each_code_by_name(town):
     recent = cadre.portal().get("/plugins/interaction/manage/codes").text.split("最近发放", 1)[1]
     assert f">{cadre.user.display_name}<" in recent
     assert f">{cadre.username}<" not in recent
+
+
+def test_full_width_digits_are_the_same_phone_and_id_number_other_scripts_are_refused(town):
+    """Sign-up and verification take what a Chinese input method types (０-９) as the ASCII
+    digits, and refuse other scripts' digits as bad input before any attempt is counted."""
+    wide = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    wang = town.resident("王秀英")
+    app = town.account(wang.phone)
+    again = town.client.post(
+        f"{API}/auth/signup", json={"phone": wang.phone.translate(wide), "password": PASSWORD}
+    )
+    assert again.status_code == 409  # the same phone, already signed up
+    refused = town.client.post(
+        f"{API}/auth/signup", json={"phone": "13600000003".translate(arabic), "password": PASSWORD}
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["details"][0]["field"] == "phone"
+    for _ in range(6):  # more than the account's daily tries: none of these is counted
+        bad = app.post(
+            "/me/verify", {"name": "王秀英", "id_number": wang.id_number.translate(arabic)}
+        )
+        assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "id_number"
+    done = app.post("/me/verify", {"name": "王秀英", "id_number": wang.id_number.translate(wide)})
+    assert done.status_code == 200, done.text

@@ -26,6 +26,7 @@ from shequyun_sdk import (
     TooManyAttempts,
     ValidationFailed,
 )
+from shequyun_sdk.numbers import canonical_id_number, is_canonical_id_number
 from shequyun_sdk.residents import ResidentRef
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -33,7 +34,6 @@ from sqlmodel import Session, col, select
 from . import phone as phone_proof
 from .availability import is_open, refuse_resident
 from .core import ASSIST, Errors, mask_name, now
-from .credentials import canonical_id_number
 from .models import Account, VerificationCode, aware
 
 __all__ = [
@@ -128,7 +128,7 @@ def verify_identity(
     if not isinstance(name, str) or not name.strip():
         errors.add("name", "请填写姓名")
     canonical = canonical_id_number(id_number) if isinstance(id_number, str) else ""
-    if len(canonical) != 18:
+    if not is_canonical_id_number(canonical):  # Arabic-Indic and other scripts' digits too
         errors.add("id_number", "请填写 18 位身份证号")
     errors.raise_if_any()
     assert isinstance(name, str)
