@@ -66,3 +66,18 @@ receiving: {recorded: true}
     with pytest.raises(PolicyError) as caught:
         load_text(text)
     assert {w for w, _ in caught.value.problems} == {"document", "benefit.parameter"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "effective: {from: 2026-13-45}",  # YAML's date pattern, no such day: ValueError
+        "effective: {from: 2026-01-01T25:00:00}",
+        "[" * 5000,  # nested deeper than the parser's recursion
+    ],
+)
+def test_text_yaml_cannot_read_is_a_policy_error_not_a_crash(text):
+    """A district editing a policy in the portal gets the problem named, never a 500."""
+    with pytest.raises(PolicyError) as caught:
+        load_text(text)
+    assert caught.value.problems[0][1].startswith("不是有效的 YAML")

@@ -60,6 +60,10 @@ def load_text(text: str, *, where: str = "policy") -> Policy:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise PolicyError([(where, f"不是有效的 YAML：{exc}")]) from None
+    except ValueError as exc:  # a date YAML's pattern matches but the calendar lacks (2026-13-45)
+        raise PolicyError([(where, f"不是有效的 YAML：日期或时间无效（{exc}）")]) from None
+    except RecursionError:
+        raise PolicyError([(where, "不是有效的 YAML：嵌套层次过深")]) from None
     if not isinstance(data, dict):
         raise PolicyError([(where, "政策文件应为一个映射（键: 值）")])
     return parse(data)
