@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from shequyun_sdk import EventContractError, EventType, Subscriber, hookimpl
+from shequyun_sdk import EventContractError, EventType, ScheduledJob, Subscriber, hookimpl
 from shequyun_sdk.deprecation import SdkDeprecationWarning
 from shequyun_sdk.events import DATE, UNIT, payload
 from sqlalchemy import text
@@ -100,6 +100,63 @@ def test_a_payload_breaking_its_declaration_is_refused_naming_the_field(
 def test_an_undeclared_event_is_refused_under_the_harness(shequyun_kernel):
     with pytest.raises(EventContractError, match=r"'garbage\.weighed' is not declared"):
         publish(shequyun_kernel, "garbage.weighed", {"kg": 3})
+
+
+class TestAnEventPublishedByAHandler:
+    """A subscriber or a job that publishes against a declaration fails the test that runs it,
+    although the platform records their errors and goes on."""
+
+    class Relay:
+        """Passes each check-in on with a misspelt field; its daily job does the same."""
+
+        MANIFEST = manifest("relay", "转发")
+
+        def __init__(self):
+            self.platform = None
+
+        @hookimpl
+        def on_startup(self, platform):
+            self.platform = platform
+
+        @hookimpl
+        def register_event_subscribers(self):
+            return [Subscriber("garbage.checked_in", self.relay, name="relay")]
+
+        @hookimpl
+        def register_scheduled_jobs(self):
+            return [ScheduledJob("resend", self.resend, daily_at="06:00")]
+
+        def relay(self, event):
+            if "househlods" not in event.payload:  # unchecked, its own event comes back
+                self.resend({**event.payload, "househlods": 1})
+
+        def resend(self, value=None):
+            with self.platform.session() as session:
+                self.platform.publish(session, "garbage.checked_in", value or {"day": "5月2日"})
+
+    @pytest.fixture
+    def shequyun_plugins(self, tally):
+        return [Garbage(), tally, self.Relay()]
+
+    def test_drain_events_raises_what_a_subscriber_met(
+        self, shequyun_client, shequyun_kernel, drain_events
+    ):
+        publish(shequyun_kernel, "garbage.checked_in", GOOD)
+        with pytest.raises(EventContractError, match="'househlods' was unexpected") as met:
+            drain_events()
+        assert "published by subscriber relay:relay" in "".join(met.value.__notes__)
+        drain_events()  # raised once: the next drain starts clean
+
+    def test_a_job_run_fails_the_test_naming_the_event(self, scheduled_jobs):
+        with pytest.raises(AssertionError, match=r"relay\.resend: EventContractError: .*day"):
+            scheduled_jobs.run("relay.resend")
+
+    def test_nothing_is_raised_when_the_test_asked_for_unchecked_events(
+        self, shequyun_client, shequyun_kernel, drain_events, unchecked_events
+    ):
+        with unchecked_events():
+            publish(shequyun_kernel, "garbage.checked_in", GOOD)
+            drain_events()
 
 
 class TestOutsideTheHarness:

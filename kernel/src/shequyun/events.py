@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shequyun_sdk.events import EventContractError
 from shequyun_sdk.identity import Actor
 from shequyun_sdk.types import Event, Subscriber
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, insert
@@ -109,6 +110,9 @@ class EventBus:
         self.actor_for = actor_for
         self.catalogue = catalogue or EventCatalogue()
         self.subscribers: dict[str, Subscriber] = {}
+        #: Under ``strict_events``: events a handler tried to publish against their declaration,
+        #: kept for :meth:`drain` to raise (a delivery swallows its handler's errors).
+        self.contract_errors: list[EventContractError] = []
         self._plugin: dict[str, str | None] = {}
         self._wants: dict[str, frozenset[str]] = {}
         for sub in subscribers:
@@ -187,11 +191,18 @@ class EventBus:
         """Deliver everything now, retries included, ignoring backoff (for tests and the CLI).
 
         Stops when nothing is pending or after ``max_rounds`` passes over the pending rows.
+        Under ``strict_events`` it then raises the first :class:`EventContractError` a handler
+        met publishing an event of its own: a delivery records its handler's errors and goes
+        on, so a malformed event published from a subscriber would otherwise pass a test.
         """
         far_future = utcnow() + timedelta(days=3650)
         for _ in range(max_rounds):
             if not self.deliver_due(limit=10_000, now=lambda: far_future):
-                return
+                break
+        if self.contract_errors:
+            first = self.contract_errors[0]
+            self.contract_errors.clear()
+            raise first
 
     def _due(self, session: Session, now: datetime, delivery_id: int | None = None) -> Any:
         """The first due pending delivery (``delivery_id``'s, if given), locked on PostgreSQL
@@ -304,6 +315,9 @@ class EventBus:
             else:
                 sub.handler(event, **self._arguments(delivery.subscriber, session))
         except Exception as exc:
+            if isinstance(exc, EventContractError) and self.catalogue.strict:
+                exc.add_note(f"published by subscriber {delivery.subscriber} on event {event.id}")
+                self.contract_errors.append(exc)
             if isinstance(sub, BatchSubscriber) or "session" in self._wants.get(
                 delivery.subscriber, ()
             ):
