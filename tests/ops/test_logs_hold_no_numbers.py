@@ -60,3 +60,12 @@ def test_masked_paths_keep_their_shape():
     )
     assert masked_path("/x/13812345678/y") == "/x/138****5678/y"
     assert masked_path("/api/v1/residents/1234567/history") == "/api/v1/residents/1234567/history"
+
+
+def test_numbers_in_other_scripts_digits_are_masked_too():
+    # Refused by the API (ASCII digits only), but the access line is written all the same.
+    arabic_indic = "٣١٠١١٥١٩٤٥٠٣١٢١٢٤٥"
+    assert masked_path(f"/api/v1/residents/{arabic_indic}") == (
+        f"/api/v1/residents/{arabic_indic[:3]}{'*' * 11}{arabic_indic[-4:]}"
+    )
+    assert masked_path("/x/１３８１２３４５６７８") == "/x/１３８****５６７８"

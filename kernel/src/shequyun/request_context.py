@@ -37,10 +37,9 @@ _request_id: ContextVar[str] = ContextVar("shequyun_request_id", default="-")
 _client_ip: ContextVar[str | None] = ContextVar("shequyun_client_ip", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # An ID number (17 digits and a digit or X) or a mobile number inside a path segment, also
-# with full-width digits (the path arrives percent-decoded).
-_PERSONAL_NUMBER = re.compile(
-    r"(?<![0-9０-９])([0-9０-９]{3})([0-9０-９]{4,14})([0-9０-９Xx]{4})(?![0-9０-９])"
-)
+# in any script's digits (full-width, Arabic-Indic …: the path arrives percent-decoded, and a
+# number the API refuses for its digits is still logged). ``\d`` is every Unicode digit here.
+_PERSONAL_NUMBER = re.compile(r"(?<!\d)(\d{3})(\d{4,14})([\dXx]{4})(?!\d)")
 HEADER = "x-request-id"
 
 
