@@ -21,7 +21,15 @@ from .models import LEVELS, OrgUnit
 # (buildings, compounds) is added below committees.
 assert LEVELS[-1] == "committee"
 
-__all__ = ["can", "grant_prefix", "scope_filter", "subtree_filter", "unit_scope_filter"]
+__all__ = [
+    "can",
+    "grant_prefix",
+    "reach_filter",
+    "scope_filter",
+    "scope_reach",
+    "subtree_filter",
+    "unit_scope_filter",
+]
 
 
 def grant_prefix(actor: Actor | None, permission: str) -> str | None:
@@ -58,14 +66,36 @@ def scope_filter(actor: Actor | None, permission: str, unit_column: Any) -> Colu
     yet) is an equality the unit index answers directly, anything between is a subquery on
     the unit paths.
     """
+    kind, value = scope_reach(actor, permission)
+    return reach_filter(kind, unit_column, value)
+
+
+def scope_reach(actor: Actor | None, permission: str) -> tuple[str, Any]:
+    """How :func:`scope_filter` bounds ``actor``'s rows, as a kind and the value it compares:
+    ``("nowhere", None)``, ``("city", None)``, ``("committee", unit id)`` or
+    ``("subtree", path prefix)``. A hot query built once per kind (:func:`reach_filter` over a
+    bind parameter) and executed with the value is the same condition as :func:`scope_filter`'s.
+    """
     prefix = grant_prefix(actor, permission)
     if prefix is None or actor is None or actor.unit is None:
-        return false()
+        return "nowhere", None
     if actor.unit.level == "city":
-        return true()
+        return "city", None
     if actor.unit.level == "committee":
-        return unit_column == actor.unit.id  # type: ignore[no-any-return]
-    units = select(col(OrgUnit.id)).where(unit_scope_filter(actor, permission))
+        return "committee", actor.unit.id
+    return "subtree", prefix
+
+
+def reach_filter(kind: str, unit_column: Any, value: Any) -> ColumnElement[bool]:
+    """The condition on ``unit_column`` for a reach of :func:`scope_reach`; ``value`` is its
+    value or a bind parameter standing for it."""
+    if kind == "nowhere":
+        return false()
+    if kind == "city":
+        return true()
+    if kind == "committee":
+        return unit_column == value  # type: ignore[no-any-return]
+    units = select(col(OrgUnit.id)).where(col(OrgUnit.path).startswith(value))
     return unit_column.in_(units)  # type: ignore[no-any-return]
 
 

@@ -9,6 +9,7 @@ from shequyun_sdk import Conflict, ValidationFailed, read_json_object
 from shequyun_sdk.identity import requires
 from shequyun_sdk.openapi import describe, obj, query_param
 from shequyun_sdk.params import path_id, query_int
+from shequyun_sdk.web import JSONResponse as FastJSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +23,7 @@ from ..sessions import reading_engine
 from . import api_schemas as docs
 from .batch import check_ids, retag
 from .models import REGISTRATIONS
+from .reading import Page
 from .service import READ, TRANSFER, WRITE, ResidentFilters
 
 __all__ = ["ROUTES"]
@@ -104,10 +106,16 @@ async def list_residents(request: Request) -> Response:
     after = request.query_params.get("cursor") or None
     actor = request_actor(request)
     service = _kernel(request).residents
-    page = await _in_session(
-        request, lambda s: service.search(s, actor, filters, after=after, limit=limit), commit=False
-    )
-    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+    def run() -> Page:
+        # A page is one statement: a plain connection, no session (see ResidentReader.search).
+        with reading_engine(request).connect() as connection:
+            page: Page = service.search(connection, actor, filters, after=after, limit=limit)
+            return page
+
+    page = await run_in_threadpool(run)
+    # orjson: the same compact UTF-8 document as Starlette's json.dumps, a few times faster.
+    return FastJSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
 
 @describe(

@@ -7,13 +7,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Text, cast, func
+from sqlalchemy import Text, bindparam, cast, func
 from sqlmodel import col, select
 
 from ..identity.models import OrgUnit
+from ..identity.scope import reach_filter
 from .models import Address, Household, Resident, ResidentTag
 
-__all__ = ["PAGE_FROM", "page_columns"]
+__all__ = ["PAGE_FROM", "page_columns", "plain_page"]
 
 PAGE_FROM = (
     Resident.__table__.join(  # type: ignore[attr-defined]
@@ -62,3 +63,23 @@ def page_columns(postgres: bool) -> tuple[Any, ...]:
         col(Household.number).label("household_number"),
         tags.label("tags"),
     )
+
+
+@functools.cache
+def plain_page(postgres: bool, reach: str, status: str, after: bool) -> Any:
+    """The page statement of a list with no filter but the status, built once per reach of
+    :func:`~shequyun.identity.scope.scope_reach` and executed with the values bound:
+    ``scope`` (the reach's value), ``status`` (unless ``"any"``), ``after`` (the last id of
+    the previous page, when ``after``) and ``limit``. The statement :meth:`.reading.
+    ResidentReader.search` builds for the same list, without rebuilding it (and working out
+    its cache key) on every request: a committee's first page is the hottest read there is."""
+    query = (
+        select(*page_columns(postgres))
+        .select_from(PAGE_FROM)
+        .where(reach_filter(reach, col(Resident.unit_id), bindparam("scope")))
+    )
+    if status != "any":
+        query = query.where(col(Resident.status) == bindparam("status"))
+    if after:
+        query = query.where(col(Resident.id) > bindparam("after"))
+    return query.order_by(col(Resident.id)).limit(bindparam("limit"))
