@@ -276,6 +276,22 @@ def test_pagination_walks_every_record_without_truncation(shequyun_client, shequ
     assert seen == made
 
 
+def test_a_cursor_that_is_no_cursor_of_ours_is_a_422_naming_it(shequyun_client, shequyun_actors):
+    import base64
+
+    cadre = shequyun_actors.cadre()
+
+    def cursor_of(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    for cursor in ("%%%", cursor_of(b"x12"), cursor_of(b"r99999999999")):  # the last past any id
+        response = shequyun_client.get(
+            "/api/v1/residents", params={"cursor": cursor}, headers=cadre.auth
+        )
+        assert response.status_code == 422, (cursor, response.text)
+        assert response.json()["error"]["field"] == "cursor"
+
+
 def test_events_reach_subscribers_after_the_commit(
     shequyun_client, shequyun_actors, shequyun_kernel, drain_events
 ):

@@ -496,7 +496,8 @@ def _encode_cursor(resident_id: int) -> str:
 def _decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw.startswith("r") and raw[1:].isdigit():
+        # Ids are 32-bit: a bigger one is no cursor of ours (and PostgreSQL refuses to compare it).
+        if raw.startswith("r") and raw[1:].isdigit() and int(raw[1:]) < 2**31:
             return int(raw[1:])
     except (ValueError, UnicodeDecodeError):
         pass
