@@ -21,8 +21,8 @@ connection of the same pool, its rows fetched as tuples and the page encoded as 
   the statement over the district's committees (``r.unit_id IN (SELECT id FROM
   kernel_org_unit WHERE path LIKE :prefix || '%')``).
 
-The token is remembered by the kernel for 5 s after each lookup (``identity/credentials.py``),
-as for any client sending pages in a row: the figure is the list, not the token lookup
+The token is remembered by the worker after its first lookup (``identity/credentials.py``), as
+for any client sending pages in a row: the figure is the list, not the token lookup
 (``bench_auth``'s subject).
 
 The notes also compare each API page with ``SELECT * FROM kernel_resident`` for the same rows
