@@ -9,9 +9,9 @@ number" is an indexed equality, without decrypting anything. Both keys derive (H
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,6 +39,20 @@ class FieldCipher:
         sealed = self._aead.encrypt(nonce, value.encode(), None)
         return base64.b64encode(_VERSION + nonce + sealed).decode()
 
+    def encrypt_many(self, values: Sequence[str]) -> list[str]:
+        """``encrypt`` of each of ``values``: the same tokens, with the nonces drawn from the
+        system's random source in one call rather than one call each (an import seals
+        hundreds of thousands)."""
+        nonces = os.urandom(12 * len(values))
+        seal = self._aead.encrypt
+        encode = base64.b64encode
+        return [
+            encode(_VERSION + nonce + seal(nonce, value.encode(), None)).decode()
+            for nonce, value in zip(
+                (nonces[i : i + 12] for i in range(0, len(nonces), 12)), values, strict=True
+            )
+        ]
+
     def decrypt(self, token: str) -> str:
         raw = base64.b64decode(token)
         if raw[:1] != _VERSION:
@@ -46,4 +60,5 @@ class FieldCipher:
         return self._aead.decrypt(raw[1:13], raw[13:], None).decode()
 
     def lookup_hash(self, value: str) -> str:
-        return hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()
+        # hmac.digest: OpenSSL's one-shot HMAC, without an HMAC object per value.
+        return hmac.digest(self._mac_key, value.encode(), "sha256").hex()
