@@ -242,3 +242,27 @@ def test_walking_the_ids_gives_the_same_page_as_reading_the_subtree(
         pages[walk] = [item["id"] for item in items]
         assert counted == Count(20)
     assert pages[True] == pages[False] and len(pages[True]) == 7
+
+
+# Awkward names: quotes, backslashes, commas, braces, the word NULL, spaces, Chinese, capitals
+# (which a database collation sorts apart from code points).
+AWKWARD = ['老人"独居', "a\\b", "x,y", "{z}", "NULL", " sp ", "", "B", "a", "独居", "Tag", "tag"]
+
+
+def test_the_tally_arrays_reach_postgresql_as_written_and_sort_as_python_sorts(shequyun_kernel):
+    """PostgreSQL receives the tallies as array literals built by hand; every writer must lock
+    the rows in Python's order (unit, measure, key), so the database must sort them the same."""
+    if shequyun_kernel.engine.dialect.name != "postgresql":
+        pytest.skip("the array literals are written for PostgreSQL only")
+    rows = [
+        (unit, measure, key) for unit in (3, 1, 2) for measure in ("tag", "age") for key in AWKWARD
+    ]
+    units, measures, keys = zip(*rows, strict=True)
+    with shequyun_kernel.engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            "SELECT u, m, k FROM unnest(CAST(%(u)s AS integer[]), CAST(%(m)s AS varchar[]), "
+            'CAST(%(k)s AS varchar[])) AS t(u, m, k) ORDER BY u, m COLLATE "C", k COLLATE "C"',
+            {"u": tally._integers(units), "m": tally._texts(measures), "k": tally._texts(keys)},
+        ).all()
+    assert [tuple(r) for r in found] == sorted(rows)
+    assert tally._texts([]) == "{}" and tally._integers([]) == "{}"

@@ -198,50 +198,81 @@ def note_new(
     wrote (committee id, gender, birth date, tags): what :func:`note_added` would read back
     from the database, without reading it (an import's 200,000 rows and their tags)."""
     pending: Counter[Key] = session.info.setdefault(_PENDING, Counter())
+    keys: list[Key] = []
+    add = keys.append
     for unit_id, gender, born, tags in residents:
-        pending[(unit_id, TOTAL, "")] += 1
-        pending[(unit_id, AGE, month_key(gender, born))] += 1
+        add((unit_id, TOTAL, ""))
+        add((unit_id, AGE, month_key(gender, born)))
         for tag in tags:
-            pending[(unit_id, TAG, tag)] += 1
+            add((unit_id, TAG, tag))
+    pending.update(keys)  # counted in C, not by one addition each
 
 
 def _write(session: OrmSession, committee_counts: Counter[Key]) -> None:
     """Add committee-level differences to each committee's and every ancestor's rows."""
-    changed = {k: v for k, v in committee_counts.items() if v}
+    changed = [(u, m, k, n) for (u, m, k), n in committee_counts.items() if n]
     if not changed:
         return
-    committees = {unit_id for unit_id, _, _ in changed}
+    committees = {unit_id for unit_id, _, _, _ in changed}
     paths: dict[int, str] = dict(
         session.execute(select(U.id, U.path).where(U.id.in_(committees))).all()
     )
+    above = {unit_id: _path_ids(paths.get(unit_id), unit_id) for unit_id in committees}
     rows: Counter[Key] = Counter()
-    for (unit_id, measure, key), n in changed.items():
-        for above in _path_ids(paths.get(unit_id), unit_id):
-            rows[(above, measure, key)] += n
-    ordered = [(u, m, k, n) for (u, m, k), n in sorted(rows.items()) if n]
-    if not ordered:
-        return
+    for unit_id, measure, key, n in changed:
+        for ancestor in above[unit_id]:
+            rows[(ancestor, measure, key)] += n
     if session.get_bind().dialect.name == "postgresql":
-        # One statement over four arrays, in the sorted order: an import's tens of thousands
-        # of rows through executemany cost more of its CPU than its own COPYs.
-        units, measures, keys, counts = (list(column) for column in zip(*ordered, strict=True))
+        # One statement over four arrays, written as array literals and sorted by the
+        # database: an import's hundreds of thousands of rows sorted as tuples here and dumped
+        # element by element cost more of its CPU than its own COPYs.
+        kept = [(u, m, k, n) for (u, m, k), n in rows.items() if n]
+        if not kept:
+            return
+        units, measures, keys, counts = zip(*kept, strict=True)
         session.execute(
-            _UPSERT_ARRAYS, {"units": units, "measures": measures, "keys": keys, "counts": counts}
+            _UPSERT_ARRAYS,
+            {
+                "units": _integers(units),
+                "measures": _texts(measures),
+                "keys": _texts(keys),
+                "counts": _integers(counts),
+            },
         )
         return
-    session.execute(
-        _upsert(session),
-        [{"unit_id": u, "measure": m, "key": k, "n": n} for u, m, k, n in ordered],
-    )
+    ordered = [(u, m, k, n) for (u, m, k), n in sorted(rows.items()) if n]
+    if ordered:
+        session.execute(
+            _upsert(session),
+            [{"unit_id": u, "measure": m, "key": k, "n": n} for u, m, k, n in ordered],
+        )
 
 
+# Rows in the order Python sorts (unit, measure, key) — ``COLLATE "C"`` compares code points as
+# Python's ``sorted`` does — so that every writer locks the rows in the same order and none
+# waits for another in a cycle.
 _UPSERT_ARRAYS = text(
     "INSERT INTO kernel_resident_tally (unit_id, measure, key, n) "
     "SELECT u, m, k, n FROM unnest(CAST(:units AS integer[]), CAST(:measures AS varchar[]), "
-    "CAST(:keys AS varchar[]), CAST(:counts AS integer[])) WITH ORDINALITY AS t(u, m, k, n, o) "
-    "ORDER BY o "
+    "CAST(:keys AS varchar[]), CAST(:counts AS integer[])) AS t(u, m, k, n) "
+    'ORDER BY u, m COLLATE "C", k COLLATE "C" '
     "ON CONFLICT (unit_id, measure, key) DO UPDATE SET n = kernel_resident_tally.n + excluded.n"
 )
+
+
+def _integers(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of ``values`` (joined here: psycopg's array dumper costs five
+    times as much on an import's tens of thousands)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _texts(values: Sequence[str]) -> str:
+    """A PostgreSQL array literal of ``values``, each quoted (escaped only when one holds a
+    quote or a backslash)."""
+    joined = '","'.join(values)
+    if "\\" in joined or joined.count('"') != 2 * (len(values) - 1):
+        joined = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return '{"' + joined + '"}' if values else "{}"
 
 
 def _path_ids(path: str | None, unit_id: int) -> list[int]:
