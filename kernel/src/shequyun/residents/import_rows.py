@@ -10,7 +10,6 @@ of an edit in the portal.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from shequyun_sdk import ApiError
 from shequyun_sdk.identity import Actor, UnitRef
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from ..events import EventDelivery, OutboxEvent
 from ..identity import scope
@@ -26,31 +25,30 @@ from ..identity.models import OrgUnit
 from . import tally
 from .idnumber import mask_id, mask_phone
 from .import_table import (
-    ADDRESS_PARTS,
     BATCH_SIZE,
-    FALSE_WORDS,
     IMPORT,
     SOURCE,
     TAG_SPLIT,
-    TRUE_WORDS,
     Columns,
     ImportReport,
     ImportTable,
     Row,
+    attribute_value,
     cell_text,
     file_error,
+    looks_numeric,
     padded_date,
     read_header,
 )
 from .import_writer import CHANGE_COLUMNS, RESIDENT_COLUMNS, Places, Writer, among, read_ahead
 from .models import Resident, ResidentChange, ResidentTag
 from .validation import clean_resident
-from .vocabulary import AttributeSpec
 
 if TYPE_CHECKING:
     from ..kernel import Kernel
 
 Progress = Callable[[int], None]
+_RESIDENTS: Any = Resident.__table__  # type: ignore[attr-defined]
 
 
 class Units:
@@ -60,6 +58,7 @@ class Units:
         self.by_code: dict[str, UnitRef] = {}
         self.by_id: dict[int, UnitRef] = {}
         self.by_name: dict[str, list[UnitRef]] = {}
+        self._resolved: dict[str, tuple[UnitRef | None, str | None]] = {}
         table = OrgUnit.__table__  # type: ignore[attr-defined]
         rows = session.execute(
             core_select(
@@ -80,7 +79,14 @@ class Units:
                 self.by_name.setdefault(name, []).append(ref)
 
     def resolve(self, actor: Actor, text: str) -> tuple[UnitRef | None, str | None]:
-        """The committee ``text`` (a code, or a name within the actor's scope) names."""
+        """The committee ``text`` (a code, or a name within the actor's scope) names, and
+        what is wrong with it (answers kept: a file names each committee many times)."""
+        found = self._resolved.get(text)
+        if found is None:
+            found = self._resolved[text] = self._resolve(actor, text)
+        return found
+
+    def _resolve(self, actor: Actor, text: str) -> tuple[UnitRef | None, str | None]:
         unit = self.by_code.get(text)
         if unit is None:
             named = self.by_name.get(text, [])
@@ -157,50 +163,89 @@ class Importer:
         for number, cells in rows:
             batch.append(self._parse(number, cells))
             if len(batch) >= BATCH_SIZE:
+                self._seal(batch)
                 yield batch
                 batch = []
         if batch:
+            self._seal(batch)
             yield batch
+
+    def _seal(self, batch: list[Row]) -> None:
+        """Encrypt, hash and mask the ID and phone numbers of the good rows, when writing."""
+        if not self.write:
+            return
+        good = [row for row in batch if not row.problems and row.values.get("id_number")]
+        cipher = self.service.cipher
+        numbers = cipher.encrypt_many([row.values["id_number"] for row in good])
+        # In the order of the rows that have one.
+        phones = iter(
+            cipher.encrypt_many([r.values["phone"] for r in good if r.values.get("phone")])
+        )
+        for row, sealed_number in zip(good, numbers, strict=True):
+            phone = row.values.get("phone")
+            row.sealed = (
+                sealed_number,
+                mask_id(row.values["id_number"]),
+                next(phones) if phone else None,
+                cipher.lookup_hash(phone) if phone else None,
+                mask_phone(phone) if phone else None,
+            )
 
     def _parse(self, number: int, cells: Sequence[Any]) -> Row:
         columns = self.columns
         row = Row(number, {})
-        texts = {
-            name: cell_text(cells[i]) if i < len(cells) else "" for name, i in columns.index.items()
-        }
-        for index in (*columns.headless, *range(columns.width, len(cells))):
-            if index < len(cells) and cell_text(cells[index]):
-                row.problems.append((f"第 {index + 1} 列", "这一列没有表头"))
+        width = len(cells)
+        texts: dict[str, str] = {}  # the non-empty cells, by field
+        for name, i in columns.index.items():
+            if i < width:
+                cell = cells[i]
+                text = cell.strip() if type(cell) is str else cell_text(cell)
+                if text:
+                    texts[name] = text
+        if columns.headless or width > columns.width:
+            for index in (*columns.headless, *range(columns.width, width)):
+                if index < width and cell_text(cells[index]):
+                    row.problems.append((f"第 {index + 1} 列", "这一列没有表头"))
+        get = texts.get
         data = row.data
-        for name in ("name", "id_number"):
-            data[name] = texts.get(name, "")
-        data["gender"] = texts.get("gender", "")  # empty: taken from the ID number
-        data["birth_date"] = padded_date(texts.get("birth_date", ""))
-        if texts.get("registration"):
+        data["name"] = get("name", "")
+        data["id_number"] = get("id_number", "")
+        data["gender"] = get("gender", "")  # empty: taken from the ID number
+        born = get("birth_date")
+        data["birth_date"] = padded_date(born) if born else ""
+        if "registration" in texts:
             data["registration"] = texts["registration"]
         elif "registration" in columns.index:
             self._error(row, "registration", "不能为空")
-        if texts.get("phone"):
+        if "phone" in texts:
             data["phone"] = texts["phone"]
-        if any(texts.get(f"address.{part}") for part in ADDRESS_PARTS):
-            data["address"] = {part: texts.get(f"address.{part}", "") for part in ADDRESS_PARTS}
-        if texts.get("household_number"):
+        compound, building = get("address.compound", ""), get("address.building", "")
+        entrance, room = get("address.entrance", ""), get("address.room", "")
+        if compound or building or entrance or room:
+            data["address"] = {
+                "compound": compound,
+                "building": building,
+                "entrance": entrance,
+                "room": room,
+            }
+        if "household_number" in texts:
             data["household_number"] = texts["household_number"]
-        if texts.get("tags"):
+        if "tags" in texts:
             data["tags"] = [t.strip() for t in TAG_SPLIT.split(texts["tags"]) if t.strip()]
-        attributes: dict[str, Any] = {}
-        for name, spec in columns.attributes.items():
-            if texts.get(name):
-                try:
-                    attributes[spec.key] = _attribute_value(spec, texts[name])
-                except ValueError as exc:
-                    self._error(row, name, str(exc))
-        if attributes:
-            data["attributes"] = attributes
+        if columns.attributes:
+            attributes: dict[str, Any] = {}
+            for name, spec in columns.attributes.items():
+                if name in texts:
+                    try:
+                        attributes[spec.key] = attribute_value(spec, texts[name])
+                    except ValueError as exc:
+                        self._error(row, name, str(exc))
+            if attributes:
+                data["attributes"] = attributes
         cleaned = clean_resident(data, self.service.vocabulary, partial=True)
         for problem in cleaned.errors:
             message = problem["message"]
-            if problem["field"] == "id_number" and _looks_numeric(cells, columns, "id_number"):
+            if problem["field"] == "id_number" and looks_numeric(cells, columns, "id_number"):
                 message += "（该单元格是数字，Excel 会丢掉身份证号的末几位，请把这一列设为文本）"
             self._error(row, problem["field"], message)
         row.values = cleaned.values
@@ -221,16 +266,6 @@ class Importer:
             if first != number:
                 self._error(row, "id_number", f"与第 {first} 行的身份证号重复")
                 row.id_hash = None
-        if self.write and id_number and not row.problems:
-            cipher = self.service.cipher
-            phone = cleaned.values.get("phone")
-            row.sealed = (
-                cipher.encrypt(id_number),
-                mask_id(id_number),
-                cipher.encrypt(phone) if phone else None,
-                cipher.lookup_hash(phone) if phone else None,
-                mask_phone(phone) if phone else None,
-            )
         return row
 
     # a batch, against the database
@@ -239,16 +274,13 @@ class Importer:
         hashes = [row.id_hash for row in batch if row.id_hash]
         existing: dict[str, tuple[int, int, int]] = {}
         if hashes:
-            query = select(
-                Resident.id_number_hash, Resident.id, Resident.unit_id, Resident.version
-            ).where(
-                among(col(Resident.id_number_hash), hashes, self.postgres),
-                Resident.status == "active",
+            r = _RESIDENTS.c
+            query = core_select(r.id_number_hash, r.id, r.unit_id, r.version).where(
+                among(r.id_number_hash, hashes, self.postgres), r.status == "active"
             )
             if self.locking:  # matched records stay as read until the import commits
-                query = query.with_for_update(of=Resident)  # type: ignore[arg-type]
-            for id_hash, resident_id, unit_id, version in self.session.exec(query):
-                assert resident_id is not None
+                query = query.with_for_update(of=_RESIDENTS)
+            for id_hash, resident_id, unit_id, version in self.session.execute(query):
                 existing[id_hash] = (resident_id, unit_id, version)
         for row in batch:
             found = existing.get(row.id_hash or "")
@@ -300,11 +332,14 @@ class Importer:
         now = datetime.now(UTC)
         places = self.places
         places.prepare(rows, now)
+        writer = self.writer
+        no_extra = writer.json({})
         resident_rows: list[tuple[Any, ...]] = []
         for row in rows:
             assert row.unit is not None and row.id_hash is not None
             values = row.values
             id_enc, id_masked, phone_enc, phone_hash, phone_masked = row.sealed
+            attributes = values.get("attributes")
             resident_rows.append(
                 (
                     row.unit.id,
@@ -320,17 +355,14 @@ class Importer:
                     values["registration"],
                     places.address_id(row),
                     places.household_id(row),
-                    _extra(values.get("attributes", {})),
+                    writer.json(_extra(attributes)) if attributes else no_extra,
                     "active",
                     1,
                     now,
                     now,
                 )
             )
-        writer = self.writer
-        ids = writer.insert(
-            Resident, RESIDENT_COLUMNS, resident_rows, ids=True, json_columns=("extra",)
-        )
+        ids = writer.insert(Resident, RESIDENT_COLUMNS, resident_rows, ids=True)
         writer.insert(
             ResidentTag,
             ("resident_id", "tag"),
@@ -356,6 +388,7 @@ class Importer:
             ),
         )
         actor = self.actor
+        user_id, username, grant_id = actor.user_id, actor.username, actor.grant_id
         writer.insert(
             ResidentChange,
             CHANGE_COLUMNS,
@@ -364,9 +397,9 @@ class Importer:
                     resident_id,
                     1,
                     now,
-                    actor.user_id,
-                    actor.username,
-                    actor.grant_id,
+                    user_id,
+                    username,
+                    grant_id,
                     row.unit.id if row.unit else None,
                     SOURCE,
                     "(created)",
@@ -396,12 +429,12 @@ class Importer:
         bus = self.service.events
         for payload in payloads:
             bus.check(event_type, payload)
+        json = self.writer.json
         ids = self.writer.insert(
             OutboxEvent,
             ("type", "payload", "created_at"),
-            [(event_type, payload, now) for payload in payloads],
+            [(event_type, json(payload), now) for payload in payloads],
             ids=True,
-            json_columns=("payload",),
         )
         names = [name for name, sub in bus.subscribers.items() if sub.matches(event_type)]
         self.writer.insert(
@@ -418,51 +451,3 @@ def _extra(attributes: Mapping[str, Any]) -> dict[str, Any]:
             plugin, name = key.split(".", 1)
             extra.setdefault(plugin, {})[name] = value
     return extra
-
-
-def _looks_numeric(cells: Sequence[Any], columns: Columns, name: str) -> bool:
-    index = columns.index.get(name)
-    return (
-        index is not None
-        and index < len(cells)
-        and isinstance(cells[index], int | float)
-        and not isinstance(cells[index], bool)
-    )
-
-
-def _attribute_value(spec: AttributeSpec, text: str) -> Any:
-    """A spreadsheet cell as the JSON value the attribute's schema expects."""
-    return _typed(dict(spec.attribute.schema), text)
-
-
-def _typed(schema: Mapping[str, Any], text: str) -> Any:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind == "integer":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError("应为整数") from None
-    if kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError("应为数字") from None
-        return int(number) if number.is_integer() else number
-    if kind == "boolean":
-        if text.lower() in TRUE_WORDS:
-            return True
-        if text.lower() in FALSE_WORDS:
-            return False
-        raise ValueError("应为 是 或 否")
-    if kind == "array":
-        items = schema.get("items")
-        parts = [p.strip() for p in TAG_SPLIT.split(text) if p.strip()]
-        return [_typed(items, p) if isinstance(items, Mapping) else p for p in parts]
-    if kind == "object":
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise ValueError("应为 JSON 对象") from None
-    return text

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -187,9 +188,11 @@ class ImportTable:
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         """``(row number, cells)`` of every non-blank row, the header first."""
         source = self._xlsx_rows() if self.kind == "xlsx" else self._csv_rows()
+        # A CSV row's cells are all text: joined, one C call tells a blank row.
+        filled = _filled_csv if self.kind == "csv" else _filled
         seen = 0
         for number, cells in enumerate(source, start=1):
-            if any(c is not None and str(c).strip() for c in cells):
+            if filled(cells):
                 seen += 1
                 if seen > self.max_rows + 1:
                     raise file_error(f"一次最多导入 {self.max_rows} 行，请拆分文件")
@@ -247,6 +250,15 @@ class ImportTable:
             return None
         finally:
             workbook.close()
+
+
+def _filled(cells: Sequence[Any]) -> bool:
+    return any(c is not None and str(c).strip() for c in cells)
+
+
+def _filled_csv(cells: list[str]) -> bool:
+    joined = "".join(cells)
+    return bool(joined) and not joined.isspace()
 
 
 def decode_text(data: bytes) -> str:
@@ -363,3 +375,60 @@ class Row:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
     existing: tuple[int, int, int] | None = None  # resident id, unit id, version
     sealed: tuple[Any, ...] = ()  # ID and phone, encrypted, hashed and masked
+    # Where a new resident lives, once its committee is known: (unit id, compound, building,
+    # entrance, room) and (unit id, household number), each None when the row has none.
+    place: tuple[Any, ...] | None = None
+    household: tuple[int, str] | None = None
+
+
+# -- cells as attribute values ---------------------------------------------------------------
+
+
+def looks_numeric(cells: Sequence[Any], columns: Columns, name: str) -> bool:
+    """Whether the cell of field ``name`` holds a number (a spreadsheet's, not text)."""
+    index = columns.index.get(name)
+    return (
+        index is not None
+        and index < len(cells)
+        and isinstance(cells[index], int | float)
+        and not isinstance(cells[index], bool)
+    )
+
+
+def attribute_value(spec: AttributeSpec, text: str) -> Any:
+    """A spreadsheet cell as the JSON value the attribute's schema expects."""
+    return typed_value(dict(spec.attribute.schema), text)
+
+
+def typed_value(schema: Mapping[str, Any], text: str) -> Any:
+    """``text`` as a value of the JSON type ``schema`` names; ValueError (Chinese) if not."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError("应为整数") from None
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError("应为数字") from None
+        return int(number) if number.is_integer() else number
+    if kind == "boolean":
+        if text.lower() in TRUE_WORDS:
+            return True
+        if text.lower() in FALSE_WORDS:
+            return False
+        raise ValueError("应为 是 或 否")
+    if kind == "array":
+        items = schema.get("items")
+        parts = [p.strip() for p in TAG_SPLIT.split(text) if p.strip()]
+        return [typed_value(items, p) if isinstance(items, Mapping) else p for p in parts]
+    if kind == "object":
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise ValueError("应为 JSON 对象") from None
+    return text

@@ -67,6 +67,13 @@ class Writer:
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self._sequences: dict[str, str] = {}
 
+    def json(self, value: Any) -> Any:
+        """``value`` as a JSON column takes it here: on PostgreSQL the text COPY writes (orjson,
+        as the engine writes JSON columns), elsewhere the value itself for the column type."""
+        if not self.postgres:
+            return value
+        return _EMPTY if value == {} else json_text(value)
+
     def insert(
         self,
         model: Any,
@@ -74,16 +81,14 @@ class Writer:
         rows: Sequence[tuple[Any, ...]],
         *,
         ids: bool = False,
-        json_columns: Sequence[str] = (),
     ) -> list[int]:
-        """Insert ``rows`` (values in ``columns`` order); with ``ids``, return their new ids."""
+        """Insert ``rows`` (values in ``columns`` order, JSON values through :meth:`json`);
+        with ``ids``, return their new ids."""
         if not rows:
             return []
         table = model.__table__
         if self.postgres:
-            return self._copy(
-                table.name, columns, rows, ids, [columns.index(c) for c in json_columns]
-            )
+            return self._copy(table.name, columns, rows, ids)
         params = [dict(zip(columns, row, strict=True)) for row in rows]
         if not ids:
             self.session.execute(insert(table), params)
@@ -94,12 +99,7 @@ class Writer:
         return [row[0] for row in result]
 
     def _copy(
-        self,
-        table: str,
-        columns: Sequence[str],
-        rows: Sequence[tuple[Any, ...]],
-        ids: bool,
-        json_indexes: Sequence[int],
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], ids: bool
     ) -> list[int]:
         new_ids: list[int] = []
         if ids:
@@ -116,26 +116,18 @@ class Writer:
                 ).scalars()
             )
             columns = ("id", *columns)
-            json_indexes = [i + 1 for i in json_indexes]
-            rows = [(i, *row) for i, row in zip(new_ids, rows, strict=True)]
-        if json_indexes:
-            rows = [with_json(row, json_indexes) for row in rows]
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
+            write = copy.write_row
+            if ids:
+                for new_id, row in zip(new_ids, rows, strict=True):
+                    write((new_id, *row))
+            else:
+                for row in rows:
+                    write(row)
         return new_ids
-
-
-def with_json(row: tuple[Any, ...], indexes: Sequence[int]) -> tuple[Any, ...]:
-    """``row`` with the values at ``indexes`` as JSON text, written as the engine writes JSON
-    columns (orjson: json.dumps with non-default options cost more than the COPY itself)."""
-    values = list(row)
-    for i in indexes:
-        values[i] = _EMPTY if values[i] == {} else json_text(values[i])
-    return tuple(values)
 
 
 _EMPTY = "{}"
@@ -156,45 +148,50 @@ class Places:
 
     def prepare(self, rows: Sequence[Row], now: datetime) -> None:
         """Make sure every address and household of ``rows`` exists."""
+        for row in rows:
+            row.place = address_key(row)
+            row.household = household_key(row)
         self._load_addresses(rows)
+        addresses = self.addresses
         missing: dict[tuple[Any, ...], None] = {}
         for row in rows:
-            key = address_key(row)
-            if key is not None and key[2:] not in self.addresses[key[:2]]:
+            key = row.place
+            if key is not None and key[2:] not in addresses[key[:2]]:
                 missing[key] = None
         keys = list(missing)
         for key, address_id in zip(
             keys, self.writer.insert(Address, ADDRESS_COLUMNS, keys, ids=True), strict=True
         ):
-            self.addresses[key[:2]][key[2:]] = address_id
+            addresses[key[:2]][key[2:]] = address_id
         self._load_households(rows)
+        households = self.households
         new: dict[tuple[int, str], int | None] = {}
         for row in rows:
-            household = household_key(row)
-            if household is not None and household[1] not in self.households[household[0]]:
+            household = row.household
+            if household is not None and household[1] not in households[household[0]]:
                 new.setdefault(household, self.address_id(row))
-        households = list(new)
+        fresh = list(new)
         ids = self.writer.insert(
             Household,
             ("unit_id", "number", "address_id", "created_at"),
-            [(unit_id, number, new[(unit_id, number)], now) for unit_id, number in households],
+            [(unit_id, number, new[(unit_id, number)], now) for unit_id, number in fresh],
             ids=True,
         )
-        for (unit_id, number), household_id in zip(households, ids, strict=True):
-            self.households[unit_id][number] = household_id
+        for (unit_id, number), household_id in zip(fresh, ids, strict=True):
+            households[unit_id][number] = household_id
 
     def address_id(self, row: Row) -> int | None:
-        key = address_key(row)
+        """The id of ``row``'s address (after :meth:`prepare`)."""
+        key = row.place
         return None if key is None else self.addresses[key[:2]][key[2:]]
 
     def household_id(self, row: Row) -> int | None:
-        key = household_key(row)
+        """The id of ``row``'s household (after :meth:`prepare`)."""
+        key = row.household
         return None if key is None else self.households[key[0]][key[1]]
 
     def _load_addresses(self, rows: Sequence[Row]) -> None:
-        wanted = {
-            key[:2] for row in rows if (key := address_key(row)) is not None
-        } - self.addresses.keys()
+        wanted = {key[:2] for row in rows if (key := row.place) is not None} - self.addresses.keys()
         if not wanted:
             return
         for pair in wanted:
@@ -216,7 +213,7 @@ class Places:
 
     def _load_households(self, rows: Sequence[Row]) -> None:
         wanted = {
-            key[0] for row in rows if (key := household_key(row)) is not None
+            key[0] for row in rows if (key := row.household) is not None
         } - self.households.keys()
         if not wanted:
             return
@@ -290,7 +287,13 @@ def address_key(row: Row) -> tuple[Any, ...] | None:
     address = row.values.get("address")
     if not address or row.unit is None:
         return None
-    return (row.unit.id, *(address[part] for part in ADDRESS_PARTS))
+    return (
+        row.unit.id,
+        address["compound"],
+        address["building"],
+        address["entrance"],
+        address["room"],
+    )
 
 
 def household_key(row: Row) -> tuple[int, str] | None:

@@ -43,6 +43,9 @@ WRITABLE = {
 _GENDER_WORDS = {**{v: k for k, v in GENDERS.items()}, **{k: k for k in GENDERS}}
 _REGISTRATION_WORDS = {**{v: k for k, v in REGISTRATIONS.items()}, **{k: k for k in REGISTRATIONS}}
 MAX_TAGS = 30
+_ACCEPTED = frozenset({*WRITABLE, "version"})
+_ADDRESS_KEYS = frozenset(ADDRESS_FIELDS)
+_ADDRESS_LIMITS = tuple(zip(ADDRESS_FIELDS, (60, 20, 20, 20), strict=True))
 
 
 @dataclass
@@ -57,14 +60,19 @@ class Cleaned:
 def _text(
     raw: Any, field_name: str, cleaned: Cleaned, *, max_length: int, required: bool
 ) -> str | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if isinstance(raw, str):
+        value = raw.strip()
+    elif raw is None:
+        value = ""
+    elif isinstance(raw, int):
+        value = str(raw)
+    else:
+        cleaned.error(field_name, "应为文字")
+        return None
+    if not value:
         if required:
             cleaned.error(field_name, "不能为空")
         return None
-    if not isinstance(raw, str | int):
-        cleaned.error(field_name, "应为文字")
-        return None
-    value = str(raw).strip()
     if len(value) > max_length:
         cleaned.error(field_name, f"不能超过 {max_length} 个字")
         return None
@@ -79,8 +87,9 @@ def clean_resident(
     if not isinstance(data, Mapping):
         cleaned.error("(body)", "应为 JSON 对象")
         return cleaned
-    for unknown in sorted(set(data) - WRITABLE - {"version"}):
-        cleaned.error(unknown, "不是可以填写的字段")
+    if not data.keys() <= _ACCEPTED:
+        for unknown in sorted(set(data) - _ACCEPTED):
+            cleaned.error(unknown, "不是可以填写的字段")
 
     def given(name: str) -> bool:
         return name in data or not partial
@@ -183,10 +192,11 @@ def _clean_address(raw: Any, cleaned: Cleaned) -> None:
     if not isinstance(raw, Mapping):
         cleaned.error("address", "应为包含 compound、building、entrance、room 的对象")
         return
-    for unknown in sorted(set(raw) - set(ADDRESS_FIELDS)):
-        cleaned.error(f"address.{unknown}", "不是地址字段")
+    if not raw.keys() <= _ADDRESS_KEYS:
+        for unknown in sorted(set(raw) - _ADDRESS_KEYS):
+            cleaned.error(f"address.{unknown}", "不是地址字段")
     address: dict[str, str] = {}
-    for key, limit in zip(ADDRESS_FIELDS, (60, 20, 20, 20), strict=True):
+    for key, limit in _ADDRESS_LIMITS:
         value = _text(
             raw.get(key), f"address.{key}", cleaned, max_length=limit, required=key == "compound"
         )
