@@ -49,7 +49,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +81,30 @@ QUICK = Plan(20_000, 2_600, 2, 10_000, rounds=1, repeats=3, export_rounds=1)
 
 
 def run(
-    *, quick: bool = False, postgres_url: str | None = None, import_only: bool = False
+    *,
+    quick: bool = False,
+    postgres_url: str | None = None,
+    import_only: bool = False,
+    import_files: int | None = None,
+    import_rows: int | None = None,
 ) -> list[Result]:
     plan = QUICK if quick else FULL
+    if import_files or import_rows:
+        plan = replace(
+            plan,
+            import_files=import_files or plan.import_files,
+            import_rows=import_rows or plan.import_rows,
+        )
     server = postgres_url or os.environ.get(DATABASE_VARIABLE) or DEFAULT_POSTGRES
     command = reproduce("residents", quick=quick)
     if import_only:
         command = "../.venv/bin/python bench_residents.py --import-only" + (
             " --quick" if quick else ""
         )
+        if import_files:
+            command += f" --files {import_files}"
+        if import_rows:
+            command += f" --rows {import_rows}"
     if os.environ.get(DATABASE_VARIABLE):
         command = f"{DATABASE_VARIABLE}={shlex.quote(_shown(server))} {command}"
     if import_only:
@@ -463,8 +478,11 @@ def _time_export(kernel: Any, actor: Any, plan: Plan) -> dict[str, list[float]]:
 
 
 def _importing(kernel: Any, plan: Plan, command: str) -> Result:
+    from _pgcpu import ServerClock
+
     from shequyun.residents.importing import apply_import
 
+    clock = None
     try:
         database = _database_name(kernel.engine)
         committees = _tree(kernel)
@@ -477,6 +495,9 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
         imports: list[float] = []
         copies: list[float] = []
         five: list[float] = []
+        # CPU seconds of this process and of the database's backends, per step.
+        cpu: dict[int, list[tuple[float, float]]] = {id(imports): [], id(copies): [], id(five): []}
+        clock = ServerClock.open(kernel.engine)
         generated = encrypted = 0.0
         next_id = 1
         for number in range(plan.import_files):
@@ -495,13 +516,21 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
                 (five, lambda p=prepared: raw_five(p)),
             ]
             for timings, step in steps if number % 2 == 0 else reversed(steps):
+                server = clock.sample() if clock else {}
+                own = time.process_time()
                 began = time.perf_counter()
                 step()
                 timings.append(time.perf_counter() - began)
+                own = time.process_time() - own
+                after = clock.sample() if clock else {}
+                backends = sum(ns - server.get(pid, 0) for pid, ns in after.items()) / 1e9
+                cpu[id(timings)].append((own, backends))
             _say(f"imported file {number + 1} of {plan.import_files}")
         with kernel.engine.connect() as connection:
             loaded = connection.execute(text("SELECT count(*) FROM kernel_resident")).scalar()
     finally:
+        if clock is not None:
+            clock.close()
         kernel.close()
     total = plan.import_files * plan.import_rows
     if loaded != total:
@@ -520,6 +549,7 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
             f"vs the older baseline (raw {method} into a table with the primary key and four "
             f"of kernel_resident's indexes, as before 2026-12-06): {median(five):.2f} s "
             f"per file, ratio {median(imports) / median(five):.2f}x",
+            _cpu_note(cpu[id(imports)], cpu[id(copies)], method, bool(clock)),
             f"generating the {total:,} rows (generate_rows) took {generated:.1f} s; encrypting "
             f"them for the copy (not timed) {encrypted:.1f} s",
             "the import also validates every row, looks ID numbers up, writes addresses, "
@@ -528,6 +558,28 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
             "importer: an actor holding residents.import on the whole city (built-in roles "
             "hold it at street level at most)",
         ),
+    )
+
+
+def _cpu_note(
+    imports: list[tuple[float, float]], copies: list[tuple[float, float]], method: str, pg: bool
+) -> str:
+    """The CPU seconds per file of both sides: the steadier figure on a busy machine."""
+
+    def side(values: list[tuple[float, float]]) -> tuple[float, float]:
+        return median([v[0] for v in values]), median([v[1] for v in values])
+
+    (own, server), (raw_own, raw_server) = side(imports), side(copies)
+    if not pg:
+        return (
+            f"CPU per file (this process; SQLite works in it): import {own:.2f} s, raw "
+            f"{method} {raw_own:.2f} s, ratio {own / raw_own:.2f}x"
+        )
+    return (
+        f"CPU per file, this process + PostgreSQL's backends: import {own:.2f} + {server:.2f} s, "
+        f"raw {method} {raw_own:.2f} + {raw_server:.2f} s; ratio of the sums "
+        f"{(own + server) / (raw_own + raw_server):.2f}x, of the backends alone "
+        f"{server / raw_server:.2f}x"
     )
 
 
@@ -791,8 +843,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--import-only", action="store_true", help="only residents-import (no 1M-row pages)"
     )
+    parser.add_argument(
+        "--files", type=int, metavar="N", help="with --import-only: import N files (5; quick 2)"
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        metavar="N",
+        help="with --import-only: N rows per file (200,000, the import's limit; quick 10,000)",
+    )
     args = parser.parse_args(argv)
-    for result in run(quick=args.quick, postgres_url=args.postgres, import_only=args.import_only):
+    if (args.files or args.rows) and not args.import_only:
+        parser.error("--files and --rows go with --import-only")
+    for result in run(
+        quick=args.quick,
+        postgres_url=args.postgres,
+        import_only=args.import_only,
+        import_files=args.files,
+        import_rows=args.rows,
+    ):
         print(result.report(), flush=True)
     return 0
 
