@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import shequyun_interaction
 from shequyun_sdk.testing.trail import AuditTrail, state_changing_routes
+from starlette.testclient import TestClient
 
 from ._files import png
-from .conftest import API
+from .conftest import API, PASSWORD
+from .test_pages import submit
 
 BASE = "/plugins/interaction"
 ACCOUNT_ROUTES = [
@@ -26,6 +28,7 @@ ACCOUNT_ROUTES = [
     f"POST {API}/me/verify",
     f"POST {API}/auth/logout",
 ]
+#: Walked in test_phone_proof (they need the SMS setting and a gateway).
 PHONE_ROUTES = [
     f"POST {API}/auth/phone/confirm",
     f"POST {API}/auth/phone/resend",
@@ -55,8 +58,6 @@ STAFF_ROUTES = [
     f"PATCH {API}/manage/disclosures/{{item_id:int}}",
     f"POST {API}/manage/digests",
 ]
-# Not walked yet (listed, so that a new route still fails the completeness test): the pages and
-# the SMS proof of a phone.
 PAGE_ROUTES = [
     f"POST {BASE}/signup",
     f"POST {BASE}/login",
@@ -311,3 +312,188 @@ def test_staff_writes_are_audited(town):
         audit=[],
     )
     trail.check_walked(STAFF_ROUTES)
+
+
+def test_assisted_writes_are_audited_against_the_cadre(town):
+    """代办: a cadre acting for a resident (``X-Assist-Resident``) is audited, never the choice."""
+    elder = town.resident("张阿婆", born="19380101")
+    topic = town.topic()
+    cadre = town.cadre()
+    trail = trail_for(town)
+    client = town.client
+    assisting = {**cadre.auth, "X-Assist-Resident": str(elder.id)}
+    trail.step(
+        f"PUT {API}/topics/{{item_id:int}}/ballot",
+        client.put(f"{API}/topics/{topic['id']}/ballot", json={"option": 0}, headers=assisting),
+        audit=[("interaction.assisted_vote", "interaction_topic", {"resident_id": elder.id})],
+    )
+    trail.step(
+        f"POST {API}/topics/{{item_id:int}}/comments",
+        client.post(
+            f"{API}/topics/{topic['id']}/comments",
+            json={"stance": "支持", "body": "方便老人"},
+            headers=assisting,
+        ),
+        status=201,
+        audit=[("interaction.assisted_comment", "interaction_topic", {"resident_id": elder.id})],
+    )
+    request = trail.step(
+        f"POST {API}/requests",
+        client.post(
+            f"{API}/requests",
+            json={"category": "help", "title": "需要助餐", "body": "行动不便"},
+            headers=assisting,
+        ),
+        status=201,
+        audit=[("interaction.assisted_request", "interaction_request", {"resident_id": elder.id})],
+    ).json()
+    trail.step(
+        f"POST {API}/requests/{{item_id:int}}/photos",
+        client.post(
+            f"{API}/requests/{request['id']}/photos",
+            headers=assisting,
+            files={"photos": ("门口.png", png(), "image/png")},
+        ),
+        status=(200, 201),
+        audit=[("interaction.assisted_photos", "interaction_request", {"photos": 1})],
+    )
+
+
+def test_the_residents_pages_leave_no_entry(town):
+    wang = town.resident("王秀英")
+    topic = town.topic()
+    neighbour = town.verified(town.resident("李娜", room="702"))
+    neighbour.post("/posts", {"body": "周六义剪"})
+    trail = trail_for(town)
+    browser = TestClient(town.client.app)
+
+    def step(route, path, data, *, page=None, status=303):
+        return trail.step(route, submit(browser, path, data, page), status=status, audit=[])
+
+    step(
+        f"POST {BASE}/signup",
+        f"{BASE}/signup",
+        {"phone": wang.phone, "password": PASSWORD, "password2": PASSWORD},
+    )
+    step(
+        f"POST {BASE}/verify",
+        f"{BASE}/verify",
+        {"method": "identity", "name": wang.name, "id_number": wang.id_number},
+    )
+    step(f"POST {BASE}/topics/{{item_id:int}}", f"{BASE}/topics/{topic['id']}", {"option": "0"})
+    step(f"POST {BASE}/posts", f"{BASE}/posts", {"action": "post", "body": "谁家的猫走丢了"})
+    made = step(
+        f"POST {BASE}/requests",
+        f"{BASE}/requests",
+        {"category": "报修", "title": "楼道灯不亮", "body": "二楼"},
+    )
+    step(
+        f"POST {BASE}/requests/{{item_id:int}}",
+        made.headers["location"].split("?")[0],
+        {"body": "三楼也不亮"},
+    )
+    step(f"POST {BASE}/notifications", f"{BASE}/notifications", {})
+    step(f"POST {BASE}/logout", f"{BASE}/logout", {}, page=f"{BASE}/")
+    step(f"POST {BASE}/login", f"{BASE}/login", {"phone": wang.phone, "password": PASSWORD})
+    trail.check_walked([r for r in PAGE_ROUTES if "/manage/" not in r])
+
+
+def test_the_cadres_pages_leave_the_same_entries_as_the_api(town):
+    cadre = town.cadre()
+    wang = town.verified(town.resident("王秀英"))
+    li = town.resident("李建国", room="902")
+    elder = town.resident("张阿婆", born="19380101", room="1002")
+    first = wang.post("/requests", {"category": "报修", "title": "路灯坏了", "body": "弄堂口"})
+    second = wang.post("/requests", {"category": "help", "title": "需要助餐", "body": "独居"})
+    post = wang.post("/posts", {"body": "出售二手自行车"}).json()
+    town.verified(town.resident("赵强", room="802")).post(
+        "/reports", {"target_type": "post", "target_id": post["id"]}
+    )
+    disclosed = town.client.post(
+        f"{API}/manage/disclosures",
+        headers=cadre.auth,
+        json={"category": "works", "title": "车棚改造", "body": "预算"},
+    ).json()
+    portal = cadre.portal()
+    trail = trail_for(town)
+
+    def step(route, path, data, audit):
+        return trail.step(
+            route, portal.post(path, data=data, follow_redirects=False), status=303, audit=audit
+        )
+
+    step(
+        f"POST {BASE}/manage/announcements",
+        f"{BASE}/manage/announcements",
+        {"title": "停水通知", "body": "周三停水"},
+        [("interaction.announcement_published", "interaction_announcement")],
+    )
+    listed = town.client.get(f"{API}/announcements", headers=cadre.auth).json()["items"]
+    trail.mark()
+    step(
+        f"POST {BASE}/manage/announcements",
+        f"{BASE}/manage/announcements",
+        {"action": "withdraw", "id": str(listed[0]["id"])},
+        [("interaction.announcement_withdrawn", "interaction_announcement")],
+    )
+    step(
+        f"POST {BASE}/manage/disclosures",
+        f"{BASE}/manage/disclosures",
+        {"category": "finance", "title": "一季度收支", "body": "收支明细"},
+        [("interaction.disclosed", "interaction_disclosure", {"category": "finance"})],
+    )
+    step(
+        f"POST {BASE}/manage/disclosures/{{item_id:int}}",
+        f"{BASE}/manage/disclosures/{disclosed['id']}",
+        {"category": "works", "title": "车棚改造", "body": "已开工", "note": "开工"},
+        [("interaction.disclosure_revised", "interaction_disclosure", {"version": 2})],
+    )
+    step(
+        f"POST {BASE}/manage/requests/{{item_id:int}}",
+        f"{BASE}/manage/requests/{first.json()['id']}",
+        {"body": "已通知物业", "status": "in_progress"},
+        [("interaction.request_replied", "interaction_request", {"status": "in_progress"})],
+    )
+    step(
+        f"POST {BASE}/manage/requests/{{item_id:int}}",
+        f"{BASE}/manage/requests/{second.json()['id']}",
+        {"action": "escalate"},
+        [("interaction.request_escalated", "interaction_request")],
+    )
+    opened = step(
+        f"POST {BASE}/manage/topics",
+        f"{BASE}/manage/topics",
+        {
+            "title": "车棚改造意见征询",
+            "body": "请各户表决",
+            "options": "同意\n不同意",
+            "rule": "resident",
+            "scope_kind": "committee",
+            "closes_on": "2099-12-31",
+        },
+        [("interaction.topic_opened", "interaction_topic", {"rule": "resident"})],
+    )
+    step(
+        f"POST {BASE}/manage/topics/{{item_id:int}}",
+        opened.headers["location"].split("?")[0],
+        {},
+        [("interaction.topic_closed", "interaction_topic", {"ballots": 0})],
+    )
+    step(
+        f"POST {BASE}/manage/moderation",
+        f"{BASE}/manage/moderation",
+        {"target_type": "post", "target_id": str(post["id"]), "decision": "remove", "note": "广告"},
+        [("interaction.moderated", "interaction_post", {"decision": "remove"})],
+    )
+    trail.step(
+        f"POST {BASE}/manage/codes",
+        portal.post(f"{BASE}/manage/codes", data={"resident_id": str(li.id)}),
+        audit=[("interaction.code_issued", "resident")],
+    )
+    step(
+        f"POST {BASE}/manage/assist",
+        f"{BASE}/manage/assist",
+        {"resident_id": str(elder.id)},
+        [("interaction.assist_started", "resident")],
+    )
+    trail.check_walked([r for r in PAGE_ROUTES if "/manage/" in r])

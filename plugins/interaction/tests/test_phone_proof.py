@@ -15,6 +15,7 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from .conftest import API, PASSWORD, ResidentClient
+from .test_audit_trail import PHONE_ROUTES, trail_for
 from .test_pages import BASE, csrf, submit
 
 SMS_PROOF = {"plugin_settings": {"interaction": {"phone_proof": "sms"}}}
@@ -370,3 +371,50 @@ def test_no_table_keeps_the_phone_in_clear(town, inbox, shequyun_kernel):
         assert not [row for row in rows if any("12349876" in str(value) for value in row)]
     again = town.client.post(f"{API}/auth/login", json={"phone": li.phone, "password": PASSWORD})
     assert again.status_code == 200, again.text
+
+
+# -- the audit trail of the phone routes (test_audit_trail lists them; walked here, where the
+# SMS setting and its gateway are) ---------------------------------------------------------------
+
+SENT = ("interaction.phone_code_sent", "interaction_account")
+CONFIRMED = ("interaction.phone_confirmed", "interaction_account")
+
+
+def test_codes_sent_and_phones_confirmed_are_audited_through_both_doors(town, inbox, clock):
+    api_phone, page_phone = "13812349001", "13812349002"
+    trail = trail_for(town)
+    _, app = sign_up(town, api_phone)
+    assert [(e["action"], e["detail"]["purpose"]) for e in trail.entries()] == [
+        ("interaction.phone_code_sent", "signup")
+    ]
+    trail.mark()
+    trail.step(
+        f"POST {API}/auth/phone/confirm",
+        app.post("/auth/phone/confirm", {"code": inbox(api_phone)}),
+        audit=[(*CONFIRMED, {"phone": "138****9001"})],
+    )
+    _, again = sign_up(town, "13812349003")
+    trail.mark()
+    clock.back("13812349003", 61)
+    trail.step(
+        f"POST {API}/auth/phone/resend",
+        again.post("/auth/phone/resend"),
+        status=202,
+        audit=[(*SENT, {"phone": "138****9003"})],
+    )
+    browser = TestClient(town.client.app)
+    signed = submit(
+        browser,
+        f"{BASE}/signup",
+        {"phone": page_phone, "password": PASSWORD, "password2": PASSWORD},
+    )
+    assert signed.status_code == 303, signed.text
+    code = inbox(page_phone)
+    trail.mark()
+    trail.step(
+        f"POST {BASE}/phone",
+        submit(browser, f"{BASE}/phone", {"action": "confirm", "code": code}),
+        status=303,
+        audit=[(*CONFIRMED, {"phone": "138****9002"})],
+    )
+    trail.check_walked(PHONE_ROUTES)
