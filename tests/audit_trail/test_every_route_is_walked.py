@@ -3,7 +3,8 @@
 A new POST, PUT, PATCH or DELETE route fails this test until a step in one of the trail tests
 says what it leaves in the audit log and the history (which may be nothing, stated). The
 kernel's tests load no installed plugin, so these are the kernel's routes; the walk would see a
-plugin's too (``test_the_walk_sees_a_plugins_routes``).
+plugin's too (``test_the_walk_sees_a_plugins_routes``). The first-party plugins walk their own
+routes in their tests (``plugins/*/tests/test_audit_trail.py``, with ``shequyun_sdk.testing.trail``).
 """
 
 from __future__ import annotations
