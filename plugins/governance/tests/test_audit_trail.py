@@ -2,8 +2,10 @@
 
 Every case step is a decision on a case someone else opened or handles, so each is audited by
 the one function both doors call (``cases.record_step``); so are field logs, categories and
-knowledge articles. A new POST, PUT, PATCH or DELETE route fails
-``test_every_state_changing_route_has_a_step`` until a step here says what it leaves.
+knowledge articles. A case step also adds the same actions, in the same order, to the case's
+history (its steps), which the API walk checks beside the audit entries. A new POST, PUT, PATCH
+or DELETE route fails ``test_every_state_changing_route_has_a_step`` until a step here says
+what it leaves.
 """
 
 from __future__ import annotations
@@ -78,12 +80,22 @@ def test_the_api_audits_every_write_and_every_case_step(xuhui):
     trail = trail_for(xuhui)
     steps = f"POST {API}/cases/{{case_id}}/steps/{{action}}"
 
+    def history(case_id):
+        """The case's steps (its history, kept beside the audit log), oldest first."""
+        case = xuhui.call(xuhui.district, "GET", f"/cases/{case_id}")
+        assert case.status_code == 200, case.text
+        return [s["action"] for s in case.json()["history"]]
+
     def step(who, case_id, action, expected, **body):
-        return trail.step(
+        """Take a step: one audit entry and one history row for each action it records."""
+        before = history(case_id)
+        answer = trail.step(
             steps,
             xuhui.step(who, case_id, action, **body),
             audit=[(f"governance.case_{a}", CASE, values) for a, values in expected],
         )
+        assert history(case_id)[len(before) :] == [a for a, _ in expected]
+        return answer
 
     trail.step(
         f"POST {API}/categories",
@@ -107,6 +119,7 @@ def test_the_api_audits_every_write_and_every_case_step(xuhui):
         status=201,
         audit=[("governance.case_dispatch", CASE, {"status": "pending"})],
     ).json()
+    assert history(case["id"]) == ["dispatch"]
     # The committee takes it, asks for more time, is refused, then granted; reports; the street
     # sends the report back once, then passes it (核查 and 结案 are two entries); 回访.
     step(xuhui.cadre, case["id"], "accept", [("accept", {"status": "handling"})])
