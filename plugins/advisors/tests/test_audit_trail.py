@@ -5,7 +5,8 @@ an outcome or an assignment moves a follow-up, a notice reaches residents, a ser
 about a resident), and the pool's policies and the desk's points, advisors and resources are
 the city's reference data: all audited by the one service function both doors call. The
 questionnaire (``POST /evaluate``) only evaluates the facts it is sent, reads no resident and
-keeps nothing, so it leaves no entry. A new POST, PUT, PATCH or DELETE route fails
+keeps nothing, so it leaves no entry. An assignment and an outcome also add an event to the
+follow-up's history, checked beside the entries. A new POST, PUT, PATCH or DELETE route fails
 ``test_every_state_changing_route_has_a_step`` until a step here says what it leaves.
 """
 
@@ -140,6 +141,16 @@ def test_the_api_audits_every_write_but_the_questionnaire(shequyun_client, shequ
     assert listed.status_code == 200, listed.text
     case = next(i for i in listed.json()["items"] if i["resident"]["id"] == made["poor"])
     trail.mark()
+
+    def history():
+        """The follow-up's events (its history beside the audit log); reading it is audited as
+        ``advisors.case_viewed``, a read, so the trail starts again after it."""
+        read = client.get(f"{API}/outreach/cases/{case['id']}", headers=street.auth)
+        assert read.status_code == 200, read.text
+        trail.mark()
+        return [e["action"] for e in read.json()["history"]]
+
+    before = history()
     trail.step(
         f"POST {API}/outreach/cases/{{case_id}}/assign",
         client.post(
@@ -158,6 +169,7 @@ def test_the_api_audits_every_write_but_the_questionnaire(shequyun_client, shequ
         ),
         audit=[("advisors.outcome_recorded", CASE, {"to": "contacted"})],
     )
+    assert history()[len(before) :] == ["assigned", "contacted"]
     trail.step(
         f"POST {API}/outreach/notify",
         client.post(
