@@ -296,7 +296,7 @@ def test_staff_writes_are_audited(town):
         status=201,
         audit=[("interaction.disclosed", "interaction_disclosure", {"category": "works"})],
     ).json()
-    trail.step(
+    revised = trail.step(
         f"PATCH {API}/manage/disclosures/{{item_id:int}}",
         manage(
             "PATCH",
@@ -304,7 +304,9 @@ def test_staff_writes_are_audited(town):
             {"category": "works", "title": "车棚改造", "body": "已开工", "note": "开工"},
         ),
         audit=[("interaction.disclosure_revised", "interaction_disclosure", {"version": 2})],
-    )
+    ).json()
+    # The disclosure's history (kept beside the audit log) holds the revision too.
+    assert sorted(h["version"] for h in revised["history"]) == [1, 2]
     # Sending the due digests now (what the scheduled job does) changes nobody's data.
     trail.step(
         f"POST {API}/manage/digests",
