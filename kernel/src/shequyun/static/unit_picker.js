@@ -201,7 +201,9 @@
       fetchUnits({ code: code.value, reach: reach }, function (answer) {
         var unit = (answer.items || [])[0];
         if (unit && code.value === unit.code) {
-          shown.value = unit.name;
+          // Not into a field someone is typing in: the name would land before their text
+          // (seen when typing began before this answer came back).
+          if (document.activeElement !== shown) shown.value = unit.name;
           picked.textContent = t("已选") + "：" + label(unit);
         }
       });
