@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .models import ApiToken, Grant, OrgUnit, User
 
@@ -89,7 +90,12 @@ class TokenLookup:
         """The live token whose hash is ``key``, with its grant, user and unit, or None."""
         params = dict(self._params, key=key)
         bound: Any = params if self._order is None else [params[n] for n in self._order]
-        connection = self.engine.raw_connection()
+        dialect = self.engine.dialect
+        dbapi_error = dialect.loaded_dbapi.Error
+        try:
+            connection = self.engine.raw_connection()
+        except dbapi_error as exc:  # refused: an outage, said as SQLAlchemy says it elsewhere
+            raise DBAPIError.instance(self.sql, bound, exc, dbapi_error) from exc
         try:
             cursor = connection.cursor()
             try:
@@ -97,6 +103,14 @@ class TokenLookup:
                 found = cursor.fetchone()
             finally:
                 cursor.close()
+        except dbapi_error as exc:
+            # A connection the server dropped must not go back to the pool for the next request.
+            lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                self.sql, bound, exc, dbapi_error, connection_invalidated=lost
+            ) from exc
         finally:
             connection.close()
         if found is None:
