@@ -26,7 +26,7 @@ true as the plugin grows::
 The log is read the way an administrator reads it, through ``GET /api/v1/audit``, so the test
 sees exactly what the platform kept. See ``docs/plugins/testing.md``.
 
-New after SDK 1.1.0 (``sdk/CHANGELOG.md``, Unreleased).
+New in SDK 1.2.0 (``sdk/CHANGELOG.md``).
 """
 
 from __future__ import annotations
