@@ -96,9 +96,15 @@ DETAIL = {
     "interaction.assisted_photos": [{"resident_id", "photos"}],
     "interaction.phone_code_sent": [{"purpose", "phone"}],
     "interaction.phone_confirmed": [{"phone"}],
+    "interaction.account_verified": [{"resident_id", "committee", "via"}],
 }
-#: Written for a resident's own phone, with no staff member acting.
-UNATTRIBUTED = ("interaction.phone_code_sent", "interaction.phone_confirmed")
+#: Written for a resident's own account (phone, the link to a resident's record), with no staff
+#: member acting.
+UNATTRIBUTED = (
+    "interaction.phone_code_sent",
+    "interaction.phone_confirmed",
+    "interaction.account_verified",
+)
 
 
 def test_every_state_changing_route_has_a_step(shequyun_app):
@@ -146,7 +152,14 @@ def test_a_residents_own_writes_leave_no_entry(town):
             json={"name": zhang.name, "id_number": zhang.id_number},
             headers=headers,
         ),
-        audit=[],
+        # Linking the account to a resident's record is what lets it act as that resident.
+        audit=[
+            (
+                "interaction.account_verified",
+                "interaction_account",
+                {"resident_id": zhang.id, "via": "identity"},
+            )
+        ],
     )
 
     def post(path, body=None, **kwargs):
@@ -377,10 +390,22 @@ def test_the_residents_pages_leave_no_entry(town):
         f"{BASE}/signup",
         {"phone": wang.phone, "password": PASSWORD, "password2": PASSWORD},
     )
-    step(
+    trail.step(
         f"POST {BASE}/verify",
-        f"{BASE}/verify",
-        {"method": "identity", "name": wang.name, "id_number": wang.id_number},
+        submit(
+            browser,
+            f"{BASE}/verify",
+            {"method": "identity", "name": wang.name, "id_number": wang.id_number},
+            None,
+        ),
+        status=303,
+        audit=[
+            (
+                "interaction.account_verified",
+                "interaction_account",
+                {"resident_id": wang.id, "via": "identity"},
+            )
+        ],
     )
     step(f"POST {BASE}/topics/{{item_id:int}}", f"{BASE}/topics/{topic['id']}", {"option": "0"})
     step(f"POST {BASE}/posts", f"{BASE}/posts", {"action": "post", "body": "谁家的猫走丢了"})

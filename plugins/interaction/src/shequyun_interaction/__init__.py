@@ -93,6 +93,7 @@ MANIFEST = {
     "sdk": ">=1.1,<2",  # sealed event fields
     "enabled_by_default": True,
     "audit_actions": {
+        "interaction.account_verified": {"zh": "居民账号实名核验", "en": "Verified an account"},
         "interaction.announcement_published": {"zh": "发布公告", "en": "Published an announcement"},
         "interaction.announcement_withdrawn": {"zh": "撤回公告", "en": "Withdrew an announcement"},
         "interaction.assist_started": {"zh": "开始代办", "en": "Started assisting a resident"},

@@ -90,7 +90,11 @@ def _forgive_verification(
         platform.forgive_attempt(VERIFY_OF_ID_NUMBER, id_number)
 
 
-def _link(session: Session, account: Account, ref: ResidentRef, via: str) -> None:
+def _link(
+    platform: Platform, session: Session, account: Account, ref: ResidentRef, via: str
+) -> None:
+    """Link ``account`` to the resident ``ref`` and record it in the audit log: from now on the
+    account sees and acts as that resident (``via``: ``identity`` or ``code``)."""
     other = session.exec(
         select(Account).where(Account.resident_id == ref.id, Account.id != account.id)
     ).first()
@@ -101,6 +105,14 @@ def _link(session: Session, account: Account, ref: ResidentRef, via: str) -> Non
     account.verified_at = now()
     account.verified_via = via
     session.add(account)
+    platform.audit(
+        session,
+        "interaction.account_verified",
+        actor=None,
+        target_type="interaction_account",
+        target_id=account.id,
+        detail={"resident_id": ref.id, "committee": ref.committee.code, "via": via},
+    )
 
 
 def _refuse_if_closed(platform: Platform, plugin_name: str, ref: ResidentRef, field: str) -> None:
@@ -153,7 +165,7 @@ def verify_identity(
                 code="not_verified",
             )
         _refuse_if_closed(platform, plugin_name, ref, "id_number")
-        _link(session, account, ref, "identity")
+        _link(platform, session, account, ref, "identity")
     _forgive_verification(platform, account_id, client, canonical)
     return ref
 
@@ -252,7 +264,7 @@ def redeem_code(
         if ref is None or not ref.active or ref.name != name.strip():
             raise refused
         _refuse_if_closed(platform, plugin_name, ref, "code")
-        _link(session, account, ref, "code")
+        _link(platform, session, account, ref, "code")
         row.used_at = now()
         row.used_by_account_id = account_id
         session.add(row)
