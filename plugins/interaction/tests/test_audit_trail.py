@@ -90,6 +90,8 @@ DETAIL = {
     "interaction.disclosed": [{"category", "title", "attachments"}],
     "interaction.disclosure_revised": [{"version", "note", "attachments"}],
     "interaction.assist_started": [set()],
+    "interaction.assist_ended": [set()],
+    "interaction.content_hidden": [{"reports"}],
     "interaction.assisted_vote": [{"resident_id"}],
     "interaction.assisted_comment": [{"resident_id"}],
     "interaction.assisted_request": [{"resident_id", "category"}],
@@ -104,6 +106,7 @@ UNATTRIBUTED = (
     "interaction.phone_code_sent",
     "interaction.phone_confirmed",
     "interaction.account_verified",
+    "interaction.content_hidden",  # by the rule: enough residents reported it
 )
 
 
@@ -221,6 +224,27 @@ def test_a_residents_own_writes_leave_no_entry(town):
     trail.step(f"POST {API}/notifications/read", post("/notifications/read"), status=204, audit=[])
     trail.step(f"POST {API}/auth/logout", post("/auth/logout"), status=(200, 204), audit=[])
     trail.check_walked([*ACCOUNT_ROUTES, *RESIDENT_ROUTES])
+
+
+def test_the_report_that_hides_an_item_leaves_an_entry(town):
+    author = town.verified(town.resident("王秀英"))
+    reporters = [
+        town.verified(town.resident(n, room=r))
+        for n, r in (("赵强", "802"), ("钱芳", "803"), ("孙磊", "804"))
+    ]
+    post = author.post("/posts", {"body": "出售二手自行车"}).json()
+    trail = trail_for(town)
+    report = {"target_type": "post", "target_id": post["id"], "reason": "广告"}
+    for reporter in reporters[:2]:  # under the threshold (3): still visible, nothing to audit
+        trail.step(
+            f"POST {API}/reports", reporter.post("/reports", report), status=(200, 201), audit=[]
+        )
+    trail.step(
+        f"POST {API}/reports",
+        reporters[2].post("/reports", report),
+        status=(200, 201),
+        audit=[("interaction.content_hidden", "interaction_post", {"reports": 3})],
+    )
 
 
 def test_staff_writes_are_audited(town):
@@ -522,5 +546,11 @@ def test_the_cadres_pages_leave_the_same_entries_as_the_api(town):
         f"{BASE}/manage/assist",
         {"resident_id": str(elder.id)},
         [("interaction.assist_started", "resident")],
+    )
+    step(
+        f"POST {BASE}/manage/assist",
+        f"{BASE}/manage/assist",
+        {"action": "end"},
+        [("interaction.assist_ended", "resident")],
     )
     trail.check_walked([r for r in PAGE_ROUTES if "/manage/" in r])

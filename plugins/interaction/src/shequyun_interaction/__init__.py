@@ -96,6 +96,7 @@ MANIFEST = {
         "interaction.account_verified": {"zh": "居民账号实名核验", "en": "Verified an account"},
         "interaction.announcement_published": {"zh": "发布公告", "en": "Published an announcement"},
         "interaction.announcement_withdrawn": {"zh": "撤回公告", "en": "Withdrew an announcement"},
+        "interaction.assist_ended": {"zh": "结束代办", "en": "Stopped assisting a resident"},
         "interaction.assist_started": {"zh": "开始代办", "en": "Started assisting a resident"},
         "interaction.assisted_comment": {"zh": "代居民发表意见", "en": "Commented for a resident"},
         "interaction.assisted_photos": {
@@ -108,6 +109,10 @@ MANIFEST = {
         },
         "interaction.assisted_vote": {"zh": "代居民投票", "en": "Voted for a resident"},
         "interaction.code_issued": {"zh": "发放认证码", "en": "Issued a code"},
+        "interaction.content_hidden": {
+            "zh": "举报达到次数自动隐藏",
+            "en": "Hid content after reports",
+        },
         "interaction.disclosed": {"zh": "发布居务公开", "en": "Published a disclosure"},
         "interaction.disclosure_revised": {"zh": "修订居务公开", "en": "Revised a disclosure"},
         "interaction.moderated": {"zh": "处理不当内容", "en": "Moderated content"},

@@ -72,8 +72,17 @@ def assist_target(session: Session, actor: Actor, token: str | None) -> int | No
     return row.resident_id
 
 
-def end_assist(platform: Platform, token: str) -> None:
+def end_assist(platform: Platform, actor: Actor, token: str) -> None:
+    """End the cadre's own assisted session (and say so in the audit log, as its start is)."""
     with platform.session() as session:
         row = session.get(AssistSession, token_hash(token))
-        if row is not None:
-            session.delete(row)
+        if row is None or row.user_id != actor.user_id:
+            return
+        session.delete(row)
+        platform.audit(
+            session,
+            "interaction.assist_ended",
+            actor=actor,
+            target_type="resident",
+            target_id=row.resident_id,
+        )

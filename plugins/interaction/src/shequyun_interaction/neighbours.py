@@ -180,6 +180,16 @@ def report(
             )
             made_hidden = bool(hidden.rowcount)  # type: ignore[attr-defined]
             if made_hidden:
+                # Hiding is a moderation decision taken by the rule, not by a moderator: the
+                # audit log shows it beside the moderators' own.
+                platform.audit(
+                    session,
+                    "interaction.content_hidden",
+                    actor=None,
+                    target_type=f"interaction_{target_type}",
+                    target_id=target_id,
+                    detail={"reports": threshold},
+                )
                 platform.publish(
                     session,
                     "interaction.content.hidden",

@@ -439,7 +439,7 @@ async def assist(request: Request) -> Response:
         if values.get("action") == "end":
             token = request.cookies.get(ASSIST_COOKIE)
             if token:
-                await run(assisting.end_assist, platform, token)
+                await run(assisting.end_assist, platform, actor, token)
             response = redirect(request, "/manage/assist")
             set_cookie(request, response, ASSIST_COOKIE, None)
             return response
