@@ -119,7 +119,7 @@ def run(
             first, second = f"sqlite:///{tmp / 'a.db'}", f"sqlite:///{tmp / 'b.db'}"
             fallback = f"no PostgreSQL at {_shown(server)}: SQLite instead"
         results = [] if import_only else _reading(_kernel(first, tmp / "a"), plan, command)
-        results.append(_importing(_kernel(second, tmp / "b"), plan, command))
+        results.extend(_importing(_kernel(second, tmp / "b"), plan, command))
     if fallback:
         results = [
             Result(r.name, r.title, r.baseline, r.subject, r.command, (fallback, *r.notes))
@@ -477,7 +477,7 @@ def _time_export(kernel: Any, actor: Any, plan: Plan) -> dict[str, list[float]]:
 # -- importing ------------------------------------------------------------------------------
 
 
-def _importing(kernel: Any, plan: Plan, command: str) -> Result:
+def _importing(kernel: Any, plan: Plan, command: str) -> list[Result]:
     from _pgcpu import ServerClock
 
     from shequyun.residents.importing import apply_import
@@ -495,8 +495,15 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
         imports: list[float] = []
         copies: list[float] = []
         five: list[float] = []
+        floors: list[float] = []
+        floor = _StorageFloor(kernel.engine) if kernel.engine.dialect.name == "postgresql" else None
         # CPU seconds of this process and of the database's backends, per step.
-        cpu: dict[int, list[tuple[float, float]]] = {id(imports): [], id(copies): [], id(five): []}
+        cpu: dict[int, list[tuple[float, float]]] = {
+            id(imports): [],
+            id(copies): [],
+            id(five): [],
+            id(floors): [],
+        }
         clock = ServerClock.open(kernel.engine)
         generated = encrypted = 0.0
         next_id = 1
@@ -515,7 +522,15 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
                 (copies, lambda p=prepared: raw(p)),
                 (five, lambda p=prepared: raw_five(p)),
             ]
-            for timings, step in steps if number % 2 == 0 else reversed(steps):
+            ordered = steps if number % 2 == 0 else steps[::-1]
+            if floor is not None:
+                # The floor writes what this file's import wrote, so it comes right after it.
+                at = [timings for timings, _ in ordered].index(imports)
+                ordered.insert(at + 1, (floors, floor.write))
+            for timings, step in ordered:
+                if timings is floors:
+                    assert floor is not None
+                    floor.prepare()  # read back into memory, not timed
                 server = clock.sample() if clock else {}
                 own = time.process_time()
                 began = time.perf_counter()
@@ -536,7 +551,7 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
     if loaded != total:
         raise RuntimeError(f"{loaded} residents imported, {total} expected")
     method = "COPY" if database.startswith("PostgreSQL") else "executemany"
-    return Result(
+    literal = Result(
         name="residents-import",
         title=f"import of {total:,} generated residents as {plan.import_files} CSV files of "
         f"{plan.import_rows:,} vs raw {method} of the same rows, seconds per file",
@@ -559,6 +574,31 @@ def _importing(kernel: Any, plan: Plan, command: str) -> Result:
             "hold it at street level at most)",
         ),
     )
+    if floor is None:
+        return [literal]
+    return [
+        literal,
+        Result(
+            name="residents-import-floor",
+            title="the same import vs the storage floor: raw COPY of every row it wrote "
+            "(residents, history, households, addresses, tags, tallies, events, audit), "
+            "seconds per file",
+            baseline=_figure("storage floor COPY", floors, "s"),
+            subject=_figure("apply_import", imports, "s"),
+            command=command,
+            notes=(
+                f"per file: {floor.summary()}",
+                _cpu_note(cpu[id(imports)], cpu[id(floors)], "floor COPY", bool(clock)),
+                "what the import's own work (reading, checking, encrypting, matching, the "
+                "statements around its writes) costs over storing its output; the literal "
+                "goal of issue 20 is the ratio above (residents-import)",
+                "the floor's rows are read back from the import's transaction (xmin) as COPY "
+                "text and held in memory, so the copy spends no Python per row; each table is "
+                "a copy of the real one with its indexes, no foreign keys; the tally rows an "
+                "import updates go into an emptied copy (COPY cannot update)",
+            ),
+        ),
+    ]
 
 
 def _cpu_note(
@@ -714,6 +754,76 @@ def _scratch_table(
             conn.commit()
 
     return write
+
+
+class _StorageFloor:
+    """Copies of the tables an import writes (indexes, no foreign keys), and the rows the last
+    import wrote, read back as COPY text to write into them again the raw way."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.tables: list[str] = []
+        self.rows: dict[str, int] = {}
+        self.written: dict[str, bytes] = {}
+        with engine.begin() as connection:
+            self.tables = list(
+                connection.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename NOT LIKE 'bench_%' AND tablename <> 'alembic_version'"
+                    )
+                ).scalars()
+            )
+            for table in self.tables:
+                connection.execute(
+                    text(
+                        f"CREATE TABLE bench_floor_{table} (LIKE {table} INCLUDING DEFAULTS "
+                        "INCLUDING INDEXES INCLUDING CONSTRAINTS)"
+                    )
+                )
+
+    def prepare(self) -> None:
+        """Read back every row the newest import's transaction wrote, per table, as COPY
+        text, and empty the copy of the tallies (an import updates the rows of earlier files,
+        and COPY cannot update)."""
+        self.written = self._read_back()
+        with self.engine.begin() as connection:
+            connection.execute(text("TRUNCATE bench_floor_kernel_resident_tally"))
+
+    def _read_back(self) -> dict[str, bytes]:
+        written: dict[str, bytes] = {}
+        with self.engine.connect() as conn:
+            xid = conn.execute(
+                text("SELECT xmin::text FROM kernel_resident ORDER BY id DESC LIMIT 1")
+            ).scalar_one()
+            raw = conn.connection.driver_connection
+            for table in self.tables:
+                buffer = bytearray()
+                statement = f"COPY (SELECT * FROM {table} WHERE xmin = '{xid}'::xid) TO STDOUT"
+                with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                    for chunk in copy:
+                        buffer += chunk
+                if buffer:
+                    written[table] = bytes(buffer)
+                    self.rows[table] = buffer.count(b"\n")
+            conn.rollback()
+        return written
+
+    def write(self) -> None:
+        """COPY the prepared rows into the copies, in one transaction."""
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cursor:
+                for table, data in self.written.items():
+                    with cursor.copy(f"COPY bench_floor_{table} FROM STDIN") as copy:
+                        copy.write(data)
+            conn.commit()
+
+    def summary(self) -> str:
+        return ", ".join(
+            f"{table.removeprefix('kernel_')} {n:,}"
+            for table, n in sorted(self.rows.items(), key=lambda kv: -kv[1])
+        )
 
 
 def _importer(kernel: Any) -> Any:
