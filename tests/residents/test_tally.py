@@ -19,7 +19,7 @@ from shequyun.identity.models import OrgUnit
 from shequyun.residents import tally
 from shequyun.residents.batch import retag
 from shequyun.residents.importing import apply_import
-from shequyun.residents.models import Resident, ResidentTag
+from shequyun.residents.models import Resident, ResidentTag, ResidentTally
 from shequyun.residents.reading import Count, ResidentFilters
 from shequyun.workbench.counts import age_bands, band_labels, tag_counts
 
@@ -184,6 +184,35 @@ def test_an_import_written_without_the_orm_is_counted(shequyun_kernel, levels):
     report = apply_import(shequyun_kernel, cadre, csv_bytes(good_rows(7)), "a.csv")
     assert report.applied and report.created == 7
     assert_counts_right(shequyun_kernel, levels)
+
+
+def tally_rows(session) -> dict[tuple[int, str, str], int]:
+    return {
+        (unit_id, measure, key): n
+        for unit_id, measure, key, n in session.execute(
+            select(ResidentTally.unit_id, ResidentTally.measure, ResidentTally.key, ResidentTally.n)
+        )
+        if n
+    }
+
+
+def test_committees_keep_no_ages_and_what_writes_keep_equals_a_rebuild(shequyun_kernel, levels):
+    """A committee's pyramid is counted live (assert_counts_right checks it at W1 and W2), so
+    its months of birth, about a row per resident, are not kept; the units above keep theirs."""
+    register(shequyun_kernel, levels[1], name="甲", id_number=born("19500101", 101))
+    cadre = actor_of(shequyun_kernel, levels[0])
+    assert apply_import(shequyun_kernel, cadre, csv_bytes(good_rows(7)), "a.csv").applied
+    assert_counts_right(shequyun_kernel, levels)
+    with Session(shequyun_kernel.engine) as session:
+        committees = set(session.exec(select(OrgUnit.id).where(OrgUnit.level == "committee")).all())
+        kept = tally_rows(session)
+        ages = {unit_id for unit_id, measure, _ in kept if measure == tally.AGE}
+        assert ages and not ages & committees
+        assert {unit_id for unit_id, measure, _ in kept if measure == tally.TOTAL} & committees
+        tally.rebuild(session)
+        session.commit()
+    with Session(shequyun_kernel.engine) as session:
+        assert tally_rows(session) == kept
 
 
 def test_after_a_unit_moves_the_pages_count_live_until_the_tallies_are_rebuilt(

@@ -188,7 +188,8 @@ class ResidentTally(SQLModel, table=True):
 
     ``measure`` is ``total`` (``key`` empty), ``age`` (``key`` = ``gender:YYYY-MM``, the month
     of birth) or ``tag`` (``key`` = the tag). Every unit from the committee up to the city
-    has its rows, so a city's counts are a few rows rather than every resident.
+    has its rows, so a city's counts are a few rows rather than every resident; a committee
+    has no ``age`` rows (its residents' ages are counted live).
     """
 
     __tablename__ = "kernel_resident_tally"

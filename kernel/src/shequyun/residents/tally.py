@@ -3,8 +3,10 @@
 Counting the residents of a district or the city on every page view reads every record of it
 (the city workbench took seconds on the demo's 280,000 residents). Instead every unit, from
 the committee up to the city, keeps its subtree's counts in ``kernel_resident_tally``: active
-residents in all, by gender and month of birth, and by tag. A page then reads a few hundred
-rows whatever the level.
+residents in all and by tag, and, above the committees, by gender and month of birth. A page
+then reads a few hundred rows whatever the level. A committee's ages are not kept: its few
+thousand residents are counted live from its index as fast as its rows would be read, and its
+months of birth were about one row per resident, the bulk of what an import wrote here.
 
 The counts change in the transaction that changes a resident. When a session flushes
 residents or their tags, it reads what those residents counted for before the flush and after
@@ -13,7 +15,9 @@ through the Platform); just before the commit it adds the difference to the rows
 resident's committee and of every unit above it, in one fixed order, so that the city's rows are
 locked only for the moment of the commit and two writers never wait for each other in a cycle.
 Writes that bypass the ORM (the bulk paths of imports and generators) tell :func:`note_added`
-what they inserted, or :func:`rebuild` afterwards.
+or :func:`note_new` what they inserted, or :func:`rebuild` afterwards. On PostgreSQL the
+differences are spread to the units above and added in one statement, by the database, which
+also counts an import's new residents there itself (:func:`note_inserted`).
 
 The rows follow the org tree as it stood at the last :func:`rebuild`: once a unit is moved (an
 org change ``moved`` newer than ``kernel_resident_tally_state.tree_stamp``) they are stale and
@@ -43,6 +47,7 @@ __all__ = [
     "Key",
     "fresh",
     "note_added",
+    "note_inserted",
     "note_new",
     "read",
     "read_bands",
@@ -61,6 +66,7 @@ _PENDING = "shequyun.resident_tally"  # session.info: committee-level difference
 _BEFORE = "shequyun.resident_tally.before"
 _UNKNOWN = "shequyun.resident_tally.unknown"  # a savepoint rolled back: rebuild instead
 _FRESH = "shequyun.resident_tally.fresh"  # fresh()'s answer in this transaction
+_INSERTED = "shequyun.resident_tally.inserted"  # ids of new residents the database counts
 
 TALLY: Any = ResidentTally.__table__  # type: ignore[attr-defined]
 # Core columns: the counting statements read columns, never objects.
@@ -159,23 +165,24 @@ def _before_commit(session: OrmSession) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()  # the last changes' differences, before they are written
     pending: Counter[Key] | None = session.info.pop(_PENDING, None)
+    inserted: list[int] | None = session.info.pop(_INSERTED, None)
     if session.info.pop(_UNKNOWN, False):
         # Part of this transaction's differences were rolled back with a savepoint and
         # cannot be told apart: let readers count live until the next rebuild.
         session.execute(delete(STATE))
         session.info.pop(_FRESH, None)
         return
-    if pending:
-        _write(session, pending)
+    if pending or inserted:
+        _write(session, pending or Counter(), inserted or [])
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _after_rollback(session: OrmSession, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.nested:
-        if session.info.get(_PENDING):
+        if session.info.get(_PENDING) or session.info.get(_INSERTED):
             session.info[_UNKNOWN] = True
         return
-    for name in (_PENDING, _BEFORE, _UNKNOWN, _FRESH):
+    for name in (_PENDING, _BEFORE, _UNKNOWN, _FRESH, _INSERTED):
         session.info.pop(name, None)
 
 
@@ -208,9 +215,37 @@ def note_new(
     pending.update(keys)  # counted in C, not by one addition each
 
 
-def _write(session: OrmSession, committee_counts: Counter[Key]) -> None:
-    """Add committee-level differences to each committee's and every ancestor's rows."""
+def note_inserted(session: OrmSession, resident_ids: Sequence[int]) -> None:
+    """Count new residents a bulk path inserted without the ORM, on PostgreSQL, where the
+    statement that writes the tallies at the commit counts them from their rows: an import's
+    200,000 residents cost the database a read of rows it has just written rather than this
+    process a key per resident and unit above it. They are counted as they stand at the commit,
+    so nothing else in the transaction may change them through the ORM (that would count the
+    change twice)."""
+    session.info.setdefault(_INSERTED, []).extend(resident_ids)
+
+
+def _write(session: OrmSession, committee_counts: Counter[Key], inserted: list[int]) -> None:
+    """Add committee-level differences (and the counts of the ``inserted`` residents) to each
+    committee's and every ancestor's rows."""
     changed = [(u, m, k, n) for (u, m, k), n in committee_counts.items() if n]
+    if session.get_bind().dialect.name == "postgresql":
+        if changed or inserted:
+            units, measures, keys, counts = zip(*changed, strict=True) if changed else ((),) * 4
+            session.execute(
+                _UPSERT_SPREAD,
+                {
+                    "units": _integers(units),
+                    "measures": _texts(measures),
+                    "keys": _texts(keys),
+                    "counts": _integers(counts),
+                    "ids": _integers(inserted),
+                },
+            )
+        return
+    if inserted:  # only PostgreSQL's bulk paths note ids; elsewhere read them back
+        committee_counts.update(_counts(session, inserted))
+        changed = [(u, m, k, n) for (u, m, k), n in committee_counts.items() if n]
     if not changed:
         return
     committees = {unit_id for unit_id, _, _, _ in changed}
@@ -220,26 +255,8 @@ def _write(session: OrmSession, committee_counts: Counter[Key]) -> None:
     above = {unit_id: _path_ids(paths.get(unit_id), unit_id) for unit_id in committees}
     rows: Counter[Key] = Counter()
     for unit_id, measure, key, n in changed:
-        for ancestor in above[unit_id]:
+        for ancestor in _kept_at(above[unit_id], unit_id, measure):
             rows[(ancestor, measure, key)] += n
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement over four arrays, written as array literals and sorted by the
-        # database: an import's hundreds of thousands of rows sorted as tuples here and dumped
-        # element by element cost more of its CPU than its own COPYs.
-        kept = [(u, m, k, n) for (u, m, k), n in rows.items() if n]
-        if not kept:
-            return
-        units, measures, keys, counts = zip(*kept, strict=True)
-        session.execute(
-            _UPSERT_ARRAYS,
-            {
-                "units": _integers(units),
-                "measures": _texts(measures),
-                "keys": _texts(keys),
-                "counts": _integers(counts),
-            },
-        )
-        return
     ordered = [(u, m, k, n) for (u, m, k), n in sorted(rows.items()) if n]
     if ordered:
         session.execute(
@@ -248,15 +265,41 @@ def _write(session: OrmSession, committee_counts: Counter[Key]) -> None:
         )
 
 
-# Rows in the order Python sorts (unit, measure, key) — ``COLLATE "C"`` compares code points as
-# Python's ``sorted`` does — so that every writer locks the rows in the same order and none
+# One statement: the committee-level differences (four arrays, written as array literals:
+# psycopg's array dumper cost five times as much) and the new residents' counts, read from their
+# rows, spread up each committee's path (no ages at the committee itself, as _kept_at), summed,
+# and added in the order Python sorts (unit, measure, key) — ``COLLATE "C"`` compares code points
+# as Python's ``sorted`` does — so that every writer locks the rows in the same order and none
 # waits for another in a cycle.
-_UPSERT_ARRAYS = text(
-    "INSERT INTO kernel_resident_tally (unit_id, measure, key, n) "
-    "SELECT u, m, k, n FROM unnest(CAST(:units AS integer[]), CAST(:measures AS varchar[]), "
-    "CAST(:keys AS varchar[]), CAST(:counts AS integer[])) AS t(u, m, k, n) "
-    'ORDER BY u, m COLLATE "C", k COLLATE "C" '
-    "ON CONFLICT (unit_id, measure, key) DO UPDATE SET n = kernel_resident_tally.n + excluded.n"
+_UPSERT_SPREAD = text(
+    """
+WITH added AS (
+    SELECT r.id, r.unit_id, r.gender, r.birth_date FROM kernel_resident AS r
+    WHERE r.id = ANY(CAST(:ids AS integer[])) AND r.status = 'active'
+), committee (u, m, k, n) AS (
+    SELECT u, m, k, n FROM unnest(CAST(:units AS integer[]), CAST(:measures AS varchar[]),
+        CAST(:keys AS varchar[]), CAST(:counts AS integer[])) AS t(u, m, k, n)
+    UNION ALL
+    SELECT unit_id, 'total', '', count(*) FROM added GROUP BY unit_id
+    UNION ALL
+    SELECT unit_id, 'age', gender || ':' || to_char(birth_date, 'YYYY-MM'), count(*)
+    FROM added GROUP BY 1, 3
+    UNION ALL
+    SELECT a.unit_id, 'tag', t.tag, count(*) FROM kernel_resident_tag AS t
+    JOIN added AS a ON a.id = t.resident_id GROUP BY 1, 3
+), spread (u, m, k, n) AS (
+    SELECT CAST(above AS integer), c.m, c.k, c.n FROM committee AS c
+    LEFT JOIN kernel_org_unit AS o ON o.id = c.u
+    CROSS JOIN LATERAL unnest(
+        string_to_array(trim(BOTH '/' FROM coalesce(o.path, '/' || c.u || '/')), '/')
+    ) AS above
+    WHERE c.m <> 'age' OR CAST(above AS integer) <> c.u
+)
+INSERT INTO kernel_resident_tally (unit_id, measure, key, n)
+SELECT u, m, k, CAST(sum(n) AS integer) FROM spread GROUP BY u, m, k HAVING sum(n) <> 0
+ORDER BY u, m COLLATE "C", k COLLATE "C"
+ON CONFLICT (unit_id, measure, key) DO UPDATE SET n = kernel_resident_tally.n + excluded.n
+"""
 )
 
 
@@ -279,6 +322,14 @@ def _path_ids(path: str | None, unit_id: int) -> list[int]:
     if not path:
         return [unit_id]
     return [int(part) for part in path.strip("/").split("/")]
+
+
+def _kept_at(path_ids: list[int], unit_id: int, measure: str) -> list[int]:
+    """The units of ``path_ids`` (a committee ``unit_id`` and the units above it) that keep
+    ``measure``: all of them, but the committee itself keeps no ages."""
+    if measure == AGE and path_ids and path_ids[-1] == unit_id:
+        return path_ids[:-1]
+    return path_ids
 
 
 def _upsert(session: OrmSession) -> Any:
@@ -337,7 +388,7 @@ def rebuild(session: OrmSession) -> int:
         committee[(unit_id, TAG, tag)] += n
     rows: Counter[Key] = Counter()
     for (unit_id, measure, key), n in committee.items():
-        for above in _path_ids(paths.get(unit_id), unit_id):
+        for above in _kept_at(_path_ids(paths.get(unit_id), unit_id), unit_id, measure):
             rows[(above, measure, key)] += n
     values = [{"unit_id": u, "measure": m, "key": k, "n": n} for (u, m, k), n in rows.items()]
     for start in range(0, len(values), 5000):
