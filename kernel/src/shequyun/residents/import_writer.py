@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Generator, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Integer, String, any_, bindparam, insert
@@ -73,6 +73,15 @@ class Writer:
         if not self.postgres:
             return value
         return _EMPTY if value == {} else json_text(value)
+
+    def time(self, value: datetime) -> Any:
+        """``value`` as a timestamp column takes it here: on PostgreSQL the text COPY writes
+        (formatted once for a batch's rows, not by psycopg once a row), elsewhere itself."""
+        return value.isoformat() if self.postgres else value
+
+    def date(self, value: date) -> Any:
+        """``value`` as a date column takes it here, as :meth:`time`."""
+        return value.isoformat() if self.postgres else value
 
     def insert(
         self,
@@ -146,8 +155,9 @@ class Places:
         self.addresses: dict[tuple[int, str], dict[tuple[str, str, str], int]] = {}
         self.households: dict[int, dict[str, int]] = {}
 
-    def prepare(self, rows: Sequence[Row], now: datetime) -> None:
-        """Make sure every address and household of ``rows`` exists."""
+    def prepare(self, rows: Sequence[Row], now: Any) -> None:
+        """Make sure every address and household of ``rows`` exists (``now`` as
+        :meth:`Writer.time` gives it)."""
         for row in rows:
             row.place = address_key(row)
             row.household = household_key(row)
