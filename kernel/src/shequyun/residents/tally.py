@@ -240,6 +240,10 @@ def _write(session: OrmSession, committee_counts: Counter[Key], inserted: list[i
                     "keys": _texts(keys),
                     "counts": _integers(counts),
                     "ids": _integers(inserted),
+                    # The range lets the primary key find them (an import's ids are drawn in
+                    # blocks), whatever the planner guesses of an array it cannot see.
+                    "low": min(inserted, default=1),
+                    "high": max(inserted, default=0),
                 },
             )
         return
@@ -275,7 +279,8 @@ _UPSERT_SPREAD = text(
     """
 WITH added AS (
     SELECT r.id, r.unit_id, r.gender, r.birth_date FROM kernel_resident AS r
-    WHERE r.id = ANY(CAST(:ids AS integer[])) AND r.status = 'active'
+    WHERE r.id BETWEEN :low AND :high AND r.id = ANY(CAST(:ids AS integer[]))
+        AND r.status = 'active'
 ), committee (u, m, k, n) AS (
     SELECT u, m, k, n FROM unnest(CAST(:units AS integer[]), CAST(:measures AS varchar[]),
         CAST(:keys AS varchar[]), CAST(:counts AS integer[])) AS t(u, m, k, n)
