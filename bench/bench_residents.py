@@ -23,6 +23,10 @@ demo cadre's, holding 4,000 of them. Then, against baselines measured in the sam
   rows alone. Files and copies alternate. For comparison with figures measured before
   2026-12-06, the notes also give the copy into the older scratch table (the primary key and
   four indexes; kernel_resident gained more since that baseline was written).
+- ``residents-import-floor`` (PostgreSQL): the same imports vs the storage floor, ``COPY`` of
+  every row each import wrote (in every table: residents as stored, history, households,
+  addresses, tags, tally rows, events, audit), read back from its transaction (``xmin``) as COPY
+  text held in memory, into copies of those tables (indexes, no foreign keys), right after it.
 
 Subject and baseline alternate within each round; medians are reported. PostgreSQL is used,
 in a temporary database created on ``SHEQUYUN_BENCH_DATABASE_URL`` or, when unset, on
