@@ -24,11 +24,27 @@ from typing import Any
 from shequyun_sdk.events import EventContractError
 from shequyun_sdk.identity import Actor
 from shequyun_sdk.types import Event, Subscriber
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, insert
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Column,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    insert,
+    literal,
+    true,
+)
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from . import event_sealing
+from .direct import DirectStatement
 from .event_catalogue import EventCatalogue
 from .handlers import wanted
 
@@ -147,23 +163,22 @@ class EventBus:
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
         self.check(event_type, payload)
-        # Straight inserts on the session's connection (its transaction), with statements
-        # built once: events are published on hot paths (every submission).
-        connection = session.connection()
+        # Straight inserts on the session's DBAPI connection (its transaction), with statements
+        # compiled once (see :mod:`.direct`): events are published on hot paths (every
+        # submission).
         now = utcnow()
         declared = self.catalogue.types.get(event_type)
         stored = event_sealing.seal(self.cipher, declared.sealed, payload) if declared else payload
-        written = connection.execute(
-            _INSERT_EVENT, {"type": event_type, "payload": dict(stored), "created_at": now}
-        )
-        event_id = written.inserted_primary_key[0]  # type: ignore[index]
-        deliveries = [
-            {"event_id": event_id, "subscriber": name, "next_attempt_at": now}
-            for name, sub in self.subscribers.items()
-            if sub.matches(event_type)
-        ]
-        if deliveries:
-            connection.execute(_INSERT_DELIVERY, deliveries)
+        names = [name for name, sub in self.subscribers.items() if sub.matches(event_type)]
+        values = {"type": event_type, "payload": dict(stored), "now": now, "subscribers": names}
+        if names and session.connection().dialect.name == "postgresql":
+            _PUBLISH_WITH_DELIVERIES.run(session, values)  # one round trip for both
+            return
+        event_id = _PUBLISH.rows(session, values)[0][0]
+        if names:
+            _DELIVERY.run_many(
+                session, [{"event_id": event_id, "subscriber": n, "now": now} for n in names]
+            )
 
     def deliver_due(
         self,
@@ -353,10 +368,49 @@ class EventBus:
         delivery.last_error = None
 
 
-_INSERT_EVENT = insert(OutboxEvent.__table__)  # type: ignore[attr-defined]
-_INSERT_DELIVERY = insert(EventDelivery.__table__).values(  # type: ignore[attr-defined]
-    status=DeliveryStatus.PENDING, attempts=0
+_EVENTS: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+_DELIVERIES: Table = EventDelivery.__table__  # type: ignore[attr-defined]
+_NEW_EVENT = (
+    insert(_EVENTS)
+    .values(
+        type=bindparam("type"),
+        payload=bindparam("payload", type_=_EVENTS.c.payload.type),
+        created_at=bindparam("now", type_=_EVENTS.c.created_at.type),
+    )
+    .returning(_EVENTS.c.id)
 )
+_PUBLISH = DirectStatement(_NEW_EVENT)
+_DELIVERY = DirectStatement(
+    insert(_DELIVERIES).values(
+        event_id=bindparam("event_id"),
+        subscriber=bindparam("subscriber"),
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=bindparam("now", type_=_DELIVERIES.c.next_attempt_at.type),
+    )
+)
+
+
+def _publish_with_deliveries() -> DirectStatement:
+    """PostgreSQL: the event and one delivery per subscriber name in ``subscribers``."""
+    event = _NEW_EVENT.cte("new_event")
+    names = (
+        func.unnest(bindparam("subscribers", type_=ARRAY(String)))
+        .table_valued("name")
+        .render_derived("subscriber_names")  # AS subscriber_names(name): a column, not a cast
+    )
+    rows = core_select(
+        event.c.id,
+        names.c.name,
+        literal(DeliveryStatus.PENDING),
+        literal(0),
+        bindparam("now", type_=_DELIVERIES.c.next_attempt_at.type),
+    ).select_from(event.join(names, true()))
+    columns = ["event_id", "subscriber", "status", "attempts", "next_attempt_at"]
+    return DirectStatement(insert(_DELIVERIES).from_select(columns, rows))
+
+
+_PUBLISH_WITH_DELIVERIES = _publish_with_deliveries()
 
 
 def _backoff(attempts: int) -> timedelta:
