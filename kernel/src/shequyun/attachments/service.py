@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from shequyun_sdk import ApiError, ValidationFailed
 from shequyun_sdk.attachments import ATTACHMENT_KINDS, AttachmentRef
 from shequyun_sdk.identity import Actor
@@ -255,22 +256,24 @@ class AttachmentService:
         ids = [i for i in dict.fromkeys(attachment_ids) if isinstance(i, str) and _ID.fullmatch(i)]
         if not ids:
             return {}
-        rows = session.connection().execute(
-            statements.CLAIM,
-            {
-                "ids": ids,
-                "user_id": actor.user_id if actor is not None else None,
-                "w_owner": owner,
-                "w_owner_ref": owner_ref,
-                "new_owner": owner,
-                "new_owner_ref": owner_ref,
-                "new_unit_id": unit_id,
-                "new_public": public,
-                "new_read_permissions": list(read_permissions),
-                "now": datetime.now(UTC),
-            },
-        )
-        taken = {row.id: row.content_type for row in rows}
+        values = {
+            "user_id": actor.user_id if actor is not None else None,
+            "w_owner": owner,
+            "w_owner_ref": owner_ref,
+            "new_owner": owner,
+            "new_owner_ref": owner_ref,
+            "new_unit_id": unit_id,
+            "new_public": public,
+            "new_read_permissions": list(read_permissions),
+            "now": datetime.now(UTC),
+        }
+        direct = statements.CLAIM_DIRECT.get(session.connection().dialect.name)
+        if direct is not None:
+            values.update(ids_array=ids, ids_json=orjson.dumps(ids).decode())
+            taken = dict(direct.rows(session, values))
+        else:
+            rows = session.connection().execute(statements.CLAIM, {"ids": ids, **values})
+            taken = {row.id: row.content_type for row in rows}
         _forget(session, taken)
         return taken
 

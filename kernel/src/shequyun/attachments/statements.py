@@ -7,38 +7,61 @@ does; these do the check inside one ``UPDATE … RETURNING`` each, with bound pa
 
 from __future__ import annotations
 
-from sqlalchemy import Table, and_, bindparam, func, or_, update
+from sqlalchemy import ARRAY, String, Table, and_, any_, bindparam, func, or_, select, update
 from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql.elements import ColumnElement
 
+from ..direct import DirectStatement
 from .models import Attachment
 
-__all__ = ["CLAIM", "RELEASE"]
+__all__ = ["CLAIM", "CLAIM_DIRECT", "RELEASE"]
 
 _FILES: Table = Attachment.__table__  # type: ignore[attr-defined]
 _c = _FILES.c
 
+#: Who may claim: files ``user_id`` uploaded that nobody holds, or files this owner holds.
+_CLAIMABLE = or_(
+    and_(_c.owner.is_(None), _c.uploaded_by == bindparam("user_id")),
+    and_(_c.owner == bindparam("w_owner"), _c.owner_ref == bindparam("w_owner_ref")),
+)
+_CLAIMED = {
+    "owner": bindparam("new_owner"),
+    "owner_ref": bindparam("new_owner_ref"),
+    "unit_id": bindparam("new_unit_id"),
+    "public": bindparam("new_public"),
+    "read_permissions": bindparam("new_read_permissions", type_=_c.read_permissions.type),
+    "claimed_at": func.coalesce(_c.claimed_at, bindparam("now", type_=_c.claimed_at.type)),
+}
+
+
+def _claim(ids: ColumnElement[bool]) -> ReturningUpdate[tuple[str, str]]:
+    return update(_FILES).where(ids, _CLAIMABLE).values(_CLAIMED).returning(_c.id, _c.content_type)
+
+
 #: Give the files ``ids`` to ``owner``/``owner_ref`` where the actor may: files ``user_id``
 #: uploaded that nobody holds, or files this owner already holds. Returns ``id`` and
 #: ``content_type`` of each file claimed; an id missing from the result was refused.
-CLAIM: ReturningUpdate[tuple[str, str]] = (
-    update(_FILES)
-    .where(
-        _c.id.in_(bindparam("ids", expanding=True)),
-        or_(
-            and_(_c.owner.is_(None), _c.uploaded_by == bindparam("user_id")),
-            and_(_c.owner == bindparam("w_owner"), _c.owner_ref == bindparam("w_owner_ref")),
-        ),
-    )
-    .values(
-        owner=bindparam("new_owner"),
-        owner_ref=bindparam("new_owner_ref"),
-        unit_id=bindparam("new_unit_id"),
-        public=bindparam("new_public"),
-        read_permissions=bindparam("new_read_permissions", type_=_c.read_permissions.type),
-        claimed_at=func.coalesce(_c.claimed_at, bindparam("now", type_=_c.claimed_at.type)),
-    )
-    .returning(_c.id, _c.content_type)
-)
+CLAIM = _claim(_c.id.in_(bindparam("ids", expanding=True)))
+
+#: ``CLAIM`` by dialect, with the ids in one parameter, run on the DBAPI connection (see
+#: :mod:`shequyun.direct`; a statement compiled once cannot expand a list): ``ids_array`` on
+#: PostgreSQL, ``ids_json`` (a JSON array) on SQLite. Every submission with files claims them.
+CLAIM_DIRECT = {
+    "postgresql": DirectStatement(
+        _claim(_c.id == any_(bindparam("ids_array", type_=ARRAY(String))))
+    ),
+    "sqlite": DirectStatement(
+        _claim(
+            _c.id.in_(
+                select(
+                    func.json_each(bindparam("ids_json", type_=String))
+                    .table_valued("value")
+                    .c.value
+                )
+            )
+        )
+    ),
+}
 
 #: Give back what ``owner``/``owner_ref`` holds except ``keep``: unclaimed again, its
 #: uploader's alone. Returns the ids released.
