@@ -100,11 +100,9 @@ async def submit_task(request: Request) -> Response:
 
     def work(session: Session) -> tuple[dict[str, Any], bool]:
         result = svc.campaigns.submit(session, actor, task_id, body.get("data"), key)
-        session.commit()  # before the answer is built: SQLite writers wait for this commit
-        campaign = session.get(Campaign, result.task.campaign_id)
-        return svc.campaigns.task_view(session, result.task, campaign), result.replayed
+        return result.view, result.replayed
 
-    view, replayed = await run_work(request, work, commit=False)
+    view, replayed = await run_work(request, work, commit=True)
     return JSONResponse(
         view,
         status_code=200 if replayed else 201,

@@ -148,12 +148,13 @@ def claim_for_task(
     service: AttachmentService,
     session: Session,
     actor: Actor | None,
-    task: Task,
+    task_id: int,
+    unit_id: int,
     answers: list[FileAnswer],
     previous: list[FileAnswer],
 ) -> None:
-    """Claim the files of ``answers`` for ``task`` and release those of ``previous`` (the
-    task's answers before) it no longer refers to.
+    """Claim the files of ``answers`` for the task ``task_id`` (of the unit ``unit_id``) and
+    release those of ``previous`` (the task's answers before) it no longer refers to.
 
     A task holds exactly the files its saved answers refer to (every save claims and releases
     in the transaction that writes the answers), so when no previous file is dropped there is
@@ -162,7 +163,7 @@ def claim_for_task(
     Raises :class:`ValidationFailed` naming each answer at fault; the caller's transaction
     must then not be committed (nothing the claim changed is kept).
     """
-    owner_ref = f"task:{task.id}"
+    owner_ref = f"task:{task_id}"
     if len(answers) > MAX_FILES:
         raise ValidationFailed(f"附件太多：一份填报最多 {MAX_FILES} 个", field="data")
     ids = sorted({answer.id for answer in answers})  # one order of row locks for everyone
@@ -172,7 +173,7 @@ def claim_for_task(
         actor=actor,
         owner=OWNER,
         owner_ref=owner_ref,
-        unit_id=task.unit_id,
+        unit_id=unit_id,
         read_permissions=READ_PERMISSIONS,
     )
     _raise([{"field": a.path, "message": NOT_YOURS} for a in answers if a.id not in types])

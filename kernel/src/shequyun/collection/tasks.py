@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
-from shequyun_sdk.identity import Actor
+from shequyun_sdk.identity import Actor, UnitRef
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -46,12 +46,11 @@ WRITEBACK_TARGETS = {"phone", "registration", "tags"}
 
 @dataclass(frozen=True)
 class Submitted:
-    task: Task
+    """A submission's outcome: the task as :meth:`TaskFlow.task_view` shows it, and whether
+    the client key had already been used (nothing was written)."""
+
+    view: dict[str, Any]
     replayed: bool
-    # The task's campaign and unit, loaded with it: while they are held, the session finds
-    # them again without a query (its identity map keeps only what someone holds).
-    campaign: Campaign | None = None
-    unit: OrgUnit | None = None
 
 
 class TaskFlow:
@@ -175,7 +174,7 @@ class TaskFlow:
                 extra={"current": self.task_view(session, task, campaign)},
             )
         version = self.published_version(session, campaign.form_version_id)
-        files = self._file_answers(version, campaign, data, task.data)
+        files = self._file_answers(version, campaign.mode, data, task.data)
         self._bump(session, task, actor, "draft_saved", None, data=data, status="draft")
         self._claim_files(session, actor, task, files)
         return task
@@ -187,22 +186,25 @@ class TaskFlow:
             raise ValidationFailed(
                 "请提供 8-80 位的提交编号 client_key（重复提交时不变）", field="client_key"
             )
-        # The task, its unit and campaign, and whether this key was already used: one query.
-        row = session.exec(
-            prepared.TASK_FOR_SUBMIT, params={"task_id": task_id, "client_key": client_key}
-        ).first()
+        # The task, its unit and campaign, and whether this key was already used: one query,
+        # plain columns (see prepared.submission_row).
+        row = prepared.submission_row(session, task_id, client_key)
         if row is None:
             raise NotFound("找不到该填报任务")
-        task, unit, campaign, replayed_version = row
-        check_task_scope(actor, unit, FILL)
-        if replayed_version is not None:
-            return Submitted(task, True, campaign, unit)
-        self._open_campaign(session, task)  # the campaign just loaded: no second query
+        check_task_scope(actor, _unit_of(row), FILL)
+        if row.replayed_version is not None:
+            return Submitted(_row_view(row), True)
+        if row.campaign_status != "open" or row.withdrawn:
+            raise Conflict("该采集任务已结束", field="campaign")
+        if utcnow() < aware(row.starts_at):
+            raise Conflict("该采集任务尚未开始", field="campaign")
         _check_data_shape(data)
-        if task.status == "submitted":
+        if row.status == "submitted":
             raise Conflict("该任务已提交；如需修改请联系发布方退回", field="status")
-        version = self.published_version(session, campaign.form_version_id)
-        errors = self._validate(session, actor, task, campaign, version, data)
+        version = self.published_version(session, row.form_version_id)
+        mode = row.campaign_mode
+        campaign = self._roster_campaign(session, row)
+        errors = self._validate(session, actor, row.task_id, mode, campaign, version, data)
         if errors:
             raise ValidationFailed(
                 f"{errors[0]['field']}：{errors[0]['message']}"
@@ -212,38 +214,67 @@ class TaskFlow:
             )
         # Everything that needs no lock is done before the first write: on SQLite, writers
         # take turns from their first write to their commit.
-        stored = self._without_hidden(version, campaign, data)
-        files = self._file_answers(version, campaign, stored, task.data)
+        stored = self._without_hidden(version, mode, data)
+        files = self._file_answers(version, mode, stored, row.data)
+        resubmission = row.status == "returned"
+        now = utcnow()
+        on_time = now <= aware(row.deadline)
+        written = {
+            "data": stored,
+            "form_version_id": version.id,
+            "status": "submitted",
+            "submitted_at": now,
+            "on_time": on_time,
+            "version": row.version + 1,
+            "updated_at": now,
+        }
         # The key goes in first: a concurrent duplicate waits on it and then replays.
         try:
-            prepared.add_key(session, task_id, client_key, task.version + 1, utcnow())
+            current = prepared.write_submission(
+                session,
+                task_id,
+                row.version,
+                client_key,
+                written,
+                "resubmitted" if resubmission else "submitted",
+                actor.user_id if actor else None,
+                actor.username if actor else None,
+            )
         except IntegrityError:
             session.rollback()
-            task = self.task(session, actor, task_id, FILL)
-            return Submitted(task, True, session.get(Campaign, task.campaign_id))
-        resubmission = task.status == "returned"
-        now = utcnow()
-        self._bump(
-            session,
-            task,
-            actor,
-            "resubmitted" if resubmission else "submitted",
-            None,
+            again = prepared.submission_row(session, task_id, client_key)
+            assert again is not None
+            check_task_scope(actor, _unit_of(again), FILL)
+            return Submitted(_row_view(again), True)
+        if not current:
+            session.rollback()
+            raise Conflict(
+                "该填报刚被他人修改，请刷新后重试", field="version", code="stale_version"
+            )
+        row = row._replace(
             data=stored,
-            form_version_id=version.id,
             status="submitted",
             submitted_at=now,
-            on_time=now <= aware(campaign.deadline),
+            on_time=on_time,
+            version=row.version + 1,
         )
-        self._claim_files(session, actor, task, files)
-        if campaign.mode == "roster" and campaign.writeback:
+        if files is not None:
+            claim_for_task(self.attachments, session, actor, task_id, row.unit_id, *files)
+        if campaign is not None and campaign.writeback:
             self._write_back(session, actor, campaign, data)
         self.events.publish(
             session,
             "collection.submission.changed" if resubmission else "collection.submission.created",
-            self._event(task, campaign, unit),
+            {
+                "campaign_id": row.campaign_id,
+                "task_id": task_id,
+                "unit_code": row.unit_code,
+                "unit_id": row.unit_id,
+                "status": row.status,
+                "version": row.version,
+            },
         )
-        return Submitted(task, False, campaign, unit)
+        return Submitted(_row_view(row), False)
 
     def return_task(
         self, session: Session, actor: Actor | None, task_id: int, comment: Any
@@ -336,14 +367,14 @@ class TaskFlow:
         )
 
     def _file_answers(
-        self, version: FormVersion, campaign: Campaign, data: Any, previous: Any
+        self, version: FormVersion, mode: str, data: Any, previous: Any
     ) -> tuple[list[FileAnswer], list[FileAnswer]] | None:
         """The files ``data`` refers to and those ``previous`` (the task's answers before this
         change) referred to; None when the form has no file questions."""
         files = self.file_fields(version)
         if not files:
             return None
-        roster = campaign.mode == "roster"
+        roster = mode == "roster"
         return files.answers(data, roster=roster), files.answers(previous, roster=roster)
 
     def _claim_files(
@@ -357,23 +388,35 @@ class TaskFlow:
         answers referred to (after ``_bump``: the task's row lock orders concurrent saves).
         Raises ValidationFailed; nothing may be committed then."""
         if files is not None:
-            claim_for_task(self.attachments, session, actor, task, *files)
+            assert task.id is not None
+            claim_for_task(self.attachments, session, actor, task.id, task.unit_id, *files)
+
+    def _roster_campaign(self, session: Session, row: prepared.SubmissionRow) -> Campaign | None:
+        """A roster campaign's own record (its filter and write-back); None in unit mode."""
+        if row.campaign_mode == "unit":
+            return None
+        return session.get(Campaign, row.campaign_id)
 
     def _validate(
         self,
         session: Session,
         actor: Actor | None,
-        task: Task,
-        campaign: Campaign,
+        task_id: int,
+        mode: str,
+        campaign: Campaign | None,
         version: FormVersion,
         data: dict[str, Any],
     ) -> list[dict[str, str]]:
+        """The problems of ``data``; ``campaign`` is needed in roster mode only."""
         validator = self.validator(version)
-        if campaign.mode == "unit":
+        if mode == "unit":
             return [{"field": e.path, "message": e.message} for e in validator.errors(data)]
         rows = data.get("rows")
         if set(data) != {"rows"} or not isinstance(rows, list):
             return [{"field": "rows", "message": "按名单填报时应提交 rows 列表"}]
+        assert campaign is not None
+        task = session.get(Task, task_id)
+        assert task is not None
         allowed = {r["id"] for r in self.roster(session, actor, task, campaign)}
         errors: list[dict[str, str]] = []
         seen: set[Any] = set()
@@ -398,11 +441,11 @@ class TaskFlow:
         return errors
 
     def _without_hidden(
-        self, version: FormVersion, campaign: Campaign, data: dict[str, Any]
+        self, version: FormVersion, mode: str, data: dict[str, Any]
     ) -> dict[str, Any]:
         """Answers to fields the form hid (``visible_if``) are not kept."""
         validator = self.validator(version)
-        if campaign.mode == "unit":
+        if mode == "unit":
             return dict(validator.strip_hidden(data))
         return {
             "rows": [
@@ -436,6 +479,7 @@ class TaskFlow:
             )
 
     def _event(self, task: Task, campaign: Campaign, unit: OrgUnit | None) -> dict[str, Any]:
+        """The payload of a task's event (``submit`` builds the same from its row)."""
         assert unit is not None and unit.id == task.unit_id
         return {
             "campaign_id": campaign.id,
@@ -460,14 +504,46 @@ def _check_data_shape(data: Any) -> None:
         raise ValidationFailed("填报内容过大", field="data")
 
 
+def _unit_of(row: prepared.SubmissionRow) -> UnitRef:
+    return UnitRef(
+        id=row.unit_id,
+        code=row.unit_code,
+        name=row.unit_name,
+        level=row.unit_level,
+        path=row.unit_path,
+        closed=row.unit_closed_on is not None,
+        parent_id=row.unit_parent_id,
+    )
+
+
+def _row_view(row: prepared.SubmissionRow) -> dict[str, Any]:
+    """:meth:`TaskFlow.task_view` of a submission's row."""
+    deadline = aware(row.deadline)
+    return {
+        "id": row.task_id,
+        "campaign_id": row.campaign_id,
+        "campaign": row.campaign_title,
+        "deadline": deadline.isoformat(),
+        "mode": row.campaign_mode,
+        "unit": {"code": row.unit_code, "name": row.unit_name},
+        "status": row.status,
+        "data": row.data,
+        "version": row.version,
+        "submitted_at": aware(row.submitted_at).isoformat() if row.submitted_at else None,
+        "on_time": row.on_time,
+        "overdue": row.status != "submitted" and utcnow() > deadline,
+    }
+
+
 def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def check_task_scope(actor: Actor | None, unit: OrgUnit, permission: str) -> None:
+def check_task_scope(actor: Actor | None, unit: OrgUnit | UnitRef, permission: str) -> None:
     """403 for a task the actor sees but may not act on this way, 404 for one out of sight."""
-    if not scope.can(actor, permission, unit_ref(unit)):
-        if any(scope.can(actor, p, unit_ref(unit)) for p in (FILL, REVIEW, RESULTS)):
+    ref = unit if isinstance(unit, UnitRef) else unit_ref(unit)
+    if not scope.can(actor, permission, ref):
+        if any(scope.can(actor, p, ref) for p in (FILL, REVIEW, RESULTS)):
             raise Forbidden("您没有权限对该填报任务执行此操作")
         raise NotFound("找不到该填报任务")
 
