@@ -43,22 +43,27 @@ class VisibilityPlan:
             for path, info in index.items()
             if info.kind in ("table", "address", "group")
         }
+        # By parent, the keys that hold a table, address or group: only they are walked into
+        # (a 250-question form has a few of them; the other answers are kept as they are).
+        self.nested: dict[str, dict[str, tuple[str, str]]] = {}
+        for path, shape in self.shapes.items():
+            parent, _, key = path.rpartition(".")
+            self.nested.setdefault(parent, {})[key] = (path, shape)
 
     def strip(self, value: object, parent: str) -> object:
         if not isinstance(value, dict):
             return value
-        hidden = hidden_fields(value, self.conditions.get(parent, ()))
-        kept = {}
-        for key, item in value.items():
-            if key in hidden:
+        conditions = self.conditions.get(parent)
+        hidden = hidden_fields(value, conditions) if conditions else ()
+        kept = {key: item for key, item in value.items() if key not in hidden}
+        for key, (path, shape) in self.nested.get(parent, {}).items():
+            item = kept.get(key, MISSING)
+            if item is MISSING:
                 continue
-            path = f"{parent}.{key}" if parent else key
-            shape = self.shapes.get(path)
             if shape == "object":
-                item = self.strip(item, path)
-            elif shape == "rows" and isinstance(item, list):
-                item = [self.strip(row, path) for row in item]
-            kept[key] = item
+                kept[key] = self.strip(item, path)
+            elif isinstance(item, list):
+                kept[key] = [self.strip(row, path) for row in item]
         return kept
 
 
