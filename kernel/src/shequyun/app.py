@@ -24,17 +24,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .apps.calls import AppCallAudit
 from .display import DisplayPreferences
-from .errors import UnhandledErrorMiddleware, exception_handlers
-from .headers import SecurityHeadersMiddleware
+from .errors import exception_handlers
+from .gate import Gate
 from .identity.middleware import AuthMiddleware
 from .kernel import Kernel
-from .limits import BodySizeLimitMiddleware
-from .metrics import MetricsEndpoint, process_exit
+from .metrics import process_exit
 from .outages import OutageWatch
-from .plugin_host import API_PREFIX, PluginRecord
-from .proxies import ForwardedHeadersMiddleware
+from .plugin_host import API_PREFIX, PluginRecord, PluginState
 from .replicas import ReplicaRouting
-from .request_context import RequestIdMiddleware
 from .route_index import IndexedRouter
 from .routing import checked_routes
 from .settings import Settings
@@ -59,7 +56,7 @@ class PluginGuard:
         self.per_unit = per_unit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.record.active:
+        if self.record.state is not PluginState.ACTIVE:
             raise HTTPException(status_code=404)
         if (
             self.per_unit
@@ -126,37 +123,26 @@ def create_app(
             kernel.stop()
             process_exit()
 
+    middleware = [
+        # First: the client's address, the request id, limits, errors, headers, metrics.
+        Middleware(Gate, kernel=kernel),
+        Middleware(
+            AuthMiddleware,
+            authenticator=lambda: kernel.authenticator,
+            max_body_bytes=kernel.settings.max_body_bytes,
+            secure_cookies=kernel.settings.https,
+        ),
+    ]
+    if kernel.replicas is not None:  # without replicas every read is the primary's anyway
+        middleware.append(
+            Middleware(
+                ReplicaRouting, replicas=kernel.replicas, secure_cookies=kernel.settings.https
+            )
+        )
+    middleware.append(Middleware(AppCallAudit, engine=kernel.engine))
     app = Starlette(
         routes=routes,
-        middleware=[
-            # First: everything after it (logs, metrics, audit, throttles) sees the real client.
-            Middleware(
-                ForwardedHeadersMiddleware,
-                trusted=kernel.settings.forwarded_allow_ips,
-                https=kernel.settings.https,
-            ),
-            Middleware(SecurityHeadersMiddleware),
-            Middleware(
-                RequestIdMiddleware,
-                access=kernel.settings.access_log,
-                metrics=kernel.settings.metrics,
-            ),
-            Middleware(MetricsEndpoint, kernel=kernel),
-            Middleware(UnhandledErrorMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=kernel.settings.max_body_bytes),
-            Middleware(
-                AuthMiddleware,
-                authenticator=lambda: kernel.authenticator,
-                max_body_bytes=kernel.settings.max_body_bytes,
-                secure_cookies=kernel.settings.https,
-            ),
-            Middleware(
-                ReplicaRouting,
-                replicas=lambda: kernel.replicas,
-                secure_cookies=kernel.settings.https,
-            ),
-            Middleware(AppCallAudit, engine=kernel.engine),
-        ],
+        middleware=middleware,
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -13,17 +13,17 @@ from shequyun_sdk.errors import ApiError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from .i18n import gettext
 from .outages import RETRY_AFTER_SECONDS, database_unavailable, describe
 from .request_context import current_request_id
 
 __all__ = [
-    "UnhandledErrorMiddleware",
     "error_response",
     "exception_handlers",
     "json_error",
+    "unhandled_response",
     "wants_json",
 ]
 
@@ -116,64 +116,48 @@ def _http_phrases() -> set[str]:
 exception_handlers = {ApiError: _api_error, HTTPException: _http_error}
 
 
-class UnhandledErrorMiddleware:
-    """Turn an unhandled exception into a 500 in the error shape, with the request id; a
-    database outage into a 503 ``database_unavailable`` with ``Retry-After``, logged in one line.
+def unhandled_response(scope: Scope, exc: Exception, *, started: bool) -> Response | None:
+    """Log ``exc``, which escaped the handling of ``scope``, and return the answer: a 500 in the
+    error shape with the request id, or for a database outage a 503 ``database_unavailable``
+    with ``Retry-After``, logged in one line. None when the response had ``started`` already:
+    the caller re-raises.
 
-    It sits inside the request-id middleware so the id is still known when the error is
-    rendered (Starlette's own ServerErrorMiddleware is outside every middleware).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            if database_unavailable(exc):
-                # An outage, not a bug: one line (no traceback) and a 503 the client can retry.
-                log.warning(
-                    "database unavailable on %s %s: %s",
-                    scope.get("method"),
-                    scope.get("path"),
-                    describe(exc),
-                )
-                if started:
-                    raise
-                response = error_response(
-                    scope,
-                    503,
-                    "database_unavailable",
-                    gettext("The database is unavailable; try again in a few seconds"),
-                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-                )
-                await response(scope, receive, send)
-                return
-            plugin = scope.get("shequyun.plugin")
-            where = f" in plugin {plugin.name}" if plugin is not None else ""
-            log.exception(
-                "unhandled error%s on %s %s", where, scope.get("method"), scope.get("path")
-            )
-            if started:
-                raise
-            message = gettext(
-                "Internal error; the incident was logged with request id {request_id}",
-                request_id=current_request_id(),
-            )
-            response = error_response(scope, 500, "internal_error", message)
-            await response(scope, receive, send)
+    The gate (:mod:`shequyun.gate`) calls it inside the request id's context, so the id is
+    still known when the error is rendered (Starlette's own ServerErrorMiddleware is outside
+    every middleware)."""
+    if database_unavailable(exc):
+        # An outage, not a bug: one line (no traceback) and a 503 the client can retry.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            scope.get("method"),
+            scope.get("path"),
+            describe(exc),
+        )
+        if started:
+            return None
+        return error_response(
+            scope,
+            503,
+            "database_unavailable",
+            gettext("The database is unavailable; try again in a few seconds"),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    plugin = scope.get("shequyun.plugin")
+    where = f" in plugin {plugin.name}" if plugin is not None else ""
+    log.error(
+        "unhandled error%s on %s %s",
+        where,
+        scope.get("method"),
+        scope.get("path"),
+        exc_info=exc,
+    )
+    if started:
+        return None
+    message = gettext(
+        "Internal error; the incident was logged with request id {request_id}",
+        request_id=current_request_id(),
+    )
+    return error_response(scope, 500, "internal_error", message)
 
 
 def _error_page(status_code: int, message: str) -> str:

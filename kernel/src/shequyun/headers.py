@@ -18,9 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-__all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeadersMiddleware"]
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_PREFIX", "with_security_headers"]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -36,7 +34,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-_STATIC_PREFIX = "/static/"
+#: Where static files are served: their answers may be cached.
+STATIC_PREFIX = "/static/"
 
 
 Pairs = tuple[tuple[bytes, bytes], ...]
@@ -46,37 +45,34 @@ _HTML: Pairs = (
     (b"x-frame-options", b"DENY"),
 )
 _NO_STORE: Pairs = ((b"cache-control", b"no-store"),)
+_DYNAMIC = _ALWAYS + _NO_STORE
+_HTML_STATIC = _ALWAYS + _HTML
+_HTML_DYNAMIC = _ALWAYS + _HTML + _NO_STORE
+_NAMES = frozenset(name for name, _ in _HTML_DYNAMIC)
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers above to each HTTP response that does not set them itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = str(scope.get("path", "")).startswith(_STATIC_PREFIX)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = _with_defaults(message.get("headers") or [], static)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def _with_defaults(raw: Iterable[tuple[bytes, bytes]], static: bool) -> list[tuple[bytes, bytes]]:
-    """``raw`` (ASGI header pairs) with each header above the response did not set added: one
-    pass over the headers, names compared lowercased as HTTP compares them."""
+def with_security_headers(
+    raw: Iterable[tuple[bytes, bytes]], *, static: bool
+) -> list[tuple[bytes, bytes]]:
+    """``raw`` (a response's ASGI header pairs) with each header above it did not set added;
+    ``static``: the response is a static file's, which may be cached. Names are compared
+    lowercased, as HTTP compares them."""
     headers = list(raw)
-    present = {name.lower(): value for name, value in headers}
-    wanted = _ALWAYS
-    if present.get(b"content-type", b"").startswith(b"text/html"):
-        wanted += _HTML
-    if not static:
-        wanted += _NO_STORE
-    headers.extend(pair for pair in wanted if pair[0] not in present)
+    html = False
+    own = False  # the response set one of these headers itself
+    for name, value in headers:
+        name = name.lower()
+        if name == b"content-type":
+            html = value.startswith(b"text/html")
+        elif name in _NAMES:
+            own = True
+    if html:
+        wanted = _HTML_STATIC if static else _HTML_DYNAMIC
+    else:
+        wanted = _ALWAYS if static else _DYNAMIC
+    if own:
+        present = {name.lower() for name, _ in headers}
+        headers.extend(pair for pair in wanted if pair[0] not in present)
+    else:
+        headers.extend(wanted)
     return headers

@@ -36,8 +36,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from .errors import error_response
 from .outages import database_unavailable, describe
 
 if TYPE_CHECKING:
@@ -47,10 +48,11 @@ __all__ = [
     "JOB_RUNS",
     "LOGIN_FAILURES",
     "MULTIPROC_ENV",
+    "PATH",
     "TOKEN_REJECTIONS",
-    "MetricsEndpoint",
     "observe_request",
     "route_template",
+    "serve_metrics",
     "watch_pool",
 ]
 
@@ -103,11 +105,13 @@ LOGIN_FAILURES = Counter(
 def route_template(scope: Scope) -> str:
     """The template of the route that served ``scope`` (``/api/v1/residents/{resident_id}``),
     never the path itself: ids in paths would make a series per resident."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    path = getattr(scope.get("route"), "path", None)
     if path is None:
         return "unmatched"
-    mounted = str(scope.get("root_path", ""))[len(str(scope.get("app_root_path", ""))) :]
+    root_path = scope.get("root_path")
+    if not root_path:
+        return str(path)
+    mounted = str(root_path)[len(str(scope.get("app_root_path", ""))) :]
     return mounted + str(path)
 
 
@@ -241,43 +245,33 @@ def exposition(kernel: Kernel) -> bytes:
 _LOCAL = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
-class MetricsEndpoint:
-    """Answers ``GET /metrics`` before authentication (a scraper is not a user); every other
-    request goes on to the app."""
+async def serve_metrics(kernel: Kernel, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer ``GET /metrics`` (the gate sends it here, before authentication: a scraper is
+    not a user)."""
+    if not _allowed(kernel, scope):
+        response = error_response(scope, 403, "forbidden", "metrics: not for this client")
+        await response(scope, receive, send)
+        return
+    body = await run_in_threadpool(exposition, kernel)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
-    def __init__(self, app: ASGIApp, kernel: Kernel) -> None:
-        self.app = app
-        self.kernel = kernel
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH or not self.kernel.settings.metrics:
-            await self.app(scope, receive, send)
-            return
-        if not self._allowed(scope):
-            from .errors import error_response  # errors imports request_context, which needs us
-
-            response = error_response(scope, 403, "forbidden", "metrics: not for this client")
-            await response(scope, receive, send)
-            return
-        body = await run_in_threadpool(exposition, self.kernel)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-    def _allowed(self, scope: Scope) -> bool:
-        headers = dict(scope.get("headers") or [])
-        token = self.kernel.settings.metrics_token.get_secret_value()
-        if token:
-            presented = headers.get(b"authorization", b"").decode("latin-1")
-            return hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
-        if b"x-forwarded-for" in headers or b"forwarded" in headers:
-            return False
-        return _is_local(scope.get("client"))
+def _allowed(kernel: Kernel, scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    token = kernel.settings.metrics_token.get_secret_value()
+    if token:
+        presented = headers.get(b"authorization", b"").decode("latin-1")
+        return hmac.compare_digest(presented.encode(), f"Bearer {token}".encode())
+    if b"x-forwarded-for" in headers or b"forwarded" in headers:
+        return False
+    return _is_local(scope.get("client"))
 
 
 def _is_local(client: Iterable[Any] | None) -> bool:

@@ -12,7 +12,7 @@ With ``https = true`` (TLS ends at a proxy in front of the platform), every requ
 ``https`` whatever the proxy said, so ``request.url`` and cookies set from it (``Secure``) agree
 with what the browser sees.
 
-Everything after this middleware (the access log, metrics, the audit log, the attempt limits,
+Everything after it (the access log, metrics, the audit log, the attempt limits,
 plugins' ``request.client.host``) reads the result from the ASGI scope.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ForwardedHeadersMiddleware", "parse_networks"]
+__all__ = ["ForwardedHeaders", "ForwardedHeadersMiddleware", "parse_networks"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -40,22 +40,23 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-class ForwardedHeadersMiddleware:
-    """Sets the scope's ``client`` and ``scheme`` from forwarded headers of trusted proxies."""
+class ForwardedHeaders:
+    """Sets a scope's ``client`` and ``scheme`` from forwarded headers of trusted proxies."""
 
-    def __init__(self, app: ASGIApp, *, trusted: Iterable[str] = (), https: bool = False) -> None:
-        self.app = app
+    def __init__(self, trusted: Iterable[str] = (), *, https: bool = False) -> None:
         self.trusted = parse_networks(trusted)
         self.https = https
+        #: Whether :meth:`apply` may change anything (with the defaults it does not).
+        self.active = bool(self.trusted) or https
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket"):
+    def apply(self, scope: Scope) -> None:
+        """Rewrite ``scope`` (``http`` or ``websocket``) as the rules above say."""
+        if self.trusted:
             client = scope.get("client")
-            if self.trusted and client and self._trusts(client[0]):
+            if client and self._trusts(client[0]):
                 self._apply(scope)
-            if self.https:
-                scope["scheme"] = "wss" if scope["type"] == "websocket" else "https"
-        await self.app(scope, receive, send)
+        if self.https:
+            scope["scheme"] = "wss" if scope["type"] == "websocket" else "https"
 
     def _trusts(self, host: str) -> bool:
         try:
@@ -80,6 +81,20 @@ class ForwardedHeadersMiddleware:
                 if _is_address(host):
                     scope["client"] = (host, 0)
                 return
+
+
+class ForwardedHeadersMiddleware:
+    """:class:`ForwardedHeaders` as an ASGI middleware of its own, for any app. (The
+    platform's app applies it in :class:`~shequyun.gate.Gate`, before everything else.)"""
+
+    def __init__(self, app: ASGIApp, *, trusted: Iterable[str] = (), https: bool = False) -> None:
+        self.app = app
+        self.forwarded = ForwardedHeaders(trusted, https=https)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            self.forwarded.apply(scope)
+        await self.app(scope, receive, send)
 
 
 def _without_port(value: str) -> str:

@@ -273,22 +273,17 @@ def _person(scope: Scope) -> str | None:
 
 class ReplicaRouting:
     """Decides, per request, whether its reads may use a replica (after the auth middleware,
-    which names the person), and pins a writer's reads to the primary afterwards."""
+    which names the person), and pins a writer's reads to the primary afterwards. Installed
+    only when there are replicas."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        replicas: Callable[[], Replicas | None],
-        secure_cookies: bool = False,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, replicas: Replicas, secure_cookies: bool = False) -> None:
         self.app = app
         self.replicas = replicas
         self.secure = secure_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        replicas = self.replicas()
-        if scope["type"] != "http" or replicas is None:
+        replicas = self.replicas
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         person = _person(scope)

@@ -3,11 +3,11 @@ for every request.
 
 The id comes from an incoming ``X-Request-ID`` header when it looks sane, otherwise it is made
 up; it is kept in a context variable so that the logging filter can stamp every record. When the
-response is over, the same middleware writes the access line (logger ``shequyun.access``: method,
-path without its query string, which may hold names or ID numbers, status, duration, client) and
-observes the request's latency under its route template (:mod:`shequyun.metrics`). An ID number
-or a mobile number typed into the path itself (a mistyped address, a probe) is masked in the line
-as it is on the portal's pages.
+response is over, the gate (:mod:`shequyun.gate`) writes the access line (logger
+``shequyun.access``: method, path without its query string, which may hold names or ID numbers,
+status, duration, client) and observes the request's latency under its route template
+(:mod:`shequyun.metrics`). An ID number or a mobile number typed into the path itself (a mistyped
+address, a probe) is masked in the line as it is on the portal's pages.
 """
 
 from __future__ import annotations
@@ -15,20 +15,24 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from .logs import configure_logging
-from .metrics import observe_request, route_template
 
 __all__ = [
+    "HEADER",
     "RequestIdFilter",
-    "RequestIdMiddleware",
+    "access_log",
     "configure_logging",
     "current_client_ip",
     "current_request_id",
+    "enter_request",
+    "leave_request",
+    "log_access",
+    "masked_path",
+    "request_id_from",
 ]
 
 access_log = logging.getLogger("shequyun.access")
@@ -41,6 +45,8 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # number the API refuses for its digits is still logged). ``\d`` is every Unicode digit here.
 _PERSONAL_NUMBER = re.compile(r"(?<!\d)(\d{3})(\d{4,14})([\dXx]{4})(?!\d)")
 HEADER = "x-request-id"
+
+Tokens = tuple[Token[str], Token[str | None]]
 
 
 def current_request_id() -> str:
@@ -57,55 +63,34 @@ def current_client_ip() -> str | None:
     return _client_ip.get()
 
 
-class RequestIdMiddleware:
-    """The outermost middleware: request id, then (when the response is over) the access line
-    and the latency figure."""
-
-    def __init__(self, app: ASGIApp, *, access: bool = True, metrics: bool = True) -> None:
-        self.app = app
-        self.access = access
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _SANE_ID.match(incoming) else os.urandom(16).hex()
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = _request_id.set(request_id)
-        client = scope.get("client")
-        ip_token = _client_ip.set(client[0] if client else None)
-        status = 500  # what the client gets when the app fails before answering
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((HEADER.encode(), request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            seconds = time.perf_counter() - started
-            if self.metrics:
-                observe_request(scope["method"], route_template(scope), status, seconds)
-            if self.access and access_log.isEnabledFor(logging.INFO):
-                _log_access(scope, status, seconds)
-            _request_id.reset(token)
-            _client_ip.reset(ip_token)
+def request_id_from(incoming: bytes | None) -> str:
+    """The id of a request whose ``X-Request-ID`` header is ``incoming``: that, when it looks
+    sane, otherwise a new one."""
+    if incoming:
+        text = incoming.decode("latin-1")
+        if _SANE_ID.match(text):
+            return text
+    return os.urandom(16).hex()
 
 
-def _log_access(scope: Scope, status: int, seconds: float) -> None:
+def enter_request(request_id: str, client_ip: str | None) -> Tokens:
+    """Make ``request_id`` and ``client_ip`` the current request's, until :func:`leave_request`."""
+    return _request_id.set(request_id), _client_ip.set(client_ip)
+
+
+def leave_request(tokens: Tokens) -> None:
+    _request_id.reset(tokens[0])
+    _client_ip.reset(tokens[1])
+
+
+def log_access(scope: Scope, route: str, status: int, seconds: float) -> None:
+    """Write the access line of the request ``scope`` to ``route`` (its template), answered
+    with ``status`` in ``seconds``."""
     client = scope.get("client")
     fields = {
         "method": scope["method"],
         "path": masked_path(scope["path"]),
-        "route": route_template(scope),
+        "route": route,
         "status": status,
         "duration_ms": round(seconds * 1000, 1),
         "client": client[0] if client else None,

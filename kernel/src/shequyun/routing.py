@@ -22,6 +22,7 @@ from typing import Any
 from shequyun_sdk.errors import ApiError, NotFound
 from shequyun_sdk.openapi import declared_query
 from shequyun_sdk.params import MAX_ID
+from starlette.convertors import FloatConvertor, PathConvertor, StringConvertor, UUIDConvertor
 from starlette.datastructures import QueryParams
 from starlette.endpoints import HTTPEndpoint
 from starlette.routing import BaseRoute, Mount, Route, Router
@@ -63,7 +64,9 @@ def checked_routes(routes: Sequence[BaseRoute], *, api: bool = False) -> list[Ba
     for route in routes:
         if isinstance(route, Route):
             route = copy.copy(route)
-            route.app = RouteChecks(route.app, accepted_query(route) if api else None)
+            accepted = accepted_query(route) if api else None
+            if accepted is not None or _may_hold_integers(route):  # else nothing to check
+                route.app = RouteChecks(route.app, accepted)
         elif isinstance(route, Mount) and isinstance(route.app, Router):
             route = Mount(route.path, routes=checked_routes(route.routes, api=api), name=route.name)
         checked.append(route)
@@ -79,6 +82,15 @@ def accepted_query(route: Route) -> dict[str, frozenset[str]]:
             for method in HTTP_METHODS
         }
     return {method: declared_query(endpoint) for method in HTTP_METHODS}
+
+
+def _may_hold_integers(route: Route) -> bool:
+    """Whether a path parameter of ``route`` may be an integer (any convertor but the ones
+    that make strings, floats or UUIDs)."""
+    return not all(isinstance(c, _NOT_INTEGERS) for c in route.param_convertors.values())
+
+
+_NOT_INTEGERS = (StringConvertor, PathConvertor, FloatConvertor, UUIDConvertor)
 
 
 def _unknown(key: str, allowed: frozenset[str]) -> ApiError:

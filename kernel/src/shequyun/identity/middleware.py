@@ -40,10 +40,7 @@ PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/static/", "/healthz",
 SELF_AUTHENTICATED_PATHS = frozenset({"/oauth/token", "/oauth/userinfo"})
 
 
-def _cookies(headers: dict[bytes, bytes]) -> dict[str, str]:
-    raw = headers.get(b"cookie", b"").decode("latin-1")
-    if not raw:
-        return {}
+def _cookies(raw: str) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)
@@ -79,7 +76,8 @@ class AuthMiddleware:
             return
         auth = self._authenticator()
         headers = dict(scope.get("headers") or [])
-        cookies = _cookies(headers)
+        raw_cookie = headers.get(b"cookie")
+        cookies = _cookies(raw_cookie.decode("latin-1")) if raw_cookie else {}
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         expected_csrf: str | None = None
         new_anon: str | None = None
