@@ -34,4 +34,3 @@ def test_the_lookup_is_prepared_once_and_kept_across_lookups(shequyun_kernel):
         assert any("kernel_api_token" in statement for statement in prepared), prepared
     finally:
         engine.dispose()
-
