@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -432,3 +434,26 @@ def test_the_documented_samples_are_what_the_import_does(shequyun_kernel, shequy
         "errors": [],
     }
     assert plan_import(shequyun_kernel, street, bad.encode("gbk"), "b.csv").to_dict() == documented
+
+
+def test_an_imports_events_are_sealed_as_published_ones_are(
+    shequyun_kernel, shequyun_actors, monkeypatch
+):
+    # No field of resident.created is sealed today; were one declared sealed, an import's bulk
+    # events must keep it encrypted in the outbox as EventBus.publish does.
+    types = shequyun_kernel.events.catalogue.types
+    sealing = dataclasses.replace(types["resident.created"], sealed=("unit_code",))
+    monkeypatch.setitem(types, "resident.created", sealing)
+    cadre = actor_of(shequyun_kernel, shequyun_actors.cadre(W1))
+
+    assert apply_import(shequyun_kernel, cadre, csv_bytes(good_rows(3)), "a.csv").applied
+
+    with Session(shequyun_kernel.engine) as session:
+        stored = session.exec(
+            select(OutboxEvent.payload).where(OutboxEvent.type == "resident.created")
+        ).all()
+    assert len(stored) == 3
+    for payload in stored:
+        payload = payload if isinstance(payload, dict) else json.loads(payload)
+        assert set(payload["unit_code"]) == {"$sealed"}
+        assert W1 not in json.dumps(payload)

@@ -160,15 +160,21 @@ class EventBus:
         """Hold the event to its declaration (see :mod:`.event_catalogue`) before it is written."""
         self.catalogue.check(event_type, payload)
 
+    def stored(self, event_type: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The payload as the outbox keeps it: held to its declaration, then its sealed fields
+        encrypted. Every path that writes events goes through here (:meth:`publish`, and the
+        bulk inserts of an import)."""
+        self.check(event_type, payload)
+        declared = self.catalogue.types.get(event_type)
+        return event_sealing.seal(self.cipher, declared.sealed, payload) if declared else payload
+
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
-        self.check(event_type, payload)
+        stored = self.stored(event_type, payload)
         # Straight inserts on the session's DBAPI connection (its transaction), with statements
         # compiled once (see :mod:`.direct`): events are published on hot paths (every
         # submission).
         now = utcnow()
-        declared = self.catalogue.types.get(event_type)
-        stored = event_sealing.seal(self.cipher, declared.sealed, payload) if declared else payload
         names = [name for name, sub in self.subscribers.items() if sub.matches(event_type)]
         values = {"type": event_type, "payload": dict(stored), "now": now, "subscribers": names}
         if names and session.connection().dialect.name == "postgresql":

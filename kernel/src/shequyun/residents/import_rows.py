@@ -432,13 +432,12 @@ class Importer:
     def _publish(self, event_type: str, payloads: list[dict[str, Any]], now: Any) -> None:
         """Add the events and their deliveries, as ``EventBus.publish`` does one by one."""
         bus = self.service.events
-        for payload in payloads:
-            bus.check(event_type, payload)
+        stored = [bus.stored(event_type, payload) for payload in payloads]  # checked, sealed
         json = self.writer.json
         ids = self.writer.insert(
             OutboxEvent,
             ("type", "payload", "created_at"),
-            [(event_type, json(payload), now) for payload in payloads],
+            [(event_type, json(payload), now) for payload in stored],
             ids=True,
         )
         names = [name for name, sub in bus.subscribers.items() if sub.matches(event_type)]
