@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from ..attachments.service import AttachmentService
 from ..events import EventBus
 from ..identity import audit, scope
-from ..identity.auth import unit_ref
+from ..identity.auth import unit_ref, unit_ref_of_row
 from ..identity.models import OrgUnit
 from ..residents.service import READ as RESIDENTS_READ
 from ..residents.service import ResidentFilters, ResidentService
@@ -191,7 +191,7 @@ class TaskFlow:
         row = prepared.submission_row(session, task_id, client_key)
         if row is None:
             raise NotFound("找不到该填报任务")
-        check_task_scope(actor, _unit_of(row), FILL)
+        check_task_scope(actor, unit_ref_of_row(row), FILL)
         if row.replayed_version is not None:
             return Submitted(_row_view(row), True)
         if row.campaign_status != "open" or row.withdrawn:
@@ -244,7 +244,7 @@ class TaskFlow:
             session.rollback()
             again = prepared.submission_row(session, task_id, client_key)
             assert again is not None
-            check_task_scope(actor, _unit_of(again), FILL)
+            check_task_scope(actor, unit_ref_of_row(again), FILL)
             return Submitted(_row_view(again), True)
         if not current:
             session.rollback()
@@ -502,18 +502,6 @@ def _check_data_shape(data: Any) -> None:
         ) from None
     if size > MAX_DATA_BYTES:
         raise ValidationFailed("填报内容过大", field="data")
-
-
-def _unit_of(row: prepared.SubmissionRow) -> UnitRef:
-    return UnitRef(
-        id=row.unit_id,
-        code=row.unit_code,
-        name=row.unit_name,
-        level=row.unit_level,
-        path=row.unit_path,
-        closed=row.unit_closed_on is not None,
-        parent_id=row.unit_parent_id,
-    )
 
 
 def _row_view(row: prepared.SubmissionRow) -> dict[str, Any]:

@@ -36,6 +36,7 @@ __all__ = [
     "hash_token",
     "new_token",
     "unit_ref",
+    "unit_ref_of_row",
 ]
 
 SESSION_COOKIE = "shequyun_session"
@@ -56,6 +57,21 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def unit_ref_of_row(row: Any) -> UnitRef:
+    """The unit of a plain row that carries its columns as ``unit_id``, ``unit_code``,
+    ``unit_name``, ``unit_level``, ``unit_path``, ``unit_closed_on`` and ``unit_parent_id`` (a
+    token's lookup, a submission's row): what :func:`unit_ref` makes of an ORM unit."""
+    return UnitRef(
+        id=row.unit_id,
+        code=row.unit_code,
+        name=row.unit_name,
+        level=row.unit_level,
+        path=row.unit_path,
+        closed=row.unit_closed_on is not None,
+        parent_id=row.unit_parent_id,
+    )
 
 
 def unit_ref(unit: OrgUnit) -> UnitRef:
@@ -258,15 +274,7 @@ class Authenticator:
         if row.last_used_at is None or _aware(row.last_used_at) < now - LAST_USED_GRANULARITY:
             self.token_uses.note(row.token_id, now)
             self.token_uses.flush_if_due()
-        unit = UnitRef(
-            id=row.unit_id,
-            code=row.unit_code,
-            name=row.unit_name,
-            level=row.unit_level,
-            path=row.unit_path,
-            closed=row.unit_closed_on is not None,
-            parent_id=row.unit_parent_id,
-        )
+        unit = unit_ref_of_row(row)
         # Tokens are for programs: the first-password rule applies to people at the portal.
         actor = self._issue(
             row.user_id,
