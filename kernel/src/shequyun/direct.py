@@ -23,10 +23,13 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
 
-__all__ = ["DirectStatement"]
+__all__ = ["CompiledStatement", "DirectStatement", "on_dbapi_connection"]
 
 
-class _Compiled:
+class CompiledStatement:
+    """``statement`` compiled for one dialect, with what SQLAlchemy would do to its values:
+    :meth:`parameters` for the DBAPI's ``execute``, :meth:`convert` for a row it returns."""
+
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = compiled.string
@@ -63,6 +66,15 @@ class _Compiled:
             params[name] = processor(params[name])
         return params if self.order is None else [params[n] for n in self.order]
 
+    def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A row as SQLAlchemy would return it (its result processors applied)."""
+        if not self.result:
+            return tuple(row)
+        converted = list(row)
+        for i, processor in self.result:
+            converted[i] = processor(converted[i])
+        return tuple(converted)
+
 
 class DirectStatement:
     """``statement`` (a Core statement without expanding parameters), compiled once per
@@ -70,15 +82,15 @@ class DirectStatement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[str, CompiledStatement] = {}
         self._lock = Lock()
 
-    def _for(self, dialect: Dialect) -> _Compiled:
+    def _for(self, dialect: Dialect) -> CompiledStatement:
         key = f"{dialect.name}:{dialect.paramstyle}"
         found = self._compiled.get(key)
         if found is None:
             with self._lock:
-                found = self._compiled.setdefault(key, _Compiled(self.statement, dialect))
+                found = self._compiled.setdefault(key, CompiledStatement(self.statement, dialect))
         return found
 
     def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -107,34 +119,46 @@ class DirectStatement:
             cursor.execute(compiled.sql, bound)
             if not fetch:
                 return cursor.rowcount
-            found = cursor.fetchall()
-            if not compiled.result:
-                return found
-            rows = []
-            for row in found:
-                converted = list(row)
-                for i, processor in compiled.result:
-                    converted[i] = processor(converted[i])
-                rows.append(tuple(converted))
-            return rows
+            return [compiled.convert(row) for row in cursor.fetchall()]
 
         return self._call(connection, compiled, bound, execute)
 
     @staticmethod
-    def _call(connection: Any, compiled: _Compiled, bound: Any, work: Callable[[Any], Any]) -> Any:
-        dialect = connection.dialect
-        dbapi_error = dialect.loaded_dbapi.Error
-        dbapi_connection = connection.connection.dbapi_connection
+    def _call(
+        connection: Any, compiled: CompiledStatement, bound: Any, work: Callable[[Any], Any]
+    ) -> Any:
+        return on_dbapi_connection(
+            connection.dialect,
+            connection.connection.dbapi_connection,
+            connection.invalidate,
+            compiled,
+            bound,
+            work,
+        )
+
+
+def on_dbapi_connection(
+    dialect: Dialect,
+    dbapi_connection: Any,
+    invalidate: Callable[[BaseException], None],
+    compiled: CompiledStatement,
+    bound: Any,
+    work: Callable[[Any], Any],
+) -> Any:
+    """``work(cursor)`` on a cursor of ``dbapi_connection``; a database error raised as
+    SQLAlchemy raises it, after ``invalidate(error)`` when the server dropped the connection (so
+    that it does not go back to the pool for the next request)."""
+    dbapi_error = dialect.loaded_dbapi.Error
+    try:
+        cursor = dbapi_connection.cursor()
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                return work(cursor)
-            finally:
-                cursor.close()
-        except dbapi_error as exc:
-            lost = dialect.is_disconnect(exc, dbapi_connection, None)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                compiled.sql, bound, exc, dbapi_error, connection_invalidated=lost
-            ) from exc
+            return work(cursor)
+        finally:
+            cursor.close()
+    except dbapi_error as exc:
+        lost = dialect.is_disconnect(exc, dbapi_connection, None)
+        if lost:
+            invalidate(exc)
+        raise DBAPIError.instance(
+            compiled.sql, bound, exc, dbapi_error, connection_invalidated=lost
+        ) from exc

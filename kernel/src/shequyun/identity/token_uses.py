@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from ..direct import CompiledStatement, on_dbapi_connection
 from .models import ApiToken, Grant, OrgUnit, User
 
 __all__ = ["TokenLookup", "TokenUses", "token_lookup"]
@@ -61,9 +62,9 @@ def token_lookup() -> Any:
 
 
 class TokenLookup:
-    """Runs :func:`token_lookup` for one engine straight on a pooled DBAPI connection: the
-    statement compiled once for the engine's dialect, its parameters put in order and its
-    columns converted as SQLAlchemy would (datetimes kept as text by SQLite, for one).
+    """Runs :func:`token_lookup` for one engine straight on a pooled DBAPI connection, compiled
+    once for the engine's dialect, its values converted as SQLAlchemy would
+    (:class:`~shequyun.direct.CompiledStatement`; datetimes kept as text by SQLite, for one).
 
     A token's first request in a worker pays this lookup. Through ``Connection.execute`` some
     70% of its CPU time went to SQLAlchemy's own steps around the statement (its connection
@@ -72,58 +73,37 @@ class TokenLookup:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        dialect = engine.dialect
-        compiled = token_lookup().compile(dialect=dialect)
-        self.sql = compiled.string
-        self._params = compiled.construct_params({"key": ""})
-        self._order = compiled.positiontup if compiled.positional else None
+        self._compiled = CompiledStatement(token_lookup(), engine.dialect)
         columns = list(token_lookup().selected_columns)
         self.Row = namedtuple("TokenRow", [c.key for c in columns])  # type: ignore[misc]
-        self._convert = [
-            (i, processor)
-            for i, column in enumerate(columns)
-            if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
-            is not None
-        ]
 
     def find(self, key: str) -> Any | None:
         """The live token whose hash is ``key``, with its grant, user and unit, or None."""
-        params = dict(self._params, key=key)
-        bound: Any = params if self._order is None else [params[n] for n in self._order]
-        dialect = self.engine.dialect
+        compiled, dialect = self._compiled, self.engine.dialect
+        bound = compiled.parameters({"key": key})
         dbapi_error = dialect.loaded_dbapi.Error
         try:
             connection = self.engine.raw_connection()
         except dbapi_error as exc:  # refused: an outage, said as SQLAlchemy says it elsewhere
-            raise DBAPIError.instance(self.sql, bound, exc, dbapi_error) from exc
-        try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(self.sql, bound)
-                found = cursor.fetchone()
-            finally:
-                cursor.close()
+            raise DBAPIError.instance(compiled.sql, bound, exc, dbapi_error) from exc
+
+        def lookup(cursor: Any) -> Any:
+            cursor.execute(compiled.sql, bound)
+            found = cursor.fetchone()
             # Ended with COMMIT, not left to the pool's ROLLBACK: on a ROLLBACK psycopg forgets
             # every statement it prepared on the connection (and deallocates them), so the
             # four-table lookup was planned afresh each time, ~180 us of PostgreSQL's CPU
             # instead of ~20 (the transaction only read: committing it changes nothing).
             connection.commit()
-        except dbapi_error as exc:
-            # A connection the server dropped must not go back to the pool for the next request.
-            lost = dialect.is_disconnect(exc, connection.dbapi_connection, None)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                self.sql, bound, exc, dbapi_error, connection_invalidated=lost
-            ) from exc
+            return found
+
+        try:
+            found = on_dbapi_connection(
+                dialect, connection.dbapi_connection, connection.invalidate, compiled, bound, lookup
+            )
         finally:
             connection.close()
-        if found is None:
-            return None
-        values = list(found)
-        for i, processor in self._convert:
-            values[i] = processor(values[i])
-        return self.Row(*values)
+        return None if found is None else self.Row(*compiled.convert(found))
 
 
 class TokenUses:
