@@ -8,11 +8,9 @@ idempotent by client key and validated by a compiled validator cached per form v
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from threading import Lock
 from typing import Any
 
-import orjson
 from shequyun_sdk import Conflict, Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor, UnitRef
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +28,14 @@ from . import prepared
 from .files import FileAnswer, FileFields, claim_for_task
 from .forms import FormService
 from .models import Campaign, FormVersion, Task, TaskEvent, utcnow
+from .task_shapes import (
+    aware,
+    check_data_shape,
+    event_payload,
+    refuse_unless_open,
+    row_view,
+    view,
+)
 
 __all__ = ["FILL", "RESULTS", "REVIEW", "Submitted", "TaskFlow", "aware"]
 
@@ -38,8 +44,6 @@ FILL = "collection.fill"
 REVIEW = "collection.review"
 
 RESULTS = "collection.results"
-
-MAX_DATA_BYTES = 2_000_000
 
 WRITEBACK_TARGETS = {"phone", "registration", "tags"}
 
@@ -163,7 +167,7 @@ class TaskFlow:
     ) -> Task:
         task = self.task(session, actor, task_id, FILL)
         campaign = self._open_campaign(session, task)
-        _check_data_shape(data)
+        check_data_shape(data)
         if task.status == "submitted":
             raise Conflict("已提交的填报不能再保存草稿；如需修改请联系发布方退回", field="status")
         if version != task.version:
@@ -193,12 +197,9 @@ class TaskFlow:
             raise NotFound("找不到该填报任务")
         check_task_scope(actor, unit_ref_of_row(row), FILL)
         if row.replayed_version is not None:
-            return Submitted(_row_view(row), True)
-        if row.campaign_status != "open" or row.withdrawn:
-            raise Conflict("该采集任务已结束", field="campaign")
-        if utcnow() < aware(row.starts_at):
-            raise Conflict("该采集任务尚未开始", field="campaign")
-        _check_data_shape(data)
+            return Submitted(row_view(row), True)
+        refuse_unless_open(row.campaign_status, row.withdrawn, row.starts_at)
+        check_data_shape(data)
         if row.status == "submitted":
             raise Conflict("该任务已提交；如需修改请联系发布方退回", field="status")
         version = self.published_version(session, row.form_version_id)
@@ -245,7 +246,7 @@ class TaskFlow:
             again = prepared.submission_row(session, task_id, client_key)
             assert again is not None
             check_task_scope(actor, unit_ref_of_row(again), FILL)
-            return Submitted(_row_view(again), True)
+            return Submitted(row_view(again), True)
         if not current:
             session.rollback()
             raise Conflict(
@@ -265,16 +266,11 @@ class TaskFlow:
         self.events.publish(
             session,
             "collection.submission.changed" if resubmission else "collection.submission.created",
-            {
-                "campaign_id": row.campaign_id,
-                "task_id": task_id,
-                "unit_code": row.unit_code,
-                "unit_id": row.unit_id,
-                "status": row.status,
-                "version": row.version,
-            },
+            event_payload(
+                row.campaign_id, task_id, row.unit_code, row.unit_id, row.status, row.version
+            ),
         )
-        return Submitted(_row_view(row), False)
+        return Submitted(row_view(row), False)
 
     def return_task(
         self, session: Session, actor: Actor | None, task_id: int, comment: Any
@@ -307,29 +303,26 @@ class TaskFlow:
 
     def task_view(self, session: Session, task: Task, campaign: Campaign) -> dict[str, Any]:
         unit = session.get(OrgUnit, task.unit_id)
-        assert unit is not None
-        return {
-            "id": task.id,
-            "campaign_id": campaign.id,
-            "campaign": campaign.title,
-            "deadline": aware(campaign.deadline).isoformat(),
-            "mode": campaign.mode,
-            "unit": {"code": unit.code, "name": unit.name},
-            "status": task.status,
-            "data": task.data,
-            "version": task.version,
-            "submitted_at": task.submitted_at.isoformat() if task.submitted_at else None,
-            "on_time": task.on_time,
-            "overdue": task.status != "submitted" and utcnow() > aware(campaign.deadline),
-        }
+        assert unit is not None and task.id is not None and campaign.id is not None
+        return view(
+            task_id=task.id,
+            campaign_id=campaign.id,
+            campaign_title=campaign.title,
+            deadline=campaign.deadline,
+            mode=campaign.mode,
+            unit_code=unit.code,
+            unit_name=unit.name,
+            status=task.status,
+            data=task.data,
+            version=task.version,
+            submitted_at=task.submitted_at,
+            on_time=task.on_time,
+        )
 
     def _open_campaign(self, session: Session, task: Task) -> Campaign:
         campaign = session.get(Campaign, task.campaign_id)
         assert campaign is not None
-        if campaign.status != "open" or task.withdrawn:
-            raise Conflict("该采集任务已结束", field="campaign")
-        if utcnow() < aware(campaign.starts_at):
-            raise Conflict("该采集任务尚未开始", field="campaign")
+        refuse_unless_open(campaign.status, task.withdrawn, campaign.starts_at)
         return campaign
 
     def _bump(
@@ -481,50 +474,10 @@ class TaskFlow:
     def _event(self, task: Task, campaign: Campaign, unit: OrgUnit | None) -> dict[str, Any]:
         """The payload of a task's event (``submit`` builds the same from its row)."""
         assert unit is not None and unit.id == task.unit_id
-        return {
-            "campaign_id": campaign.id,
-            "task_id": task.id,
-            "unit_code": unit.code,
-            "unit_id": task.unit_id,
-            "status": task.status,
-            "version": task.version,
-        }
-
-
-def _check_data_shape(data: Any) -> None:
-    if not isinstance(data, dict):
-        raise ValidationFailed("填报内容应为 JSON 对象", field="data")
-    try:
-        size = len(orjson.dumps(data))
-    except TypeError:
-        raise ValidationFailed(
-            "填报内容无法保存：只能包含 JSON 值，且嵌套不超过 250 层", field="data"
-        ) from None
-    if size > MAX_DATA_BYTES:
-        raise ValidationFailed("填报内容过大", field="data")
-
-
-def _row_view(row: prepared.SubmissionRow) -> dict[str, Any]:
-    """:meth:`TaskFlow.task_view` of a submission's row."""
-    deadline = aware(row.deadline)
-    return {
-        "id": row.task_id,
-        "campaign_id": row.campaign_id,
-        "campaign": row.campaign_title,
-        "deadline": deadline.isoformat(),
-        "mode": row.campaign_mode,
-        "unit": {"code": row.unit_code, "name": row.unit_name},
-        "status": row.status,
-        "data": row.data,
-        "version": row.version,
-        "submitted_at": aware(row.submitted_at).isoformat() if row.submitted_at else None,
-        "on_time": row.on_time,
-        "overdue": row.status != "submitted" and utcnow() > deadline,
-    }
-
-
-def aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        assert task.id is not None and campaign.id is not None
+        return event_payload(
+            campaign.id, task.id, unit.code, task.unit_id, task.status, task.version
+        )
 
 
 def check_task_scope(actor: Actor | None, unit: OrgUnit | UnitRef, permission: str) -> None:
