@@ -26,7 +26,6 @@ from .models import Campaign, SubmissionKey, Task, TaskEvent
 __all__ = [
     "SUBMISSION",
     "SubmissionRow",
-    "add_key",
     "add_task_event",
     "bump_task",
     "submission_row",
@@ -39,26 +38,9 @@ _EVENTS: Table = TaskEvent.__table__  # type: ignore[attr-defined]
 _UNITS: Table = OrgUnit.__table__  # type: ignore[attr-defined]
 _CAMPAIGNS: Table = Campaign.__table__  # type: ignore[attr-defined]
 
-_ADD_KEY = insert(_KEYS)
 _ADD_TASK_EVENT = insert(_EVENTS)
 _bumps: dict[tuple[str, ...], Update] = {}
 _bumps_lock = Lock()
-
-
-def add_key(
-    session: Session, task_id: int, client_key: str, task_version: int, at: datetime
-) -> None:
-    """Insert an idempotency key; raises ``IntegrityError`` when the key is taken (on
-    PostgreSQL, after waiting for the transaction that took it)."""
-    session.connection().execute(
-        _ADD_KEY,
-        {
-            "task_id": task_id,
-            "client_key": client_key,
-            "task_version": task_version,
-            "created_at": at,
-        },
-    )
 
 
 def add_task_event(
