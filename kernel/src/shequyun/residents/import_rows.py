@@ -373,25 +373,20 @@ class Importer:
                 for tag in row.values.get("tags", ())
             ],
         )
-        # Inserted without the ORM: on PostgreSQL counted by the statement writing the
-        # tallies, from the rows; elsewhere here, from the values just written (reading them
-        # back through this process cost a sixth of the import's CPU).
-        if writer.postgres:
-            tally.note_inserted(self.session, ids)
-        else:
-            tally.note_new(
-                self.session,
+        # Inserted without the ORM: counted here, from the values just written.
+        tally.note_new(
+            self.session,
+            (
                 (
-                    (
-                        row.unit.id,
-                        row.values["gender"],
-                        row.values["birth_date"],
-                        row.values.get("tags", ()),
-                    )
-                    for row in rows
-                    if row.unit is not None
-                ),
-            )
+                    row.unit.id,
+                    row.values["gender"],
+                    row.values["birth_date"],
+                    row.values.get("tags", ()),
+                )
+                for row in rows
+                if row.unit is not None
+            ),
+        )
         actor = self.actor
         user_id, username, grant_id = actor.user_id, actor.username, actor.grant_id
         writer.insert(
@@ -434,13 +429,13 @@ class Importer:
         bus = self.service.events
         stored = [bus.stored(event_type, payload) for payload in payloads]  # checked, sealed
         json = self.writer.json
+        names = [name for name, sub in bus.subscribers.items() if sub.matches(event_type)]
         ids = self.writer.insert(
             OutboxEvent,
             ("type", "payload", "created_at"),
             [(event_type, json(payload), now) for payload in stored],
-            ids=True,
+            ids=bool(names),  # only deliveries need them: without, the table's default draws
         )
-        names = [name for name, sub in bus.subscribers.items() if sub.matches(event_type)]
         self.writer.insert(
             EventDelivery,
             ("event_id", "subscriber", "status", "attempts", "next_attempt_at"),

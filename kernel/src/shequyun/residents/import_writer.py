@@ -118,12 +118,10 @@ class Writer:
                     sql_text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
                 ).scalar_one()
                 self._sequences[table] = sequence
-            new_ids = list(
-                self.session.execute(
-                    sql_text("SELECT nextval(:s) FROM generate_series(1, :n)"),
-                    {"s": sequence, "n": len(rows)},
-                ).scalars()
-            )
+            # One row of text, split here: a row per id through the driver and SQLAlchemy
+            # cost the import's writing thread a tenth of its time.
+            drawn = self.session.execute(_DRAW, {"s": sequence, "n": len(rows)}).scalar_one()
+            new_ids = list(map(int, drawn.split(",")))
             columns = ("id", *columns)
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
@@ -140,6 +138,11 @@ class Writer:
 
 
 _EMPTY = "{}"
+# ``n`` ids from sequence ``s`` in the order drawn, as one text.
+_DRAW = sql_text(
+    "SELECT string_agg(CAST(id AS text), ',' ORDER BY id) "
+    "FROM (SELECT nextval(:s) AS id FROM generate_series(1, :n)) AS drawn"
+)
 
 
 class Places:
