@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from .metrics import watch_pool
+from .read_transactions import ReadCommittingConnection
 from .replicas import Replicas
 from .settings import Settings
 from .sqlite_turns import TurnTakingConnection
@@ -75,7 +76,11 @@ def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -
     ``transaction_pooling``: the URL points at a pooler in transaction mode (PgBouncer), which
     hands each transaction whichever server connection is free; psycopg must then never prepare
     statements (it would on the fifth run of a query, and the next transaction may land on a
-    server that never saw it)."""
+    server that never saw it).
+
+    With psycopg, connections are :class:`~shequyun.read_transactions.ReadCommittingConnection`:
+    a transaction that only read ends with COMMIT rather than ROLLBACK (the pool's reset, a
+    session closed without commit), so the statements psycopg prepared stay prepared."""
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", json_text)
     kwargs.setdefault("json_deserializer", orjson.loads)
@@ -102,7 +107,16 @@ def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -
         return engine
     if transaction_pooling:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if engine.dialect.driver == "psycopg":
+        # Read-only work ends with COMMIT, which keeps psycopg's prepared statements
+        # (read_transactions.py).
+        event.listen(engine, "do_connect", _read_committing)
+    return engine
+
+
+def _read_committing(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    return ReadCommittingConnection.connect(*cargs, **cparams)
 
 
 def json_text(value: Any) -> str:

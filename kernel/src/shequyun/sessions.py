@@ -46,7 +46,9 @@ async def in_session(
     request: Request, work: Callable[[Session], Any], *, commit: bool = False
 ) -> Any:
     """Run ``work(session)`` in a worker thread; commit afterwards when asked (work that is
-    not committed reads from a replica on a route marked for it)."""
+    not committed reads from a replica on a route marked for it). Work not committed is rolled
+    back; on PostgreSQL, when it only read, its transaction ends with COMMIT instead, which
+    keeps psycopg's prepared statements (:mod:`shequyun.read_transactions`)."""
 
     def run() -> Any:
         # Chosen here, off the event loop: picking a replica may check the replicas' health.
