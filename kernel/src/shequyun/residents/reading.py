@@ -140,6 +140,37 @@ class ResidentReader:
         ``session`` may be a plain connection: a page is one statement of plain columns, and
         the API's list reads on a connection rather than paying for a session it does not use.
         """
+        return self._page(session, actor, filters, after, limit, permission, dates_as_text=True)
+
+    def page_document(
+        self,
+        connection: Connection,
+        actor: Actor | None,
+        filters: ResidentFilters,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> bytes:
+        """The API's answer for one page of :meth:`search`, ``{"items", "next_cursor"}``,
+        encoded as JSON in one pass.
+
+        The items are :meth:`search`'s with the dates left as dates for orjson to write, which
+        writes the text ``isoformat()`` does, without a string made per date first (two per
+        resident, about a quarter of the time the views take)."""
+        page = self._page(connection, actor, filters, after, limit, READ, dates_as_text=False)
+        return orjson.dumps({"items": page.items, "next_cursor": page.next_cursor})
+
+    def _page(
+        self,
+        session: Session | Connection,
+        actor: Actor | None,
+        filters: ResidentFilters,
+        after: str | None,
+        limit: int,
+        permission: str,
+        *,
+        dates_as_text: bool,
+    ) -> Page:
         limit = max(1, min(limit, MAX_PAGE))
         last = None if after is None else _decode_cursor(after)
         connection = session if isinstance(session, Connection) else session.connection()
@@ -157,10 +188,13 @@ class ResidentReader:
                 query = query.where(col(Resident.id) > last)
             query, params = query.order_by(col(Resident.id)).limit(limit + 1), {}
         rows = connection.execute(query, params).all()
-        shown, today = _shown(self.vocabulary.active_attributes()), date.today()
-        items = [self._row_view(row, shown, today) for row in rows]
-        more = len(items) > limit
-        items = items[:limit]
+        more = len(rows) > limit
+        shown, today, shape = _shown(self.vocabulary.active_attributes()), date.today(), self._shape
+        loads = orjson.loads
+        items = [
+            shape(row, sorted(loads(row[-1])) if row[-1] else [], shown, today, dates_as_text)
+            for row in rows[:limit]
+        ]
         next_cursor = _encode_cursor(items[-1]["id"]) if more and items else None
         return Page(items, next_cursor)
 
@@ -368,17 +402,20 @@ class ResidentReader:
         )
         return self._shape(values, tags, _shown(self.vocabulary.active_attributes()), date.today())
 
-    def _row_view(self, row: Any, shown: list[_Shown], today: date) -> dict[str, Any]:
-        """The view of one row of the page query (:func:`.list_page.page_columns`)."""
-        return self._shape(row, sorted(orjson.loads(row[-1])) if row[-1] else [], shown, today)
-
     def _shape(
-        self, values: Sequence[Any], tags: list[str], shown: list[_Shown], today: date
+        self,
+        values: Sequence[Any],
+        tags: list[str],
+        shown: list[_Shown],
+        today: date,
+        dates_as_text: bool = True,
     ) -> dict[str, Any]:
         """The API view of a resident, sensitive fields masked: the one place its shape is
         written. ``values`` are in the order of :func:`.list_page.page_columns` (a page row, or what
         :meth:`_view` gathers from the ORM objects); ``shown`` (the active attributes,
-        :func:`_shown`) and ``today`` are looked up once per page."""
+        :func:`_shown`) and ``today`` are looked up once per page. Without ``dates_as_text``
+        the birth date and ``updated_at`` stay dates, for an encoder that writes them as
+        ``isoformat()`` does (:meth:`page_document`)."""
         (resident_id, name, gender, born, id_number, phone, registration, extra, status) = values[
             :9
         ]
@@ -395,7 +432,7 @@ class ResidentReader:
             "name": name,
             "gender": gender,
             "gender_label": GENDERS.get(gender, gender),
-            "birth_date": born.isoformat(),
+            "birth_date": born.isoformat() if dates_as_text else born,
             "age": today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
             "id_number": id_number,
             "phone": phone,
@@ -418,7 +455,7 @@ class ResidentReader:
             "attributes": attributes,
             "status": status,
             "version": version,
-            "updated_at": updated_at.isoformat(),
+            "updated_at": updated_at.isoformat() if dates_as_text else updated_at,
         }
 
     def view(self, session: Session, resident: Resident) -> dict[str, Any]:
