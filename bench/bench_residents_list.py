@@ -331,20 +331,59 @@ def _time_pages(kernel: Any, plan: Plan) -> dict[str, Any]:
 class _Pages(_Api):
     """``_Api`` whose ``get(target)(n)`` sends ``n`` requests inside one task: the worker
     threads the endpoint hops to live as long as the task that started them (anyio), so a task
-    per request (``_Api``'s) would start a thread for every page, which no server does."""
+    per request (``_Api``'s) would start a thread for every page, which no server does.
+
+    Only the first answer of the ``n`` is parsed (and its items counted); the others are
+    checked for their status only. Parsing a page's JSON is the client's work, not the
+    server's, and the bare SQL's page is encoded but never parsed: parsing every answer put
+    about 70 us of the client's CPU (a 27 KB page) into the API's figure."""
 
     def get(self, target: str) -> Callable[[int], int]:  # type: ignore[override]
         path, _, query = target.partition("?")
 
         async def many(times: int) -> int:
-            for _ in range(times):
-                found = await self._get(path, query)
+            found = await self._get(path, query)
+            for _ in range(times - 1):
+                await self._answered(path, query)
             return found
 
         def work(times: int) -> int:
             return self.loop.run_until_complete(many(times))
 
         return work
+
+    async def _answered(self, path: str, query: str) -> None:
+        """GET ``path?query`` as ``_Api._get`` sends it; a status other than 200 is an error.
+        The body is kept but not parsed."""
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": self.headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+        }
+        status, body = 0, b""
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status, body
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                body += message.get("body", b"")
+
+        await self.app(scope, receive, send)
+        if status != 200:
+            raise RuntimeError(f"GET {path}?{query} answered {status}: {body[:300]!r}")
 
 
 def _alternate(
