@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from shequyun.logs import JsonFormatter
-from shequyun.request_context import RequestIdFilter, _request_id
+from shequyun.request_context import RequestIdFilter, enter_request, leave_request
 
 from ..conftest import subprocess_env
 from .servers import run, serving
@@ -123,11 +123,11 @@ def test_json_lines_carry_time_level_request_id_and_the_access_fields():
         "client": "10.0.0.7",
     }.items():
         setattr(record, field, value)
-    token = _request_id.set("trace-json-123456")
+    tokens = enter_request("trace-json-123456", "10.0.0.7")
     try:
         RequestIdFilter().filter(record)
     finally:
-        _request_id.reset(token)
+        leave_request(tokens)
     entry = json.loads(formatter.format(record))
     assert entry["request_id"] == "trace-json-123456"
     assert entry["level"] == "INFO"
