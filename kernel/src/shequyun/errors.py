@@ -123,8 +123,8 @@ def unhandled_response(scope: Scope, exc: Exception, *, started: bool) -> Respon
     the caller re-raises.
 
     The gate (:mod:`shequyun.gate`) calls it inside the request id's context, so the id is
-    still known when the error is rendered (Starlette's own ServerErrorMiddleware is outside
-    every middleware)."""
+    still known when the error is rendered (the platform's app leaves out Starlette's own
+    ServerErrorMiddleware, which would sit outside every middleware)."""
     if database_unavailable(exc):
         # An outage, not a bug: one line (no traceback) and a 503 the client can retry.
         log.warning(
