@@ -145,6 +145,8 @@ def create_app(
             authenticator=lambda: kernel.authenticator,
             max_body_bytes=kernel.settings.max_body_bytes,
             secure_cookies=kernel.settings.https,
+            # Only a request with an actor can be an app's call to audit.
+            for_actors=lambda inner: AppCallAudit(inner, engine=kernel.engine),
         ),
     ]
     if kernel.replicas is not None:  # without replicas every read is the primary's anyway
@@ -153,7 +155,6 @@ def create_app(
                 ReplicaRouting, replicas=kernel.replicas, secure_cookies=kernel.settings.https
             )
         )
-    middleware.append(Middleware(AppCallAudit, engine=kernel.engine))
     app = PlatformApp(
         routes=routes,
         middleware=middleware,
