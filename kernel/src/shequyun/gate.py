@@ -61,6 +61,7 @@ class Gate:
         self.max_bytes = settings.max_body_bytes
         self.access = settings.access_log
         self.metrics = settings.metrics
+        self.timed = self.access or self.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -113,7 +114,7 @@ class Gate:
                     raise
                 await answer(scope, receive, send_answer)
         finally:
-            if self.metrics or self.access:
+            if self.timed:
                 seconds = perf_counter() - began
                 route = route_template(scope)
                 if self.metrics:

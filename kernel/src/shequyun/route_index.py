@@ -42,22 +42,26 @@ def first_segment(route: BaseRoute) -> str | None:
 class IndexedRouter(Router):
     """A :class:`~starlette.routing.Router` that tries only the routes a path can reach."""
 
-    _indexed: tuple[int, int, dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]] | None = None
+    #: The route list the index was built from, its length then, routes by first segment
+    #: and the catch-all routes.
+    _indexed: tuple[list[BaseRoute], int, dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]]
+    _indexed = ([], -1, {}, ())
 
     def _index(self) -> tuple[dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]]:
         """Routes by first segment (each list with the catch-all routes, in order), and the
         catch-all routes alone; rebuilt when the route list is replaced or grows."""
-        key = (id(self.routes), len(self.routes))
-        if self._indexed is not None and self._indexed[:2] == key:
-            return self._indexed[2], self._indexed[3]
-        segments = [first_segment(route) for route in self.routes]
-        anywhere = tuple(r for r, s in zip(self.routes, segments, strict=True) if s is None)
+        routes = self.routes
+        indexed = self._indexed
+        if indexed[0] is routes and indexed[1] == len(routes):
+            return indexed[2], indexed[3]
+        segments = [first_segment(route) for route in routes]
+        anywhere = tuple(r for r, s in zip(routes, segments, strict=True) if s is None)
         by_segment: dict[str, tuple[BaseRoute, ...]] = {}
         for name in {s for s in segments if s is not None}:
             by_segment[name] = tuple(
-                r for r, s in zip(self.routes, segments, strict=True) if s is None or s == name
+                r for r, s in zip(routes, segments, strict=True) if s is None or s == name
             )
-        self._indexed = (*key, by_segment, anywhere)
+        self._indexed = (routes, len(routes), by_segment, anywhere)
         return by_segment, anywhere
 
     def candidates(self, route_path: str) -> Sequence[BaseRoute]:
@@ -65,7 +69,8 @@ class IndexedRouter(Router):
         if not route_path.startswith("/"):
             return self.routes
         by_segment, anywhere = self._index()
-        return by_segment.get(route_path[1:].split("/", 1)[0], anywhere)
+        end = route_path.find("/", 1)
+        return by_segment.get(route_path[1:end] if end > 0 else route_path[1:], anywhere)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
