@@ -47,13 +47,10 @@ class IndexedRouter(Router):
     _indexed: tuple[list[BaseRoute], int, dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]]
     _indexed = ([], -1, {}, ())
 
-    def _index(self) -> tuple[dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]]:
+    def _reindex(self) -> tuple[dict[str, tuple[BaseRoute, ...]], tuple[BaseRoute, ...]]:
         """Routes by first segment (each list with the catch-all routes, in order), and the
-        catch-all routes alone; rebuilt when the route list is replaced or grows."""
+        catch-all routes alone, from the current route list."""
         routes = self.routes
-        indexed = self._indexed
-        if indexed[0] is routes and indexed[1] == len(routes):
-            return indexed[2], indexed[3]
         segments = [first_segment(route) for route in routes]
         anywhere = tuple(r for r, s in zip(routes, segments, strict=True) if s is None)
         by_segment: dict[str, tuple[BaseRoute, ...]] = {}
@@ -65,10 +62,15 @@ class IndexedRouter(Router):
         return by_segment, anywhere
 
     def candidates(self, route_path: str) -> Sequence[BaseRoute]:
-        """The routes that may match ``route_path``, in their order."""
+        """The routes that may match ``route_path``, in their order. The index is built again
+        when the route list was replaced or has grown since."""
         if not route_path.startswith("/"):
             return self.routes
-        by_segment, anywhere = self._index()
+        indexed = self._indexed
+        if indexed[0] is self.routes and indexed[1] == len(indexed[0]):
+            by_segment, anywhere = indexed[2], indexed[3]
+        else:
+            by_segment, anywhere = self._reindex()
         end = route_path.find("/", 1)
         return by_segment.get(route_path[1:end] if end > 0 else route_path[1:], anywhere)
 
