@@ -38,6 +38,9 @@ PASSWORD_CHANGE_PATHS = ("/account/password", "/logout", "/static/", "/healthz",
 #: Endpoints that authenticate their caller themselves (OAuth clients with HTTP Basic, access
 #: tokens of other kinds): no session, no CSRF, their Authorization header is theirs to read.
 SELF_AUTHENTICATED_PATHS = frozenset({"/oauth/token", "/oauth/userinfo"})
+#: Where no anonymous visitor fills a form (the API, probes, assets); everywhere else one may
+#: (login), so an anonymous visitor there gets a CSRF token of their own.
+NOT_PORTAL_PAGES = ("/api/", "/static/", "/healthz", "/readyz")
 
 
 def _cookies(raw: str) -> dict[str, str]:
@@ -79,7 +82,6 @@ class AuthMiddleware:
             scope["shequyun.csrf"] = None
             await self.app(scope, receive, send)
             return
-        auth = self._authenticator()
         headers = dict(scope.get("headers") or [])
         raw_cookie = headers.get(b"cookie")
         cookies = _cookies(raw_cookie.decode("latin-1")) if raw_cookie else {}
@@ -88,6 +90,7 @@ class AuthMiddleware:
         new_anon: str | None = None
         actor: Actor | None = None
         if authorization:
+            auth = self._authenticator()
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credential.strip():
                 await self._refuse_token(scope, receive, send, auth, "malformed")
@@ -100,17 +103,18 @@ class AuthMiddleware:
                 await self._refuse_token(scope, receive, send, auth, "invalid")
                 return
         elif SESSION_COOKIE in cookies:
+            auth = self._authenticator()
             session_cookie = cookies[SESSION_COOKIE]
             found = auth.cached_session(session_cookie)
             if found is None:
                 found = await anyio.to_thread.run_sync(auth.from_session, session_cookie)
             if found is not None:
                 actor, expected_csrf = found.actor, found.csrf_token
-        if actor is None and not authorization and _is_portal_page(path):
+        if actor is None and not authorization and not path.startswith(NOT_PORTAL_PAGES):
             anon = cookies.get(ANON_COOKIE)
             if anon is None or len(anon) < 20:
                 anon = new_anon = new_token()
-            expected_csrf = auth.anonymous_csrf(anon)
+            expected_csrf = self._authenticator().anonymous_csrf(anon)
         scope["shequyun.actor"] = actor
         scope["shequyun.csrf"] = expected_csrf
 
@@ -217,11 +221,6 @@ class AuthMiddleware:
             )
         response = error_response(scope, 401, "invalid_token", "访问令牌无效、已过期或已被撤销")
         await response(scope, receive, send)
-
-
-def _is_portal_page(path: str) -> bool:
-    """Paths where an anonymous visitor may fill a form (login): not the API, probes or assets."""
-    return not path.startswith(("/api/", "/static/", "/healthz", "/readyz"))
 
 
 def _single_message(body: bytes) -> Receive:
