@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import random
 
 import pytest
 from shequyun_sdk import hookimpl
@@ -13,7 +15,7 @@ from starlette.testclient import TestClient
 from shequyun.app import create_app
 from shequyun.kernel import Kernel
 from shequyun.migrate import PendingMigrations
-from shequyun.request_context import RequestIdFilter
+from shequyun.request_context import RequestIdFilter, request_id_from
 from shequyun.settings import load_settings
 
 
@@ -24,6 +26,30 @@ def test_every_response_carries_a_request_id(shequyun_client):
     assert echoed.headers["x-request-id"] == "bureau-call-000123"
     unsafe = shequyun_client.get("/healthz", headers={"X-Request-ID": "<script>"})
     assert unsafe.headers["x-request-id"] != "<script>"
+
+
+def test_request_ids_do_not_repeat_when_something_seeds_random(shequyun_client):
+    # A script or plugin seeding Python's shared generator must not make two requests (or two
+    # workers) share an id: the ids come from a generator of their own.
+    ids = []
+    for _ in range(2):
+        random.seed(2026)
+        ids.append(shequyun_client.get("/healthz").headers["x-request-id"])
+    assert ids[0] != ids[1]
+
+
+def test_a_forked_worker_draws_other_request_ids_than_its_parent():
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write one id and leave at once
+        os.write(writer, request_id_from(None).encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+    assert len(child) == 32
+    assert child != request_id_from(None)
 
 
 def test_api_errors_are_json_in_chinese(shequyun_client):

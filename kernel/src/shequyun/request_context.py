@@ -13,6 +13,7 @@ address, a probe) is masked in the line as it is on the portal's pages.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 from contextvars import ContextVar, Token
@@ -69,9 +70,11 @@ def request_id_from(incoming: bytes | None) -> str:
     sane, otherwise a new one (32 hexadecimal digits).
 
     A new id only has to differ from every other one, not to be unguessable (a client may
-    choose its own, and an id grants nothing): 128 bits of :mod:`random`, seeded from the
-    system's randomness in every process, without a system call per request as
-    :func:`os.urandom` makes."""
+    choose its own, and an id grants nothing): 128 bits of a generator of the module's own,
+    seeded from the system's randomness when the module loads and again in every forked child,
+    without a system call per request as :func:`os.urandom` makes. It is not :mod:`random`'s
+    shared one: whatever calls ``random.seed(n)`` in the process (a script, a plugin, a test)
+    would make ids repeat, in one worker and across workers."""
     if incoming:
         text = incoming.decode("latin-1")
         if _SANE_ID.match(text):
@@ -79,7 +82,9 @@ def request_id_from(incoming: bytes | None) -> str:
     return f"{_bits(128):032x}"
 
 
-_bits = random.getrandbits
+_ids = random.Random()  # seeded from os.urandom
+os.register_at_fork(after_in_child=_ids.seed)  # a forked worker must not repeat its parent's
+_bits = _ids.getrandbits
 
 
 def enter_request(request_id: str, client_ip: str | None) -> Tokens:
