@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
@@ -53,7 +54,10 @@ def read(engine: Engine, work: Callable[[Session], Any]) -> Any:
     request = Request(
         {"type": "http", "app": SimpleNamespace(state=SimpleNamespace(kernel=kernel))}
     )
-    return asyncio.run(in_session(request, work))
+    # A loop of its own in a thread of its own: the test's thread may already run one (a
+    # browser test before it on the same worker leaves Playwright's).
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, in_session(request, work)).result()
 
 
 def prepared_statements(engine: Engine) -> list[str]:

@@ -38,7 +38,15 @@ def two_workers(shequyun_kernel, shequyun_actors, tmp_path):
         SHEQUYUN_INLINE_WORKER="false",
     )
     with serving(env, tmp_path / "serve.log", "--workers", "2") as server:
+        # Both workers up before a test counts on them: while one is still starting the other
+        # answers everything, and the rounds it takes to reach both would pile up failed logins
+        # (the per-address limit then answers instead of the account's lock).
+        from_both_workers(server, lambda rid: _probe(server, rid))
         yield server
+
+
+def _probe(server: Server, request_id: str) -> httpx.Response:
+    return httpx.get(server.url + "/healthz", headers={"X-Request-ID": request_id}, timeout=30)
 
 
 def answered_by(server: Server, request_ids: set[str]) -> dict[str, str]:
