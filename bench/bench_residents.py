@@ -383,8 +383,13 @@ class _Api:
         return work
 
     async def _get(self, path: str, query: str) -> int:
+        """The number of items of the page ``path?query`` answers."""
         import orjson  # the client's parse is not the server's work: keep it small
 
+        return len(orjson.loads(await self._answered(path, query))["items"])
+
+    async def _answered(self, path: str, query: str) -> bytes:
+        """The body ``GET path?query`` answers, unparsed; a status other than 200 is an error."""
         scope = {
             "type": "http",
             "asgi": {"version": "3.0"},
@@ -414,7 +419,7 @@ class _Api:
         await self.app(scope, receive, send)
         if status != 200:
             raise RuntimeError(f"GET {path}?{query} answered {status}: {body[:300]!r}")
-        return len(orjson.loads(body)["items"])
+        return body
 
 
 def _time_export(kernel: Any, actor: Any, plan: Plan) -> dict[str, list[float]]:

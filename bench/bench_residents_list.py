@@ -352,39 +352,6 @@ class _Pages(_Api):
 
         return work
 
-    async def _answered(self, path: str, query: str) -> None:
-        """GET ``path?query`` as ``_Api._get`` sends it; a status other than 200 is an error.
-        The body is kept but not parsed."""
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": self.headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 80),
-        }
-        status, body = 0, b""
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            nonlocal status, body
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                body += message.get("body", b"")
-
-        await self.app(scope, receive, send)
-        if status != 200:
-            raise RuntimeError(f"GET {path}?{query} answered {status}: {body[:300]!r}")
-
 
 def _alternate(
     engine: Any, kinds: dict[str, Callable[[int], int]], rounds: int, repeats: int
