@@ -128,13 +128,14 @@ def test_a_cadre_finds_a_resident_edits_them_and_sees_the_change_in_history(
     shoot(page, "workbench")
 
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="居民信息").click()
-    assert "共 6 人" in page.locator(".result-count").inner_text()
+    expect(page.locator(".result-count")).to_contain_text("共 6 人")
     shoot(page, "residents-list")
     page.get_by_label("姓名", exact=True).fill("建国")
     page.get_by_role("button", name="查找").click()
-    assert "共 1 人" in page.locator(".result-count").inner_text()
+    expect(page.locator(".result-count")).to_contain_text("共 1 人")
     page.get_by_role("link", name="李建国").click()
-    assert page.get_by_role("heading", name="李建国").is_visible()
+    # expect() waits for the page the click opens; is_visible() asks the page still showing.
+    expect(page.get_by_role("heading", name="李建国")).to_be_visible()
     assert "139****1351" in page.locator("dl.facts").first.inner_text()
     shoot(page, "resident-detail")
 
@@ -272,7 +273,7 @@ def test_a_cadre_sorts_the_list_and_prints_a_resident_card(browser_page, portal,
     assert first == "周桂芳"  # born 1938, the eldest
     shoot(page, "residents-sorted")
     page.get_by_role("link", name="周桂芳").click()
-    assert page.get_by_role("button", name="打印居民卡").is_visible()
+    expect(page.get_by_role("button", name="打印居民卡")).to_be_visible()
     page.emulate_media(media="print")
     # expect() waits for the print styles to apply; is_visible() right after the switch may
     # still see the screen layout.
