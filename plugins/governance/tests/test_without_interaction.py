@@ -17,9 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 HERE = Path(__file__).resolve()
 GONE = "SHEQUYUN_TEST_WITHOUT_INTERACTION"
+DATABASE = "SHEQUYUN_TEST_DATABASE_URL"
 
 SITECUSTOMIZE = '''
 import sys
@@ -61,6 +63,14 @@ def test_the_suite_passes_with_the_interaction_plugin_uninstalled(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     env = dict(os.environ)
     env[GONE] = "1"
+    # The child is one more test process. It would inherit this xdist worker's name and with it
+    # the names of its PostgreSQL databases (dropping this worker's templates as left over):
+    # it gets names of its own.
+    worker = env.pop("PYTEST_XDIST_WORKER", None) or "main"
+    if server := env.get(DATABASE):
+        url = make_url(server)
+        alone = url.set(database=f"{url.database}_{worker}_alone")
+        env[DATABASE] = alone.render_as_string(hide_password=False)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
     run = subprocess.run(
         [sys.executable, "-m", "pytest", str(HERE.parent), "-q", "-n", "0", "-m", "not browser"],
