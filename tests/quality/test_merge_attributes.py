@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from shequyun_sdk import ResidentAttribute, hookimpl
+from shequyun_sdk import ResidentAttribute
 from sqlmodel import Session
 
 from shequyun.residents.models import Resident
 
+from ..residents._data import Eldercare
 from .conftest import Town
-
-
-class Eldercare:
-    MANIFEST = {
-        "name": "eldercare",
-        "version": "0.1",
-        "title": {"zh": "养老顾问", "en": "Elder care"},
-        "description": {"zh": "测试", "en": "Test"},
-        "sdk": ">=0.1,<0.2",
-    }
-
-    @hookimpl
-    def register_resident_attributes(self, plugin):
-        return [
-            ResidentAttribute("care_level", "照护等级", {"type": "integer", "minimum": 0}),
-            ResidentAttribute("meals", "助餐", {"type": "boolean"}),
-        ]
 
 
 @pytest.fixture
 def shequyun_plugins():
-    return [Eldercare()]
+    return [
+        Eldercare(
+            ResidentAttribute("care_level", "照护等级", {"type": "integer", "minimum": 0}),
+            ResidentAttribute("meals", "助餐", {"type": "boolean"}),
+        )
+    ]
 
 
 def extra(town: Town, resident_id: int) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shequyun_sdk import ResidentAttribute, hookimpl
+
 from shequyun.residents.idnumber import check_digit
 
 
@@ -23,3 +25,23 @@ def resident(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+class Eldercare:
+    """A district's 养老顾问 plugin registering ``attributes`` of residents, as a test's
+    ``shequyun_plugins`` returns it."""
+
+    MANIFEST = {
+        "name": "eldercare",
+        "version": "0.1",
+        "title": {"zh": "养老顾问", "en": "Elder care"},
+        "description": {"zh": "测试", "en": "Test"},
+        "sdk": ">=0.1,<0.2",
+    }
+
+    def __init__(self, *attributes: ResidentAttribute) -> None:
+        self.attributes = list(attributes)
+
+    @hookimpl
+    def register_resident_attributes(self, plugin):
+        return self.attributes

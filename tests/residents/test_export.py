@@ -7,38 +7,26 @@ import io
 from urllib.parse import unquote
 
 import pytest
-from shequyun_sdk import ResidentAttribute, hookimpl
+from shequyun_sdk import ResidentAttribute
 from sqlmodel import Session, col, select
 
 from shequyun.identity.models import AuditEntry
 from shequyun.residents.importing import apply_import
 
-from ._data import id_number, resident
+from ._data import Eldercare, id_number, resident
 
 W1, W2, XUHUI = "310115004001", "310115004002", "310104003001"
 PURPOSE = {"purpose": "重阳节走访慰问名单"}
 
 
-class Eldercare:
-    MANIFEST = {
-        "name": "eldercare",
-        "version": "0.1",
-        "title": {"zh": "养老顾问", "en": "Elder care"},
-        "description": {"zh": "测试", "en": "Test"},
-        "sdk": ">=0.1,<0.2",
-    }
-
-    @hookimpl
-    def register_resident_attributes(self, plugin):
-        return [
-            ResidentAttribute("care_level", "照护等级", {"type": "integer", "minimum": 0}),
-            ResidentAttribute("guardian_phone", "监护人电话", {"type": "string"}, sensitive=True),
-        ]
-
-
 @pytest.fixture
 def shequyun_plugins():
-    return [Eldercare()]
+    return [
+        Eldercare(
+            ResidentAttribute("care_level", "照护等级", {"type": "integer", "minimum": 0}),
+            ResidentAttribute("guardian_phone", "监护人电话", {"type": "string"}, sensitive=True),
+        )
+    ]
 
 
 def register(client, actor, **overrides):

@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import pytest
-from shequyun_sdk import ResidentAttribute, hookimpl
+from shequyun_sdk import ResidentAttribute
 from sqlmodel import Session, select
 
 from shequyun.residents.importing import apply_import, plan_import
 from shequyun.residents.models import Resident
 
-from ._data import id_number
+from ._data import Eldercare, id_number
 
 
-class Eldercare:
-    MANIFEST = {
-        "name": "eldercare",
-        "version": "0.1",
-        "title": {"zh": "养老顾问", "en": "Elder care"},
-        "description": {"zh": "测试", "en": "Test"},
-        "sdk": ">=0.1,<0.2",
-    }
-
-    @hookimpl
-    def register_resident_attributes(self, plugin):
-        return [
+@pytest.fixture
+def shequyun_plugins():
+    return [
+        Eldercare(
             ResidentAttribute(
                 "care_level", "照护等级", {"type": "integer", "minimum": 0, "maximum": 6}
             ),
             ResidentAttribute("lives_alone", "是否独居", {"type": "boolean"}),
             ResidentAttribute("aids", "辅具", {"type": "array", "items": {"type": "string"}}),
-        ]
-
-
-@pytest.fixture
-def shequyun_plugins():
-    return [Eldercare()]
+        )
+    ]
 
 
 def test_attributes_by_title_or_key_are_converted_and_checked(shequyun_kernel, shequyun_actors):

@@ -8,35 +8,23 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
-from shequyun_sdk import ResidentAttribute, hookimpl
+from shequyun_sdk import ResidentAttribute
 from sqlalchemy import update
 
 from shequyun.residents.models import Resident
 from shequyun.residents.reading import ResidentFilters
 
-from ._data import id_number, resident
-
-
-class Eldercare:
-    MANIFEST = {
-        "name": "eldercare",
-        "version": "0.1",
-        "title": {"zh": "养老顾问", "en": "Elder care"},
-        "description": {"zh": "测试", "en": "Test"},
-        "sdk": ">=0.1,<0.2",
-    }
-
-    @hookimpl
-    def register_resident_attributes(self, plugin):
-        return [
-            ResidentAttribute("care_level", "照护等级", {"type": "integer"}),
-            ResidentAttribute("diagnosis", "诊断", {"type": "string"}, sensitive=True),
-        ]
+from ._data import Eldercare, id_number, resident
 
 
 @pytest.fixture
 def shequyun_plugins():
-    return [Eldercare()]
+    return [
+        Eldercare(
+            ResidentAttribute("care_level", "照护等级", {"type": "integer"}),
+            ResidentAttribute("diagnosis", "诊断", {"type": "string"}, sensitive=True),
+        )
+    ]
 
 
 def _registered(client, cadre):
