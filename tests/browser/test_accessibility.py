@@ -58,8 +58,19 @@ def check(page: Any, url: str, name: str) -> None:
     assert small == [], (
         f"{url}: tap targets under 44×44 px: {json.dumps(small, ensure_ascii=False)}"
     )
+    # A worker's navigation, folded behind 菜单 on a phone, is checked open as well.
+    menu = page.get_by_role("button", name="菜单")
+    if menu.count():
+        menu.click()
+    assert axe_violations(page) == [], f"{url}: axe at 390 px, menu open"
+    small = page.evaluate(TARGETS)
+    assert small == [], (
+        f"{url}: tap targets under 44×44 px in the menu: {json.dumps(small, ensure_ascii=False)}"
+    )
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(url)
+    if menu.count():
+        menu.click()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 320, f"{url}: scrolls sideways at 320 px ({width} px wide)"
     shoot(page, f"a11y-{name}")
@@ -139,6 +150,7 @@ def test_elder_mode_sets_large_text_and_is_remembered(browser_page, portal):
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shoot(page, "a11y-elder-workbench")
+    page.get_by_role("button", name="菜单").click()  # on a phone the switch is in the menu
     with page.expect_navigation():
         page.get_by_role("button", name="标准字号").click()
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") == 16
@@ -309,3 +321,52 @@ def test_a_residents_elder_mode_follows_them_to_another_phone(browser_page, port
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 24
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shoot(page, "a11y-elder-resident")
+
+
+def test_on_a_phone_the_navigation_folds_behind_one_button(browser_page, portal):
+    page = browser_page
+    log_in(page, portal, portal.actors.cadre("310115004001"))
+    page.set_viewport_size(PHONE)
+    page.goto(f"{portal.url}/residents")
+    menu = page.get_by_role("button", name="菜单")
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    # The page's own heading starts within the first fifth of the screen.
+    heading = page.get_by_role("heading", name="居民信息", level=1).bounding_box()
+    assert heading is not None and heading["y"] < PHONE["height"] / 5
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(nav.get_by_role("link", name="我的填报")).to_be_visible()
+    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    expect(menu).to_be_focused()
+
+    # By keyboard: Enter opens it, and the links follow the button in tab order.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('nav') !== null")
+    with page.expect_navigation():
+        nav.get_by_role("link", name="我的填报").click()
+    assert page.url.endswith("/collection/tasks")
+
+
+def test_a_residents_short_header_does_not_fold(browser_page, portal):
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{portal.url}{INTERACTION}/")
+    expect(page.get_by_role("button", name="菜单")).to_have_count(0)
+    expect(page.get_by_role("button", name="大字模式")).to_be_visible()
+
+
+def test_on_a_wide_screen_there_is_no_menu_button(browser_page, portal):
+    page = browser_page
+    log_in(page, portal, portal.actors.cadre("310115004001"))
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{portal.url}/residents")
+    expect(page.get_by_role("button", name="菜单")).to_be_hidden()
+    expect(
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name="居民信息")
+    ).to_be_visible()
