@@ -24,6 +24,7 @@ class Eldercare:
         "title": {"zh": "养老顾问", "en": "Eldercare"},
         "description": {"zh": "测试用", "en": "For tests"},
         "sdk": ">=0.1,<0.2",
+        "actor_permissions": ["residents.read", "residents.write"],
     }
 
     @hookimpl
@@ -122,6 +123,32 @@ def test_recent_changes_are_those_of_the_actors_scope(shequyun_kernel, shequyun_
     assert changes.index("电话") < changes.index("新增登记")  # newest first
     street = shequyun_actors.street_admin("310115004000").portal().get("/workbench").text
     assert "隔壁居民" in street.split('id="wb-changes"')[1]
+
+
+def test_a_change_a_plugin_made_as_itself_is_signed_with_the_plugins_title(
+    shequyun_kernel, shequyun_actors
+):
+    cadre = shequyun_actors.cadre("310115004001")
+    mine = register(shequyun_kernel, cadre)
+    platform = shequyun_kernel.platform
+    with platform.session() as session:
+        platform.update_resident(
+            session,
+            platform.plugin_actor("eldercare"),
+            mine,
+            {"phone": "13900001111"},
+            version=1,
+            source="plugin:eldercare",
+        )
+    workbench = cadre.portal().get("/workbench").text
+    changes = workbench.split('id="wb-changes"')[1].split("</section>")[0]
+    assert "养老顾问（插件）" in changes
+    history = cadre.portal().get(f"/residents/{mine}").text.split('id="history"')[1]
+    assert "养老顾问（插件）" in history
+    audit = shequyun_actors.street_admin("310115004000").portal().get("/admin/audit").text
+    assert "养老顾问（插件）" in audit  # with its login, plugin:eldercare, beneath as for people
+    for page in (changes, history):
+        assert "plugin:eldercare" not in page
 
 
 def test_the_age_pyramid_counts_by_five_year_band_and_gender_in_sql(

@@ -246,6 +246,11 @@ class PluginHost:
         """Active plugins in call order: builtins first, every plugin after what it requires."""
         return [self.records[n] for n in self._order if self.records[n].active]
 
+    def titles(self) -> dict[str, str]:
+        """Every known plugin's Chinese title by name, loaded or not: history written by a
+        plugin since switched off still names it."""
+        return {name: record.title for name, record in self.records.items()}
+
     def is_active(self, name: str) -> bool:
         record = self.records.get(name)
         return record is not None and record.active

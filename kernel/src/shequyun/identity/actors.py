@@ -14,11 +14,11 @@ per check and forgets an actor when the actor itself is garbage-collected.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from shequyun_sdk.identity import Actor, ActorNotIssued, UnitRef
 
-__all__ = ["check", "is_issued", "issue", "plugin_actor"]
+__all__ = ["actor_title", "check", "is_issued", "issue", "plugin_actor"]
 
 # id(actor) -> (a weak reference to it, its fields when issued)
 _issued: dict[int, tuple[weakref.ref[Actor], tuple[object, ...]]] = {}
@@ -82,3 +82,23 @@ def plugin_actor(name: str, title: str, unit: UnitRef | None, permissions: Itera
             plugin=name,
         )
     )
+
+
+def actor_title(
+    username: str | None,
+    display_name: str | None = None,
+    plugins: Mapping[str, str] | None = None,
+    *,
+    nobody: str = "系统",
+) -> str:
+    """Who did something, as a history or log line names them: a person's display name; a
+    plugin acting as itself (``plugin:advisors``) by its title, ``政策找人（插件）``, given
+    ``plugins`` (name to title; an unknown plugin reads ``插件 advisors``); else the login
+    name, or ``nobody`` when there is none."""
+    if display_name:
+        return display_name
+    if username and username.startswith("plugin:"):
+        name = username.removeprefix("plugin:")
+        title = (plugins or {}).get(name)
+        return f"{title}（插件）" if title else f"插件 {name}"
+    return username or nobody

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +19,7 @@ from shequyun_sdk.identity import Actor
 from sqlmodel import Session, col, select
 
 from . import audit, scope
+from .actors import actor_title
 from .audit_log import AuditFilters, query_entries
 from .models import AuditEntry, OrgUnit, User
 
@@ -207,6 +208,8 @@ class ActionCatalogue:
 
     titles: Mapping[str, str]
     groups: Sequence[tuple[str, str, Sequence[tuple[str, str]]]]
+    #: Plugins' titles by name, for entries a plugin wrote as itself.
+    plugins: Mapping[str, str] = field(default_factory=dict)
 
     def title(self, action: str) -> str:
         return self.titles.get(action, "")
@@ -216,7 +219,9 @@ def catalogue_of(manifests: Iterable[Mapping[str, Any]]) -> ActionCatalogue:
     """The kernel's actions with those the given plugin manifests declare."""
     titles = dict(ACTION_TITLES)
     groups = [(prefix, title) for prefix, title in ACTION_GROUPS]
+    plugins: dict[str, str] = {}
     for manifest in manifests:
+        plugins[str(manifest["name"])] = str((manifest.get("title") or {}).get("zh") or "")
         declared = manifest.get("audit_actions") or {}
         if not declared:
             continue
@@ -227,7 +232,7 @@ def catalogue_of(manifests: Iterable[Mapping[str, Any]]) -> ActionCatalogue:
         (prefix, title, sorted((a, t) for a, t in titles.items() if a.startswith(prefix)))
         for prefix, title in groups
     ]
-    return ActionCatalogue(titles, listed)
+    return ActionCatalogue(titles, listed, {n: t for n, t in plugins.items() if t})
 
 
 @dataclass(frozen=True)
@@ -279,7 +284,12 @@ def readable(
                 action=entry.action,
                 action_title=catalogue.title(entry.action),
                 outcome=entry.outcome,
-                actor_name=user.display_name if user else _plugin_actor(entry.actor_username),
+                actor_name=actor_title(
+                    entry.actor_username,
+                    user.display_name if user else None,
+                    catalogue.plugins,
+                    nobody="—",
+                ),
                 actor_login=entry.actor_username or "",
                 unit_name=unit.name if unit else "",
                 unit_trail=trails.get(unit.id or 0, "") if unit else "",
@@ -293,12 +303,6 @@ def readable(
             )
         )
     return found
-
-
-def _plugin_actor(username: str | None) -> str:
-    if username and username.startswith("plugin:"):
-        return f"插件 {username.removeprefix('plugin:')}"
-    return username or "—"
 
 
 def _users(session: Session, ids: set[int]) -> dict[int, User]:

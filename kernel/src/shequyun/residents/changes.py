@@ -6,6 +6,7 @@ The workbench shows :func:`recent_changes`; a resident's page shows its own hist
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from shequyun_sdk.identity import Actor
 from sqlmodel import Session, col, select
 
 from ..identity import scope
+from ..identity.actors import actor_title
 from ..identity.models import User
 from .models import GENDERS, REGISTRATIONS, STATUSES, Resident, ResidentChange
 from .reading import READ
@@ -50,9 +52,14 @@ class ChangeEntry:
 
 
 def recent_changes(
-    session: Session, actor: Actor, vocabulary: Any = None, limit: int = RECENT_ENTRIES
+    session: Session,
+    actor: Actor,
+    vocabulary: Any = None,
+    limit: int = RECENT_ENTRIES,
+    plugins: Mapping[str, str] | None = None,
 ) -> list[ChangeEntry]:
-    """The latest changes to residents ``actor`` may read, newest first, grouped by version."""
+    """The latest changes to residents ``actor`` may read, newest first, grouped by version;
+    ``plugins`` (name to title) names the changes a plugin made as itself."""
     rows = session.exec(
         select(ResidentChange, Resident.name, User.display_name)
         .join(Resident, col(Resident.id) == ResidentChange.resident_id)
@@ -72,7 +79,7 @@ def recent_changes(
                 name=name,
                 version=change.version,
                 at=change.at,
-                who=display_name or change.actor_username or "系统",
+                who=actor_title(change.actor_username, display_name, plugins),
                 source=change.source,
             )
             entries.append(last)

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..identity import scope
+from ..identity.actors import actor_title
 from ..identity.models import User
 from ..portal.common import actor_of, db, kernel_of, page, render
 from ..replicas import reads_replica
@@ -197,9 +198,13 @@ class HistoryEntry:
 
 
 def _timeline(
-    history: list[dict[str, Any]], names: Mapping[str, str], vocabulary: Any
+    history: list[dict[str, Any]],
+    names: Mapping[str, str],
+    vocabulary: Any,
+    plugins: Mapping[str, str],
 ) -> list[HistoryEntry]:
-    """The history rows grouped into one entry per saved version, newest first."""
+    """The history rows grouped into one entry per saved version, newest first; ``names``
+    are people's display names by login, ``plugins`` plugins' titles by name."""
     entries: list[HistoryEntry] = []
     for change in history:
         if not entries or entries[-1].version != change["version"]:
@@ -208,7 +213,7 @@ def _timeline(
                 HistoryEntry(
                     version=change["version"],
                     at=change["at"],
-                    who=names.get(change["actor"] or "", change["actor"] or "系统"),
+                    who=actor_title(change["actor"], names.get(change["actor"] or ""), plugins),
                     source=SOURCES.get(source, "插件" if source.startswith("plugin") else source),
                 )
             )
@@ -240,7 +245,9 @@ async def _detail_context(request: Request, resident_id: int) -> dict[str, Any]:
         )
         return {
             "r": view,
-            "timeline": _timeline(history, names, service.vocabulary),
+            "timeline": _timeline(
+                history, names, service.vocabulary, kernel_of(request).host.titles()
+            ),
             "members": service.household_members(session, actor, resident),
         }
 

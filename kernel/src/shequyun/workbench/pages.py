@@ -116,7 +116,9 @@ async def workbench(request: Request) -> Response:
             bands = age_bands(session, actor)
             tags = tag_counts(session, actor)
             unit = actor.unit.name if actor.unit else ""
-            context["changes"] = recent_changes(session, actor, kernel.residents.vocabulary)
+            context["changes"] = recent_changes(
+                session, actor, kernel.residents.vocabulary, plugins=kernel.host.titles()
+            )
             context["total"] = sum(m + f for _, m, f in bands)
             # Drawn narrow so that the labels stay readable when a phone scales the chart down.
             context["pyramid"] = charts.age_pyramid(f"{unit}居民年龄结构", bands, width=CHART_WIDTH)
