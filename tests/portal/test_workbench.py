@@ -227,3 +227,20 @@ def test_a_bureau_without_residents_sees_no_resident_sections(shequyun_actors):
     assert page.status_code == 200
     assert 'id="wb-changes"' not in page.text and 'id="wb-tasks"' not in page.text
     assert 'href="/residents"' not in page.text
+
+
+def test_a_bureau_starts_from_the_campaigns_it_opened(shequyun_client, shequyun_actors):
+    bureau = shequyun_actors.bureau()
+    empty = bureau.portal().get("/workbench").text
+    card = empty.split('id="wb-published"')[1].split("</section>")[0]
+    assert "暂无进行中的采集。" in card
+    assert 'href="/collection/campaigns/new"' in card
+
+    campaign = open_campaign(shequyun_client, bureau, "楼组长名册", ["310115000000"], days=2)
+    page = bureau.portal().get("/workbench").text
+    card = page.split('id="wb-published"')[1].split("</section>")[0]
+    assert f'<a href="/collection/campaigns/{campaign}">楼组长名册</a>' in card
+    assert "已提交 0/3" in card and "即将截止" in card
+    # Those who fill tasks keep their own cards instead.
+    cadre = shequyun_actors.cadre("310115004001").portal().get("/workbench").text
+    assert 'id="wb-published"' not in cadre and 'id="wb-tasks"' in cadre

@@ -1,6 +1,7 @@
 """The workbench (工作台): where a cadre lands after logging in.
 
-It shows the actor's open collection tasks with their deadlines, the latest changes to residents
+It shows the actor's open collection tasks with their deadlines (a publisher who fills none: the
+campaigns their unit published, with progress), the latest changes to residents
 in their scope, the age pyramid and tag counts of those residents (from the resident tallies, see
 :mod:`.counts`), and the cards plugins contribute through ``workbench_cards``.
 """
@@ -29,7 +30,10 @@ from .counts import age_bands, band_labels, tag_counts
 __all__ = ["ROUTES", "age_bands", "band_labels", "recent_changes", "tag_counts"]
 
 FILL = "collection.fill"
+PUBLISH = "collection.publish"
 SOON = timedelta(days=3)
+#: Open campaigns a publisher's card lists, newest first.
+PUBLISHED_SHOWN = 5
 CHART_WIDTH = 360
 
 
@@ -97,12 +101,42 @@ def campaign_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str,
     return rows
 
 
+def published_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str, Any]]:
+    """The open campaigns the actor's unit published, newest first, with their progress: what
+    a bureau clerk, who fills nothing, starts the day from."""
+    now = datetime.now(UTC)
+    rows = []
+    for item in kernel.collection.campaigns.listing(session, actor, limit=50):
+        campaign = item["campaign"]
+        if not item["published_here"] or campaign.status != "open":
+            continue
+        deadline = campaign.deadline
+        if deadline.tzinfo is None:  # SQLite gives naive datetimes back
+            deadline = deadline.replace(tzinfo=UTC)
+        total, done = item["expected"], item["submitted"]
+        rows.append(
+            {
+                "id": campaign.id,
+                "title": campaign.title,
+                "deadline": deadline,
+                "total": total,
+                "done": done,
+                "overdue": deadline < now and done < total,
+                "soon": now <= deadline < now + SOON and done < total,
+            }
+        )
+        if len(rows) == PUBLISHED_SHOWN:
+            break
+    return rows
+
+
 @page()
 async def workbench(request: Request) -> Response:
     actor = actor_of(request)
     kernel = kernel_of(request)
     reads = actor.has(READ)
     fills = actor.has(FILL)
+    publishes = actor.has(PUBLISH) and not fills
     # Above a committee, one line per campaign with its counts instead of a row per committee.
     summarised = actor.unit is not None and actor.unit.level != "committee"
 
@@ -112,6 +146,8 @@ async def workbench(request: Request) -> Response:
             context["campaigns"] = campaign_rows(session, kernel, actor)
         elif fills:
             context["tasks"], context["submitted"] = open_tasks(session, kernel, actor)
+        if publishes:
+            context["published"] = published_rows(session, kernel, actor)
         if reads:
             bands = age_bands(session, actor)
             tags = tag_counts(session, actor)
@@ -137,6 +173,7 @@ async def workbench(request: Request) -> Response:
             "cards": cards,
             "reads": reads,
             "fills": fills,
+            "publishes": publishes,
             "summarised": summarised,
             "breadcrumbs": [("工作台", None)],
         },
