@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from shequyun_sdk import Indicator, PluginContext, hookimpl
 from shequyun_sdk.events import EventType
 from starlette.routing import BaseRoute
 
 from ..indicators import builtin_collection
-from . import api, event_types
+from . import api, demo, event_types
 from .models import (
     Campaign,
     CampaignTarget,
@@ -65,3 +66,9 @@ def register_indicators(plugin: PluginContext) -> Sequence[Indicator]:
 @hookimpl
 def register_event_types(plugin: PluginContext) -> Sequence[EventType]:
     return event_types.EVENT_TYPES
+
+
+@hookimpl
+def load_demo_data(plugin: PluginContext, platform: Any) -> str | None:
+    """市民政局's survey of 徐汇区's committees, under way (see :mod:`.demo`)."""
+    return demo.load(platform.kernel)

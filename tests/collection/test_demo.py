@@ -1,0 +1,50 @@
+"""``shequyun demo``'s data collection: 市民政局's survey of 徐汇区, under way, never twice."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from shequyun.collection import demo
+from shequyun.collection.models import Campaign, Task
+from shequyun.identity.models import OrgUnit
+
+
+def statuses(kernel) -> dict[str, str]:
+    with Session(kernel.engine) as session:
+        rows = session.exec(
+            select(OrgUnit.code, Task.status).join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+        ).all()
+    return dict(rows)
+
+
+def test_without_the_demo_accounts_it_opens_nothing(shequyun_kernel, shequyun_units):
+    assert demo.load(shequyun_kernel) is None
+    with Session(shequyun_kernel.engine) as session:
+        assert session.exec(select(Campaign)).first() is None
+
+
+def test_the_bureau_has_a_campaign_under_way_and_the_demo_cadre_a_task_to_fill(
+    shequyun_kernel, shequyun_units, shequyun_actors
+):
+    bureau = shequyun_actors.make("identity.bureau", "310000000000", username="shimzj")
+    cadre = shequyun_actors.make("identity.cadre", "310104003002", username="tianping.cadre")
+
+    summary = demo.load(shequyun_kernel)
+
+    found = statuses(shequyun_kernel)
+    assert set(found) == {c for c in found if c.startswith("310104")}  # 徐汇区 only
+    assert found["310104003001"] == "submitted"  # the rest of 天平路街道 answered
+    assert found["310104003002"] == "not_started"  # the demo cadre's own is left to fill
+    submitted = sum(s == "submitted" for s in found.values())
+    assert f"{len(found)} 个居村委中已有 {submitted} 个提交" in summary
+
+    mine = cadre.portal().get("/collection/tasks").text
+    assert demo.TITLE in mine
+    published = bureau.portal().get("/workbench").text.split('id="wb-published"')[1]
+    assert f"已提交 {submitted}/{len(found)}" in published.split("</section>")[0]
+
+    # A second run (./dev demo on the same database) adds nothing.
+    assert demo.load(shequyun_kernel) == "演示采集已加载，未重复创建。"
+    with Session(shequyun_kernel.engine) as session:
+        assert len(session.exec(select(Campaign)).all()) == 1
+    assert statuses(shequyun_kernel) == found
