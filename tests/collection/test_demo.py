@@ -40,8 +40,8 @@ def test_the_bureau_has_a_campaign_under_way_and_the_demo_cadre_a_task_to_fill(
 
     mine = cadre.portal().get("/collection/tasks").text
     assert demo.TITLE in mine
-    published = bureau.portal().get("/workbench").text.split('id="wb-published"')[1]
-    assert f"已提交 {submitted}/{len(found)}" in published.split("</section>")[0]
+    followed = bureau.portal().get("/workbench").text.split('id="wb-followed"')[1]
+    assert f"已提交 {submitted}/{len(found)}" in followed.split("</section>")[0]
 
     # A second run (./dev demo on the same database) adds nothing.
     assert demo.load(shequyun_kernel) == "演示采集已加载，未重复创建。"

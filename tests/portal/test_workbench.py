@@ -232,15 +232,18 @@ def test_a_bureau_without_residents_sees_no_resident_sections(shequyun_actors):
 def test_a_bureau_starts_from_the_campaigns_it_opened(shequyun_client, shequyun_actors):
     bureau = shequyun_actors.bureau()
     empty = bureau.portal().get("/workbench").text
-    card = empty.split('id="wb-published"')[1].split("</section>")[0]
+    card = empty.split('id="wb-followed"')[1].split("</section>")[0]
     assert "暂无进行中的采集。" in card
     assert 'href="/collection/campaigns/new"' in card
 
     campaign = open_campaign(shequyun_client, bureau, "楼组长名册", ["310115000000"], days=2)
     page = bureau.portal().get("/workbench").text
-    card = page.split('id="wb-published"')[1].split("</section>")[0]
+    card = page.split('id="wb-followed"')[1].split("</section>")[0]
     assert f'<a href="/collection/campaigns/{campaign}">楼组长名册</a>' in card
-    assert "已提交 0/3" in card and "即将截止" in card
-    # Those who fill tasks keep their own cards instead.
+    assert "本单位发起" in card and "已提交 0/3" in card and "即将截止" in card
+    # A street admin follows their street's part of it; those who fill keep their task list.
+    street = shequyun_actors.street_admin("310115004000").portal().get("/workbench").text
+    card = street.split('id="wb-followed"')[1].split("</section>")[0]
+    assert "楼组长名册" in card and "已提交 0/2" in card and "本单位发起" not in card
     cadre = shequyun_actors.cadre("310115004001").portal().get("/workbench").text
-    assert 'id="wb-published"' not in cadre and 'id="wb-tasks"' in cadre
+    assert 'id="wb-followed"' not in cadre and 'id="wb-tasks"' in cadre

@@ -1,7 +1,7 @@
 """The workbench (工作台): where a cadre lands after logging in.
 
 It shows the actor's open collection tasks with their deadlines (a publisher who fills none: the
-campaigns their unit published, with progress), the latest changes to residents
+open campaigns they sent or that reach them, with progress), the latest changes to residents
 in their scope, the age pyramid and tag counts of those residents (from the resident tallies, see
 :mod:`.counts`), and the cards plugins contribute through ``workbench_cards``.
 """
@@ -33,7 +33,7 @@ FILL = "collection.fill"
 PUBLISH = "collection.publish"
 SOON = timedelta(days=3)
 #: Open campaigns a publisher's card lists, newest first.
-PUBLISHED_SHOWN = 5
+FOLLOWED_SHOWN = 5
 CHART_WIDTH = 360
 
 
@@ -101,14 +101,16 @@ def campaign_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str,
     return rows
 
 
-def published_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str, Any]]:
-    """The open campaigns the actor's unit published, newest first, with their progress: what
-    a bureau clerk, who fills nothing, starts the day from."""
+def followed_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str, Any]]:
+    """The open campaigns a publisher follows, newest first: those their unit sent and those
+    reaching their subtree, each with the progress of the part in their scope (a street admin
+    reads their street's part of the city's campaign). What a bureau clerk or an admin, who
+    fills nothing, starts the day from."""
     now = datetime.now(UTC)
     rows = []
     for item in kernel.collection.campaigns.listing(session, actor, limit=50):
         campaign = item["campaign"]
-        if not item["published_here"] or campaign.status != "open":
+        if campaign.status != "open":
             continue
         deadline = campaign.deadline
         if deadline.tzinfo is None:  # SQLite gives naive datetimes back
@@ -118,6 +120,7 @@ def published_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str
             {
                 "id": campaign.id,
                 "title": campaign.title,
+                "published_here": item["published_here"],
                 "deadline": deadline,
                 "total": total,
                 "done": done,
@@ -125,7 +128,7 @@ def published_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str
                 "soon": now <= deadline < now + SOON and done < total,
             }
         )
-        if len(rows) == PUBLISHED_SHOWN:
+        if len(rows) == FOLLOWED_SHOWN:
             break
     return rows
 
@@ -147,7 +150,7 @@ async def workbench(request: Request) -> Response:
         elif fills:
             context["tasks"], context["submitted"] = open_tasks(session, kernel, actor)
         if publishes:
-            context["published"] = published_rows(session, kernel, actor)
+            context["followed"] = followed_rows(session, kernel, actor)
         if reads:
             bands = age_bands(session, actor)
             tags = tag_counts(session, actor)
