@@ -23,8 +23,16 @@ def test_without_the_demo_accounts_it_opens_nothing(shequyun_kernel, shequyun_un
         assert session.exec(select(Campaign)).first() is None
 
 
+def task_ids(kernel) -> dict[str, int]:
+    with Session(kernel.engine) as session:
+        rows = session.exec(
+            select(OrgUnit.code, Task.id).join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+        ).all()
+    return dict(rows)
+
+
 def test_the_bureau_has_a_campaign_under_way_and_the_demo_cadre_a_task_to_fill(
-    shequyun_kernel, shequyun_units, shequyun_actors
+    shequyun_client, shequyun_kernel, shequyun_units, shequyun_actors
 ):
     bureau = shequyun_actors.make("identity.bureau", "310000000000", username="shimzj")
     cadre = shequyun_actors.make("identity.cadre", "310104003002", username="tianping.cadre")
@@ -43,8 +51,25 @@ def test_the_bureau_has_a_campaign_under_way_and_the_demo_cadre_a_task_to_fill(
     followed = bureau.portal().get("/workbench").text.split('id="wb-followed"')[1]
     assert f"已提交 {submitted}/{len(found)}" in followed.split("</section>")[0]
 
+    # Who entered what, on a task's page: the plugin by its title, a cadre by their name.
+    tasks = task_ids(shequyun_kernel)
+    answered = bureau.portal().get(f"/collection/tasks/{tasks['310104003001']}").text
+    record = answered.split("办理记录")[1]
+    assert "线上一键采集（插件）" in record and "plugin:collection" not in record
+    filled = shequyun_client.post(
+        f"/api/v1/tasks/{tasks['310104003002']}/submit",
+        headers=cadre.auth,
+        json={
+            "data": {"buildings": 30, "willing": 12, "built": 2, "obstacle": "资金筹措"},
+            "client_key": "demo-test-0001",
+        },
+    )
+    assert filled.status_code == 201, filled.text
+    own = cadre.portal().get(f"/collection/tasks/{tasks['310104003002']}").text
+    assert cadre.user.display_name in own.split("办理记录")[1]
+
     # A second run (./dev demo on the same database) adds nothing.
     assert demo.load(shequyun_kernel) == "演示采集已加载，未重复创建。"
     with Session(shequyun_kernel.engine) as session:
         assert len(session.exec(select(Campaign)).all()) == 1
-    assert statuses(shequyun_kernel) == found
+    assert statuses(shequyun_kernel) == {**found, "310104003002": "submitted"}

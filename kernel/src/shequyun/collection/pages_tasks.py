@@ -16,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..identity import scope
+from ..identity.actors import actor_title
 from ..identity.auth import unit_ref
+from ..identity.directory import display_names
 from ..identity.models import OrgUnit
 from ..portal.common import actor_of, db, kernel_of, page, render
 from ..portal.form_renderer import FormLayout, Parsed
@@ -90,6 +92,8 @@ class TaskState:
     can_fill: bool
     can_return: bool
     roster: list[dict[str, Any]] = field(default_factory=list)
+    #: Display names of the people in ``history``, by login.
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def editable(self) -> bool:
@@ -120,6 +124,7 @@ def _load_task(session: Session, request: Request, actor: Actor, task_id: int) -
     assert version is not None
     unit = session.get(OrgUnit, task.unit_id)
     assert unit is not None
+    history = svc.campaigns.history(session, task_id)
     state = TaskState(
         task=task,
         campaign=campaign,
@@ -131,7 +136,8 @@ def _load_task(session: Session, request: Request, actor: Actor, task_id: int) -
             max_file_bytes=kernel_of(request).settings.attachment_max_bytes,
             max_body_bytes=kernel_of(request).settings.max_body_bytes,
         ),
-        history=svc.campaigns.history(session, task_id),
+        history=history,
+        names=display_names(session, (h["actor"] for h in history)),
         can_fill=scope.can(actor, FILL, unit_ref(unit)),
         can_return=scope.can(actor, REVIEW, unit_ref(unit)),
     )
@@ -176,6 +182,7 @@ async def _task_page(
         (data, state.task.data),
         roster=state.campaign.mode == "roster",
     )
+    plugins = kernel_of(request).host.titles()
     context: dict[str, Any] = {
         "state": state,
         "task": state.task,
@@ -186,7 +193,14 @@ async def _task_page(
         "editable": editable,
         "client_key": client_key or secrets.token_urlsafe(18),
         "history": [
-            {**h, "label": HISTORY_ACTIONS.get(h["action"], h["action"])} for h in state.history
+            {
+                **h,
+                "label": HISTORY_ACTIONS.get(h["action"], h["action"]),
+                "who": actor_title(
+                    h["actor"], state.names.get(h["actor"] or ""), plugins, nobody=""
+                ),
+            }
+            for h in state.history
         ],
         "comment": comment,
         "comment_error": comment_error,

@@ -9,12 +9,13 @@ the unit's level) is enforced in one place. Functions add to the caller's sessio
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from shequyun_sdk import Conflict, ValidationFailed
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .auth import TOKEN_PREFIX, hash_token, new_token
 from .models import LEVELS, ApiToken, Grant, OrgUnit, OrgUnitChange, User
@@ -27,6 +28,7 @@ __all__ = [
     "create_token",
     "create_unit",
     "create_user",
+    "display_names",
     "grant_role",
     "unit_by_code",
 ]
@@ -175,6 +177,17 @@ def grant_role(
     session.add(grant)
     session.flush()
     return grant
+
+
+def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """The display name of each of ``usernames`` that is a user's login (one query)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(User.username, User.display_name).where(col(User.username).in_(wanted))
+    )
+    return dict(rows.all())
 
 
 def create_token(

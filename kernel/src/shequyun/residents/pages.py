@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..identity import scope
 from ..identity.actors import actor_title
-from ..identity.models import User
+from ..identity.directory import display_names
 from ..portal.common import actor_of, db, kernel_of, page, render
 from ..replicas import reads_replica
 from .api import filters_from
@@ -231,18 +231,7 @@ async def _detail_context(request: Request, resident_id: int) -> dict[str, Any]:
         resident = service.get(session, actor, resident_id)
         view = service.view(session, resident)
         history = service.history(session, actor, resident_id)
-        usernames = {c["actor"] for c in history if c["actor"]}
-        names = (
-            dict(
-                session.exec(
-                    select(User.username, User.display_name).where(
-                        col(User.username).in_(usernames)
-                    )
-                ).all()
-            )
-            if usernames
-            else {}
-        )
+        names = display_names(session, (c["actor"] for c in history))
         return {
             "r": view,
             "timeline": _timeline(
