@@ -69,13 +69,19 @@ class TokenLookup:
     A token's first request in a worker pays this lookup. Through ``Connection.execute`` some
     70% of its CPU time went to SQLAlchemy's own steps around the statement (its connection
     and transaction objects, the execution context, the result); the pool's checkout, its
-    events and its reset on return stay as they were."""
+    events and its reset on return stay as they were.
+
+    On PostgreSQL the one statement runs in autocommit: in a transaction psycopg sends
+    ``BEGIN`` before it and the pool's reset a ``COMMIT`` after it, each a round trip of its
+    own, and a single ``SELECT`` reads the same outside one. The statements psycopg prepared
+    stay prepared (only a ``ROLLBACK`` forgets them)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._compiled = CompiledStatement(token_lookup(), engine.dialect)
         columns = list(token_lookup().selected_columns)
         self.Row = namedtuple("TokenRow", [c.key for c in columns])  # type: ignore[misc]
+        self._autocommit = engine.dialect.name == "postgresql"
 
     def find(self, key: str) -> Any | None:
         """The live token whose hash is ``key``, with its grant, user and unit, or None."""
@@ -89,16 +95,24 @@ class TokenLookup:
 
         def lookup(cursor: Any) -> Any:
             cursor.execute(compiled.sql, bound)
-            # Only a read: on PostgreSQL the pool's reset ends it with COMMIT, which keeps the
-            # four-table lookup prepared (read_transactions.py; planned afresh after a ROLLBACK,
-            # ~180 us of PostgreSQL's CPU instead of ~20).
+            # Only a read, and on PostgreSQL in autocommit: no ROLLBACK, which would make
+            # psycopg forget the four-table lookup it prepared (planned afresh then, ~180 us of
+            # PostgreSQL's CPU instead of ~20; read_transactions.py).
             return cursor.fetchone()
 
+        dbapi_connection: Any = connection.dbapi_connection
+        switched = False
         try:
+            if self._autocommit and not dbapi_connection.autocommit:
+                # Checked out idle: the pool's reset ended any transaction.
+                dbapi_connection.autocommit = True
+                switched = True
             found = on_dbapi_connection(
-                dialect, connection.dbapi_connection, connection.invalidate, compiled, bound, lookup
+                dialect, dbapi_connection, connection.invalidate, compiled, bound, lookup
             )
         finally:
+            if switched and not dbapi_connection.closed:
+                dbapi_connection.autocommit = False
             connection.close()
         return None if found is None else self.Row(*compiled.convert(found))
 
