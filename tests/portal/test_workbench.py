@@ -147,6 +147,7 @@ def test_a_change_a_plugin_made_as_itself_is_signed_with_the_plugins_title(
     assert "养老顾问（插件）" in history
     audit = shequyun_actors.street_admin("310115004000").portal().get("/admin/audit").text
     assert "养老顾问（插件）" in audit  # with its login, plugin:eldercare, beneath as for people
+    assert "字段：电话" in audit  # the field by its title, not "phone"
     for page in (changes, history):
         assert "plugin:eldercare" not in page
 

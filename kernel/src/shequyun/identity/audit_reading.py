@@ -148,6 +148,7 @@ DETAIL_TITLES = {
     "rows": "行数",
     "count": "条数",
     "within": "范围",
+    "field": "字段",
     "fields": "字段",
     "added": "加上",
     "removed": "去掉",
@@ -210,13 +211,18 @@ class ActionCatalogue:
     groups: Sequence[tuple[str, str, Sequence[tuple[str, str]]]]
     #: Plugins' titles by name, for entries a plugin wrote as itself.
     plugins: Mapping[str, str] = field(default_factory=dict)
+    #: Titles of the record fields details name (``phone`` 电话), given by the services.
+    fields: Mapping[str, str] = field(default_factory=dict)
 
     def title(self, action: str) -> str:
         return self.titles.get(action, "")
 
 
-def catalogue_of(manifests: Iterable[Mapping[str, Any]]) -> ActionCatalogue:
-    """The kernel's actions with those the given plugin manifests declare."""
+def catalogue_of(
+    manifests: Iterable[Mapping[str, Any]], fields: Mapping[str, str] | None = None
+) -> ActionCatalogue:
+    """The kernel's actions with those the given plugin manifests declare; ``fields`` titles
+    the record fields entries name in their details."""
     titles = dict(ACTION_TITLES)
     groups = [(prefix, title) for prefix, title in ACTION_GROUPS]
     plugins: dict[str, str] = {}
@@ -232,7 +238,8 @@ def catalogue_of(manifests: Iterable[Mapping[str, Any]]) -> ActionCatalogue:
         (prefix, title, sorted((a, t) for a, t in titles.items() if a.startswith(prefix)))
         for prefix, title in groups
     ]
-    return ActionCatalogue(titles, listed, {n: t for n, t in plugins.items() if t})
+    named = {n: t for n, t in plugins.items() if t}
+    return ActionCatalogue(titles, listed, named, dict(fields or {}))
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,7 @@ def readable(
                 target_filter={"target_type": kind, "target_id": target_id}
                 if kind and target_id
                 else None,
-                details=_details(entry.detail or {}),
+                details=_details(entry.detail or {}, catalogue.fields),
                 client_ip=entry.client_ip or "",
             )
         )
@@ -385,13 +392,20 @@ def _collection_names(
     return found
 
 
-def _details(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
+#: Detail keys whose values are names of record fields.
+FIELD_KEYS = {"field", "fields"}
+
+
+def _details(detail: Mapping[str, Any], fields: Mapping[str, str]) -> list[tuple[str, str]]:
     shown: list[tuple[str, str]] = []
     for key in sorted(detail):
         value = detail[key]
         if value is None or value == "" or value == [] or value == {}:
             continue
-        if isinstance(value, bool):
+        if key in FIELD_KEYS and isinstance(value, (str, list)):
+            named = [value] if isinstance(value, str) else value
+            text = "、".join(fields.get(str(v), str(v)) for v in named)
+        elif isinstance(value, bool):
             text = "是" if value else "否"
         elif isinstance(value, list):
             text = "、".join(str(v) for v in value)

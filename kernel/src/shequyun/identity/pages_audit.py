@@ -60,8 +60,11 @@ def _api_params(
 
 def catalogue(request: Request) -> audit_reading.ActionCatalogue:
     """The kernel's actions and those of the active plugins."""
-    records = kernel_of(request).host.records.values()
-    return audit_reading.catalogue_of(r.manifest for r in records if r.active and r.manifest)
+    kernel = kernel_of(request)
+    records = kernel.host.records.values()
+    return audit_reading.catalogue_of(
+        (r.manifest for r in records if r.active and r.manifest), kernel.residents.field_titles()
+    )
 
 
 def _filters(request: Request, *, limit: int) -> tuple[dict[str, str], Any, dict[str, str]]:

@@ -21,7 +21,14 @@ from .models import GENDERS, REGISTRATIONS, STATUSES, Resident, ResidentChange
 from .reading import READ
 from .validation import FIELD_TITLES
 
-__all__ = ["CHANGE_TITLES", "ChangeEntry", "change_row", "change_title", "recent_changes"]
+__all__ = [
+    "CHANGE_TITLES",
+    "ChangeEntry",
+    "change_row",
+    "change_title",
+    "field_titles",
+    "recent_changes",
+]
 
 RECENT_ROWS = 40
 RECENT_ENTRIES = 10
@@ -108,3 +115,13 @@ def change_title(field_name: str, vocabulary: Any = None) -> str:
         if spec is not None:
             return str(spec.attribute.title)
     return CHANGE_TITLES.get(field_name, field_name)
+
+
+def field_titles(vocabulary: Any = None) -> dict[str, str]:
+    """Every field a resident's history or an audit entry names, with its Chinese title:
+    the kernel's and, given the ``vocabulary``, each plugin attribute's."""
+    titles = dict(CHANGE_TITLES)
+    if vocabulary is not None:
+        for key, spec in vocabulary.attributes.items():
+            titles[f"attributes.{key}"] = str(spec.attribute.title)
+    return titles

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from .changes import field_titles
 from .households import address_label, household_number, place
 from .idnumber import mask_id, mask_phone
 from .models import Resident, ResidentTag, ResidentTransfer
@@ -54,6 +55,11 @@ def utcnow() -> datetime:
 
 class ResidentService(ResidentReader):
     """Reads (:class:`~.reading.ResidentReader`) and writes residents on behalf of an actor."""
+
+    def field_titles(self) -> dict[str, str]:
+        """Each resident field's Chinese title by the name history and the audit log use
+        (``phone`` 电话, ``attributes.advisors.disability_grade`` 残疾等级)."""
+        return field_titles(self.vocabulary)
 
     # -- writing ---------------------------------------------------------------------------
 
