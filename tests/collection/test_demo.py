@@ -9,26 +9,25 @@ from shequyun.collection.models import Campaign, Task
 from shequyun.identity.models import OrgUnit
 
 
-def statuses(kernel) -> dict[str, str]:
+def tasks_by_committee(kernel) -> dict[str, tuple[int, str]]:
+    """Each committee's task of the campaign: its id and status."""
     with Session(kernel.engine) as session:
         rows = session.exec(
-            select(OrgUnit.code, Task.status).join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
+            select(OrgUnit.code, Task.id, Task.status).join(
+                OrgUnit, col(OrgUnit.id) == Task.unit_id
+            )
         ).all()
-    return dict(rows)
+    return {code: (task_id, status) for code, task_id, status in rows}
+
+
+def statuses(kernel) -> dict[str, str]:
+    return {code: status for code, (_, status) in tasks_by_committee(kernel).items()}
 
 
 def test_without_the_demo_accounts_it_opens_nothing(shequyun_kernel, shequyun_units):
     assert demo.load(shequyun_kernel) is None
     with Session(shequyun_kernel.engine) as session:
         assert session.exec(select(Campaign)).first() is None
-
-
-def task_ids(kernel) -> dict[str, int]:
-    with Session(kernel.engine) as session:
-        rows = session.exec(
-            select(OrgUnit.code, Task.id).join(OrgUnit, col(OrgUnit.id) == Task.unit_id)
-        ).all()
-    return dict(rows)
 
 
 def test_the_bureau_has_a_campaign_under_way_and_the_demo_cadre_a_task_to_fill(
@@ -52,7 +51,7 @@ def test_the_bureau_has_a_campaign_under_way_and_the_demo_cadre_a_task_to_fill(
     assert f"已提交 {submitted}/{len(found)}" in followed.split("</section>")[0]
 
     # Who entered what, on a task's page: the plugin by its title, a cadre by their name.
-    tasks = task_ids(shequyun_kernel)
+    tasks = {code: task_id for code, (task_id, _) in tasks_by_committee(shequyun_kernel).items()}
     answered = bureau.portal().get(f"/collection/tasks/{tasks['310104003001']}").text
     record = answered.split("办理记录")[1]
     assert "线上一键采集（插件）" in record and "plugin:collection" not in record

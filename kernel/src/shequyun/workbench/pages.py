@@ -76,28 +76,28 @@ def open_tasks(session: Session, kernel: Any, actor: Actor) -> tuple[list[TaskRo
     return todo, submitted
 
 
+def campaign_line(deadline: datetime, done: int, total: int) -> dict[str, Any]:
+    """A campaign's deadline (aware) and whether it is past or close with tasks still to do:
+    how every campaign line of the workbench is marked."""
+    if deadline.tzinfo is None:  # SQLite gives naive datetimes back
+        deadline = deadline.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    return {
+        "deadline": deadline,
+        "done": done,
+        "total": total,
+        "overdue": deadline < now and done < total,
+        "soon": now <= deadline < now + SOON and done < total,
+    }
+
+
 def campaign_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str, Any]]:
     """The open campaigns reaching the actor's units, each with its tasks still to do."""
-    now = datetime.now(UTC)
     rows = []
     for entry in kernel.collection.campaigns.task_summary(session, actor):
-        deadline = entry["deadline"]
-        if deadline.tzinfo is None:  # SQLite gives naive datetimes back
-            deadline = deadline.replace(tzinfo=UTC)
         counts = entry["by_status"]
-        total = sum(counts.values())
-        done = counts.get("submitted", 0)
-        rows.append(
-            {
-                **entry,
-                "deadline": deadline,
-                "total": total,
-                "done": done,
-                "returned": counts.get("returned", 0),
-                "overdue": deadline < now and done < total,
-                "soon": now <= deadline < now + SOON and done < total,
-            }
-        )
+        line = campaign_line(entry["deadline"], counts.get("submitted", 0), sum(counts.values()))
+        rows.append({**entry, **line, "returned": counts.get("returned", 0)})
     return rows
 
 
@@ -106,26 +106,18 @@ def followed_rows(session: Session, kernel: Any, actor: Actor) -> list[dict[str,
     reaching their subtree, each with the progress of the part in their scope (a street admin
     reads their street's part of the city's campaign). What a bureau clerk or an admin, who
     fills nothing, starts the day from."""
-    now = datetime.now(UTC)
     rows = []
     for item in kernel.collection.campaigns.listing(session, actor, limit=50):
         campaign = item["campaign"]
         if campaign.status != "open":
             continue
-        deadline = campaign.deadline
-        if deadline.tzinfo is None:  # SQLite gives naive datetimes back
-            deadline = deadline.replace(tzinfo=UTC)
-        total, done = item["expected"], item["submitted"]
+        line = campaign_line(campaign.deadline, item["submitted"], item["expected"])
         rows.append(
             {
                 "id": campaign.id,
                 "title": campaign.title,
                 "published_here": item["published_here"],
-                "deadline": deadline,
-                "total": total,
-                "done": done,
-                "overdue": deadline < now and done < total,
-                "soon": now <= deadline < now + SOON and done < total,
+                **line,
             }
         )
         if len(rows) == FOLLOWED_SHOWN:
