@@ -141,3 +141,19 @@ def test_serve_says_in_words_when_the_port_is_busy(tmp_path):
     assert f"端口 {port} 已被占用" in result.stderr
     assert f"--port {port + 1}" in result.stderr
     assert "Traceback" not in result.stderr and "Errno 98" not in result.stderr
+
+
+def test_a_sqlite_install_runs_without_psycopg(tmp_path):
+    """psycopg is the ``postgres`` extra: a plugin author's SQLite install has none, and the
+    platform must start without it (a psycopg shadowed by one that cannot be imported)."""
+    shadow = tmp_path / "no_psycopg" / "psycopg"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n"
+    )
+    env = subprocess_env(tmp_path, shadow.parent)
+    upgraded = run("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    listed = run("plugins", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert all(p["state"] == "active" for p in json.loads(listed.stdout))

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from .metrics import watch_pool
-from .read_transactions import ReadCommittingConnection
 from .replicas import Replicas
 from .settings import Settings
 from .sqlite_turns import TurnTakingConnection
@@ -116,6 +115,9 @@ def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -
 
 
 def _read_committing(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    # Imported here: psycopg is the ``postgres`` extra, and a SQLite install has none.
+    from .read_transactions import ReadCommittingConnection
+
     return ReadCommittingConnection.connect(*cargs, **cparams)
 
 
