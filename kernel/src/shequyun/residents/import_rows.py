@@ -24,6 +24,7 @@ from ..identity import scope
 from ..identity.models import OrgUnit
 from . import tally
 from .idnumber import mask_id, mask_phone
+from .import_stream import CopyStream
 from .import_table import (
     BATCH_SIZE,
     IMPORT,
@@ -127,6 +128,7 @@ class Importer:
         self.locking = write and self.postgres
         self.writer = Writer(session)
         self.places = Places(session, self.writer)
+        self.stream: CopyStream | None = None
 
     def run(self, table: ImportTable, progress: Progress | None) -> None:
         rows = table.rows()
@@ -144,12 +146,25 @@ class Importer:
             return
         # Batches are checked in a thread of their own while the previous one is written:
         # the checks (validation, sealing) are this process's work, the writes the database's.
-        with contextlib.closing(read_ahead(self._parsed(rows))) as batches:
-            for batch in batches:
-                self.report.rows += len(batch)
-                self._finish(batch)
-                if progress is not None:
-                    progress(len(batch))
+        # On PostgreSQL a batch's COPY statements run in a third thread (a stream) while the
+        # next batch is looked up and prepared.
+        if self.locking:
+            self.stream = CopyStream(self.writer.driver_connection())
+            self.writer.deferred = True
+        try:
+            with contextlib.closing(read_ahead(self._parsed(rows))) as batches:
+                for batch in batches:
+                    self.report.rows += len(batch)
+                    self._finish(batch)
+                    if progress is not None:
+                        progress(len(batch))
+            if not self.report.error_count:
+                self._hand_over()
+            self._own_connection()
+        finally:
+            if self.stream is not None:
+                self.stream.close()
+                self.stream = None
         if self.report.rows == 0:
             raise file_error("文件只有表头，没有数据行")
 
@@ -270,7 +285,18 @@ class Importer:
 
     # a batch, against the database
 
+    def _own_connection(self) -> None:
+        """Wait until the stream has written what it was handed: the connection is ours."""
+        if self.stream is not None:
+            self.stream.wait()
+
+    def _hand_over(self) -> None:
+        """Have the stream write the inserts kept so far (those of the batch before)."""
+        if self.stream is not None:
+            self.stream.send(self.writer.take_pending())
+
     def _finish(self, batch: list[Row]) -> None:
+        self._own_connection()
         hashes = [row.id_hash for row in batch if row.id_hash]
         existing: dict[str, tuple[int, int, int]] = {}
         if hashes:
@@ -306,9 +332,18 @@ class Importer:
         # After the first error the import cannot commit: keep checking, stop writing.
         if self.write and not self.report.error_count:
             if creates:
+                self._look_up(creates)
+            # The batch before is written while this one is prepared (nothing here needs its
+            # rows: a file names each ID number once, and known places are kept in memory).
+            self._hand_over()
+            if creates:
                 self._create(creates)
-            for row in updates:
-                self._update(row)
+            if updates:
+                # Through the service, which may read what the creates wrote (a household).
+                self._hand_over()
+                self._own_connection()
+                for row in updates:
+                    self._update(row)
 
     # writing
 
@@ -328,12 +363,20 @@ class Importer:
         if resident.version == version:
             self.report.unchanged += 1
 
+    def _look_up(self, rows: list[Row]) -> None:
+        """What writing ``rows`` needs of the database: their places, and the ids of what they
+        add (so that :meth:`_create` runs no statement and a stream writes its inserts)."""
+        self.places.look_up(rows)
+        self.writer.draw(Resident, len(rows))
+        if self._subscribers(_CREATED):
+            self.writer.draw(OutboxEvent, sum(1 for row in rows if row.unit is not None))
+
     def _create(self, rows: list[Row]) -> None:
         writer = self.writer
         now = writer.time(datetime.now(UTC))
         as_date = writer.date
         places = self.places
-        places.prepare(rows, now)
+        places.create(now)
         no_extra = writer.json({})
         resident_rows: list[tuple[Any, ...]] = []
         for row in rows:
@@ -410,7 +453,7 @@ class Importer:
             ],
         )
         self._publish(
-            "resident.created",
+            _CREATED,
             [
                 {
                     "resident_id": resident_id,
@@ -429,7 +472,7 @@ class Importer:
         bus = self.service.events
         stored = [bus.stored(event_type, payload) for payload in payloads]  # checked, sealed
         json = self.writer.json
-        names = [name for name, sub in bus.subscribers.items() if sub.matches(event_type)]
+        names = self._subscribers(event_type)
         ids = self.writer.insert(
             OutboxEvent,
             ("type", "payload", "created_at"),
@@ -441,6 +484,13 @@ class Importer:
             ("event_id", "subscriber", "status", "attempts", "next_attempt_at"),
             [(event_id, name, "pending", 0, now) for event_id in ids for name in names],
         )
+
+    def _subscribers(self, event_type: str) -> list[str]:
+        subscribers = self.service.events.subscribers
+        return [name for name, sub in subscribers.items() if sub.matches(event_type)]
+
+
+_CREATED = "resident.created"
 
 
 def _extra(attributes: Mapping[str, Any]) -> dict[str, Any]:

@@ -60,12 +60,20 @@ ADDRESS_COLUMNS = ("unit_id", *ADDRESS_PARTS)
 
 class Writer:
     """Bulk inserts in the import's transaction: ``COPY`` on PostgreSQL (ids drawn from the
-    table's sequence first), ``executemany`` elsewhere."""
+    table's sequence first), ``executemany`` elsewhere.
+
+    With :attr:`deferred` (PostgreSQL), an insert only draws its ids and keeps its ``COPY`` in
+    :attr:`pending` for a :class:`~.import_stream.CopyStream` to run; ids drawn beforehand
+    with :meth:`draw` let it run no statement at all."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.deferred = False
+        #: ``(table, columns, rows, ids)`` of the inserts kept for a stream, in order.
+        self.pending: list[CopyJob] = []
         self._sequences: dict[str, str] = {}
+        self._drawn: dict[str, list[int]] = {}
 
     def json(self, value: Any) -> Any:
         """``value`` as a JSON column takes it here: on PostgreSQL the text COPY writes (orjson,
@@ -83,6 +91,13 @@ class Writer:
         """``value`` as a date column takes it here, as :meth:`time`."""
         return value.isoformat() if self.postgres else value
 
+    def draw(self, model: Any, count: int) -> None:
+        """On PostgreSQL, draw now the ids of the next insert of ``count`` rows into ``model``'s
+        table (elsewhere the insert returns them)."""
+        if self.postgres and count:
+            table = model.__table__.name
+            self._drawn[table] = self._draw(table, count)
+
     def insert(
         self,
         model: Any,
@@ -97,7 +112,21 @@ class Writer:
             return []
         table = model.__table__
         if self.postgres:
-            return self._copy(table.name, columns, rows, ids)
+            new_ids: list[int] = []
+            if ids:
+                new_ids = self._drawn.pop(table.name, [])
+                if not new_ids:
+                    if self.deferred:  # a stream may be using the connection
+                        raise RuntimeError(f"no ids drawn for {table.name} before its insert")
+                    new_ids = self._draw(table.name, len(rows))
+                if len(new_ids) != len(rows):
+                    raise RuntimeError(f"{len(new_ids)} ids drawn for {len(rows)} rows")
+            job = (table.name, tuple(columns), rows, new_ids)
+            if self.deferred:
+                self.pending.append(job)
+            else:
+                copy_rows(self.driver_connection(), *job)
+            return new_ids
         params = [dict(zip(columns, row, strict=True)) for row in rows]
         if not ids:
             self.session.execute(insert(table), params)
@@ -107,34 +136,50 @@ class Writer:
         )
         return [row[0] for row in result]
 
-    def _copy(
-        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], ids: bool
-    ) -> list[int]:
-        new_ids: list[int] = []
-        if ids:
-            sequence = self._sequences.get(table)
-            if sequence is None:
-                sequence = self.session.execute(
-                    sql_text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
-                ).scalar_one()
-                self._sequences[table] = sequence
-            # One row of text, split here: a row per id through the driver and SQLAlchemy
-            # cost the import's writing thread a tenth of its time.
-            drawn = self.session.execute(_DRAW, {"s": sequence, "n": len(rows)}).scalar_one()
-            new_ids = list(map(int, drawn.split(",")))
-            columns = ("id", *columns)
+    def take_pending(self) -> list[CopyJob]:
+        """The kept inserts, handed over (and forgotten here)."""
+        pending, self.pending = self.pending, []
+        return pending
+
+    def driver_connection(self) -> Any:
+        """The psycopg connection of the import's transaction."""
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
-        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            write = copy.write_row
-            if ids:
-                for new_id, row in zip(new_ids, rows, strict=True):
-                    write((new_id, *row))
-            else:
-                for row in rows:
-                    write(row)
-        return new_ids
+        return raw
+
+    def _draw(self, table: str, count: int) -> list[int]:
+        sequence = self._sequences.get(table)
+        if sequence is None:
+            sequence = self.session.execute(
+                sql_text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
+            ).scalar_one()
+            self._sequences[table] = sequence
+        # One row of text, split here: a row per id through the driver and SQLAlchemy
+        # cost the import's writing thread a tenth of its time.
+        drawn = self.session.execute(_DRAW, {"s": sequence, "n": count}).scalar_one()
+        return list(map(int, drawn.split(",")))
+
+
+#: An insert as :func:`copy_rows` takes it: table, columns, rows, and their ids (or none).
+CopyJob = tuple[str, tuple[str, ...], Sequence[tuple[Any, ...]], list[int]]
+
+
+def copy_rows(
+    raw: Any, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], ids: list[int]
+) -> None:
+    """``COPY`` ``rows`` into ``table`` on the psycopg connection ``raw``, each preceded by its
+    id when ``ids`` are given."""
+    if ids:
+        columns = ("id", *columns)
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
+        if ids:
+            for new_id, row in zip(ids, rows, strict=True):
+                write((new_id, *row))
+        else:
+            for row in rows:
+                write(row)
 
 
 _EMPTY = "{}"
@@ -149,7 +194,8 @@ class Places:
     """The addresses and households rows point to, created when missing.
 
     Each compound's addresses and each committee's households are read once per import and
-    then kept, so a batch costs no lookups for the places earlier batches have seen.
+    then kept, so a batch costs no lookups for the places earlier batches have seen (nor for
+    those whose rows a stream has not written yet: no lookup can need them).
     """
 
     def __init__(self, session: Session, writer: Writer) -> None:
@@ -157,10 +203,12 @@ class Places:
         self.writer = writer
         self.addresses: dict[tuple[int, str], dict[tuple[str, str, str], int]] = {}
         self.households: dict[int, dict[str, int]] = {}
+        self._missing: list[tuple[Any, ...]] = []
+        self._new: dict[tuple[int, str], tuple[Any, ...] | None] = {}
 
-    def prepare(self, rows: Sequence[Row], now: Any) -> None:
-        """Make sure every address and household of ``rows`` exists (``now`` as
-        :meth:`Writer.time` gives it)."""
+    def look_up(self, rows: Sequence[Row]) -> None:
+        """Read the addresses and households of ``rows`` that no earlier batch has seen and
+        draw the ids of those missing: all :meth:`create` needs of the database."""
         for row in rows:
             row.place = address_key(row)
             row.household = household_key(row)
@@ -171,35 +219,48 @@ class Places:
             key = row.place
             if key is not None and key[2:] not in addresses[key[:2]]:
                 missing[key] = None
-        keys = list(missing)
+        self._load_households(rows)
+        households = self.households
+        new: dict[tuple[int, str], tuple[Any, ...] | None] = {}
+        for row in rows:
+            household = row.household
+            if household is not None and household[1] not in households[household[0]]:
+                new.setdefault(household, row.place)
+        self._missing = list(missing)
+        self._new = new
+        self.writer.draw(Address, len(self._missing))
+        self.writer.draw(Household, len(new))
+
+    def create(self, now: Any) -> None:
+        """Insert what :meth:`look_up` found missing (``now`` as :meth:`Writer.time` gives
+        it)."""
+        addresses = self.addresses
+        keys, self._missing = self._missing, []
         for key, address_id in zip(
             keys, self.writer.insert(Address, ADDRESS_COLUMNS, keys, ids=True), strict=True
         ):
             addresses[key[:2]][key[2:]] = address_id
-        self._load_households(rows)
-        households = self.households
-        new: dict[tuple[int, str], int | None] = {}
-        for row in rows:
-            household = row.household
-            if household is not None and household[1] not in households[household[0]]:
-                new.setdefault(household, self.address_id(row))
+        new, self._new = self._new, {}
         fresh = list(new)
         ids = self.writer.insert(
             Household,
             ("unit_id", "number", "address_id", "created_at"),
-            [(unit_id, number, new[(unit_id, number)], now) for unit_id, number in fresh],
+            [(unit, number, self._address_of(place), now) for (unit, number), place in new.items()],
             ids=True,
         )
+        households = self.households
         for (unit_id, number), household_id in zip(fresh, ids, strict=True):
             households[unit_id][number] = household_id
 
     def address_id(self, row: Row) -> int | None:
-        """The id of ``row``'s address (after :meth:`prepare`)."""
-        key = row.place
+        """The id of ``row``'s address (after :meth:`create`)."""
+        return self._address_of(row.place)
+
+    def _address_of(self, key: tuple[Any, ...] | None) -> int | None:
         return None if key is None else self.addresses[key[:2]][key[2:]]
 
     def household_id(self, row: Row) -> int | None:
-        """The id of ``row``'s household (after :meth:`prepare`)."""
+        """The id of ``row``'s household (after :meth:`create`)."""
         key = row.household
         return None if key is None else self.households[key[0]][key[1]]
 
