@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from ..kernel import Kernel
 
 Progress = Callable[[int], None]
+#: Rows in the first batch (the others hold ``BATCH_SIZE``).
+FIRST_BATCH_SIZE = 500
 _RESIDENTS: Any = Resident.__table__  # type: ignore[attr-defined]
 
 
@@ -175,12 +177,15 @@ class Importer:
 
     def _parsed(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[list[Row]]:
         batch: list[Row] = []
+        # Nothing is written before the first batch is checked: a small one starts sooner.
+        size = min(FIRST_BATCH_SIZE, BATCH_SIZE)
         for number, cells in rows:
             batch.append(self._parse(number, cells))
-            if len(batch) >= BATCH_SIZE:
+            if len(batch) >= size:
                 self._seal(batch)
                 yield batch
                 batch = []
+                size = BATCH_SIZE
         if batch:
             self._seal(batch)
             yield batch
