@@ -403,6 +403,38 @@ def test_a_transfer_moves_the_record_and_bad_input_writes_nothing(
     assert "潍坊二村居委会" in receiving.get(f"/residents/{wang}").text
 
 
+def test_a_record_removed_meanwhile_is_neither_edited_nor_transferred(shequyun_kernel, cadre, wang):
+    portal = cadre.portal()
+    edit = portal.get(f"/residents/{wang}/edit")
+    transfer = portal.get(f"/residents/{wang}/transfer")
+    with Session(shequyun_kernel.engine) as session:
+        shequyun_kernel.residents.remove(
+            session,
+            actor_of(shequyun_kernel, cadre),
+            wang,
+            version=1,
+            reason="已去世",
+            source="portal",
+        )
+        session.commit()
+    edited = portal.post(f"/residents/{wang}/edit", data=edit_form(edit.text, name="王秀华"))
+    assert edited.status_code == 409 and "该居民已注销" in edited.text
+    moved = portal.post(
+        f"/residents/{wang}/transfer",
+        data={
+            "csrf_token": hidden(transfer.text, "csrf_token"),
+            "version": "1",
+            "to_unit_code": "310115004002",
+            "effective_on": "2026-11-01",
+            "reason": "搬家",
+        },
+    )
+    assert moved.status_code == 409 and "该居民已注销" in moved.text
+    assert version_of(shequyun_kernel, wang) == 2
+    detail = portal.get(f"/residents/{wang}")
+    assert "王秀华" not in detail.text and f"/residents/{wang}/edit" not in detail.text
+
+
 IMPORT_HEADER = "姓名,身份证号,户籍类型,联系电话,小区,楼栋,标签\n"
 
 

@@ -148,6 +148,7 @@ def walk(client, actors) -> dict[str, Any]:
     removal = {"version": 4, "reason": "已去世"}
     keep("removed", api.request("DELETE", url, json=removal), 200)
     keep("removed-again", api.request("DELETE", url, json={**removal, "version": 5}), 409)
+    keep("removed-change", api.patch(url, json={"version": 5, "name": "王秀华"}), 409)
     keep("not-found", elsewhere.get(url), 404)
     keep("bad-id", api.get("/api/v1/residents/abc"), 404)
     district = actors.district_admin("310115000000").client()

@@ -269,6 +269,7 @@ async def edit_page(request: Request) -> Response:
         version = None
     if version is None:
         errors["version"] = "缺少记录的版本号，请重新打开修改页面"
+    status = 422
     if not errors:
         try:
             await db(
@@ -287,7 +288,8 @@ async def edit_page(request: Request) -> Response:
             current = exc.extra.get("current")
             if exc.code == "stale_version" and isinstance(current, dict):
                 return _conflict(request, context, submitted.values, original, current)
-            errors = errors_of(exc)
+            # The ID number held by another record, or the record removed (注销) meanwhile.
+            errors, status = errors_of(exc), 409
         except ValidationFailed as exc:
             errors = errors_of(exc)
         else:
@@ -302,7 +304,7 @@ async def edit_page(request: Request) -> Response:
             "original": original,
             "errors": errors,
         },
-        status_code=409 if errors.get("id_number", "").startswith("该身份证号") else 422,
+        status_code=status,
     )
 
 

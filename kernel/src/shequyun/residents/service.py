@@ -116,6 +116,7 @@ class ResidentService(ResidentReader):
         if not isinstance(version, int) or isinstance(version, bool):
             raise ValidationFailed("请提供记录的版本号 version", field="version")
         resident = self.get(session, actor, resident_id, WRITE)
+        _refuse_removed(resident)
         if "unit_code" in changes:
             raise ValidationFailed("更换所属居委请使用迁移（transfer）", field="unit_code")
         cleaned = clean_resident(changes, self.vocabulary, partial=True)
@@ -185,6 +186,7 @@ class ResidentService(ResidentReader):
         if errors:
             raise ValidationFailed(errors[0]["message"], field=errors[0]["field"], details=errors)
         resident = self.get(session, actor, resident_id, TRANSFER)
+        _refuse_removed(resident)
         destination = session.exec(select(OrgUnit).where(OrgUnit.code == to_unit_code)).first()
         if destination is None or destination.level != "committee" or destination.closed_on:
             raise ValidationFailed("迁入单位应为现有的居委会或村委会", field="to_unit_code")
@@ -262,8 +264,7 @@ class ResidentService(ResidentReader):
         resident = self.get(session, actor, resident_id, WRITE)
         if resident.version != version:
             raise self._stale(session, resident)
-        if resident.status == "removed":
-            raise Conflict("该居民已注销", field="status")
+        _refuse_removed(resident)
         unit = session.get(OrgUnit, resident.unit_id)
         assert unit is not None
         resident.status = "removed"
@@ -441,6 +442,13 @@ class ResidentService(ResidentReader):
                     diffs.append((f"attributes.{key}", show(old), show(value)))
             resident.extra = merged_extra(resident.extra, values["attributes"])
         return diffs
+
+
+def _refuse_removed(resident: Resident) -> None:
+    """A removed (注销) record is kept as it was: nothing changes or moves it any more. (Undoing
+    a merge makes a record active again through :mod:`..quality.duplicates`, not through here.)"""
+    if resident.status == "removed":
+        raise Conflict("该居民已注销", field="status")
 
 
 def _parse_date(raw: Any) -> date | None:
