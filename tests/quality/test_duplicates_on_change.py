@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from shequyun.quality import candidates
 
-from .conftest import Town
+from .conftest import Town, id_number
 
 
 def _pairs(town: Town) -> dict[frozenset[int], str]:
@@ -37,7 +37,8 @@ def test_a_correction_that_makes_two_records_one_person_pairs_them(town: Town):
     town.drain()
     assert frozenset({first, second}) not in _pairs(town)
 
-    town.update(second, birth_date="1960-01-01")  # the typo corrected
+    # The typo corrected, in the ID number as in the birth date (which must agree with it).
+    town.update(second, id_number=id_number("19600101", town.serial), birth_date="1960-01-01")
     town.drain()
     assert _pairs(town)[frozenset({first, second})] == "name_birth"
 

@@ -1,5 +1,5 @@
 """Rules every write of a resident keeps, whichever door it comes through: a removed record
-stays as it was."""
+stays as it was, and a gender or birth date always agrees with the ID number on record."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from shequyun.identity.models import AuditEntry
 from shequyun.residents.models import Resident, ResidentChange, ResidentTransfer
 
-from ._data import resident
+from ._data import id_number, resident
 
 
 def create(client, actor, **overrides):
@@ -91,3 +91,42 @@ def test_a_plugin_cannot_change_a_removed_record_either(
             {"phone": "13900001111"},
             version=gone["version"],
         )
+
+
+def test_gender_and_birth_date_alone_must_agree_with_the_stored_id_number(
+    shequyun_client, shequyun_actors, shequyun_kernel
+):
+    cadre = shequyun_actors.cadre()
+    created = create(shequyun_client, cadre)  # a woman born 1945-03-12
+    url = f"/api/v1/residents/{created['id']}"
+    before = trail(shequyun_kernel, created["id"])
+    wrong = shequyun_client.patch(
+        url, json={"version": 1, "gender": "男", "birth_date": "1990-01-01"}, headers=cadre.auth
+    )
+    assert wrong.status_code == 422, wrong.text
+    error = wrong.json()["error"]
+    assert error["field"] == "gender"
+    assert error["message"] == "性别：与身份证号中的性别不一致（共 2 处问题）"
+    assert error["details"] == [
+        {"field": "gender", "message": "与身份证号中的性别不一致"},
+        {"field": "birth_date", "message": "与身份证号中的出生日期不一致"},
+    ]
+    born = shequyun_client.patch(
+        url, json={"version": 1, "birth_date": "1990-01-01"}, headers=cadre.auth
+    )
+    assert born.status_code == 422 and born.json()["error"]["field"] == "birth_date"
+    assert trail(shequyun_kernel, created["id"]) == before
+    # Values that agree are accepted (in any of the forms registering takes) and change nothing.
+    same = shequyun_client.patch(
+        url, json={"version": 1, "gender": "女", "birth_date": "1945年03月12日"}, headers=cadre.auth
+    )
+    assert same.status_code == 200 and same.json()["version"] == 1
+    # A new ID number in the same body is what they are checked against, as before.
+    male = id_number(born="19900101", serial="131")
+    both = shequyun_client.patch(
+        url,
+        json={"version": 1, "id_number": male, "gender": "男", "birth_date": "1990-01-01"},
+        headers=cadre.auth,
+    )
+    assert both.status_code == 200, both.text
+    assert (both.json()["gender"], both.json()["birth_date"]) == ("male", "1990-01-01")

@@ -121,6 +121,8 @@ def walk(client, actors) -> dict[str, Any]:
     cleared = keep("cleared", api.patch(url, json={"version": 2, "household_number": None}), 200)
     assert change(api, created["id"], {"household_number": "W-0402"})["version"] == 4
     assert cleared["household"] is None
+    mismatch = {"version": 4, "gender": "男", "birth_date": "1990-01-01"}
+    keep("mismatch", api.patch(url, json=mismatch), 422)
     keep("history", api.get(f"{url}/history"), 200)
 
     reveal = {"fields": ["id_number", "phone"], "reason": "上门核实身份"}

@@ -119,7 +119,11 @@ class ResidentService(ResidentReader):
         _refuse_removed(resident)
         if "unit_code" in changes:
             raise ValidationFailed("更换所属居委请使用迁移（transfer）", field="unit_code")
-        cleaned = clean_resident(changes, self.vocabulary, partial=True)
+        stored_id = None
+        if ("gender" in changes or "birth_date" in changes) and "id_number" not in changes:
+            # Checked against the number on record, as registering checks the one it is given.
+            stored_id = self.cipher.decrypt(resident.id_number_enc)
+        cleaned = clean_resident(changes, self.vocabulary, partial=True, id_on_record=stored_id)
         raise_if_invalid(cleaned)
         if resident.version != version:
             raise self._stale(session, resident)

@@ -80,9 +80,17 @@ def _text(
 
 
 def clean_resident(
-    data: Mapping[str, Any], vocabulary: ResidentVocabulary, *, partial: bool
+    data: Mapping[str, Any],
+    vocabulary: ResidentVocabulary,
+    *,
+    partial: bool,
+    id_on_record: str | None = None,
 ) -> Cleaned:
-    """Validate ``data``; with ``partial`` only the given fields are checked (an update)."""
+    """Validate ``data``; with ``partial`` only the given fields are checked (an update).
+
+    A gender or birth date must agree with the ID number: the one in ``data``, or when it has
+    none, ``id_on_record`` (an update's stored number, decrypted by the caller).
+    """
     cleaned = Cleaned()
     if not isinstance(data, Mapping):
         cleaned.error("(body)", "应为 JSON 对象")
@@ -107,6 +115,9 @@ def clean_resident(
                 cleaned.values["id_number"] = id_number
             except IdNumberError as exc:
                 cleaned.error("id_number", str(exc))
+    # What a given gender or birth date is checked against (an invalid new number: nothing,
+    # its own error says what is wrong once).
+    reference = id_number if "id_number" in data else id_on_record
     if given("gender"):
         raw_gender = data.get("gender")
         id_given = bool(data.get("id_number"))  # when it is invalid, say so once, not thrice
@@ -119,7 +130,7 @@ def clean_resident(
             cleaned.error("gender", "应为 男 或 女")
         else:
             cleaned.values["gender"] = _GENDER_WORDS[raw_gender]
-            if id_number and gender_of(id_number) != cleaned.values["gender"]:
+            if reference and gender_of(reference) != cleaned.values["gender"]:
                 cleaned.error("gender", "与身份证号中的性别不一致")
     if given("birth_date"):
         raw_birth = data.get("birth_date")
@@ -134,7 +145,7 @@ def clean_resident(
                 cleaned.error("birth_date", "应为有效日期，如 1950-03-08")
             else:
                 cleaned.values["birth_date"] = born
-                if id_number and birth_date_of(id_number) != born:
+                if reference and birth_date_of(reference) != born:
                     cleaned.error("birth_date", "与身份证号中的出生日期不一致")
     if given("phone"):
         raw_phone = data.get("phone")
