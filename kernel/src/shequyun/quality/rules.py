@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 from shequyun_sdk import ValidationFailed
 
+from ..schema_messages import in_chinese
 from .checks import CHECKS, KINDS
 from .models import RuleVersion
 
@@ -105,7 +106,7 @@ def clean_rule(raw: Mapping[str, Any]) -> dict[str, Any]:
         first = next(iter(sorted(problem, key=lambda e: list(e.path))), None)
         if first is not None:
             where = ".".join(str(p) for p in first.path)
-            field_name, problem_text = f"params.{where}" if where else "params", _in_chinese(first)
+            field_name, problem_text = f"params.{where}" if where else "params", in_chinese(first)
             bad(field_name, f"参数 {where}：{problem_text}" if where else f"参数{problem_text}")
     if errors:
         raise ValidationFailed(errors[0]["message"], field=errors[0]["field"], details=errors)
@@ -148,34 +149,3 @@ def effective_rules(stored: Iterable[Rule], *, include_inactive: bool = False) -
         by_code[rule.code] = rule
     found = list(by_code.values())
     return found if include_inactive else [r for r in found if r.active]
-
-
-#: JSON types as a district administrator reads them.
-TYPES = {"integer": "整数", "number": "数字", "string": "文字", "array": "列表",
-         "object": "对象", "boolean": "true 或 false"}  # fmt: skip
-
-
-def _in_chinese(error: jsonschema.ValidationError) -> str:
-    """What is wrong with a parameter, in Chinese (jsonschema's own messages are English)."""
-    rule, instance = error.validator, error.instance
-    value: Any = error.validator_value
-    if rule == "type":
-        return f"应为{TYPES.get(str(value), str(value))}"
-    if rule == "minimum":
-        return f"不能小于 {value}"
-    if rule == "maximum":
-        return f"不能大于 {value}"
-    if rule == "enum":
-        return "应为以下之一：" + "、".join(str(v) for v in value)
-    if rule == "required" and isinstance(instance, Mapping):
-        return "缺少 " + "、".join(str(k) for k in value if k not in instance)
-    if rule == "additionalProperties" and isinstance(instance, Mapping):
-        known = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
-        return "中有不认识的项：" + "、".join(str(k) for k in instance if k not in known)
-    if rule in ("minLength", "minItems"):
-        return "不能为空"
-    if rule in ("maxLength", "maxItems"):
-        return f"太长（不超过 {value}）"
-    if rule == "uniqueItems":
-        return "不能重复"
-    return "不符合要求"

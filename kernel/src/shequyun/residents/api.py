@@ -21,8 +21,8 @@ from ..replicas import reads_replica
 from ..sessions import reading_engine
 from . import api_schemas as docs
 from .batch import check_ids, retag
-from .models import REGISTRATIONS
 from .service import READ, TRANSFER, WRITE, ResidentFilters
+from .validation import registration_code
 
 __all__ = ["ROUTES"]
 
@@ -53,12 +53,33 @@ async def _in_session(request: Request, work: Callable[[Session], Any], *, commi
     return await run_in_threadpool(run)
 
 
+async def _body_of(request: Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON object sent, refusing members ``schema`` (the body the route declares) does
+    not list, each named (422), as registering and PATCH refuse theirs: a misspelt optional
+    member (a transfer's ``reson``) would otherwise be dropped without a word."""
+    body = await read_json_object(request)
+    unknown = sorted(set(body) - set(schema["properties"]))
+    if unknown:
+        raise ValidationFailed(
+            f"{unknown[0]}：不是可以填写的字段"
+            + (f"（共 {len(unknown)} 处问题）" if len(unknown) > 1 else ""),
+            field=unknown[0],
+            details=[{"field": name, "message": "不是可以填写的字段"} for name in unknown],
+        )
+    return body
+
+
 def filters_from(request: Request) -> ResidentFilters:
     """Search filters from the query string, each checked (shared with export)."""
     params = request.query_params
     registration = params.get("registration") or None
-    if registration is not None and registration not in REGISTRATIONS:
-        raise ValidationFailed("registration 应为 huji、changzhu 或 liudong", field="registration")
+    if registration is not None:
+        registration = registration_code(registration)
+        if registration is None:
+            raise ValidationFailed(
+                "registration 应为 户籍、常住 或 流动（或 huji、changzhu、liudong）",
+                field="registration",
+            )
     status = params.get("status") or "active"
     if status not in {"active", "removed", "any"}:
         raise ValidationFailed("status 应为 active、removed 或 any", field="status")
@@ -146,7 +167,7 @@ async def create_resident(request: Request) -> Response:
 async def retag_residents(request: Request) -> Response:
     """Add tags to and take tags off up to 200 residents at once; all or nothing, every failing
     resident listed in ``details``."""
-    body = await read_json_object(request)
+    body = await _body_of(request, docs.BATCH_TAGS)
     actor = request_actor(request)
     service = _kernel(request).residents
 
@@ -202,7 +223,7 @@ async def update_resident(request: Request) -> Response:
 async def remove_resident(request: Request) -> Response:
     """Mark a resident removed (注销); the record and its history stay."""
     resident_id = path_id(request, "resident_id")
-    body = await read_json_object(request)
+    body = await _body_of(request, docs.REMOVAL)
     actor = request_actor(request)
     service = _kernel(request).residents
 
@@ -239,7 +260,7 @@ async def resident_history(request: Request) -> Response:
 async def transfer_resident(request: Request) -> Response:
     """Move the record to another committee from a date (迁移)."""
     resident_id = path_id(request, "resident_id")
-    body = await read_json_object(request)
+    body = await _body_of(request, docs.TRANSFER)
     actor = request_actor(request)
     service = _kernel(request).residents
 
@@ -267,7 +288,7 @@ async def transfer_resident(request: Request) -> Response:
 async def reveal_resident(request: Request) -> Response:
     """Show the full ID number or phone; needs a stated reason and is audited."""
     resident_id = path_id(request, "resident_id")
-    body = await read_json_object(request)
+    body = await _body_of(request, docs.REVEAL)
     actor = request_actor(request)
     service = _kernel(request).residents
     shown = await _in_session(

@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 _AGE = {**INTEGER, "minimum": 0, "maximum": 150}
+#: A registration type, by its code or its Chinese name (户籍 or huji), as the code takes it.
+_REGISTRATION = {"enum": [*REGISTRATIONS, *REGISTRATIONS.values()]}
 FILTERS: list[dict[str, Any]] = [
     query_param("q", STRING, "姓名包含"),
     {**query_param("tag", array(STRING), "标签（可多个）"), "explode": True},
@@ -47,7 +49,7 @@ FILTERS: list[dict[str, Any]] = [
     query_param("age_max", _AGE, "最大年龄"),
     query_param("compound", STRING, "小区"),
     query_param("building", STRING, "楼栋"),
-    query_param("registration", {"enum": list(REGISTRATIONS)}, "户籍类型"),
+    query_param("registration", _REGISTRATION, "户籍类型"),
     query_param("unit", STRING, "居委编码"),
     query_param("id_number", STRING, "身份证号（精确）"),
     query_param("phone", STRING, "电话（精确）"),
@@ -77,7 +79,7 @@ RESIDENT_FIELDS: dict[str, Any] = {
     "birth_date": DATE,
     "id_number": {**STRING, "maxLength": 30, "description": "18 位身份证号"},
     "phone": STRING,
-    "registration": {"enum": list(REGISTRATIONS)},
+    "registration": _REGISTRATION,
     "unit_code": UNIT_CODE,
     "address": _ADDRESS,
     "household_number": STRING,
@@ -144,7 +146,7 @@ TRANSFER = obj(
         "reason": STRING,
         "version": INTEGER,
     },
-    required=["to_unit_code", "version"],
+    required=["to_unit_code", "effective_on", "version"],
     closed=True,
 )
 TRANSFERRED = obj({"id": INTEGER, "unit_code": UNIT_CODE, "version": INTEGER})

@@ -13,6 +13,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 
+from ..schema_messages import in_chinese
 from .idnumber import IdNumberError, birth_date_of, gender_of, validate_id, validate_phone
 from .models import GENDERS, REGISTRATIONS
 from .vocabulary import ResidentVocabulary
@@ -24,6 +25,7 @@ __all__ = [
     "clean_resident",
     "field_title",
     "raise_if_invalid",
+    "registration_code",
 ]
 
 ADDRESS_FIELDS = ("compound", "building", "entrance", "room")
@@ -182,6 +184,12 @@ def clean_resident(
     return cleaned
 
 
+def registration_code(word: Any) -> str | None:
+    """The code (``huji``) of a registration type given in either form (户籍 or ``huji``), as
+    bodies take it; None for anything else."""
+    return _REGISTRATION_WORDS.get(word) if isinstance(word, str) else None
+
+
 def _date(raw: Any) -> date | None:
     if isinstance(raw, date):
         return raw
@@ -244,7 +252,11 @@ def _clean_attributes(raw: Any, vocabulary: ResidentVocabulary, cleaned: Cleaned
         if value is not None:
             problems = sorted(spec.validator.iter_errors(value), key=lambda e: list(e.path))
             if problems:
-                cleaned.error(f"attributes.{key}", f"{spec.attribute.title}：{problems[0].message}")
+                first = problems[0]
+                where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.path)
+                cleaned.error(
+                    f"attributes.{key}", f"{spec.attribute.title}{where}：{in_chinese(first)}"
+                )
                 continue
         values[key] = value
     cleaned.values["attributes"] = values
