@@ -44,11 +44,11 @@ def test_tianping_gets_full_committees_and_the_others_a_few(
     cadre = shequyun_actors.make("identity.cadre", "310104003002", username="tianping.cadre")
     summary = demo.load(shequyun_kernel)
     sizes = per_committee(shequyun_kernel)
-    assert sizes["310104003002"] == 4000  # the demo cadre's committee is the fullest
+    assert sizes["310104003002"] == 4000 + 1  # the fullest, and the demo resident (below)
     assert 600 <= sizes["310104003001"] <= 4000
     for code in ("310115004001", "310115004002", "310115005001"):
         assert 20 <= sizes[code] <= 50
-    total = sum(sizes.values())
+    total = sum(sizes.values()) - 1
     created = re.search(r"新增 ([\d,]+) 人、([\d,]+) 户", summary)
     assert created and int(created[1].replace(",", "")) == total
     assert "天平路街道 2 个居委各 600–4,000 人，其他 3 个居村委各 20–50 人" in summary
@@ -60,8 +60,50 @@ def test_tianping_gets_full_committees_and_the_others_a_few(
         f"/api/v1/residents/{listed['items'][0]['id']}/history", headers=cadre.auth
     ).json()["changes"]
     assert [(c["field"], c["source"]) for c in history] == [("(created)", "import")]
-    assert count(shequyun_kernel, ResidentChange) == total  # one (created) row each
-    assert count(shequyun_kernel, OutboxEvent) == 0  # and no events
+    assert count(shequyun_kernel, ResidentChange) == total + 1  # one (created) row each
+    with Session(shequyun_kernel.engine) as session:  # and no events but the demo resident's
+        events = session.exec(select(OutboxEvent.type)).all()
+    assert events == ["resident.created"]
+
+
+def test_the_demo_resident_is_registered_by_the_demo_cadre_in_the_first_building(
+    shequyun_client, shequyun_kernel, shequyun_units, shequyun_actors
+):
+    cadre = shequyun_actors.make("identity.cadre", "310104003002", username="tianping.cadre")
+    summary = demo.load(shequyun_kernel, full=(30, 40), small=(2, 3))
+
+    found = shequyun_client.get(
+        "/api/v1/residents", params={"id_number": demo.DEMO_RESIDENT.id_number},
+        headers=cadre.auth,
+    ).json()["items"]  # fmt: skip
+    assert [(r["name"], r["unit"]["code"]) for r in found] == [("陈晓梅", "310104003002")]
+    her = found[0]
+    assert her["gender"] == "female" and her["birth_date"] == "1988-06-15"
+    assert (
+        f"演示居民 陈晓梅（{shequyun_units['310104003002'].name}，{her['address']['label']}）"
+        in (summary)
+    )
+    # She joined an existing household of the committee's first building, as a family member.
+    with Session(shequyun_kernel.engine) as session:
+        members = session.exec(
+            select(Resident.name).where(Resident.household_id == her["household"]["id"])
+        ).all()
+    assert len(members) > 1 and "陈晓梅" in members
+    history = shequyun_client.get(f"/api/v1/residents/{her['id']}/history", headers=cadre.auth)
+    assert [c["field"] for c in history.json()["changes"]] == ["(created)"]
+
+    again = demo.load(shequyun_kernel, full=(30, 40), small=(2, 3))
+    assert "陈晓梅" not in again
+    assert len(
+        shequyun_client.get(
+            "/api/v1/residents", params={"q": "陈晓梅"}, headers=cadre.auth
+        ).json()["items"]
+    ) == 1  # fmt: skip
+
+
+def test_without_the_demo_cadre_there_is_no_demo_resident(shequyun_kernel, shequyun_units):
+    summary = demo.load(shequyun_kernel, full=(30, 40), small=(2, 3))
+    assert "陈晓梅" not in summary
 
 
 def test_running_it_again_adds_nothing(shequyun_kernel, shequyun_units):
@@ -103,6 +145,6 @@ def test_on_the_demo_org_tree_every_committee_has_residents(shequyun_kernel):
         unit = session.get(OrgUnit, grant.unit_id)
         actor = shequyun_kernel.authenticator.actor_for(user, grant, unit, "session")
         page = shequyun_kernel.residents.search(session, actor, ResidentFilters(), limit=100)
-    assert sizes[unit.code] == 60
-    assert len(page.items) == 60
+    assert sizes[unit.code] == 60 + 1  # with the demo resident
+    assert len(page.items) == 61
     assert {item["unit"]["code"] for item in page.items} == {unit.code}

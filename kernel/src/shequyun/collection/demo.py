@@ -16,8 +16,8 @@ from sqlmodel import Session, col, select
 
 from ..identity.actors import plugin_actor
 from ..identity.auth import unit_ref
-from ..identity.demo_data import SEED, TIANPING, XUHUI
-from ..identity.models import Grant, OrgUnit, User
+from ..identity.demo_data import SEED, TIANPING, XUHUI, demo_actor
+from ..identity.models import OrgUnit, User
 from .models import Campaign, Task
 
 __all__ = ["TITLE", "load"]
@@ -59,7 +59,7 @@ def load(kernel: Any) -> str | None:
     with Session(kernel.engine, expire_on_commit=False) as session:
         if session.exec(select(Campaign.id).where(Campaign.title == TITLE)).first():
             return "演示采集已加载，未重复创建。"
-        clerk = _actor(session, kernel, BUREAU)
+        clerk = demo_actor(session, kernel, BUREAU)
         if clerk is None:
             return None  # not the demo's accounts: nothing to demonstrate with
         form = kernel.collection.forms.create(session, clerk, FORM)
@@ -115,16 +115,3 @@ def _answer(session: Session, kernel: Any, campaign_id: int | None) -> int:
         kernel.collection.campaigns.submit(session, actor, task_id, data, f"demo-{task_id:08d}")
         answered += 1
     return answered
-
-
-def _actor(session: Session, kernel: Any, username: str) -> Any:
-    row = session.exec(
-        select(User, Grant, OrgUnit)
-        .join(Grant, col(Grant.user_id) == User.id)
-        .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
-        .where(User.username == username, col(Grant.revoked_at).is_(None))
-    ).first()
-    if row is None:
-        return None
-    user, grant, unit = row
-    return kernel.authenticator.actor_for(user, grant, unit, "session")

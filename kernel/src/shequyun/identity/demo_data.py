@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from .directory import create_user, grant_role, unit_by_code
-from .models import OrgUnit, User
+from .models import Grant, OrgUnit, User
 from .org_import import RawRow, apply_units, check_units, read_rows
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "DEMO_USERS",
     "committee_rows",
+    "demo_actor",
     "load",
     "reference_units",
 ]
@@ -293,3 +294,18 @@ def _accounts_line(session: Session) -> str:
         if row is not None:
             parts.append(f"{demo.username}（{demo.display_name}，{row[1].name}）")
     return f"演示账号（密码 {DEMO_PASSWORD}）：" + "、".join(parts) if parts else ""
+
+
+def demo_actor(session: Session, kernel: Any, username: str) -> Any:
+    """The actor of demo account ``username`` (its first live grant), for demo loaders that
+    act as a person through the services; None when the demo accounts are not loaded."""
+    row = session.exec(
+        select(User, Grant, OrgUnit)
+        .join(Grant, col(Grant.user_id) == User.id)
+        .join(OrgUnit, col(OrgUnit.id) == Grant.unit_id)
+        .where(User.username == username, col(Grant.revoked_at).is_(None))
+    ).first()
+    if row is None:
+        return None
+    user, grant, unit = row
+    return kernel.authenticator.actor_for(user, grant, unit, "session")

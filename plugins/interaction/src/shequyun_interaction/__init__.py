@@ -418,7 +418,7 @@ def register_scheduled_jobs(plugin: PluginContext, platform: Platform) -> Sequen
 
 @hookimpl
 def load_demo_data(plugin: PluginContext, platform: Platform) -> str | None:
-    return load_demo(platform)
+    return load_demo(platform, plugin.name)
 
 
 def _is_id(value: object) -> bool:

@@ -3,25 +3,63 @@
 A pinned street announcement; for each committee a welcome announcement, a financial
 disclosure and a lift-installation topic (一户一票, 2/3 of the building's households) for its
 first building. Idempotent: nothing is added when the street announcement exists.
+
+And one resident account, so that a visitor can see the residents' side: phone
+:data:`RESIDENT_PHONE`, password ``Demo-2026``, signed up and verified by name + ID number
+through the same functions a resident's sign-up and verification call. It is linked to the
+resident the kernel's demo registers for this (``DEMO_RESIDENT`` in the kernel's residents
+demo: 陈晓梅 of the demo cadre's committee, whose building votes on the lift); the three values
+are repeated here because a plugin reads the kernel only through the SDK. Opened once: a
+second run finds the phone taken and adds nothing.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from shequyun_sdk import Platform, UnitRef
+from shequyun_sdk import Conflict, Platform, UnitRef, ValidationFailed
 from sqlmodel import Session, select
 
+from .accounts import sign_up
 from .core import now
 from .models import Announcement, Disclosure, DisclosureRevision, Topic
+from .verification import verify_identity
 
-__all__ = ["load"]
+__all__ = ["RESIDENT_PHONE", "load"]
 
 TIANPING = "310104003000"
 AUTHOR = "演示数据"
+#: The kernel demo's resident (its ``DEMO_RESIDENT``) and her account's sign-in.
+RESIDENT_NAME = "陈晓梅"
+RESIDENT_ID_NUMBER = "310104198806150420"
+RESIDENT_PHONE = "13900000001"
+RESIDENT_PASSWORD = "Demo-2026"
 
 
-def load(platform: Platform) -> str:
+def load(platform: Platform, plugin_name: str = "interaction") -> str:
+    """Load the content, then open the resident account; one summary line for both."""
+    return _load_content(platform) + _open_resident_account(platform, plugin_name)
+
+
+def _open_resident_account(platform: Platform, plugin_name: str) -> str:
+    try:
+        account, _ = sign_up(platform, RESIDENT_PHONE, RESIDENT_PASSWORD)
+    except Conflict:
+        return ""  # opened by an earlier run (or taken by a real sign-up: left alone)
+    assert account.id is not None
+    try:
+        ref = verify_identity(
+            platform, account.id, RESIDENT_NAME, RESIDENT_ID_NUMBER, plugin_name=plugin_name
+        )
+    except ValidationFailed:
+        return f"居民演示账号 {RESIDENT_PHONE} 已注册，但未找到演示居民{RESIDENT_NAME}，未核验。"
+    return (
+        f"居民演示账号：手机 {RESIDENT_PHONE}，密码 {RESIDENT_PASSWORD}"
+        f"（{ref.name}，{ref.committee.name}，已实名核验）。"
+    )
+
+
+def _load_content(platform: Platform) -> str:
     with platform.session() as session:
         street = platform.unit(session, TIANPING)
         if street is None:
