@@ -224,6 +224,8 @@ def test_the_resident_pages_of_the_interaction_plugin(browser_page, portal, neig
     base = f"{portal.url}{INTERACTION}"
     for path, name in (
         ("/", "ix-home-anonymous"),
+        ("/?unit=310115004000", "ix-home-street-chosen"),  # the place picker, a street's step
+        ("/disclosures?unit=310115004001", "ix-disclosures-anonymous"),
         ("/login", "ix-login"),
         ("/signup", "ix-signup"),
     ):

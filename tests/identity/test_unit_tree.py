@@ -13,6 +13,20 @@ def codes(units):
     return [unit.code for unit in units]
 
 
+def test_the_walk_down_starts_at_the_root_unit(shequyun_kernel, shequyun_units):
+    platform = shequyun_kernel.platform
+    with platform.session() as session:
+        city = platform.root_unit(session)
+        assert (city.code, city.level, city.parent_id) == ("310000000000", "city", None)
+        assert codes(platform.unit_children(session, city)) == ["310104000000", "310115000000"]
+
+
+def test_before_the_tree_is_loaded_there_is_no_root(shequyun_kernel):
+    platform = shequyun_kernel.platform
+    with platform.session() as session:
+        assert platform.root_unit(session) is None
+
+
 def test_children_of_a_district_are_its_streets(shequyun_kernel, shequyun_units):
     platform = shequyun_kernel.platform
     with platform.session() as session:

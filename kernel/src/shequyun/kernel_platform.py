@@ -124,6 +124,9 @@ class KernelPlatform:
     def units(self, session: Session, codes: Iterable[str]) -> dict[str, UnitRef]:
         return tree.by_codes(session, codes)
 
+    def root_unit(self, session: Session) -> UnitRef | None:
+        return tree.root(session)
+
     def unit_children(
         self, session: Session, unit: UnitRef, *, include_closed: bool = False
     ) -> list[UnitRef]:

@@ -145,6 +145,14 @@ class Platform(CollectionCalls, AttachmentCalls, Protocol):
         """The org units of ``codes`` that exist, by code (one query, whatever the number)."""
         ...
 
+    def root_unit(self, session: Session) -> UnitRef | None:
+        """The unit at the top of the tree (the city, 上海市), or None before the tree is loaded:
+        where to start walking down with :meth:`unit_children`, as a picker of districts does.
+
+        Since SDK 1.3.
+        """
+        ...
+
     def unit_children(
         self, session: Session, unit: UnitRef, *, include_closed: bool = False
     ) -> list[UnitRef]:

@@ -36,6 +36,14 @@ def by_codes(session: Session, codes: Iterable[str]) -> dict[str, UnitRef]:
     return refs
 
 
+def root(session: Session) -> UnitRef | None:
+    """The unit without a parent (the city); the first by code should a tree have several."""
+    row = session.exec(
+        select(OrgUnit).where(col(OrgUnit.parent_id).is_(None)).order_by(col(OrgUnit.code))
+    ).first()
+    return unit_ref(row) if row is not None else None
+
+
 def children(session: Session, unit: UnitRef, *, include_closed: bool = False) -> list[UnitRef]:
     rows = session.exec(
         select(OrgUnit)

@@ -10,8 +10,6 @@ whose committee has the plugin switched off. Forms post back to the same page: o
 
 from __future__ import annotations
 
-from typing import Any
-
 from shequyun_sdk import platform_from_request
 from shequyun_sdk.params import path_id
 from starlette.requests import Request
@@ -30,6 +28,7 @@ from . import (
     servicedesk,
 )
 from .pages_common import page, plugin_name, shown_when_closed
+from .places import choose_place
 from .web import redirect, run, viewer_of
 
 __all__ = ["ROUTES"]
@@ -41,15 +40,11 @@ __all__ = ["ROUTES"]
 async def home(request: Request) -> Response:
     platform = platform_from_request(request)
     viewer = await viewer_of(request)
-    unit = None
-    code = request.query_params.get("unit", "").strip()
-    if code and viewer.resident is None:
-
-        def find() -> Any:
-            with platform.session() as session:
-                return platform.unit(session, code)
-
-        unit = await run(find)
+    place = None
+    if viewer.resident is None:
+        code = request.query_params.get("unit", "").strip()
+        place = await run(choose_place, platform, plugin_name(request), code)
+    unit = place.chosen if place else None
     items = await run(
         notices.announcements_for, platform, viewer, unit, 20, plugin_name=plugin_name(request)
     )
@@ -62,6 +57,7 @@ async def home(request: Request) -> Response:
         {
             "announcements": items,
             "chosen_unit": unit,
+            "place": place,
             "open_topics": [t for t in topics if t.status == "open"][:5],
             "open_requests": [r for r in requests if r.status not in servicedesk.CLOSED][:5],
         },
@@ -89,19 +85,15 @@ async def disclosures(request: Request) -> Response:
     platform = platform_from_request(request)
     viewer = await viewer_of(request, public=True)
     code = request.query_params.get("unit", "").strip()
-
-    def find() -> Any:
-        if viewer.resident is not None and not code:
-            return viewer.resident.committee
-        if not code:
-            return None
-        with platform.session() as session:
-            return platform.unit(session, code)
-
-    unit = await run(find)
+    place = None
+    if viewer.resident is not None and not code:
+        unit = viewer.resident.committee
+    else:
+        place = await run(choose_place, platform, plugin_name(request), code)
+        unit = place.chosen
     category = request.query_params.get("category") or None
     rows = []
-    if unit is not None:
+    if unit is not None and unit.level == "committee":
         rows = await run(
             affairs.disclosures, platform, unit, category, plugin_name=plugin_name(request)
         )
@@ -111,6 +103,7 @@ async def disclosures(request: Request) -> Response:
         viewer,
         {
             "unit": unit,
+            "place": place,
             "rows": rows,
             "category": category,
             "categories": affairs.CATEGORIES,
