@@ -72,10 +72,15 @@ def test_a_missed_transfer_is_found_merged_by_the_street_and_undone(town: Town):
         assert kept.household_id is not None  # filled from the other record
         assert session.get(Task, task).data["rows"][0]["resident_id"] == new
         history = session.exec(
-            select(ResidentChange.field).where(ResidentChange.resident_id == old)
+            select(ResidentChange.field, ResidentChange.source).where(
+                ResidentChange.resident_id == old
+            )
         ).all()
-        assert "(created)" in history and "(merged into)" in history  # history kept
-        assert session.exec(select(AuditEntry).where(AuditEntry.action == "quality.merged")).first()
+        fields = [field for field, _ in history]
+        assert "(created)" in fields and "(merged into)" in fields  # history kept
+        assert ("(merged into)", "api") in history  # asked through the API, and says so
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "quality.merged")).one()
+        assert entry.detail["source"] == "api"
     assert (
         "missed" not in town.client.get("/api/v1/quality/duplicates", headers=street.auth).text
     )  # decided pairs leave the open list
@@ -156,6 +161,15 @@ def test_the_review_page_merges_and_undoes(town: Town):
     assert done.status_code == 303
     with Session(town.kernel.engine) as session:
         assert session.get(Resident, second).status == "removed"
+        # Decided on the page: both records' history and the audit entry say the portal.
+        sources = session.exec(
+            select(ResidentChange.resident_id, ResidentChange.source).where(
+                ResidentChange.field.in_(["(merged)", "(merged into)"])  # type: ignore[attr-defined]
+            )
+        ).all()
+        assert sorted(sources) == sorted([(first, "portal"), (second, "portal")])
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "quality.merged")).one()
+        assert entry.detail["source"] == "portal"
     page = portal.get("/quality/duplicates")
     assert "撤销合并" in page.text
 

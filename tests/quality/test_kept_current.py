@@ -77,7 +77,7 @@ def test_a_transfer_and_a_removal_update_findings(town: Town):
         actor = town.cadre().actor
         town.kernel.residents.transfer(
             session, actor, son, to_unit_code="310115004002", effective_on="2026-11-01",
-            reason="搬家", version=1,
+            reason="搬家", version=1, source="api",
         )  # fmt: skip
         town.kernel.residents.remove(
             session, actor, gone, version=1, reason="迁出本市", source="api"
@@ -104,7 +104,7 @@ def test_a_transfer_rechecks_the_household_left_not_the_whole_committee(town: To
     with Session(town.kernel.engine) as session:
         town.kernel.residents.transfer(
             session, town.cadre().actor, mother, to_unit_code="310115004002",
-            effective_on="2026-11-01", reason="搬家", version=1,
+            effective_on="2026-11-01", reason="搬家", version=1, source="api",
         )  # fmt: skip
         session.commit()
     town.drain()

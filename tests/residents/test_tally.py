@@ -131,6 +131,7 @@ def test_registering_editing_moving_and_removing_keep_every_level_right(
             effective_on=TODAY.isoformat(),
             reason="搬家",
             version=1,
+            source="portal",
         )
         session.commit()
     with Session(shequyun_kernel.engine) as session:

@@ -235,7 +235,9 @@ class KernelPlatform:
             resident_id,
             changes,
             version=version,
-            source=source if source.startswith("plugin") else "plugin",
+            # A plugin's change says so (``plugin:<name>`` when the name fits the column),
+            # whatever else it claims: it did not come through the portal or the API.
+            source=source if source.startswith("plugin:") and len(source) <= 20 else "plugin",
         )
         session.flush()
         view: dict[str, Any] = service.view(session, resident)

@@ -183,6 +183,7 @@ DETAIL_TITLES = {
     "grant_id": "授权编号",
     "prefix": "令牌前缀",
     "via": "方式",
+    "source": "来源",
     "by_level": "各层级数",
     "from": "原",
     "to": "新",
@@ -199,7 +200,13 @@ DETAIL_TITLES = {
 }
 
 #: Values that are codes, in words.
-VALUE_TITLES = {"import": "批量导入", "portal": "门户", "api": "接口"}
+VALUE_TITLES = {
+    "import": "批量导入",
+    "portal": "门户",
+    "api": "接口",
+    "collection": "数据采集",
+    "plugin": "插件",
+}
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)")
 
 

@@ -87,7 +87,7 @@ async def merge_pair(request: Request) -> Response:
     pair_id = path_id(request, "pair_id")
 
     def work(session: Session) -> dict[str, Any]:
-        merge = _duplicates(request).merge(session, actor, pair_id, body.get("keep"))
+        merge = _duplicates(request).merge(session, actor, pair_id, body.get("keep"), source="api")
         session.flush()
         return merge_view(merge)
 
@@ -114,7 +114,7 @@ async def undo_merge(request: Request) -> Response:
     merge_id = path_id(request, "merge_id")
 
     def work(session: Session) -> dict[str, Any]:
-        return merge_view(_duplicates(request).undo(session, actor, merge_id))
+        return merge_view(_duplicates(request).undo(session, actor, merge_id, source="api"))
 
     return JSONResponse({"merge": await in_session(request, work, commit=True)})
 

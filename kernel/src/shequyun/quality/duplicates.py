@@ -38,11 +38,11 @@ from ..residents.models import (
     REGISTRATIONS,
     Address,
     Resident,
-    ResidentChange,
     ResidentTag,
     ResidentTransfer,
 )
 from ..residents.service import READ, ResidentService
+from ..residents.write_steps import record_history
 from . import names
 from .models import DuplicatePair, Merge
 from .roster_rows import drop_twin_rows, move_roster_rows, name_in_rosters, restore_twin_rows
@@ -211,8 +211,11 @@ class Duplicates:
         )
         return pair
 
-    def merge(self, session: Session, actor: Actor, pair_id: int, keep: Any) -> Merge:
-        """Merge the pair's other record into ``keep`` (one of its two ids)."""
+    def merge(
+        self, session: Session, actor: Actor, pair_id: int, keep: Any, *, source: str
+    ) -> Merge:
+        """Merge the pair's other record into ``keep`` (one of its two ids); ``source``
+        (``portal`` or ``api``) goes into both records' history and the audit entry."""
         pair, first, second = self._pair(session, actor, pair_id)
         if pair.status != "open":
             raise Conflict("该组记录已处理", field="status")
@@ -256,13 +259,14 @@ class Duplicates:
         moved["tasks"] = move_roster_rows(session, merged.id, kept.id, units=units)
         moved["rosters"] = name_in_rosters(session, merged.id, kept.id)
         moved["plugins"] = self._plugins_merge(session, kept.id, merged.id)
-        self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")])
+        self._bump(session, actor, kept, [("(merged)", None, f"合并记录 {merged.id}")], source)
         merged.status = "removed"
         self._bump(
             session,
             actor,
             merged,
             [("status", "active", "removed"), ("(merged into)", None, f"并入记录 {kept.id}")],
+            source,
         )
         record = Merge(
             pair_id=pair.id,
@@ -282,13 +286,14 @@ class Duplicates:
             target_type="resident",
             target_id=kept.id,
             unit_id=kept.unit_id,
-            detail={"merged": merged.id, "merge": record.id, "moved": moved},
+            detail={"merged": merged.id, "merge": record.id, "moved": moved, "source": source},
         )
         self._publish(session, "resident.merged", record, kept, merged)
         return record
 
-    def undo(self, session: Session, actor: Actor, merge_id: int) -> Merge:
-        """Put a merge back: the other record active again, everything moved returned."""
+    def undo(self, session: Session, actor: Actor, merge_id: int, *, source: str) -> Merge:
+        """Put a merge back: the other record active again, everything moved returned
+        (``source`` as for :meth:`merge`)."""
         record = session.get(Merge, merge_id)
         if record is None:
             raise NotFound("找不到该合并记录")
@@ -316,12 +321,15 @@ class Duplicates:
         name_in_rosters(session, kept.id, merged.id, only=moved.get("rosters", []))
         self._plugins_undo(session, kept.id, merged.id, moved.get("plugins", {}))
         merged.status = "active"
-        self._bump(session, actor, kept, [("(merge undone)", None, f"撤销合并记录 {merged.id}")])
+        self._bump(
+            session, actor, kept, [("(merge undone)", None, f"撤销合并记录 {merged.id}")], source
+        )
         self._bump(
             session,
             actor,
             merged,
             [("status", "removed", "active"), ("(merge undone)", None, f"撤销并入 {kept.id}")],
+            source,
         )
         record.undone_at, record.undone_by = utcnow(), actor.username
         session.add(record)
@@ -337,7 +345,7 @@ class Duplicates:
             target_type="resident",
             target_id=kept.id,
             unit_id=kept.unit_id,
-            detail={"merged": merged.id, "merge": record.id},
+            detail={"merged": merged.id, "merge": record.id, "source": source},
         )
         self._publish(session, "resident.unmerged", record, kept, merged)
         return record
@@ -416,26 +424,12 @@ class Duplicates:
         actor: Actor,
         resident: Resident,
         diffs: list[tuple[str, str | None, str | None]],
+        source: str,
     ) -> None:
-        assert resident.id is not None
         resident.version += 1
         resident.updated_at = utcnow()
         session.add(resident)
-        for field, old, new in diffs:
-            session.add(
-                ResidentChange(
-                    resident_id=resident.id,
-                    version=resident.version,
-                    actor_user_id=actor.user_id,
-                    actor_username=actor.username,
-                    grant_id=actor.grant_id,
-                    unit_id=resident.unit_id,
-                    source="api",
-                    field=field,
-                    old_value=old,
-                    new_value=new,
-                )
-            )
+        record_history(session, actor, resident, source, diffs)
 
     def _publish(
         self, session: Session, kind: str, record: Merge, kept: Resident, merged: Resident

@@ -253,13 +253,17 @@ async def duplicate_action(request: Request) -> Response:
     number = request.path_params["number"]
     action = str(form.get("action") or "")
     if action == "undo":
-        await db(request, lambda s: duplicates.undo(s, actor, number), commit=True)
+        await db(request, lambda s: duplicates.undo(s, actor, number, source="portal"), commit=True)
     elif action == "different":
         await db(request, lambda s: duplicates.mark_different(s, actor, number), commit=True)
     else:
         action = "merge"
         keep = form_int(form, "keep", low=1)
-        await db(request, lambda s: duplicates.merge(s, actor, number, keep), commit=True)
+        await db(
+            request,
+            lambda s: duplicates.merge(s, actor, number, keep, source="portal"),
+            commit=True,
+        )
     return RedirectResponse(f"/quality/duplicates?done={action}", status_code=303)
 
 

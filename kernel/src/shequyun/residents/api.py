@@ -273,6 +273,7 @@ async def transfer_resident(request: Request) -> Response:
             effective_on=body.get("effective_on"),
             reason=body.get("reason"),
             version=body.get("version"),
+            source=SOURCE,
         )
         return {
             "id": resident.id,

@@ -33,6 +33,7 @@ from .pages_batch import ACTIONS, batch_action, list_notice
 from .pages_form import edit_page, new_page
 from .pages_io import export_page, import_confirm, import_errors, import_page, import_template
 from .pages_support import (
+    SOURCE,
     SOURCES,
     committee_choices,
     errors_of,
@@ -328,6 +329,7 @@ async def transfer_page(request: Request) -> Response:
                 effective_on=values["effective_on"],
                 reason=values["reason"],
                 version=version,
+                source=SOURCE,
             ),
             commit=True,
         )

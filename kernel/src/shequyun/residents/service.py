@@ -175,8 +175,11 @@ class ResidentService(ResidentReader):
         effective_on: Any,
         reason: Any,
         version: Any,
+        source: str,
     ) -> Resident:
-        """Move the record to another committee; the old one keeps the transfer in its history."""
+        """Move the record to another committee; the old one keeps the transfer in its history.
+
+        ``source`` says where the move was asked (``portal``, ``api``...), as for every write."""
         errors: list[dict[str, str]] = []
         if not isinstance(version, int) or isinstance(version, bool):
             errors.append({"field": "version", "message": "请提供记录的版本号"})
@@ -225,13 +228,13 @@ class ResidentService(ResidentReader):
         resident.version += 1
         resident.updated_at = utcnow()
         session.add(resident)
-        record_history(session, actor, resident, "api", diffs, unit_id=origin.id)
+        record_history(session, actor, resident, source, diffs, unit_id=origin.id)
         audit_write(
             session,
             actor,
             "resident.transferred",
             resident,
-            "api",
+            source,
             unit_id=origin.id,
             to_unit=destination.code,
             effective_on=when.isoformat(),

@@ -25,6 +25,7 @@ __all__ = [
     "SOURCES",
     "Diff",
     "audit_write",
+    "check_source",
     "merged_extra",
     "record_history",
     "set_phone",
@@ -34,11 +35,22 @@ __all__ = [
     "shown_masked",
 ]
 
-#: Where a change came from, as the history records it (``plugin:<name>`` too).
+#: Where a change came from, as the history and the audit entry record it (``plugin:<name>``
+#: too): the portal's pages, the HTTP API, a bulk import, a collection task, a plugin.
 SOURCES = {"portal", "api", "import", "plugin", "collection"}
 
 #: One changed field: its name, the value before and the value after, as the history shows them.
 Diff = tuple[str, str | None, str | None]
+
+
+def check_source(source: str) -> str:
+    """``source`` if it is one of :data:`SOURCES` or ``plugin:<name>``; else ValueError.
+
+    A write that does not say truthfully where it came from is a bug of its caller, not
+    something to record as ``api``."""
+    if source in SOURCES or (source.startswith("plugin:") and len(source) > len("plugin:")):
+        return source
+    raise ValueError(f"unknown source of a resident change: {source!r}")
 
 
 def set_phone(cipher: FieldCipher, resident: Resident, phone: str | None) -> None:
@@ -83,6 +95,7 @@ def record_history(
 ) -> None:
     """Add one history row per changed field, at the resident's (new) version."""
     assert resident.id is not None
+    check_source(source)
     for field_name, old, new in diffs:
         session.add(
             ResidentChange(
@@ -92,7 +105,7 @@ def record_history(
                 actor_username=actor.username if actor else None,
                 grant_id=actor.grant_id if actor else None,
                 unit_id=unit_id if unit_id is not None else resident.unit_id,
-                source=source if source in SOURCES or source.startswith("plugin:") else "api",
+                source=source,
                 field=field_name,
                 old_value=old,
                 new_value=new,
@@ -109,12 +122,13 @@ def audit_write(
     unit_id: int | None = None,
     **detail: Any,
 ) -> None:
-    """Add the audit entry of one change: ``detail`` and the resident's new version.
+    """Add the audit entry of one change: ``detail``, where it came from (``source``, as in
+    the history) and the resident's new version.
 
     Rows written by an import are not audited one by one: the import writes one entry for the
     whole file (:mod:`.importing`).
     """
-    if source == "import":
+    if check_source(source) == "import":
         return
     audit.record(
         session,
@@ -123,7 +137,7 @@ def audit_write(
         target_type="resident",
         target_id=resident.id,
         unit_id=unit_id if unit_id is not None else resident.unit_id,
-        detail={**detail, "version": resident.version},
+        detail={**detail, "source": source, "version": resident.version},
     )
 
 
