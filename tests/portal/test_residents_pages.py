@@ -433,6 +433,33 @@ def test_a_record_removed_meanwhile_is_neither_edited_nor_transferred(shequyun_k
     assert version_of(shequyun_kernel, wang) == 2
     detail = portal.get(f"/residents/{wang}")
     assert "王秀华" not in detail.text and f"/residents/{wang}/edit" not in detail.text
+    # Neither page offers a form that could only be refused; each says why, and links back.
+    for step in ("edit", "transfer"):
+        page = portal.get(f"/residents/{wang}/{step}")
+        assert page.status_code == 409, step
+        assert "该居民已注销" in page.text and "已注销" in page.text
+        assert (
+            f'action="/residents/{wang}/{step}"' not in page.text
+            and "<form" not in page.text.split("<main")[-1]
+        )
+        assert f'href="/residents/{wang}"' in page.text
+    assert version_of(shequyun_kernel, wang) == 2
+
+
+def test_the_forms_of_a_removed_record_are_not_offered_in_english_either(
+    shequyun_kernel, cadre, wang
+):
+    with Session(shequyun_kernel.engine) as session:
+        shequyun_kernel.residents.remove(
+            session, actor_of(shequyun_kernel, cadre), wang, version=1, reason="迁出本市",
+            source="portal",
+        )  # fmt: skip
+        session.commit()
+    portal = cadre.portal()
+    portal.cookies.set("shequyun_lang", "en")
+    page = portal.get(f"/residents/{wang}/transfer")
+    assert page.status_code == 409
+    assert "This resident has been removed" in page.text and "can no longer be changed" in page.text
 
 
 IMPORT_HEADER = "姓名,身份证号,户籍类型,联系电话,小区,楼栋,标签\n"

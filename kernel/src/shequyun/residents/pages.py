@@ -35,6 +35,7 @@ from .pages_io import export_page, import_confirm, import_errors, import_page, i
 from .pages_support import (
     SOURCE,
     SOURCES,
+    closed_page,
     committee_choices,
     errors_of,
     field_titles,
@@ -299,6 +300,9 @@ async def transfer_page(request: Request) -> Response:
     resident_id = resident_id_of(request)
     service = kernel_of(request).residents
     view = await db(request, lambda s: service.view_of(s, actor, resident_id, TRANSFER))
+    closed = closed_page(request, view, "办理迁出", "迁出")
+    if closed is not None:
+        return closed
     context: dict[str, Any] = {
         "r": view,
         "titles": field_titles(service.vocabulary),
@@ -334,6 +338,10 @@ async def transfer_page(request: Request) -> Response:
             commit=True,
         )
     except (ValidationFailed, Conflict) as exc:
+        if isinstance(exc, Conflict) and exc.field == "status":  # removed (注销) meanwhile
+            closed = closed_page(request, {**view, "status": "removed"}, "办理迁出", "迁出")
+            assert closed is not None
+            return closed
         status = 409 if isinstance(exc, Conflict) else 422
         errors = errors_of(exc)
         current = exc.extra.get("current") if isinstance(exc, Conflict) else None

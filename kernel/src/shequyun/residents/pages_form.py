@@ -22,6 +22,7 @@ from .idnumber import mask_id, mask_phone
 from .models import REGISTRATIONS, Address, Resident
 from .pages_support import (
     SOURCE,
+    closed_page,
     committee_choices,
     errors_of,
     field_titles,
@@ -247,6 +248,9 @@ async def edit_page(request: Request) -> Response:
     resident_id = resident_id_of(request)
     service = kernel_of(request).residents
     view = await db(request, lambda s: service.view_of(s, actor, resident_id, WRITE))
+    closed = closed_page(request, view, "修改居民信息", "修改")
+    if closed is not None:
+        return closed
     context = {
         **_form_context(request, service.vocabulary),
         "r": view,
@@ -288,7 +292,11 @@ async def edit_page(request: Request) -> Response:
             current = exc.extra.get("current")
             if exc.code == "stale_version" and isinstance(current, dict):
                 return _conflict(request, context, submitted.values, original, current)
-            # The ID number held by another record, or the record removed (注销) meanwhile.
+            if exc.field == "status":  # removed (注销) meanwhile: no form to offer again
+                closed = closed_page(request, {**view, "status": "removed"}, "修改居民信息", "修改")
+                assert closed is not None
+                return closed
+            # The ID number held by another record.
             errors, status = errors_of(exc), 409
         except ValidationFailed as exc:
             errors = errors_of(exc)

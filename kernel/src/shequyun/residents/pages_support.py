@@ -10,11 +10,14 @@ from shequyun_sdk.identity import Actor
 from shequyun_sdk.params import path_id
 from sqlmodel import Session, col, select
 from starlette.requests import Request
+from starlette.responses import Response
 
 from ..i18n import gettext
 from ..identity import scope
 from ..identity.models import OrgUnit
+from ..portal.common import render
 from ..templating import language_of
+from .service import change_refused
 from .validation import FIELD_TITLES
 
 EXPORT = "residents.export"
@@ -38,6 +41,28 @@ def resident_crumbs(
     if step is None:
         return [*crumbs, (view["name"], None)]
     return [*crumbs, (view["name"], f"/residents/{view['id']}"), (tr(request, step), None)]
+
+
+def closed_page(
+    request: Request, view: Mapping[str, Any], heading: str, step: str
+) -> Response | None:
+    """The page that stands in for a change's form when the record takes no change any more
+    (removed, 注销): its status and why, with no form (409, as posting the form answers);
+    None when the form is to be shown."""
+    refusal = change_refused(str(view["status"]))
+    if refusal is None:
+        return None
+    return render(
+        request,
+        "residents/closed.html",
+        {
+            "r": view,
+            "heading": heading,
+            "refusal": refusal,
+            "breadcrumbs": resident_crumbs(request, view, step),
+        },
+        status_code=409,
+    )
 
 
 def resident_id_of(request: Request) -> int:

@@ -42,7 +42,15 @@ from .write_steps import (
     shown_masked,
 )
 
-__all__ = ["READ", "REVEAL", "TRANSFER", "WRITE", "ResidentFilters", "ResidentService"]
+__all__ = [
+    "READ",
+    "REVEAL",
+    "TRANSFER",
+    "WRITE",
+    "ResidentFilters",
+    "ResidentService",
+    "change_refused",
+]
 
 WRITE = "residents.write"
 TRANSFER = "residents.transfer"
@@ -451,11 +459,18 @@ class ResidentService(ResidentReader):
         return diffs
 
 
+def change_refused(status: str) -> str | None:
+    """Why a record in ``status`` takes no change, move or removal any more, or None when it
+    does: a removed (注销) record is kept as it was. Pages ask before offering a form that
+    could only be refused. (Undoing a merge makes a record active again through
+    :mod:`..quality.duplicates`, not through here.)"""
+    return "该居民已注销" if status == "removed" else None
+
+
 def _refuse_removed(resident: Resident) -> None:
-    """A removed (注销) record is kept as it was: nothing changes or moves it any more. (Undoing
-    a merge makes a record active again through :mod:`..quality.duplicates`, not through here.)"""
-    if resident.status == "removed":
-        raise Conflict("该居民已注销", field="status")
+    refusal = change_refused(resident.status)
+    if refusal is not None:
+        raise Conflict(refusal, field="status")
 
 
 def _parse_date(raw: Any) -> date | None:
