@@ -103,7 +103,7 @@ def test_a_district_finds_one_committees_residents_with_the_picker(
     page.goto(f"{portal.url}/residents")
     expect(page.locator(".result-count")).to_contain_text("共")
     page.get_by_text("更多筛选条件").click()
-    box = page.get_by_role("combobox", name="所属居委")
+    box = page.get_by_role("combobox", name="所属单位")
     box.fill("潍坊二村")
     page.get_by_role("option", name="潍坊二村居委会").click()
     page.get_by_role("button", name="筛选").click()
@@ -111,3 +111,13 @@ def test_a_district_finds_one_committees_residents_with_the_picker(
     assert "unit=310115004002" in page.url
     expect(page.get_by_role("link", name="钱芳")).to_be_visible()
     shoot(page, "unit-picker-resident-list")
+    # A street is a choice too, and stands for every committee beneath it.
+    if not page.get_by_role("combobox", name="所属单位").is_visible():
+        page.get_by_text("更多筛选条件").click()
+    box = page.get_by_role("combobox", name="所属单位")
+    box.fill("潍坊新村")
+    page.get_by_role("option", name="潍坊新村街道").click()
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator(".result-count")).to_contain_text("共 2 人")
+    assert "unit=310115004000" in page.url
+    expect(page.get_by_role("link", name="孙梅")).to_be_visible()

@@ -688,3 +688,25 @@ class TestPluginAttributes:
         assert extra == {
             "eldercare": {"floor": 7, "lift": False, "care": "二级", "card": "6222020200112233"}
         }
+
+
+def test_the_list_filtered_by_a_street_counts_and_shows_its_committees(
+    shequyun_kernel, shequyun_actors, cadre, wang
+):
+    li = register(
+        shequyun_kernel, shequyun_actors.cadre("310115004002"), name="李建国",
+        id_number=id_number(serial="456"), address=None, household_number=None,
+    )  # fmt: skip
+    from shequyun.residents import tally
+
+    with Session(shequyun_kernel.engine) as session:
+        assert tally.fresh(session)  # the street's count below comes from its tally
+    portal = shequyun_actors.district_admin("310115000000").portal()
+    page = portal.get("/residents", params={"unit": "310115004000"})
+    assert page.status_code == 200
+    assert "共 2 人" in page.text
+    assert f'href="/residents/{wang}"' in page.text and f'href="/residents/{li}"' in page.text
+    mine = cadre.portal().get("/residents", params={"unit": "310115004000"})
+    assert "共 1 人" in mine.text and f'href="/residents/{li}"' not in mine.text
+    bad = portal.get("/residents", params={"unit": "潍坊新村街道"})
+    assert bad.status_code == 422 and "unit 应为 12 位单位编码" in bad.text

@@ -357,3 +357,49 @@ def test_a_body_that_is_not_an_object_is_named(shequyun_client, shequyun_actors)
         "message": "请求内容应为 JSON 对象",
         "field": "(body)",
     }
+
+
+def test_a_unit_filter_naming_a_street_or_district_finds_the_committees_beneath_it(
+    shequyun_client, shequyun_actors
+):
+    """``unit=<street code>`` is the street's committees, within the caller's reach: a district
+    administrator narrows to a street, a cadre naming their street still sees only their own
+    committee, and another subtree's code finds nobody."""
+    one, two = shequyun_actors.cadre("310115004001"), shequyun_actors.cadre("310115004002")
+    a = create(shequyun_client, one)["id"]
+    b = create(
+        shequyun_client, two, id_number=id_number(serial="456"), name="李建国",
+        address=None, household_number=None,
+    )["id"]  # fmt: skip
+    elsewhere = shequyun_actors.cadre("310104003001")
+    c = create(
+        shequyun_client, elsewhere, id_number=id_number(serial="789"), name="赵丽",
+        address=None, household_number=None,
+    )["id"]  # fmt: skip
+
+    def ids(actor, unit: str) -> list[int]:
+        answer = shequyun_client.get("/api/v1/residents", params={"unit": unit}, headers=actor.auth)
+        assert answer.status_code == 200, answer.text
+        return sorted(r["id"] for r in answer.json()["items"])
+
+    district = shequyun_actors.district_admin("310115000000")
+    assert ids(district, "310115004000") == sorted([a, b])  # the street: both committees
+    assert ids(district, "310115000000") == sorted([a, b])  # the district itself
+    assert ids(district, "310115004002") == [b]  # one committee, as before
+    assert ids(district, "310115005000") == []  # a street of the district with nobody
+    assert ids(district, "310104000000") == []  # another district: outside the reach
+    street = shequyun_actors.street_admin("310115004000")
+    assert ids(street, "310115000000") == sorted([a, b])  # above the reach: the reach
+    assert ids(one, "310115004000") == [a]  # a cadre naming their street: still their own
+    assert ids(one, "310115000000") == [a]
+    assert ids(two, "310115004001") == []  # a neighbouring committee: nobody
+    assert ids(elsewhere, "310115004000") == []
+    assert c not in ids(shequyun_actors.platform_admin(), "310115000000")
+    assert ids(district, "999999999999") == []  # no such unit: nobody, as outside the reach
+
+    for bad in ("潍坊新村街道", "3101150040", "31011500400x"):
+        answer = shequyun_client.get(
+            "/api/v1/residents", params={"unit": bad}, headers=district.auth
+        )
+        assert answer.status_code == 422, bad
+        assert answer.json()["error"]["field"] == "unit"

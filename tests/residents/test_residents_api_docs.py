@@ -112,6 +112,9 @@ def walk(client, actors) -> dict[str, Any]:
     search = {"tag": "独居老人", "age_min": "80", "compound": "潍坊一村"}
     keep("search", api.get("/api/v1/residents", params=search), 200)
     keep("by-id-number", api.get("/api/v1/residents?id_number=310115194503121244"), 200)
+    district = actors.district_admin("310115000000").client()
+    keep("by-street", district.get("/api/v1/residents?unit=310115004000"), 200)
+    keep("by-unit-name", district.get("/api/v1/residents?unit=潍坊新村街道"), 422)
     keep("sort", api.get("/api/v1/residents?sort=name"), 400)
 
     changes = {"version": 1, "phone": "13900001111", "tags": ["独居老人", "低保", "重点关注"]}
@@ -153,7 +156,6 @@ def walk(client, actors) -> dict[str, Any]:
     keep("removed-change", api.patch(url, json={"version": 5, "name": "王秀华"}), 409)
     keep("not-found", elsewhere.get(url), 404)
     keep("bad-id", api.get("/api/v1/residents/abc"), 404)
-    district = actors.district_admin("310115000000").client()
     keep("forbidden", district.patch(url, json={"version": 5, "name": "王秀华"}), 403)
     return answers
 

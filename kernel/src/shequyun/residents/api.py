@@ -86,6 +86,10 @@ def filters_from(request: Request) -> ResidentFilters:
     for name in ("q", "compound", "building", "unit", "id_number", "phone"):
         if len(params.get(name) or "") > 60:
             raise ValidationFailed(f"{name} 过长", field=name)
+    unit = (params.get("unit") or "").strip() or None
+    if unit is not None and not (len(unit) == 12 and unit.isascii() and unit.isdigit()):
+        # A committee's, a street's or a district's code (a name finds nothing: say so).
+        raise ValidationFailed("unit 应为 12 位单位编码（居委、街镇或区）", field="unit")
     tags = tuple(t for t in params.getlist("tag") if t)
     if len(tags) > 10:
         raise ValidationFailed("一次最多按 10 个标签筛选", field="tag")
@@ -99,7 +103,7 @@ def filters_from(request: Request) -> ResidentFilters:
         compound=params.get("compound") or None,
         building=params.get("building") or None,
         registration=registration,
-        unit_code=params.get("unit") or None,
+        unit_code=unit,
         id_number=(params.get("id_number") or "").strip().upper() or None,
         phone=params.get("phone") or None,
         status=status,

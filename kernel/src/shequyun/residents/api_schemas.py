@@ -50,7 +50,7 @@ FILTERS: list[dict[str, Any]] = [
     query_param("compound", STRING, "小区"),
     query_param("building", STRING, "楼栋"),
     query_param("registration", _REGISTRATION, "户籍类型"),
-    query_param("unit", STRING, "居委编码"),
+    query_param("unit", UNIT_CODE, "单位编码：居委，或街镇、区（含其下所有居委）"),
     query_param("id_number", STRING, "身份证号（精确）"),
     query_param("phone", STRING, "电话（精确）"),
     query_param("status", {"enum": ["active", "removed", "any"], "default": "active"}, "状态"),

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..identity import audit, scope
+from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from ..spreadsheets import xlsx_chunks
 from .idnumber import mask_id, mask_phone
@@ -228,10 +229,12 @@ class ResidentExport:
             self.rows = session.exec(select(func.count()).select_from(query.subquery())).one()
             if self.filters.unit_code:
                 unit = session.exec(
-                    select(OrgUnit.name).where(OrgUnit.code == self.filters.unit_code)
+                    select(OrgUnit).where(OrgUnit.code == self.filters.unit_code)
                 ).first()
-                if unit is not None and self.rows:
-                    self.unit_name, self.unit_code = unit, self.filters.unit_code
+                # The file is named after the unit filtered on when it lies in the scope; a
+                # street above a cadre's committee filters nothing out, the scope's name stays.
+                if unit is not None and self.rows and scope.can(self.actor, EXPORT, unit_ref(unit)):
+                    self.unit_name, self.unit_code = unit.name, unit.code
         with Session(self.engine) as session:
             audit.record(
                 session,

@@ -263,12 +263,12 @@ class ResidentReader:
             return None
         if f.unit_code:
             unit = session.exec(select(OrgUnit).where(OrgUnit.code == f.unit_code)).first()
-            if unit is None or not scope.can(actor, READ, unit_ref(unit)):
-                return 0  # as the search: nothing outside the scope
-            if unit.level != "committee":  # the filter names a committee, not a subtree
-                return None
+            if unit is None:
+                return 0  # as the search: a code of no unit names nobody
+            if not scope.can(actor, READ, unit_ref(unit)):
+                return None  # above the scope (a cadre naming their street): the search counts
             assert unit.id is not None
-            unit_id = unit.id
+            unit_id = unit.id  # the tallies hold every unit's subtree, a street's as a committee's
         measure, key = (tally.TAG, f.tags[0]) if f.tags else (tally.TOTAL, "")
         return tally.read(session, unit_id, measure).get(key, 0)
 
@@ -313,9 +313,7 @@ class ResidentReader:
         if f.registration:
             query = query.where(Resident.registration == f.registration)
         if f.unit_code:
-            query = query.where(
-                col(Resident.unit_id).in_(select(OrgUnit.id).where(OrgUnit.code == f.unit_code))
-            )
+            query = query.where(col(Resident.unit_id).in_(_units_under(f.unit_code)))
         if f.id_number:
             wanted = self.cipher.lookup_hash(normalize_id(f.id_number))
             query = query.where(Resident.id_number_hash == wanted)
@@ -517,6 +515,18 @@ _Shown = tuple[str, str, bool, str]
 
 def _shown(specs: list[AttributeSpec]) -> list[_Shown]:
     return [(s.plugin, s.attribute.name, s.attribute.sensitive, s.key) for s in specs]
+
+
+def _units_under(code: str) -> Any:
+    """The ids of the unit coded ``code`` and of every unit below it: a committee's code is
+    that committee, a street's or a district's all their committees. The caller's scope
+    bounds the query already, so a street above a cadre's committee gives that committee."""
+    named = OrgUnit.__table__.alias("named")  # type: ignore[attr-defined]
+    return (
+        select(col(OrgUnit.id))
+        .join(named, col(OrgUnit.path).startswith(named.c.path))
+        .where(named.c.code == code)
+    )
 
 
 def _years_before(day: date, years: int) -> date:
