@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..spreadsheets import OVERPACKED_MESSAGE, overpacked_xlsx
 from .questions import (
     CHOICE_KINDS,
     NESTED_KINDS,
@@ -40,6 +41,9 @@ __all__ = [
 
 MAX_SHEET_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
+#: Rows read from one sheet, blank ones too: blank rows are skipped, and a sheet of millions
+#: of them would otherwise be read to the end.
+MAX_ROWS_READ = 10 * MAX_ROWS
 
 SURVEY_HEADERS = {
     "type": "type",
@@ -182,11 +186,19 @@ class _Row:
         return self.headers.get(column, column)
 
 
+class _TooManyRows(Exception):
+    def __init__(self, sheet: str) -> None:
+        super().__init__(sheet)
+        self.sheet = sheet
+
+
 def _rows(sheet: Any, known: dict[str, str]) -> tuple[dict[str, str], list[_Row]]:
     headers: dict[str, str] = {}
     rows: list[_Row] = []
     positions: dict[int, str] = {}
     for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > MAX_ROWS_READ:
+            raise _TooManyRows(sheet.title)
         if not any(c is not None and str(c).strip() for c in cells):
             continue
         if not positions:
@@ -225,6 +237,9 @@ def read_workbook(data: bytes) -> SheetForm:
             SheetProblem("", 0, "", "请上传 Excel 的 .xlsx 文件（旧版 .xls 请另存为 .xlsx）")
         )
         return result
+    if overpacked_xlsx(data):
+        result.problems.append(SheetProblem("", 0, "", OVERPACKED_MESSAGE))
+        return result
     from openpyxl import load_workbook
 
     try:
@@ -249,6 +264,10 @@ def read_workbook(data: bytes) -> SheetForm:
         settings = _sheet(workbook, "settings", "设置")
         if settings is not None:
             _read_settings(settings, result)
+    except _TooManyRows as exc:
+        message = f"工作表超过 {MAX_ROWS_READ} 行（含空行），请删去多余的空行"
+        result.problems.append(SheetProblem(exc.sheet, 0, "", message))
+        return result
     finally:
         workbook.close()
     for column in ("type", "label"):

@@ -18,10 +18,13 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 
+from ..spreadsheets import OVERPACKED_MESSAGE, overpacked_xlsx
 from .models import LEVEL_NAMES, LEVELS
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 MAX_IMPORT_ROWS = 100_000
+#: Rows read from a sheet, blank ones too (a sheet of millions of empty rows is refused).
+MAX_SHEET_ROWS = 2 * MAX_IMPORT_ROWS
 
 #: The columns: canonical name → Chinese header (both accepted, and a few synonyms).
 COLUMNS = {"code": "编码", "name": "名称", "level": "层级", "parent_code": "上级编码"}
@@ -219,18 +222,28 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[Sequence[Any]]:
+    if overpacked_xlsx(data):
+        raise _file_error(OVERPACKED_MESSAGE)
     from openpyxl import load_workbook
 
+    rows: list[list[Any]] = []
+    too_long = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it does not read
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                rows = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+                for cells in workbook.worksheets[0].iter_rows(values_only=True):
+                    if len(rows) == MAX_SHEET_ROWS:
+                        too_long = True
+                        break
+                    rows.append(list(cells))
             finally:
                 workbook.close()
     except Exception:  # a damaged workbook raises many kinds of error
         raise _file_error("无法读取 XLSX 文件，请确认文件未损坏") from None
+    if too_long:
+        raise _file_error(f"表格超过 {MAX_SHEET_ROWS} 行（含空行），请删去多余的行")
     yield from rows
 
 

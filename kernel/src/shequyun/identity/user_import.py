@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from ..spreadsheets import OVERPACKED_MESSAGE, overpacked_xlsx
 from . import audit, scope
 from .auth import unit_ref
 from .directory import USERNAME_RE, create_user, grant_role
@@ -184,6 +185,8 @@ def _csv_rows(data: bytes) -> Iterable[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterable[list[Any]]:
+    if overpacked_xlsx(data):
+        raise _file_error(OVERPACKED_MESSAGE)
     from openpyxl import load_workbook
 
     try:

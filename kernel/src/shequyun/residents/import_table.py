@@ -15,6 +15,7 @@ from typing import Any
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import UnitRef
 
+from ..spreadsheets import OVERPACKED_MESSAGE, overpacked_xlsx
 from .vocabulary import AttributeSpec
 
 IMPORT = "residents.import"
@@ -24,6 +25,9 @@ SOURCE = "import"
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_IMPORT_ROWS = 200_000
 MAX_COLUMNS = 60
+#: Rows read, blank ones too, before a file is refused: blank rows are skipped without being
+#: counted as data, and a file of millions of them would otherwise be read to the end.
+MAX_BLANK_ROWS = 100_000
 #: A report listing more errors than this helps nobody; the total is still counted.
 MAX_REPORTED_ERRORS = 10_000
 BATCH_SIZE = 5000
@@ -182,6 +186,8 @@ class ImportTable:
         self.data = data
         self.max_rows = max_rows
         self.kind = "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
+        if self.kind == "xlsx" and overpacked_xlsx(data):
+            raise file_error(OVERPACKED_MESSAGE)
         self._text = "" if self.kind == "xlsx" else decode_text(data)
         self._delimiter = "\t" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ","
 
@@ -191,7 +197,10 @@ class ImportTable:
         # A CSV row's cells are all text: joined, one C call tells a blank row.
         filled = _filled_csv if self.kind == "csv" else _filled
         seen = 0
+        most = self.max_rows + 1 + MAX_BLANK_ROWS
         for number, cells in enumerate(source, start=1):
+            if number > most:
+                raise file_error(f"表格超过 {most} 行（含空行），请删去多余的空行")
             if filled(cells):
                 seen += 1
                 if seen > self.max_rows + 1:
