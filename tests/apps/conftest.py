@@ -62,14 +62,16 @@ def resident_in(
 
 
 class Receiver:
-    """A webhook receiver on a loopback port: records every request, answers ``status``;
-    ``hold`` (a threading.Event) makes it wait before answering."""
+    """A webhook receiver on a loopback port: records every request, answers ``status``
+    (with a ``location`` header when one is set); ``hold`` (a threading.Event) makes it wait
+    before answering."""
 
     def __init__(self) -> None:
         import threading
 
         self.requests: list[dict[str, Any]] = []
         self.status = 200
+        self.location: str | None = None
         self.hold: Any = None
         self.got = threading.Event()
         self._server: Any = None
@@ -85,14 +87,22 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.requests.append(
-                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                    {
+                        "method": self.command,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                    }
                 )
                 receiver.got.set()
                 if receiver.hold is not None:
                     receiver.hold.wait(30)
                 self.send_response(receiver.status)
+                if receiver.location is not None:
+                    self.send_header("location", receiver.location)
                 self.send_header("content-length", "0")
                 self.end_headers()
+
+            do_GET = do_POST
 
             def log_message(self, *args: Any) -> None:
                 return

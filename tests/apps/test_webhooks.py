@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shequyun.apps.webhooks import MAX_ATTEMPTS, PAUSE_AFTER_DEAD
 
-from .conftest import PUDONG_COMMITTEE, XUHUI_COMMITTEE, manifest, resident_in
+from .conftest import PUDONG_COMMITTEE, XUHUI_COMMITTEE, Receiver, manifest, resident_in
 
 
 def register(client: Any, admin: Any, url: str, slug: str = "xuhui-garbage", **extra: Any) -> dict:
@@ -106,6 +106,29 @@ def test_a_dead_receiver_gets_retries_then_dead_letter_then_one_replay_delivers_
         "items"
     ]
     assert [d["status"] for d in done] == ["done"]
+
+
+def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
+    shequyun_client, shequyun_kernel, shequyun_actors, admin, receiver
+):
+    # Following it would send the platform's request, with the delivery's signed headers,
+    # wherever the receiver (or whoever took its address over) says: an address inside the
+    # platform's own network included.
+    inside = Receiver().start()
+    try:
+        app = register(shequyun_client, admin, receiver.url)
+        receiver.status, receiver.location = 302, inside.url
+        resident_in(shequyun_client, shequyun_actors.cadre(XUHUI_COMMITTEE), serial="111")
+        assert sent(shequyun_kernel) == 1
+        assert [r["method"] for r in receiver.requests] == ["POST"]
+        assert inside.requests == []
+        [delivery] = shequyun_client.get(
+            f"/api/v1/apps/{app['id']}/deliveries", headers=admin.auth
+        ).json()["items"]
+        assert (delivery["status"], delivery["last_status"]) == ("pending", 302)
+        assert delivery["last_error"] == "HTTP 302" and delivery["attempts"] == 1
+    finally:
+        inside.stop()
 
 
 def test_persistent_failure_pauses_the_apps_webhooks(

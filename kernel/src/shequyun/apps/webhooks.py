@@ -97,8 +97,21 @@ class Outcome:
 Sender = Callable[[Outgoing, int], Outcome]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer that is not 2xx: a failed attempt, not an address to go on to.
+    urllib would follow it (a POST as a GET, the signed ``webhook-*`` headers kept) to any
+    host the receiver names, one inside the platform's own network included."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def http_send(outgoing: Outgoing, timestamp: int) -> Outcome:
-    """POST the delivery; any 2xx is success, anything else (or no answer in time) fails."""
+    """POST the delivery; any 2xx is success, anything else (a redirect too, which is not
+    followed, or no answer in time) fails."""
     request = urllib.request.Request(
         outgoing.url,
         data=outgoing.body,
@@ -113,7 +126,7 @@ def http_send(outgoing: Outgoing, timestamp: int) -> Outcome:
     )
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(4096)
             status: int | None = response.status
             error = None
