@@ -54,6 +54,20 @@ def test_a_street_sees_its_committees_ranked(town: Town):
     assert "310104003001" not in page.text
 
 
+def test_only_those_who_may_change_a_record_are_offered_to(town: Town):
+    missing = town.add(phone=None)
+    town.kernel.quality.scan()
+    edit = f'href="/residents/{missing}/edit"'
+    cadre = town.cadre().portal()
+    assert edit in cadre.get("/quality/u/310115004001").text
+    district = town.actors.district_admin("310115000000").portal()
+    page = district.get("/quality/u/310115004001").text
+    assert f'href="/residents/{missing}"' in page  # the finding and its record are shown
+    assert edit not in page  # but not a 去修改 that could only answer 403
+    assert district.get(f"/residents/{missing}/edit").status_code == 403
+    assert "由居委修改" in page
+
+
 def test_a_district_adds_a_rule_in_the_portal(town: Town):
     portal = town.actors.district_admin("310115000000").portal()
     refused = portal.post(
