@@ -69,6 +69,7 @@ def test_disclosures_are_a_committees_so_the_walk_goes_down_to_one(town):
 
     street = anonymous.get(f"{BASE}/disclosures", params={"unit": "310115004000"}).text
     assert "请选到您所在的居委会（村委会）" in street
+    assert "<h1>居务公开</h1>" in street  # a street publishes none: not 居务公开 · 潍坊新村街道
     assert offered(street) == ["潍坊一村居委会", "潍坊二村居委会"]
     assert "潍坊经费" not in street
 
