@@ -148,6 +148,52 @@ def test_a_cadre_signs_in_and_pyoidc_validates_the_id_token(
     assert info.json()["sub"] == str(cadre.user.id)
 
 
+def sign_in_for(shequyun_app: Any, registered: dict[str, Any], person: Any, scope: str) -> dict:
+    browser = signed_in(shequyun_app, person)
+    verifier, challenge = pkce()
+    code = code_from(
+        authorize(
+            browser,
+            registered["client_id"],
+            scope=scope,
+            code_challenge=challenge,
+            code_challenge_method="S256",
+        )
+    )
+    grant = {"code": code, "redirect_uri": CALLBACK, "code_verifier": verifier}
+    response = exchange(browser, registered, grant_type="authorization_code", **grant)
+    assert response.status_code == 200, response.text
+    return {"browser": browser, **response.json()}
+
+
+def test_a_persons_token_carries_only_the_scopes_the_sign_in_asked_for(
+    shequyun_app, shequyun_client, shequyun_actors, registered
+):
+    # The app declares residents.read; a sign-in that asked for no more than who the person is
+    # gets a token that reads nothing else, however much the person and the app may.
+    cadre = shequyun_actors.cadre(XUHUI_COMMITTEE)
+    mine = resident_in(shequyun_client, cadre, serial="111")
+    signed = sign_in_for(shequyun_app, registered, cadre, "openid profile grants")
+    browser, token = signed["browser"], signed["access_token"]
+    assert signed["scope"] == "openid profile grants"
+    auth = {"Authorization": f"Bearer {token}"}
+    assert browser.get("/oauth/userinfo", headers=auth).status_code == 200
+    assert browser.get(f"/api/v1/residents/{mine['id']}", headers=auth).status_code == 403
+    assert browser.get("/api/v1/residents", headers=auth).status_code == 403
+    refreshed = exchange(
+        browser, registered, grant_type="refresh_token", refresh_token=signed["refresh_token"]
+    ).json()
+    again = {"Authorization": f"Bearer {refreshed['access_token']}"}
+    assert browser.get("/api/v1/residents", headers=again).status_code == 403
+
+    asked = sign_in_for(shequyun_app, registered, cadre, "openid residents.read")
+    auth = {"Authorization": f"Bearer {asked['access_token']}"}
+    read = asked["browser"].get(f"/api/v1/residents/{mine['id']}", headers=auth)
+    assert read.status_code == 200, read.text
+    me = asked["browser"].get("/api/v1/me", headers=auth).json()
+    assert me["permissions"] == ["residents.read"]
+
+
 def test_pkce_is_required(shequyun_app, shequyun_actors, registered):
     browser = signed_in(shequyun_app, shequyun_actors.cadre(XUHUI_COMMITTEE))
     for missing_or_plain in ({}, {"code_challenge": "a" * 43, "code_challenge_method": "plain"}):

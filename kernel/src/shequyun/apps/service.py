@@ -280,15 +280,19 @@ class AppService:
             )
         )
 
-    def person_actor(self, app: ExternalApp, person: Actor, enabled: Sequence[UnitRef]) -> Actor:
-        """A person acting through the app: their grant, narrowed to the app's scopes and to
-        the part of their grant's subtree where the app is enabled (no unit: nothing)."""
+    def person_actor(
+        self, app: ExternalApp, person: Actor, enabled: Sequence[UnitRef], scopes: Iterable[str]
+    ) -> Actor:
+        """A person acting through the app: their grant, narrowed to the scopes their token
+        was granted (of the app's declared ones) and to the part of their grant's subtree
+        where the app is enabled (no unit: nothing). A sign-in that asked only for ``openid
+        profile`` reads no record, however much the person and the app may."""
         unit = effective_unit(person.unit, enabled)
         return actors.issue(
             dataclasses.replace(
                 person,
                 unit=unit,
-                permissions=person.permissions & self.scopes_of(app),
+                permissions=person.permissions & frozenset(scopes) & self.scopes_of(app),
                 via=f"app:{app.slug}",
                 must_change_password=False,
             )

@@ -28,9 +28,9 @@ class AccessToken:
 def resolve_access_token(
     engine: Engine, apps: AppService, authenticator: Authenticator, token: str
 ) -> AccessToken | None:
-    """The token's actor: a person through the app (their grant narrowed to the app's scopes
-    and units) or the app itself on one of its units. None when the token, the app, the grant
-    or the unit no longer stands."""
+    """The token's actor: a person through the app (their grant narrowed to the scopes the
+    token was granted and to the app's units) or the app itself on one of its units. None
+    when the token, the app, the grant or the unit no longer stands."""
     now = datetime.now(UTC)
     with Session(engine, expire_on_commit=False) as session:
         found = session.exec(
@@ -56,9 +56,8 @@ def resolve_access_token(
             if person is None:
                 return None
             user, grant, unit = person
-            actor = apps.person_actor(
-                app, authenticator.actor_for(user, grant, unit, "token"), enabled
-            )
+            person_actor = authenticator.actor_for(user, grant, unit, "token")
+            actor = apps.person_actor(app, person_actor, enabled, row.scope.split())
             return AccessToken(app, row, actor)
         still_enabled = session.exec(
             select(OrgUnit)
