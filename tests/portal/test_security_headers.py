@@ -54,6 +54,16 @@ def test_static_files_stay_cacheable_and_json_is_not_given_a_page_policy(shequyu
     assert "content-security-policy" not in health.headers
 
 
+def test_the_icon_browsers_ask_for_is_there(shequyun_client):
+    home = shequyun_client.get("/").text
+    assert '<link rel="icon" href="/static/kernel/favicon.svg" type="image/svg+xml">' in home
+    assert shequyun_client.get("/static/kernel/favicon.svg").status_code == 200
+    asked = shequyun_client.get("/favicon.ico")  # what a browser asks for without the link
+    assert asked.status_code == 200
+    assert asked.headers["content-type"] == "image/svg+xml"
+    assert asked.text.startswith("<svg") and asked.headers["cache-control"].startswith("public")
+
+
 def test_no_template_needs_what_the_policy_forbids():
     """Inline scripts, event-handler attributes and style attributes would be blocked by
     ``script-src 'self'`` and ``style-src 'self'``: the pages must not rely on them."""

@@ -19,7 +19,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -204,6 +206,9 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
     routes.append(Mount(API_PREFIX, app=IndexedRouter(routes=kernel_api)))
     routes.extend(kernel_pages)
     routes.append(Mount("/static/kernel", app=StaticFiles(directory=KERNEL_STATIC), name="static"))
+    # Browsers and feed readers ask for /favicon.ico whatever the page links: answer with the
+    # icon rather than a 404 in every first visit's log.
+    routes.append(Route("/favicon.ico", _favicon, methods=["GET", "HEAD"]))
     for record, directory in host.collect("register_static"):
         path = Path(directory)
         if not path.is_dir():
@@ -218,6 +223,14 @@ def _assemble_routes(kernel: Kernel) -> list[BaseRoute]:
             )
         )
     return routes
+
+
+async def _favicon(request: Request) -> Response:
+    return FileResponse(
+        KERNEL_STATIC / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def _checked_routes(
