@@ -8,6 +8,7 @@ exports use submitted answers only: a returned submission is left out until resu
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import func
+from sqlalchemy import String, Table, and_, bindparam, false, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from ..direct import DirectStatement
 from ..identity import scope
 from ..identity.models import OrgUnit
 from . import fields
@@ -28,6 +31,7 @@ from .tasks import aware
 
 __all__ = ["LEVEL_COLUMNS", "ExportColumns", "aggregate", "export_rows", "progress"]
 
+_UNITS: Table = OrgUnit.__table__  # type: ignore[attr-defined]
 LEVEL_COLUMNS = {"district": Task.district_id, "street": Task.street_id, "committee": Task.unit_id}
 #: How many files of an attachment question the results show (the export has them all).
 FILE_SAMPLES = 12
@@ -53,25 +57,29 @@ def task_scope(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) 
 def progress(
     session: Session, actor: Actor | None, campaign: Campaign, level: str, within: OrgUnit | None
 ) -> dict[str, Any]:
-    """Completion by district, street or committee, plus the total (one GROUP BY)."""
+    """Completion by district, street or committee, plus the total (one statement)."""
     if level not in LEVEL_COLUMNS:
         raise ValidationFailed("level 应为 district、street 或 committee", field="level")
-    group = col(LEVEL_COLUMNS[level])
-    # Counted by unit, status and punctuality (a few hundred rows at most) and added up here:
-    # cheaper for the database than a CASE per status on every task.
-    query = (
-        select(group, Task.status, Task.on_time, func.count())  # type: ignore[call-overload]
-        .where(*task_scope(actor, campaign, within))
-        .group_by(group, col(Task.status), col(Task.on_time))
-    )
+    reach, scope_value = scope.scope_reach(actor, RESULTS)
+    postgres = session.connection().dialect.name == "postgresql"
+    statement = _progress_statement(level, reach, within is not None, postgres)
+    values: dict[str, Any] = {"campaign_id": campaign.id}
+    if reach in ("committee", "subtree"):
+        values["scope"] = scope_value
+        values["scope_end"] = _prefix_end(scope_value) if reach == "subtree" else None
+    if within is not None:
+        values["within"] = within.path
+        values["within_end"] = _prefix_end(within.path)
     tallies: dict[int | None, Counter[str]] = {}
-    for group_id, status, on_time, number in session.exec(query):
+    names: dict[int, tuple[str, str]] = {}
+    for group_id, status, on_time, number, code, name in statement.rows(session, values):
         tally = tallies.setdefault(group_id, Counter())
         tally["expected"] += number
         tally[status] += number
         if status == "submitted" and on_time:
             tally["on_time"] += number
-    names = _names(session, [g for g in tallies if g is not None])
+        if group_id is not None and code is not None:
+            names[group_id] = (code, name)
     past_deadline = utcnow() > aware(campaign.deadline)
     groups: list[dict[str, Any]] = []
     total: Counter[str] = Counter()
@@ -112,6 +120,80 @@ def progress(
         "groups": groups,
         "total": totals,
     }
+
+
+@functools.cache
+def _progress_statement(level: str, reach: str, within: bool, postgres: bool) -> DirectStatement:
+    """:func:`progress`'s statement, built once per level, reach of
+    :func:`~shequyun.identity.scope.scope_reach`, whether it is narrowed to a subtree and
+    database, and run with ``campaign_id``, ``scope`` and ``scope_end`` (the reach's value and,
+    for a subtree, :func:`_prefix_end` of it), ``within`` and ``within_end`` (a path) bound.
+
+    Counted by unit, status and punctuality (a few hundred rows at most) and added up in
+    Python: cheaper for the database than a CASE per status on every task. The units' codes
+    and names come with the counts (a join on the grouped rows, not on every task), so a
+    progress page is one round trip; building the statement anew on every request cost the
+    worker more than the database spent counting."""
+    group = col(LEVEL_COLUMNS[level])
+    unit = col(Task.unit_id)
+    conditions = [
+        col(Task.campaign_id) == bindparam("campaign_id"),
+        col(Task.withdrawn) == false(),
+        _subtree(unit, "scope", postgres)
+        if reach == "subtree"
+        else scope.reach_filter(reach, unit, bindparam("scope")),
+    ]
+    if within:
+        conditions.append(_subtree(unit, "within", postgres))
+    counted = (
+        core_select(
+            group.label("group_id"),
+            col(Task.status),
+            col(Task.on_time),
+            func.count().label("number"),
+        )
+        .where(*conditions)
+        .group_by(group, col(Task.status), col(Task.on_time))
+        .subquery("counted")
+    )
+    units = _UNITS.alias("unit")
+    return DirectStatement(
+        core_select(
+            counted.c.group_id,
+            counted.c.status,
+            counted.c.on_time,
+            counted.c.number,
+            units.c.code,
+            units.c.name,
+        ).select_from(counted.outerjoin(units, units.c.id == counted.c.group_id))
+    )
+
+
+def _subtree(unit_column: Any, name: str, postgres: bool) -> Any:
+    """``unit_column`` is a unit whose path starts with the parameter ``name`` (the units of
+    :func:`~shequyun.identity.scope.reach_filter`'s subtree).
+
+    On PostgreSQL the prefix is written as the range ``name`` ≤ path < ``name_end`` in the
+    operators of the path's ``varchar_pattern_ops`` index, which is what PostgreSQL makes of
+    ``LIKE 'prefix%'`` with a constant: psycopg prepares a statement run five times, and the
+    prepared (generic) plan of ``LIKE :prefix || '%'`` cannot use the index and read every
+    unit of the city instead (1.3-4.9 ms of a district's progress, where the counting took
+    about 1 ms)."""
+    path = col(OrgUnit.path)
+    if postgres:
+        within = and_(
+            path.op("~>=~")(bindparam(name, type_=String)),
+            path.op("~<~")(bindparam(f"{name}_end", type_=String)),
+        )
+    else:
+        within = path.startswith(bindparam(name, type_=String))
+    return unit_column.in_(select(OrgUnit.id).where(within))
+
+
+def _prefix_end(prefix: str) -> str:
+    """The first string after every string that starts with ``prefix`` (byte order): the
+    upper bound of a prefix as a range."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def overdue(
