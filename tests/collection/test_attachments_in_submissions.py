@@ -8,12 +8,13 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from shequyun.attachments.models import Attachment
 from shequyun.collection.fields import KINDS, WIDGETS
 from shequyun.collection.models import SubmissionKey, Task, TaskEvent
 from shequyun.collection.ui_check import check_ui
+from shequyun.events import OutboxEvent
 
 from ..attachments._files import pdf, png
 from ..residents._data import id_number, resident
@@ -191,6 +192,9 @@ def test_a_neighbours_upload_is_refused_and_nothing_is_stored(
         assert (task.status, task.version, task.data) == ("not_started", 1, {})
         assert session.exec(select(TaskEvent)).all() == []
         assert session.exec(select(SubmissionKey)).all() == []
+        # On PostgreSQL the claim and the event are part of the submission's one statement:
+        # refusing a file rolls all of it back.
+        assert _submission_events(session) == []
         rows = {r.id: r for r in session.exec(select(Attachment))}
         assert rows[mine].owner is None and rows[theirs].owner is None
     assert not readable(client, shequyun_actors.street_admin("310104003000"), mine)
@@ -198,12 +202,29 @@ def test_a_neighbours_upload_is_refused_and_nothing_is_stored(
     # Once the neighbour's task holds the file, it is theirs: still refused, with the same words.
     neighbour_task = task_id_of(client, neighbour)
     assert submit(client, neighbour, neighbour_task, {"site": theirs}).status_code == 201
+    with Session(shequyun_kernel.engine) as session:
+        events = _submission_events(session)
+        assert [(e.type, e.payload["task_id"], e.payload["version"]) for e in events] == [
+            ("collection.submission.created", neighbour_task, 2)
+        ]
+        held = session.get(Attachment, theirs)
+        assert (held.owner, held.owner_ref) == ("collection", f"task:{neighbour_task}")
     again = submit(client, cadre, task_id, {"site": theirs}, key="key-00000002")
     assert again.status_code == 422
     assert again.json()["error"]["field"] == "site"
     # A made-up id is refused the same way.
     made_up = submit(client, cadre, task_id, {"site": "att_" + "x" * 22}, key="key-00000003")
     assert made_up.json()["error"]["field"] == "site"
+
+
+def _submission_events(session):
+    return list(
+        session.exec(
+            select(OutboxEvent)
+            .where(col(OutboxEvent.type).startswith("collection.submission."))
+            .order_by(col(OutboxEvent.id))
+        )
+    )
 
 
 def test_a_photo_question_refuses_a_pdf(shequyun_client, shequyun_actors, shequyun_kernel):

@@ -726,3 +726,24 @@ def fields_problems(schema: dict) -> list:
     from shequyun.collection.schema_check import check_schema
 
     return check_schema(copy.deepcopy(schema))
+
+
+def test_a_form_without_conditions_strips_nothing():
+    plain = compile_validator(
+        {
+            "type": "object",
+            "properties": {
+                "reason": {"type": "string"},
+                "members": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+                },
+            },
+        }
+    )
+    data = {"reason": "x", "members": [{"name": "张三", "extra": 1}], "other": None}
+    assert plain.strip_hidden(data) == {
+        "reason": "x",
+        "members": [{"name": "张三", "extra": 1}],
+        "other": None,
+    }

@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from . import event_sealing
@@ -48,7 +49,14 @@ from .direct import DirectStatement
 from .event_catalogue import EventCatalogue
 from .handlers import wanted
 
-__all__ = ["BatchSubscriber", "DeliveryStatus", "EventBus", "EventDelivery", "OutboxEvent"]
+__all__ = [
+    "OUTBOX_INSERT",
+    "BatchSubscriber",
+    "DeliveryStatus",
+    "EventBus",
+    "EventDelivery",
+    "OutboxEvent",
+]
 
 log = logging.getLogger("shequyun.events")
 
@@ -170,21 +178,31 @@ class EventBus:
 
     def publish(self, session: Session, event_type: str, payload: Mapping[str, Any]) -> None:
         """Add the event and its deliveries to ``session``; they commit with the caller's change."""
-        stored = self.stored(event_type, payload)
         # Straight inserts on the session's DBAPI connection (its transaction), with statements
         # compiled once (see :mod:`.direct`): events are published on hot paths (every
         # submission).
-        now = utcnow()
-        names = [name for name, sub in self.subscribers.items() if sub.matches(event_type)]
-        values = {"type": event_type, "payload": dict(stored), "now": now, "subscribers": names}
-        if names and session.connection().dialect.name == "postgresql":
+        values = self.outbox_values(event_type, payload)
+        if values["subscribers"] and session.connection().dialect.name == "postgresql":
             _PUBLISH_WITH_DELIVERIES.run(session, values)  # one round trip for both
             return
         event_id = _PUBLISH.rows(session, values)[0][0]
-        if names:
+        if values["subscribers"]:
             _DELIVERY.run_many(
-                session, [{"event_id": event_id, "subscriber": n, "now": now} for n in names]
+                session,
+                [
+                    {"event_id": event_id, "subscriber": n, "now": values["now"]}
+                    for n in values["subscribers"]
+                ],
             )
+
+    def outbox_values(self, event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters of :data:`OUTBOX_INSERT` (and of :meth:`publish`'s statements) for
+        this event: its type, its payload as stored (checked and sealed), the time, and the
+        names of the subscribers it is delivered to. A hot path that writes its own change in
+        one statement on PostgreSQL adds the event to that statement with these."""
+        stored = self.stored(event_type, payload)
+        names = [name for name, sub in self.subscribers.items() if sub.matches(event_type)]
+        return {"type": event_type, "payload": dict(stored), "now": utcnow(), "subscribers": names}
 
     def deliver_due(
         self,
@@ -397,7 +415,7 @@ _DELIVERY = DirectStatement(
 )
 
 
-def _publish_with_deliveries() -> DirectStatement:
+def _outbox_insert() -> Insert:
     """PostgreSQL: the event and one delivery per subscriber name in ``subscribers``."""
     event = _NEW_EVENT.cte("new_event")
     names = (
@@ -413,10 +431,14 @@ def _publish_with_deliveries() -> DirectStatement:
         bindparam("now", type_=_DELIVERIES.c.next_attempt_at.type),
     ).select_from(event.join(names, true()))
     columns = ["event_id", "subscriber", "status", "attempts", "next_attempt_at"]
-    return DirectStatement(insert(_DELIVERIES).from_select(columns, rows))
+    return insert(_DELIVERIES).from_select(columns, rows)
 
 
-_PUBLISH_WITH_DELIVERIES = _publish_with_deliveries()
+#: PostgreSQL: insert an event and its deliveries, one statement, with the parameters of
+#: :meth:`EventBus.outbox_values` (``type``, ``payload``, ``now``, ``subscribers``). It can be a
+#: CTE of another statement (``OUTBOX_INSERT.cte(...)``): a submission writes its event so.
+OUTBOX_INSERT = _outbox_insert()
+_PUBLISH_WITH_DELIVERIES = DirectStatement(OUTBOX_INSERT)
 
 
 def _backoff(attempts: int) -> timedelta:

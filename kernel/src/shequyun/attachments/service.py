@@ -20,6 +20,7 @@ import secrets
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from shequyun_sdk import ApiError, ValidationFailed
@@ -256,7 +257,41 @@ class AttachmentService:
         ids = [i for i in dict.fromkeys(attachment_ids) if isinstance(i, str) and _ID.fullmatch(i)]
         if not ids:
             return {}
-        values = {
+        values = self.claim_values(
+            ids,
+            actor=actor,
+            owner=owner,
+            owner_ref=owner_ref,
+            unit_id=unit_id,
+            public=public,
+            read_permissions=read_permissions,
+        )
+        direct = statements.CLAIM_DIRECT.get(session.connection().dialect.name)
+        if direct is not None:
+            taken = dict(direct.rows(session, values))
+        else:
+            rows = session.connection().execute(statements.CLAIM, {"ids": ids, **values})
+            taken = {row.id: row.content_type for row in rows}
+        self.claimed(session, taken)
+        return taken
+
+    @staticmethod
+    def claim_values(
+        attachment_ids: Sequence[str],
+        *,
+        actor: Actor | None,
+        owner: str,
+        owner_ref: str,
+        unit_id: int | None,
+        public: bool = False,
+        read_permissions: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """The parameters of ``statements.CLAIM_DIRECT`` that :meth:`take` runs: a hot path
+        that writes its own change in one statement on PostgreSQL claims its files in it with
+        these (the ids that are not well-formed left out), then hands the rows it claimed to
+        :meth:`claimed`."""
+        ids = [i for i in dict.fromkeys(attachment_ids) if isinstance(i, str) and _ID.fullmatch(i)]
+        return {
             "user_id": actor.user_id if actor is not None else None,
             "w_owner": owner,
             "w_owner_ref": owner_ref,
@@ -266,16 +301,14 @@ class AttachmentService:
             "new_public": public,
             "new_read_permissions": list(read_permissions),
             "now": datetime.now(UTC),
+            "ids_array": ids,
+            "ids_json": orjson.dumps(ids).decode(),
         }
-        direct = statements.CLAIM_DIRECT.get(session.connection().dialect.name)
-        if direct is not None:
-            values.update(ids_array=ids, ids_json=orjson.dumps(ids).decode())
-            taken = dict(direct.rows(session, values))
-        else:
-            rows = session.connection().execute(statements.CLAIM, {"ids": ids, **values})
-            taken = {row.id: row.content_type for row in rows}
-        _forget(session, taken)
-        return taken
+
+    @staticmethod
+    def claimed(session: Session, ids: Iterable[str]) -> None:
+        """After a statement claimed ``ids``: the session's copies of them are stale."""
+        _forget(session, ids)
 
     def release(
         self, session: Session, owner: str, owner_ref: str, *, keep: Collection[str] = ()

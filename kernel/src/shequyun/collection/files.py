@@ -40,7 +40,9 @@ __all__ = [
     "READ_PERMISSIONS",
     "FileAnswer",
     "FileFields",
+    "check_file_count",
     "claim_for_task",
+    "claim_values",
     "task_files",
 ]
 
@@ -152,9 +154,14 @@ def claim_for_task(
     unit_id: int,
     answers: list[FileAnswer],
     previous: list[FileAnswer],
+    *,
+    taken: Mapping[str, str] | None = None,
 ) -> None:
     """Claim the files of ``answers`` for the task ``task_id`` (of the unit ``unit_id``) and
     release those of ``previous`` (the task's answers before) it no longer refers to.
+
+    ``taken``: the files a statement of the caller's already claimed with
+    :func:`claim_values` (their content type by id); then only the checks and the release run.
 
     A task holds exactly the files its saved answers refer to (every save claims and releases
     in the transaction that writes the answers), so when no previous file is dropped there is
@@ -164,28 +171,55 @@ def claim_for_task(
     must then not be committed (nothing the claim changed is kept).
     """
     owner_ref = f"task:{task_id}"
-    if len(answers) > MAX_FILES:
-        raise ValidationFailed(f"附件太多：一份填报最多 {MAX_FILES} 个", field="data")
+    check_file_count(answers)
     ids = sorted({answer.id for answer in answers})  # one order of row locks for everyone
-    types = service.take(
-        session,
-        ids,
-        actor=actor,
-        owner=OWNER,
-        owner_ref=owner_ref,
-        unit_id=unit_id,
-        read_permissions=READ_PERMISSIONS,
-    )
-    _raise([{"field": a.path, "message": NOT_YOURS} for a in answers if a.id not in types])
+    if taken is None:
+        taken = service.take(
+            session,
+            ids,
+            actor=actor,
+            owner=OWNER,
+            owner_ref=owner_ref,
+            unit_id=unit_id,
+            read_permissions=READ_PERMISSIONS,
+        )
+    else:
+        service.claimed(session, taken)
+    _raise([{"field": a.path, "message": NOT_YOURS} for a in answers if a.id not in taken])
     _raise(
         [
             {"field": a.path, "message": PHOTOS_ONLY}
             for a in answers
-            if a.photo and kind_of(types[a.id]) not in IMAGES
+            if a.photo and kind_of(taken[a.id]) not in IMAGES
         ]
     )
     if {answer.id for answer in previous}.difference(ids):
         service.release(session, OWNER, owner_ref, keep=ids)
+
+
+def claim_values(
+    actor: Actor | None, task_id: int, unit_id: int, answers: list[FileAnswer]
+) -> dict[str, Any]:
+    """The parameters of the attachments' claim (``CLAIM_DIRECT``) that :func:`claim_for_task`
+    runs, for a statement that claims the files of ``answers`` as part of writing the task
+    (pass what it claimed to :func:`claim_for_task` as ``taken``)."""
+    from ..attachments.service import AttachmentService
+
+    check_file_count(answers)
+    return AttachmentService.claim_values(
+        sorted({answer.id for answer in answers}),
+        actor=actor,
+        owner=OWNER,
+        owner_ref=f"task:{task_id}",
+        unit_id=unit_id,
+        read_permissions=READ_PERMISSIONS,
+    )
+
+
+def check_file_count(answers: list[FileAnswer]) -> None:
+    """422 when an answer refers to more than :data:`MAX_FILES` files."""
+    if len(answers) > MAX_FILES:
+        raise ValidationFailed(f"附件太多：一份填报最多 {MAX_FILES} 个", field="data")
 
 
 def _raise(problems: list[dict[str, str]]) -> None:

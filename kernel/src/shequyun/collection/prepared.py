@@ -10,22 +10,26 @@ but not through the ORM's unit of work.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, null, update
 from sqlalchemy import select as core_select
 from sqlalchemy.sql.dml import Update
 from sqlmodel import Session
 
+from ..attachments.statements import CLAIM_ARRAY
 from ..direct import DirectStatement
+from ..events import OUTBOX_INSERT
 from ..identity.models import OrgUnit
 from .models import Campaign, SubmissionKey, Task, TaskEvent
 
 __all__ = [
     "SUBMISSION",
     "SubmissionRow",
+    "Written",
     "add_task_event",
     "bump_task",
     "submission_row",
@@ -208,16 +212,32 @@ _HISTORY = {
 
 
 def _one_statement() -> DirectStatement:
-    """PostgreSQL: the key, the task and its history row in one statement. The key's unique
-    violation still fails the statement (a concurrent duplicate waits for the first to commit,
+    """PostgreSQL: the key, the task, its history row, the files its answers refer to and its
+    event in one statement (one round trip instead of three). The key's unique violation
+    still fails the statement (a concurrent duplicate waits for the first to commit,
     whichever of its parts meets the first's locks first); a task whose version moved updates
-    no row, so no history row is written and none returned."""
+    no row, so no history row is written. It returns a row ``(task id, None, None)`` for the
+    history row written and ``(None, file id, content type)`` for each file claimed: the
+    caller rolls back when the task was not written or a file was refused, and the claim and
+    the event go with it.
+
+    The history's rows are what the main query reads first, so the task is updated (and
+    locked) before the files are claimed, as a draft's save does; the key and the event,
+    which nothing reads, are written when the rest is done."""
     task = _SUBMIT_TASK.returning(_TASK.c.id).cte("submitted_task")
     key = _SUBMIT_KEY.cte("submission_key")
-    history = insert(_EVENTS).from_select(
-        list(_HISTORY_COLUMNS), core_select(task.c.id, *_HISTORY.values())
+    history = (
+        insert(_EVENTS)
+        .from_select(list(_HISTORY_COLUMNS), core_select(task.c.id, *_HISTORY.values()))
+        .returning(_EVENTS.c.task_id)
+        .cte("history")
     )
-    return DirectStatement(history.add_cte(key).returning(_EVENTS.c.task_id))
+    claimed = CLAIM_ARRAY.cte("claimed")
+    outbox = OUTBOX_INSERT.cte("outbox")
+    written = core_select(
+        history.c.task_id, null().label("file_id"), null().label("content_type")
+    ).union_all(core_select(null(), claimed.c.id, claimed.c.content_type))
+    return DirectStatement(written.add_cte(key, outbox))
 
 
 _WRITE_ALL = _one_statement()
@@ -229,6 +249,17 @@ _WRITE_HISTORY = DirectStatement(insert(_EVENTS).values(task_id=bindparam("task_
 SUBMISSION = tuple(_SUBMITTED)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_submission` did: whether the task was still at its version, and on
+    PostgreSQL the files claimed (their content type by id; None where the caller claims)
+    and whether the event was written."""
+
+    task: bool
+    files: dict[str, str] | None = None
+    event: bool = False
+
+
 def write_submission(
     session: Session,
     task_id: int,
@@ -238,11 +269,18 @@ def write_submission(
     action: str,
     user_id: int | None,
     username: str | None,
-) -> bool:
+    *,
+    files: Mapping[str, Any] | None = None,
+    event: Mapping[str, Any] | None = None,
+) -> Written:
     """Insert the idempotency key, write ``values`` (every name of :data:`SUBMISSION`) to the
-    task if its version is still ``old_version``, and add the step to its history; whether the
-    task was still at that version. Raises ``IntegrityError`` when the key is taken (on
-    PostgreSQL, after waiting for the transaction that took it): the key goes in first."""
+    task if its version is still ``old_version``, and add the step to its history. Raises
+    ``IntegrityError`` when the key is taken (on PostgreSQL, after waiting for the transaction
+    that took it): the key goes in first.
+
+    On PostgreSQL, in the same statement, the files of ``files`` (``files.claim_values``) are
+    claimed and the event of ``event`` (``EventBus.outbox_values``) is written; elsewhere the
+    caller claims and publishes (:class:`Written` says which was done)."""
     params = {f"v_{name}": values[name] for name in SUBMISSION}
     params.update(
         task_id=task_id,
@@ -253,10 +291,29 @@ def write_submission(
         actor_username=username,
         comment=None,
     )
-    if session.connection().dialect.name == "postgresql":
-        return bool(_WRITE_ALL.rows(session, params))
+    if session.connection().dialect.name == "postgresql" and event is not None:
+        params.update(files if files is not None else _NO_FILES)
+        params.update(event)
+        rows = _WRITE_ALL.rows(session, params)
+        claimed = {file_id: kind for task, file_id, kind in rows if task is None}
+        return Written(any(task is not None for task, _f, _k in rows), claimed, True)
     _WRITE_KEY.run(session, params)
     if _WRITE_TASK.run(session, params) != 1:
-        return False
+        return Written(False)
     _WRITE_HISTORY.run(session, params)
-    return True
+    return Written(True)
+
+
+#: The claim's parameters when there is nothing to claim (no row matches no id).
+_NO_FILES: dict[str, Any] = {
+    "user_id": None,
+    "w_owner": "",
+    "w_owner_ref": "",
+    "new_owner": "",
+    "new_owner_ref": "",
+    "new_unit_id": None,
+    "new_public": False,
+    "new_read_permissions": [],
+    "now": None,
+    "ids_array": [],
+}

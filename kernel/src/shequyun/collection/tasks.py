@@ -25,7 +25,7 @@ from ..identity.models import OrgUnit
 from ..residents.service import READ as RESIDENTS_READ
 from ..residents.service import ResidentFilters, ResidentService
 from . import prepared
-from .files import FileAnswer, FileFields, claim_for_task
+from .files import FileAnswer, FileFields, claim_for_task, claim_values
 from .forms import FormService
 from .models import Campaign, FormVersion, Task, TaskEvent, utcnow
 from .task_shapes import (
@@ -220,7 +220,7 @@ class TaskFlow:
         resubmission = row.status == "returned"
         now = utcnow()
         on_time = now <= aware(row.deadline)
-        written = {
+        written_values = {
             "data": stored,
             "form_version_id": version.id,
             "status": "submitted",
@@ -229,17 +229,28 @@ class TaskFlow:
             "version": row.version + 1,
             "updated_at": now,
         }
-        # The key goes in first: a concurrent duplicate waits on it and then replays.
+        event_type = (
+            "collection.submission.changed" if resubmission else "collection.submission.created"
+        )
+        event = event_payload(
+            row.campaign_id, task_id, row.unit_code, row.unit_id, "submitted", row.version + 1
+        )
+        # The key goes in first: a concurrent duplicate waits on it and then replays. On
+        # PostgreSQL the files are claimed and the event written in the same statement.
         try:
-            current = prepared.write_submission(
+            written = prepared.write_submission(
                 session,
                 task_id,
                 row.version,
                 client_key,
-                written,
+                written_values,
                 "resubmitted" if resubmission else "submitted",
                 actor.user_id if actor else None,
                 actor.username if actor else None,
+                files=None
+                if files is None
+                else claim_values(actor, task_id, row.unit_id, files[0]),
+                event=self.events.outbox_values(event_type, event),
             )
         except IntegrityError:
             session.rollback()
@@ -247,7 +258,7 @@ class TaskFlow:
             assert again is not None
             check_task_scope(actor, unit_ref_of_row(again), FILL)
             return Submitted(row_view(again), True)
-        if not current:
+        if not written.task:
             session.rollback()
             raise Conflict(
                 "该填报刚被他人修改，请刷新后重试", field="version", code="stale_version"
@@ -260,16 +271,13 @@ class TaskFlow:
             version=row.version + 1,
         )
         if files is not None:
-            claim_for_task(self.attachments, session, actor, task_id, row.unit_id, *files)
+            claim_for_task(
+                self.attachments, session, actor, task_id, row.unit_id, *files, taken=written.files
+            )
         if campaign is not None and campaign.writeback:
             self._write_back(session, actor, campaign, data)
-        self.events.publish(
-            session,
-            "collection.submission.changed" if resubmission else "collection.submission.created",
-            event_payload(
-                row.campaign_id, task_id, row.unit_code, row.unit_id, row.status, row.version
-            ),
-        )
+        if not written.event:
+            self.events.publish(session, event_type, event)
         return Submitted(row_view(row), False)
 
     def return_task(

@@ -84,8 +84,12 @@ class Validator:
         """A copy of ``data`` without the values of fields that ``visible_if`` hides.
 
         ``errors`` already ignores those values (and does not require the fields); store what
-        this returns, so an answer given before the cadre changed their mind is not kept.
+        this returns, so an answer given before the cadre changed their mind is not kept. A
+        form without ``visible_if`` hides nothing: ``data`` itself is returned, not copied
+        (copying a 250-question answer on every submission cost more than checking it).
         """
+        if not self._plan.conditions:
+            return data
         return self._plan.strip(data, "")
 
 
