@@ -40,6 +40,27 @@ def test_secrets_can_be_referenced_from_the_environment(tmp_path):
         load_settings(environ={}, config_file=config)
 
 
+def test_an_unset_environment_reference_names_the_setting_and_the_file(tmp_path):
+    """The operations guide's example file lists a replica as ``"$env:SHEQUYUN_REPLICA_1"``;
+    an operator without one who kept the line was told only that some variable was not set."""
+    config = tmp_path / "shequyun.toml"
+    config.write_text(
+        '[shequyun]\ndatabase_replicas = ["$env:SHEQUYUN_REPLICA_1"]\n'
+        '[shequyun.plugins.garbage]\napi_key = "$env:GARBAGE_KEY"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(SettingsError) as replica:
+        load_settings(environ={"GARBAGE_KEY": "k"}, config_file=config)
+    assert str(replica.value) == (
+        f"database_replicas in {config} refers to environment variable SHEQUYUN_REPLICA_1, "
+        "which is not set (set it, or remove database_replicas from the file)"
+    )
+    with pytest.raises(SettingsError, match=r"^plugins\.garbage\.api_key in .* GARBAGE_KEY,"):
+        load_settings(
+            environ={"SHEQUYUN_REPLICA_1": "postgresql+psycopg://r@db-r1/s"}, config_file=config
+        )
+
+
 def test_secrets_are_never_shown():
     settings = load_settings(
         environ={

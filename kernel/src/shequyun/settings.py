@@ -260,22 +260,28 @@ def _read_toml(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
     section = raw.get("shequyun", raw)
-    values = {k: v for k, v in section.items() if k != "plugins"}
-    plugins = section.get("plugins", {})
+    resolved = {key: _resolve_env_refs(v, environ, path, key) for key, v in section.items()}
+    values = {k: v for k, v in resolved.items() if k != "plugins"}
+    plugins = resolved.get("plugins", {})
     values["plugin_settings"] = {name: dict(conf) for name, conf in plugins.items()}
-    resolved: dict[str, Any] = _resolve_env_refs(values, environ)
-    return resolved
+    return values
 
 
-def _resolve_env_refs(value: Any, environ: Mapping[str, str]) -> Any:
+def _resolve_env_refs(value: Any, environ: Mapping[str, str], path: Path, where: str) -> Any:
+    """``value`` with every ``"$env:NAME"`` read from the environment; ``where`` names the
+    setting as the file writes it (``database_replicas``, ``plugins.garbage.api_key``)."""
     if isinstance(value, dict):
-        return {k: _resolve_env_refs(v, environ) for k, v in value.items()}
+        return {k: _resolve_env_refs(v, environ, path, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_env_refs(v, environ) for v in value]
+        return [_resolve_env_refs(v, environ, path, where) for v in value]
     if isinstance(value, str) and value.startswith("$env:"):
         name = value[5:]
         if name not in environ:
-            raise SettingsError(f"config refers to environment variable {name}, which is not set")
+            # An operator who copied an example file needs the setting and the file to fix.
+            raise SettingsError(
+                f"{where} in {path} refers to environment variable {name}, which is not set "
+                f"(set it, or remove {where} from the file)"
+            )
         return environ[name]
     return value
 
