@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
+import subprocess
 import sys
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,8 +22,8 @@ from pydantic import SecretStr
 from shequyun.logs import JsonFormatter
 from shequyun.request_context import RequestIdFilter, enter_request, leave_request
 
-from ..conftest import subprocess_env
-from .servers import run, serving
+from ..conftest import SHEQUYUN, subprocess_env
+from .servers import START_SECONDS, run, serving
 
 # time, level, pid, [request id], logger: message
 LINE = re.compile(
@@ -68,6 +71,9 @@ def test_each_worker_logs_its_access_lines_with_request_ids_and_metrics_add_up(t
         m for m in server.log.read_text().splitlines() if "Application startup complete" in m
     ]
     assert len(started) == 2 and all(LINE.match(line) for line in started)
+    # Checking the migrations at start is not news (Alembic logs a dozen INFO lines for it).
+    loggers = {m.group(5) for m in map(LINE.match, server.log.read_text().splitlines()) if m}
+    assert not {name for name in loggers if name.startswith("alembic")}, loggers
 
     metrics = server.get("/metrics")
     assert metrics.status_code == 200
@@ -182,3 +188,35 @@ def test_metrics_answer_a_scraper_with_the_token(shequyun_kernel):
         assert scraped.status_code == 200
         assert "shequyun_outbox_lag_seconds" in scraped.text
         assert client.get("/healthz").status_code == 200
+
+
+def test_the_event_worker_logs_in_the_configured_format_and_says_when_it_starts(tmp_path):
+    """``shequyun worker`` used to ignore ``log_format``: with ``json`` set for a log shipper,
+    the web workers wrote JSON and the event worker text. Both also opened with a dozen INFO
+    lines of Alembic's (``setup plugin alembic.autogenerate.schemas``...) from merely checking
+    the migrations, and the worker said nothing of its own until it stopped."""
+    env = subprocess_env(tmp_path, SHEQUYUN_LOG_FORMAT="json")
+    upgraded = run("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [SHEQUYUN, "worker", "--interval", "0.2"], env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + START_SECONDS  # a liveness bound, not a timing test
+        while "worker started" not in log.read_text() and worker.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    messages = [(e["logger"], e["message"]) for e in entries]
+    assert any(
+        logger == "shequyun.worker" and message.startswith("worker started: events every 0.2 s")
+        for logger, message in messages
+    ), messages
+    assert ("shequyun.worker", "worker stopped") in messages
+    assert not [m for m in messages if m[0].startswith("alembic")], messages

@@ -330,11 +330,18 @@ def plugin_new(name: str, directory: Path | None) -> None:
 )
 def worker(once: bool, interval: float) -> None:
     """Deliver events from the outbox to plugin subscribers, and run due scheduled jobs."""
+    import logging
+
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     _refuse_pending(settings)
     kernel = _kernel(settings)
     kernel.start()
+    logging.getLogger("shequyun.worker").info(
+        "worker started: events%s, database %s",
+        " once" if once else f" every {interval:g} s, scheduled jobs and webhooks",
+        settings.redacted_database_url(),
+    )
     if not once:  # in a thread of its own, so that a long job never holds up events
         kernel.scheduler.start_background()
         kernel.openness.start_background()  # webhooks to external apps, in threads too
@@ -410,7 +417,7 @@ def bridge(broker: str, once: bool, name: str, prefix: str) -> None:
     from .apps.bridge import Bridge, publisher_for
 
     settings = _settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     _refuse_pending(settings)
     kernel = _kernel(settings)
     try:

@@ -62,6 +62,10 @@ def logging_config(level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
     formatter: dict[str, Any] = (
         {"()": "shequyun.logs.JsonFormatter"} if fmt == "json" else {"format": TEXT_FORMAT}
     )
+    # Alembic logs at INFO each time a process only *checks* the migrations (a dozen lines of
+    # "setup plugin alembic.autogenerate..." and "Context impl PostgresqlImpl." at every start
+    # of every worker). `db upgrade` says what it applied itself; DEBUG still shows them.
+    alembic_level = level if level == "DEBUG" else _at_least_warning(level)
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -83,8 +87,13 @@ def logging_config(level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": False},
+            "alembic": {"level": alembic_level},
         },
     }
+
+
+def _at_least_warning(level: str) -> str:
+    return level if logging.getLevelName(level) > logging.WARNING else "WARNING"
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
