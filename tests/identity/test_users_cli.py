@@ -66,8 +66,12 @@ def test_create_admin_needs_the_org_tree_first(cli, shequyun_kernel):
     assert upgraded.returncode == 0 and "already current" in upgraded.stdout
     result = create_admin(cli)
     assert result.returncode == 1
-    assert "shequyun demo --no-serve" in result.stderr
-    assert "shequyun org import" in result.stderr
+    # A production operator is sent to the roster import (which writes only with --apply),
+    # never to the demo without a warning: it adds accounts whose password is in the README.
+    assert "`shequyun org import 名册文件 --apply`" in result.stderr
+    assert "docs/api/org-units.md" in result.stderr
+    assert "`shequyun demo --no-serve` 只用于试用" in result.stderr
+    assert "切勿在生产数据库上运行" in result.stderr
     assert users_named(shequyun_kernel, "chief") == []
 
 

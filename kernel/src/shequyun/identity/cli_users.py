@@ -48,7 +48,8 @@ def users() -> None:
 def create_admin(username: str, display_name: str, password_stdin: bool) -> None:
     """Create the first platform administrator, on the city unit.
 
-    The org tree must exist: run `shequyun demo --no-serve` or `shequyun org import FILE` first.
+    The org tree must exist: run `shequyun org import FILE --apply` first (or, for a trial only,
+    `shequyun demo --no-serve`, which also makes demo accounts with a published password).
     """
     username = username.strip().lower()
     with migrated_kernel() as kernel:
@@ -105,8 +106,9 @@ def _city(session: Session) -> OrgUnit:
     ).first()
     if city is None:
         raise click.ClickException(
-            "还没有市级单位。请先运行 `shequyun demo --no-serve` 载入演示组织架构，"
-            "或用 `shequyun org import FILE` 导入真实的组织架构"
+            "还没有市级单位。请先用 `shequyun org import 名册文件 --apply` 导入组织架构"
+            "（文件格式见 docs/api/org-units.md）。`shequyun demo --no-serve` 只用于试用："
+            "它载入演示数据和公开密码的演示账号，切勿在生产数据库上运行"
         )
     return city
 
