@@ -220,3 +220,39 @@ def test_the_event_worker_logs_in_the_configured_format_and_says_when_it_starts(
     ), messages
     assert ("shequyun.worker", "worker stopped") in messages
     assert not [m for m in messages if m[0].startswith("alembic")], messages
+
+
+def test_a_metrics_directory_shared_with_the_event_worker_counts_its_jobs_not_dead_pools(
+    tmp_path,
+):
+    """The systemd units share one ``PROMETHEUS_MULTIPROC_DIR`` between the web workers and
+    ``shequyun worker``, which runs the scheduled jobs when ``inline_worker`` is off: its runs
+    are in the web's ``/metrics``. The directory outlives each start, so the pools of a process
+    that was killed (it never said it stopped) are forgotten when ``serve`` starts; before, they
+    were added to every scrape until the machine restarted."""
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = subprocess_env(tmp_path, PROMETHEUS_MULTIPROC_DIR=str(shared))
+    assert run("db", "upgrade", env=env).returncode == 0
+    ran = run("jobs", "run", "kernel.residents.tally", env=env)  # as the worker runs a job
+    assert ran.returncode == 0, ran.stderr
+    # A process killed with its pool open: its live gauges stay behind in the directory.
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from shequyun import metrics; "
+            "metrics.POOL_LIMIT.labels('primary').inc(20); os._exit(0)",
+        ],
+        env=env,
+        timeout=120,
+    )
+    assert killed.returncode == 0
+    assert list(shared.glob("gauge_livesum_*.db"))
+    with serving(env, tmp_path / "serve.log", "--workers", "2") as server:
+        text = server.get("/metrics").text
+    assert re.search(
+        r'^shequyun_job_runs_total\{job="kernel\.residents\.tally",outcome="ok"\} 1\.0$', text, re.M
+    ), text
+    # Two live workers' pools (10 + 10 each), not the dead process's 20 on top.
+    assert re.search(r'^shequyun_db_connections_limit\{database="primary"\} 40\.0$', text, re.M)

@@ -71,12 +71,16 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 @contextlib.contextmanager
 def _metrics_directory(settings: Settings) -> Iterator[None]:
     """Where every worker writes its metrics (prometheus_client's multiprocess mode): the
-    ``PROMETHEUS_MULTIPROC_DIR`` given (shared with ``shequyun worker`` processes on this host),
-    or a fresh directory that lives as long as this command. Set before anything imports
-    prometheus_client, which reads it once."""
-    from .metrics import MULTIPROC_ENV
+    ``PROMETHEUS_MULTIPROC_DIR`` given (shared with ``shequyun worker`` processes on this host,
+    and cleared of the pools of processes that were killed), or a fresh directory that lives as
+    long as this command. Set before anything imports prometheus_client, which reads it once."""
+    from .metrics import MULTIPROC_ENV, forget_dead_processes
 
-    if not settings.metrics or os.environ.get(MULTIPROC_ENV):
+    if not settings.metrics:
+        yield
+        return
+    if os.environ.get(MULTIPROC_ENV):
+        forget_dead_processes(os.environ[MULTIPROC_ENV])
         yield
         return
     directory = tempfile.mkdtemp(prefix="shequyun-metrics-")

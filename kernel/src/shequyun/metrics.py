@@ -20,6 +20,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
@@ -50,6 +51,7 @@ __all__ = [
     "MULTIPROC_ENV",
     "PATH",
     "TOKEN_REJECTIONS",
+    "forget_dead_processes",
     "observe_request",
     "route_template",
     "serve_metrics",
@@ -142,6 +144,35 @@ def watch_pool(engine: Engine, database: str, limit: int) -> None:
     event.listen(engine, "connect", lambda *_: opened.inc())
     event.listen(engine, "close", lambda *_: opened.dec())
     event.listen(engine, "close_detached", lambda *_: opened.dec())
+
+
+def forget_dead_processes(directory: str) -> list[int]:
+    """Forget the live gauges (the pools) that processes which are gone left in ``directory``.
+
+    A directory shared by the web and worker services outlives each start of either (see the
+    operations guide's systemd units); a process that was killed (the OOM killer, SIGKILL) never
+    said it stopped, and its pools would be added to every scrape until the machine restarts.
+    Counters of dead processes stay: they are runs and requests that happened."""
+    from prometheus_client import multiprocess
+
+    gone: set[int] = set()
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        number = path.stem.rsplit("_", 1)[-1]
+        if number.isdigit() and not _alive(int(number)):
+            gone.add(int(number))
+    for pid in gone:
+        multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+    return sorted(gone)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def process_exit() -> None:
