@@ -10,6 +10,7 @@ make it lag, so they take turns through a file lock, whichever pytest worker run
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import tempfile
 import time
@@ -21,11 +22,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from shequyun.app import create_app
 from shequyun.kernel import Kernel
+from shequyun.replicas import Replicas
 from shequyun.settings import SettingsError, load_settings
 
 from ..residents._data import id_number, resident
@@ -55,6 +58,24 @@ def test_replicas_need_postgresql_and_their_passwords_are_masked(tmp_path):
     assert settings.public_dict()["database_replicas"] == [
         "postgresql+psycopg://app:***@r1/shequyun",
         "postgresql+psycopg://app:***@r2/shequyun",
+    ]
+
+
+def test_a_workers_first_measure_of_a_replica_is_no_warning(caplog):
+    """Every worker that started against a busy primary logged the WARNING ``replica replica1
+    back in use`` a second later: its first check could not yet tell the lag. Only a replica
+    that was really out and came back is worth a warning."""
+    engine = create_engine("postgresql+psycopg://app:hush9@db-r1/shequyun")  # never connected
+    replicas = Replicas(create_engine("postgresql+psycopg://app@db/shequyun"), [("r1", engine)])
+    with caplog.at_level(logging.INFO, logger="shequyun.replicas"):
+        replicas._set("r1", engine, None, "lag not known yet")
+        replicas._set("r1", engine, 0.4, None)
+        replicas._set("r1", engine, None, "unreachable: OperationalError: refused")
+        replicas._set("r1", engine, 0.0, None)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "replica r1 in use (lag 0.4 s)"),
+        ("WARNING", "replica r1 skipped: unreachable: OperationalError: refused"),
+        ("WARNING", "replica r1 back in use (lag 0.0 s)"),
     ]
 
 

@@ -226,7 +226,11 @@ class Replicas:
         before = self._states[name]
         state = ReplicaState(name, before.url, reason is None, lag, reason)
         if state.healthy != before.healthy and before.reason != "not checked yet":
-            if state.healthy:
+            if state.healthy and before.reason == "lag not known yet":
+                # A worker's first measure (its first second, before the primary's position
+                # has been sampled twice): the replica was never out, nothing to warn about.
+                log.info("replica %s in use (lag %.1f s)", name, lag or 0.0)
+            elif state.healthy:
                 log.warning("replica %s back in use (lag %.1f s)", name, lag or 0.0)
             else:
                 log.warning("replica %s skipped: %s", name, reason)
