@@ -98,7 +98,7 @@ def test_a_dry_run_reports_every_bad_row_and_writes_nothing(shequyun_kernel, she
         (6, "姓名", "不能为空"),
         (7, "身份证号", "与第 4 行的身份证号重复"),
         (8, "标签", "不在标签目录中：不存在"),
-        (9, "出生日期", "应为有效日期，如 1950-03-08"),
+        (9, "出生日期", "应为日期，如 1950-03-08、1950/3/8、1950.3.8 或 1950年3月8日"),
     }
     assert report.valid == 1 and report.created == 1
     assert count(shequyun_kernel, Resident) == 0 and count(shequyun_kernel, Address) == 0

@@ -144,6 +144,8 @@ def walk(client, actors) -> dict[str, Any]:
         "reason": "搬至女儿家",
         "version": 1,
     }
+    undated = {**move, "effective_on": "11/1/2026"}
+    keep("transfer-bad-date", api.post(f"/api/v1/residents/{chen_id}/transfer", json=undated), 422)
     keep("transferred", api.post(f"/api/v1/residents/{chen_id}/transfer", json=move), 200)
     keep("moved-out", api.get("/api/v1/residents/moved-out"), 200)
     keep("after-transfer-old", api.get(f"/api/v1/residents/{chen_id}"), 404)

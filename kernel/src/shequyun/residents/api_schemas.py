@@ -19,6 +19,7 @@ from shequyun_sdk.openapi import (
     query_param,
 )
 
+from .dates import DATE_EXAMPLES
 from .models import GENDERS, REGISTRATIONS
 
 __all__ = [
@@ -72,11 +73,13 @@ BATCH_RESULT = obj(
 )
 
 _ADDRESS = obj({"compound": STRING, "building": STRING, "entrance": STRING, "room": STRING})
+#: A date a client writes: the forms :func:`.dates.read_date` takes (answers give ISO dates).
+_DATE_IN = {**STRING, "description": f"日期，如 {DATE_EXAMPLES}"}
 #: What a client may write (``POST`` all required ones, ``PATCH`` any of them).
 RESIDENT_FIELDS: dict[str, Any] = {
     "name": {**STRING, "maxLength": 50},
     "gender": {**STRING, "description": "、".join(f"{k}（{v}）" for k, v in GENDERS.items())},
-    "birth_date": DATE,
+    "birth_date": _DATE_IN,
     "id_number": {**STRING, "maxLength": 30, "description": "18 位身份证号"},
     "phone": STRING,
     "registration": _REGISTRATION,
@@ -142,7 +145,7 @@ HISTORY = obj(
 TRANSFER = obj(
     {
         "to_unit_code": UNIT_CODE,
-        "effective_on": DATE,
+        "effective_on": _DATE_IN,
         "reason": STRING,
         "version": INTEGER,
     },

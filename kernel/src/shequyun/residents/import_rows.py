@@ -38,7 +38,6 @@ from .import_table import (
     cell_text,
     file_error,
     looks_numeric,
-    padded_date,
     read_header,
 )
 from .import_writer import CHANGE_COLUMNS, RESIDENT_COLUMNS, Places, Writer, among, read_ahead
@@ -232,7 +231,7 @@ class Importer:
         data["id_number"] = get("id_number", "")
         data["gender"] = get("gender", "")  # empty: taken from the ID number
         born = get("birth_date")
-        data["birth_date"] = padded_date(born) if born else ""
+        data["birth_date"] = born or ""  # read by clean_resident, as the API's
         if "registration" in texts:
             data["registration"] = texts["registration"]
         elif "registration" in columns.index:

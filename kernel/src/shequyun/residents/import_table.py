@@ -95,7 +95,6 @@ TITLES = {
 IGNORED_HEADERS = {"序号", "年龄"}
 REQUIRED = ("name", "id_number", "registration")
 ADDRESS_PARTS = ("compound", "building", "entrance", "room")
-LOOSE_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 TAG_SPLIT = re.compile(r"[、,，;；]")
 TRUE_WORDS = {"是", "true", "1", "y", "yes", "有"}
 FALSE_WORDS = {"否", "false", "0", "n", "no", "无"}
@@ -299,15 +298,6 @@ def cell_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
-
-
-def padded_date(text: str) -> str:
-    """``1950/3/8`` (how Chinese Excel writes dates into CSV) as ``1950-03-08``."""
-    match = LOOSE_DATE.match(text)
-    if match is None:
-        return text
-    year, month, day = match.groups()
-    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 # -- the header -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ publishes an event to the outbox, all in the same transaction (the steps writes 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shequyun_sdk import Conflict, ValidationFailed
@@ -25,11 +25,12 @@ from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
 from .changes import field_titles
+from .dates import read_date
 from .households import address_label, household_number, place
 from .idnumber import mask_id, mask_phone
 from .models import Resident, ResidentTag, ResidentTransfer
 from .reading import READ, REVEAL, ResidentFilters, ResidentReader
-from .validation import Cleaned, clean_resident, raise_if_invalid
+from .validation import DATE_REFUSAL, Cleaned, clean_resident, raise_if_invalid
 from .write_steps import (
     Diff,
     audit_write,
@@ -55,6 +56,13 @@ __all__ = [
 WRITE = "residents.write"
 TRANSFER = "residents.transfer"
 EXPORT = "residents.export"
+#: A transfer's fields as its refusals name them (迁移日期：应为日期，如 …).
+TRANSFER_TITLES = {
+    "to_unit_code": "迁入居委",
+    "effective_on": "迁移日期",
+    "reason": "迁移原因",
+    "version": "版本号",
+}
 
 
 def utcnow() -> datetime:
@@ -188,18 +196,17 @@ class ResidentService(ResidentReader):
         """Move the record to another committee; the old one keeps the transfer in its history.
 
         ``source`` says where the move was asked (``portal``, ``api``...), as for every write."""
-        errors: list[dict[str, str]] = []
+        problems = Cleaned()
         if not isinstance(version, int) or isinstance(version, bool):
-            errors.append({"field": "version", "message": "请提供记录的版本号"})
-        when = _parse_date(effective_on)
+            problems.error("version", "请提供记录的版本号")
+        when = read_date(effective_on)
         if when is None:
-            errors.append({"field": "effective_on", "message": "应为日期，如 2026-11-01"})
+            problems.error("effective_on", DATE_REFUSAL)
         if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
-            errors.append({"field": "reason", "message": "迁移原因不能超过 200 个字"})
+            problems.error("reason", "不能超过 200 个字")
         if not isinstance(to_unit_code, str):
-            errors.append({"field": "to_unit_code", "message": "请提供迁入居委的编码"})
-        if errors:
-            raise ValidationFailed(errors[0]["message"], field=errors[0]["field"], details=errors)
+            problems.error("to_unit_code", "请提供迁入居委的编码")
+        raise_if_invalid(problems, TRANSFER_TITLES)
         resident = self.get(session, actor, resident_id, TRANSFER)
         _refuse_removed(resident)
         destination = session.exec(select(OrgUnit).where(OrgUnit.code == to_unit_code)).first()
@@ -471,12 +478,3 @@ def _refuse_removed(resident: Resident) -> None:
     refusal = change_refused(resident.status)
     if refusal is not None:
         raise Conflict(refusal, field="status")
-
-
-def _parse_date(raw: Any) -> date | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None

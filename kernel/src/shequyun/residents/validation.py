@@ -14,12 +14,14 @@ from typing import Any
 from shequyun_sdk import ValidationFailed
 
 from ..schema_messages import in_chinese
+from .dates import DATE_EXAMPLES, read_date
 from .idnumber import IdNumberError, birth_date_of, gender_of, validate_id, validate_phone
 from .models import GENDERS, REGISTRATIONS
 from .vocabulary import ResidentVocabulary
 
 __all__ = [
     "ADDRESS_FIELDS",
+    "DATE_REFUSAL",
     "FIELD_TITLES",
     "Cleaned",
     "clean_resident",
@@ -29,6 +31,8 @@ __all__ = [
 ]
 
 ADDRESS_FIELDS = ("compound", "building", "entrance", "room")
+#: What a date that is not one (:func:`.dates.read_date`) is told, for every date field.
+DATE_REFUSAL = f"应为日期，如 {DATE_EXAMPLES}"
 WRITABLE = {
     "name",
     "gender",
@@ -142,9 +146,11 @@ def clean_resident(
             elif not partial and not data.get("id_number"):
                 cleaned.error("birth_date", "不能为空")
         else:
-            born = _date(raw_birth)
-            if born is None or born > date.today():
-                cleaned.error("birth_date", "应为有效日期，如 1950-03-08")
+            born = read_date(raw_birth)
+            if born is None:
+                cleaned.error("birth_date", DATE_REFUSAL)
+            elif born > date.today():
+                cleaned.error("birth_date", "不能晚于今天")
             else:
                 cleaned.values["birth_date"] = born
                 if reference and birth_date_of(reference) != born:
@@ -188,20 +194,6 @@ def registration_code(word: Any) -> str | None:
     """The code (``huji``) of a registration type given in either form (户籍 or ``huji``), as
     bodies take it; None for anything else."""
     return _REGISTRATION_WORDS.get(word) if isinstance(word, str) else None
-
-
-def _date(raw: Any) -> date | None:
-    if isinstance(raw, date):
-        return raw
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip().replace("/", "-").replace(".", "-")
-    for candidate in (text, text.replace("年", "-").replace("月", "-").rstrip("日")):
-        try:
-            return date.fromisoformat(candidate)
-        except ValueError:
-            continue
-    return None
 
 
 def _clean_address(raw: Any, cleaned: Cleaned) -> None:
@@ -284,12 +276,14 @@ def field_title(field_name: str) -> str:
     return FIELD_TITLES.get(field_name.split(".")[0], field_name)
 
 
-def raise_if_invalid(cleaned: Cleaned) -> None:
-    """Raise ValidationFailed naming the first problem (and listing all) if there are any."""
+def raise_if_invalid(cleaned: Cleaned, titles: Mapping[str, str] | None = None) -> None:
+    """Raise ValidationFailed naming the first problem (and listing all) if there are any;
+    the message names the field in Chinese, by ``titles`` or the resident's own."""
     if cleaned.errors:
         first = cleaned.errors[0]
+        title = (titles or {}).get(first["field"]) or field_title(first["field"])
         raise ValidationFailed(
-            f"{field_title(first['field'])}：{first['message']}"
+            f"{title}：{first['message']}"
             + (f"（共 {len(cleaned.errors)} 处问题）" if len(cleaned.errors) > 1 else ""),
             field=first["field"],
             details=cleaned.errors,
