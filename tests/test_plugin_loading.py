@@ -220,7 +220,32 @@ def test_settings_are_validated_against_the_manifest_schema(tmp_path):
     bad = kernel_with(
         tmp_path, plugin, plugin_settings={"configured": {"limit": "many"}}
     ).host.records["configured"]
-    assert bad.reason == "invalid settings: limit: 'many' is not of type 'integer'"
+    assert bad.reason == "设置无效：limit：应为整数"
+
+
+def test_nested_settings_are_named_by_their_path_and_titles(tmp_path):
+    plugin = make_plugin("sms")
+    plugin.MANIFEST["settings_schema"] = {
+        "type": "object",
+        "properties": {
+            "sender": {
+                "title": "短信通道",
+                "type": "object",
+                "properties": {"sign": {"title": "短信签名", "type": "string", "maxLength": 8}},
+                "required": ["api_key", "sign"],
+            },
+            "districts": {"title": "开通区", "type": "array", "items": {"pattern": "^[0-9]{12}$"}},
+        },
+        "required": ["sender"],
+    }
+    settings = {"sms": {"sender": {"sign": "浦东新区社区云短信平台"}, "districts": ["1", "x"]}}
+    failed = kernel_with(tmp_path, plugin, plugin_settings=settings).host.records["sms"]
+    assert failed.reason == (
+        "设置无效：开通区（districts）[0]：格式不正确；开通区（districts）[1]：格式不正确；"
+        "短信通道（sender）：缺少 api_key；短信通道（sender）.短信签名（sign）：不能超过 8 个字"
+    )
+    missing = kernel_with(tmp_path, plugin, plugin_settings={"sms": {}}).host.records["sms"]
+    assert missing.reason == "设置无效：设置缺少 sender"
 
 
 def test_a_route_that_raises_is_a_500_in_the_error_shape_and_charged_to_its_plugin(

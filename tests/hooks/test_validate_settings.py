@@ -23,7 +23,12 @@ class CollectionReminder:
         settings_schema={
             "type": "object",
             "properties": {
-                "deadline_days": {"type": "integer", "minimum": 1, "default": 7},
+                "deadline_days": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 7,
+                    "title": "截止天数",
+                },
                 "remind_days_before": {"type": "integer", "minimum": 0, "default": 2},
             },
             "additionalProperties": False,
@@ -74,7 +79,7 @@ def test_valid_settings_reach_the_hook_and_the_plugin_with_defaults(shequyun_cli
 def test_returned_problems_fail_the_plugin_with_them_as_the_reason(shequyun_client):
     reminder = plugin_listing(shequyun_client)["reminder"]
     assert reminder["state"] == "failed"
-    assert reminder["reason"] == "invalid settings: 提醒天数必须小于截止天数"
+    assert reminder["reason"] == "设置无效：提醒天数必须小于截止天数"
     assert shequyun_client.get("/api/v1/plugins/reminder/settings").status_code == 404
     assert shequyun_client.get("/healthz").status_code == 200
 
@@ -83,15 +88,26 @@ def test_returned_problems_fail_the_plugin_with_them_as_the_reason(shequyun_clie
 def test_settings_violating_the_schema_fail_the_plugin_before_the_hook(shequyun_client, reminder):
     listed = plugin_listing(shequyun_client)["reminder"]
     assert listed["state"] == "failed"
-    assert listed["reason"].startswith("invalid settings: deadline_days: 0 is less than")
+    # In Chinese, naming the setting by its title and key: the operator fixes shequyun.toml.
+    assert listed["reason"] == "设置无效：截止天数（deadline_days）：不能小于 1"
     assert reminder.validated == []
+
+
+@pytest.mark.parametrize(
+    "shequyun_settings", [settings_for(deadline_days="七", remind_days_before=-1, sms=True)]
+)
+def test_every_problem_is_named_in_chinese(shequyun_client):
+    assert plugin_listing(shequyun_client)["reminder"]["reason"] == (
+        "设置无效：设置中有不认识的项：sms；截止天数（deadline_days）：应为整数；"
+        "remind_days_before：不能小于 0"
+    )
 
 
 @pytest.mark.parametrize("shequyun_settings", [settings_for(remind_by_sms=True)])
 def test_unknown_settings_fail_the_plugin_when_the_schema_forbids_them(shequyun_client):
     listed = plugin_listing(shequyun_client)["reminder"]
     assert listed["state"] == "failed"
-    assert "remind_by_sms" in listed["reason"]
+    assert listed["reason"] == "设置无效：设置中有不认识的项：remind_by_sms"
 
 
 class TestWhenValidateSettingsRaises:

@@ -29,6 +29,7 @@ from shequyun_sdk import hookspecs
 from shequyun_sdk.manifest import ManifestError, check_manifest, sdk_range_allows
 from shequyun_sdk.types import PluginContext
 
+from .schema_messages import named_in_chinese
 from .settings import Settings
 
 __all__ = ["PluginHost", "PluginRecord", "PluginState"]
@@ -36,6 +37,8 @@ __all__ = ["PluginHost", "PluginRecord", "PluginState"]
 log = logging.getLogger("shequyun.plugins")
 
 API_PREFIX = "/api/v1"
+#: How the reason of a plugin failed by its settings begins; each problem follows, named.
+SETTINGS_INVALID = "设置无效："
 
 
 class PluginState(StrEnum):
@@ -215,18 +218,20 @@ class PluginHost:
             schema = record.manifest.get("settings_schema")
             values = _with_defaults(schema, configured) if schema else configured
             if schema:
-                validator = jsonschema.Draft202012Validator(schema)
+                # In Chinese, naming each setting: the operator and the administrators reading
+                # the plugin listing are who must fix it.
+                errors = jsonschema.Draft202012Validator(schema).iter_errors(values)
                 problems = [
-                    f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                    for e in validator.iter_errors(values)
+                    named_in_chinese(e, schema, "设置")
+                    for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
                 ]
                 if problems:
-                    self._fail(record, "invalid settings: " + "; ".join(problems))
+                    self._fail(record, SETTINGS_INVALID + "；".join(problems))
                     continue
             record.context = self._context_for(record, values)
             problems_from_hook = self.call(record, "validate_settings", settings=values)
             if problems_from_hook:
-                self._fail(record, "invalid settings: " + "; ".join(map(str, problems_from_hook)))
+                self._fail(record, SETTINGS_INVALID + "；".join(map(str, problems_from_hook)))
 
     def _context_for(self, record: PluginRecord, settings: dict[str, Any]) -> PluginContext:
         mount = "" if record.builtin else f"/plugins/{record.name}"

@@ -1,9 +1,10 @@
 """What a JSON Schema validator found wrong, in Chinese.
 
 jsonschema's own messages are English (``9 is greater than the maximum of 4``); the people who
-read ours are cadres and district administrators. Quality rules' parameters and plugins'
-resident attributes are checked with jsonschema and explained here, in the words the collection
-form validator (:mod:`.collection.validator`) uses for the same rules on a form's answers.
+read ours are cadres and district administrators. Quality rules' parameters, plugins' resident
+attributes and plugins' settings are checked with jsonschema and explained here, in the words
+the collection form validator (:mod:`.collection.validator`) uses for the same rules on a
+form's answers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-__all__ = ["TYPE_NAMES", "in_chinese"]
+__all__ = ["TYPE_NAMES", "in_chinese", "named_in_chinese"]
 
 #: JSON types as a district administrator reads them.
 TYPE_NAMES = {"integer": "整数", "number": "数字", "string": "文字", "array": "列表",
@@ -63,3 +64,24 @@ def in_chinese(error: jsonschema.ValidationError) -> str:
     if rule in ("pattern", "format"):
         return "格式不正确"
     return "不符合要求"
+
+
+def named_in_chinese(error: jsonschema.ValidationError, schema: Any, whole: str) -> str:
+    """``error`` as ``<where>：<what is wrong>``, where is the member the error is about by its
+    ``title`` in ``schema`` and its key (``截止天数（deadline_days）``; the key alone without a
+    title), a list's item by position (``区县[2]``), and ``whole`` for the value itself
+    (``设置中有不认识的项：remind_by_sms``)."""
+    where, here = "", schema
+    for step in error.absolute_path:
+        if isinstance(step, int):
+            where += f"[{step}]"
+            here = here.get("items") if isinstance(here, Mapping) else None
+            continue
+        here = here.get("properties", {}).get(step) if isinstance(here, Mapping) else None
+        title = here.get("title") if isinstance(here, Mapping) else None
+        named = f"{title}（{step}）" if isinstance(title, str) and title else str(step)
+        where += f".{named}" if where else named
+    what = in_chinese(error)
+    if not where:
+        return f"{whole}{what}"
+    return f"{where}：{what}"
