@@ -1,7 +1,9 @@
 """Uploaded XLSX files built to exhaust the reader are refused before openpyxl reads them.
 
 A "zip bomb" workbook packs a sheet of millions of empty rows, or millions of shared strings,
-into a few kilobytes: openpyxl took five minutes and 1.8 GB to read one of 170 KB. Every door
+into a few kilobytes (openpyxl took five minutes and 1.8 GB to read one of 170 KB), or one row
+of millions of empty cells into an archive packed like any other (145 s and 3.2 GB for 600 KB).
+Every door
 that reads an uploaded workbook (the residents import, the form sheet, the user and org
 imports) asks :func:`shequyun.spreadsheets.overpacked_xlsx` first, and counts the blank rows
 it reads.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 import zipfile
 
 import pytest
@@ -18,11 +21,12 @@ from openpyxl import Workbook
 from shequyun_sdk import ValidationFailed
 from sqlmodel import Session, func, select
 
+from shequyun import spreadsheets
 from shequyun.collection.form_sheets import MAX_ROWS_READ, read_workbook
 from shequyun.identity import org_import_file, user_import
 from shequyun.residents.import_table import MAX_BLANK_ROWS, ImportTable
 from shequyun.residents.models import Resident
-from shequyun.spreadsheets import OVERPACKED_MESSAGE, overpacked_xlsx
+from shequyun.spreadsheets import MAX_ROW_CELLS, OVERPACKED_MESSAGE, overpacked_xlsx
 
 _PARTS = {
     "[Content_Types].xml": (
@@ -60,9 +64,13 @@ _PARTS = {
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def bomb(*, empty_rows: int = 0, shared_strings: int = 0) -> bytes:
-    """A valid workbook whose sheet has a header row and ``empty_rows`` empty rows, and whose
-    shared-string table holds ``shared_strings`` strings: a few KB packed, megabytes unpacked."""
+def bomb(
+    *, empty_rows: int = 0, shared_strings: int = 0, wide_row: int = 0, noise: int = 0
+) -> bytes:
+    """A valid workbook whose sheet has a header row, ``empty_rows`` empty rows and a row of
+    ``wide_row`` empty cells, and whose shared-string table holds ``shared_strings`` strings:
+    a few KB packed, megabytes unpacked. ``noise`` random bytes (in a comment) make it pack
+    as loosely as an ordinary workbook."""
     header = (
         '<row r="1"><c r="A1" t="inlineStr"><is><t>type</t></is></c>'
         '<c r="B1" t="inlineStr"><is><t>label</t></is></c></row>'
@@ -70,6 +78,8 @@ def bomb(*, empty_rows: int = 0, shared_strings: int = 0) -> bytes:
     sheet = (
         f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{_NS}"><sheetData>{header}'
         + "<row/>" * empty_rows
+        + ('<row r="2">' + "<c/>" * wide_row + "</row>" if wide_row else "")
+        + f"<!--{secrets.token_hex(noise // 2)}-->"
         + "</sheetData></worksheet>"
     )
     strings = (
@@ -89,6 +99,8 @@ def bomb(*, empty_rows: int = 0, shared_strings: int = 0) -> bytes:
 BOMBS = {
     "empty rows": bomb(empty_rows=300_000),
     "shared strings": bomb(shared_strings=150_000),
+    # Packed like any workbook: the cells of one row give it away.
+    "wide row": bomb(wide_row=2_000_000, noise=200_000),
 }
 
 
@@ -115,7 +127,7 @@ def test_a_real_workbook_of_one_repeated_value_is_not_overpacked():
 @pytest.mark.parametrize("kind", sorted(BOMBS))
 def test_every_reader_refuses_a_bomb_before_reading_it(kind):
     data = BOMBS[kind]
-    assert len(data) < 20_000
+    assert len(data) < 200_000
     assert [p.message for p in read_workbook(data).problems] == [OVERPACKED_MESSAGE]
     for read in (
         lambda: list(ImportTable(data, "居民.xlsx").rows()),
@@ -146,6 +158,20 @@ def test_a_cadre_uploading_a_bomb_gets_422_and_nothing_is_written(
         }
     with Session(shequyun_kernel.engine) as session:
         assert session.exec(select(func.count()).select_from(Resident)).one() == 0
+
+
+def test_a_row_of_too_many_cells_or_too_many_shared_strings_is_refused(monkeypatch):
+    wide = BOMBS["wide row"]
+    [sheet] = [
+        p for p in zipfile.ZipFile(io.BytesIO(wide)).infolist() if "worksheets" in p.filename
+    ]
+    assert sheet.file_size < 100 * sheet.compress_size  # not refused for its packing
+    assert overpacked_xlsx(wide)
+    assert not overpacked_xlsx(bomb(wide_row=MAX_ROW_CELLS))
+    assert overpacked_xlsx(bomb(wide_row=MAX_ROW_CELLS + 1))
+    monkeypatch.setattr(spreadsheets, "MAX_SHARED_STRINGS", 1000)
+    assert not overpacked_xlsx(bomb(shared_strings=1000))
+    assert overpacked_xlsx(bomb(shared_strings=1001))
 
 
 def test_a_form_sheet_of_too_many_blank_rows_is_refused():
