@@ -403,3 +403,47 @@ def test_a_unit_filter_naming_a_street_or_district_finds_the_committees_beneath_
         )
         assert answer.status_code == 422, bad
         assert answer.json()["error"]["field"] == "unit"
+
+
+def test_moved_out_pages_with_a_cursor_newest_first(shequyun_client, shequyun_actors):
+    cadre = shequyun_actors.cadre("310115004001")
+    moved = []
+    for serial in ("301", "302", "303", "304", "305"):
+        made = create(
+            shequyun_client, cadre, id_number=id_number(serial=serial), household_number=None
+        )
+        answer = shequyun_client.post(
+            f"/api/v1/residents/{made['id']}/transfer",
+            json={"to_unit_code": "310115004002", "effective_on": "2026-11-01", "version": 1},
+            headers=cadre.auth,
+        )
+        assert answer.status_code == 200, answer.text
+        moved.append(made["id"])
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = shequyun_client.get(
+            "/api/v1/residents/moved-out", params=params, headers=cadre.auth
+        ).json()
+        seen += [item["resident_id"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == moved[::-1] and pages == 3  # every transfer once, newest first
+    # The neighbouring committee has had none moved out (they moved in).
+    other = shequyun_actors.cadre("310115004002")
+    assert shequyun_client.get("/api/v1/residents/moved-out", headers=other.auth).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    # A cursor of the resident list is not one of this list's.
+    listed = shequyun_client.get(
+        "/api/v1/residents", params={"limit": 1, "status": "any"}, headers=other.auth
+    ).json()
+    bad = shequyun_client.get(
+        "/api/v1/residents/moved-out",
+        params={"cursor": listed["next_cursor"]},
+        headers=cadre.auth,
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"

@@ -310,22 +310,25 @@ async def reveal_resident(request: Request) -> Response:
     query=[
         query_param(
             "limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "条数"
-        )
+        ),
+        query_param("cursor", description="上一页的 next_cursor"),
     ],
     response=docs.MOVED_OUT,
 )
 @requires(READ)
 async def moved_out(request: Request) -> Response:
-    """Residents whose records left committees you may see: the old committee's history."""
+    """Residents whose records left committees you may see: the old committee's history,
+    newest first; keyset pagination with ``cursor`` and ``limit``."""
     actor = request_actor(request)
     limit = query_int(request, "limit", 100, low=1, high=500)
-
+    after = request.query_params.get("cursor") or None
     service = _kernel(request).residents
 
-    def work(session: Session) -> list[dict[str, Any]]:
-        return service.moved_out(session, actor, limit)  # type: ignore[no-any-return]
+    def work(session: Session) -> dict[str, Any]:
+        page = service.moved_out(session, actor, limit, after=after)
+        return {"items": page.items, "next_cursor": page.next_cursor}
 
-    return JSONResponse({"items": await _in_session(request, work, commit=False)})
+    return JSONResponse(await _in_session(request, work, commit=False))
 
 
 @describe(response=docs.VOCABULARY)

@@ -172,9 +172,10 @@ MOVED_OUT = obj(
                     "reason": nullable(STRING),
                 }
             )
-        )
+        ),
+        "next_cursor": nullable(STRING),
     },
-    required=["items"],
+    required=["items", "next_cursor"],
 )
 VOCABULARY = obj(
     {

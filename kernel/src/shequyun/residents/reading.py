@@ -51,6 +51,8 @@ __all__ = [
     "Page",
     "ResidentFilters",
     "ResidentReader",
+    "decode_cursor",
+    "encode_cursor",
 ]
 
 READ = "residents.read"
@@ -172,7 +174,7 @@ class ResidentReader:
         dates_as_text: bool,
     ) -> Page:
         limit = max(1, min(limit, MAX_PAGE))
-        last = None if after is None else _decode_cursor(after)
+        last = None if after is None else decode_cursor(after)
         connection = session if isinstance(session, Connection) else session.connection()
         postgres = connection.dialect.name == "postgresql"
         if filters == ResidentFilters(status=filters.status):
@@ -195,7 +197,7 @@ class ResidentReader:
             shape(row, sorted(loads(row[-1])) if row[-1] else [], shown, today, dates_as_text)
             for row in rows[:limit]
         ]
-        next_cursor = _encode_cursor(items[-1]["id"]) if more and items else None
+        next_cursor = encode_cursor(items[-1]["id"]) if more and items else None
         return Page(items, next_cursor)
 
     def numbered_page(
@@ -536,15 +538,19 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _encode_cursor(resident_id: int) -> str:
-    return base64.urlsafe_b64encode(f"r{resident_id}".encode()).decode().rstrip("=")
+def encode_cursor(last_id: int, kind: str = "r") -> str:
+    """The cursor of a page that ends at ``last_id`` (a resident's, or ``kind`` ``t`` a
+    transfer's): opaque to clients, who send it back unchanged."""
+    return base64.urlsafe_b64encode(f"{kind}{last_id}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, kind: str = "r") -> int:
+    """The id a cursor of ``kind`` (:func:`encode_cursor`) ends at; 422 naming ``cursor`` for
+    anything else (another list's cursor included)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         # Ids are 32-bit: a bigger one is no cursor of ours (and PostgreSQL refuses to compare it).
-        if raw.startswith("r") and raw[1:].isdigit() and int(raw[1:]) < 2**31:
+        if raw.startswith(kind) and raw[1:].isdigit() and int(raw[1:]) < 2**31:
             return int(raw[1:])
     except (ValueError, UnicodeDecodeError):
         pass

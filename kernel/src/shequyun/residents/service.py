@@ -29,7 +29,15 @@ from .dates import read_date
 from .households import address_label, household_number, place
 from .idnumber import mask_id, mask_phone
 from .models import Resident, ResidentTag, ResidentTransfer
-from .reading import READ, REVEAL, ResidentFilters, ResidentReader
+from .reading import (
+    READ,
+    REVEAL,
+    Page,
+    ResidentFilters,
+    ResidentReader,
+    decode_cursor,
+    encode_cursor,
+)
 from .validation import DATE_REFUSAL, Cleaned, clean_resident, raise_if_invalid
 from .write_steps import (
     Diff,
@@ -333,21 +341,26 @@ class ResidentService(ResidentReader):
         return [(rid, name) for rid, name in rows if rid is not None]
 
     def moved_out(
-        self, session: Session, actor: Actor | None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """The latest transfers out of committees ``actor`` may read (the old committee keeps
-        them): who, from where, to where, when and why; newest first."""
+        self, session: Session, actor: Actor | None, limit: int = 100, after: str | None = None
+    ) -> Page:
+        """The transfers out of committees ``actor`` may read (the old committee keeps them):
+        who, from where, to where, when and why; newest first, ``limit`` a page, the next page
+        after the cursor ``after`` (keyset by the transfer, so transfers made while paging
+        come first on a new walk, never in the middle of this one)."""
         origin = OrgUnit.__table__.alias("origin")  # type: ignore[attr-defined]
-        rows = session.exec(
+        query = (
             select(ResidentTransfer, Resident.name, OrgUnit.name, origin.c.name)
             .join(Resident, col(Resident.id) == ResidentTransfer.resident_id)
             .join(OrgUnit, col(OrgUnit.id) == ResidentTransfer.to_unit_id)
             .join(origin, origin.c.id == ResidentTransfer.from_unit_id)
             .where(scope.scope_filter(actor, READ, ResidentTransfer.from_unit_id))
-            .order_by(col(ResidentTransfer.id).desc())
-            .limit(limit)
         )
-        return [
+        if after is not None:
+            query = query.where(col(ResidentTransfer.id) < decode_cursor(after, "t"))
+        rows = list(session.exec(query.order_by(col(ResidentTransfer.id).desc()).limit(limit + 1)))
+        more, rows = len(rows) > limit, rows[:limit]
+        last = rows[-1][0].id if more and rows else None
+        items = [
             {
                 "resident_id": t.resident_id,
                 "name": name,
@@ -358,6 +371,7 @@ class ResidentService(ResidentReader):
             }
             for t, name, to_name, origin_name in rows
         ]
+        return Page(items, None if last is None else encode_cursor(last, "t"))
 
     # -- helpers ---------------------------------------------------------------------------
 
