@@ -51,3 +51,27 @@ def test_wheels_of_the_chosen_distributions_install_without_the_examples(tmp_pat
     assert not EXAMPLES & states.keys()
     assert "sms_console" not in upgraded.stderr + listed.stderr
     assert run(shequyun, "db", "status", env=env).returncode == 0
+
+    # The guide's "First start": the roster (a dry run, then --apply), then the first admin.
+    roster = tmp_path / "名册.csv"
+    roster.write_text(
+        "编码,名称,层级,上级编码\n310000000000,上海市,市,\n310104000000,徐汇区,区,310000000000\n"
+        "310104001000,天平路街道,街道,310104000000\n"
+        "310104001001,建国西路居委会,居委会,310104001000\n",
+        encoding="utf-8",
+    )
+    checked = run(shequyun, "org", "import", roster, env=env)
+    assert checked.returncode == 0 and "未写入任何数据" in checked.stdout, checked.stderr
+    applied = run(shequyun, "org", "import", roster, "--apply", env=env)
+    assert applied.returncode == 0 and "已全部导入" in applied.stdout, applied.stderr
+    admin = subprocess.run(
+        [str(shequyun), "users", "create-admin", "--username", "admin"]
+        + ["--display-name", "王主任", "--password-stdin"],
+        input="Xuhui-Chief-2026!x\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert admin.returncode == 0, admin.stderr
+    assert admin.stdout.strip() == "已创建平台管理员 admin（王主任），授权单位：上海市"
