@@ -160,7 +160,21 @@ def test_a_cadre_uploading_a_bomb_gets_422_and_nothing_is_written(
         assert session.exec(select(func.count()).select_from(Resident)).one() == 0
 
 
-def test_a_row_of_too_many_cells_or_too_many_shared_strings_is_refused(monkeypatch):
+def two_wide_rows(cells: int) -> bytes:
+    """A workbook of two rows of ``cells`` empty cells each."""
+    one = zipfile.ZipFile(io.BytesIO(bomb(wide_row=cells)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part in one.infolist():
+            text = one.read(part.filename)
+            if "worksheets" in part.filename:
+                row = b'<row r="2">' + b"<c/>" * cells + b"</row>"
+                text = text.replace(row, row + row.replace(b'r="2"', b'r="3"'))
+            archive.writestr(part.filename, text)
+    return out.getvalue()
+
+
+def test_too_many_cells_in_a_row_or_the_file_or_too_many_strings_are_refused(monkeypatch):
     wide = BOMBS["wide row"]
     [sheet] = [
         p for p in zipfile.ZipFile(io.BytesIO(wide)).infolist() if "worksheets" in p.filename
@@ -169,6 +183,9 @@ def test_a_row_of_too_many_cells_or_too_many_shared_strings_is_refused(monkeypat
     assert overpacked_xlsx(wide)
     assert not overpacked_xlsx(bomb(wide_row=MAX_ROW_CELLS))
     assert overpacked_xlsx(bomb(wide_row=MAX_ROW_CELLS + 1))
+    monkeypatch.setattr(spreadsheets, "MAX_CELLS", 3000)  # rows each under the row's bound
+    assert not overpacked_xlsx(bomb(wide_row=1500))
+    assert overpacked_xlsx(two_wide_rows(1500))
     monkeypatch.setattr(spreadsheets, "MAX_SHARED_STRINGS", 1000)
     assert not overpacked_xlsx(bomb(shared_strings=1000))
     assert overpacked_xlsx(bomb(shared_strings=1001))

@@ -23,6 +23,9 @@ SMALL_PART_BYTES = 1024 * 1024
 #: Cells in one row, empty ones included: 600 KB packed held one row of 10 million empty
 #: cells, which openpyxl took 145 s and 3.2 GB to read. Imports read at most 60 columns.
 MAX_ROW_CELLS = 2000
+#: Cells in the whole file: many rows just under :data:`MAX_ROW_CELLS` would cost as much. A
+#: residents import's largest file (200,000 rows of 60 columns) holds 12 million.
+MAX_CELLS = 20_000_000
 #: Strings in the shared-string table (a 200,000-row residents file holds about a million).
 MAX_SHARED_STRINGS = 5_000_000
 OVERPACKED_MESSAGE = "该 XLSX 文件解压后异常庞大，无法读取；请在 Excel 中另存后重新上传"
@@ -33,10 +36,10 @@ def overpacked_xlsx(data: bytes) -> bool:
     opens an uploaded workbook: a part unpacks to more than :data:`MAX_PACKING_RATIO` times
     its packed size (and over :data:`SMALL_PART_BYTES`: sizes from the archive's directory,
     and Python's zipfile never unpacks more than a part's recorded size), or, read as a
-    stream, a row holds more than :data:`MAX_ROW_CELLS` cells or the file more than
-    :data:`MAX_SHARED_STRINGS` shared strings (openpyxl holds a whole row, and every shared
-    string, in memory). A file that is not a ZIP archive is not judged here: the reader calls
-    it damaged."""
+    stream, a row holds more than :data:`MAX_ROW_CELLS` cells, the file more than
+    :data:`MAX_CELLS` cells or :data:`MAX_SHARED_STRINGS` shared strings (openpyxl holds a
+    whole row, and every shared string, in memory). A file that is not a ZIP archive is not
+    judged here: the reader calls it damaged."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
@@ -60,10 +63,12 @@ class _Over(Exception):
 
 
 class _Counter:
-    """Counts, as expat streams a part, the cells of each row and the shared strings."""
+    """Counts, as expat streams the parts, the cells of each row and of the whole file, and
+    the shared strings."""
 
     def __init__(self) -> None:
         self.cells = 0
+        self.all_cells = 0
         self.strings = 0
         self.over = False
 
@@ -86,7 +91,8 @@ class _Counter:
             self.cells = 0
         elif local == "c":
             self.cells += 1
-            if self.cells > MAX_ROW_CELLS:
+            self.all_cells += 1
+            if self.cells > MAX_ROW_CELLS or self.all_cells > MAX_CELLS:
                 raise _Over
         elif local == "si":
             self.strings += 1
