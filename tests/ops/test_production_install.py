@@ -64,9 +64,9 @@ def test_wheels_of_the_chosen_distributions_install_without_the_examples(tmp_pat
     assert checked.returncode == 0 and "未写入任何数据" in checked.stdout, checked.stderr
     applied = run(shequyun, "org", "import", roster, "--apply", env=env)
     assert applied.returncode == 0 and "已全部导入" in applied.stdout, applied.stderr
+    create = ["users", "create-admin", "--username", "admin", "--display-name", "王主任"]
     admin = subprocess.run(
-        [str(shequyun), "users", "create-admin", "--username", "admin"]
-        + ["--display-name", "王主任", "--password-stdin"],
+        [str(shequyun), *create, "--password-stdin"],
         input="Xuhui-Chief-2026!x\n",
         env=env,
         capture_output=True,
