@@ -447,3 +447,53 @@ def test_moved_out_pages_with_a_cursor_newest_first(shequyun_client, shequyun_ac
         headers=cadre.auth,
     )
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "cursor"
+
+
+def test_the_list_sorts_by_name_update_or_registration_with_a_stable_cursor(
+    shequyun_client, shequyun_actors
+):
+    cadre = shequyun_actors.cadre("310115004001")
+    names = ["C王", "A张", "B李", "B李", "D赵"]  # two of one name: the id breaks the tie
+    ids = [
+        create(
+            shequyun_client, cadre, name=name, id_number=id_number(serial=f"{401 + i}"),
+            household_number=None,
+        )["id"]
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    for resident_id in (ids[3], ids[0], ids[4]):  # changed in this order, after registering
+        answer = shequyun_client.patch(
+            f"/api/v1/residents/{resident_id}", json={"version": 1, "phone": None},
+            headers=cadre.auth,
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+
+    def walk(sort: str) -> list[int]:
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 2, "sort": sort, **({"cursor": cursor} if cursor else {})}
+            page = shequyun_client.get("/api/v1/residents", params=params, headers=cadre.auth)
+            assert page.status_code == 200, page.text
+            seen += [r["id"] for r in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    by_name = [ids[1], ids[2], ids[3], ids[0], ids[4]]
+    assert walk("name") == by_name
+    assert walk("-name") == by_name[::-1]
+    assert walk("updated") == [ids[1], ids[2], ids[3], ids[0], ids[4]]
+    assert walk("-updated")[:3] == [ids[4], ids[0], ids[3]]  # the latest change first
+    assert walk("created") == ids and walk("-created") == ids[::-1]
+
+    first = shequyun_client.get(
+        "/api/v1/residents", params={"limit": 2, "sort": "name"}, headers=cadre.auth
+    ).json()
+    for params, field in (
+        ({"sort": "age"}, "sort"),
+        ({"sort": "updated", "cursor": first["next_cursor"]}, "cursor"),  # another order's
+        ({"cursor": first["next_cursor"]}, "cursor"),
+    ):
+        answer = shequyun_client.get("/api/v1/residents", params=params, headers=cadre.auth)
+        assert answer.status_code == 422, params
+        assert answer.json()["error"]["field"] == field, (params, answer.text)

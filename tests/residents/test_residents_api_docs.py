@@ -115,7 +115,8 @@ def walk(client, actors) -> dict[str, Any]:
     district = actors.district_admin("310115000000").client()
     keep("by-street", district.get("/api/v1/residents?unit=310115004000"), 200)
     keep("by-unit-name", district.get("/api/v1/residents?unit=潍坊新村街道"), 422)
-    keep("sort", api.get("/api/v1/residents?sort=name"), 400)
+    keep("unknown-parameter", api.get("/api/v1/residents?order=name"), 400)
+    keep("sort-unknown", api.get("/api/v1/residents?sort=age"), 422)
 
     changes = {"version": 1, "phone": "13900001111", "tags": ["独居老人", "低保", "重点关注"]}
     keep("changed", api.patch(url, json=changes), 200)
@@ -127,6 +128,7 @@ def walk(client, actors) -> dict[str, Any]:
     mismatch = {"version": 4, "gender": "男", "birth_date": "1990-01-01"}
     keep("mismatch", api.patch(url, json=mismatch), 422)
     keep("history", api.get(f"{url}/history"), 200)
+    keep("sort-updated", api.get("/api/v1/residents?sort=-updated&limit=1"), 200)
 
     reveal = {"fields": ["id_number", "phone"], "reason": "上门核实身份"}
     keep("revealed", api.post(f"{url}/reveal", json=reveal), 200)

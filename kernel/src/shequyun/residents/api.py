@@ -21,6 +21,7 @@ from ..replicas import reads_replica
 from ..sessions import reading_engine
 from . import api_schemas as docs
 from .batch import check_ids, retag
+from .reading import API_SORTS
 from .service import READ, TRANSFER, WRITE, ResidentFilters
 from .validation import registration_code
 
@@ -118,15 +119,27 @@ def filters_from(request: Request) -> ResidentFilters:
             "limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "条数"
         ),
         query_param("cursor", description="上一页的 next_cursor"),
+        query_param(
+            "sort",
+            {"enum": [k for s in API_SORTS for k in (s, f"-{s}")], "default": "created"},
+            "排序：created 登记顺序、name 姓名、updated 最后修改时间；前加 - 为倒序",
+        ),
     ],
     response=docs.RESIDENT_PAGE,
 )
 @requires(READ)
 async def list_residents(request: Request) -> Response:
-    """Search the residents you may see; keyset pagination with ``cursor`` and ``limit``."""
+    """Search the residents you may see, in registration order or by ``sort``; keyset
+    pagination with ``cursor`` and ``limit``."""
     filters = filters_from(request)
     limit = query_int(request, "limit", 50, low=1, high=500)
     after = request.query_params.get("cursor") or None
+    sort = request.query_params.get("sort") or ""
+    if sort and sort.removeprefix("-") not in API_SORTS:
+        raise ValidationFailed(
+            "sort 应为 " + "、".join(k for s in API_SORTS for k in (s, f"-{s}")) + " 之一",
+            field="sort",
+        )
     actor = request_actor(request)
     service = _kernel(request).residents
 
@@ -135,7 +148,7 @@ async def list_residents(request: Request) -> Response:
         # its document is encoded here, off the event loop, in one pass (page_document).
         with reading_engine(request).connect() as connection:
             document: bytes = service.page_document(
-                connection, actor, filters, after=after, limit=limit
+                connection, actor, filters, after=after, limit=limit, sort=sort
             )
             return document
 
