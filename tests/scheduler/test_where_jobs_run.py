@@ -88,7 +88,9 @@ def test_jobs_list_and_jobs_run(env):
     listed = run("jobs", "list", env=env)
     assert listed.returncode == 0, listed.stderr
     header, *lines = listed.stdout.splitlines()
-    assert header.split() == ["NAME", "SCHEDULE", "LAST", "RUN", "NEXT", "DUE", "OUTCOME"]
+    assert header.split() == [
+        "NAME", "SCHEDULE", "LAST", "RUN", "(UTC+8)", "NEXT", "DUE", "(UTC+8)", "OUTCOME"
+    ]  # fmt: skip
     prune = next(line for line in lines if line.startswith("kernel.attachments.prune"))
     assert prune.split()[1:4] == ["daily", "03:30", "-"]  # never run yet
     assert prune.split()[5] == "03:30" and prune.split()[-1] == "-"

@@ -66,7 +66,11 @@ def list_jobs(as_json: bool) -> None:
         click.echo("no scheduled jobs")
         return
     width = max(len(s.name) for s in found)
-    click.echo(f"{'NAME':<{width}}  {'SCHEDULE':<12}  {'LAST RUN':<16}  {'NEXT DUE':<16}  OUTCOME")
+    # Schedules and times are Beijing time; the header says so, as a log reader in UTC asks.
+    click.echo(
+        f"{'NAME':<{width}}  {'SCHEDULE':<12}  {'LAST RUN (UTC+8)':<16}  "
+        f"{'NEXT DUE (UTC+8)':<16}  OUTCOME"
+    )
     for s in found:
         outcome = _outcome(s) if s.active else f"(plugin not active) {_outcome(s)}"
         click.echo(
@@ -93,7 +97,7 @@ def run_job(name: str) -> None:
             ) from None
     if run.outcome == "ok":
         click.echo(f"{name}: ok" + (f": {run.summary}" if run.summary else ""))
-        click.echo(f"next due {_when(run.next_due)}")
+        click.echo(f"next due {_when(run.next_due)} (UTC+8)")
         return
     click.echo(f"{name}: failed: {run.error}", err=True)
     sys.exit(1)
