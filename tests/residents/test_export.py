@@ -155,6 +155,31 @@ def test_scope_a_cadre_gets_their_committee_a_street_its_subtree(
     assert names(shequyun_actors.district_admin("310104000000")) == [XUHUI]
     # Naming a committee outside one's scope gives nothing, not its residents.
     assert read_csv(export(shequyun_client, shequyun_actors.cadre(W2), unit=W1))[1:] == []
+
+
+def test_a_street_or_district_filter_exports_what_the_list_shows(
+    shequyun_client, shequyun_actors, people
+):
+    """``unit=`` names a subtree, in the export as in the list: a district admin narrowing to
+    a street gets its committees; a cadre naming their own street gets their committee."""
+
+    def exported(actor, unit):
+        rows = read_csv(export(shequyun_client, actor, unit=unit, columns="name,unit_code"))
+        return sorted(r[1] for r in rows[1:])
+
+    def listed(actor, unit):
+        page = shequyun_client.get("/api/v1/residents", params={"unit": unit}, headers=actor.auth)
+        return sorted(r["unit"]["code"] for r in page.json()["items"])
+
+    district = shequyun_actors.district_admin("310115000000")
+    cadre = shequyun_actors.cadre(W2)
+    for actor, unit, expected in (
+        (district, "310115004000", [W1, W2]),  # a street of the district
+        (district, "310115000000", [W1, W2]),  # the district itself
+        (cadre, "310115004000", [W2]),  # the cadre's own street: their committee only
+        (district, "310104003000", []),  # a street of another district: nobody
+    ):
+        assert exported(actor, unit) == expected == listed(actor, unit), (actor, unit)
     worker = shequyun_actors.social_worker(W1)
     assert export(shequyun_client, worker).status_code == 403
 

@@ -36,6 +36,7 @@ from ..spreadsheets import xlsx_chunks
 from .idnumber import mask_id, mask_phone
 from .importing import among
 from .models import GENDERS, REGISTRATIONS, Address, Household, Resident, ResidentTag
+from .reading import units_under
 from .service import ResidentFilters
 from .vocabulary import ResidentVocabulary
 
@@ -311,8 +312,8 @@ class ResidentExport:
         units: Any = select(col(OrgUnit.id)).where(
             scope.scope_filter(self.actor, EXPORT, col(OrgUnit.id))
         )
-        if self.filters.unit_code:
-            units = units.where(OrgUnit.code == self.filters.unit_code)
+        if self.filters.unit_code:  # as the list: a street's or a district's code, its subtree
+            units = units.where(col(OrgUnit.id).in_(units_under(self.filters.unit_code)))
         return list(session.exec(units.order_by(col(OrgUnit.id))))
 
     def _rows(

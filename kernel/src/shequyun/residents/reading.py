@@ -393,7 +393,7 @@ class ResidentReader:
         if f.registration:
             query = query.where(Resident.registration == f.registration)
         if f.unit_code:
-            query = query.where(col(Resident.unit_id).in_(_units_under(f.unit_code)))
+            query = query.where(col(Resident.unit_id).in_(units_under(f.unit_code)))
         if f.id_number:
             wanted = self.cipher.lookup_hash(normalize_id(f.id_number))
             query = query.where(Resident.id_number_hash == wanted)
@@ -597,7 +597,7 @@ def _shown(specs: list[AttributeSpec]) -> list[_Shown]:
     return [(s.plugin, s.attribute.name, s.attribute.sensitive, s.key) for s in specs]
 
 
-def _units_under(code: str) -> Any:
+def units_under(code: str) -> Any:
     """The ids of the unit coded ``code`` and of every unit below it: a committee's code is
     that committee, a street's or a district's all their committees. The caller's scope
     bounds the query already, so a street above a cadre's committee gives that committee."""
