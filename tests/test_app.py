@@ -61,6 +61,23 @@ def test_api_errors_are_json_in_chinese(shequyun_client):
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
 
 
+def test_an_error_lists_at_most_a_thousand_problems_and_counts_them_all(
+    shequyun_client, shequyun_actors
+):
+    body = {f"extra_{n}": 1 for n in range(5000)}  # 5,000 fields no resident has
+    refused = shequyun_client.post(
+        "/api/v1/residents", json=body, headers=shequyun_actors.cadre().auth
+    )
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert len(error["details"]) == 1000 and error["details_total"] > 5000
+    assert error["details"][0]["message"]  # each listed problem keeps its shape
+    few = shequyun_client.post(
+        "/api/v1/residents", json={"extra": 1}, headers=shequyun_actors.cadre().auth
+    ).json()["error"]
+    assert "details_total" not in few  # only said when some were left out
+
+
 def test_portal_errors_are_a_chinese_page(shequyun_client):
     response = shequyun_client.get("/no-such-page")
     assert response.status_code == 404

@@ -212,7 +212,7 @@ def test_an_endpoint_may_describe_more_of_itself(document):
 
 def test_errors_and_security_are_described_once(document):
     error = document["components"]["schemas"]["Error"]["properties"]["error"]
-    assert set(error["properties"]) == {"code", "message", "field", "details"}
+    assert set(error["properties"]) == {"code", "message", "field", "details", "details_total"}
     assert error["required"] == ["code", "message"]
     assert document["components"]["securitySchemes"]["bearerToken"] == {
         "type": "http",

@@ -40,6 +40,24 @@ _STATUS_CODES = {
 }
 
 
+#: The most problems one error answer lists. A body of ten megabytes can name some 200,000
+#: unknown fields, each a problem: listed in full that was a 12 MB answer to a 3.5 MB request.
+#: Beyond this the answer keeps the first ones and says how many there were in all.
+MAX_DETAILS = 1000
+
+
+def bounded(body: dict[str, object]) -> dict[str, object]:
+    """``body`` (``{"error": {...}}``) with at most :data:`MAX_DETAILS` details; when some
+    were left out, ``details_total`` gives their whole number."""
+    error = body.get("error")
+    if isinstance(error, dict):
+        details = error.get("details")
+        if isinstance(details, list) and len(details) > MAX_DETAILS:
+            error["details"] = details[:MAX_DETAILS]
+            error["details_total"] = len(details)
+    return body
+
+
 def wants_json(scope: Scope) -> bool:
     """Whether the client should get the JSON error shape rather than an HTML page."""
     if str(scope.get("path", "")).startswith("/api/"):
@@ -75,7 +93,7 @@ def error_response(
             body["field"] = field
         if details:
             body["details"] = details
-        return JSONResponse({"error": body}, status_code=status_code, headers=headers)
+        return JSONResponse(bounded({"error": body}), status_code=status_code, headers=headers)
     return HTMLResponse(_error_page(status_code, message), status_code=status_code, headers=headers)
 
 
@@ -84,7 +102,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     retry_after = exc.extra.get("retry_after")
     headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
     if wants_json(request.scope):
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(bounded(exc.to_dict()), status_code=exc.status_code, headers=headers)
     return error_response(
         request.scope,
         exc.status_code,

@@ -201,7 +201,7 @@ def _components() -> dict[str, Any]:
                             "field": {"type": "string", "description": "出错的字段或参数"},
                             "details": {
                                 "type": "array",
-                                "description": "逐项列出的问题（如导入时每一行）",
+                                "description": "逐项列出的问题（如导入时每一行），最多 1000 项",
                                 "items": {
                                     "type": "object",
                                     "properties": {
@@ -209,6 +209,10 @@ def _components() -> dict[str, Any]:
                                         "message": {"type": "string"},
                                     },
                                 },
+                            },
+                            "details_total": {
+                                "type": "integer",
+                                "description": "问题超过 1000 项时的总数（details 只列前 1000 项）",
                             },
                         },
                     }
