@@ -1,11 +1,20 @@
 """Progress counts what the actor's scope reaches now, grouped as the campaign was sent.
 
-``results.progress`` runs one statement built once per level and reach. These tests pin what
-it counts for each kind of actor and after a committee moved between districts (its prepared
-plan: tests/identity/test_scope_paths.py).
+``results.progress`` runs one statement built once per level and reach; a subtree is written
+on PostgreSQL as a range of paths so that its prepared (generic) plan still uses the path
+index. These tests pin what it counts for each kind of actor, after a committee moved between
+districts, and the plan.
 """
 
 from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import Session
+
+from shequyun.collection.results import _prefix_end, _progress_statement
+from shequyun.direct import CompiledStatement
 
 from ._forms import COMMITTEE_COUNT, deadline
 
@@ -94,3 +103,55 @@ def test_each_level_counts_its_own_subtree_and_follows_a_moved_committee(
         "潍坊二村居委会": (1, 0),
         "宛平南路居委会": (1, 1),
     }
+
+
+def test_a_prefix_as_a_range_holds_its_subtree_and_no_sibling():
+    assert _prefix_end("/1/3/") == "/1/30"
+    inside = ["/1/3/", "/1/3/12/", "/1/3/12/400/"]
+    outside = ["/1/30/", "/1/31/7/", "/1/2/", "/1/", "/1/4/"]
+    assert all("/1/3/" <= p < _prefix_end("/1/3/") for p in inside)
+    assert not any("/1/3/" <= p < _prefix_end("/1/3/") for p in outside)
+
+
+def test_the_prepared_plan_of_a_districts_progress_reads_units_by_their_path_index(
+    shequyun_kernel, shequyun_actors
+):
+    """psycopg prepares a statement on its fifth run; PostgreSQL may then plan it once for
+    any parameters. ``path LIKE :prefix || '%'`` planned so reads every unit of the city."""
+    engine = shequyun_kernel.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("prepared plans are PostgreSQL's")
+    compiled = CompiledStatement(
+        _progress_statement("street", "subtree", True, True).statement, engine.dialect
+    )
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    sql = re.sub(r"%\((\w+)\)s", number, compiled.sql).replace("%%", "%")
+    values = {
+        "campaign_id": 1,
+        "scope": "/1/2/",
+        "scope_end": _prefix_end("/1/2/"),
+        "within": "/1/2/3/",
+        "within_end": _prefix_end("/1/2/3/"),
+    }
+    with Session(engine) as session:
+        connection = session.connection()
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        connection.exec_driver_sql(f"PREPARE district_progress AS {sql}")
+        arguments = ", ".join(
+            str(values[n]) if isinstance(values[n], int) else f"'{values[n]}'" for n in names
+        )
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql(f"EXPLAIN EXECUTE district_progress({arguments})")
+        )
+        connection.exec_driver_sql("DEALLOCATE district_progress")
+        session.rollback()
+    assert "Seq Scan on kernel_org_unit" not in plan, plan
+    assert "ix_kernel_org_unit_path" in plan, plan

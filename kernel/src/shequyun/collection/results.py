@@ -16,7 +16,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import Table, bindparam, false, func
+from sqlalchemy import String, Table, and_, bindparam, false, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -46,7 +46,11 @@ def task_scope(actor: Actor | None, campaign: Campaign, within: OrgUnit | None) 
         scope.scope_filter(actor, RESULTS, Task.unit_id),
     ]
     if within is not None:
-        conditions.append(scope.in_subtree(col(Task.unit_id), within.path))
+        conditions.append(
+            col(Task.unit_id).in_(
+                select(OrgUnit.id).where(col(OrgUnit.path).startswith(within.path))
+            )
+        )
     return conditions
 
 
@@ -57,12 +61,15 @@ def progress(
     if level not in LEVEL_COLUMNS:
         raise ValidationFailed("level 应为 district、street 或 committee", field="level")
     reach, scope_value = scope.scope_reach(actor, RESULTS)
-    statement = _progress_statement(level, reach, within is not None)
+    postgres = session.connection().dialect.name == "postgresql"
+    statement = _progress_statement(level, reach, within is not None, postgres)
     values: dict[str, Any] = {"campaign_id": campaign.id}
     if reach in ("committee", "subtree"):
         values["scope"] = scope_value
+        values["scope_end"] = _prefix_end(scope_value) if reach == "subtree" else None
     if within is not None:
         values["within"] = within.path
+        values["within_end"] = _prefix_end(within.path)
     tallies: dict[int | None, Counter[str]] = {}
     names: dict[int, tuple[str, str]] = {}
     for group_id, status, on_time, number, code, name in statement.rows(session, values):
@@ -116,12 +123,11 @@ def progress(
 
 
 @functools.cache
-def _progress_statement(level: str, reach: str, within: bool) -> DirectStatement:
+def _progress_statement(level: str, reach: str, within: bool, postgres: bool) -> DirectStatement:
     """:func:`progress`'s statement, built once per level, reach of
-    :func:`~shequyun.identity.scope.scope_reach` and whether it is narrowed to a subtree, and
-    run with ``campaign_id``, ``scope`` (the reach's value) and ``within`` (a path) bound.
-    A subtree is :func:`~shequyun.identity.scope.in_subtree`, whose prepared plan on
-    PostgreSQL still reads the units by their path index.
+    :func:`~shequyun.identity.scope.scope_reach`, whether it is narrowed to a subtree and
+    database, and run with ``campaign_id``, ``scope`` and ``scope_end`` (the reach's value and,
+    for a subtree, :func:`_prefix_end` of it), ``within`` and ``within_end`` (a path) bound.
 
     Counted by unit, status and punctuality (a few hundred rows at most) and added up in
     Python: cheaper for the database than a CASE per status on every task. The units' codes
@@ -133,10 +139,12 @@ def _progress_statement(level: str, reach: str, within: bool) -> DirectStatement
     conditions = [
         col(Task.campaign_id) == bindparam("campaign_id"),
         col(Task.withdrawn) == false(),
-        scope.reach_filter(reach, unit, bindparam("scope")),
+        _subtree(unit, "scope", postgres)
+        if reach == "subtree"
+        else scope.reach_filter(reach, unit, bindparam("scope")),
     ]
     if within:
-        conditions.append(scope.in_subtree(unit, bindparam("within")))
+        conditions.append(_subtree(unit, "within", postgres))
     counted = (
         core_select(
             group.label("group_id"),
@@ -159,6 +167,33 @@ def _progress_statement(level: str, reach: str, within: bool) -> DirectStatement
             units.c.name,
         ).select_from(counted.outerjoin(units, units.c.id == counted.c.group_id))
     )
+
+
+def _subtree(unit_column: Any, name: str, postgres: bool) -> Any:
+    """``unit_column`` is a unit whose path starts with the parameter ``name`` (the units of
+    :func:`~shequyun.identity.scope.reach_filter`'s subtree).
+
+    On PostgreSQL the prefix is written as the range ``name`` ≤ path < ``name_end`` in the
+    operators of the path's ``varchar_pattern_ops`` index, which is what PostgreSQL makes of
+    ``LIKE 'prefix%'`` with a constant: psycopg prepares a statement run five times, and the
+    prepared (generic) plan of ``LIKE :prefix || '%'`` cannot use the index and read every
+    unit of the city instead (1.3-4.9 ms of a district's progress, where the counting took
+    about 1 ms)."""
+    path = col(OrgUnit.path)
+    if postgres:
+        within = and_(
+            path.op("~>=~")(bindparam(name, type_=String)),
+            path.op("~<~")(bindparam(f"{name}_end", type_=String)),
+        )
+    else:
+        within = path.startswith(bindparam(name, type_=String))
+    return unit_column.in_(select(OrgUnit.id).where(within))
+
+
+def _prefix_end(prefix: str) -> str:
+    """The first string after every string that starts with ``prefix`` (byte order): the
+    upper bound of a prefix as a range."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def overdue(

@@ -10,11 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from shequyun_sdk.identity import Actor, UnitRef
-from sqlalchemy import Boolean, Integer, String, and_, false, func, literal, literal_column, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import false, true
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col, select
 
 from . import actors
@@ -27,8 +24,6 @@ assert LEVELS[-1] == "committee"
 __all__ = [
     "can",
     "grant_prefix",
-    "in_subtree",
-    "path_under",
     "reach_filter",
     "scope_filter",
     "scope_reach",
@@ -100,7 +95,8 @@ def reach_filter(kind: str, unit_column: Any, value: Any) -> ColumnElement[bool]
         return true()
     if kind == "committee":
         return unit_column == value  # type: ignore[no-any-return]
-    return in_subtree(unit_column, value)
+    units = select(col(OrgUnit.id)).where(col(OrgUnit.path).startswith(value))
+    return unit_column.in_(units)  # type: ignore[no-any-return]
 
 
 def subtree_filter(unit: UnitRef, unit_column: Any) -> ColumnElement[bool]:
@@ -110,58 +106,5 @@ def subtree_filter(unit: UnitRef, unit_column: Any) -> ColumnElement[bool]:
         return true()
     if unit.level == "committee":
         return unit_column == unit.id  # type: ignore[no-any-return]
-    return in_subtree(unit_column, unit.path)
-
-
-def in_subtree(unit_column: Any, prefix: Any) -> ColumnElement[bool]:
-    """A condition on an org-unit id column: the unit is one whose path starts with
-    ``prefix`` (a path, or a bind parameter or column standing for one), written as
-    :func:`path_under` so that PostgreSQL reads the units by their path index."""
-    units = select(col(OrgUnit.id)).where(path_under(col(OrgUnit.path), prefix))
+    units = select(col(OrgUnit.id)).where(col(OrgUnit.path).startswith(unit.path))
     return unit_column.in_(units)  # type: ignore[no-any-return]
-
-
-def path_under(path: Any, prefix: Any) -> ColumnElement[bool]:
-    """``path`` starts with ``prefix`` (a path such as ``/1/17/``, or a bind parameter or
-    column standing for one).
-
-    SQLite gets ``path LIKE prefix || '%'``. PostgreSQL gets the same rows as the range
-    ``prefix`` ≤ path < ``prefix`` with its last character raised by one, in the byte-order
-    operators of the path's ``varchar_pattern_ops`` index, the upper bound computed in SQL:
-    psycopg prepares a statement on its fifth run, and the prepared (generic) plan of
-    ``LIKE :prefix || '%'`` cannot use the index and reads every unit of the city (1.3-4.9
-    ms of a district's query, at Shanghai's 6,400 units); the range's generic plan is an
-    index range scan. A path ends with ``/`` and holds digits and ``/`` only, so the two are
-    the same rows (no LIKE wildcard, and the last character is one byte)."""
-    if isinstance(prefix, str):
-        prefix = literal(prefix, String)
-    return _PathUnder(path, prefix)
-
-
-class _PathUnder(ColumnElement[bool]):
-    """:func:`path_under`'s condition, written per database when compiled."""
-
-    inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True  # a condition as it is, not compared with true
-    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads it from the class)
-        ("path", InternalTraversal.dp_clauseelement),
-        ("prefix", InternalTraversal.dp_clauseelement),
-    ]
-
-    def __init__(self, path: Any, prefix: Any) -> None:
-        self.path = path
-        self.prefix = prefix
-
-
-@compiles(_PathUnder)
-def _like_prefix(element: _PathUnder, compiler: SQLCompiler, **kw: Any) -> str:
-    return compiler.process(element.path.startswith(element.prefix), **kw)
-
-
-@compiles(_PathUnder, "postgresql")
-def _prefix_range(element: _PathUnder, compiler: SQLCompiler, **kw: Any) -> str:
-    path, prefix = element.path, element.prefix
-    one = literal_column("1", Integer)
-    end = func.left(prefix, -one).op("||")(func.chr(func.ascii(func.right(prefix, one)) + one))
-    return compiler.process(and_(path.op("~>=~")(prefix), path.op("~<~")(end)), **kw)

@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select, true
 from .auth import unit_ref
 from .models import OrgUnit
 from .orgunits import open_on, shanghai_today
-from .scope import path_under
 
 __all__ = ["ancestors", "by_codes", "by_id", "children", "committees"]
 
@@ -58,7 +57,7 @@ def committees(session: Session, unit: UnitRef, *, include_closed: bool = False)
     rows = session.exec(
         select(OrgUnit)
         .where(
-            path_under(col(OrgUnit.path), unit.path),
+            col(OrgUnit.path).startswith(unit.path),
             OrgUnit.level == "committee",
             _open(include_closed),
         )

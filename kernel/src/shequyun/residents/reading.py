@@ -604,7 +604,7 @@ def units_under(code: str) -> Any:
     named = OrgUnit.__table__.alias("named")  # type: ignore[attr-defined]
     return (
         select(col(OrgUnit.id))
-        .join(named, scope.path_under(col(OrgUnit.path), named.c.path))
+        .join(named, col(OrgUnit.path).startswith(named.c.path))
         .where(named.c.code == code)
     )
 
