@@ -59,14 +59,14 @@ DETAIL: dict[str, tuple[frozenset[str], ...]] = {
         "grant.switched": [set()],
         "logout": [set()],
         # residents
-        "resident.created": [{"unit", "version"}],
+        "resident.created": [{"unit", "version", "source"}],
         "resident.updated": [
-            {"fields", "version"},
-            {"fields", "added", "removed", "batch", "version"},
+            {"fields", "version", "source"},
+            {"fields", "added", "removed", "batch", "version", "source"},
         ],
         "resident.revealed": [{"fields", "reason"}],
-        "resident.transferred": [{"to_unit", "effective_on", "version"}],
-        "resident.removed": [{"reason", "version"}],
+        "resident.transferred": [{"to_unit", "effective_on", "version", "source"}],
+        "resident.removed": [{"reason", "version", "source"}],
         "resident.imported": [{"filename", "format", "rows", "created", "updated", "unchanged"}],
         "resident.exported": [
             {"purpose", "format", "columns", "rows", "filters", "include_sensitive", "revealed"}
@@ -94,8 +94,8 @@ DETAIL: dict[str, tuple[frozenset[str], ...]] = {
         "quality.rule_saved": [{"version", "active", "check"}],
         "quality.confirmed": [set()],
         "quality.waived": [{"rule", "note"}],
-        "quality.merged": [{"merged", "merge", "moved"}],
-        "quality.merge_undone": [{"merged", "merge"}],
+        "quality.merged": [{"merged", "merge", "moved", "source"}],
+        "quality.merge_undone": [{"merged", "merge", "source"}],
         "quality.not_duplicate": [set()],
         "quality.round_started": [{"rules", "campaign", "committees"}],
     }.items()

@@ -42,22 +42,32 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
     cadre, neighbour = shequyun_actors.cadre(W1), shequyun_actors.cadre(W2)
     api, portal, other = cadre.client(), cadre.portal(), neighbour.client()
     trail = Trail(shequyun_kernel)
-    created = [("resident.created", "resident", {"unit": W1, "version": 1})]
-    updated = [("resident.updated", "resident", {"fields": ["phone"], "version": 2})]
-    moved = [("resident.transferred", "resident", {"to_unit": W2, "effective_on": "2026-11-01"})]
+
+    # Each entry says which door the change came through (detail.source).
+    def created(door):
+        return [("resident.created", "resident", {"unit": W1, "version": 1, "source": door})]
+
+    def updated(door):
+        return [
+            ("resident.updated", "resident", {"fields": ["phone"], "version": 2, "source": door})
+        ]
+
+    def moved(door):
+        detail = {"to_unit": W2, "effective_on": "2026-11-01", "source": door}
+        return [("resident.transferred", "resident", detail)]
 
     wang = trail.step(
         "POST /api/v1/residents",
         api.post("/api/v1/residents", json=resident()),
         status=201,
-        audit=created,
+        audit=created("api"),
         history={"resident": 1},
     ).json()
     url = f"/api/v1/residents/{wang['id']}"
     trail.step(
         "PATCH /api/v1/residents/{resident_id}",
         api.patch(url, json={"version": 1, "phone": "13900001111"}),
-        audit=updated,
+        audit=updated("api"),
         history={"resident": 1},
     )
     trail.step(
@@ -77,13 +87,13 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             f"{url}/transfer",
             json={"to_unit_code": W2, "effective_on": "2026-11-01", "reason": "搬家", "version": 2},
         ),
-        audit=moved,
+        audit=moved("api"),
         history={"resident": 3},  # the committee, and the address and household left behind
     )
     trail.step(
         "DELETE /api/v1/residents/{resident_id}",
         other.request("DELETE", url, json={"version": 3, "reason": "已故"}),
-        audit=[("resident.removed", "resident", {"reason": "已故", "version": 4})],
+        audit=[("resident.removed", "resident", {"reason": "已故", "version": 4, "source": "api"})],
         history={"resident": 2},  # the status, and the reason
     )
     row = f"赵一,{id_number(born='19500101')},户籍,{W1},13800001111,潍坊一村,1,1,101,,\n"
@@ -119,7 +129,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             follow_redirects=False,
         ),
         status=303,
-        audit=created,
+        audit=created("portal"),
         history={"resident": 1},
     )
     page = re.match(r"/residents/\d+", chen.headers["location"])[0]
@@ -130,7 +140,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             f"{page}/edit", data=edit_form(form, phone="13900002222"), follow_redirects=False
         ),
         status=303,
-        audit=updated,
+        audit=updated("portal"),
         history={"resident": 1},
     )
     trail.step(
@@ -151,7 +161,7 @@ def test_resident_writes_and_reads_leave_the_same_trail_through_both_doors(
             follow_redirects=False,
         ),
         status=303,
-        audit=moved,
+        audit=moved("portal"),
         history={"resident": 2},
     )
     row = f"钱二,{id_number(born='19600202')},常住,{W1},,潍坊一村,2,1,201,,\n"
