@@ -37,7 +37,8 @@ PLUGIN_SOURCES = sorted(
     p
     for folder in ("plugins", "examples")
     for p in (REPO / folder).rglob("*.py")
-    if "/tests/" not in str(p) and ".egg-info" not in str(p)
+    # build/ holds copies a wheel build leaves behind (pip wheel ./plugins/x): not sources.
+    if not {"tests", "build"} & set(p.relative_to(REPO).parts) and ".egg-info" not in str(p)
 )
 
 
