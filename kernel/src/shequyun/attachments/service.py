@@ -254,11 +254,8 @@ class AttachmentService:
         Unlike :meth:`claim` this is not all or nothing: when any id is refused the caller
         must roll back its transaction (the kernel's own records do; plugins use ``claim``).
         """
-        ids = [i for i in dict.fromkeys(attachment_ids) if isinstance(i, str) and _ID.fullmatch(i)]
-        if not ids:
-            return {}
         values = self.claim_values(
-            ids,
+            attachment_ids,
             actor=actor,
             owner=owner,
             owner_ref=owner_ref,
@@ -266,6 +263,9 @@ class AttachmentService:
             public=public,
             read_permissions=read_permissions,
         )
+        ids = values["ids_array"]  # the well-formed ones, once each
+        if not ids:
+            return {}
         direct = statements.CLAIM_DIRECT.get(session.connection().dialect.name)
         if direct is not None:
             taken = dict(direct.rows(session, values))
