@@ -339,6 +339,10 @@ def worker(once: bool, interval: float) -> None:
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     _refuse_pending(settings)
+    # The handlers go in before "worker started" is said: a supervisor (or a test) that stops
+    # the worker as soon as it has said so must find it ready to finish cleanly, not be killed
+    # by the default action of SIGTERM.
+    stop = None if once else _stop_on_signals()
     kernel = _kernel(settings)
     kernel.start()
     logging.getLogger("shequyun.worker").info(
@@ -355,7 +359,8 @@ def worker(once: bool, interval: float) -> None:
             click.echo(f"ran {len(kernel.scheduler.run_due())} scheduled jobs")
             click.echo(f"sent {kernel.openness.webhooks.deliver_due()} webhooks")
             return
-        _deliver_forever(kernel, interval, _stop_on_signals())
+        assert stop is not None
+        _deliver_forever(kernel, interval, stop)
     except KeyboardInterrupt:
         pass
     finally:
