@@ -114,6 +114,7 @@ def test_a_cadres_pages(browser_page, portal, someone):
         ("/residents", "residents"),
         (f"/residents/{someone}", "resident"),
         (f"/residents/{someone}/edit", "resident-edit"),
+        ("/residents/import", "residents-import"),
         ("/collection/tasks", "tasks"),
         ("/notices", "notices"),
     ):
@@ -126,6 +127,7 @@ def test_an_admins_pages(browser_page, portal):
         ("/admin", "admin"),
         ("/admin/users", "admin-users"),
         ("/admin/audit", "admin-audit"),
+        ("/admin/users/import", "admin-users-import"),
     ):
         check(browser_page, f"{portal.url}{path}", name)
 
