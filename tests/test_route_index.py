@@ -10,7 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.testclient import TestClient
 
-from shequyun.route_index import IndexedRouter, first_segment
+from shequyun.route_index import IndexedRouter, first_segment, template_aimed_at
 
 
 def answer(text: str):
@@ -105,3 +105,20 @@ def test_first_segments():
     assert first_segment(Route("/{slug}", answer("x"))) is None
     assert first_segment(Route("/", answer("x"))) == ""
     assert first_segment(Mount("", routes=[])) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "template"),
+    [
+        ("GET", "/api/v1/residents/7", "/api/v1/residents/{resident_id:int}"),
+        ("POST", "/api/v1/residents", "/api/v1/residents"),
+        ("DELETE", "/api/v1/residents", "/api/v1/residents"),  # another method's route: a 405
+        ("GET", "/api/v1/plugins/notes/items", "/api/v1/plugins/notes/items"),
+        ("GET", "/x/about", "/{slug}/about"),
+        ("GET", "/api/v1/nothing", None),  # inside a mount, but nothing there serves it
+        ("GET", "/nowhere", None),
+    ],
+)
+def test_the_template_a_request_is_aimed_at_before_routing(method, path, template):
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    assert template_aimed_at(routes(), scope) == template

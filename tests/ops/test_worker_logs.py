@@ -158,7 +158,44 @@ def test_an_unknown_route_is_one_series_not_one_per_path(shequyun_client):
     before = _sample(REQUEST_SECONDS, "GET", "unmatched", "404")
     shequyun_client.get("/no-such-page-1")
     shequyun_client.get("/no-such-page-2")
-    assert _sample(REQUEST_SECONDS, "GET", "unmatched", "404") == before + 2
+    shequyun_client.get("/api/v1/no-such-thing/3")
+    assert _sample(REQUEST_SECONDS, "GET", "unmatched", "404") == before + 3
+
+
+def test_a_request_refused_before_routing_counts_under_the_route_it_was_for(shequyun_client):
+    """A dashboard of errors by route shows where refusals hurt: a bad token on the residents
+    API, a login form without its CSRF token, an upload over the bound. They were all
+    ``unmatched``, with the 404s of scanners and the scrapes of /metrics."""
+    from shequyun.metrics import REQUEST_SECONDS
+
+    client = shequyun_client
+    refused = [
+        ("GET", "/api/v1/residents", "401"),
+        ("GET", "/api/v1/residents/{resident_id}", "401"),
+        ("POST", "/login", "403"),
+        ("POST", "/api/v1/residents", "413"),
+        ("GET", "/residents", "400"),
+        ("GET", "/metrics", "403"),  # this client is not on the same machine
+        ("GET", "/static/kernel/{path}", "200"),
+    ]
+    before = {key: _sample(REQUEST_SECONDS, *key) for key in refused}
+    unmatched = _sample(REQUEST_SECONDS, "GET", "unmatched", "403")
+
+    bad_token = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/residents", headers=bad_token).status_code == 401
+    assert client.get("/api/v1/residents/310", headers=bad_token).status_code == 401
+    assert client.post("/login", data={"username": "a", "password": "b"}).status_code == 403
+    big = {"Content-Length": str(64 * 1024 * 1024)}
+    assert client.post("/api/v1/residents", content=b"{}", headers=big).status_code == 413
+    assert client.get("/residents?q=%00").status_code == 400
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/static/kernel/shell.js").status_code == 200
+
+    for key in refused:
+        assert _sample(REQUEST_SECONDS, *key) == before[key] + 1, key
+    assert _sample(REQUEST_SECONDS, "GET", "unmatched", "403") == unmatched
+    series = {s.labels["route"] for m in REQUEST_SECONDS.collect() for s in m.samples}
+    assert not any("310" in route or "not-a-token" in route for route in series)
 
 
 def _sample(histogram, method: str, route: str, status: str) -> float:

@@ -83,6 +83,7 @@ class Gate:
         id_header = (_REQUEST_ID, request_id.encode("latin-1"))
         status = 500  # what the client gets when the app fails before answering
         started = False
+        scraped = False
 
         async def send_answer(message: Message) -> None:
             nonlocal status, started
@@ -97,6 +98,7 @@ class Gate:
         try:
             try:
                 if path == METRICS_PATH and self.metrics:
+                    scraped = True
                     await serve_metrics(self.kernel, scope, receive, send_answer)
                     return
                 refused = refusal(scope, headers, self.max_bytes)
@@ -116,7 +118,7 @@ class Gate:
         finally:
             if self.timed:
                 seconds = perf_counter() - began
-                route = route_template(scope)
+                route = METRICS_PATH if scraped else route_template(scope)
                 if self.metrics:
                     observe_request(scope["method"], route, status, seconds)
                 if self.access and access_log.isEnabledFor(logging.INFO):

@@ -37,10 +37,12 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from .errors import error_response
 from .outages import database_unavailable, describe
+from .route_index import template_aimed_at
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -51,6 +53,7 @@ __all__ = [
     "MULTIPROC_ENV",
     "PATH",
     "TOKEN_REJECTIONS",
+    "UNMATCHED",
     "forget_dead_processes",
     "observe_request",
     "route_template",
@@ -62,6 +65,8 @@ log = logging.getLogger("shequyun.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PATH = "/metrics"
+#: The route label of a request whose path no route serves: one series for every such path.
+UNMATCHED = "unmatched"
 
 REQUEST_SECONDS = Histogram(
     "shequyun_http_request_duration_seconds",
@@ -106,15 +111,28 @@ LOGIN_FAILURES = Counter(
 
 def route_template(scope: Scope) -> str:
     """The template of the route that served ``scope`` (``/api/v1/residents/{resident_id}``),
-    never the path itself: ids in paths would make a series per resident."""
-    path = getattr(scope.get("route"), "path", None)
-    if path is None:
-        return "unmatched"
+    never the path itself: ids in paths would make a series per resident. A request answered
+    before routing (a refused token or CSRF check, a body over the bound, a database outage
+    while signing in) gets the template of the route it was for, so that a 403 or a 503 shows
+    where it hurt; ``unmatched`` is left for paths no route serves (404s, scanners)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None or isinstance(route, Mount):  # no route yet, or no route inside a mount
+        return _template_aimed_at(scope) or UNMATCHED
     root_path = scope.get("root_path")
     if not root_path:
         return str(path)
     mounted = str(root_path)[len(str(scope.get("app_root_path", ""))) :]
     return mounted + str(path)
+
+
+def _template_aimed_at(scope: Scope) -> str | None:
+    router = getattr(scope.get("app"), "router", None)
+    if router is None:
+        return None
+    # The path as the application received it: a mount on the way has moved root_path on.
+    root_path = scope.get("app_root_path", scope.get("root_path", ""))
+    return template_aimed_at(router.routes, {**scope, "root_path": root_path})
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

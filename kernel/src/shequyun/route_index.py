@@ -22,7 +22,7 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["IndexedRouter", "first_segment"]
+__all__ = ["IndexedRouter", "first_segment", "template_aimed_at"]
 
 
 def first_segment(route: BaseRoute) -> str | None:
@@ -37,6 +37,42 @@ def first_segment(route: BaseRoute) -> str | None:
     if "{" in segment or (isinstance(route, Mount) and not segment):
         return None  # a parameter, or a mount at the root: anything may follow
     return segment
+
+
+def template_aimed_at(routes: Sequence[BaseRoute], scope: Scope) -> str | None:
+    """The template of the route (``/api/v1/residents/{resident_id}``) that ``scope``'s path
+    and method would reach among ``routes``, looking into mounts, or None when none would.
+    For a request answered before the router ran (a refused token, a failed CSRF check, a body
+    over the bound): the route it was for, never the path itself."""
+    partial: str | None = None
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        template: str | None = getattr(route, "path", None)
+        if isinstance(route, Mount):
+            inner = _routes_inside(route)
+            if not inner:  # static files: whatever follows the mount
+                template = route.path + "/{path}"
+            else:
+                found = template_aimed_at(inner, {**scope, **child})
+                template = None if found is None else route.path + found
+        if match is Match.FULL:
+            return template or partial
+        partial = partial or template  # another method's route: Starlette's 405
+    return partial
+
+
+def _routes_inside(mount: Mount) -> list[BaseRoute]:
+    """The routes of the router a mount hands its requests to, through wrappers that keep it
+    in ``.app`` (a plugin's guard)."""
+    app: object = mount.app
+    for _ in range(4):
+        routes = getattr(app, "routes", None)
+        if isinstance(routes, list):
+            return routes
+        app = getattr(app, "app", None)
+    return []
 
 
 class IndexedRouter(Router):
