@@ -93,6 +93,16 @@ def test_a_backup_restored_into_a_fresh_database_reads_the_same(site, tmp_path):
         wrong_key = run("backup", "verify", env={**env, "SHEQUYUN_DATA_KEY": "not-it"})
         assert wrong_key.returncode == 1
         assert "data_key (SHEQUYUN_DATA_KEY) is not the key" in wrong_key.stderr
+        # Not "0 files", "residents decrypted: 0", as if the copy were empty: the files are
+        # there whatever the key, the residents cannot be read with this one.
+        assert "residents decrypted: none, the data key does not read" in wrong_key.stdout
+        assert "attachments: 2 files present, 2 re-hashed" in wrong_key.stdout
+        assert f"its file {missing.name} is missing" in wrong_key.stderr
+        assert wrong_key.stdout.endswith("2 problem(s), the data key is wrong\n")
+        as_json = run("backup", "verify", "--json", env={**env, "SHEQUYUN_DATA_KEY": "not-it"})
+        assert as_json.returncode == 1
+        found = json.loads(as_json.stdout)
+        assert (found["data_key_fits"], found["attachments_present"]) == (False, 2)
         fewer = json.loads(before.read_text())
         fewer["counts"]["kernel_resident"] = 13
         before.write_text(json.dumps(fewer))

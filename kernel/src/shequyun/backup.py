@@ -36,6 +36,9 @@ class Verification:
     """What :func:`verify` found: row counts per table, what was checked, what is wrong."""
 
     counts: dict[str, int]
+    #: Whether the configured data key reads the database; when it does not, no resident is
+    #: decrypted and the first problem says so.
+    data_key_fits: bool = True
     residents_checked: int = 0
     attachments_present: int = 0
     attachments_hashed: int = 0
@@ -48,6 +51,7 @@ class Verification:
     def as_json(self) -> dict[str, Any]:
         return {
             "counts": self.counts,
+            "data_key_fits": self.data_key_fits,
             "residents_checked": self.residents_checked,
             "attachments_present": self.attachments_present,
             "attachments_hashed": self.attachments_hashed,
@@ -62,10 +66,12 @@ def verify(kernel: Any, *, sample: int = 50) -> Verification:
     try:  # first: on a database without a canary yet, this keeps one (a row to count)
         check_data_key(engine, kernel.residents.cipher, kernel.settings)
     except KeyMismatch as exc:
-        found = Verification(counts=count_rows(engine, kernel.tables), problems=[str(exc)])
-        return found  # nothing encrypted can be read: the sample would only repeat it
-    found = Verification(counts=count_rows(engine, kernel.tables))
-    found.residents_checked = _check_residents(engine, kernel.residents.cipher, sample, found)
+        found = Verification(counts=count_rows(engine, kernel.tables), data_key_fits=False)
+        found.problems.append(str(exc))
+        # Nothing encrypted can be read (a sample would only repeat it); the files can.
+    else:
+        found = Verification(counts=count_rows(engine, kernel.tables))
+        found.residents_checked = _check_residents(engine, kernel.residents.cipher, sample, found)
     _check_attachments(engine, kernel.attachments.blobs, sample, found)
     return found
 
@@ -169,13 +175,17 @@ def verify_command(sample: int, as_json: bool, expect: Path | None) -> None:
     else:
         for name, rows in found.counts.items():
             click.echo(f"{name:<40} {rows:>10}")
-        click.echo(f"residents decrypted: {found.residents_checked}")
+        if found.data_key_fits:
+            click.echo(f"residents decrypted: {found.residents_checked}")
+        else:
+            click.echo("residents decrypted: none, the data key does not read this database")
         click.echo(
             f"attachments: {found.attachments_present} files present, "
             f"{found.attachments_hashed} re-hashed"
         )
         for problem in found.problems:
             click.echo(f"problem: {problem}", err=True)
-        click.echo("verified" if found.ok else f"{len(found.problems)} problem(s)")
+        summary = "verified" if found.ok else f"{len(found.problems)} problem(s)"
+        click.echo(summary if found.data_key_fits else f"{summary}, the data key is wrong")
     if not found.ok:
         raise SystemExit(1)
