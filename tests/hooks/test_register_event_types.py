@@ -256,3 +256,15 @@ def test_a_declaration_is_checked_when_it_is_made():
         EventType("garbage.x", "x", {"type": "nonsense"}, example={})
     with pytest.raises(EventContractError, match="dotted lower-case"):
         EventType("CheckedIn", "x", payload({}), example={})
+
+
+def test_a_single_field_piece_spread_like_unit_is_refused_naming_the_field():
+    from shequyun_sdk.events import RESIDENT_ID
+
+    with pytest.raises(EventContractError, match=r"field 'type' should have a JSON Schema"):
+        payload({**UNIT, **RESIDENT_ID})
+    assert payload({**UNIT, "resident_id": RESIDENT_ID})["required"] == [
+        "unit_code",
+        "unit_id",
+        "resident_id",
+    ]

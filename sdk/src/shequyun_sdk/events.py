@@ -74,7 +74,7 @@ UNIT_CODE: dict[str, Any] = {
 }
 #: The platform's id of an org unit (for joining with your own tables that store it).
 UNIT_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "description": "org-unit id"}
-#: A resident's id in the unified resident base.
+#: A resident's id in the unified resident base; one field's schema: ``"resident_id": RESIDENT_ID``.
 RESIDENT_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "description": "resident id"}
 #: A moment, ISO 8601 with its UTC offset.
 MOMENT: dict[str, Any] = {"type": "string", "format": "date-time"}
@@ -87,7 +87,7 @@ def unit_fields(prefix: str = "") -> dict[str, Any]:
     return {f"{prefix}unit_code": UNIT_CODE, f"{prefix}unit_id": UNIT_ID}
 
 
-#: ``unit_code`` and ``unit_id``: the unit an event is about.
+#: ``unit_code`` and ``unit_id``: the unit an event is about. Two fields: spread it (``**UNIT``).
 UNIT: dict[str, Any] = unit_fields()
 
 
@@ -99,12 +99,23 @@ def payload(
 ) -> dict[str, Any]:
     """A payload schema: an object with exactly ``properties``, all required but ``optional``.
 
-    Fields in ``nullable`` may also be ``null``. No other fields are allowed, so a publisher
+    ``properties`` maps each field to its JSON Schema: spread the field sets (:data:`UNIT`,
+    :func:`unit_fields`) and name the single-field pieces (``"resident_id": RESIDENT_ID``,
+    ``"day": DATE``); anything else than a schema is an :class:`EventContractError` naming the
+    field. Fields in ``nullable`` may also be ``null``. No other fields are allowed, so a publisher
     that adds a field without declaring it is caught by the tests (see
     ``docs/plugins/events.md``).
     """
     optional = set(optional)
     nullable = set(nullable)
+    for name, schema in properties.items():
+        if not isinstance(schema, Mapping):
+            # **RESIDENT_ID spreads a schema's own keys ("type": "integer") as if they were fields.
+            raise EventContractError(
+                f"payload(): field {name!r} should have a JSON Schema (a dict), not {schema!r}. "
+                "Spread field sets with ** ({**UNIT, ...}) and give single-field pieces a name "
+                '("resident_id": RESIDENT_ID, "day": DATE, "at": MOMENT)'
+            )
     props = {
         name: ({"anyOf": [schema, {"type": "null"}]} if name in nullable else dict(schema))
         for name, schema in properties.items()
