@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from shequyun_sdk.testing.residents import id_number, register, resident
+from shequyun_sdk.testing.residents import id_number, register, remove, resident, transfer
 
 from shequyun.residents.idnumber import validate_id
 
@@ -43,3 +43,26 @@ def test_a_refused_registration_fails_the_test_with_the_apis_answer(shequyun_act
     cadre = shequyun_actors.cadre("310104003001")
     with pytest.raises(AssertionError, match="id_number"):
         register(cadre, id_number="310104194503120000")
+
+
+def test_a_cadre_moves_and_removes_residents_as_the_api_does(shequyun_actors):
+    here, there = shequyun_actors.cadre("310104003001"), shequyun_actors.cadre("310104003002")
+    mover = register(here, name="王先生", id_number=id_number(serial="111"))
+    leaver = register(here, name="赵女士", id_number=id_number(serial="222"))
+
+    moved = transfer(here, mover, "310104003002")
+    assert moved == {"id": mover["id"], "unit_code": "310104003002", "version": 2}
+    assert there.client().get(f"/api/v1/residents/{mover['id']}").json()["unit"]["code"] == (
+        "310104003002"
+    )
+    removed = remove(here, leaver)
+    assert (removed["id"], removed["status"], removed["version"]) == (leaver["id"], "removed", 2)
+    with pytest.raises(AssertionError, match="该居民已注销"):
+        remove(here, {**leaver, "version": removed["version"]})
+
+
+def test_a_refused_move_fails_the_test_with_the_apis_answer(shequyun_actors):
+    cadre = shequyun_actors.cadre("310104003001")
+    mover = register(cadre)
+    with pytest.raises(AssertionError, match="迁入单位与当前所属居委相同"):
+        transfer(cadre, mover, "310104003001")

@@ -13,7 +13,9 @@ enforces for tests as in production::
         young = register(cadre, name="小王", id_number=id_number(born="19990101", serial="125"))
         ...
 
-Each resident needs an ID number of their own: vary ``serial`` (or ``born``). See
+Each resident needs an ID number of their own: vary ``serial`` (or ``born``). A plugin that
+follows residents (``resident.moved``, ``resident.removed``) moves or removes them the same way,
+through the API: :func:`transfer` and :func:`remove` (since SDK 1.3). See
 ``docs/plugins/testing.md``.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["id_number", "register", "resident"]
+__all__ = ["id_number", "register", "remove", "resident", "transfer"]
 
 #: GB 11643-1999: the weight of each of the first 17 digits, and the check character of the
 #: weighted sum modulo 11.
@@ -60,4 +62,37 @@ def register(cadre: Any, **overrides: Any) -> dict[str, Any]:
     (``id``, ``version``, ``name``, ...). Fails the test with the API's answer when refused."""
     response = cadre.client().post("/api/v1/residents", json=resident(**overrides))
     assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def transfer(
+    cadre: Any, resident: dict[str, Any], to_unit_code: str, *, effective_on: str = "2026-11-01"
+) -> dict[str, Any]:
+    """Move ``resident`` (as :func:`register` returned it, or as read since) to the committee
+    ``to_unit_code`` through ``POST /api/v1/residents/{id}/transfer``, as ``cadre`` (who holds
+    ``residents.transfer`` over it), and return the API's answer (``id``, ``unit_code``,
+    ``version``). The kernel publishes ``resident.moved``. Fails the test with the API's answer
+    when refused, a stale ``version`` included."""
+    response = cadre.client().post(
+        f"/api/v1/residents/{resident['id']}/transfer",
+        json={
+            "to_unit_code": to_unit_code,
+            "effective_on": effective_on,
+            "version": resident["version"],
+        },
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def remove(cadre: Any, resident: dict[str, Any], *, reason: str = "已迁出本市") -> dict[str, Any]:
+    """Remove (注销) ``resident`` through ``DELETE /api/v1/residents/{id}`` as ``cadre``, and return
+    the API's answer (``id``, ``status`` ``removed``, the new ``version``...). The kernel publishes
+    ``resident.removed``. Fails the test with the API's answer when refused."""
+    response = cadre.client().request(
+        "DELETE",
+        f"/api/v1/residents/{resident['id']}",
+        json={"version": resident["version"], "reason": reason},
+    )
+    assert response.status_code == 200, response.text
     return dict(response.json())
