@@ -41,6 +41,14 @@ TEST_DATABASE_ENV = "SHEQUYUN_TEST_DATABASE_URL"
 XDIST_WORKER_ENV = "PYTEST_XDIST_WORKER"  # set by pytest-xdist in each worker: gw0, gw1...
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``browser`` mark of the browser tests (docs/plugins/testing.md), so that a
+    plugin's suite runs under ``--strict-markers`` and warnings-as-errors without declaring it."""
+    config.addinivalue_line(
+        "markers", "browser: drives Chromium through the harness's served portal (shequyun_portal)"
+    )
+
+
 def _database_server() -> str | None:
     """``SHEQUYUN_TEST_DATABASE_URL``, with this xdist worker's name added to the database name.
 
