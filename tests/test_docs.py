@@ -44,3 +44,21 @@ def test_relative_links_resolve(doc):
         if "://" in target:
             continue
         assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+def test_every_platform_call_has_a_row_in_the_platform_reference():
+    """A plugin author reads docs/plugins/platform.md's table for what they may ask: a public
+    ``Platform`` method missing there exists only for those who read the SDK's source."""
+    import inspect
+
+    from shequyun_sdk import Platform
+
+    text = (REPO / "docs" / "plugins" / "platform.md").read_text(encoding="utf-8")
+    rows = "\n".join(line for line in text.splitlines() if line.startswith("| "))
+    calls = [
+        name
+        for name, _ in inspect.getmembers(Platform, inspect.isfunction)
+        if not name.startswith("_")
+    ]
+    assert "resident_views" in calls
+    assert [name for name in calls if f"`{name}(" not in rows] == []
