@@ -128,13 +128,18 @@ def test_an_admins_pages(browser_page, portal):
         ("/admin/users", "admin-users"),
         ("/admin/audit", "admin-audit"),
         ("/admin/users/import", "admin-users-import"),
+        ("/quality", "quality"),
     ):
         check(browser_page, f"{portal.url}{path}", name)
 
 
 def test_a_bureaus_pages(browser_page, portal):
     log_in(browser_page, portal, portal.actors.bureau())
-    for path, name in (("/collection/forms", "forms"), ("/collection/campaigns", "campaigns")):
+    for path, name in (
+        ("/collection/forms", "forms"),
+        ("/collection/campaigns", "campaigns"),
+        ("/collection/campaigns/new", "campaign-new"),
+    ):
         check(browser_page, f"{portal.url}{path}", name)
 
 
