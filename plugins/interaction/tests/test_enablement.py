@@ -108,8 +108,9 @@ def test_public_content_of_units_switched_off_is_not_served(town, switch):
     page = anonymous.get(f"{BASE}/disclosures", params={"unit": WEIFANG1})
     assert page.status_code == 404 and "本社区未开通居社互动" in page.text
     assert anonymous.get(f"{BASE}/announcements/{weifang_notice}").status_code == 404
-    home = anonymous.get(f"{BASE}/").text
+    home = anonymous.get(f"{BASE}/", params={"unit": WANPING}).text
     assert "宛平停电通知" in home and "潍坊停水通知" not in home
+    assert anonymous.get(f"{BASE}/", params={"unit": WEIFANG1}).status_code == 404
 
 
 def test_the_portal_shows_a_resident_of_a_unit_switched_off_a_page_that_says_so(town, switch):

@@ -6,7 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
-from .conftest import PASSWORD, WEIFANG2
+from .conftest import PASSWORD, WEIFANG1, WEIFANG2
 
 BASE = "/plugins/interaction"
 
@@ -72,7 +72,7 @@ def test_unverified_and_anonymous_visitors_read_public_content_only(town):
         json={"title": "防诈骗提醒", "body": "不要轻信陌生来电"},
     ).json()
     anonymous = TestClient(town.client.app)
-    assert "防诈骗提醒" in anonymous.get(f"{BASE}/").text
+    assert "防诈骗提醒" in anonymous.get(f"{BASE}/", params={"unit": WEIFANG1}).text
     assert "不要轻信陌生来电" in anonymous.get(f"{BASE}/announcements/{made['id']}").text
     topics = anonymous.get(f"{BASE}/topics").text
     assert "请先登录居民账号并完成实名核验" in topics

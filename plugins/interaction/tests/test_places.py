@@ -6,7 +6,7 @@ import re
 
 from starlette.testclient import TestClient
 
-from .conftest import WEIFANG1
+from .conftest import API, WEIFANG1
 from .test_enablement import PUDONG, publish, switch  # noqa: F401 (fixture)
 from .test_pages import BASE, resident_browser
 
@@ -83,3 +83,27 @@ def test_a_verified_resident_is_not_asked_where_they_live(town):
     browser = resident_browser(town, wang)
     for path in ("/", "/disclosures"):
         assert 'class="ix-places"' not in browser.get(f"{BASE}{path}").text, path
+
+
+def test_before_choosing_a_place_a_visitor_is_not_shown_other_places_announcements(town):
+    """Not the newest of every committee in Shanghai: a 停水通知 of a committee in another
+    district does not concern them, and on a phone twenty of them followed the place picker.
+    Until a place is chosen the visitor stands at the city and reads the city's own."""
+    publish(town, WEIFANG1, "潍坊停水通知")
+    street = town.actors.street_admin("310115004000")
+    made = town.client.post(
+        f"{API}/manage/announcements",
+        headers=street.auth,
+        json={"title": "潍坊新村街道消防提示", "body": "…"},
+    )
+    assert made.status_code == 201, made.text
+    anonymous = TestClient(town.client.app)
+
+    home = anonymous.get(f"{BASE}/").text
+    assert "潍坊停水通知" not in home and "潍坊新村街道消防提示" not in home
+    assert "社区公告 · 上海市" in home
+    assert "选到您所在的居委会（村委会），这里就会显示" in home and "暂无公告" not in home
+
+    committee = anonymous.get(f"{BASE}/", params={"unit": WEIFANG1}).text
+    assert "潍坊停水通知" in committee and "潍坊新村街道消防提示" in committee
+    assert "这里就会显示" not in committee

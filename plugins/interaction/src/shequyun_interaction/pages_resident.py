@@ -44,7 +44,9 @@ async def home(request: Request) -> Response:
     if viewer.resident is None:
         code = request.query_params.get("unit", "").strip()
         place = await run(choose_place, platform, plugin_name(request), code)
-    unit = place.chosen if place else None
+    # Until a place is chosen a visitor stands at the city: the city's own announcements
+    # apply to them, not the newest of 6,000 committees they do not live in.
+    unit = place.start if place else None
     items = await run(
         notices.announcements_for, platform, viewer, unit, 20, plugin_name=plugin_name(request)
     )

@@ -39,6 +39,9 @@ class PlaceChoice:
     #: A code was given and names no unit, or a closed one. A unit where the plugin is off is
     #: chosen all the same: the page's content refuses it, saying so (not offered there).
     unknown: bool = False
+    #: Where the walk stands: ``chosen``, else the city (None only in a tree without units).
+    #: Its announcements are those meant for everyone who may stand there.
+    start: UnitRef | None = None
 
     @property
     def prompt(self) -> str:
@@ -59,4 +62,4 @@ def choose_place(platform: Platform, plugin_name: str, code: str) -> PlaceChoice
         trail = platform.unit_ancestors(session, chosen) if chosen else []
         below = platform.unit_children(session, start)
     options = [unit for unit in below if is_open(platform, plugin_name, unit)]
-    return PlaceChoice(chosen, trail, options, unknown)
+    return PlaceChoice(chosen, trail, options, unknown, start)
