@@ -78,3 +78,31 @@ def test_the_wall_display_fills_a_1920_screen(browser_page, residents):
     )
     assert size >= 48
     page.screenshot(path=str(SCREENSHOTS / "indicators-wall-1920.png"))
+
+
+def test_the_wall_refreshes_itself_until_someone_pauses_it(browser_page, residents):
+    """The wall reloads every five minutes for the figures to stay current, but a person reading
+    it with a magnifier or a screen reader can stop that (WCAG 2.2.1): a meta refresh could not
+    be paused. The pause holds across the tab's reloads until it is lifted."""
+    portal, page = residents, browser_page
+    log_in(page, portal, portal.actors.district_admin(XUHUI))
+    page.clock.install()
+    page.goto(f"{portal.url}/indicators/u/{XUHUI}/wall")
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    page.evaluate("window.stillHere = true")
+    with page.expect_navigation():
+        page.clock.fast_forward("05:01")
+    assert page.evaluate("window.stillHere") is None  # reloaded
+
+    pause = page.get_by_role("button", name="暂停刷新")
+    pause.click()
+    resume = page.get_by_role("button", name="继续刷新")
+    assert resume.get_attribute("aria-pressed") == "true"
+    page.evaluate("window.stillHere = true")
+    page.clock.fast_forward("30:00")
+    assert page.evaluate("window.stillHere") is True  # still the same page
+
+    resume.click()
+    with page.expect_navigation():
+        page.clock.fast_forward("05:01")
+    assert page.get_by_role("button", name="暂停刷新").get_attribute("aria-pressed") == "false"
