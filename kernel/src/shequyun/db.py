@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from .idle_pings import PING_AFTER_IDLE, ping_when_idle
 from .metrics import watch_pool
 from .replicas import Replicas
 from .settings import Settings
@@ -58,6 +59,9 @@ def replicas_for(settings: Settings, primary: Engine) -> Replicas | None:
             max_overflow=settings.database_max_overflow,
             transaction_pooling=settings.database_pooler == "transaction",
             connect_args={"connect_timeout": REPLICA_CONNECT_TIMEOUT},
+            # Every checkout pinged: reads fall back on the primary only when a replica's
+            # health check fails, so a replica's dead connection must not reach a request.
+            ping_after_idle=None,
         )
         watch_pool(engine, name, settings.database_pool_size + settings.database_max_overflow)
         engines.append((name, engine))
@@ -69,13 +73,23 @@ def replicas_for(settings: Settings, primary: Engine) -> Replicas | None:
     )
 
 
-def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    transaction_pooling: bool = False,
+    ping_after_idle: float | None = PING_AFTER_IDLE,
+    **kwargs: Any,
+) -> Engine:
     """Create an engine with the settings shequyun relies on for each database.
 
     ``transaction_pooling``: the URL points at a pooler in transaction mode (PgBouncer), which
     hands each transaction whichever server connection is free; psycopg must then never prepare
     statements (it would on the fifth run of a query, and the next transaction may land on a
     server that never saw it).
+
+    ``ping_after_idle``: on PostgreSQL a pooled connection is pinged before checkout only
+    when it was idle for that many seconds or may have been dropped (:mod:`.idle_pings`);
+    None pings on every checkout (SQLAlchemy's ``pool_pre_ping``).
 
     With psycopg, connections are :class:`~shequyun.read_transactions.ReadCommittingConnection`:
     a transaction that only read ends with COMMIT rather than ROLLBACK (the pool's reset, a
@@ -106,7 +120,9 @@ def make_engine(url: str, *, transaction_pooling: bool = False, **kwargs: Any) -
         return engine
     if transaction_pooling:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=ping_after_idle is None, **kwargs)
+    if ping_after_idle is not None:
+        ping_when_idle(engine, ping_after_idle)
     if engine.dialect.driver == "psycopg":
         # Read-only work ends with COMMIT, which keeps psycopg's prepared statements
         # (read_transactions.py).

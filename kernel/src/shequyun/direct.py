@@ -8,7 +8,8 @@ than a tenth of the worker's CPU, spread over half a dozen short statements. A
 SQLAlchemy would do to the values: its bind processors on the way in, its result processors on
 the way out. It runs on the DBAPI connection of ``session.connection()``, so in the session's
 transaction; a database error is raised as SQLAlchemy raises it (an ``IntegrityError`` for a
-taken key), and a connection the server dropped is invalidated as SQLAlchemy would.
+taken key), and a connection the server dropped is invalidated as SQLAlchemy would (with the
+connections pooled before it pinged before their next use: :mod:`.idle_pings`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session
+
+from .idle_pings import connection_lost
 
 __all__ = ["CompiledStatement", "DirectStatement", "on_dbapi_connection"]
 
@@ -127,10 +130,14 @@ class DirectStatement:
     def _call(
         connection: Any, compiled: CompiledStatement, bound: Any, work: Callable[[Any], Any]
     ) -> Any:
+        def invalidate(exc: BaseException) -> None:
+            connection.invalidate(exc)
+            connection_lost(connection.engine)
+
         return on_dbapi_connection(
             connection.dialect,
             connection.connection.dbapi_connection,
-            connection.invalidate,
+            invalidate,
             compiled,
             bound,
             work,

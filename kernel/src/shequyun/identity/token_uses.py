@@ -7,6 +7,7 @@ import functools
 import threading
 import time
 from collections import namedtuple
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..direct import CompiledStatement, on_dbapi_connection
+from ..idle_pings import connection_lost
 from .models import ApiToken, Grant, OrgUnit, User
 
 __all__ = ["TokenLookup", "TokenUses", "token_lookup"]
@@ -108,13 +110,20 @@ class TokenLookup:
                 dbapi_connection.autocommit = True
                 switched = True
             found = on_dbapi_connection(
-                dialect, dbapi_connection, connection.invalidate, compiled, bound, lookup
+                dialect, dbapi_connection, self._lost(connection), compiled, bound, lookup
             )
         finally:
             if switched and not dbapi_connection.closed:
                 dbapi_connection.autocommit = False
             connection.close()
         return None if found is None else self.Row(*compiled.convert(found))
+
+    def _lost(self, connection: Any) -> Callable[[BaseException], None]:
+        def invalidate(exc: BaseException) -> None:
+            connection.invalidate(exc)
+            connection_lost(self.engine)
+
+        return invalidate
 
 
 class TokenUses:
