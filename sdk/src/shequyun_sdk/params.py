@@ -13,19 +13,36 @@ zero), check the range, and otherwise raise an error naming the parameter::
 
 Path parameters declared ``{name:int}`` in a route need nothing: the kernel answers 404 naming
 the parameter for values no stored id can have (above :data:`MAX_ID`) before your handler runs.
+
+Dates people type follow the platform's one rule (:func:`read_date`, :func:`parse_date`): the
+resident base reads a birth date or a transfer's date with it, and a plugin's form reads its
+own dates the same way, so a cadre who writes ``2026/12/1`` is understood everywhere.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, TypeGuard, overload
 
 from starlette.requests import Request
 
 from .errors import NotFound, ValidationFailed
 
-__all__ = ["MAX_ID", "form_int", "header_int", "is_id", "parse_int", "path_id", "query_int"]
+__all__ = [
+    "DATE_EXAMPLES",
+    "MAX_ID",
+    "form_int",
+    "header_int",
+    "is_id",
+    "parse_date",
+    "parse_int",
+    "path_id",
+    "query_int",
+    "read_date",
+]
 
 #: The largest id a stored row can have: ids are 32-bit integers on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -138,3 +155,52 @@ def _optional(raw: Any, name: str, default: int | None, low: int, high: int) -> 
     if raw is None or raw == "":
         return default
     return parse_int(raw, name, low=low, high=high)
+
+
+#: The forms of a date people may type, as refusals and the docs name them.
+DATE_EXAMPLES = "1950-03-08、1950/3/8、1950.3.8 或 1950年3月8日"
+
+_SEPARATED = re.compile(r"(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})", re.ASCII)
+_CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?", re.ASCII)
+
+
+def read_date(raw: Any) -> date | None:
+    """``raw`` as a date when it is one of the accepted forms of a real day, else None.
+
+    People write ``1950-03-08``, ``1950/3/8`` (how Chinese Excel writes a date into CSV),
+    ``1950.3.8`` or ``1950年3月8日``; an input method may type the digits full-width
+    (``１９５０／３／８``). All of these are one date. Anything else — two-digit years, day first,
+    ``19500308``, ISO week dates that :meth:`date.fromisoformat` would also take — is refused, so
+    that a date never means something other than what its writer meant. A :class:`date` (or a
+    spreadsheet cell's :class:`datetime`) is taken as it is.
+    """
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip()
+    match = _SEPARATED.fullmatch(text)
+    if match is not None:
+        year, _, month, day = match.groups()
+    else:
+        match = _CHINESE.fullmatch(text)
+        if match is None:
+            return None
+        year, month, day = match.groups()
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:  # 1950-02-30
+        return None
+
+
+def parse_date(raw: Any, name: str, *, label: str | None = None) -> date:
+    """``raw`` (a form field, a JSON value) as a date by :func:`read_date`'s rule, or
+    :class:`~shequyun_sdk.ValidationFailed` (422) naming ``name``, worded as the resident base
+    words it: ``服务日期：应为日期，如 1950-03-08、1950/3/8、1950.3.8 或 1950年3月8日`` with
+    ``label="服务日期"`` (``label`` defaults to ``name``). Since SDK 1.3."""
+    value = read_date(raw)
+    if value is None:
+        raise ValidationFailed(f"{label or name}：应为日期，如 {DATE_EXAMPLES}", field=name)
+    return value
