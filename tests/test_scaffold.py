@@ -77,7 +77,7 @@ def test_a_new_plugin_installs_passes_its_tests_and_serves_its_page(tmp_path):
         text=True,
     )
     assert own_tests.returncode == 0, own_tests.stdout + own_tests.stderr
-    assert "7 passed" in own_tests.stdout
+    assert "8 passed" in own_tests.stdout
 
     listed = subprocess.run(
         [SHEQUYUN, "plugins", "list", "--json"], env=env, capture_output=True, text=True

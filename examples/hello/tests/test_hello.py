@@ -48,3 +48,10 @@ def test_page_is_in_the_portal_with_a_nav_entry(shequyun_client, shequyun_actors
     assert 'href="/plugins/hello/"' not in page.text
     staff = shequyun_actors.cadre().portal().get("/plugins/hello/")
     assert 'href="/plugins/hello/"' in staff.text
+
+
+def test_the_page_speaks_english_through_the_plugins_catalog(shequyun_client):
+    shequyun_client.cookies.set("shequyun_lang", "en")
+    page = shequyun_client.get("/plugins/hello/").text
+    assert "<h1>Message board</h1>" in page
+    assert "No messages yet." in page

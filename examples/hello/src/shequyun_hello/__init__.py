@@ -106,6 +106,12 @@ def register_templates(plugin: PluginContext) -> Path:
     return HERE / "templates"
 
 
+@hookimpl
+def register_translations(plugin: PluginContext) -> Path:
+    # Chinese is written in the templates as the message ids; English is in locale/en.
+    return HERE / "locale"
+
+
 def _recent(platform: Platform) -> list[Message]:
     with platform.session() as session:
         return list(session.exec(select(Message).order_by(col(Message.id).desc()).limit(50)))
