@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -92,11 +93,16 @@ def test_the_kernel_serves_while_broken_plugins_are_installed(broken_env, tmp_pa
 
 def test_serve_refuses_a_database_with_pending_migrations_and_says_which(tmp_path):
     env = subprocess_env(tmp_path)
-    result = run("serve", "--port", str(free_port()), env=env)
-    assert result.returncode != 0
-    assert "run `shequyun db upgrade`" in result.stderr
-    assert "kernel:k0001_events" in result.stderr
-    assert "hello:hello_0001" in result.stderr
+    for command in (["serve", "--port", str(free_port())], ["worker", "--once"]):
+        result = run(*command, env=env)
+        assert result.returncode == 1
+        # One line, as the journal shows it: every branch, its first and last pending revision.
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith(
+            "Error: the database needs migrations, run `shequyun db upgrade` (pending: "
+        )
+        assert re.search(r"kernel:k0001_events … k\d{4}_\w+ \(\d+\)", result.stderr)
+        assert "hello:hello_0001" in result.stderr
 
 
 def test_db_upgrade_applies_the_kernel_and_every_plugin_branch(tmp_path):
@@ -118,6 +124,12 @@ def test_bad_settings_are_a_clear_error_not_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "Error: invalid settings: port: Input should be a valid integer" in result.stderr
     assert "Traceback" not in result.stderr
+    not_a_url = run("serve", env=subprocess_env(tmp_path, SHEQUYUN_DATABASE_URL="db.example"))
+    assert not_a_url.returncode == 1
+    assert not_a_url.stderr == (
+        "Error: invalid settings: database_url: is not a database URL such as "
+        "postgresql+psycopg://host/db\n"
+    )
 
 
 def test_the_worker_delivers_due_events(tmp_path):

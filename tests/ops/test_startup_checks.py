@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from shequyun.app import create_app
@@ -63,21 +64,58 @@ def test_serve_and_worker_refuse_an_empty_or_wrong_data_key(cli_env):
 
 
 @pytest.mark.parametrize(
-    ("url", "says"),
+    ("url", "says", "to_do"),
     [
-        ("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nowhere", "cannot connect to"),
-        ("postgres://nobody:hunter2@127.0.0.1/nowhere", "cannot be used"),
-        ("sqlite:////proc/no-such-place/shequyun.db", "cannot be used"),
+        (
+            "postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nowhere",
+            "cannot connect to",
+            "check that the database server runs and that the URL's host and port reach it",
+        ),
+        (
+            "postgres://nobody:hunter2@127.0.0.1/nowhere",
+            "cannot be used",
+            "write postgresql+psycopg://user:password@host:5432/database",
+        ),
+        (
+            "sqlite:////proc/no-such-place/shequyun.db",
+            "cannot be used",
+            "create the file's directory, writable by the service user",
+        ),
     ],
 )
-def test_a_database_url_that_does_not_work_is_named_not_traced(tmp_path, url, says):
-    for command in (["serve", "--port", str(free_port())], ["worker", "--once"]):
+def test_a_database_url_that_does_not_work_is_named_not_traced(tmp_path, url, says, to_do):
+    commands = (
+        ["serve", "--port", str(free_port())],
+        ["worker", "--once"],
+        ["db", "upgrade"],
+        ["db", "check"],
+        ["backup", "verify"],
+    )
+    for command in commands:
         answer = run(*command, env=subprocess_env(tmp_path, SHEQUYUN_DATABASE_URL=url))
         assert answer.returncode == 1, answer.stderr
-        assert "database_url" in answer.stderr, answer.stderr
+        # One line, as the journal shows it: what is wrong, then what to do.
+        assert answer.stderr.count("\n") == 1, answer.stderr
+        assert answer.stderr.startswith("Error: database_url (SHEQUYUN_DATABASE_URL)")
         assert says in answer.stderr
-        assert "Traceback" not in answer.stderr, answer.stderr
+        assert answer.stderr.rstrip().endswith(f"; {to_do}"), answer.stderr
         assert "hunter2" not in answer.stderr
+
+
+def test_a_database_that_does_not_exist_says_how_to_create_it(shequyun_kernel, tmp_path):
+    url = make_url(shequyun_kernel.settings.database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("a PostgreSQL server that answers, without the database")
+    missing = url.set(database="shequyun_not_created").render_as_string(hide_password=False)
+    owner = url.username
+    for command in (["worker", "--once"], ["db", "status"]):
+        answer = run(*command, env=subprocess_env(tmp_path, SHEQUYUN_DATABASE_URL=missing))
+        assert answer.returncode == 1, answer.stderr
+        assert answer.stderr.count("\n") == 1, answer.stderr
+        assert 'database "shequyun_not_created" does not exist' in answer.stderr
+        assert f"create it (createdb --owner={owner} shequyun_not_created, as postgres)" in (
+            answer.stderr
+        )
 
 
 def test_an_app_started_without_serve_refuses_a_data_key_that_cannot_read_the_database(
@@ -135,7 +173,7 @@ def test_the_database_commands_name_an_unreachable_database_too(tmp_path):
     env = subprocess_env(
         tmp_path, SHEQUYUN_DATABASE_URL="postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nowhere"
     )
-    for command in (["db", "upgrade"], ["db", "status"], ["backup", "verify"]):
+    for command in (["db", "upgrade"], ["db", "status"], ["db", "check"], ["backup", "verify"]):
         answer = run(*command, env=env)
         assert answer.returncode == 1, answer.stderr
         assert "database_url (SHEQUYUN_DATABASE_URL): cannot connect to" in answer.stderr

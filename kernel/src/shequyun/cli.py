@@ -34,19 +34,9 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _kernel(settings: Settings):  # type: ignore[no-untyped-def]
-    from sqlalchemy.exc import ArgumentError
+    from .cli_support import kernel_for
 
-    from .db import engine_for
-    from .kernel import Kernel
-
-    try:
-        engine = engine_for(settings)
-    except (ArgumentError, ImportError, OSError) as exc:  # postgres://, no driver, no directory
-        raise click.ClickException(
-            f"database_url (SHEQUYUN_DATABASE_URL) {settings.redacted_database_url()} "
-            f"cannot be used: {exc}"
-        ) from None
-    return Kernel(settings, engine=engine)
+    return kernel_for(settings)
 
 
 @click.group(cls=PluginCommandGroup)
@@ -146,7 +136,7 @@ def _refuse_busy_port(host: str, port: int) -> None:
 def _refuse_pending(settings: Settings) -> None:
     """Refuse to start what would give wrong answers: a database that does not answer, pending
     migrations, a data key that cannot read the database's encrypted values."""
-    from .cli_support import database_named
+    from .cli_support import database_named, refuse_pending
     from .residents.keycheck import KeyMismatch, check_data_key
 
     kernel = _kernel(settings)
@@ -154,10 +144,7 @@ def _refuse_pending(settings: Settings) -> None:
         with database_named(settings):
             pending = kernel.migrations.pending(kernel.engine)
         if pending and settings.check_migrations:
-            raise click.ClickException(
-                "the database needs migrations; run `shequyun db upgrade`. Pending:\n  "
-                + "\n  ".join(pending)
-            )
+            raise refuse_pending(pending)
         if not pending:
             try:
                 check_data_key(kernel.engine, kernel.residents.cipher, settings)
@@ -246,12 +233,14 @@ def db_status() -> None:
 @db.command("check")
 def db_check() -> None:
     """Compare every plugin's models with the database; exit 1 on any difference."""
+    from .cli_support import database_named
     from .models import model_drift
 
     settings = _settings()
     configure_logging("WARNING")
     kernel = _kernel(settings)
-    drift = model_drift(kernel.engine, kernel.tables)
+    with database_named(settings):
+        drift = model_drift(kernel.engine, kernel.tables)
     kernel.engine.dispose()
     if drift:
         click.echo("models differ from the database:\n  " + "\n  ".join(drift))

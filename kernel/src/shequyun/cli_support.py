@@ -19,7 +19,14 @@ from .settings import Settings, SettingsError, load_settings
 if TYPE_CHECKING:
     from .kernel import Kernel
 
-__all__ = ["acting_actor", "database_named", "migrated_kernel"]
+__all__ = [
+    "acting_actor",
+    "database_named",
+    "kernel_for",
+    "migrated_kernel",
+    "pending_line",
+    "refuse_pending",
+]
 
 
 @contextmanager
@@ -27,21 +34,19 @@ def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
     """A kernel on the configured database, refusing (with the pending revisions) when it is
     not migrated; ``start`` also starts it, so plugins' event subscribers and jobs are there.
     Closed when the block ends."""
-    from .kernel import Kernel
-
     try:
         settings = load_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     configure_logging("WARNING")
-    kernel = Kernel(settings)
+    kernel = kernel_for(settings)
     try:
         with database_named(settings):
             pending = kernel.migrations.pending(kernel.engine)
         if pending:
             raise click.ClickException(
-                "数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`。待执行：\n  "
-                + "\n  ".join(pending)
+                "数据库尚未迁移到最新版本，请先运行 `shequyun db upgrade`"
+                f"（待执行：{pending_line(pending)}）"
             )
         if start:
             kernel.start(check_migrations=False)
@@ -50,10 +55,68 @@ def migrated_kernel(*, start: bool = False) -> Iterator[Kernel]:
         kernel.close()
 
 
+def kernel_for(settings: Settings) -> Kernel:
+    """A kernel on ``settings``' database, connecting to nothing yet; a URL SQLAlchemy cannot
+    use is refused in one line that names the setting and says what to write instead."""
+    from sqlalchemy.exc import ArgumentError
+
+    from .db import engine_for
+    from .kernel import Kernel
+
+    try:
+        engine = engine_for(settings)
+    except (ArgumentError, ImportError, OSError) as exc:  # postgres://, no driver, no directory
+        raise click.ClickException(
+            f"database_url (SHEQUYUN_DATABASE_URL) {settings.redacted_database_url()} "
+            f"cannot be used: {exc}; {_unusable_hint(settings, exc)}"
+        ) from None
+    return Kernel(settings, engine=engine)
+
+
+def _unusable_hint(settings: Settings, exc: Exception) -> str:
+    from sqlalchemy.engine import make_url
+
+    scheme = make_url(settings.effective_database_url).drivername
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg2"):
+        return "write postgresql+psycopg://user:password@host:5432/database"
+    if isinstance(exc, ImportError) and scheme == "postgresql+psycopg":
+        return "install the driver into this environment: pip install 'psycopg[binary]'"
+    if isinstance(exc, ImportError):
+        return "use postgresql+psycopg://user:password@host:5432/database or sqlite:///path"
+    if isinstance(exc, OSError):
+        return "create the file's directory, writable by the service user"
+    return "see database_url in the operations guide"
+
+
+def refuse_pending(pending: list[str]) -> click.ClickException:
+    """The one-line refusal of ``serve``, ``worker`` and ``bridge`` on an unmigrated database."""
+    return click.ClickException(
+        "the database needs migrations, run `shequyun db upgrade` "
+        f"(pending: {pending_line(pending)})"
+    )
+
+
+def pending_line(pending: list[str]) -> str:
+    """``pending`` revisions (``branch:revision (message)``) on one line, branch by branch:
+    ``kernel:k0026_x, k0027_y`` for a few, ``kernel:k0001_events … k0027_y (27)`` for many
+    (``shequyun db status`` lists each with its description)."""
+    branches: dict[str, list[str]] = {}
+    for entry in pending:
+        branch, _, revision = entry.split(" (", 1)[0].rpartition(":")
+        branches.setdefault(branch, []).append(revision)
+    parts = []
+    for branch, revisions in branches.items():
+        if len(revisions) <= 2:
+            parts.append(f"{branch}:{', '.join(revisions)}")
+        else:
+            parts.append(f"{branch}:{revisions[0]} … {revisions[-1]} ({len(revisions)})")
+    return "; ".join(parts)
+
+
 @contextmanager
 def database_named(settings: Settings) -> Iterator[None]:
     """Turn a database that does not answer into an error naming the setting (password
-    masked) instead of a traceback."""
+    masked) and what to check, instead of a traceback."""
     from .outages import describe
 
     try:
@@ -61,8 +124,26 @@ def database_named(settings: Settings) -> Iterator[None]:
     except OperationalError as exc:
         raise click.ClickException(
             f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
-            f"{settings.redacted_database_url()}: {describe(exc)}"
+            f"{settings.redacted_database_url()}: {describe(exc)}; "
+            + _unreachable_hint(settings, exc)
         ) from None
+
+
+def _unreachable_hint(settings: Settings, exc: OperationalError) -> str:
+    from sqlalchemy.engine import make_url
+
+    said = str(exc.orig or exc).lower()
+    if "does not exist" in said and "database" in said:
+        url = make_url(settings.effective_database_url)
+        create = f"createdb --owner={url.username or 'shequyun'} {url.database}"
+        return f"create it ({create}, as postgres) or correct the name in the URL"
+    if "role" in said and "does not exist" in said:
+        return "create the role or correct the user in the URL"
+    if "password" in said or "authentication" in said:
+        return "check the user and password in the URL (and PgBouncer's userlist.txt)"
+    if "unable to open database file" in said:
+        return "create the file's directory, writable by the service user"
+    return "check that the database server runs and that the URL's host and port reach it"
 
 
 def acting_actor(

@@ -313,5 +313,6 @@ def _explain(exc: Exception) -> str:
     for error in errors():
         where = ".".join(str(p) for p in error["loc"])
         # Never echo the offending value: it may be a secret.
-        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
+        said = str(error["msg"]).removeprefix("Value error, ")  # pydantic's, of our checks
+        parts.append(f"{where}: {said}" if where else said)
     return "invalid settings: " + "; ".join(parts)
