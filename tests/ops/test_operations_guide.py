@@ -60,6 +60,17 @@ def test_the_pgbouncer_example_has_no_comment_after_a_value():
     assert settings_lines(ini)["pool_mode"] == ["transaction"]
 
 
+def test_the_role_that_reads_pgbouncer_s_figures_is_in_its_userlist():
+    """Without ``stats_users`` PgBouncer's console answers ``SHOW POOLS`` with ``FATAL: not
+    allowed``; a role there that is not in ``userlist.txt`` cannot sign in to it either."""
+    ini = block("; /etc/pgbouncer/pgbouncer.ini (Debian package pgbouncer)")
+    (role,) = settings_lines(ini)["stats_users"]
+    userlist = next(b for _, b in FENCE.findall(GUIDE) if "> /etc/pgbouncer/userlist.txt" in b)
+    assert f"CREATE ROLE {role} NOLOGIN" in userlist
+    assert f"rolname IN ('shequyun', '{role}')" in userlist
+    assert f"postgresql://{role}@127.0.0.1:6432/pgbouncer" in GUIDE
+
+
 def test_nginx_proxies_to_the_port_the_web_unit_serves():
     unit = block("# /etc/systemd/system/shequyun-web.service")
     serve = settings_lines(unit)["ExecStart"][0]
