@@ -267,6 +267,10 @@ def test_a_cadre_sorts_the_list_and_prints_a_resident_card(browser_page, portal,
     page = browser_page
     log_in(page, portal, portal.actors.cadre(UNIT))
     page.goto(f"{portal.url}/residents")
+    page.get_by_label("排序").select_option(label="姓名（按拼音）")
+    page.get_by_role("button", name="排序", exact=True).click()
+    names = page.locator("table.residents td.name").all_inner_texts()
+    assert names == ["陈志强", "李建国", "刘小雨", "王秀英", "张美华", "周桂芳"]  # 按姓氏拼音
     page.get_by_label("排序").select_option(label="年龄从大到小")
     page.get_by_role("button", name="排序", exact=True).click()
     first = page.locator("table.residents td.name").first.inner_text()

@@ -129,6 +129,7 @@ def walk(client, actors) -> dict[str, Any]:
     keep("mismatch", api.patch(url, json=mismatch), 422)
     keep("history", api.get(f"{url}/history"), 200)
     keep("sort-updated", api.get("/api/v1/residents?sort=-updated&limit=1"), 200)
+    keep("sort-name", api.get("/api/v1/residents?sort=name"), 200)
 
     reveal = {"fields": ["id_number", "phone"], "reason": "上门核实身份"}
     keep("revealed", api.post(f"{url}/reveal", json=reveal), 200)

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from .collation import register_sqlite
 from .idle_pings import PING_AFTER_IDLE, ping_when_idle
 from .metrics import watch_pool
 from .replicas import Replicas
@@ -150,6 +151,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # Names in pinyin order (collation.py): PostgreSQL has it from migration k0028.
+    register_sqlite(dbapi_connection)
 
 
 @contextmanager

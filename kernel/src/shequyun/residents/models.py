@@ -116,6 +116,16 @@ class Resident(SQLModel, table=True):
             postgresql_using="gin",
             info={"only_on": "postgresql"},  # models.model_drift compares it there only
         ).ddl_if(dialect="postgresql"),
+        # A committee's residents in pinyin order, each page an index walk (collation.py).
+        # Migration k0028 builds it with name COLLATE kernel_pinyin; declared by its columns,
+        # since reflection (and so ``db check``) sees no collation on an index column.
+        Index(
+            "ix_kernel_resident_unit_pinyin",
+            "unit_id",
+            "name",
+            "id",
+            info={"only_on": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

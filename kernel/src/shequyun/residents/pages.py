@@ -54,7 +54,7 @@ PICKER_ABOVE = 60
 #: The list's orders as the sort menu names them.
 SORT_TITLES = {
     "": "登记顺序",
-    "name": "姓名",
+    "name": "姓名（按拼音）",
     "age": "年龄从大到小",
     "-age": "年龄从小到大",
     "address": "地址（小区、楼栋、室）",

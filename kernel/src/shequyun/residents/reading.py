@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 from shequyun_sdk import Forbidden, NotFound, ValidationFailed
 from shequyun_sdk.identity import Actor
-from sqlalchemy import Connection, and_, func, or_, union_all
+from sqlalchemy import Connection, and_, func, tuple_, union_all
 from sqlmodel import Session, col, select
 
+from ..collation import pinyin
 from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.auth import unit_ref
@@ -82,11 +83,12 @@ class ResidentFilters:
     ids: tuple[int, ...] = ()
 
 
-#: Orders of the resident list: key -> ORDER BY (the id breaks ties).
+#: Orders of the resident list: key -> ORDER BY (the id breaks ties). Names in pinyin order
+#: (按姓氏拼音, collation.py).
 SORTS: dict[str, tuple[Any, ...]] = {
     "": (),
-    "name": (col(Resident.name),),
-    "-name": (col(Resident.name).desc(),),
+    "name": (pinyin(col(Resident.name)),),
+    "-name": (pinyin(col(Resident.name)).desc(),),
     "age": (col(Resident.birth_date),),  # oldest first
     "-age": (col(Resident.birth_date).desc(),),
     "address": (
@@ -105,10 +107,11 @@ SORTS: dict[str, tuple[Any, ...]] = {
 
 
 #: Orders of the API's list (``sort``): key -> the column after which the id breaks ties; a
-#: ``-`` in front is the same order reversed. Empty or ``created`` is registration order.
+#: ``-`` in front is the same order reversed. Empty or ``created`` is registration order;
+#: names are in pinyin order (collation.py).
 API_SORTS: dict[str, Any] = {
     "created": col(Resident.id),
-    "name": col(Resident.name),
+    "name": pinyin(col(Resident.name)),
     "updated": col(Resident.updated_at),
 }
 
@@ -251,9 +254,10 @@ class ResidentReader:
             value: Any = (
                 _moment(text) if key == "updated" else _number(text) if key == "created" else text
             )
-            beyond = (column < value) if descending else (column > value)
-            tied = (rid < last) if descending else (rid > last)
-            query = query.where(or_(beyond, and_(column == value, tied)))
+            # One row comparison, not "beyond or tied": PostgreSQL takes it as where to start
+            # walking the index of (unit_id, name COLLATE kernel_pinyin, id).
+            here, there = tuple_(column, rid), tuple_(value, last)
+            query = query.where(here < there if descending else here > there)
         order = (column.desc(), rid.desc()) if descending else (column, rid)
         rows = connection.execute(query.order_by(*order).limit(limit + 1)).all()
         items = self._items(rows[:limit], dates_as_text)
