@@ -34,6 +34,13 @@ PHONE_ROUTES = [
     f"POST {API}/auth/phone/resend",
     f"POST {BASE}/phone",
 ]
+#: 忘记密码: walked in test_password_reset, the SMS ones in test_password_reset_sms.
+PASSWORD_ROUTES = [f"POST {API}/auth/password/reset", f"POST {BASE}/password"]
+PASSWORD_SMS_ROUTES = [
+    f"POST {API}/auth/password/sms",
+    f"POST {API}/auth/password/reset-sms",
+    f"POST {BASE}/password/sms",
+]
 RESIDENT_ROUTES = [
     f"POST {API}/requests",
     f"POST {API}/requests/{{item_id:int}}/replies",
@@ -99,6 +106,7 @@ DETAIL = {
     "interaction.phone_code_sent": [{"purpose", "phone"}],
     "interaction.phone_confirmed": [{"phone"}],
     "interaction.account_verified": [{"resident_id", "committee", "via"}],
+    "interaction.password_reset": [{"via", "phone"}],
 }
 #: Written for a resident's own account (phone, the link to a resident's record), with no staff
 #: member acting.
@@ -106,12 +114,21 @@ UNATTRIBUTED = (
     "interaction.phone_code_sent",
     "interaction.phone_confirmed",
     "interaction.account_verified",
+    "interaction.password_reset",  # by whoever held the code: a committee's, or the SMS
     "interaction.content_hidden",  # by the rule: enough residents reported it
 )
 
 
 def test_every_state_changing_route_has_a_step(shequyun_app):
-    walked = {*ACCOUNT_ROUTES, *PHONE_ROUTES, *RESIDENT_ROUTES, *STAFF_ROUTES, *PAGE_ROUTES}
+    walked = {
+        *ACCOUNT_ROUTES,
+        *PHONE_ROUTES,
+        *PASSWORD_ROUTES,
+        *PASSWORD_SMS_ROUTES,
+        *RESIDENT_ROUTES,
+        *STAFF_ROUTES,
+        *PAGE_ROUTES,
+    }
     assert state_changing_routes(shequyun_app, "interaction") == walked
 
 

@@ -197,8 +197,3 @@ def test_a_residents_large_text_follows_their_account_to_another_phone(town):
     assert 'class="large-text"' in second.get(f"{BASE}/").text
     assert 'class="large-text"' not in TestClient(town.client.app).get(f"{BASE}/").text
 
-
-def test_the_login_page_says_where_to_turn_with_a_forgotten_password(town):
-    """No reset exists yet; a resident who forgot theirs is told so, and who can act for them."""
-    page = TestClient(town.client.app).get(f"{BASE}/login").text
-    assert "忘记密码？" in page and "可到居委会请工作人员代办" in page

@@ -118,6 +118,10 @@ MANIFEST = {
         "interaction.moderated": {"zh": "处理不当内容", "en": "Moderated content"},
         "interaction.phone_code_sent": {"zh": "发送手机验证码", "en": "Sent a phone code"},
         "interaction.phone_confirmed": {"zh": "验证手机", "en": "Confirmed a phone"},
+        "interaction.password_reset": {
+            "zh": "居民账号重置密码",
+            "en": "Reset an account's password",
+        },
         "interaction.request_escalated": {"zh": "诉求转社区治理", "en": "Escalated a request"},
         "interaction.request_replied": {"zh": "答复诉求", "en": "Replied to a request"},
         "interaction.resident_moved": {"zh": "居民账户随迁", "en": "Moved a resident's account"},

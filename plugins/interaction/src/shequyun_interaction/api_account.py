@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from . import (
     accounts,
+    password_reset,
     phone,
     verification,
 )
@@ -208,12 +209,73 @@ async def verify(request: Request) -> Response:
     return await _me_response(request)
 
 
+# -- 忘记密码 ------------------------------------------------------------------------------------
+
+
+@describe(body=docs.PASSWORD_RESET_CODE, responses=docs.NO_CONTENT)
+async def password_reset_with_code(request: Request) -> Response:
+    """A new password with a committee's 核验码, for an account linked to that resident: 204,
+    every session of the account ended; 422 alike for a wrong phone, name or code."""
+    body = await json_object(request)
+    await run(
+        password_reset.reset_with_code,
+        platform_from_request(request),
+        body.get("phone"),
+        body.get("name"),
+        body.get("code"),
+        body.get("password"),
+        body.get("password2"),
+        client=client_address(request),
+    )
+    return Response(status_code=204)
+
+
+def _require_sms(request: Request) -> None:
+    if not _phone_proof(request):
+        raise Conflict("本平台未启用短信验证码", field="phone", code="phone_proof_off")
+
+
+@describe(body=docs.PHONE, response=docs.SENT, status=202)
+async def password_sms_send(request: Request) -> Response:
+    """Send a reset code to the phone of the account registered with ``phone`` (409 where the
+    plugin sends no SMS, 422 for a phone without an account, 429 as for sign-up codes)."""
+    _require_sms(request)
+    body = await json_object(request)
+    sent = await run(
+        password_reset.send_sms_code,
+        platform_from_request(request),
+        body.get("phone"),
+        client=client_address(request),
+    )
+    return JSONResponse(sent.as_dict(), status_code=202)
+
+
+@describe(body=docs.PASSWORD_RESET_SMS, responses=docs.NO_CONTENT)
+async def password_reset_with_sms(request: Request) -> Response:
+    """A new password with the SMS reset code: 204, every session of the account ended."""
+    _require_sms(request)
+    body = await json_object(request)
+    await run(
+        password_reset.reset_with_sms,
+        platform_from_request(request),
+        body.get("phone"),
+        body.get("code"),
+        body.get("password"),
+        body.get("password2"),
+        client=client_address(request),
+    )
+    return Response(status_code=204)
+
+
 ACCOUNT_ROUTES = [
     Route("/auth/signup", signup, methods=["POST"]),
     Route("/auth/login", login, methods=["POST"]),
     Route("/auth/logout", logout, methods=["POST"]),
     Route("/auth/phone/confirm", phone_confirm, methods=["POST"]),
     Route("/auth/phone/resend", phone_resend, methods=["POST"]),
+    Route("/auth/password/reset", password_reset_with_code, methods=["POST"]),
+    Route("/auth/password/sms", password_sms_send, methods=["POST"]),
+    Route("/auth/password/reset-sms", password_reset_with_sms, methods=["POST"]),
     Route("/me", me, methods=["GET"]),
     Route("/me/verify", verify, methods=["POST"]),
 ]

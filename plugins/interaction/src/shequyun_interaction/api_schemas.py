@@ -72,6 +72,26 @@ VERIFY = {
         obj({"code": STRING, "name": STRING}, required=["code", "name"], closed=True),
     ]
 }
+_NEW_PASSWORD = {**STRING, "minLength": 1, "maxLength": 128}
+#: 忘记密码 with a committee's 核验码: the phone signed in with, the resident's name as registered.
+PASSWORD_RESET_CODE = obj(
+    {
+        "phone": STRING,
+        "name": STRING,
+        "code": STRING,
+        "password": _NEW_PASSWORD,
+        "password2": _NEW_PASSWORD,
+    },
+    required=["phone", "name", "code", "password", "password2"],
+    closed=True,
+)
+PHONE = obj({"phone": STRING}, required=["phone"], closed=True)
+#: 忘记密码 with the SMS code sent to the phone.
+PASSWORD_RESET_SMS = obj(
+    {"phone": STRING, "code": STRING, "password": _NEW_PASSWORD, "password2": _NEW_PASSWORD},
+    required=["phone", "code", "password", "password2"],
+    closed=True,
+)
 UNIT_PARAM = query_param("unit", UNIT_CODE, "居委编码（缺省为自己所在的居委）")
 
 _FILES = array(obj({"id": STRING, "name": STRING, "url": STRING}))

@@ -50,6 +50,7 @@ __all__ = [
     "Sent",
     "TooMany",
     "at_rest",
+    "check_code",
     "confirm",
     "mask",
     "phone_of",
@@ -61,6 +62,10 @@ __all__ = [
 MODES = ("sms", "none")
 SMS_EVENT = "interaction.sms"
 SIGNUP = "signup"
+#: A code that lets the holder of a forgotten password set a new one (:mod:`.password_reset`).
+RESET = "reset"
+#: What each purpose's SMS says the code is for.
+_FOR = {SIGNUP: "用于注册居社互动", RESET: "用于重置居社互动的登录密码，如非本人操作请忽略"}
 CODE_DIGITS = 6
 LIFETIME = timedelta(minutes=10)
 COOL_DOWN = timedelta(seconds=60)
@@ -222,7 +227,7 @@ def send(platform: Platform, session: Session, account: Account, purpose: str = 
         {
             "phone": phone_of(platform, account),
             "purpose": purpose,
-            "text": f"【社区云】验证码 {code}，用于注册居社互动，{minutes} 分钟内有效。"
+            "text": f"【社区云】验证码 {code}，{_FOR[purpose]}，{minutes} 分钟内有效。"
             "请勿告诉他人，工作人员不会向您索要验证码。",
             "params": {"code": code, "minutes": minutes},
         },
@@ -279,38 +284,56 @@ def _use_one_try(session: Session, row: PhoneCode) -> int:
     return MAX_ATTEMPTS - row.attempts
 
 
-def confirm(platform: Platform, account_id: int, code: object) -> None:
-    """Check the code sent to the account's phone; on success the phone is proven."""
+def code_digits(code: object) -> str:
+    """The 6 digits of an SMS code as typed, or a 422 naming ``code``."""
     # NFKC: full-width ０-９ (what a Chinese input method types) are the ASCII digits; any
     # other script's digits are no code's, though \d and int() would take them.
     digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", code)) if isinstance(code, str) else ""
     if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
         raise ValidationFailed(f"请填写短信中的 {CODE_DIGITS} 位数字验证码", field="code")
+    return digits
+
+
+def check_code(session: Session, account: Account, digits: str, purpose: str) -> PhoneCode:
+    """Check ``digits`` against the newest ``purpose`` code sent to the account's phone, counting
+    the try first; return the code's row (the caller marks it used with what it then does), or
+    raise 422 (none, expired, wrong: with the tries left) or 429 (tries spent)."""
+    row = session.exec(
+        select(PhoneCode)
+        .where(
+            PhoneCode.account_id == account.id,
+            PhoneCode.phone_hash == account.phone_hash,
+            PhoneCode.purpose == purpose,
+        )
+        .order_by(col(PhoneCode.id).desc())
+    ).first()
+    if row is None:
+        raise ValidationFailed("请先获取短信验证码", field="code", code="no_code")
+    if row.used_at is not None or aware(row.expires_at) <= now():
+        raise ValidationFailed("验证码已过期，请重新获取", field="code", code="code_expired")
+    left = _use_one_try(session, row)
+    if left < 0:
+        raise TooMany(
+            "验证码错误次数过多，已失效，请重新获取", field="code", code="too_many_attempts"
+        )
+    if not _matches(row.code_hash, digits):
+        message = (
+            f"验证码不正确，还可再试 {left} 次"
+            if left
+            else "验证码不正确，错误次数已达上限，请重新获取"
+        )
+        raise ValidationFailed(message, field="code", code="wrong_code")
+    return row
+
+
+def confirm(platform: Platform, account_id: int, code: object) -> None:
+    """Check the code sent to the account's phone; on success the phone is proven."""
+    digits = code_digits(code)
     with platform.session() as session:
         account = _account(session, account_id)
         if account.phone_confirmed_at is not None:
             return
-        row = session.exec(
-            select(PhoneCode)
-            .where(PhoneCode.account_id == account_id, PhoneCode.phone_hash == account.phone_hash)
-            .order_by(col(PhoneCode.id).desc())
-        ).first()
-        if row is None:
-            raise ValidationFailed("请先获取短信验证码", field="code", code="no_code")
-        if row.used_at is not None or aware(row.expires_at) <= now():
-            raise ValidationFailed("验证码已过期，请重新获取", field="code", code="code_expired")
-        left = _use_one_try(session, row)
-        if left < 0:
-            raise TooMany(
-                "验证码错误次数过多，已失效，请重新获取", field="code", code="too_many_attempts"
-            )
-        if not _matches(row.code_hash, digits):
-            message = (
-                f"验证码不正确，还可再试 {left} 次"
-                if left
-                else "验证码不正确，错误次数已达上限，请重新获取"
-            )
-            raise ValidationFailed(message, field="code", code="wrong_code")
+        row = check_code(session, account, digits, SIGNUP)
         moment = now()
         row.used_at = moment
         account.phone_confirmed_at = moment

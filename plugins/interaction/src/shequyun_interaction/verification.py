@@ -41,9 +41,12 @@ __all__ = [
     "CODE_TRIES",
     "MAX_VERIFY_FAILURES",
     "IssuedCode",
+    "code_digits",
+    "code_hash",
     "issue_code",
     "issued_codes",
     "redeem_code",
+    "use_code_try",
     "verify_identity",
 ]
 
@@ -170,7 +173,16 @@ def verify_identity(
     return ref
 
 
-def _code_hash(code: str) -> str:
+def code_digits(code: object, errors: Errors) -> str:
+    """The code's digits as typed (full-width digits and spaces allowed), or its problem in
+    ``errors`` under ``code``."""
+    digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", code)) if isinstance(code, str) else ""
+    if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
+        errors.add("code", f"核验码应为 {CODE_DIGITS} 位数字")
+    return digits
+
+
+def code_hash(code: str) -> str:
     return hashlib.sha256(f"shequyun-interaction-code:{code}".encode()).hexdigest()
 
 
@@ -189,7 +201,7 @@ def issue_code(
             raise NotFound("找不到该居民")
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         row = VerificationCode(
-            code_hash=_code_hash(code),
+            code_hash=code_hash(code),
             resident_id=resident_id,
             unit_id=ref.committee.id,
             issued_by_user_id=actor.user_id,
@@ -208,7 +220,7 @@ def issue_code(
         return code, row
 
 
-def _use_code_try(session: Session, code_id: int) -> bool:
+def use_code_try(session: Session, code_id: int) -> bool:
     """Count a try of the code before the name is compared (one UPDATE: parallel tries are
     counted one by one); False once :data:`CODE_TRIES` were spent."""
     table = VerificationCode.__table__  # type: ignore[attr-defined]
@@ -237,9 +249,7 @@ def redeem_code(
     tried. Each attempt also counts against the account and the ``client`` address.
     """
     errors = Errors()
-    digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", code)) if isinstance(code, str) else ""
-    if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
-        errors.add("code", f"核验码应为 {CODE_DIGITS} 位数字")
+    digits = code_digits(code, errors)
     if not isinstance(name, str) or not name.strip():
         errors.add("name", "请填写核验码所属居民的姓名")
     errors.raise_if_any()
@@ -253,12 +263,12 @@ def redeem_code(
     with platform.session() as session:
         account = _account(session, account_id)
         row = session.exec(
-            select(VerificationCode).where(VerificationCode.code_hash == _code_hash(digits))
+            select(VerificationCode).where(VerificationCode.code_hash == code_hash(digits))
         ).first()
         if row is None or row.used_at is not None or aware(row.expires_at) <= now():
             raise refused
         assert row.id is not None
-        if not _use_code_try(session, row.id):
+        if not use_code_try(session, row.id):
             raise refused
         ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
         if ref is None or not ref.active or ref.name != name.strip():
