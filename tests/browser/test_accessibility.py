@@ -234,6 +234,7 @@ def test_the_resident_pages_of_the_interaction_plugin(browser_page, portal, neig
         ("/?unit=310115004000", "ix-home-street-chosen"),  # the place picker, a street's step
         ("/disclosures?unit=310115004001", "ix-disclosures-anonymous"),
         ("/login", "ix-login"),
+        ("/password", "ix-password"),
         ("/signup", "ix-signup"),
     ):
         check(page, f"{base}{path}", name)
