@@ -196,4 +196,3 @@ def test_a_residents_large_text_follows_their_account_to_another_phone(town):
     assert signed.status_code == 303, signed.text
     assert 'class="large-text"' in second.get(f"{BASE}/").text
     assert 'class="large-text"' not in TestClient(town.client.app).get(f"{BASE}/").text
-
