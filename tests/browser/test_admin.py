@@ -58,7 +58,7 @@ def test_an_admin_sees_a_failed_plugin_and_its_reason(browser_page, portal):
     page.get_by_role("link", name="插件").click()
     card = page.locator("#plugin-eldercare")
     assert "失败" in card.locator(".badge").inner_text()
-    assert "hook on_startup raised ConnectionError: 民政数据接口不可达" in card.inner_text()
+    assert "钩子 on_startup 出错：ConnectionError: 民政数据接口不可达" in card.inner_text()
     assert "0.3.1" in card.inner_text()
     garbage = page.locator("#plugin-garbage")
     assert "运行中" in garbage.inner_text() and "默认关闭" in garbage.inner_text()

@@ -77,10 +77,26 @@ def test_the_platform_admin_sees_each_plugin_and_why_one_failed(shequyun_actors)
     card = page.text[page.text.index('id="plugin-eldercare"') :]
     card = card[: card.index("</li>")]
     assert "养老顾问" in card and "失败" in card and "0.2.0" in card
-    assert "hook on_startup raised ConnectionError: 民政数据接口不可达" in card
+    # The reason in the visitor's language (the host words it in English, the catalog in Chinese)
+    assert "钩子 on_startup 出错：ConnectionError: 民政数据接口不可达" in card
     lanes = page.text[page.text.index('id="plugin-lanes"') :]
     assert "运行中" in lanes and "默认关闭" in lanes
     assert "内置功能" in page.text and "plugin-identity" in page.text  # the kernel's own
+
+
+def test_the_page_speaks_english_when_asked_reasons_and_refusals_too(shequyun_actors):
+    admin = shequyun_actors.platform_admin().portal()
+    admin.cookies.set("shequyun_lang", "en")
+    page = admin.get("/admin/plugins").text
+    card = page[page.index('id="plugin-eldercare"') :]
+    assert (
+        "hook on_startup raised ConnectionError: 民政数据接口不可达" in card[: card.index("</li>")]
+    )
+    missing = admin.post("/admin/plugins/lanes/enablement", data={"unit_code": "", "enabled": "x"})
+    assert field_error(missing.text, "f-lanes-unit") == (
+        "Enter the code of a district, street or committee"
+    )
+    assert field_error(missing.text, "f-lanes-enabled") == "Choose on or off"
 
 
 def test_only_plugin_managers_open_the_page(shequyun_actors):

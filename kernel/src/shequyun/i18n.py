@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "Catalogs",
+    "Message",
     "gettext",
     "language_of_tag",
     "translations",
@@ -74,8 +75,33 @@ def _read(path: Path, language: str, *, strict: bool = False) -> dict[str, str]:
     }
 
 
+class Message(str):
+    """A message filled in now and translated later: as a ``str`` it is ``msgid`` with its
+    ``{placeholders}`` filled (what logs, the CLI and the API show), and :func:`gettext` (the
+    portal's ``_()``) translates ``msgid`` and fills it with the same ``params``. For text made
+    where no visitor's language is known, such as a plugin's failure reason."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, /, **params: object) -> Message:
+        made = super().__new__(cls, msgid.format(**params) if params else msgid)
+        made.msgid, made.params = msgid, params
+        return made
+
+    def __reduce__(self) -> tuple[object, ...]:  # (copy and pickle keep the id and values)
+        return (_message, (self.msgid, self.params))
+
+
+def _message(msgid: str, params: dict[str, object]) -> Message:
+    return Message(msgid, **params)
+
+
 def gettext(message: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """Translate ``message`` into ``language`` and fill its ``{placeholders}`` from ``params``."""
+    """Translate ``message`` into ``language`` and fill its ``{placeholders}`` from ``params``
+    (a :class:`Message`'s own when it has them)."""
+    if isinstance(message, Message) and not params:
+        params, message = message.params, message.msgid
     text = translations(language).get(message, message)
     return text.format(**params) if params else text
 
@@ -110,6 +136,8 @@ class Catalogs:
     ) -> str:
         """``message`` in ``language`` from ``domain``'s catalog, else the kernel's; then
         ``{placeholders}`` filled from ``params``."""
+        if isinstance(message, Message) and not params:
+            params, message = message.params, message.msgid
         directory = self._directories.get(domain) if domain else None
         own = directory_translations(directory, language) if directory is not None else {}
         text = own.get(message) or translations(language).get(message, message)

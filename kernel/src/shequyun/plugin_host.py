@@ -29,6 +29,7 @@ from shequyun_sdk import hookspecs
 from shequyun_sdk.manifest import ManifestError, check_manifest, sdk_range_allows
 from shequyun_sdk.types import PluginContext
 
+from .i18n import Message
 from .schema_messages import named_in_chinese
 from .settings import Settings
 
@@ -126,35 +127,37 @@ class PluginHost:
             key = f"{name} ({candidate.origin})"
             record.name = key
             self.records[key] = record
-            self._fail(record, f"another plugin named {name!r} is already loaded")
+            self._fail(
+                record, Message("another plugin named {name} is already loaded", name=repr(name))
+            )
             return
         self.records[name] = record
         if not candidate.builtin:
             if name in self.settings.plugins_disabled:
                 record.state = PluginState.DISABLED
-                record.reason = "disabled by the plugins_disabled setting"
+                record.reason = Message("disabled by the plugins_disabled setting")
                 return
             allowed = self.settings.plugins_allowed
             if allowed is not None and name not in allowed:
                 record.state = PluginState.NOT_ALLOWED
-                record.reason = "not in the plugins_allowed setting"
+                record.reason = Message("not in the plugins_allowed setting")
                 return
         try:
             module = candidate.load()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            self._fail(record, f"import failed: {_describe(exc)}", exc)
+            self._fail(record, Message("import failed: {error}", error=_describe(exc)), exc)
             return
         record.module = module
         manifest = getattr(module, "MANIFEST", None)
         if manifest is None:
-            self._fail(record, "the plugin has no MANIFEST")
+            self._fail(record, Message("the plugin has no MANIFEST"))
             return
         try:
             check_manifest(manifest)
         except ManifestError as exc:
-            self._fail(record, f"invalid manifest: {exc}")
+            self._fail(record, Message("invalid manifest: {error}", error=str(exc)))
             return
         record.manifest = dict(manifest)
         if manifest["name"] != name:
@@ -202,7 +205,11 @@ class PluginHost:
                 ]
                 if missing:
                     self._fail(
-                        record, f"requires plugins that are not active: {', '.join(missing)}"
+                        record,
+                        Message(
+                            "requires plugins that are not active: {names}",
+                            names=", ".join(missing),
+                        ),
                     )
                     changed = True
         order, cyclic = _dependency_order(
@@ -276,7 +283,10 @@ class PluginHost:
             log.error("plugin %s failed: %s", record.name, reason)
         for dependent in self.active_records():
             if record.name in dependent.manifest.get("requires", []):
-                self._fail(dependent, f"requires plugins that are not active: {record.name}")
+                self._fail(
+                    dependent,
+                    Message("requires plugins that are not active: {names}", names=record.name),
+                )
 
     # -- calling hooks ---------------------------------------------------------------------
 
@@ -297,7 +307,7 @@ class PluginHost:
         try:
             results = caller(plugin=record.context, **kwargs)
         except Exception as exc:
-            reason = f"hook {hook_name} raised {_describe(exc)}"
+            reason = Message("hook {hook} raised {error}", hook=hook_name, error=_describe(exc))
             if fail_plugin:
                 self._fail(record, reason, exc)
             else:
