@@ -49,6 +49,8 @@ def test_a_new_plugin_installs_passes_its_tests_and_serves_its_page(tmp_path):
         [SHEQUYUN, "plugin", "new", "foo"], cwd=tmp_path, capture_output=True, text=True
     )
     assert created.returncode == 0, created.stderr
+    # The hint installs the test extra: the plugin's tests need the SDK's harness.
+    assert "next: pip install -e 'shequyun-foo[test]' && pytest shequyun-foo" in created.stdout
     source = tmp_path / "shequyun-foo"
     site = tmp_path / "site"
     subprocess.run(

@@ -313,7 +313,7 @@ def plugin_new(name: str, directory: Path | None) -> None:
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {target}")
-    click.echo(f"next: pip install -e {target} && pytest {target}")
+    click.echo(f"next: pip install -e '{target}[test]' && pytest {target}")
 
 
 @main.command()
