@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,21 @@ def test_wheels_of_the_chosen_distributions_install_without_the_examples(tmp_pat
     assert not EXAMPLES & states.keys()
     assert "sms_console" not in upgraded.stderr + listed.stderr
     assert run(shequyun, "db", "status", env=env).returncode == 0
+
+    # What runs says which release it is: the kernel's version on everything built with it,
+    # the SDK's own (docs/operations.md, "Production install").
+    release = tomllib.loads((REPO / "kernel" / "pyproject.toml").read_text())["project"]["version"]
+    sdk = tomllib.loads((REPO / "sdk" / "pyproject.toml").read_text())["project"]["version"]
+    pip_list = json.loads(run(venv / "bin" / "pip", "list", "--format=json").stdout)
+    assert {d["name"]: d["version"] for d in pip_list if d["name"].startswith("shequyun")} == {
+        "shequyun": release,
+        "shequyun-advisors": release,
+        "shequyun-governance": release,
+        "shequyun-interaction": release,
+        "shequyun-sdk": sdk,
+    }
+    assert run(shequyun, "--version").stdout == f"shequyun {release} (SDK {sdk})\n"
+    assert {p["version"] for p in json.loads(listed.stdout)} == {release}
 
     # The guide's "First start": the roster (a dry run, then --apply), then the first admin.
     roster = tmp_path / "名册.csv"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import shequyun_sdk
 
 from .plugin_commands import PluginCommandGroup
 from .request_context import configure_logging
@@ -40,7 +41,11 @@ def _kernel(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @click.group(cls=PluginCommandGroup)
-@click.version_option(package_name="shequyun")
+@click.version_option(
+    package_name="shequyun",
+    # The release, and the plugin contract it offers: ``shequyun 2026.12.1 (SDK 1.2.0)``.
+    message=f"%(prog)s %(version)s (SDK {shequyun_sdk.__version__})",
+)
 def main() -> None:
     """shequyun (社区云): the community-governance platform kernel."""
 

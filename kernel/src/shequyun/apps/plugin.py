@@ -14,6 +14,7 @@ from shequyun_sdk import PluginContext, Subscriber, hookimpl
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import api, pages, provider
 from .models import (
     AppUnit,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
 
 MANIFEST = {
     "name": "apps",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "外部应用接入", "en": "External apps"},
     "description": {
         "zh": "统一身份认证（OIDC）、外部应用注册、Webhook 推送、变更订阅与消息总线桥接",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from shequyun_sdk import PluginContext, ScheduledJob, hookimpl
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import api
 from .models import Attachment
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # the kernel imports this module: only for type checkers
 
 MANIFEST = {
     "name": "attachments",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "附件", "en": "Attachments"},
     "description": {
         "zh": "上传、检查并按权限提供照片与文档",

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from shequyun_sdk import PluginContext, hookimpl
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import api
 from .models import CalendarEdit
 
 MANIFEST = {
     "name": "calendar",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "工作日历", "en": "Working-day calendar"},
     "description": {
         "zh": "法定节假日与调休安排，期限按工作日计算",

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from shequyun_sdk import NavEntry, PluginContext, hookimpl
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import pages
 
 MANIFEST = {
     "name": "collection_portal",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "数据采集页面", "en": "Data collection pages"},
     "description": {
         "zh": "我的填报、在线填表、表单与采集任务发布、进度看板与汇总结果",

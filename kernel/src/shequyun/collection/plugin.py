@@ -10,6 +10,7 @@ from shequyun_sdk.events import EventType
 from starlette.routing import BaseRoute
 
 from ..indicators import builtin_collection
+from ..release import VERSION
 from . import api, demo, event_types
 from .models import (
     Campaign,
@@ -31,7 +32,7 @@ def _perm(name: str, zh: str, en: str, roles: list[str]) -> dict[str, object]:
 
 MANIFEST = {
     "name": "collection",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "线上一键采集", "en": "One-click data collection"},
     "description": {
         "zh": "委办局发布表单、下发到居村、跟踪进度、汇总结果",

@@ -30,12 +30,13 @@ from ..enablement import PluginEnablement
 from ..events import EventDelivery, OutboxEvent
 from ..identity.auth import request_actor
 from ..identity.models import OrgUnit
+from ..release import VERSION
 from ..scheduler import ScheduledJobRow
 from ..throttles import ThrottleHit
 
 MANIFEST = {
     "name": "kernel",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "平台内核", "en": "Platform kernel"},
     "description": {
         "zh": "身份、居民数据与一键采集的基础",

@@ -14,11 +14,12 @@ from starlette.routing import BaseRoute, Route
 
 from ..errors import json_error
 from ..i18n import gettext
+from ..release import VERSION
 from ..residents.keycheck import KeyMismatch, check_data_key
 
 MANIFEST = {
     "name": "health",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "健康检查", "en": "Health checks"},
     "description": {"zh": "供负载均衡与运维探测", "en": "Probes for load balancers and operators"},
     "sdk": ">=1.0,<2",

@@ -13,11 +13,12 @@ from starlette.routing import BaseRoute, Route
 from ..display import DISPLAY_COOKIE, MODES, DisplayPreference
 from ..i18n import language_of_tag
 from ..identity.auth import request_actor
+from ..release import VERSION
 from ..templating import LANGUAGE_COOKIE
 
 MANIFEST = {
     "name": "home",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "首页", "en": "Home"},
     "description": {"zh": "门户首页", "en": "The portal's landing page"},
     "sdk": ">=1.0,<2",

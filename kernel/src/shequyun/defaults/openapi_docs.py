@@ -14,10 +14,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..openapi import build_document, describe
+from ..release import VERSION
 
 MANIFEST = {
     "name": "openapi",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "接口文档", "en": "API description"},
     "description": {
         "zh": "由实际挂载的路由生成的 OpenAPI 3.1 文档",

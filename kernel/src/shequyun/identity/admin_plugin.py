@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from shequyun_sdk import NavEntry, PluginContext, hookimpl
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import (
     pages_admin,
     pages_audit,
@@ -25,7 +26,7 @@ from . import (
 
 MANIFEST = {
     "name": "admin_portal",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "系统管理页面", "en": "Administration pages"},
     "description": {
         "zh": "组织架构、用户与授权、访问令牌、插件开关与审计日志的管理页面",

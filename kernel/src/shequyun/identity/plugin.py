@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from shequyun_sdk import Actor, PluginContext, Role, WorkbenchCard, hookimpl
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import api_audit, api_me, api_org, api_users, demo_data, pages, pages_confirm
 from .models import (
     ApiToken,
@@ -34,7 +35,7 @@ def _perm(name: str, zh: str, en: str) -> dict[str, object]:
 
 MANIFEST = {
     "name": "identity",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "身份与权限", "en": "Identity"},
     "description": {
         "zh": "市—区—街镇—居村组织架构、用户、角色、授权、登录与审计",

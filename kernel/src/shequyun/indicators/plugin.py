@@ -16,6 +16,7 @@ from shequyun_sdk import NavEntry, PluginContext, ScheduledJob, hookimpl
 from shequyun_sdk.indicators import BEIJING
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import api, pages
 from .models import Pin, Snapshot, SnapshotUnit, SnapshotValue
 from .service import VIEW
@@ -31,7 +32,7 @@ READERS = [
 
 MANIFEST = {
     "name": "indicators",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "指标与决策支持", "en": "Indicators"},
     "description": {
         "zh": "各插件声明的指标，按市、区、街镇、居村逐级汇总，趋势、对比与大屏",

@@ -12,12 +12,13 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from . import collection_notices, event_types, pages
 from .models import Notice
 
 MANIFEST = {
     "name": "notices",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "站内通知", "en": "Notices"},
     "description": {
         "zh": "新任务、催报提醒、退回和即将截止的站内通知，并以事件交给短信等适配器",

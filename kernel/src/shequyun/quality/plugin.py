@@ -30,6 +30,7 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from ..events import BatchSubscriber
+from ..release import VERSION
 from . import api, api_duplicates, api_rounds, event_types, indicators, pages
 from .duplicates import MERGE
 from .models import (
@@ -56,7 +57,7 @@ READERS = [
 
 MANIFEST = {
     "name": "quality",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "居民信息精准化", "en": "Resident data quality"},
     "description": {
         "zh": "质量规则、问题清单、核实与评分：让居民信息完整、合理、一致、及时",

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from shequyun_sdk import NavEntry, PluginContext, hookimpl
 from starlette.routing import BaseRoute
 
+from ..release import VERSION
 from ..workbench.pages import ROUTES as WORKBENCH
 from .pages import ROUTES as RESIDENTS_PAGES
 
 MANIFEST = {
     "name": "residents_portal",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "工作台与居民信息页面", "en": "Workbench and resident pages"},
     "description": {
         "zh": "居村干部的工作台，居民信息的查询、详情、修改、迁移、导入与下载页面",

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from starlette.routing import BaseRoute
 
 from ..indicators import builtin_residents
+from ..release import VERSION
 from . import api, api_io, demo, event_types, tally
 from .keycheck import KeyCanary
 from .models import (
@@ -44,7 +45,7 @@ def _perm(name: str, zh: str, en: str, roles: list[str]) -> dict[str, object]:
 
 MANIFEST = {
     "name": "residents",
-    "version": "0.1.0",
+    "version": VERSION,
     "title": {"zh": "统一居民信息库", "en": "Resident information base"},
     "description": {
         "zh": "居民、家庭户与地址；按授权范围查询、更新、下载与导入",

@@ -48,7 +48,7 @@ HERE = Path(__file__).parent
 
 MANIFEST = {
     "name": "advisors",
-    "version": "0.1.0",
+    "version": "2026.12.1",
     "title": {"zh": "社区民生顾问", "en": "Community livelihood advisors"},
     "description": {
         "zh": "政策池、政策主动找人、养老顾问与救助顾问的服务记录、资源池",

@@ -44,7 +44,7 @@ def _perm(name: str, zh: str, en: str, roles: list[str]) -> dict[str, object]:
 
 MANIFEST = {
     "name": "governance",
-    "version": "0.1.0",
+    "version": "2026.12.1",
     "title": {"zh": "社区治理", "en": "Community governance"},
     "description": {
         "zh": "民情日志、末端处置案件、知识库与民情民意分析",

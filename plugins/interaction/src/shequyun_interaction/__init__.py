@@ -84,7 +84,7 @@ def _perm(name: str, zh: str, en: str, roles: list[str]) -> dict[str, object]:
 
 MANIFEST = {
     "name": "interaction",
-    "version": "0.1.0",
+    "version": "2026.12.1",
     "title": {"zh": "居社互动", "en": "Resident–community interaction"},
     "description": {
         "zh": "居民账号与实名核验、社区公告、居务公开、在线服务、议事厅、邻里互动",
