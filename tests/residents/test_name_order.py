@@ -105,3 +105,15 @@ def test_sqlite_orders_by_gb2312_level_one_then_the_rest():
         "Wang", "阿强", "买买提", "买买提·艾力", "王", "王芳", "赵敏", "亓官", "㐀", "喆",
     ]  # fmt: skip
     assert pinyin_key("王芳") != pinyin_key("王芳 ")
+
+
+def test_the_resident_picker_offers_names_in_pinyin_order_too(
+    shequyun_client, shequyun_kernel, shequyun_actors
+):
+    """The picker (a plugin's 选择居民, Platform.pick) lists a committee as the list does."""
+    cadre = shequyun_actors.cadre(W1)
+    register(shequyun_kernel, cadre, ROLL, 900)
+    platform = shequyun_client.app.state.platform
+    with platform.session() as session:
+        picked = platform.pick(session, actor_of(shequyun_kernel, cadre), "resident", limit=50)
+    assert [p.label.split(" · ")[0] for p in picked] == ROLL

@@ -90,7 +90,6 @@ class Resident(SQLModel, table=True):
 
     __tablename__ = "kernel_resident"
     __table_args__ = (
-        Index("ix_kernel_resident_unit_name", "unit_id", "name"),
         Index("ix_kernel_resident_unit_id", "unit_id", "id"),
         Index("ix_kernel_resident_unit_birth", "unit_id", "birth_date"),
         # One active record per ID number, enforced by the database against concurrent writers.

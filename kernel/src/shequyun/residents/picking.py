@@ -18,6 +18,7 @@ from sqlalchemy import and_, distinct, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from ..collation import pinyin
 from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
@@ -94,7 +95,10 @@ def _residents(
     )
     if q:
         query = query.where(name_contains(col(Resident.name), q, literal=True))
-    rows = session.exec(query.order_by(col(Resident.name), col(Resident.id)).limit(limit)).all()
+    # Pinyin order, as the list's name order (collation.py): on PostgreSQL a committee's
+    # picker walks ix_kernel_resident_unit_pinyin.
+    order = (pinyin(col(Resident.name)), col(Resident.id))
+    rows = session.exec(query.order_by(*order).limit(limit)).all()
     units = _units(session, (r[2] for r in rows))
     picks = []
     for resident_id, name, unit_id, household_id, address in rows:
