@@ -282,6 +282,13 @@ def _resolve_env_refs(value: Any, environ: Mapping[str, str], path: Path, where:
                 f"{where} in {path} refers to environment variable {name}, which is not set "
                 f"(set it, or remove {where} from the file)"
             )
+        if not environ[name]:
+            # An empty secret_key fell back to a key generated per machine (so the workers of
+            # two machines refused each other's forms), an empty URL to SQLite in data_dir.
+            raise SettingsError(
+                f"{where} in {path} refers to environment variable {name}, which is empty "
+                f"(give it the value, or remove {where} from the file)"
+            )
         return environ[name]
     return value
 
