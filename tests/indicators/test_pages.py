@@ -101,7 +101,8 @@ def test_pins_go_first_and_onto_the_wall(town):
     assert titles[0] == "家庭户数"
     assert "★ 已关注" in html
     wall = portal.get(f"/indicators/u/{WEIFANG}/wall").text
-    assert '<meta http-equiv="refresh" content="300">' in wall
+    # It reloads itself every five minutes (wall.js, which a reader may pause).
+    assert '<body class="wall" data-refresh="300">' in wall
     assert re.findall(r'<h2 id="w-\d+">([^<]+)</h2>', wall) == ["家庭户数"]
     api = town.actors.street_admin(WEIFANG)
     assert town.api(api, "/pins").json() == {"pins": []}  # pins are each user's own
