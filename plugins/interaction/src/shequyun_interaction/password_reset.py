@@ -29,8 +29,8 @@ from sqlmodel import Session, select
 from . import phone as phone_proof
 from .core import Errors, now
 from .credentials import clean_phone, hash_password, password_problem
-from .models import Account, ResidentSession, VerificationCode, aware
-from .verification import code_digits, code_hash, use_code_try
+from .models import Account, ResidentSession
+from .verification import code_digits, take_code
 
 __all__ = ["RESET_FROM_ADDRESS", "reset_with_code", "reset_with_sms", "send_sms_code"]
 
@@ -112,24 +112,11 @@ def reset_with_code(
         "手机号、姓名或核验码不正确，或核验码已失效，请向居委会重新领取", field="code"
     )
     with platform.session() as session:
-        row = session.exec(
-            select(VerificationCode).where(VerificationCode.code_hash == code_hash(digits))
-        ).first()
-        if row is None or row.used_at is not None or aware(row.expires_at) <= now():
-            raise refused
-        assert row.id is not None
-        if not use_code_try(session, row.id):
-            raise refused
+        taken = take_code(platform, session, digits, name)
         account = _account_by_phone(platform, session, canonical)
-        ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
-        if (
-            account is None
-            or ref is None
-            or not ref.active
-            or ref.name != name.strip()
-            or account.resident_id != row.resident_id
-        ):
+        if taken is None or account is None or account.resident_id != taken[0].resident_id:
             raise refused
+        row = taken[0]
         _set_password(platform, session, account, new, "code")
         row.used_at = now()
         row.used_by_account_id = account.id

@@ -46,6 +46,7 @@ __all__ = [
     "issue_code",
     "issued_codes",
     "redeem_code",
+    "take_code",
     "use_code_try",
     "verify_identity",
 ]
@@ -220,6 +221,27 @@ def issue_code(
         return code, row
 
 
+def take_code(
+    platform: Platform, session: Session, digits: str, name: str
+) -> tuple[VerificationCode, ResidentRef] | None:
+    """The live code ``digits`` and its resident, when ``name`` is theirs as registered; the
+    try is counted first (and committed), so a wrong name spends one of :data:`CODE_TRIES`.
+    None for any refusal (no such code, used, expired, spent, the resident gone, another
+    name): the caller says one thing whatever it was. The caller marks the code used."""
+    row = session.exec(
+        select(VerificationCode).where(VerificationCode.code_hash == code_hash(digits))
+    ).first()
+    if row is None or row.used_at is not None or aware(row.expires_at) <= now():
+        return None
+    assert row.id is not None
+    if not use_code_try(session, row.id):
+        return None
+    ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
+    if ref is None or not ref.active or ref.name != name.strip():
+        return None
+    return row, ref
+
+
 def use_code_try(session: Session, code_id: int) -> bool:
     """Count a try of the code before the name is compared (one UPDATE: parallel tries are
     counted one by one); False once :data:`CODE_TRIES` were spent."""
@@ -262,17 +284,10 @@ def redeem_code(
     )
     with platform.session() as session:
         account = _account(session, account_id)
-        row = session.exec(
-            select(VerificationCode).where(VerificationCode.code_hash == code_hash(digits))
-        ).first()
-        if row is None or row.used_at is not None or aware(row.expires_at) <= now():
+        taken = take_code(platform, session, digits, name)
+        if taken is None:
             raise refused
-        assert row.id is not None
-        if not use_code_try(session, row.id):
-            raise refused
-        ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
-        if ref is None or not ref.active or ref.name != name.strip():
-            raise refused
+        row, ref = taken
         _refuse_if_closed(platform, plugin_name, ref, "code")
         _link(platform, session, account, ref, "code")
         row.used_at = now()
