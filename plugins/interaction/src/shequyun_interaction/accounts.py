@@ -24,7 +24,7 @@ from shequyun_sdk import (
 )
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from . import phone as phone_proof
 from .assisting import ASSIST_LIFETIME, assist_target, assisted_resident, end_assist, start_assist
@@ -174,9 +174,7 @@ def log_in(
                 "登录尝试过于频繁，请稍后再试", retry_after=verdict.retry_after, field="password"
             )
     with platform.session() as session:
-        account = session.exec(
-            select(Account).where(Account.phone_hash == platform.lookup_hash(phone))
-        ).first()
+        account = phone_proof.account_by_phone(platform, session, phone)
         if account is not None:
             assert account.id is not None
             session.commit()

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from shequyun_sdk import AttemptLimit, Platform, TooManyAttempts, ValidationFailed
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from . import phone as phone_proof
 from .core import Errors, now
@@ -59,12 +59,6 @@ def _new_password(errors: Errors, password: object, password2: object, phone: st
     elif password != password2:
         errors.add("password2", "两次输入的密码不一致")
     return password
-
-
-def _account_by_phone(platform: Platform, session: Session, phone: str) -> Account | None:
-    return session.exec(
-        select(Account).where(Account.phone_hash == platform.lookup_hash(phone))
-    ).first()
 
 
 def _set_password(
@@ -113,7 +107,7 @@ def reset_with_code(
     )
     with platform.session() as session:
         taken = take_code(platform, session, digits, name)
-        account = _account_by_phone(platform, session, canonical)
+        account = phone_proof.account_by_phone(platform, session, canonical)
         if taken is None or account is None or account.resident_id != taken[0].resident_id:
             raise refused
         row = taken[0]
@@ -136,7 +130,7 @@ def send_sms_code(
     errors.raise_if_any()
     _count(platform, client)
     with platform.session() as session:
-        account = _account_by_phone(platform, session, canonical)
+        account = phone_proof.account_by_phone(platform, session, canonical)
         if account is None:
             raise _unregistered()
         return phone_proof.send(platform, session, account, phone_proof.RESET)
@@ -156,19 +150,15 @@ def reset_with_sms(
     client: str | None = None,
 ) -> None:
     """Set a new password with the reset code sent to the account's phone; the phone is then
-    proven too. A phone without an account is refused as a wrong code is."""
+    proven too. A phone without an account is told so (422 on ``phone``), as when sending."""
     errors = Errors()
     canonical = clean_phone(phone, errors)
-    digits = ""
-    try:
-        digits = phone_proof.code_digits(code)
-    except ValidationFailed as exc:
-        errors.add("code", exc.message)
+    digits = phone_proof.code_digits(code, errors)
     new = _new_password(errors, password, password2, canonical)
     errors.raise_if_any()
     _count(platform, client)
     with platform.session() as session:
-        account = _account_by_phone(platform, session, canonical)
+        account = phone_proof.account_by_phone(platform, session, canonical)
         if account is None:
             raise _unregistered()
         row = phone_proof.check_code(session, account, digits, phone_proof.RESET)

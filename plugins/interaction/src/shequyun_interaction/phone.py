@@ -41,7 +41,7 @@ from shequyun_sdk import ApiError, Conflict, NotFound, Platform, ValidationFaile
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from .core import now
+from .core import Errors, now
 from .models import Account, PhoneCode, aware
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "SMS_EVENT",
     "Sent",
     "TooMany",
+    "account_by_phone",
     "at_rest",
     "check_code",
     "confirm",
@@ -118,6 +119,13 @@ def at_rest(platform: Platform, phone: str) -> dict[str, str]:
         "phone_hash": platform.lookup_hash(phone),
         "phone_masked": mask(phone),
     }
+
+
+def account_by_phone(platform: Platform, session: Session, phone: str) -> Account | None:
+    """The account signed up with the canonical ``phone`` (found by its keyed hash), or None."""
+    return session.exec(
+        select(Account).where(Account.phone_hash == platform.lookup_hash(phone))
+    ).first()
 
 
 def phone_of(platform: Platform, account: Account) -> str:
@@ -284,13 +292,18 @@ def _use_one_try(session: Session, row: PhoneCode) -> int:
     return MAX_ATTEMPTS - row.attempts
 
 
-def code_digits(code: object) -> str:
-    """The 6 digits of an SMS code as typed, or a 422 naming ``code``."""
+def code_digits(code: object, errors: Errors | None = None) -> str:
+    """The 6 digits of an SMS code as typed; otherwise a 422 naming ``code``, or with ``errors``
+    the problem added there (beside the form's other fields) and ``""``."""
     # NFKC: full-width ０-９ (what a Chinese input method types) are the ASCII digits; any
     # other script's digits are no code's, though \d and int() would take them.
     digits = re.sub(r"\s", "", unicodedata.normalize("NFKC", code)) if isinstance(code, str) else ""
     if not re.fullmatch(rf"[0-9]{{{CODE_DIGITS}}}", digits):
-        raise ValidationFailed(f"请填写短信中的 {CODE_DIGITS} 位数字验证码", field="code")
+        message = f"请填写短信中的 {CODE_DIGITS} 位数字验证码"
+        if errors is None:
+            raise ValidationFailed(message, field="code")
+        errors.add("code", message)
+        return ""
     return digits
 
 
