@@ -228,3 +228,25 @@ def test_path_id_is_a_404_naming_the_parameter(raw):
 def test_path_id_reads_an_id():
     assert path_id(request(path_params={"case_id": "12"}), "case_id") == 12
     assert path_id(request(path_params={"case_id": 12}), "case_id") == 12
+
+
+def test_a_label_words_the_refusal_for_people_and_the_field_stays_the_key():
+    with pytest.raises(ValidationFailed) as caught:
+        parse_int("abc", "resident_id", low=1, label="居民编号")
+    assert caught.value.message == f"居民编号：应为 1 到 {MAX_ID} 之间的整数"
+    assert caught.value.field == "resident_id"
+    with pytest.raises(ValidationFailed) as caught:
+        form_int({"households": "²"}, "households", high=500, label="户数")
+    assert caught.value.message == "户数：应为 0 到 500 之间的整数"
+    assert caught.value.field == "households"
+    assert form_int({"households": "12"}, "households", label="户数") == 12
+    assert form_int({}, "households", 3, label="户数") == 3
+
+
+def test_without_a_label_the_refusal_names_the_key_as_before_1_4():
+    with pytest.raises(ValidationFailed) as caught:
+        parse_int("abc", "resident_id", low=1)
+    assert caught.value.message == f"resident_id 应为 1 到 {MAX_ID} 之间的整数"
+    with pytest.raises(ValidationFailed) as caught:
+        form_int({"version": "x"}, "version")
+    assert caught.value.message == f"version 应为 0 到 {MAX_ID} 之间的整数"

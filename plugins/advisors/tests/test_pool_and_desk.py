@@ -268,3 +268,33 @@ def test_points_advisors_services_and_monthly_figures(shequyun_client, shequyun_
         f"{API}/residents/{resident['id']}/resources", headers=street.auth
     ).json()["items"]
     assert [(m["name"], m["matches"]) for m in matched] == [("长者食堂", ["独居老人"])]
+
+
+def test_the_desk_names_a_bad_resident_number_by_its_label(shequyun_client, shequyun_actors):
+    street = shequyun_actors.street_admin(WEIFANG)
+    advisor_user = shequyun_actors.make("advisors.advisor", WEIFANG)
+    point = shequyun_client.post(
+        f"{API}/points",
+        json={"name": "潍坊新村街道顾问点", "kind": "both", "unit": WEIFANG},
+        headers=street.auth,
+    )
+    shequyun_client.post(
+        f"{API}/advisors",
+        json={
+            "name": "顾问丙",
+            "kind": "elderly",
+            "point_id": point.json()["id"],
+            "user_id": advisor_user.user.id,
+        },
+        headers=street.auth,
+    )
+    page = advisor_user.portal().post(
+        "/plugins/advisors/desk",
+        data={"kind": "consultation", "channel": "phone", "summary": "咨询", "resident_id": "12a"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 422
+    assert "居民编号：应为 0 到 2147483647 之间的整数" in page.text
+    assert "resident_id 应为" not in page.text
+    log = shequyun_client.get(f"{API}/services", headers=advisor_user.auth).json()["items"]
+    assert log == []

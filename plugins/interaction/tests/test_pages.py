@@ -155,6 +155,8 @@ def test_assisted_mode_in_the_portal_records_the_cadre(town, shequyun_actors):
     other = shequyun_actors.cadre(WEIFANG2).portal()
     refused = other.post(f"{BASE}/manage/assist", data={"resident_id": str(elder.id)})
     assert refused.status_code == 422 and "找不到该居民" in refused.text
+    garbled = other.post(f"{BASE}/manage/assist", data={"resident_id": "²"})
+    assert garbled.status_code == 422 and "居民编号：应为" in garbled.text
 
 
 def test_a_cadre_moderates_from_the_queue_page(town, shequyun_actors):

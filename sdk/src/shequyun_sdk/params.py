@@ -50,9 +50,16 @@ MAX_ID = 2**31 - 1
 _INTEGER = re.compile(r"-?[0-9]{1,19}", re.ASCII)
 
 
-def parse_int(raw: Any, name: str, *, low: int = 0, high: int = MAX_ID) -> int:
+def parse_int(
+    raw: Any, name: str, *, low: int = 0, high: int = MAX_ID, label: str | None = None
+) -> int:
     """``raw`` (text, or an int already) as an integer in ``low..high``, or
-    :class:`~shequyun_sdk.ValidationFailed` (422) naming ``name``."""
+    :class:`~shequyun_sdk.ValidationFailed` (422) naming ``name``.
+
+    The refusal reads ``resident_id 应为 1 到 2147483647 之间的整数``. A form people fill in
+    gives the field's Chinese ``label`` (since SDK 1.4), and they read
+    ``居民编号：应为 1 到 2147483647 之间的整数``, worded as :func:`parse_date` words its own;
+    the ``field`` stays ``name``."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         value: int | None = raw
     else:
@@ -60,7 +67,8 @@ def parse_int(raw: Any, name: str, *, low: int = 0, high: int = MAX_ID) -> int:
         matched = _INTEGER.fullmatch(text)
         value = int(text) if matched and (low < 0 or not text.startswith("-")) else None
     if value is None or not low <= value <= high:
-        raise ValidationFailed(f"{name} 应为 {low} 到 {high} 之间的整数", field=name)
+        said = f"{label}：" if label else f"{name} "
+        raise ValidationFailed(f"{said}应为 {low} 到 {high} 之间的整数", field=name)
     return value
 
 
@@ -110,14 +118,26 @@ def header_int(
 
 @overload
 def form_int(
-    values: Mapping[str, Any], name: str, default: int, *, low: int = ..., high: int = ...
+    values: Mapping[str, Any],
+    name: str,
+    default: int,
+    *,
+    low: int = ...,
+    high: int = ...,
+    label: str | None = ...,
 ) -> int:
     pass
 
 
 @overload
 def form_int(
-    values: Mapping[str, Any], name: str, default: None = None, *, low: int = ..., high: int = ...
+    values: Mapping[str, Any],
+    name: str,
+    default: None = None,
+    *,
+    low: int = ...,
+    high: int = ...,
+    label: str | None = ...,
 ) -> int | None:
     pass
 
@@ -129,9 +149,11 @@ def form_int(
     *,
     low: int = 0,
     high: int = MAX_ID,
+    label: str | None = None,
 ) -> int | None:
-    """Field ``name`` of a submitted form (or any mapping of text) as an integer."""
-    return _optional(values.get(name), name, default, low, high)
+    """Field ``name`` of a submitted form (or any mapping of text) as an integer; a refusal is
+    worded with ``label`` (the field's Chinese name, since SDK 1.4) as :func:`parse_int`'s."""
+    return _optional(values.get(name), name, default, low, high, label)
 
 
 def is_id(value: object) -> TypeGuard[int]:
@@ -151,10 +173,12 @@ def path_id(request: Request, name: str) -> int:
         raise NotFound(f"{name}：没有这个编号", field=name) from None
 
 
-def _optional(raw: Any, name: str, default: int | None, low: int, high: int) -> int | None:
+def _optional(
+    raw: Any, name: str, default: int | None, low: int, high: int, label: str | None = None
+) -> int | None:
     if raw is None or raw == "":
         return default
-    return parse_int(raw, name, low=low, high=high)
+    return parse_int(raw, name, low=low, high=high, label=label)
 
 
 #: The forms of a date people may type, as refusals and the docs name them.

@@ -216,7 +216,7 @@ async def case_outcome(request: Request) -> Response:
         if form.get("assign") == "me":
             outreach.assign(platform, session, actor, case_id, assignee="me")
             return "已由您跟进"
-        version = form_int(form, "version")
+        version = form_int(form, "version", label="版本号")
         row = outreach.record_outcome(
             platform,
             session,
@@ -318,7 +318,7 @@ async def desk_page(request: Request) -> Response:
             "summary": values.get("summary", ""),
             "policy_id": values.get("policy_id") or None,
         }
-        resident_id = form_int(values, "resident_id")
+        resident_id = form_int(values, "resident_id", label="居民编号")
         if resident_id is not None:
             data["resident_id"] = resident_id
 

@@ -102,7 +102,9 @@ async def announcements(request: Request) -> Response:
         try:
             values, uploads = await form_with_files(request, "files", files.MAX_NOTICE_FILES)
             if values.get("action") == "withdraw":
-                await run(notices.withdraw, platform, actor, form_int(values, "id", 0))
+                await run(
+                    notices.withdraw, platform, actor, form_int(values, "id", 0, label="公告编号")
+                )
             else:
                 await run(notices.publish, platform, actor, values, uploads)
         except ApiError as exc:
@@ -409,11 +411,12 @@ async def codes(request: Request) -> Response:
                 verification.issue_code,
                 platform,
                 actor,
-                form_int(values, "resident_id", 0),
+                form_int(values, "resident_id", 0, label="居民编号"),
                 timedelta(days=days),
             )
         except ApiError as exc:
-            errors = form_errors(exc)
+            # The form's one field is hidden: its refusal is said above the form.
+            errors = {"_form": exc.message}
         except ValueError:
             errors = {"_form": platform.translator(request)("请先选择居民")}
         else:
@@ -445,10 +448,14 @@ async def assist(request: Request) -> Response:
             return response
         try:
             token, _ = await run(
-                assisting.start_assist, platform, actor, form_int(values, "resident_id", 0)
+                assisting.start_assist,
+                platform,
+                actor,
+                form_int(values, "resident_id", 0, label="居民编号"),
             )
         except ApiError as exc:
-            errors = form_errors(exc)
+            # The form's one field is hidden: its refusal is said above the form.
+            errors = {"_form": exc.message}
         except ValueError:
             errors = {"_form": platform.translator(request)("请先选择居民")}
         else:

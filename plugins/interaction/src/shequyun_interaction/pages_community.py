@@ -115,7 +115,7 @@ async def posts(request: Request) -> Response:
         threshold = int(plugin_from_request(request).settings.get("auto_hide_reports", 3))
         try:
             if action == "comment":
-                post_id = form_int(values, "post_id", 0)
+                post_id = form_int(values, "post_id", 0, label="帖子编号")
                 await run(neighbours.comment, platform, viewer, post_id, values)
             elif action == "report":
                 await run(
