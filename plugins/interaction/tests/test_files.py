@@ -7,7 +7,7 @@ import re
 from starlette.testclient import TestClient
 
 from ._files import EXECUTABLE, docx, pdf, png
-from .conftest import API, WEIFANG2
+from .conftest import API, WEIFANG1, WEIFANG2
 
 BASE = "/plugins/interaction"
 
@@ -67,7 +67,7 @@ def test_a_record_cannot_borrow_a_file_it_did_not_upload(town):
     error = refused.json()["error"]
     assert [d["field"] for d in error["details"]] == ["attachments[1]", "attachments[2]"]
     # Nothing was kept: no announcement, and the own file is still unclaimed.
-    assert town.client.get(f"{API}/announcements").json()["items"] == []
+    assert town.client.get(f"{API}/announcements?unit={WEIFANG1}").json()["items"] == []
     assert announce(town, town.cadre(), attachments=[mine]).status_code == 201
     again = announce(town, town.cadre(), title="另一条通知", attachments=[mine])
     assert again.status_code == 422  # already claimed by the first announcement
@@ -122,7 +122,7 @@ def test_a_cadre_publishes_with_files_from_the_page_and_residents_see_them(town,
         follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
-    item = town.client.get(f"{API}/announcements").json()["items"][0]
+    item = town.client.get(f"{API}/announcements?unit={WEIFANG1}").json()["items"][0]
     page = TestClient(town.client.app).get(f"{BASE}/announcements/{item['id']}").text
     image = re.search(r'<img src="(/attachments/att_[\w-]+)" alt="电梯.png"', page)
     assert image, page
@@ -145,7 +145,7 @@ def test_the_page_refuses_bad_files_next_to_the_field(shequyun_actors, town):
         files=[("files", (f"{i}.png", png(i), "image/png")) for i in range(6)],
     )
     assert many.status_code == 422 and "最多上传 5 个文件" in many.text
-    assert town.client.get(f"{API}/announcements").json()["items"] == []
+    assert town.client.get(f"{API}/announcements?unit={WEIFANG1}").json()["items"] == []
 
 
 # -- disclosures ---------------------------------------------------------------------------------

@@ -26,6 +26,31 @@ def test_residents_see_their_committees_streets_and_districts_announcements(town
     assert set(titles) == {"一村停水通知", "街道防汛", "浦东新区征兵"}
 
 
+def test_without_a_unit_a_reader_gets_the_citys_announcements_as_the_home_page_shows(town):
+    """GET /announcements without ``unit`` listed the newest of every committee in the city to
+    anyone, while the anonymous home page shows the city's own: both now stand at the city.
+    A committee's notices are still read by naming it, as the page's place picker does."""
+    publish(town, town.cadre(WEIFANG1), title="一村停水通知")
+    publish(town, town.actors.street_admin("310115004000"), title="街道防汛")
+    publish(town, town.actors.district_admin("310115000000"), title="浦东新区征兵")
+    everything = {"一村停水通知", "街道防汛", "浦东新区征兵"}
+
+    def titles(response) -> set[str]:
+        assert response.status_code == 200, response.text
+        return {a["title"] for a in response.json()["items"]}
+
+    assert titles(town.client.get(f"{API}/announcements")) == set()
+    assert titles(town.account("13900000003").get("/announcements")) == set()
+    cadre = town.actors.cadre("310104003001")  # a cadre of 徐汇区, no resident
+    assert titles(town.client.get(f"{API}/announcements", headers=cadre.auth)) == set()
+    assert titles(town.client.get(f"{API}/announcements?unit={WEIFANG1}")) == everything
+    assert titles(town.client.get(f"{API}/announcements?unit={WEIFANG2}")) == everything - {
+        "一村停水通知"
+    }
+    wang = town.verified(town.resident("王秀英"))
+    assert titles(wang.get("/announcements")) == everything
+
+
 def test_anyone_reads_announcements_and_each_reader_counts_once(town):
     made = publish(town, town.cadre(), title="垃圾分类新规")
     anonymous = town.client.get(f"{API}/announcements?unit={WEIFANG1}").json()["items"]

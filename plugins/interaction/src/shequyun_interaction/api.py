@@ -66,7 +66,7 @@ async def _unit(request: Request) -> Any:
     return unit
 
 
-@describe(query=[docs.UNIT_PARAM], response=docs.ANNOUNCEMENTS)
+@describe(query=[docs.ANNOUNCEMENTS_UNIT_PARAM], response=docs.ANNOUNCEMENTS)
 async def announcements(request: Request) -> Response:
     viewer = await resident_viewer(request, account=False, public=True)
     rows = await run(

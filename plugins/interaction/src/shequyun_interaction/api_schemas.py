@@ -93,6 +93,12 @@ PASSWORD_RESET_SMS = obj(
     closed=True,
 )
 UNIT_PARAM = query_param("unit", UNIT_CODE, "居委编码（缺省为自己所在的居委）")
+ANNOUNCEMENTS_UNIT_PARAM = query_param(
+    "unit",
+    UNIT_CODE,
+    "单位编码：列出该单位及其上级发布的公告（缺省为自己所在的居委；匿名访问和未核验的账号缺省为全市，"
+    "只列全市发布的公告）",
+)
 
 _FILES = array(obj({"id": STRING, "name": STRING, "url": STRING}))
 ANNOUNCEMENT = obj(

@@ -152,17 +152,23 @@ def announcements_for(
 ) -> list[Announcement]:
     """Current announcements for the viewer's committee (or ``unit``), pinned first.
 
-    Without a committee (anonymous or unverified, no unit chosen) the latest of all. Refused
-    (404) for a place where plugin ``plugin_name`` is off; announcements of units where it is
-    off are left out.
+    Without a committee (anonymous or unverified, no unit chosen) the reader stands at the
+    city and reads the city's own: not the newest of every committee, whose 停水通知 do not
+    concern them (the API and the home page answer alike). Refused (404) for a place where
+    plugin ``plugin_name`` is off; announcements of units where it is off are left out.
     """
     place = unit or (viewer.resident.committee if viewer.resident else None)
-    if place is not None and not is_open(platform, plugin_name, place):
+    if place is None:
+        with platform.session() as session:
+            place = platform.root_unit(session)
+        if place is None:  # a tree without units
+            return []
+    if not is_open(platform, plugin_name, place):
         raise refuse_content(field="unit")
     with platform.session() as session:
-        query = _current(select(Announcement))
-        if place is not None:
-            query = query.where(col(Announcement.unit_path).in_(ancestors(place.path)))
+        query = _current(select(Announcement)).where(
+            col(Announcement.unit_path).in_(ancestors(place.path))
+        )
         query = query.order_by(
             col(Announcement.pinned).desc(),
             col(Announcement.published_at).desc(),
