@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
 from .conftest import API, PASSWORD, WEIFANG1, WEIFANG2
 
 
@@ -64,6 +67,54 @@ def test_a_cadre_issues_a_one_time_code_for_a_resident_whose_phone_differs(town)
     assert used.json()["resident"]["name"] == "张阿婆"
     again = town.account("13700000002").post("/me/verify", {"code": code, "name": "张阿婆"})
     assert again.status_code == 422
+
+
+def test_a_code_is_kept_under_the_data_key_so_the_table_does_not_give_it_away(
+    town, shequyun_kernel
+):
+    """Eight digits hashed with plain SHA-256 are found again by trying all 10^8 of them: a
+    reader of the table (a backup, a replica) learnt every live code. Kept under the data key,
+    the stored hash says nothing without it. Codes issued before still redeem until they
+    expire."""
+    from datetime import timedelta
+
+    from shequyun_interaction.models import VerificationCode
+    from sqlmodel import select
+
+    zhang = town.resident("张阿婆", phone="02158881234")
+    issued = town.client.post(
+        f"{API}/manage/codes", headers=town.cadre().auth, json={"resident_id": zhang.id}
+    )
+    code = issued.json()["code"]
+    platform = shequyun_kernel.platform
+    with platform.session() as session:
+        row = session.exec(select(VerificationCode)).one()
+        kept = row.code_hash
+        unit_id, issuer = row.unit_id, row.issued_by_user_id
+    for guess in (code, f"shequyun-interaction-code:{code}"):
+        assert kept != hashlib.sha256(guess.encode()).hexdigest()
+    assert (
+        town.account("13700000001").post("/me/verify", {"code": code, "name": "张阿婆"}).status_code
+        == 200
+    )
+
+    old_code = "12345678"  # issued before the change, kept as it was then
+    wang = town.resident("王老伯", phone="02158881235")
+    with platform.session() as session:
+        session.add(
+            VerificationCode(
+                code_hash=hashlib.sha256(
+                    f"shequyun-interaction-code:{old_code}".encode()
+                ).hexdigest(),
+                resident_id=wang.id,
+                unit_id=unit_id,
+                issued_by_user_id=issuer,
+                issued_by="cadre",
+                expires_at=datetime.now(UTC) + timedelta(days=3),
+            )
+        )
+    used = town.account("13700000002").post("/me/verify", {"code": old_code, "name": "王老伯"})
+    assert used.status_code == 200, used.text
 
 
 def test_a_cadre_cannot_issue_codes_outside_their_committee(town):

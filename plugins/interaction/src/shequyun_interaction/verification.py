@@ -183,7 +183,17 @@ def code_digits(code: object, errors: Errors) -> str:
     return digits
 
 
-def code_hash(code: str) -> str:
+def code_hash(platform: Platform, code: str) -> str:
+    """What is kept of a code: its keyed hash (:meth:`Platform.lookup_hash`, under the data
+    key). A plain SHA-256 of eight digits is undone by trying all 10^8 of them, in seconds, so
+    whoever read the table (a backup, a replica, a leaked dump) learnt every live code, and with
+    the resident's name linked an account of their own to that resident."""
+    return platform.lookup_hash(f"shequyun-interaction-code:{code}")
+
+
+def _unkeyed_hash(code: str) -> str:
+    """How codes issued before the keyed hash were kept: they keep working until they expire
+    (at most the ``code_days`` they were issued for), so nobody holding one is turned away."""
     return hashlib.sha256(f"shequyun-interaction-code:{code}".encode()).hexdigest()
 
 
@@ -202,7 +212,7 @@ def issue_code(
             raise NotFound("找不到该居民")
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         row = VerificationCode(
-            code_hash=code_hash(code),
+            code_hash=code_hash(platform, code),
             resident_id=resident_id,
             unit_id=ref.committee.id,
             issued_by_user_id=actor.user_id,
@@ -228,8 +238,9 @@ def take_code(
     try is counted first (and committed), so a wrong name spends one of :data:`CODE_TRIES`.
     None for any refusal (no such code, used, expired, spent, the resident gone, another
     name): the caller says one thing whatever it was. The caller marks the code used."""
+    hashes = [code_hash(platform, digits), _unkeyed_hash(digits)]
     row = session.exec(
-        select(VerificationCode).where(VerificationCode.code_hash == code_hash(digits))
+        select(VerificationCode).where(col(VerificationCode.code_hash).in_(hashes))
     ).first()
     if row is None or row.used_at is not None or aware(row.expires_at) <= now():
         return None
