@@ -117,3 +117,67 @@ def test_the_resident_picker_offers_names_in_pinyin_order_too(
     with platform.session() as session:
         picked = platform.pick(session, actor_of(shequyun_kernel, cadre), "resident", limit=50)
     assert [p.label.split(" · ")[0] for p in picked] == ROLL
+
+
+def test_a_street_sorted_by_name_or_age_reads_each_committee_s_first_rows_not_the_street(
+    shequyun_client, shequyun_kernel, shequyun_actors
+):
+    """Above a committee, PostgreSQL reads a sorted page as each unit's first names from its
+    index, merged (unit_walk.py), instead of sorting the whole street: the pages are the same
+    as a sort of everyone, in both directions, through the API's cursors and the portal's
+    page numbers, and a cadre still sees only their committee."""
+    from sqlalchemy import event
+    from sqlmodel import select
+
+    from shequyun.residents.models import Resident
+    from shequyun.residents.reading import ResidentFilters
+
+    first = register(shequyun_kernel, shequyun_actors.cadre(W1), ROLL * 3, 100)
+    second = register(shequyun_kernel, shequyun_actors.cadre(W2), ROLL * 2, 150)
+    expected = by_pinyin({**first, **second})
+    street = shequyun_actors.street_admin("310115004000")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(shequyun_kernel.engine, "before_cursor_execute", seen)
+    try:
+        for limit in (2, 7):
+            assert walk(shequyun_client, street, "name", limit) == expected
+            assert walk(shequyun_client, street, "-name", limit) == expected[::-1]
+        with Session(shequyun_kernel.engine) as session:
+            actor = actor_of(shequyun_kernel, street)
+            reader, everyone = shequyun_kernel.residents, ResidentFilters()
+            # The portal breaks ties of a name by the id, ascending, in both directions.
+            backwards = sorted(expected, key=lambda p: (-ROLL.index(p[0]), p[1]))
+            for sort, order in (("name", expected), ("-name", backwards)):
+                shown = []
+                for number in range(1, 8):
+                    items, count = reader.numbered_page(
+                        session, actor, everyone, sort=sort, page=number, size=11
+                    )
+                    shown += [(r["name"], r["id"]) for r in items]
+                assert count.n == len(order)
+                assert shown == order
+            # By age, oldest first (ties by id), as a sort of the whole street has it.
+            ages = {r.id: (r.birth_date, r.id) for r in session.exec(select(Resident))}
+            for sort in ("age", "-age"):
+                shown = []
+                for number in range(1, 8):
+                    items, _ = reader.numbered_page(
+                        session, actor, everyone, sort=sort, page=number, size=11
+                    )
+                    shown += [r["id"] for r in items]
+                backwards = sort.startswith("-")
+                assert shown == sorted(
+                    ages, key=lambda i: (ages[i][0], -i if backwards else i), reverse=backwards
+                )
+    finally:
+        event.remove(shequyun_kernel.engine, "before_cursor_execute", seen)
+    walked = [s for s in statements if "LATERAL" in s]
+    if shequyun_kernel.engine.dialect.name == "postgresql":
+        assert walked, "a street's sorted pages should read unit by unit on PostgreSQL"
+    else:
+        assert not walked  # SQLite sorts the street: it has no LATERAL
+    assert walk(shequyun_client, shequyun_actors.cadre(W2), "name", 7) == by_pinyin(second)

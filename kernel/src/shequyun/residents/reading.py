@@ -25,7 +25,7 @@ from ..events import EventBus
 from ..identity import audit, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
-from . import id_walk, tally
+from . import id_walk, tally, unit_walk
 from .crypto import FieldCipher
 from .idnumber import normalize_id, normalize_phone
 from .list_page import PAGE_FROM, page_columns, plain_page
@@ -242,21 +242,42 @@ class ResidentReader:
         descending, key = sort.startswith("-"), sort.removeprefix("-")
         column, rid = API_SORTS[key], col(Resident.id)
         connection = session if isinstance(session, Connection) else session.connection()
-        query = select(*page_columns(connection.dialect.name == "postgresql"))
-        query = self._apply_filters(
-            query.select_from(PAGE_FROM).where(
-                scope.scope_filter(actor, permission, Resident.unit_id)
-            ),
-            filters,
-        )
+        last_seen: tuple[Any, int] | None = None
         if after is not None:
             text, last = _decode_sorted_cursor(after, sort)
             value: Any = (
                 _moment(text) if key == "updated" else _number(text) if key == "created" else text
             )
+            last_seen = (value, last)
+        ids = None
+        if (
+            key == "name"
+            and isinstance(session, Session)
+            and filters == ResidentFilters(status=filters.status)
+        ):
+            # Above a committee: each unit's first names from its index, not the whole scope.
+            ids = unit_walk.first_ids(
+                session,
+                actor,
+                permission,
+                filters.status,
+                through=limit + 1,
+                descending=descending,
+                after=last_seen,
+            )
+        # Rows found by id are kept in scope without the unit index (unit_id + 0).
+        unit = col(Resident.unit_id) if ids is None else col(Resident.unit_id) + 0
+        query = select(*page_columns(connection.dialect.name == "postgresql"))
+        query = self._apply_filters(
+            query.select_from(PAGE_FROM).where(scope.scope_filter(actor, permission, unit)),
+            filters,
+        )
+        if ids is not None:
+            query = query.where(col(Resident.id).in_(ids))
+        if last_seen is not None:
             # One row comparison, not "beyond or tied": PostgreSQL takes it as where to start
             # walking the index of (unit_id, name COLLATE kernel_pinyin, id).
-            here, there = tuple_(column, rid), tuple_(value, last)
+            here, there = tuple_(column, rid), tuple_(*last_seen)
             query = query.where(here < there if descending else here > there)
         order = (column.desc(), rid.desc()) if descending else (column, rid)
         rows = connection.execute(query.order_by(*order).limit(limit + 1)).all()
@@ -309,6 +330,22 @@ class ResidentReader:
             first = session.exec(id_walk.first_id_in_scope(actor)).one()
             query = self.scoped_query(actor, filters, unit_column=col(Resident.unit_id) + 0)
             query = query.where(col(Resident.id) >= (first or 0))
+        by = sort.removeprefix("-")
+        if by in unit_walk.ORDERS and filters == ResidentFilters(status=filters.status):
+            # Above a committee: each unit's first rows from its index, not the whole scope.
+            ids = unit_walk.first_ids(
+                session,
+                actor,
+                READ,
+                filters.status,
+                by=by,
+                through=page * size,
+                descending=sort.startswith("-"),
+                ids_descending=False,  # the portal breaks ties by the id, ascending
+            )
+            if ids is not None:  # found by id, kept in scope (unit_id + 0: not by the unit)
+                query = self.scoped_query(actor, filters, unit_column=col(Resident.unit_id) + 0)
+                query = query.where(col(Resident.id).in_(ids))
         if sort in ("address", "-address"):
             query = query.outerjoin(Address, col(Address.id) == col(Resident.address_id))
         order = [*SORTS[sort], col(Resident.id)]
