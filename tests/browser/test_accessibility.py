@@ -8,6 +8,7 @@ for reflow at 320 CSS px (a 1280 px window at 400 % zoom) and in 大字模式.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,84 @@ def test_the_form_builder(browser_page, portal):
     small = page.evaluate(TARGETS)
     assert small == [], json.dumps(small, ensure_ascii=False)
     shoot(page, "a11y-form-builder-questions")
+
+
+#: The contrast of the focused element's ring against the nearest background drawn behind it.
+RING_CONTRAST = """
+() => {
+  const e = document.activeElement;
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => { const v = rgb(c).slice(0, 3).map(x => { x /= 255;
+      return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  // What is drawn where the ring is: just outside the element's left (or right) edge.
+  const ring = getComputedStyle(e), r = e.getBoundingClientRect();
+  const gap = parseFloat(ring.outlineOffset) + parseFloat(ring.outlineWidth) / 2;
+  const x = r.left - gap > 0 ? r.left - gap : r.right + gap;
+  const under = document.elementsFromPoint(x, r.top + r.height / 2).find(o => o !== e && !e.contains(o));
+  let p = under || e.parentElement, bg = "rgb(255, 255, 255)";
+  for (; p; p = p.parentElement) {
+    const b = getComputedStyle(p).backgroundColor, a = rgb(b);
+    if (a.length === 3 || a[3] > 0.5) { bg = b; break; }
+  }
+  if (ring.outlineStyle === "none") return 0;
+  const [fg, back] = [lum(ring.outlineColor), lum(bg)];
+  return (Math.max(fg, back) + 0.05) / (Math.min(fg, back) + 0.05);
+}
+"""
+
+
+def test_the_focus_ring_stands_out_on_the_red_header_too(browser_page, portal):
+    """Every stop of a keyboard walk through the header and the page shows a ring of at least
+    3:1 against what is behind it (WCAG 1.4.11): the blue ring was 1.3:1 on the red header."""
+    page = browser_page
+    log_in(page, portal, portal.actors.cadre("310115004001"))
+    for size in ({"width": 1366, "height": 900}, PHONE):
+        page.set_viewport_size(size)
+        page.goto(f"{portal.url}/residents")
+        stops = []
+        for _ in range(12):
+            page.keyboard.press("Tab")
+            stops.append(
+                (
+                    page.evaluate("document.activeElement.outerHTML.slice(0, 60)"),
+                    page.evaluate(RING_CONTRAST),
+                )
+            )
+        assert any("brand" in what for what, _ in stops), stops  # the walk crossed the header
+        faint = [(what, round(ratio, 2)) for what, ratio in stops if ratio < 3]
+        assert faint == [], f"{size}: focus rings under 3:1: {faint}"
+
+
+def test_a_form_sent_back_with_errors_puts_the_focus_on_what_to_fix(browser_page, portal, someone):
+    page = browser_page
+    log_in(page, portal, portal.actors.cadre("310115004001"))
+    page.set_viewport_size(PHONE)
+    page.goto(f"{portal.url}/residents/{someone}/edit")
+    page.get_by_label("姓名").fill("")
+    page.locator("#f-phone").fill("12345")
+    with page.expect_navigation():
+        page.get_by_role("button", name="保存").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()  # a screen reader reads the list out from there
+    # Following a problem in the list lands in its field, ready to type (not only scrolled to).
+    summary.get_by_role("link", name=re.compile("^电话")).click()
+    expect(page.locator("#f-phone")).to_be_focused()
+    assert page.locator("#f-phone").get_attribute("aria-invalid") == "true"
+    shoot(page, "a11y-errors-followed")
+    # A page without a summary puts the focus on its first field marked invalid.
+    page.context.clear_cookies()
+    page.goto(f"{portal.url}{INTERACTION}/signup")
+    page.get_by_label("手机号").fill("13812340099")
+    page.get_by_label("设置密码").fill("Resident-pass-1")
+    page.get_by_label("再次输入密码").fill("Resident-pass-2")
+    with page.expect_navigation():
+        page.get_by_role("button", name="注册").click()
+    again = page.get_by_label("再次输入密码")
+    expect(again).to_be_focused()
+    assert again.get_attribute("aria-invalid") == "true"
+    border = page.evaluate("getComputedStyle(document.activeElement).borderTopColor")
+    assert border == "rgb(185, 28, 28)"  # marked in red, not by the words under it alone
 
 
 INTERACTION = "/plugins/interaction"
