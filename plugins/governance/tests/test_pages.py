@@ -143,3 +143,26 @@ def test_the_dashboard_counts_and_exports(xuhui):
     rows = [[c.value for c in row] for row in book["按单位"].iter_rows()]
     assert rows[0][0] == "单位" and rows[-1][0] == "天平路街道（合计）" and rows[-1][2] == 3
     assert xuhui.cadre.portal().get(f"{BASE}/dashboard?unit_code=310104003000").status_code == 404
+
+
+def test_a_refused_case_marks_its_fields_and_ties_each_error_to_its_control(xuhui):
+    """A screen reader on the title says what is wrong with it: the control is marked invalid and
+    described by the message printed under it; the fields without a problem are not marked."""
+    street = xuhui.street.portal()
+    form = street.get(f"{BASE}/cases/new")
+    bad = street.post(
+        f"{BASE}/cases/new",
+        data={"csrf_token": csrf(form.text), "title": "", "description": "", "category": "parking"},
+    )
+    assert bad.status_code == 422
+    for name, message in (("title", "请填写案件标题"), ("description", None)):
+        control = re.search(rf'<(?:input|textarea) id="{name}"[^>]*>', bad.text)
+        assert control, name
+        assert 'aria-invalid="true"' in control.group(0), control.group(0)
+        assert f'aria-describedby="err-{name}"' in control.group(0), control.group(0)
+        error = re.search(rf'<p class="field-error" id="err-{name}">([^<]+)</p>', bad.text)
+        assert error, name
+        if message:
+            assert error.group(1) == message
+    category = re.search(r'<select id="category"[^>]*>', bad.text).group(0)
+    assert "aria-invalid" not in category and "aria-describedby" not in category
