@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from shequyun_sdk.testing.browser import PHONE
 from sqlmodel import Session
 
+from ..portal.test_collection_pages import ELEVATOR
 from ..residents._data import id_number, resident
 from .conftest import log_in, shoot
 
@@ -142,6 +143,31 @@ def test_a_bureaus_pages(browser_page, portal):
         ("/collection/campaigns/new", "campaign-new"),
     ):
         check(browser_page, f"{portal.url}{path}", name)
+    # A street's 「n 个下级」 opens by its visible words: its name holds them whole (WCAG 2.5.3).
+    from shequyun.identity.models import Grant, OrgUnit, User
+
+    district = portal.actors.district_admin("310115000000")
+    kernel = portal.kernel
+    with Session(kernel.engine) as session:
+        grant = session.get(Grant, district.grant.id)
+        user = session.get(User, district.user.id)
+        actor = kernel.authenticator.actor_for(
+            user, grant, session.get(OrgUnit, grant.unit_id), "session"
+        )
+        form = kernel.collection.forms.create(session, actor, {"title": "独居老人走访", **ELEVATOR})
+        session.flush()
+        kernel.collection.forms.publish(session, actor, form.id, 1)
+        session.commit()
+    log_in(browser_page, portal, district)
+    browser_page.goto(f"{portal.url}/collection/campaigns/new")
+    summaries = browser_page.locator(".target-tree summary")
+    assert summaries.count() > 0
+    for summary in summaries.all():
+        seen = summary.evaluate(  # the words drawn on screen: not the hidden name before them
+            "s => [...s.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join('').trim()"
+        )
+        assert summary.get_attribute("aria-label") is None, seen
+        expect(summary).to_have_accessible_name(re.compile(f"\\S+：\\s*{re.escape(seen)}\\s*$"))
 
 
 def test_elder_mode_sets_large_text_and_is_remembered(browser_page, portal):
@@ -229,6 +255,19 @@ def test_the_focus_ring_stands_out_on_the_red_header_too(browser_page, portal):
         assert any("brand" in what for what, _ in stops), stops  # the walk crossed the header
         faint = [(what, round(ratio, 2)) for what, ratio in stops if ratio < 3]
         assert faint == [], f"{size}: focus rings under 3:1: {faint}"
+
+
+def test_the_walls_focus_ring_stands_out_on_its_dark_screen(browser_page, portal):
+    """The 大屏 has its own stylesheet: its pause button and exit link showed the browser's thin
+    default ring on dark navy."""
+    page = browser_page
+    log_in(page, portal, portal.actors.district_admin("310115000000"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{portal.url}/indicators/u/310115000000/wall")
+    for name in ("暂停刷新", "退出大屏"):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == name
+        assert page.evaluate(RING_CONTRAST) >= 3, name
 
 
 def test_a_form_sent_back_with_errors_puts_the_focus_on_what_to_fix(browser_page, portal, someone):
