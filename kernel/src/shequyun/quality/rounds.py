@@ -69,7 +69,12 @@ class Rounds:
         if actor.unit is None or actor.unit.level not in {"street", "district", "city"}:
             raise ValidationFailed("核对由街镇、区或市发起", field="unit")
         known = {r.code for r in self.quality.rules(session)}
-        if not isinstance(rules, list) or not rules or not set(rules) <= known:
+        if (
+            not isinstance(rules, list)
+            or not rules
+            or not all(isinstance(r, str) for r in rules)
+            or not set(rules) <= known
+        ):
             raise ValidationFailed("请选择要核对的质量规则", field="rules")
         findings = session.exec(
             select(Finding.resident_id, Finding.unit_id).where(

@@ -85,12 +85,12 @@ def clean_rule(raw: Mapping[str, Any]) -> dict[str, Any]:
     if spec is None:
         bad("check", "请选择检查方式：" + "、".join(CHECKS))
     kind = raw.get("kind", spec.kind if spec else None)
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         bad("kind", "规则类别应为 " + "、".join(KINDS))
     elif spec is not None and kind != spec.kind:
         bad("kind", f"检查方式 {spec.name} 属于“{KINDS[spec.kind]}”类")
     level = raw.get("level")
-    if level not in LEVELS:
+    if not isinstance(level, str) or level not in LEVELS:
         bad("level", "级别应为 error（错误）或 warning（提醒）")
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > 80:

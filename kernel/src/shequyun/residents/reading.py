@@ -608,7 +608,12 @@ class ResidentReader:
     ) -> dict[str, str | None]:
         """Decrypt sensitive fields for an actor allowed to see them; audited."""
         allowed = {"id_number", "phone"}
-        if not isinstance(fields, list) or not fields or not set(fields) <= allowed:
+        if (
+            not isinstance(fields, list)
+            or not fields
+            or not all(isinstance(f, str) for f in fields)
+            or not set(fields) <= allowed
+        ):
             raise ValidationFailed("fields 应为 id_number、phone 中的一个或多个", field="fields")
         if not isinstance(reason, str) or len(reason.strip()) < 2 or len(reason) > 200:
             raise ValidationFailed("请说明查看原因（2-200 个字）", field="reason")

@@ -132,7 +132,7 @@ def clean_resident(
                 cleaned.values["gender"] = gender_of(id_number)
             elif not partial and not id_given:
                 cleaned.error("gender", "不能为空")
-        elif raw_gender not in _GENDER_WORDS:
+        elif not isinstance(raw_gender, str) or raw_gender not in _GENDER_WORDS:
             cleaned.error("gender", "应为 男 或 女")
         else:
             cleaned.values["gender"] = _GENDER_WORDS[raw_gender]
@@ -168,7 +168,7 @@ def clean_resident(
                 cleaned.error("phone", str(exc))
     if given("registration"):
         raw_reg = data.get("registration")
-        if raw_reg not in _REGISTRATION_WORDS:
+        if not isinstance(raw_reg, str) or raw_reg not in _REGISTRATION_WORDS:
             cleaned.error("registration", "应为 户籍、常住 或 流动")
         else:
             cleaned.values["registration"] = _REGISTRATION_WORDS[raw_reg]

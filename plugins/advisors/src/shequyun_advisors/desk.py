@@ -59,7 +59,7 @@ def _choice(
     data: Mapping[str, Any], field: str, choices: Mapping[str, str], problems: list[dict[str, str]]
 ) -> str:
     value = data.get(field)
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         problems.append({"field": field, "message": "应为" + "、".join(choices.values()) + "之一"})
         return ""
     return str(value)

@@ -263,7 +263,7 @@ def cadre_reply(
     errors = Errors()
     body = text(raw, "body", "答复", errors, max_length=2000, required=False)
     status = raw.get("status") or None
-    if status is not None and status not in STATUSES:
+    if status is not None and (not isinstance(status, str) or status not in STATUSES):
         errors.add("status", "请选择办理状态")
     if not body and status is None:
         errors.add("body", "请填写答复或选择新的办理状态")
