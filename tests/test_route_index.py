@@ -117,8 +117,42 @@ def test_first_segments():
         ("GET", "/x/about", "/{slug}/about"),
         ("GET", "/api/v1/nothing", None),  # inside a mount, but nothing there serves it
         ("GET", "/nowhere", None),
+        # Starlette redirects these (307) to the same path with or without the slash
+        ("GET", "/healthz/", "/healthz"),
+        ("GET", "/residents", "/residents/"),
+        ("GET", "/api/v1/me/", "/api/v1/me"),
+        ("GET", "/nowhere/", None),
+        ("GET", "/", "/"),
     ],
 )
 def test_the_template_a_request_is_aimed_at_before_routing(method, path, template):
     scope = {"type": "http", "method": method, "path": path, "root_path": ""}
     assert template_aimed_at(routes(), scope) == template
+    assert template_aimed_at(IndexedRouter(routes=routes()), scope) == template
+
+
+class Counted(Route):
+    """A route that counts how often it is asked whether a request matches it."""
+
+    asked = 0
+
+    def matches(self, scope):  # type: ignore[no-untyped-def]
+        Counted.asked += 1
+        return super().matches(scope)
+
+
+def test_an_indexed_router_is_asked_only_for_the_routes_of_the_paths_first_segment():
+    """A scanner's stream of 404s costs the routes of each path's first segment, not a walk
+    over every route of the platform."""
+    many = [Counted(f"/page-{n}/{{item_id:int}}", answer("page")) for n in range(50)]
+    router = IndexedRouter(routes=[*many, Route("/healthz", answer("healthz"))])
+    Counted.asked = 0
+    for path in ("/wp-admin/setup.php", "/.env", "/healthz/x", "/page-7x/1"):
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+        assert template_aimed_at(router, scope) is None
+    assert Counted.asked == 0
+    scope = {"type": "http", "method": "GET", "path": "/page-7/1/", "root_path": ""}
+    assert template_aimed_at(router, scope) == "/page-7/{item_id:int}"
+    assert Counted.asked == 2  # the path, then the path without its slash
+    assert template_aimed_at(many, scope) == "/page-7/{item_id:int}"  # a list: every route
+    assert Counted.asked > 50

@@ -8,6 +8,7 @@ The CLI tests run ``shequyun`` in a subprocess on the test's own database (Postg
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -178,3 +179,35 @@ def test_the_database_commands_name_an_unreachable_database_too(tmp_path):
         assert answer.returncode == 1, answer.stderr
         assert "database_url (SHEQUYUN_DATABASE_URL): cannot connect to" in answer.stderr
         assert "Traceback" not in answer.stderr and "hunter2" not in answer.stderr
+
+
+def test_plugins_list_says_the_states_are_unknown_when_the_database_does_not_answer(tmp_path):
+    """What an operator checks after an upgrade must not read "active" from a database it
+    never reached: loaded plugins are ``unknown``, what the settings decided stays, exit 1."""
+    env = subprocess_env(
+        tmp_path,
+        SHEQUYUN_DATABASE_URL="postgresql+psycopg://nobody:hunter2@127.0.0.1:1/nowhere",
+        SHEQUYUN_PLUGINS_DISABLED="advisors",
+    )
+    answer = run("plugins", "list", "--json", env=env)
+    assert answer.returncode == 1
+    states = {p["name"]: (p["state"], p["reason"]) for p in json.loads(answer.stdout)}
+    assert states["kernel"] == ("unknown", "database unreachable")
+    assert states["advisors"][0] == "disabled"
+    assert "active" not in {state for state, _ in states.values()}
+    assert answer.stderr.startswith("Error: database_url (SHEQUYUN_DATABASE_URL): cannot connect")
+    assert answer.stderr.rstrip().endswith("their start-up against the database did not run")
+    assert "Traceback" not in answer.stderr and "hunter2" not in answer.stderr
+
+    table = run("plugins", "list", env=env)
+    assert table.returncode == 1
+    assert "kernel" in table.stdout and "unknown" in table.stdout
+    assert " active" not in table.stdout
+
+
+def test_plugins_list_reads_a_database_that_answers(cli_env):
+    answer = run("plugins", "list", "--json", env=cli_env())
+    assert answer.returncode == 0, answer.stderr
+    states = {p["name"]: p["state"] for p in json.loads(answer.stdout)}
+    assert states["kernel"] == states["residents"] == "active"
+    assert "unknown" not in states.values()

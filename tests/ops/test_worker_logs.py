@@ -162,6 +162,21 @@ def test_an_unknown_route_is_one_series_not_one_per_path(shequyun_client):
     assert _sample(REQUEST_SECONDS, "GET", "unmatched", "404") == before + 3
 
 
+def test_a_trailing_slash_redirect_counts_under_the_route_it_redirects_to(shequyun_client):
+    from shequyun.metrics import REQUEST_SECONDS
+
+    keys = [("GET", "/healthz", "307"), ("GET", "/api/v1/me", "307"), ("GET", "unmatched", "307")]
+    before = {key: _sample(REQUEST_SECONDS, *key) for key in keys}
+    for path in ("/healthz/", "/api/v1/me/"):
+        answer = shequyun_client.get(path, follow_redirects=False)
+        assert (answer.status_code, answer.headers["location"]) == (
+            307,
+            "http://testserver" + path.rstrip("/"),
+        )
+    after = {key: _sample(REQUEST_SECONDS, *key) for key in keys}
+    assert after == {**before, keys[0]: before[keys[0]] + 1, keys[1]: before[keys[1]] + 1}
+
+
 def test_a_request_refused_before_routing_counts_under_the_route_it_was_for(shequyun_client):
     """A dashboard of errors by route shows where refusals hurt: a bad token on the residents
     API, a login form without its CSRF token, an upload over the bound. They were all

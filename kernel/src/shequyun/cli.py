@@ -261,39 +261,56 @@ def plugins() -> None:
 @plugins.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_list(as_json: bool) -> None:
-    """Every plugin offered to the kernel: name, version, state and, when failed, why."""
+    """Every plugin offered to the kernel: name, version, state and, when failed, why.
+
+    A plugin's state depends on the database too (its start-up hooks run against it). When
+    the database does not answer, what loading the installed code decided (failed, disabled,
+    not allowed) is shown, every other plugin is ``unknown``, the reason is said on standard
+    error, and the exit code is 1: an operator checking an upgrade must not read "active".
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from .cli_support import unreachable_message
+    from .plugin_host import PluginState
+
     settings = _settings()
     configure_logging("CRITICAL")
     kernel = _kernel(settings)
+    unreachable = ""
     try:
-        kernel.start(check_migrations=False)  # start-up hooks can fail a plugin too
+        try:
+            with kernel.engine.connect():
+                pass
+        except OperationalError as exc:
+            unreachable = unreachable_message(settings, exc)
+        else:
+            kernel.start(check_migrations=False)  # start-up hooks can fail a plugin too
     finally:
         kernel.close()
-    records = list(kernel.host.records.values())
+    rows = [
+        {
+            "name": r.name,
+            "version": r.version,
+            "state": "unknown" if unreachable and r.state is PluginState.ACTIVE else r.state.value,
+            "reason": "database unreachable" if unreachable and r.active else r.reason,
+            "origin": r.origin,
+        }
+        for r in kernel.host.records.values()
+    ]
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "name": r.name,
-                        "version": r.version,
-                        "state": r.state.value,
-                        "reason": r.reason,
-                        "origin": r.origin,
-                    }
-                    for r in records
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            line = f"{r['name']:<{width}}  {r['version'] or '-':<8}  {r['state']:<11}"
+            if r["reason"]:
+                line += f"  {r['reason']}"
+            click.echo(line.rstrip())
+    if unreachable:
+        raise click.ClickException(
+            f"{unreachable}; the plugins that loaded are listed as unknown: their start-up "
+            "against the database did not run"
         )
-        return
-    width = max(len(r.name) for r in records)
-    for r in records:
-        line = f"{r.name:<{width}}  {r.version or '-':<8}  {r.state.value:<11}"
-        if r.reason:
-            line += f"  {r.reason}"
-        click.echo(line.rstrip())
 
 
 @main.group()

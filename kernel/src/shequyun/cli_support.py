@@ -26,6 +26,7 @@ __all__ = [
     "migrated_kernel",
     "pending_line",
     "refuse_pending",
+    "unreachable_message",
 ]
 
 
@@ -117,16 +118,22 @@ def pending_line(pending: list[str]) -> str:
 def database_named(settings: Settings) -> Iterator[None]:
     """Turn a database that does not answer into an error naming the setting (password
     masked) and what to check, instead of a traceback."""
-    from .outages import describe
-
     try:
         yield
     except OperationalError as exc:
-        raise click.ClickException(
-            f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
-            f"{settings.redacted_database_url()}: {describe(exc)}; "
-            + _unreachable_hint(settings, exc)
-        ) from None
+        raise click.ClickException(unreachable_message(settings, exc)) from None
+
+
+def unreachable_message(settings: Settings, exc: OperationalError) -> str:
+    """``database_url (SHEQUYUN_DATABASE_URL): cannot connect to <url>: <error>; <what to do>``,
+    the password masked."""
+    from .outages import describe
+
+    return (
+        f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
+        f"{settings.redacted_database_url()}: {describe(exc)}; "
+        + _unreachable_hint(settings, exc)
+    )
 
 
 def _unreachable_hint(settings: Settings, exc: OperationalError) -> str:

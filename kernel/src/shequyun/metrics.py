@@ -132,7 +132,7 @@ def _template_aimed_at(scope: Scope) -> str | None:
         return None
     # The path as the application received it: a mount on the way has moved root_path on.
     root_path = scope.get("app_root_path", scope.get("root_path", ""))
-    return template_aimed_at(router.routes, {**scope, "root_path": root_path})
+    return template_aimed_at(router, {**scope, "root_path": root_path})
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

@@ -39,23 +39,55 @@ def first_segment(route: BaseRoute) -> str | None:
     return segment
 
 
-def template_aimed_at(routes: Sequence[BaseRoute], scope: Scope) -> str | None:
+def template_aimed_at(routes: Sequence[BaseRoute] | Router, scope: Scope) -> str | None:
     """The template of the route (``/api/v1/residents/{resident_id}``) that ``scope``'s path
-    and method would reach among ``routes``, looking into mounts, or None when none would.
-    For a request answered before the router ran (a refused token, a failed CSRF check, a body
-    over the bound): the route it was for, never the path itself."""
+    and method would reach among ``routes`` (a list, or a router), looking into mounts, or None
+    when none would. For a request answered before the router ran (a refused token, a failed
+    CSRF check, a body over the bound): the route it was for, never the path itself. A path
+    that only the same path with or without a trailing slash serves gets that route's
+    template: Starlette answers it with a redirect (307) there.
+
+    An :class:`IndexedRouter` (the platform's top level, the API's and every plugin's mount) is
+    asked only for the routes of the path's first segment, so a stream of 404s from a scanner
+    costs a few routes each, not every route of the platform."""
+    found = _aimed_at(routes, scope)
+    if found is not None or scope.get("type") != "http":
+        return found
+    path = str(scope["path"])
+    route_path = get_route_path(scope)
+    if route_path in ("", "/"):
+        return None
+    flipped = path.rstrip("/") if route_path.endswith("/") else path + "/"
+    return _aimed_at(routes, {**scope, "path": flipped}, redirect=True)
+
+
+def _aimed_at(
+    routes: Sequence[BaseRoute] | Router, scope: Scope, *, redirect: bool = False
+) -> str | None:
+    """:func:`template_aimed_at` without the trailing slash's second try, at the top level;
+    inside a mount the mount's router tries it (as Starlette's does). ``redirect``: the path
+    is already the one a redirect would name."""
+    if isinstance(routes, IndexedRouter):
+        tried: Sequence[BaseRoute] = routes.candidates(get_route_path(scope))
+    elif isinstance(routes, Router):
+        tried = routes.routes
+    else:
+        tried = routes
     partial: str | None = None
-    for route in routes:
+    for route in tried:
         match, child = route.matches(scope)
         if match is Match.NONE:
             continue
         template: str | None = getattr(route, "path", None)
         if isinstance(route, Mount):
-            inner = _routes_inside(route)
-            if not inner:  # static files: whatever follows the mount
+            inner = _router_inside(route)
+            if inner is None:  # static files: whatever follows the mount
                 template = route.path + "/{path}"
             else:
-                found = template_aimed_at(inner, {**scope, **child})
+                inside = {**scope, **child}
+                found = (
+                    _aimed_at(inner, inside) if redirect else template_aimed_at(inner, inside)
+                )
                 template = None if found is None else route.path + found
         if match is Match.FULL:
             return template or partial
@@ -63,16 +95,18 @@ def template_aimed_at(routes: Sequence[BaseRoute], scope: Scope) -> str | None:
     return partial
 
 
-def _routes_inside(mount: Mount) -> list[BaseRoute]:
-    """The routes of the router a mount hands its requests to, through wrappers that keep it
-    in ``.app`` (a plugin's guard)."""
+def _router_inside(mount: Mount) -> Router | list[BaseRoute] | None:
+    """The router a mount hands its requests to (or its route list), through wrappers that
+    keep it in ``.app`` (a plugin's guard); None when it holds no routes (static files)."""
     app: object = mount.app
     for _ in range(4):
+        if isinstance(app, Router):
+            return app if app.routes else None
         routes = getattr(app, "routes", None)
         if isinstance(routes, list):
-            return routes
+            return routes or None
         app = getattr(app, "app", None)
-    return []
+    return None
 
 
 class IndexedRouter(Router):
