@@ -131,8 +131,7 @@ def unreachable_message(settings: Settings, exc: OperationalError) -> str:
 
     return (
         f"database_url (SHEQUYUN_DATABASE_URL): cannot connect to "
-        f"{settings.redacted_database_url()}: {describe(exc)}; "
-        + _unreachable_hint(settings, exc)
+        f"{settings.redacted_database_url()}: {describe(exc)}; " + _unreachable_hint(settings, exc)
     )
 
 

@@ -85,9 +85,7 @@ def _aimed_at(
                 template = route.path + "/{path}"
             else:
                 inside = {**scope, **child}
-                found = (
-                    _aimed_at(inner, inside) if redirect else template_aimed_at(inner, inside)
-                )
+                found = _aimed_at(inner, inside) if redirect else template_aimed_at(inner, inside)
                 template = None if found is None else route.path + found
         if match is Match.FULL:
             return template or partial
