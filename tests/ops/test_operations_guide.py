@@ -14,6 +14,7 @@ from shequyun.settings import load_settings
 from ..conftest import REPO
 
 GUIDE = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
+WEB_UNIT = "# /etc/systemd/system/shequyun-web@.service"
 FENCE = re.compile(r"```(\w+)\n(.*?)```", re.S)
 
 
@@ -71,20 +72,26 @@ def test_the_role_that_reads_pgbouncer_s_figures_is_in_its_userlist():
     assert f"postgresql://{role}@127.0.0.1:6432/pgbouncer" in GUIDE
 
 
-def test_nginx_proxies_to_the_port_the_web_unit_serves():
-    unit = block("# /etc/systemd/system/shequyun-web.service")
+def test_nginx_proxies_to_the_ports_the_web_instances_serve():
+    """Two instances per machine, so that an upgrade restarts one while the other serves; nginx
+    must not count a restarted one out (``max_fails``) when the other restarts."""
+    unit = block(WEB_UNIT)
     serve = settings_lines(unit)["ExecStart"][0]
-    port = re.search(r"--port (\d+)", serve)
-    assert port is not None
+    assert "--port %i" in serve
+    enabled = re.search(r"systemctl enable --now (shequyun-web@\d+) (shequyun-web@\d+) ", GUIDE)
+    assert enabled is not None
+    ports = [name.split("@")[1] for name in enabled.groups()]
     nginx = block("upstream shequyun {")
     upstream = re.search(r"upstream shequyun \{(.*?)\}", nginx, re.S)
     assert upstream is not None
-    servers = re.findall(r"server ([\d.]+):(\d+);", upstream.group(1))
-    assert servers == [("127.0.0.1", port.group(1))]
+    servers = re.findall(r"server ([\d.]+):(\d+) max_fails=0;", upstream.group(1))
+    assert servers == [("127.0.0.1", port) for port in ports]
+    upgrade = GUIDE[GUIDE.index("4. **Switch and restart**") :]
+    assert f"for port in {' '.join(ports)}; do systemctl restart shequyun-web@$port;" in upgrade
 
 
 def test_the_web_and_the_event_worker_share_a_metrics_directory_that_outlives_a_restart():
-    web = settings_lines(block("# /etc/systemd/system/shequyun-web.service"))
+    web = settings_lines(block(WEB_UNIT))
     worker = settings_lines(
         block("# /etc/systemd/system/shequyun-worker.service: events and scheduled jobs")
     )

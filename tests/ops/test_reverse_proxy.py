@@ -94,7 +94,7 @@ def guide_nginx(tmp_path: Path, app_port: int) -> Iterator[int]:
     the port-80 redirect, proxying to ``app_port``."""
     port = free_port()
     site = block("upstream shequyun {")
-    site = re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{app_port};", site)
+    site = re.sub(r"server 127\.0\.0\.1:\d+( max_fails=0)?;", f"server 127.0.0.1:{app_port};", site)
     site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port};")
     site = re.sub(r"\n\s*(http2 on|ssl_certificate\w*\s[^;]*);", "", site)
     site = re.sub(r"\nserver \{ listen 80;.*\}\n", "\n", site)
