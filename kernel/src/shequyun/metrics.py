@@ -168,8 +168,10 @@ def watch_pool(engine: Engine, database: str, limit: int) -> None:
 def _lent(record: ConnectionPoolEntry, in_use: Gauge) -> None:
     """A checkout: counted once, though a connection found dead on checkout is replaced and
     checked out again."""
-    if not record.record_info.get(_LENT):
-        record.record_info[_LENT] = True
+    info = record.record_info  # None only for a detached entry, never in these events
+    if info is None or not info.get(_LENT):
+        if info is not None:
+            info[_LENT] = True
         in_use.inc()
 
 
@@ -177,7 +179,8 @@ def _returned(record: ConnectionPoolEntry, in_use: Gauge) -> None:
     """A checkin of a connection that was lent. SQLAlchemy also checks in a record whose
     connection could not be opened (the database down), which was never lent: during an
     outage every failed try took one off the gauge (-36 after 45 s of PgBouncer stopped)."""
-    if record.record_info.pop(_LENT, False):
+    info = record.record_info
+    if info is None or info.pop(_LENT, False):
         in_use.dec()
 
 
