@@ -62,3 +62,47 @@ def test_a_list_where_a_value_was_expected_is_refused_not_a_500(shequyun_client,
             if answer.status_code >= 500:
                 failures.append(f"{method} {path} {{{name!r}: [[]]}} as {who}: {answer.text}")
     assert not failures, "\n".join(failures)
+
+
+def nested(name: str, depth: int) -> bytes:
+    """``{name: [[[…]]]}``, the list ``depth`` levels deep, written by hand (the test client's
+    own JSON encoder would refuse it)."""
+    return ("{" + f'"{name}": ' + "[" * depth + "]" * depth + "}").encode()
+
+
+def test_a_body_nested_a_thousand_levels_deep_is_refused_not_a_500(
+    shequyun_client, shequyun_actors
+):
+    """orjson reads 1,024 levels; a handler that printed, stored or schema-checked such a value
+    ran out of Python's recursion (the apps API's stdlib reader did at reading it)."""
+    client = shequyun_client
+    admin = shequyun_actors.platform_admin()
+    cadre = shequyun_actors.cadre(COMMITTEE)
+    document = client.get("/api/v1/openapi.json", headers=admin.auth).json()
+    failures = []
+    for method, path, name in body_properties(document):
+        for who, actor in (("admin", admin), ("cadre", cadre)):
+            answer = client.request(
+                method,
+                concrete(path),
+                headers={**actor.auth, "content-type": "application/json"},
+                content=nested(name, 1000),
+            )
+            if answer.status_code >= 500:
+                failures.append(f"{method} {path} {name} nested as {who}: {answer.text}")
+    assert not failures, "\n".join(failures)
+
+    deep = client.post(
+        "/api/v1/apps",
+        headers={**admin.auth, "content-type": "application/json"},
+        content=nested("slug", 1000),
+    )
+    assert deep.status_code == 400 and deep.json()["error"]["code"] == "invalid_json"
+    assert "嵌套过深" in deep.json()["error"]["message"]
+    # Depth a real document may have is read as before, and refused for its content.
+    shallow = client.post(
+        "/api/v1/residents",
+        headers={**cadre.auth, "content-type": "application/json"},
+        content=nested("tags", 60),
+    )
+    assert shallow.status_code == 422, shallow.text

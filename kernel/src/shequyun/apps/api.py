@@ -8,6 +8,7 @@ from shequyun_sdk import NotFound, ValidationFailed
 from shequyun_sdk.identity import requires
 from shequyun_sdk.openapi import describe
 from shequyun_sdk.params import path_id, query_int
+from shequyun_sdk.web import read_json
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -44,10 +45,9 @@ def app_view(app: ExternalApp, units: list[Any]) -> dict[str, Any]:
 
 
 async def _json(request: Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        raise ValidationFailed("请求体不是合法的 JSON", field="body") from None
+    # The SDK's reader bounds the nesting: the stdlib's json.loads raised RecursionError (a
+    # 500) on a body nested a thousand levels deep.
+    return await read_json(request)
 
 
 @describe(response=docs.MANIFEST_SCHEMA_DOCUMENT)
