@@ -168,6 +168,36 @@ def test_plugins_ask_where_they_are_on_for_people_the_kernel_does_not_know(
     assert not platform.plugin_enabled_at("eldercare", district)  # failed at start-up
 
 
+def test_visitors_of_no_known_place_follow_the_city_s_switch_not_a_district_s(
+    shequyun_actors, shequyun_client
+):
+    """Anonymous visitors (and residents signed in to a plugin) have no unit, so a district's
+    rule says nothing about them; switched on or off for the whole city, an app is on or off
+    for them too."""
+    admin = shequyun_actors.platform_admin().portal()
+    xuhui = shequyun_actors.cadre("310104003001").portal()
+
+    def switch(unit_code, enabled):
+        done = admin.post(
+            "/admin/plugins/lanes/enablement", data={"unit_code": unit_code, "enabled": enabled}
+        )
+        assert done.status_code in (200, 303), done.text
+
+    assert shequyun_client.get("/plugins/lanes/").status_code == 404  # off by default
+    switch("310104000000", "on")
+    assert xuhui.get("/plugins/lanes/").status_code == 200
+    assert shequyun_client.get("/plugins/lanes/").status_code == 404  # only 徐汇区's
+    switch("310000000000", "on")
+    assert shequyun_client.get("/plugins/lanes/").text == "弄堂议事"
+    switch("310104000000", "off")  # a district off inside a city that is on
+    assert xuhui.get("/plugins/lanes/").status_code == 404
+    assert shequyun_client.get("/plugins/lanes/").status_code == 200
+    switch("310000000000", "off")
+    assert shequyun_client.get("/plugins/lanes/").status_code == 404
+    switch("310000000000", "remove")  # the manifest's default again
+    assert shequyun_client.get("/plugins/lanes/").status_code == 404
+
+
 def test_bad_enablement_input_writes_nothing(shequyun_actors, shequyun_kernel):
     admin = shequyun_actors.platform_admin().portal()
     missing = admin.post("/admin/plugins/lanes/enablement", data={"unit_code": "", "enabled": "on"})

@@ -2,10 +2,11 @@
 
 A rule says "plugin P is on (or off) at unit U and below". For an actor, the most specific rule
 on the path from the city down to the actor's unit decides; with no rule, the plugin's manifest
-decides (``"enabled_by_default"``, true unless the plugin says otherwise). A plugin switched on
-somewhere below the actor's unit is also available to them, so the district that oversees a
-street's app can open it. Where a plugin is not available its navigation is hidden and its pages
-and API answer 404.
+decides (``"enabled_by_default"``, true unless the plugin says otherwise). A visitor whose unit
+is not known (anonymous, a resident signed in to a plugin) follows the city's rule, if any. A
+plugin switched on somewhere below the actor's unit is also available to them, so the district
+that oversees a street's app can open it. Where a plugin is not available its navigation is
+hidden and its pages and API answer 404.
 
 Rules are few and change rarely, so each process keeps them in memory and re-reads them every
 few seconds (and at once after a change it made itself).
@@ -102,7 +103,7 @@ class Enablement:
         if not rules:
             return self.default(plugin)
         if actor is None or actor.unit is None:
-            return self.default(plugin)
+            return self._for_anyone(plugin, rules)
         path = actor.unit.path
         above = [r for r in rules if path.startswith(r.unit_path)]
         if above:
@@ -113,6 +114,15 @@ class Enablement:
             return True
         # Enabled somewhere inside the actor's own subtree: they oversee it.
         return any(r.enabled and r.unit_path.startswith(path) for r in rules)
+
+    def _for_anyone(self, plugin: str, rules: list[Rule]) -> bool:
+        """For a visitor whose place is not known (anonymous, or a resident signed in to a
+        plugin): the rule for the whole city, which holds everyone, else the manifest's
+        default. Rules for a district or below say nothing about them."""
+        city = {r.enabled for r in rules if r.unit_path.strip("/").count("/") == 0}
+        if len(city) == 1:
+            return city.pop()
+        return self.default(plugin)
 
     def enabled_at(self, plugin: str, unit: UnitRef) -> bool:
         """Whether ``plugin`` is switched on at ``unit``: the most specific rule on the unit's
