@@ -595,3 +595,26 @@ def test_the_pages_read_in_english_too(shequyun_client, shequyun_actors):
         response = publisher.get(url)
         assert response.status_code == 200, url
     assert "Completion by district" in publisher.get(f"/collection/campaigns/{campaign_id}").text
+
+
+def test_a_streets_committees_offer_no_empty_list_to_open(shequyun_actors):
+    """Below a street are only committees: each is a checkbox, with no 「0 个下级」 disclosure to
+    tab through (a street of 28 committees had 28 of them)."""
+    portal = shequyun_actors.street_admin("310115004000").portal()
+    created = portal.post(
+        "/collection/forms/new",
+        data={
+            "title": "独居老人冬季走访",
+            "description": "",
+            "schema": json.dumps(ELEVATOR["schema"]),
+            "ui": json.dumps(ELEVATOR["ui"], ensure_ascii=False),
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    form_url = created.headers["location"].split("?")[0]
+    assert portal.post(f"{form_url}/versions/1/publish", follow_redirects=False).status_code == 303
+    page = portal.get("/collection/campaigns/new").text
+    tree = page[page.index('<ul class="target-tree">') :]
+    assert 'name="targets" value="310115004001"' in tree
+    assert "<summary" not in tree and "个下级" not in tree
