@@ -391,7 +391,10 @@ def test_the_resident_pages_of_the_interaction_plugin(browser_page, portal, neig
         raise AssertionError("Tab never reached 退出")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    expect(page.get_by_role("link", name="居民登录")).to_be_visible()
+    way_in = page.get_by_role("link", name="居民登录")
+    expect(way_in).to_be_visible()
+    box = way_in.bounding_box()  # an older resident's way in is a full-size target
+    assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
     expect(page.get_by_role("button", name="退出")).to_have_count(0)
 
 
@@ -487,6 +490,13 @@ def test_a_residents_short_header_does_not_fold(browser_page, portal):
     page.goto(f"{portal.url}{INTERACTION}/")
     expect(page.get_by_role("button", name="菜单")).to_have_count(0)
     expect(page.get_by_role("button", name="大字模式")).to_be_visible()
+    # The header's way in is named for staff: a resident's is the bar's 居民登录 below it.
+    expect(page.get_by_role("link", name="工作人员登录")).to_be_visible()
+    expect(page.get_by_role("link", name="登录", exact=True)).to_have_count(0)
+    way_in = page.get_by_role("link", name="居民登录")
+    expect(way_in).to_be_visible()
+    box = way_in.bounding_box()  # an older resident's way in is a full-size target
+    assert box is not None and box["height"] >= 44 and box["width"] >= 44, box
 
 
 def test_on_a_wide_screen_there_is_no_menu_button(browser_page, portal):

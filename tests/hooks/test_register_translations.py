@@ -131,9 +131,9 @@ def test_the_plugin_wins_in_its_own_templates_but_never_in_the_kernels(shequyun_
     board = client.get("/plugins/noticeboard/board").text
     assert '<p class="login">Sign in to post notices</p>' in board
     # The shell around the plugin's page is the kernel's base.html: the kernel's wording.
-    assert '<a href="/login">Log in</a>' in board
+    assert '<a class="staff-login" href="/login">Staff login</a>' in board
     home = client.get("/").text
-    assert '<a href="/login">Log in</a>' in home
+    assert '<a class="staff-login" href="/login">Staff login</a>' in home
     assert "Sign in to post notices" not in home
 
 
@@ -155,7 +155,7 @@ def test_a_hook_outside_the_plugins_routes_names_its_plugin(shequyun_client):
     _ = platform.translator(request, platform.plugin("noticeboard"))
     assert _("已张贴") == "Posted"
     assert platform.translator(request)("已张贴") == "已张贴"  # no plugin: the kernel's only
-    assert platform.translator(request)("登录") == "Log in"
+    assert platform.translator(request)("工作人员登录") == "Staff login"
 
 
 def test_a_path_that_is_not_a_directory_fails_the_plugin(shequyun_client):

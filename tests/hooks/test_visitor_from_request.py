@@ -76,7 +76,7 @@ def account_area(html):
 
 def test_without_a_visitor_the_header_offers_the_staff_login(shequyun_client):
     header = account_area(shequyun_client.get("/").text)
-    assert '<a href="/login">登录</a>' in header
+    assert '<a class="staff-login" href="/login">工作人员登录</a>' in header
 
 
 def test_a_plugins_visitor_is_shown_with_their_links_and_the_staff_login_stays(shequyun_client):

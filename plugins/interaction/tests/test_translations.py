@@ -153,7 +153,9 @@ def test_the_portal_header_names_a_signed_in_resident_and_keeps_the_staff_login(
     token = csrf(account_area(browser.get("/").text))
     out = browser.post(f"{BASE}/logout", data={"csrf_token": token}, follow_redirects=False)
     assert out.status_code == 303
-    assert '<a href="/login">登录</a>' in account_area(browser.get("/").text)
+    assert '<a class="staff-login" href="/login">工作人员登录</a>' in account_area(
+        browser.get("/").text
+    )
 
 
 def test_the_plugins_pages_name_the_resident_and_offer_退出_once(town):
@@ -200,4 +202,6 @@ def test_without_a_valid_resident_cookie_the_header_offers_the_login(town, cooki
     browser = TestClient(town.client.app)
     if cookie:
         browser.cookies.set("shequyun_resident", cookie)
-    assert '<a href="/login">登录</a>' in account_area(browser.get("/").text)
+    assert '<a class="staff-login" href="/login">工作人员登录</a>' in account_area(
+        browser.get("/").text
+    )
