@@ -106,6 +106,7 @@ def create_app(
         {name: role.title for name, role in kernel.permissions.roles.items()},
         allowed=kernel.enablement.allows,
         display=DisplayPreferences(kernel.engine),
+        role_titles_en={name: role.title_en for name, role in kernel.permissions.roles.items()},
     )
     kernel.platform.bind_renderer(renderer)
 

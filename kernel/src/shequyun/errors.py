@@ -1,8 +1,14 @@
 """One error shape for the whole platform.
 
 API requests (paths under ``/api/``, or clients asking for JSON) get
-``{"error": {"code", "message", "field"?}}``; portal pages get the Chinese error page. Every
-error, from a plugin's :class:`~shequyun_sdk.ApiError` to an unhandled exception, leaves here.
+``{"error": {"code", "message", "field"?}}``; portal pages get the error page, in the visitor's
+language (Chinese unless they chose English). Every error, from a plugin's
+:class:`~shequyun_sdk.ApiError` to an unhandled exception, leaves here.
+
+The API does not negotiate a language: its messages are Chinese. A message given as an
+:class:`~shequyun.i18n.Message` is translated for each: Chinese in the JSON body, the visitor's
+language on the page; a plain message is shown as it is in JSON and looked up in the visitor's
+catalog on the page.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Scope
 
-from .i18n import gettext
+from .i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Message, gettext
 from .outages import RETRY_AFTER_SECONDS, database_unavailable, describe
 from .request_context import current_request_id
 
@@ -76,6 +82,12 @@ def json_error(
     return JSONResponse({"error": body}, status_code=status_code)
 
 
+def language_of_scope(scope: Scope) -> str:
+    """The language the visitor chose for the portal (its cookie), Chinese unless English."""
+    chosen = Request(scope).cookies.get(LANGUAGE_COOKIE, "")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
 def error_response(
     scope: Scope,
     status_code: int,
@@ -86,15 +98,18 @@ def error_response(
     details: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Render an error as JSON or as the portal's error page, whichever the client wants."""
+    """Render an error as JSON or as the portal's error page, whichever the client wants:
+    ``message`` in Chinese in JSON, in the visitor's language on the page."""
     if wants_json(scope):
-        body: dict[str, object] = {"code": code, "message": message}
+        text = gettext(message) if isinstance(message, Message) else message
+        body: dict[str, object] = {"code": code, "message": text}
         if field is not None:
             body["field"] = field
         if details:
             body["details"] = details
         return JSONResponse(bounded({"error": body}), status_code=status_code, headers=headers)
-    return HTMLResponse(_error_page(status_code, message), status_code=status_code, headers=headers)
+    page = _error_page(status_code, message, language_of_scope(scope))
+    return HTMLResponse(page, status_code=status_code, headers=headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -117,7 +132,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, default_message = _STATUS_CODES.get(exc.status_code, ("error", "Error"))
-    message = gettext(default_message)
+    message: str = Message(default_message)
     if exc.detail and isinstance(exc.detail, str) and exc.detail not in _http_phrases():
         message = exc.detail
     return error_response(
@@ -157,7 +172,7 @@ def unhandled_response(scope: Scope, exc: Exception, *, started: bool) -> Respon
             scope,
             503,
             "database_unavailable",
-            gettext("The database is unavailable; try again in a few seconds"),
+            Message("The database is unavailable; try again in a few seconds"),
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     plugin = scope.get("shequyun.plugin")
@@ -171,23 +186,32 @@ def unhandled_response(scope: Scope, exc: Exception, *, started: bool) -> Respon
     )
     if started:
         return None
-    message = gettext(
+    message = Message(
         "Internal error; the incident was logged with request id {request_id}",
         request_id=current_request_id(),
     )
     return error_response(scope, 500, "internal_error", message)
 
 
-def _error_page(status_code: int, message: str) -> str:
+#: The page's ``lang`` attribute for each portal language.
+_HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+
+def _error_page(status_code: int, message: str, language: str) -> str:
     from html import escape
 
-    title = gettext("Error")
+    def _(text: str, **params: object) -> str:
+        return escape(gettext(text, language, **params))
+
+    # The kernel's own words have English ids (the zh_CN catalog gives the Chinese); a plain
+    # message is Chinese, which the en catalog translates when it has it.
+    title = _("Error")
     return (
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{status_code} {escape(title)} · {escape(gettext('Community Cloud'))}</title>"
+        f'<!doctype html><html lang="{_HTML_LANG.get(language, "zh-CN")}"><head>'
+        '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{status_code} {title} · {_('Community Cloud')}</title>"
         '<link rel="stylesheet" href="/static/kernel/shell.css"></head><body class="error-page">'
-        f"<main><h1>{status_code} {escape(title)}</h1><p>{escape(message)}</p>"
-        f'<p class="muted">{escape(gettext("Request id"))}: {escape(current_request_id())}</p>'
-        f'<p><a href="/">{escape(gettext("Back to home"))}</a></p></main></body></html>'
+        f"<main><h1>{status_code} {title}</h1><p>{_(message)}</p>"
+        f'<p class="muted">{_("Request id")}: {escape(current_request_id())}</p>'
+        f'<p><a href="/">{_("Back to home")}</a></p></main></body></html>'
     )

@@ -21,6 +21,7 @@ from babel.messages.pofile import PoFileError, read_po
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "LANGUAGE_COOKIE",
     "Catalogs",
     "Message",
     "gettext",
@@ -33,6 +34,8 @@ DEFAULT_LANGUAGE = "zh_CN"
 #: templates; each catalog maps whichever id it meets to its language.
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 LOCALE_DIR = Path(__file__).parent / "locale"
+#: The cookie that keeps the visitor's choice of language (set by ``/lang/<language>``).
+LANGUAGE_COOKIE = "shequyun_lang"
 
 
 def language_of_tag(tag: str) -> str | None:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
 from .errors import error_response
-from .i18n import gettext
+from .i18n import Message as Text
 
 __all__ = ["BodyTooLarge", "NulInInput", "limited_receive", "refusal", "refusal_for"]
 
@@ -82,7 +82,7 @@ def refusal_for(scope: Scope, exc: Exception) -> Response | None:
 
 
 def _too_large(scope: Scope) -> Response:
-    return error_response(scope, 413, "too_large", gettext("The request body is too large"))
+    return error_response(scope, 413, "too_large", Text("The request body is too large"))
 
 
 def _bad_input(scope: Scope) -> Response:

@@ -4,6 +4,9 @@ A plugin's templates are addressed as ``<plugin>/<file>``. Every render gets the
 the translation function ``_``, the visitor a plugin recognised (``visitor_from_request``) and
 whatever the plugins add through ``extra_template_vars``. ``_("…")`` in a plugin's template
 reads that plugin's catalog first (``register_translations``), then the kernel's.
+
+``_`` speaks the language of the page being rendered everywhere, also in macros imported
+without context (``{% from "…" import field %}``), which see only the environment's globals.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from .display import DISPLAY_COOKIE, DisplayPreferences
-from .i18n import LANGUAGES, Catalogs, gettext
+from .i18n import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, Catalogs, gettext
 from .plugin_host import PluginHost
 from .portal.common import cn_date, cn_datetime
 
@@ -49,7 +53,13 @@ FEATURE_TEMPLATES = sorted(p for p in Path(__file__).parent.glob("*/templates") 
 DOMAIN_GETTEXT = "_in_catalog"
 
 
-LANGUAGE_COOKIE = "shequyun_lang"
+#: The language of the page being rendered, for the environment's ``_``: a macro imported
+#: without context sees the globals, not the page's variables.
+_rendering: ContextVar[str] = ContextVar("shequyun_rendering_language", default=DEFAULT_LANGUAGE)
+
+
+def _gettext_rendering(message: str, /, **params: object) -> str:
+    return gettext(message, _rendering.get(), **params)
 
 
 def language_of(request: Request) -> str:
@@ -108,11 +118,13 @@ class Renderer:
         role_titles: Mapping[str, str] | None = None,
         allowed: Callable[[str, Any], bool] | None = None,
         display: DisplayPreferences | None = None,
+        role_titles_en: Mapping[str, str] | None = None,
     ) -> None:
         self.host = host
         self.display = display
         self.nav = nav
         self.role_titles = dict(role_titles or {})
+        self.role_titles_en = dict(role_titles_en or {})
         self.allowed = allowed or (lambda plugin, actor: True)
         self.catalogs = _collect_catalogs(host)
         prefixed: dict[str, jinja2.BaseLoader] = {}
@@ -138,10 +150,16 @@ class Renderer:
             extensions=[PluginCatalogs],
         )
         self.env.extend(template_domains=domains)
-        self.env.globals["_"] = gettext
-        self.env.globals[DOMAIN_GETTEXT] = self.catalogs.gettext
-        self.env.filters["cn_date"] = cn_date
-        self.env.filters["cn_datetime"] = cn_datetime
+        self.env.globals["_"] = _gettext_rendering
+        self.env.globals[DOMAIN_GETTEXT] = self._catalog_gettext_rendering
+        # Dates follow the page's language too (27 Nov 2026 in English).
+        self.env.filters["cn_date"] = lambda value: cn_date(value, _rendering.get())
+        self.env.filters["cn_datetime"] = lambda value: cn_datetime(value, _rendering.get())
+
+    def _catalog_gettext_rendering(
+        self, domain: str | None, message: str, /, **params: object
+    ) -> str:
+        return self.catalogs.gettext(domain, message, language=_rendering.get(), **params)
 
     def visible_nav(self, request: Request) -> list[NavEntry]:
         """Entries of active plugins the actor may use, sorted by order then label."""
@@ -155,7 +173,10 @@ class Renderer:
         ]
         return sorted(entries, key=lambda e: (e.order, e.label))
 
-    def role_title(self, role: str) -> str:
+    def role_title(self, role: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The role's title in ``language``: its English title when it has one, else Chinese."""
+        if language == "en" and self.role_titles_en.get(role):
+            return self.role_titles_en[role]
         return self.role_titles.get(role, role)
 
     def translator(self, request: Request, domain: str | None) -> Callable[..., str]:
@@ -218,7 +239,7 @@ class Renderer:
             "nav": self.visible_nav(request),
             "actor": actor,
             "portal_visitor": visitor,
-            "role_title": self.role_title(actor.role) if actor and actor.role else "",
+            "role_title": self.role_title(actor.role, language) if actor and actor.role else "",
             "csrf_token": request.scope.get("shequyun.csrf") or "",
         }
         for _record, extra in self.host.collect(
@@ -227,7 +248,11 @@ class Renderer:
             if isinstance(extra, Mapping):
                 values.update(extra)
         values.update(context or {})
-        html = self.env.get_template(template).render(values)
+        token = _rendering.set(language)
+        try:
+            html = self.env.get_template(template).render(values)
+        finally:
+            _rendering.reset(token)
         return HTMLResponse(html, status_code=status_code)
 
 

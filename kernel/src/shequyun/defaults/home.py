@@ -11,10 +11,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..display import DISPLAY_COOKIE, MODES, DisplayPreference
-from ..i18n import language_of_tag
+from ..i18n import LANGUAGE_COOKIE, language_of_tag
 from ..identity.auth import request_actor
 from ..release import VERSION
-from ..templating import LANGUAGE_COOKIE
 
 MANIFEST = {
     "name": "home",

@@ -78,8 +78,8 @@ def actor_of(request: Request) -> Actor:
     return actor
 
 
-def cn_date(value: date | datetime | str | None) -> str:
-    """``2026年11月27日`` (times are shown in Beijing time)."""
+def cn_date(value: date | datetime | str | None, language: str = "zh_CN") -> str:
+    """``2026年11月27日`` (times are shown in Beijing time); ``27 Nov 2026`` in English."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -89,11 +89,13 @@ def cn_date(value: date | datetime | str | None) -> str:
             return str(value)
     if isinstance(value, datetime):
         value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(SHANGHAI).date()
+    if language == "en":
+        return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def cn_datetime(value: datetime | str | None) -> str:
-    """``2026年11月27日 14:05`` in Beijing time."""
+def cn_datetime(value: datetime | str | None, language: str = "zh_CN") -> str:
+    """``2026年11月27日 14:05`` in Beijing time; ``27 Nov 2026 14:05`` in English."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -102,4 +104,8 @@ def cn_datetime(value: datetime | str | None) -> str:
         except ValueError:
             return str(value)
     local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{cn_date(local.date(), language)} {local:%H:%M}"
+
+
+#: English month names, written out here so that no process locale changes them.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -140,7 +140,9 @@ def register_nav(plugin: PluginContext) -> Sequence[NavEntry]:
 
 
 @hookimpl
-def workbench_cards(plugin: PluginContext, actor: Any, platform: Any) -> Sequence[WorkbenchCard]:
+def workbench_cards(
+    plugin: PluginContext, request: Any, actor: Any, platform: Any
+) -> Sequence[WorkbenchCard]:
     from sqlmodel import Session
 
     with Session(platform.kernel.engine) as session:
@@ -148,13 +150,18 @@ def workbench_cards(plugin: PluginContext, actor: Any, platform: Any) -> Sequenc
     if mine is None:
         return []
     counts = mine.counts
+    _ = platform.translator(request, plugin)  # the workbench is the kernel's page
     return [
         WorkbenchCard(
-            title="我的数据质量",
+            title=_("我的数据质量"),
             value=f"{mine.score:g}" if mine.score is not None else "—",
             lines=(
-                f"待处理错误 {counts['errors']} 处，提醒 {counts['warnings']} 处",
-                f"长期未核实 {counts['stale']} 人",
+                _(
+                    "待处理错误 {errors} 处，提醒 {warnings} 处",
+                    errors=counts["errors"],
+                    warnings=counts["warnings"],
+                ),
+                _("长期未核实 {stale} 人", stale=counts["stale"]),
             ),
             href="/quality",
             order=30,

@@ -17,6 +17,8 @@ from shequyun_sdk.numbers import (
     is_canonical_phone,
 )
 
+from ..i18n import Message
+
 __all__ = [
     "IdNumberError",
     "birth_date_of",
@@ -37,7 +39,8 @@ _ID_RE = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 
 
 class IdNumberError(ValueError):
-    """The ID number is not valid; the message (Chinese) says why."""
+    """The ID number is not valid; the message (a Chinese :class:`~shequyun.i18n.Message`) says
+    why."""
 
 
 def normalize_id(raw: str) -> str:
@@ -60,15 +63,15 @@ def validate_id(raw: str) -> str:
     """Return the normalized 18-character ID number or raise :class:`IdNumberError`."""
     value = normalize_id(raw)
     if not _ID_RE.fullmatch(value):
-        raise IdNumberError("身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X")
+        raise IdNumberError(Message("身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X"))
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise IdNumberError("身份证号中的出生日期无效") from None
+        raise IdNumberError(Message("身份证号中的出生日期无效")) from None
     if born > date.today() or born.year < 1890:
-        raise IdNumberError("身份证号中的出生日期无效")
+        raise IdNumberError(Message("身份证号中的出生日期无效"))
     if check_digit(value[:17]) != value[17]:
-        raise IdNumberError("身份证号校验位不正确")
+        raise IdNumberError(Message("身份证号校验位不正确"))
     return value
 
 
@@ -90,7 +93,7 @@ def validate_phone(raw: str) -> str:
     """Return the canonical phone number or raise ValueError (Chinese message)."""
     value = normalize_phone(raw)
     if not is_canonical_phone(value):
-        raise ValueError("电话号码应为 11 位手机号或带区号的固定电话")
+        raise ValueError(Message("电话号码应为 11 位手机号或带区号的固定电话"))
     return value
 
 

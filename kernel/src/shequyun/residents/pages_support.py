@@ -70,11 +70,16 @@ def resident_id_of(request: Request) -> int:
 
 
 def errors_of(exc: ApiError) -> dict[str, str]:
-    """Field → message from a service error, for showing next to the fields."""
+    """Field → message from a service error, for showing next to the fields. A message stays
+    as the service made it (an :class:`~shequyun.i18n.Message` is translated by the page)."""
     if isinstance(exc, ValidationFailed) and exc.details:
         errors: dict[str, str] = {}
         for detail in exc.details:
-            errors.setdefault(str(detail.get("field", "(form)")), str(detail.get("message", "")))
+            message = detail.get("message", "")
+            errors.setdefault(
+                str(detail.get("field", "(form)")),
+                message if isinstance(message, str) else str(message),
+            )
         return errors
     return {exc.field or "(form)": exc.message}
 

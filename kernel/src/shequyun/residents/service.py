@@ -21,6 +21,7 @@ from shequyun_sdk.identity import Actor
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from ..i18n import Message
 from ..identity import scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
@@ -409,9 +410,11 @@ class ResidentService(ResidentReader):
         if found is None:
             return
         unit = session.get(OrgUnit, found[1])
-        where = f"（{unit.name}）" if unit and scope.can(actor, READ, unit_ref(unit)) else ""
+        where = unit.name if unit and scope.can(actor, READ, unit_ref(unit)) else ""
         raise Conflict(
-            f"该身份证号已登记{where}，请勿重复登记",
+            Message("该身份证号已登记（{unit}），请勿重复登记", unit=where)
+            if where
+            else Message("该身份证号已登记，请勿重复登记"),
             field="id_number",
             details=[{"field": "id_number", "message": "重复", "resident_id": str(found[0])}]
             if where

@@ -2,6 +2,8 @@
 
 :func:`clean_resident` turns raw values into typed ones and collects every problem as
 ``{"field", "message"}`` with a Chinese message, so a client learns all that is wrong at once.
+Each message is an :class:`~shequyun.i18n.Message`: Chinese as a string (the API, the CLI, the
+logs), in the visitor's language where the portal shows it through ``_()``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from shequyun_sdk import ValidationFailed
 
+from ..i18n import Message
 from ..schema_messages import in_chinese
 from .dates import DATE_EXAMPLES, read_date
 from .idnumber import IdNumberError, birth_date_of, gender_of, validate_id, validate_phone
@@ -32,7 +35,7 @@ __all__ = [
 
 ADDRESS_FIELDS = ("compound", "building", "entrance", "room")
 #: What a date that is not one (:func:`.dates.read_date`) is told, for every date field.
-DATE_REFUSAL = f"应为日期，如 {DATE_EXAMPLES}"
+DATE_REFUSAL = Message(f"应为日期，如 {DATE_EXAMPLES}")
 WRITABLE = {
     "name",
     "gender",
@@ -73,14 +76,14 @@ def _text(
     elif isinstance(raw, int):
         value = str(raw)
     else:
-        cleaned.error(field_name, "应为文字")
+        cleaned.error(field_name, Message("应为文字"))
         return None
     if not value:
         if required:
-            cleaned.error(field_name, "不能为空")
+            cleaned.error(field_name, Message("不能为空"))
         return None
     if len(value) > max_length:
-        cleaned.error(field_name, f"不能超过 {max_length} 个字")
+        cleaned.error(field_name, Message("不能超过 {count} 个字", count=max_length))
         return None
     return value
 
@@ -99,11 +102,11 @@ def clean_resident(
     """
     cleaned = Cleaned()
     if not isinstance(data, Mapping):
-        cleaned.error("(body)", "应为 JSON 对象")
+        cleaned.error("(body)", Message("应为 JSON 对象"))
         return cleaned
     if not data.keys() <= _ACCEPTED:
         for unknown in sorted(set(data) - _ACCEPTED):
-            cleaned.error(unknown, "不是可以填写的字段")
+            cleaned.error(unknown, Message("不是可以填写的字段"))
 
     def given(name: str) -> bool:
         return name in data or not partial
@@ -120,7 +123,7 @@ def clean_resident(
                 id_number = validate_id(raw)
                 cleaned.values["id_number"] = id_number
             except IdNumberError as exc:
-                cleaned.error("id_number", str(exc))
+                cleaned.error("id_number", exc.args[0])
     # What a given gender or birth date is checked against (an invalid new number: nothing,
     # its own error says what is wrong once).
     reference = id_number if "id_number" in data else id_on_record
@@ -131,45 +134,45 @@ def clean_resident(
             if id_number:
                 cleaned.values["gender"] = gender_of(id_number)
             elif not partial and not id_given:
-                cleaned.error("gender", "不能为空")
+                cleaned.error("gender", Message("不能为空"))
         elif not isinstance(raw_gender, str) or raw_gender not in _GENDER_WORDS:
-            cleaned.error("gender", "应为 男 或 女")
+            cleaned.error("gender", Message("应为 男 或 女"))
         else:
             cleaned.values["gender"] = _GENDER_WORDS[raw_gender]
             if reference and gender_of(reference) != cleaned.values["gender"]:
-                cleaned.error("gender", "与身份证号中的性别不一致")
+                cleaned.error("gender", Message("与身份证号中的性别不一致"))
     if given("birth_date"):
         raw_birth = data.get("birth_date")
         if raw_birth in (None, ""):
             if id_number:
                 cleaned.values["birth_date"] = birth_date_of(id_number)
             elif not partial and not data.get("id_number"):
-                cleaned.error("birth_date", "不能为空")
+                cleaned.error("birth_date", Message("不能为空"))
         else:
             born = read_date(raw_birth)
             if born is None:
                 cleaned.error("birth_date", DATE_REFUSAL)
             elif born > date.today():
-                cleaned.error("birth_date", "不能晚于今天")
+                cleaned.error("birth_date", Message("不能晚于今天"))
             else:
                 cleaned.values["birth_date"] = born
                 if reference and birth_date_of(reference) != born:
-                    cleaned.error("birth_date", "与身份证号中的出生日期不一致")
+                    cleaned.error("birth_date", Message("与身份证号中的出生日期不一致"))
     if given("phone"):
         raw_phone = data.get("phone")
         if raw_phone in (None, ""):
             cleaned.values["phone"] = None
         elif not isinstance(raw_phone, str | int):
-            cleaned.error("phone", "应为文字")
+            cleaned.error("phone", Message("应为文字"))
         else:
             try:
                 cleaned.values["phone"] = validate_phone(str(raw_phone))
             except ValueError as exc:
-                cleaned.error("phone", str(exc))
+                cleaned.error("phone", exc.args[0])
     if given("registration"):
         raw_reg = data.get("registration")
         if not isinstance(raw_reg, str) or raw_reg not in _REGISTRATION_WORDS:
-            cleaned.error("registration", "应为 户籍、常住 或 流动")
+            cleaned.error("registration", Message("应为 户籍、常住 或 流动"))
         else:
             cleaned.values["registration"] = _REGISTRATION_WORDS[raw_reg]
     if "unit_code" in data:
@@ -201,11 +204,11 @@ def _clean_address(raw: Any, cleaned: Cleaned) -> None:
         cleaned.values["address"] = None
         return
     if not isinstance(raw, Mapping):
-        cleaned.error("address", "应为包含 compound、building、entrance、room 的对象")
+        cleaned.error("address", Message("应为包含 compound、building、entrance、room 的对象"))
         return
     if not raw.keys() <= _ADDRESS_KEYS:
         for unknown in sorted(set(raw) - _ADDRESS_KEYS):
-            cleaned.error(f"address.{unknown}", "不是地址字段")
+            cleaned.error(f"address.{unknown}", Message("不是地址字段"))
     address: dict[str, str] = {}
     for key, limit in _ADDRESS_LIMITS:
         value = _text(
@@ -217,29 +220,29 @@ def _clean_address(raw: Any, cleaned: Cleaned) -> None:
 
 def _clean_tags(raw: Any, vocabulary: ResidentVocabulary, cleaned: Cleaned) -> None:
     if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-        cleaned.error("tags", "应为标签名称的列表")
+        cleaned.error("tags", Message("应为标签名称的列表"))
         return
     if len(raw) > MAX_TAGS:
-        cleaned.error("tags", f"标签不能超过 {MAX_TAGS} 个")
+        cleaned.error("tags", Message("标签不能超过 {count} 个", count=MAX_TAGS))
         return
     tags = sorted({t.strip() for t in raw if t.strip()})
     unknown = [t for t in tags if not vocabulary.known_tag(t)]
     if unknown:
-        cleaned.error("tags", f"不在标签目录中：{'、'.join(unknown)}")
+        cleaned.error("tags", Message("不在标签目录中：{tags}", tags="、".join(unknown)))
         return
     cleaned.values["tags"] = tags
 
 
 def _clean_attributes(raw: Any, vocabulary: ResidentVocabulary, cleaned: Cleaned) -> None:
     if not isinstance(raw, Mapping):
-        cleaned.error("attributes", "应为对象，键为“插件.属性”")
+        cleaned.error("attributes", Message("应为对象，键为“插件.属性”"))
         return
     known = {spec.key: spec for spec in vocabulary.active_attributes()}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         spec = known.get(key)
         if spec is None:
-            cleaned.error(f"attributes.{key}", "没有这个扩展属性")
+            cleaned.error(f"attributes.{key}", Message("没有这个扩展属性"))
             continue
         if value is not None:
             problems = sorted(spec.validator.iter_errors(value), key=lambda e: list(e.path))
