@@ -12,6 +12,7 @@ from jinja2 import nodes
 import shequyun.indicators
 from shequyun.i18n import translations
 from shequyun.indicators import builtin_collection, builtin_residents
+from shequyun.indicators.service import beijing_today
 
 PACKAGE = Path(shequyun.indicators.__file__).parent
 CATALOG = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "indicators.po"
@@ -73,3 +74,18 @@ def test_the_dashboard_in_english(town):
     assert "Share aged 60 and over" in html and "60岁及以上居民占比" not in html
     assert "Units below, side by side" in html
     assert ">Indicators</a>" in html  # the navigation entry
+
+
+def test_periods_breakdowns_and_dates_read_in_english_and_stay_chinese_in_chinese(town):
+    portal = town.actors.street_admin("310115004000").portal()
+    chinese = portal.get("/indicators/u/310115004000/residents.population").text
+    assert "0–17岁" in chinese and "（本级合计）" in chinese and "年" in chinese
+    portal.cookies.set("shequyun_lang", "en")
+    english = portal.get("/indicators/u/310115004000/residents.population").text
+    assert "0–17岁" not in english and "80 and over" in english  # the age bands
+    assert "（本级合计）" not in english and "(own total)" in english
+    assert "Registered residents trend" in english
+    visible = re.sub(r"<[^>]+>", " ", english.split("<main", 1)[1])
+    today = beijing_today()
+    assert f"{today.year}年{today.month}月" not in visible  # the periods and today's date
+    assert f"{today.year}" in visible

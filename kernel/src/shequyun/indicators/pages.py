@@ -8,6 +8,7 @@ are shown. Drilling down is following a child's link: the same page one level lo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -27,7 +28,7 @@ from .exporting import export_table
 from .figures import Figures, format_figure
 from .registry import Declared
 from .service import VIEW, Dashboard, beijing_today, snapshot_query
-from .tables import children_table, detail_table, trend_table
+from .tables import children_table, detail_table, period_label, trend_table
 
 __all__ = ["ROUTES"]
 
@@ -78,6 +79,10 @@ class Words:
         spec = declared.spec
         return spec.description_en if self.english and spec.description_en else spec.description
 
+    def period(self, period: Period) -> str:
+        """``2026年11月``, or ``Nov 2026`` in English."""
+        return period_label(period, english=self.english)
+
     @staticmethod
     def figure(declared: Declared, figure: float | None) -> str:
         return format_figure(declared, figure)
@@ -95,7 +100,9 @@ def _tile_chart(
     unit = words.unit(panel.declared)
     reference, reference_label = _reference(panel, dashboard, words)
     return charts.ranked_bars(
-        f"{dashboard.unit.name} {words.title(panel.declared)}：各下级对比",
+        f"{dashboard.unit.name} {words.title(panel.declared)}: by subunit"
+        if words.english
+        else f"{dashboard.unit.name} {words.title(panel.declared)}：各下级对比",
         [(r.node.name, r.figure or 0.0, r.outlier) for r in ranked],
         width=width,
         reference=reference,
@@ -123,8 +130,8 @@ def _reference(panel: Figures, dashboard: Dashboard, words: Words) -> tuple[floa
 def _trend_chart(panel: Figures, words: Words, *, width: int, height: int) -> str:
     unit = words.unit(panel.declared)
     return charts.line_chart(
-        f"{words.title(panel.declared)} 趋势",
-        [_short(p.period, live=p.live) for p in panel.trend],
+        f"{words.title(panel.declared)} {'trend' if words.english else '趋势'}",
+        [_short(p.period, live=p.live, english=words.english) for p in panel.trend],
         [(words.title(panel.declared), [p.figure for p in panel.trend])],
         width=width,
         height=height,
@@ -132,13 +139,22 @@ def _trend_chart(panel: Figures, words: Words, *, width: int, height: int) -> st
     )
 
 
-def _short(period: Period, *, live: bool = False) -> str:
+def _short(period: Period, *, live: bool = False, english: bool = False) -> str:
     """A period's label on a chart's axis: ``11月``, ``第47周``, ``2026Q4``; ``本月`` and
-    the like for the current period, whose figure is still moving."""
+    the like for the current period, whose figure is still moving. In English ``Nov``,
+    ``W47``, ``2026Q4``, ``this month``."""
     if live:
+        if english:
+            return {"week": "this week", "month": "this month", "quarter": "this quarter"}[
+                period.kind
+            ]
         return {"week": "本周", "month": "本月", "quarter": "本季度"}[period.kind]
     if period.kind == "quarter":
         return period.code.replace("-", "")
+    if english:  # W47 (of 2026-W47), Nov (of Nov 2026)
+        if period.kind == "week":
+            return period.code.split("-", 1)[1]
+        return period_label(period, english=True).split(" ", 1)[0]
     return period.label.split("年", 1)[-1]
 
 
@@ -153,7 +169,9 @@ def _breakdown_chart(panel: Figures, words: Words, *, width: int) -> str | None:
         items = items[:BREAKDOWN_BARS]
     unit = words.unit(panel.declared)
     return charts.ranked_bars(
-        f"{words.title(panel.declared)}：按{breakdown.title}",
+        f"{words.title(panel.declared)}: by {breakdown.title_en or breakdown.title}"
+        if words.english
+        else f"{words.title(panel.declared)}：按{breakdown.title}",
         [(label, value, None) for label, value in items],
         width=width,
         unit=unit if unit in {"%"} else "",
@@ -163,7 +181,9 @@ def _breakdown_chart(panel: Figures, words: Words, *, width: int) -> str | None:
 
 def _base_context(request: Request, dashboard: Dashboard) -> dict[str, Any]:
     unit = dashboard.unit
-    crumbs: list[tuple[str, str | None]] = [("指标", "/indicators")]
+    crumbs: list[tuple[str, str | None]] = [
+        ("Indicators" if Words(request).english else "指标", "/indicators")
+    ]
     crumbs += [
         (a.name, f"/indicators/u/{a.code}{_keep(request, key=None)}") for a in dashboard.ancestors
     ]
@@ -187,9 +207,19 @@ def _period_params(request: Request) -> dict[str, str]:
 async def _dashboard(request: Request, code: str | None, **extra: Any) -> Dashboard:
     actor = actor_of(request)
     query = {**snapshot_query(request.query_params), **extra}
-    return await run_in_threadpool(
+    dashboard: Dashboard = await run_in_threadpool(
         lambda: _service(request).dashboard(actor, code, engine=reading_engine(request), **query)
     )
+    if not Words(request).english:
+        return dashboard
+    # The breakdowns' keys (age bands, registration, the kernel's tags) through the catalog;
+    # copies, so that nothing the service may keep is changed.
+    _ = kernel_of(request).platform.translator(request)
+    panels = [
+        dataclasses.replace(panel, labels={k: _(v) for k, v in panel.labels.items()})
+        for panel in dashboard.panels
+    ]
+    return dataclasses.replace(dashboard, panels=panels)
 
 
 @page(VIEW)

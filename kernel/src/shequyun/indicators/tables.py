@@ -10,13 +10,44 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shequyun_sdk import Period
+
 from .figures import Figures, Row, format_figure
 from .service import Dashboard
 from .tree import Node
 
-__all__ = ["Cell", "Column", "Table", "TableRow", "children_table", "detail_table", "trend_table"]
+__all__ = [
+    "Cell",
+    "Column",
+    "Table",
+    "TableRow",
+    "children_table",
+    "detail_table",
+    "period_label",
+    "trend_table",
+]
 
 LEVEL_WORDS = {"city": "市", "district": "区", "street": "街镇", "committee": "居村委"}
+LEVEL_WORDS_EN = {
+    "city": "City",
+    "district": "District",
+    "street": "Street",
+    "committee": "Committee",
+}
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def period_label(period: Period, *, english: bool = False) -> str:
+    """``2026年11月`` (the period's own label); in English ``Nov 2026``, ``2026 week 47``,
+    ``2026 Q4``."""
+    if not english:
+        return period.label
+    if period.kind == "week":
+        year, week = period.code.split("-W")
+        return f"{year} week {int(week)}"
+    if period.kind == "quarter":
+        return period.code.replace("-", " ")
+    return f"{_MONTHS[period.start.month - 1]} {period.start.year}"
 
 
 @dataclass(frozen=True)
@@ -76,9 +107,16 @@ def _cell(figures: Figures, row: Row | None, key: str | None = None) -> Cell:
     )
 
 
-def _name(node: Node, own: bool) -> str:
+def _name(node: Node, own: bool, english: bool = False) -> str:
+    if english:
+        return node.name + (" (own total)" if own else (" (closed)" if node.closed else ""))
     suffix = "（本级合计）" if own else ("（已撤销）" if node.closed else "")
     return node.name + suffix
+
+
+def _plain_title(figures: Figures, english: bool) -> str:
+    spec = figures.declared.spec
+    return spec.title_en if english and spec.title_en else spec.title
 
 
 def _title(figures: Figures, english: bool) -> str:
@@ -95,22 +133,29 @@ def children_table(dashboard: Dashboard, *, english: bool = False) -> Table:
     panels = [p for p in dashboard.panels if p.error is None and p.unit is not None]
     columns = [Column("单位"), Column("编码"), Column("层级")]
     columns += [Column(_title(p, english), p.declared.spec.decimals) for p in panels]
+    label = period_label(dashboard.period, english=english)
     table = Table(
         "children",
-        f"{dashboard.unit.name} {dashboard.period.label} 各下级指标对比",
+        f"{dashboard.unit.name} {label}: indicators by subunit"
+        if english
+        else f"{dashboard.unit.name} {label} 各下级指标对比",
         columns,
     )
     by_panel = [{r.node.id: r for r in p.children} for p in panels]
     table.rows.append(
         TableRow(
-            [_name(dashboard.unit, True), dashboard.unit.code, _level(dashboard.unit)]
+            [
+                _name(dashboard.unit, True, english),
+                dashboard.unit.code,
+                _level(dashboard.unit, english),
+            ]
             + [_cell(p, p.unit) for p in panels],
             dashboard.unit,
             own=True,
         )
     )
     for child in dashboard.children:
-        cells: list[Any] = [_name(child, False), child.code, _level(child)]
+        cells: list[Any] = [_name(child, False, english), child.code, _level(child, english)]
         cells += [_cell(p, rows.get(child.id)) for p, rows in zip(panels, by_panel, strict=True)]
         table.rows.append(TableRow(cells, child))
     return table
@@ -127,14 +172,15 @@ def detail_table(dashboard: Dashboard, figures: Figures, *, english: bool = Fals
     columns += [Column(figures.labels.get(k, k), spec.decimals) for k in keyed]
     table = Table(
         f"detail-{figures.declared.name}",
-        f"{dashboard.unit.name} {dashboard.period.label} {spec.title}",
+        f"{dashboard.unit.name} {period_label(dashboard.period, english=english)} "
+        f"{_plain_title(figures, english)}",
         columns,
     )
     ranked = figures.ranked + [r for r in figures.children if r.figure is None]
     rows: list[tuple[Row, bool]] = [(figures.unit, True)] if figures.unit else []
     rows += [(r, False) for r in ranked]
     for row, own in rows:
-        cells: list[Any] = [_name(row.node, own), row.node.code, _cell(figures, row)]
+        cells: list[Any] = [_name(row.node, own, english), row.node.code, _cell(figures, row)]
         if ratio:
             cells += [Cell(row.value, f"{row.value:,.0f}"), Cell(row.base, f"{row.base:,.0f}")]
         cells += [_cell(figures, row, k) for k in keyed]
@@ -147,15 +193,20 @@ def trend_table(dashboard: Dashboard, figures: Figures, *, english: bool = False
     spec = figures.declared.spec
     table = Table(
         f"trend-{figures.declared.name}",
-        f"{dashboard.unit.name} {spec.title} 趋势",
+        f"{dashboard.unit.name} {_plain_title(figures, english)} "
+        + ("trend" if english else "趋势"),
         [Column("时段"), Column(_title(figures, english), spec.decimals), Column("说明")],
     )
     for point in figures.trend:
-        note = "进行中（实时）" if point.live else ("无数据" if point.figure is None else "快照")
+        note = (
+            ("In progress (live)", "No data", "Snapshot")
+            if english
+            else ("进行中（实时）", "无数据", "快照")
+        )[0 if point.live else (1 if point.figure is None else 2)]
         table.rows.append(
             TableRow(
                 [
-                    point.period.label,
+                    period_label(point.period, english=english),
                     Cell(point.figure, format_figure(figures.declared, point.figure)),
                     note,
                 ]
@@ -164,5 +215,5 @@ def trend_table(dashboard: Dashboard, figures: Figures, *, english: bool = False
     return table
 
 
-def _level(node: Node) -> str:
-    return LEVEL_WORDS.get(node.level, node.level)
+def _level(node: Node, english: bool = False) -> str:
+    return (LEVEL_WORDS_EN if english else LEVEL_WORDS).get(node.level, node.level)
