@@ -20,6 +20,7 @@ from shequyun_sdk.identity import Actor
 from sqlmodel import Session, select
 
 from .. import throttles
+from ..i18n import Message
 from . import audit
 from .auth import hash_token
 from .models import Grant, OrgUnit, User, WebSession
@@ -57,7 +58,7 @@ def change_password(
     if not verdict.allowed:
         minutes = (verdict.retry_after + 59) // 60
         raise TooManyAttempts(
-            f"当前密码错误次数过多，请 {minutes} 分钟后再试",
+            Message("当前密码错误次数过多，请 {n} 分钟后再试", n=minutes),
             retry_after=verdict.retry_after,
             field="current",
         )

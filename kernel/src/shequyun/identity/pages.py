@@ -15,13 +15,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..i18n import Message
 from ..metrics import LOGIN_FAILURES
+from ..templating import language_of
 from .accounts import attempt_login
 from .auth import SESSION_COOKIE, client_ip, cookie_header, request_actor
 from .models import Grant, OrgUnit
 from .own_account import change_password, own_grants, record_logout, switch_grant
 
 __all__ = ["ROUTES"]
+
+
+def _role_title(role: Any, english: bool) -> str:
+    return str(role.title_en if english and role.title_en else role.title)
 
 
 def _kernel(request: Request) -> Any:
@@ -55,9 +61,10 @@ async def login_page(request: Request) -> Response:
         LOGIN_FAILURES.labels(result.outcome).inc()
         messages = {
             "bad_credentials": "用户名或密码不正确",
-            "too_soon": f"尝试过于频繁，请 {result.retry_after} 秒后再试",
-            "locked": "失败次数过多，账户已暂时锁定，"
-            f"请 {(result.retry_after + 59) // 60} 分钟后再试",
+            "too_soon": Message("尝试过于频繁，请 {n} 秒后再试", n=result.retry_after),
+            "locked": Message(
+                "失败次数过多，账户已暂时锁定，请 {n} 分钟后再试", n=(result.retry_after + 59) // 60
+            ),
         }
         status = 401 if result.outcome == "bad_credentials" else 429
         response = platform.render(
@@ -171,10 +178,11 @@ async def grant_page(request: Request) -> Response:
     if request.method == "GET":
         rows = await run_in_threadpool(grants)
         roles = kernel.permissions.roles
+        english = language_of(request) == "en"
         choices = [
             {
                 "id": g.id,
-                "role": roles[g.role].title if g.role in roles else g.role,
+                "role": _role_title(roles[g.role], english) if g.role in roles else g.role,
                 "unit": u.name,
                 "current": g.id == actor.grant_id,
             }

@@ -6,6 +6,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from shequyun_sdk.passwords import weak_password_reason
 
+from ..i18n import Message
+
 __all__ = ["check_policy", "hash_password", "needs_rehash", "verify_password"]
 
 # OWASP's argon2id baseline (19 MiB, 2 iterations, 1 lane).
@@ -37,7 +39,7 @@ def check_policy(password: str, username: str) -> str | None:
     the username, one kind of character, or common / containing the username or the
     platform's name (:func:`shequyun_sdk.passwords.weak_password_reason`)."""
     if len(password) < MIN_LENGTH:
-        return f"密码至少需要 {MIN_LENGTH} 个字符"
+        return Message("密码至少需要 {count} 个字符", count=MIN_LENGTH)
     if len(password) > 256:
         return "密码不能超过 256 个字符"
     if password.lower() == username.lower():

@@ -21,9 +21,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..collection.models import TASK_STATUSES
+from ..i18n import gettext
 from ..portal.common import actor_of, db, kernel_of, page, render
 from ..residents.changes import recent_changes
 from ..residents.reading import READ
+from ..templating import language_of
 from .cards import collect_cards
 from .counts import age_bands, band_labels, tag_counts
 
@@ -134,6 +136,7 @@ async def workbench(request: Request) -> Response:
     publishes = actor.has(PUBLISH) and not fills
     # Above a committee, one line per campaign with its counts instead of a row per committee.
     summarised = actor.unit is not None and actor.unit.level != "committee"
+    language = language_of(request)
 
     def work(session: Session) -> dict[str, Any]:
         context: dict[str, Any] = {"tasks": [], "submitted": 0, "changes": [], "total": None}
@@ -152,9 +155,16 @@ async def workbench(request: Request) -> Response:
             )
             context["total"] = sum(m + f for _, m, f in bands)
             # Drawn narrow so that the labels stay readable when a phone scales the chart down.
-            context["pyramid"] = charts.age_pyramid(f"{unit}居民年龄结构", bands, width=CHART_WIDTH)
+            title = gettext("{unit}居民年龄结构", language, unit=unit)
+            context["pyramid"] = charts.age_pyramid(title, bands, width=CHART_WIDTH)
+            # The kernel's tags have English names in the catalog; other tags show as written.
+            shown = [(gettext(tag, language), n) for tag, n in tags]
             context["tags_chart"] = (
-                charts.bar_chart(f"{unit}居民标签人数", tags, width=CHART_WIDTH) if tags else None
+                charts.bar_chart(
+                    gettext("{unit}居民标签人数", language, unit=unit), shown, width=CHART_WIDTH
+                )
+                if tags
+                else None
             )
         return context
 
@@ -170,7 +180,7 @@ async def workbench(request: Request) -> Response:
             "fills": fills,
             "publishes": publishes,
             "summarised": summarised,
-            "breadcrumbs": [("工作台", None)],
+            "breadcrumbs": [(gettext("工作台", language), None)],
         },
     )
 
