@@ -18,7 +18,7 @@ from shequyun_sdk.testing.trail import AuditTrail, state_changing_routes
 from starlette.testclient import TestClient
 
 from ._files import png
-from .conftest import API, PASSWORD
+from .conftest import API, PASSWORD, WEIFANG1
 from .test_pages import submit
 
 BASE = "/plugins/interaction"
@@ -496,7 +496,9 @@ def test_the_cadres_pages_leave_the_same_entries_as_the_api(town):
         {"title": "停水通知", "body": "周三停水"},
         [("interaction.announcement_published", "interaction_announcement")],
     )
-    listed = town.client.get(f"{API}/announcements", headers=cadre.auth).json()["items"]
+    listed = town.client.get(f"{API}/announcements?unit={WEIFANG1}", headers=cadre.auth).json()[
+        "items"
+    ]
     trail.mark()
     step(
         f"POST {BASE}/manage/announcements",
