@@ -156,3 +156,31 @@ def _outcome(call: Callable[[], Any]) -> str:
     except Exception as exc:  # the error codes the API would answer
         return str(getattr(exc, "code", type(exc).__name__))
     return "ok"
+
+
+def test_one_code_links_one_account_when_two_redeem_it_at_the_same_moment(town, monkeypatch):
+    """Both requests counted their try and read the code unused before either marked it used,
+    so both linked their account to the resident: the code is now claimed by one UPDATE. The
+    two are held together right after counting their tries, where they raced."""
+    from shequyun_interaction import verification
+
+    zhang = town.resident("张阿婆", phone="02158881234")
+    code = town.client.post(
+        f"{API}/manage/codes", headers=town.cadre().auth, json={"resident_id": zhang.id}
+    ).json()["code"]
+    apps = [town.account(f"1370000003{i}") for i in range(2)]
+    together = threading.Barrier(2, timeout=20)
+    counted = verification.use_code_try
+
+    def count_then_wait(session: Any, code_id: int) -> bool:
+        allowed = counted(session, code_id)
+        together.wait()
+        return allowed
+
+    monkeypatch.setattr(verification, "use_code_try", count_then_wait)
+    answers = in_parallel(
+        2, lambda i: apps[i].post("/me/verify", {"code": code, "name": "张阿婆"}).status_code
+    )
+    assert sorted(answers) == [200, 422]
+    linked = [app.get("/me").json()["resident"] for app in apps]
+    assert sum(r is not None for r in linked) == 1

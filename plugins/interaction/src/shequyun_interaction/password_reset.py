@@ -112,7 +112,6 @@ def reset_with_code(
             raise refused
         row = taken[0]
         _set_password(platform, session, account, new, "code")
-        row.used_at = now()
         row.used_by_account_id = account.id
         session.add(row)
     if client:

@@ -237,7 +237,8 @@ def take_code(
     """The live code ``digits`` and its resident, when ``name`` is theirs as registered; the
     try is counted first (and committed), so a wrong name spends one of :data:`CODE_TRIES`.
     None for any refusal (no such code, used, expired, spent, the resident gone, another
-    name): the caller says one thing whatever it was. The caller marks the code used."""
+    name, claimed a moment ago): the caller says one thing whatever it was. The code is
+    claimed (``used_at``) in the caller's transaction; the caller records who used it."""
     hashes = [code_hash(platform, digits), _unkeyed_hash(digits)]
     row = session.exec(
         select(VerificationCode).where(col(VerificationCode.code_hash).in_(hashes))
@@ -250,7 +251,25 @@ def take_code(
     ref = platform.resident_refs(session, [row.resident_id]).get(row.resident_id)
     if ref is None or not ref.active or ref.name != name.strip():
         return None
+    if not _claim(session, row):
+        return None
     return row, ref
+
+
+def _claim(session: Session, row: VerificationCode) -> bool:
+    """Mark the code used in the caller's transaction (one UPDATE of an unused code): of two
+    requests with the same code at the same moment one claims it and the other is refused,
+    where both read it unused and each linked an account. A refusal after this point rolls the
+    claim back with everything else."""
+    table = VerificationCode.__table__  # type: ignore[attr-defined]
+    moment = now()
+    claimed = session.execute(
+        update(table).where(table.c.id == row.id, table.c.used_at.is_(None)).values(used_at=moment)
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return False
+    row.used_at = moment
+    return True
 
 
 def use_code_try(session: Session, code_id: int) -> bool:
@@ -301,7 +320,6 @@ def redeem_code(
         row, ref = taken
         _refuse_if_closed(platform, plugin_name, ref, "code")
         _link(platform, session, account, ref, "code")
-        row.used_at = now()
         row.used_by_account_id = account_id
         session.add(row)
     _forgive_verification(platform, account_id, client)
