@@ -168,6 +168,15 @@ def test_a_bureaus_pages(browser_page, portal):
         )
         assert summary.get_attribute("aria-label") is None, seen
         expect(summary).to_have_accessible_name(re.compile(f"\\S+：\\s*{re.escape(seen)}\\s*$"))
+    # Sent without a unit to reach: the summary's problem leads into the group's first checkbox.
+    page = browser_page
+    page.locator("#f-form_version").select_option(index=1)
+    page.locator("#f-deadline").fill("2099-12-01T18:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="下发").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    page.locator('.error-summary a[href="#f-targets"]').click()
+    expect(page.locator("input[name=targets]").first).to_be_focused()
 
 
 def test_elder_mode_sets_large_text_and_is_remembered(browser_page, portal):

@@ -597,10 +597,8 @@ def test_the_pages_read_in_english_too(shequyun_client, shequyun_actors):
     assert "Completion by district" in publisher.get(f"/collection/campaigns/{campaign_id}").text
 
 
-def test_a_streets_committees_offer_no_empty_list_to_open(shequyun_actors):
-    """Below a street are only committees: each is a checkbox, with no 「0 个下级」 disclosure to
-    tab through (a street of 28 committees had 28 of them)."""
-    portal = shequyun_actors.street_admin("310115004000").portal()
+def publish_as(portal) -> str:
+    """The elevator survey built and published through the portal; its ``form_version``."""
     created = portal.post(
         "/collection/forms/new",
         data={
@@ -615,6 +613,40 @@ def test_a_streets_committees_offer_no_empty_list_to_open(shequyun_actors):
     form_url = created.headers["location"].split("?")[0]
     assert portal.post(f"{form_url}/versions/1/publish", follow_redirects=False).status_code == 303
     page = portal.get("/collection/campaigns/new").text
+    return re.search(r'<option value="(\d+:1)"', page)[1]
+
+
+def test_a_streets_committees_offer_no_empty_list_to_open(shequyun_actors):
+    """Below a street are only committees: each is a checkbox, with no 「0 个下级」 disclosure to
+    tab through (a street of 28 committees had 28 of them)."""
+    portal = shequyun_actors.street_admin("310115004000").portal()
+    publish_as(portal)
+    page = portal.get("/collection/campaigns/new").text
     tree = page[page.index('<ul class="target-tree">') :]
     assert 'name="targets" value="310115004001"' in tree
     assert "<summary" not in tree and "个下级" not in tree
+
+
+def test_a_refused_campaign_links_each_problem_to_its_field_and_keeps_the_help(shequyun_actors):
+    """The summary's problems lead to their fields, and a field with help text is described by its
+    error too: it had two aria-describedby attributes, and the browser keeps only the first."""
+    portal = shequyun_actors.street_admin("310115004000").portal()
+    version = publish_as(portal)
+    undated = portal.post(
+        "/collection/campaigns/new", data={"form_version": version, "deadline": ""}
+    )
+    assert undated.status_code == 422
+    assert '<li><a href="#f-deadline">请选择截止时间</a></li>' in undated.text
+    refused = portal.post(
+        "/collection/campaigns/new",
+        data={"form_version": version, "title": "长" * 121, "deadline": "2099-12-01T18:00"},
+    )
+    assert refused.status_code == 422
+    summary = refused.text[refused.text.index('class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert '<a href="#f-title">' in summary, summary
+    title = re.search(r'<input id="f-title"[^>]*>', refused.text)[0]
+    assert title.count("aria-describedby") == 1, title
+    assert 'aria-invalid="true" aria-describedby="e-title f-title-help"' in title
+    starts = re.search(r'<input id="f-starts_at"[^>]*>', refused.text)[0]
+    assert 'aria-describedby="f-starts-help"' in starts and "aria-invalid" not in starts

@@ -13,11 +13,18 @@
     summary.focus();
     summary.addEventListener("click", (event) => {
       const link = event.target.closest("a[href^='#']");
-      const field = link && document.getElementById(link.getAttribute("href").slice(1));
-      if (!field) return;
+      const target = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) return;
+      // A group (a fieldset of checkboxes) takes the focus on its first choice, past any
+      // search box that helps to find one.
+      const field = target.matches("fieldset")
+        ? target.querySelector("input[type=checkbox], input[type=radio]") ||
+          target.querySelector("input:not([type=hidden]), select, textarea") ||
+          target
+        : target;
       event.preventDefault();
       const label = field.id && document.querySelector(`label[for="${CSS.escape(field.id)}"]`);
-      (label || field).scrollIntoView({ block: "start" });
+      (label || target).scrollIntoView({ block: "start" });
       field.focus({ preventScroll: true });
     });
   } else if (invalid) {
