@@ -131,3 +131,18 @@ def test_the_page_in_english(town: Town):
     portal.cookies.set("shequyun_lang", "en")
     page = portal.get("/quality")
     assert "My data quality" in page.text and "Quality score" in page.text
+
+
+def test_the_shipped_rules_read_in_english_and_as_written_in_chinese(town: Town):
+    import json
+
+    catalog = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "quality.po"
+    with catalog.open("rb") as handle:
+        ours = {m.id for m in read_po(handle, abort_invalid=True) if m.id and m.string}
+    shipped = json.loads((PACKAGE / "rules.json").read_text(encoding="utf-8"))["rules"]
+    assert sorted(({r["title"] for r in shipped} | {r["fix"] for r in shipped}) - ours) == []
+    portal = town.actors.district_admin("310115000000").portal()
+    assert "缺少居住地址" in portal.get("/quality/rules").text
+    portal.cookies.set("shequyun_lang", "en")
+    english = portal.get("/quality/rules").text
+    assert "No home address" in english and "缺少居住地址" not in english
