@@ -17,7 +17,7 @@ from shequyun_sdk.identity import Actor, UnitRef
 from shequyun_sdk.picking import Pick
 from shequyun_sdk.population import Population
 from shequyun_sdk.residents import Building, ResidentRef
-from shequyun_sdk.types import PluginContext
+from shequyun_sdk.types import PluginContext, Visitor
 from shequyun_sdk.workdays import WorkCalendar
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -83,6 +83,12 @@ class KernelPlatform:
             request, context.name if context is not None else None
         )
         return translate
+
+    def visitor(self, request: Request) -> Visitor | None:
+        if self._renderer is None or request.scope.get("shequyun.actor") is not None:
+            return None
+        found: Visitor | None = self._renderer.visitor(request)
+        return found
 
     @contextmanager
     def session(self) -> Iterator[Session]:

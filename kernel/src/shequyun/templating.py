@@ -62,6 +62,10 @@ def _gettext_rendering(message: str, /, **params: object) -> str:
     return gettext(message, _rendering.get(), **params)
 
 
+#: request.scope: the visitor found for this request (None included), so it is asked once.
+_VISITOR = "shequyun.visitor"
+
+
 def language_of(request: Request) -> str:
     """The visitor's chosen language (cookie), Chinese unless they chose otherwise."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
@@ -185,7 +189,17 @@ class Renderer:
         return functools.partial(self.catalogs.gettext, domain, language=language_of(request))
 
     def visitor(self, request: Request) -> Visitor | None:
-        """Who an anonymous (no staff login) visitor is, by the first plugin that knows them."""
+        """Who an anonymous (no staff login) visitor is, by the first plugin that knows them;
+        asked once per request (a plugin's page asks through ``platform.visitor``, then the
+        shell it renders in asks again)."""
+        if _VISITOR in request.scope:
+            known: Visitor | None = request.scope[_VISITOR]
+            return known
+        found = self._find_visitor(request)
+        request.scope[_VISITOR] = found
+        return found
+
+    def _find_visitor(self, request: Request) -> Visitor | None:
         for record in self.host.active_records():
             if not self.allowed(record.name, None):
                 continue

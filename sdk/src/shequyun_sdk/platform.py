@@ -22,7 +22,7 @@ from .identity import Actor, UnitRef
 from .picking import Pick
 from .population import Population
 from .residents import Building, ResidentRef
-from .types import PluginContext
+from .types import PluginContext, Visitor
 from .workdays import WorkCalendar
 
 __all__ = ["Platform", "platform_from_request", "plugin_from_request"]
@@ -130,6 +130,24 @@ class Platform(CollectionCalls, AttachmentCalls, Protocol):
         The kernel already hides a plugin from staff where it is off. Check this yourself for
         people the kernel does not know, such as residents signed in to your plugin: their place
         is their committee, so ask for it before serving them.
+        """
+        ...
+
+    def visitor(self, request: Request) -> Visitor | None:
+        """Who is looking at the portal when no staff user is signed in: the
+        :class:`~shequyun_sdk.Visitor` the first plugin that knows them returned from
+        ``visitor_from_request`` (a resident signed in to 居社互动), or None (anonymous, or a
+        staff user). Asked once per request, whoever asks.
+
+        Its ``resident_id`` and ``committee`` say which resident they proved to be (None until
+        their account is verified): serve a resident's own records by it, and ask
+        :meth:`plugin_enabled_at` for the committee before serving them::
+
+            visitor = platform.visitor(request)
+            if visitor is None or visitor.resident_id is None:
+                return RedirectResponse("/plugins/interaction/login", status_code=303)
+
+        Since SDK 1.4.
         """
         ...
 

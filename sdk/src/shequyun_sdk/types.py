@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .identity import UnitRef
+
 __all__ = [
     "Event",
     "NavEntry",
@@ -274,12 +276,20 @@ class Visitor:
     ``account_key`` (since 1.1) names the signed-in account stably (``"account:42"``, unique
     within your plugin): the portal then keeps the visitor's display settings such as 大字模式
     with that account, across browsers; without it they stay in the browser.
+
+    ``resident_id`` and ``committee`` (since 1.4) say which resident of the register the
+    visitor proved to be, and the committee holding that record, when the plugin that signed
+    them in verified them (居社互动 does, by ID number or a committee's 核验码); None for an
+    account not verified. Other plugins read them with ``platform.visitor(request)`` to serve
+    a resident their own things (their meals, their bookings).
     """
 
     name: str
     href: str | None = None
     logout_href: str | None = None
     account_key: str | None = None
+    resident_id: int | None = None
+    committee: UnitRef | None = None
 
 
 # -- resident panels (advisors, issue 16) -----------------------------------------------------

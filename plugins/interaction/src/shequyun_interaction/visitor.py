@@ -36,7 +36,12 @@ def visitor_for(plugin: PluginContext, request: Request) -> Visitor | None:
     key = f"account:{viewer.account.id}"
     if viewer.resident is not None:
         return Visitor(
-            name=viewer.resident.name, href=plugin.url("/"), logout_href=logout, account_key=key
+            name=viewer.resident.name,
+            href=plugin.url("/"),
+            logout_href=logout,
+            account_key=key,
+            resident_id=viewer.resident.id,
+            committee=viewer.resident.committee,
         )
     _ = platform.translator(request, plugin)
     name = _("{phone}（未核验）", phone=viewer.account.phone_masked)
