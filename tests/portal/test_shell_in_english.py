@@ -26,10 +26,10 @@ def test_dates_follow_the_language(shequyun_client, shequyun_actors):
     assert created.status_code == 201, created.text
     path = f"/residents/{created.json()['id']}"
     portal = cadre.portal()
-    assert "1952年7月8日" in portal.get(path).text
+    assert "1952年7月8日（" in portal.get(path).text
     portal.cookies.set("shequyun_lang", "en")
     english = portal.get(path).text
-    assert "8 Jul 1952" in english and "1952年7月8日" not in english
+    assert "8 Jul 1952 (aged " in english and "1952年7月8日" not in english
 
 
 def test_switching_role_and_the_kernels_tags_read_in_english(shequyun_client, shequyun_actors):
