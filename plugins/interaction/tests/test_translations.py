@@ -205,3 +205,13 @@ def test_without_a_valid_resident_cookie_the_header_offers_the_login(town, cooki
     assert '<a class="staff-login" href="/login">工作人员登录</a>' in account_area(
         browser.get("/").text
     )
+
+
+def test_a_refused_sign_in_is_explained_in_the_residents_language(town):
+    wang = town.resident("王秀英", phone="13912345678")
+    browser = TestClient(town.client.app)
+    page = browser.get(f"{BASE}/login").text
+    form = {"phone": wang.phone, "password": "wrong-pass-1", "csrf_token": csrf(page)}
+    assert "手机号或密码不正确" in browser.post(f"{BASE}/login", data=form).text
+    english = in_english(browser).post(f"{BASE}/login", data=form).text
+    assert "Wrong phone number or password" in english and "手机号或密码不正确" not in english
