@@ -45,7 +45,7 @@ def test_plugins_list_shows_hello_active_and_each_broken_plugin_with_its_reason(
     )
     assert listed["badmanifest"]["reason"].startswith("invalid manifest:")
     assert "'title' is a required property" in listed["badmanifest"]["reason"]
-    assert listed["oldsdk"]["reason"] == "needs SDK <0.1, but this platform provides SDK 1.3.0"
+    assert listed["oldsdk"]["reason"] == "needs SDK <0.1, but this platform provides SDK 1.4.0"
     assert listed["crashy"]["reason"] == (
         "hook on_startup raised RuntimeError: cannot reach the district system"
     )

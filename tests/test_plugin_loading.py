@@ -105,7 +105,7 @@ def test_audit_actions_are_named_after_their_plugin(tmp_path):
 def test_a_plugin_needing_another_sdk_is_refused(tmp_path):
     record = kernel_with(tmp_path, make_plugin("future", sdk=">=2")).host.records["future"]
     assert record.state == "failed"
-    assert record.reason == "needs SDK >=2, but this platform provides SDK 1.3.0"
+    assert record.reason == "needs SDK >=2, but this platform provides SDK 1.4.0"
 
 
 def test_a_plugin_without_manifest_is_refused(tmp_path):
@@ -140,7 +140,7 @@ def test_a_plugin_asking_for_sdk_0_1_loads_under_1_0(tmp_path):
     host = kernel_with(tmp_path, old, newer).host
     assert host.records["old"].state == "active"
     assert host.records["newer"].reason == (
-        "needs SDK >=0.2,<0.3, but this platform provides SDK 1.3.0"
+        "needs SDK >=0.2,<0.3, but this platform provides SDK 1.4.0"
     )
 
 

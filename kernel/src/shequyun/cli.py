@@ -43,7 +43,7 @@ def _kernel(settings: Settings):  # type: ignore[no-untyped-def]
 @click.group(cls=PluginCommandGroup)
 @click.version_option(
     package_name="shequyun",
-    # The release, and the plugin contract it offers: ``shequyun 2026.12.1 (SDK 1.2.0)``.
+    # The release, and the plugin contract it offers: ``shequyun 2026.12.1 (SDK 1.4.0)``.
     message=f"%(prog)s %(version)s (SDK {shequyun_sdk.__version__})",
 )
 def main() -> None:

@@ -32,7 +32,7 @@ class Meals:
         "version": "0.1.0",
         "title": {"zh": "老年助餐"},
         "description": {"zh": "老年人助餐服务（测试插件）"},
-        "sdk": ">=1.3,<2",
+        "sdk": ">=1.4,<2",
     }
 
     @hookimpl

@@ -45,7 +45,7 @@ from .types import (
 )
 from .web import read_json, read_json_object
 
-__version__ = "1.3.0"
+__version__ = "1.4.0"
 
 #: Earlier releases whose whole contract this one keeps: a plugin whose ``MANIFEST["sdk"]``
 #: admits one of them loads too (docs/plugins/compatibility.md).

@@ -54,7 +54,7 @@ MANIFEST = {
         "zh": "政策池、政策主动找人、养老顾问与救助顾问的服务记录、资源池",
         "en": "Policy pool, policy finds people, advisors' service records, resource pool",
     },
-    "sdk": ">=1.0,<2",
+    "sdk": ">=1.4,<2",  # params label= (1.4)
     "enabled_by_default": True,
     "audit_actions": {
         "advisors.advisor_created": {"zh": "登记民生顾问", "en": "Registered an advisor"},

@@ -90,7 +90,7 @@ MANIFEST = {
         "zh": "居民账号与实名核验、社区公告、居务公开、在线服务、议事厅、邻里互动",
         "en": "Resident accounts, announcements, disclosure, services, deliberation, neighbours",
     },
-    "sdk": ">=1.3,<2",  # Platform.root_unit (the place picker); sealed event fields (1.1)
+    "sdk": ">=1.4,<2",  # Visitor.resident_id, params label= (1.4); Platform.root_unit (1.3)
     "enabled_by_default": True,
     "audit_actions": {
         "interaction.account_verified": {"zh": "居民账号实名核验", "en": "Verified an account"},
