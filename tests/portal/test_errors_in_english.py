@@ -152,3 +152,18 @@ def test_every_resident_field_error_has_an_english_entry():
         assert sorted(re.findall(r"\{(\w+)\}", message)) == sorted(
             re.findall(r"\{(\w+)\}", english[message])
         ), message
+
+
+def test_a_form_sent_back_says_so_first_in_its_title(cadre):
+    """A screen reader reads the title before anything else: a refused form's begins 错误：
+    (Error: in English), as GOV.UK's do; the same page asked for afresh does not."""
+    portal = cadre.portal()
+
+    def title(html: str) -> str:
+        return re.search(r"<title>([^<]*)</title>", html)[1]
+
+    assert not title(portal.get("/residents/new").text).startswith("错误：")
+    assert title(register_badly(portal)).startswith("错误：")
+    portal.cookies.set("shequyun_lang", "en")
+    assert title(register_badly(portal)).startswith("Error: ")
+    assert not title(portal.get("/residents/new").text).startswith("Error")

@@ -62,6 +62,9 @@ def _gettext_rendering(message: str, /, **params: object) -> str:
     return gettext(message, _rendering.get(), **params)
 
 
+#: Statuses of a page sent back for its input (refused, conflicting): its title begins 错误：.
+REFUSED = frozenset({400, 409, 422})
+
 #: request.scope: the visitor found for this request (None included), so it is asked once.
 _VISITOR = "shequyun.visitor"
 
@@ -255,6 +258,9 @@ class Renderer:
             "portal_visitor": visitor,
             "role_title": self.role_title(actor.role, language) if actor and actor.role else "",
             "csrf_token": request.scope.get("shequyun.csrf") or "",
+            # A form sent back to be corrected: its title says so first, as a screen reader
+            # reads the title before anything else on the page.
+            "page_refused": status_code in REFUSED,
         }
         for _record, extra in self.host.collect(
             "extra_template_vars", fail_plugin=False, request=request, template=template
