@@ -178,3 +178,38 @@ def test_a_ratio_is_read_against_the_parent_and_a_count_against_its_average(town
     households = tiles["家庭户数"]
     assert "浦东新区 平均" in households
     assert not re.search(r">浦东新区 [\d,]+<", households)
+
+
+def test_a_district_s_live_figures_are_computed_once_every_few_minutes(town, monkeypatch):
+    """Each indicator of a district reads all of its residents, so a process shows what it
+    computed for REUSE_SECONDS, saying when; a committee's are computed on every view."""
+    from shequyun.indicators import live, service
+
+    calls: list[str] = []
+    real = service.compute
+
+    def counted(engine, declared, tree, period, moment):
+        calls.append(tree.root.code)
+        return real(engine, declared, tree, period, moment)
+
+    monkeypatch.setattr(service, "compute", counted)
+    clock = [1000.0]
+    town.kernel.indicators.live_figures.clock = lambda: clock[0]
+    portal = town.actors.district_admin(PUDONG).portal()
+
+    first = portal.get(f"/indicators/u/{PUDONG}").text
+    computed = calls.count(PUDONG)
+    assert computed > 0 and "计算于" not in first
+    again = portal.get(f"/indicators/u/{PUDONG}").text
+    assert calls.count(PUDONG) == computed  # nothing computed again
+    assert "计算于" in again and "每 2 分钟重新计算" in again
+    assert "在册居民" in again
+
+    portal.get("/indicators/u/310115004001")
+    once = calls.count("310115004001")
+    portal.get("/indicators/u/310115004001")
+    assert once > 0 and calls.count("310115004001") == 2 * once  # a committee's: every view
+
+    clock[0] += live.REUSE_SECONDS
+    portal.get(f"/indicators/u/{PUDONG}")
+    assert calls.count(PUDONG) == 2 * computed  # older than REUSE_SECONDS: computed again

@@ -4,12 +4,13 @@ Every read starts from :meth:`IndicatorService.unit`: the unit must lie inside t
 ``indicators.view`` grant, or it does not exist for them (404, audited) — so a street user can
 neither read a sibling street nor the district's children table. Within the unit, only the
 indicators whose own ``permission`` the actor holds there are shown. Values of the current
-period are computed on request over the unit's subtree; closed periods are read from their
-snapshot.
+period are computed on request over the unit's subtree (a district's or the city's at most every
+few minutes, :mod:`.live`); closed periods are read from their snapshot.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,9 +27,11 @@ from ..enablement import Enablement
 from ..identity import orgunits, scope
 from ..identity.auth import unit_ref
 from ..identity.models import OrgUnit
+from . import live as live_module
 from . import snapshots
 from .compute import compute
 from .figures import Figures, TrendPoint, figures
+from .live import LiveFigures
 from .models import Pin
 from .registry import Declared, IndicatorRegistry
 from .tree import Node, Tree
@@ -57,8 +60,15 @@ class Dashboard:
     live: bool
     taken_at: datetime | None
     panels: list[Figures]
+    #: Live figures shown as computed earlier (a district's or the city's): the oldest moment.
+    computed_at: datetime | None = None
     periods: list[Period] = field(default_factory=list)
     missing: bool = False  # a closed period nobody took a snapshot of
+
+    @property
+    def recomputed_every(self) -> int:
+        """Minutes a district's or the city's live figures are shown before computing again."""
+        return int(live_module.REUSE_SECONDS // 60)
 
     @property
     def children(self) -> list[Node]:
@@ -79,6 +89,7 @@ class IndicatorService:
         self.engine = engine
         self.registry = registry
         self.enablement = enablement
+        self.live_figures = LiveFigures()
 
     # -- what an actor may read ------------------------------------------------------------
 
@@ -178,13 +189,22 @@ class IndicatorService:
             ancestors = self._ancestors(session, actor, unit)
             kept = snapshots.snapshot_periods(session, chosen.kind, PICKER_LENGTH)
             periods = [Period.of(chosen.kind, today), *kept]
+            computed_at = None
             if live:
                 tree = Tree.load(session, unit, today)
                 node, children = tree.root, tree.children(tree.root.id)
-                panels = [
-                    figures(compute(engine, d, tree, chosen, moment), node, children, key=key)
-                    for d in wanted
-                ]
+                panels = []
+                for d in wanted:
+                    computed, at = self.live_figures.get(
+                        d,
+                        tree,
+                        chosen,
+                        moment,
+                        functools.partial(compute, engine, d, tree, chosen, moment),
+                    )
+                    if at != moment:
+                        computed_at = at if computed_at is None else min(computed_at, at)
+                    panels.append(figures(computed, node, children, key=key))
                 taken_at, missing = None, False
             else:
                 snapshot = snapshots.snapshot_of(session, chosen)
@@ -210,6 +230,7 @@ class IndicatorService:
             live=live,
             taken_at=taken_at,
             panels=panels,
+            computed_at=computed_at,
             periods=periods,
             missing=missing,
         )
